@@ -1,0 +1,266 @@
+// The engine: linebridged's authoritative line, call and session state, the
+// TAPISRV of the network. It validates every request against TAPI's rules,
+// hands it to the provider that owns the line, and turns every change into an
+// event in the journal.
+//
+// Threading: one mutex guards all telephony state. RPC handlers, timers and
+// device threads take it for short, non-blocking critical sections; providers
+// run inside them (see provider.h). Journal waiters are woken under it, and
+// CDRs leave through an asynchronous writer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/journal.h"
+#include "core/provider.h"
+#include "core/scheduler.h"
+#include "linebridge/v1/admin.pb.h"
+#include "linebridge/v1/config.pb.h"
+#include "linebridge/v1/telephony.pb.h"
+
+namespace linebridge {
+
+// Where finished calls go (the CDR store, or a test's vector).
+class CallRecordSink {
+ public:
+  virtual ~CallRecordSink() = default;
+  virtual void Record(v1::CallRecord record) = 0;  // must not block
+};
+
+struct EngineOptions {
+  uint64_t epoch = 0;  // 0: pick a random one
+  size_t journal_capacity = 65536;
+  absl::Duration session_grace_period = absl::Seconds(30);
+  absl::Duration disconnected_linger = absl::Seconds(5);
+  uint32_t max_user_user_info = 256;
+  static EngineOptions FromConfig(const v1::config::ServerConfig& config);
+};
+
+// Limits on request fields (enforced before anything else).
+inline constexpr size_t kMaxDestinationLength = 128;
+inline constexpr size_t kMaxDigitsLength = 64;
+inline constexpr size_t kMaxAppSpecificSize = 64;
+inline constexpr size_t kMaxCallDataSize = 4096;
+inline constexpr size_t kMaxClientNameLength = 256;
+inline constexpr size_t kMaxIdLength = 256;
+inline constexpr size_t kMaxSubscribeLines = 20000;
+
+// The subscription a Subscribe stream starts with.
+struct SubscriptionStart {
+  uint64_t next_sequence = 1;  // first journal sequence to send
+  // Set when the stream must start with a snapshot.
+  std::unique_ptr<v1::EventBatch> snapshot;
+};
+
+class Engine : private ProviderHost {
+ public:
+  Engine(EngineOptions options, CallRecordSink* cdr_sink);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Takes ownership of the provider and starts it (it announces its lines).
+  absl::Status AddProvider(std::unique_ptr<Provider> provider);
+  // Config reload: providers matched by name are reconfigured; new ones start.
+  absl::StatusOr<v1::ReloadConfigResponse> Reconfigure(const v1::config::ServerConfig& config);
+  // Announces shutdown to subscribers and stops providers and timers.
+  void Shutdown(absl::string_view reason);
+
+  EventJournal& journal() { return journal_; }
+  uint64_t epoch() const { return journal_.epoch(); }
+
+  // Runs `fn` with the engine lock held, for device threads of providers.
+  void RunLocked(const std::function<void()>& fn);
+
+  // --- Telephony API ------------------------------------------------------
+  absl::StatusOr<v1::ListLinesResponse> ListLines(const v1::ListLinesRequest& req);
+  absl::StatusOr<v1::Line> GetLine(const v1::GetLineRequest& req);
+  absl::StatusOr<v1::Session> CreateSession(const v1::CreateSessionRequest& req);
+  absl::StatusOr<v1::CloseSessionResponse> CloseSession(const v1::CloseSessionRequest& req);
+  absl::StatusOr<v1::OpenLineResponse> OpenLine(const v1::OpenLineRequest& req);
+  absl::StatusOr<v1::CloseLineResponse> CloseLine(const v1::CloseLineRequest& req);
+  absl::StatusOr<v1::Line> SetLineForwarding(const v1::SetLineForwardingRequest& req);
+  absl::StatusOr<v1::ListCallsResponse> ListCalls(const v1::ListCallsRequest& req);
+  absl::StatusOr<v1::Call> GetCall(const v1::GetCallRequest& req);
+  absl::StatusOr<v1::Call> MakeCall(const v1::MakeCallRequest& req);
+  absl::StatusOr<v1::Call> Dial(const v1::DialRequest& req);
+  absl::StatusOr<v1::Call> Accept(const v1::CallActionRequest& req);
+  absl::StatusOr<v1::Call> Answer(const v1::CallActionRequest& req);
+  absl::StatusOr<v1::Call> Drop(const v1::CallActionRequest& req);
+  absl::StatusOr<v1::Call> Hold(const v1::CallActionRequest& req);
+  absl::StatusOr<v1::Call> Unhold(const v1::CallActionRequest& req);
+  absl::StatusOr<v1::Call> Redirect(const v1::RedirectRequest& req);
+  absl::StatusOr<v1::Call> BlindTransfer(const v1::BlindTransferRequest& req);
+  absl::StatusOr<v1::SetupTransferResponse> SetupTransfer(const v1::SetupTransferRequest& req);
+  absl::StatusOr<v1::CompleteTransferResponse> CompleteTransfer(
+      const v1::CompleteTransferRequest& req);
+  absl::StatusOr<v1::SetupConferenceResponse> SetupConference(
+      const v1::SetupConferenceRequest& req);
+  absl::StatusOr<v1::Call> PrepareAddToConference(const v1::PrepareAddToConferenceRequest& req);
+  absl::StatusOr<v1::Call> AddToConference(const v1::AddToConferenceRequest& req);
+  absl::StatusOr<v1::Call> RemoveFromConference(const v1::CallActionRequest& req);
+  absl::StatusOr<v1::ParkResponse> Park(const v1::ParkRequest& req);
+  absl::StatusOr<v1::Call> Unpark(const v1::UnparkRequest& req);
+  absl::StatusOr<v1::Call> Pickup(const v1::PickupRequest& req);
+  absl::StatusOr<v1::Call> GenerateDigits(const v1::GenerateDigitsRequest& req);
+  absl::StatusOr<v1::Call> MonitorDigits(const v1::MonitorDigitsRequest& req);
+  absl::StatusOr<v1::Call> SetAppSpecific(const v1::SetAppSpecificRequest& req);
+  absl::StatusOr<v1::Call> SetCallData(const v1::SetCallDataRequest& req);
+
+  // Event streams. StartSubscription validates, binds the session (if any)
+  // and decides between replay and snapshot; EndSubscription unbinds.
+  absl::StatusOr<SubscriptionStart> StartSubscription(const v1::SubscribeRequest& req);
+  void EndSubscription(const std::string& session_id);
+  // Whether `event` passes a subscriber's line filter.
+  static bool Matches(const v1::Event& event, const std::set<std::string>& lines);
+
+  // --- Admin API -----------------------------------------------------------
+  v1::ServerStatus Status();
+  absl::StatusOr<v1::ListSessionsResponse> ListSessions();
+  size_t num_lines();
+  size_t num_calls();
+  void set_subscriber_count_fn(std::function<uint32_t()> fn) { subscriber_count_ = std::move(fn); }
+
+ private:
+  struct LineOpen {
+    v1::Privilege privilege = v1::PRIVILEGE_NONE;
+    std::vector<v1::MediaMode> media_modes;
+  };
+  struct LineEntry {
+    v1::Line line;
+    Provider* provider = nullptr;
+    std::map<std::string, LineOpen> opens;  // session id -> open
+  };
+  struct CallEntry {
+    v1::Call call;
+    bool server_owned = false;  // made without a session: never dropped for want of an owner
+    absl::Time started;
+    absl::Time answered = absl::InfinitePast();
+    v1::DisconnectMode disconnect_mode = v1::DISCONNECT_MODE_UNSPECIFIED;
+    TimerId linger_timer = 0;
+  };
+  struct SessionEntry {
+    v1::Session session;
+    int attached = 0;
+    TimerId expiry_timer = 0;
+  };
+
+  // ProviderHost (engine lock held).
+  void AddLine(v1::Line line) override;
+  void RemoveLine(const std::string& line_id) override;
+  void SetLineState(const std::string& line_id, v1::LineState state) override;
+  void SetLineForwarding(const std::string& line_id,
+                         const std::vector<v1::ForwardRule>& rules) override;
+  std::string CreateCall(v1::CallInfo info, v1::CallStatus status) override;
+  void SetCallState(const std::string& call_id, v1::CallStatus status) override;
+  void UpdateCallInfo(const std::string& call_id, const std::function<void(v1::CallInfo*)>& edit,
+                      std::vector<std::string> changed) override;
+  void DigitReceived(const std::string& call_id, absl::string_view digit,
+                     v1::DigitMode mode) override;
+  void DigitsGenerated(const std::string& call_id, absl::string_view digits,
+                       bool cancelled) override;
+  const v1::Call* FindCall(const std::string& call_id) const override;
+  TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
+  void CancelTimer(TimerId id) override;
+
+  // Marks the session and line acting in the current request (see
+  // op_session_) for as long as it lives.
+  class OpScope {
+   public:
+    OpScope(Engine* engine, SessionEntry* session, std::string line)
+        ABSL_EXCLUSIVE_LOCKS_REQUIRED(engine->mu_);
+    ~OpScope();
+
+   private:
+    Engine* engine_;
+  };
+
+  // Request plumbing.
+  struct Op {
+    SessionEntry* session = nullptr;  // null: server authority
+    CallEntry* call = nullptr;
+    LineEntry* line = nullptr;
+    Provider* provider = nullptr;
+  };
+  absl::StatusOr<SessionEntry*> FindSession(const std::string& session_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<LineEntry*> FindLineForOp(const std::string& line_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Looks up session + call, checks ownership (when a session acts) and that
+  // the call is in one of `states` (empty: any but IDLE).
+  absl::StatusOr<Op> PrepareCallOp(const std::string& session_id, const std::string& call_id,
+                                   std::initializer_list<v1::CallState> states,
+                                   v1::CallFeature feature) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Op> PrepareLineOp(const std::string& session_id, const std::string& line_id,
+                                   uint32_t address_index, v1::AddressFeature feature)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A call as the asking session sees it (privilege filled in); for calls
+  // that went IDLE during the request, the last state seen.
+  v1::Call View(const std::string& call_id, const SessionEntry* session)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a call operation that answers with the call.
+  absl::StatusOr<v1::Call> CallAction(
+      const std::string& session_id, const std::string& call_id,
+      std::initializer_list<v1::CallState> states, v1::CallFeature feature,
+      const std::function<absl::Status(Provider*, const std::string&)>& action);
+
+  void Emit(v1::Event event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EmitLineStatus(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecountLine(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RefreshFeatures(CallEntry& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishCall(CallEntry& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops calls of `line` that no longer have an owner (TSPI drop-no-owner).
+  void DropOrphans(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CloseLineLocked(SessionEntry& session, LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndSession(const std::string& session_id, bool expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ArmExpiry(SessionEntry& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<v1::EventBatch> BuildSnapshot(const std::set<std::string>& lines,
+                                                v1::EventBatch::SnapshotReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const EngineOptions options_;
+  CallRecordSink* const cdr_sink_;
+  EventJournal journal_;
+  Scheduler scheduler_;
+  std::function<uint32_t()> subscriber_count_;
+  const absl::Time started_;
+
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Provider>> providers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, LineEntry> lines_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, CallEntry> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, SessionEntry> sessions_ ABSL_GUARDED_BY(mu_);
+  // Last view of calls that ended during the current request (for replies).
+  absl::flat_hash_map<std::string, v1::Call> ended_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_call_number_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_session_number_ ABSL_GUARDED_BY(mu_) = 1;
+  // The session acting in the current request, and its line: calls created on
+  // that line during the request are owned by it.
+  SessionEntry* op_session_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::string op_line_ ABSL_GUARDED_BY(mu_);
+  bool op_active_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The dialable-address grammar TAPI accepts (digits, * # A-D, + canonical
+// prefix, dial modifiers ! P T , W @ $ ?, separators space - ( ) . /).
+// Returns the digits to route on (modifiers and separators removed), or
+// InvalidArgument + LINEERR_INVALADDRESS.
+absl::StatusOr<std::string> NormalizeDialString(absl::string_view dial);
+
+// 32-bit permanent line id for LINEDEVCAPS (FNV-1a of the line id).
+uint32_t PermanentLineId(absl::string_view line_id);
+
+}  // namespace linebridge

@@ -1,0 +1,162 @@
+// Device providers: the server-side service providers that own hardware (or,
+// for `sim`, a simulated PBX). The engine validates every request against
+// TAPI's rules (handles, call states, privileges, sizes) and then hands it to
+// the provider that owns the line. Providers report what happens through
+// ProviderHost.
+//
+// Locking: every Provider method is called with the engine lock held and must
+// not block (queue device I/O on the provider's own loop instead). Every
+// ProviderHost method must be called with the engine lock held: from inside a
+// Provider method, from a timer scheduled with ProviderHost::Schedule, or from
+// a closure run through Engine::RunLocked (device threads).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "linebridge/lineerr.h"
+#include "linebridge/v1/config.pb.h"
+#include "linebridge/v1/telephony.pb.h"
+
+namespace linebridge {
+
+class ProviderHost {
+ public:
+  using TimerId = uint64_t;
+  virtual ~ProviderHost() = default;
+
+  // Lines. `line.id` must be "<provider name>/<device>"; the engine fills
+  // caps.permanent_line_id and status counters.
+  virtual void AddLine(v1::Line line) = 0;
+  virtual void RemoveLine(const std::string& line_id) = 0;
+  virtual void SetLineState(const std::string& line_id, v1::LineState state) = 0;
+  virtual void SetLineForwarding(const std::string& line_id,
+                                 const std::vector<v1::ForwardRule>& rules) = 0;
+
+  // Calls. CreateCall assigns the id, owners and monitors and announces it;
+  // `info.line_id`/`address_index` must be set.
+  virtual std::string CreateCall(v1::CallInfo info, v1::CallStatus status) = 0;
+  // A state change; IDLE ends the call (CDR written, call forgotten).
+  virtual void SetCallState(const std::string& call_id, v1::CallStatus status) = 0;
+  // Edits the call info and announces the named fields as changed.
+  virtual void UpdateCallInfo(const std::string& call_id,
+                              const std::function<void(v1::CallInfo*)>& edit,
+                              std::vector<std::string> changed) = 0;
+  virtual void DigitReceived(const std::string& call_id, absl::string_view digit,
+                             v1::DigitMode mode) = 0;
+  virtual void DigitsGenerated(const std::string& call_id, absl::string_view digits,
+                               bool cancelled) = 0;
+  virtual const v1::Call* FindCall(const std::string& call_id) const = 0;
+
+  // Runs `fn` with the engine lock held after `delay`.
+  virtual TimerId Schedule(absl::Duration delay, std::function<void()> fn) = 0;
+  virtual void CancelTimer(TimerId id) = 0;
+};
+
+// Helpers for building statuses.
+v1::CallStatus MakeStatus(v1::CallState state);
+v1::CallStatus Disconnected(v1::DisconnectMode mode);
+v1::CallStatus Connected(v1::ConnectedMode mode = v1::CONNECTED_MODE_ACTIVE);
+v1::CallStatus Offering(v1::OfferingMode mode = v1::OFFERING_MODE_ACTIVE);
+v1::CallStatus DialTone(v1::DialToneMode mode = v1::DIAL_TONE_MODE_INTERNAL);
+v1::CallStatus Busy(v1::BusyMode mode);
+v1::CallStatus SpecialInfo(v1::SpecialInfoMode mode);
+
+struct ParkResult {
+  std::string park_address;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+
+  virtual absl::string_view type() const = 0;  // "sim", "modem", ...
+  virtual absl::string_view name() const = 0;  // instance name, the line id prefix
+
+  // Announces the provider's lines and starts its devices.
+  virtual absl::Status Start(ProviderHost& host) = 0;
+  virtual void Stop() {}
+  // Applies a changed configuration (config reload): adds/removes lines.
+  virtual absl::Status Reconfigure(const v1::config::ProviderConfig& config) {
+    (void)config;
+    return Unimplemented("provider cannot be reconfigured at runtime");
+  }
+
+  // The engine forgot a call (it went IDLE, by the provider's doing or the
+  // engine's: a lingering DISCONNECTED call, a dropped orphan, a removed line).
+  virtual void OnCallIdle(const std::string& call_id) { (void)call_id; }
+
+  // Call control. The engine has checked handles, states and privileges; the
+  // provider checks what only it can know. Defaults: operation unavailable.
+  virtual absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
+                                               const std::string& destination,
+                                               const v1::CallParams& params);
+  virtual absl::Status Dial(const std::string& call_id, const std::string& destination);
+  virtual absl::Status Accept(const std::string& call_id, const std::string& uui);
+  virtual absl::Status Answer(const std::string& call_id, const std::string& uui);
+  virtual absl::Status Drop(const std::string& call_id, const std::string& uui);
+  virtual absl::Status Hold(const std::string& call_id);
+  virtual absl::Status Unhold(const std::string& call_id);
+  virtual absl::Status Redirect(const std::string& call_id, const std::string& destination);
+  virtual absl::Status BlindTransfer(const std::string& call_id, const std::string& destination);
+  // Returns the consultation call.
+  virtual absl::StatusOr<std::string> SetupTransfer(const std::string& call_id);
+  // Returns the conference call for TRANSFER_MODE_CONFERENCE, else "".
+  virtual absl::StatusOr<std::string> CompleteTransfer(const std::string& call_id,
+                                                       const std::string& consultation_id,
+                                                       v1::TransferMode mode);
+  // Returns {conference, consultation}.
+  virtual absl::StatusOr<std::pair<std::string, std::string>> SetupConference(
+      const std::string& call_id);
+  virtual absl::StatusOr<std::string> PrepareAddToConference(const std::string& conference_id);
+  virtual absl::Status AddToConference(const std::string& conference_id, const std::string& call_id);
+  virtual absl::Status RemoveFromConference(const std::string& call_id);
+  virtual absl::StatusOr<ParkResult> Park(const std::string& call_id, v1::ParkMode mode,
+                                          const std::string& destination);
+  virtual absl::StatusOr<std::string> Unpark(const std::string& line_id, uint32_t address_index,
+                                             const std::string& park_address);
+  virtual absl::StatusOr<std::string> Pickup(const std::string& line_id, uint32_t address_index,
+                                             const std::string& destination,
+                                             const std::string& group_id);
+  virtual absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
+                                      v1::DigitMode mode, absl::Duration duration);
+  virtual absl::Status SetForwarding(const std::string& line_id,
+                                     const std::vector<v1::ForwardRule>& rules);
+};
+
+// Providers registered by type name ("sim"). The registry is a function-local
+// static; registering a type twice is a programming error and aborts.
+class ProviderRegistry {
+ public:
+  using Factory =
+      std::function<absl::StatusOr<std::unique_ptr<Provider>>(const v1::config::ProviderConfig&)>;
+
+  static ProviderRegistry& Get();
+  void Register(const std::string& type, Factory factory);
+  // The type a config selects ("sim" for ProviderConfig.sim).
+  static std::string TypeOf(const v1::config::ProviderConfig& config);
+  absl::StatusOr<std::unique_ptr<Provider>> Create(const v1::config::ProviderConfig& config) const;
+  std::vector<std::string> types() const;
+
+ private:
+  absl::flat_hash_map<std::string, Factory> factories_;
+};
+
+// Registers a provider type at static-initialisation time:
+//   static ProviderRegistrar kSim("sim", &SimProvider::Create);
+struct ProviderRegistrar {
+  ProviderRegistrar(const std::string& type, ProviderRegistry::Factory factory) {
+    ProviderRegistry::Get().Register(type, std::move(factory));
+  }
+};
+
+}  // namespace linebridge

@@ -1,0 +1,15 @@
+#include "providers/builtin.h"
+
+#include <mutex>
+
+#include "core/provider.h"
+#include "providers/sim/sim_provider.h"
+
+namespace linebridge {
+
+void RegisterBuiltinProviders() {
+  static std::once_flag once;
+  std::call_once(once, [] { ProviderRegistry::Get().Register("sim", &SimProvider::Create); });
+}
+
+}  // namespace linebridge

@@ -1,0 +1,147 @@
+// The simulated PBX: linebridged's embedded default and the substrate for
+// tests and benchmarks. A complete provider, not a stub: extensions that call
+// each other, external numbers with scripted behaviour, hold, transfer,
+// conference, park, pickup, redirect, forwarding and DTMF between parties.
+//
+// Model: every call appearance on an extension is a *leg* (one engine call).
+// A leg's far end is another leg (internal call), an external number, or
+// nothing yet. Everything runs under the engine lock (see core/provider.h);
+// timers come from ProviderHost::Schedule.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/provider.h"
+#include "linebridge/v1/config.pb.h"
+
+namespace linebridge {
+
+class SimProvider : public Provider {
+ public:
+  static absl::StatusOr<std::unique_ptr<Provider>> Create(const v1::config::ProviderConfig& config);
+  explicit SimProvider(v1::config::SimConfig config);
+
+  absl::string_view type() const override { return "sim"; }
+  absl::string_view name() const override { return config_.name(); }
+
+  absl::Status Start(ProviderHost& host) override;
+  absl::Status Reconfigure(const v1::config::ProviderConfig& config) override;
+  void OnCallIdle(const std::string& call_id) override;
+
+  absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
+                                       const std::string& destination,
+                                       const v1::CallParams& params) override;
+  absl::Status Dial(const std::string& call_id, const std::string& destination) override;
+  absl::Status Accept(const std::string& call_id, const std::string& uui) override;
+  absl::Status Answer(const std::string& call_id, const std::string& uui) override;
+  absl::Status Drop(const std::string& call_id, const std::string& uui) override;
+  absl::Status Hold(const std::string& call_id) override;
+  absl::Status Unhold(const std::string& call_id) override;
+  absl::Status Redirect(const std::string& call_id, const std::string& destination) override;
+  absl::Status BlindTransfer(const std::string& call_id, const std::string& destination) override;
+  absl::StatusOr<std::string> SetupTransfer(const std::string& call_id) override;
+  absl::StatusOr<std::string> CompleteTransfer(const std::string& call_id,
+                                               const std::string& consultation_id,
+                                               v1::TransferMode mode) override;
+  absl::StatusOr<std::pair<std::string, std::string>> SetupConference(
+      const std::string& call_id) override;
+  absl::StatusOr<std::string> PrepareAddToConference(const std::string& conference_id) override;
+  absl::Status AddToConference(const std::string& conference_id,
+                               const std::string& call_id) override;
+  absl::Status RemoveFromConference(const std::string& call_id) override;
+  absl::StatusOr<ParkResult> Park(const std::string& call_id, v1::ParkMode mode,
+                                  const std::string& destination) override;
+  absl::StatusOr<std::string> Unpark(const std::string& line_id, uint32_t address_index,
+                                     const std::string& park_address) override;
+  absl::StatusOr<std::string> Pickup(const std::string& line_id, uint32_t address_index,
+                                     const std::string& destination,
+                                     const std::string& group_id) override;
+  absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
+                              v1::DigitMode mode, absl::Duration duration) override;
+  absl::Status SetForwarding(const std::string& line_id,
+                             const std::vector<v1::ForwardRule>& rules) override;
+
+  // Parties a conference holds at most (besides the controlling extension).
+  static constexpr int kMaxConferenceParties = 3;
+
+ private:
+  // The far end of a leg.
+  struct Remote {
+    std::string leg;                                  // an internal leg, or
+    std::optional<v1::config::SimExternal> external;  // an external number
+    bool empty() const { return leg.empty() && !external.has_value(); }
+  };
+  struct Leg {
+    std::string id;
+    std::string ext;
+    Remote remote;
+    std::string hub;                  // conference this leg is a party of
+    std::vector<std::string> parties; // for a conference call: its parties
+    bool is_hub = false;
+    std::string consult_for;          // the call this consultation serves
+    std::string parked_at;            // orbit this leg's far end parked it on
+    ProviderHost::TimerId timer = 0;  // pending ring/answer/external behaviour
+    ProviderHost::TimerId hangup_timer = 0;
+  };
+  struct Extension {
+    v1::config::SimExtension config;
+    std::vector<v1::ForwardRule> forwarding;
+  };
+  enum class Target { kNone, kExtension, kExternal };
+  struct Resolved {
+    Target kind = Target::kNone;
+    std::string number;  // extension or external number
+    const v1::config::SimExternal* external = nullptr;
+  };
+
+  std::string LineId(const std::string& ext) const { return config_.name() + "/" + ext; }
+  v1::Line BuildLine(const Extension& ext) const;
+  v1::PartyId PartyOfExtension(const std::string& ext) const;
+  v1::PartyId PartyOf(const Remote& remote) const;
+  Resolved Resolve(const std::string& digits) const;
+  absl::StatusOr<Resolved> ResolveOrError(const std::string& destination) const;
+  int ActiveLegs(const std::string& ext) const;
+  Leg* FindLeg(const std::string& id);
+  absl::StatusOr<Leg*> GetLeg(const std::string& id);
+  const v1::CallInfo& InfoOf(const std::string& leg_id) const;
+
+  // Creates a leg (and its engine call) on `ext`.
+  Leg& NewLeg(const std::string& ext, v1::CallInfo info, v1::CallStatus status);
+  // Routes `from` (a leg that is calling, or an external party being
+  // transferred) to `digits`. `depth` guards forwarding loops.
+  void Route(const Remote& from, const std::string& digits, v1::CallReason reason,
+             const v1::PartyId& redirecting, int depth = 0);
+  void OfferToExtension(const Remote& from, const std::string& ext, v1::CallReason reason,
+                        const v1::PartyId& redirecting, int depth);
+  void CallExternal(const std::string& leg_id, const v1::config::SimExternal& ext);
+  void ConnectExternal(const std::string& leg_id);
+  void Fail(const std::string& leg_id, v1::DisconnectMode mode);
+  // Links two far ends (legs or externals) to each other after a transfer,
+  // pickup or unpark.
+  void Link(const Remote& a, const Remote& b);
+  void SetRemote(Leg& leg, const Remote& remote);
+  // Detaches `leg` from its far end and returns what was there.
+  Remote Detach(Leg& leg);
+  // Tells the far end of `leg` the call is gone.
+  void DisconnectRemote(Leg& leg, v1::DisconnectMode mode, const std::string& uui);
+  void SetIdle(const std::string& leg_id);
+  void DropHub(Leg& hub);
+  void LeaveConference(Leg& party);
+  void CollapseConference(const std::string& hub_id);
+  void CancelTimers(Leg& leg);
+  void SetConnectedParty(const std::string& leg_id, const v1::PartyId& party);
+  std::string FindFreeOrbit() const;
+  bool IsOrbit(const std::string& digits) const;
+
+  v1::config::SimConfig config_;
+  ProviderHost* host_ = nullptr;
+  std::map<std::string, Extension> extensions_;        // by number
+  std::map<std::string, Leg> legs_;                    // by call id
+  std::map<std::string, Remote> orbits_;               // parked far ends by orbit
+};
+
+}  // namespace linebridge
