@@ -16,7 +16,7 @@ uint64_t EventJournal::Append(v1::Event event) {
   if (!event.has_time()) {
     *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
   }
-  std::vector<Waiter*> wake;
+  std::vector<std::shared_ptr<Waiter>> wake;
   uint64_t seq;
   {
     absl::MutexLock lock(&mu_);
@@ -25,7 +25,7 @@ uint64_t EventJournal::Append(v1::Event event) {
     ring_[seq % capacity_] = std::make_shared<const v1::Event>(std::move(event));
     wake.swap(waiters_);
   }
-  for (Waiter* w : wake) w->Wake();
+  for (const auto& w : wake) w->Wake();
   return seq;
 }
 
@@ -50,7 +50,7 @@ EventJournal::ReadStatus EventJournal::Read(uint64_t from, size_t max,
   return ReadStatus::kOk;
 }
 
-bool EventJournal::WaitFor(uint64_t from, Waiter* w) {
+bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w) {
   absl::MutexLock lock(&mu_);
   if (from <= last_) return false;
   if (std::find(waiters_.begin(), waiters_.end(), w) == waiters_.end()) waiters_.push_back(w);
@@ -59,7 +59,9 @@ bool EventJournal::WaitFor(uint64_t from, Waiter* w) {
 
 void EventJournal::CancelWait(Waiter* w) {
   absl::MutexLock lock(&mu_);
-  waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), w), waiters_.end());
+  waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(),
+                                [w](const std::shared_ptr<Waiter>& x) { return x.get() == w; }),
+                 waiters_.end());
 }
 
 }  // namespace linebridge

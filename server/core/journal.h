@@ -46,7 +46,7 @@ class EventJournal {
   // Registers `w` to be woken by the next append, unless an event with
   // sequence >= `from` is already there: then returns false and does not
   // register. A waiter is registered at most once.
-  bool WaitFor(uint64_t from, Waiter* w);
+  bool WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w);
   void CancelWait(Waiter* w);
 
  private:
@@ -55,7 +55,8 @@ class EventJournal {
   mutable absl::Mutex mu_;
   std::vector<EventPtr> ring_ ABSL_GUARDED_BY(mu_);  // index = seq % capacity
   uint64_t last_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);
+  // Shared so a waker that races with its owner's end stays valid.
+  std::vector<std::shared_ptr<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace linebridge

@@ -1,0 +1,126 @@
+#include "api/event_stream.h"
+
+#include "absl/strings/str_format.h"
+#include "linebridge/lineerr.h"
+#include "linebridge/rpc_status.h"
+
+namespace linebridge {
+
+std::atomic<uint32_t>& EventStream::live_count() {
+  static std::atomic<uint32_t> count{0};
+  return count;
+}
+
+void EventStream::Waker::Wake() {
+  absl::MutexLock lock(&mu_);
+  if (stream_ != nullptr) stream_->Pump();
+}
+
+void EventStream::Waker::Detach() {
+  absl::MutexLock lock(&mu_);
+  stream_ = nullptr;
+}
+
+EventStream::EventStream(grpc::CallbackServerContext* ctx, Engine* engine,
+                         EventStreamOptions options, const v1::SubscribeRequest& request)
+    : ctx_(ctx),
+      engine_(engine),
+      options_(options),
+      session_id_(request.session_id()),
+      lines_(request.line_ids().begin(), request.line_ids().end()),
+      waker_(std::make_shared<Waker>(this)) {
+  live_count().fetch_add(1);
+  auto start = engine_->StartSubscription(request);
+  if (!start.ok()) {
+    absl::MutexLock lock(&mu_);
+    FinishOnce(ToGrpcStatus(start.status()));
+    return;
+  }
+  started_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    next_ = start->next_sequence;
+    pending_snapshot_ = std::move(start->snapshot);
+  }
+  Pump();
+}
+
+void EventStream::Pump() {
+  EventJournal& journal = engine_->journal();
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  const uint64_t last = journal.last_sequence();
+  if (last >= next_ && last - next_ + 1 > options_.queue_limit) {
+    if (in_flight_) {
+      // The client stopped reading: end the RPC without waiting for it.
+      ctx_->TryCancel();
+      return;
+    }
+    FinishOnce(ToGrpcStatus(ResourceExhausted(
+        LINEERR_RESOURCEUNAVAIL,
+        absl::StrFormat("subscriber fell %d events behind (limit %d); resume from sequence %d",
+                        last - next_ + 1, options_.queue_limit, next_ - 1))));
+    return;
+  }
+  if (in_flight_) return;
+  batch_.Clear();
+  if (pending_snapshot_) {
+    batch_.Swap(pending_snapshot_.get());
+    pending_snapshot_.reset();
+  }
+  batch_.set_epoch(journal.epoch());
+  while (true) {
+    scratch_.clear();
+    if (journal.Read(next_, options_.max_batch, &scratch_) == EventJournal::ReadStatus::kGap) {
+      FinishOnce(ToGrpcStatus(ResourceExhausted(
+          LINEERR_RESOURCEUNAVAIL,
+          absl::StrFormat("subscriber fell behind the journal; resume from sequence %d",
+                          next_ - 1))));
+      return;
+    }
+    for (const EventPtr& ev : scratch_) {
+      if (Engine::Matches(*ev, lines_)) *batch_.add_events() = *ev;
+    }
+    next_ += scratch_.size();
+    if (batch_.events_size() > 0 || batch_.has_snapshot()) break;
+    if (scratch_.empty()) {
+      // Caught up: sleep until the next append (unless one just slipped in).
+      if (journal.WaitFor(next_, waker_)) return;
+    }
+  }
+  in_flight_ = true;
+  StartWrite(&batch_);
+}
+
+void EventStream::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_ = false;
+    if (!ok) {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+      return;
+    }
+  }
+  Pump();
+}
+
+void EventStream::OnCancel() {
+  absl::MutexLock lock(&mu_);
+  if (!in_flight_) FinishOnce(grpc::Status::CANCELLED);
+}
+
+void EventStream::FinishOnce(const grpc::Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  Finish(status);
+}
+
+void EventStream::OnDone() {
+  waker_->Detach();
+  engine_->journal().CancelWait(waker_.get());
+  if (started_) engine_->EndSubscription(session_id_);
+  live_count().fetch_sub(1);
+  delete this;
+}
+
+}  // namespace linebridge

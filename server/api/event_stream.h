@@ -1,0 +1,72 @@
+// The Subscribe stream: a write reactor that is a cursor into the event
+// journal. It starts with a snapshot or a replay, batches whatever the journal
+// holds past its cursor into each write, and sleeps on the journal when it has
+// caught up. A subscriber that falls further behind than its queue limit is
+// cut off with a resumable error; the server never waits for it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/synchronization/mutex.h"
+#include "core/engine.h"
+#include "linebridge/v1/telephony.pb.h"
+
+namespace linebridge {
+
+struct EventStreamOptions {
+  size_t max_batch = 256;
+  size_t queue_limit = 16384;  // events a subscriber may lag before it is cut off
+};
+
+class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
+ public:
+  // Counts live streams (for ServerStatus).
+  static std::atomic<uint32_t>& live_count();
+
+  EventStream(grpc::CallbackServerContext* ctx, Engine* engine, EventStreamOptions options,
+              const v1::SubscribeRequest& request);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Shared with the journal's waiter list so a wake-up that races with the
+  // end of the stream finds the stream gone instead of freed memory.
+  class Waker : public EventJournal::Waiter {
+   public:
+    explicit Waker(EventStream* stream) : stream_(stream) {}
+    void Wake() override;
+    void Detach();
+
+   private:
+    absl::Mutex mu_;
+    EventStream* stream_ ABSL_GUARDED_BY(mu_);
+  };
+
+  void Pump();
+  void FinishOnce(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  grpc::CallbackServerContext* const ctx_;
+  Engine* const engine_;
+  const EventStreamOptions options_;
+  const std::string session_id_;
+  std::set<std::string> lines_;
+  std::shared_ptr<Waker> waker_;
+  bool started_ = false;  // the subscription bound its session
+
+  absl::Mutex mu_;
+  uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<v1::EventBatch> pending_snapshot_ ABSL_GUARDED_BY(mu_);
+  v1::EventBatch batch_ ABSL_GUARDED_BY(mu_);
+  std::vector<EventPtr> scratch_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace linebridge

@@ -1,0 +1,122 @@
+#include "api/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/blocking_executor.h"
+#include "api/services.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "linebridge/status_macros.h"
+#include "providers/builtin.h"
+#include "store/cdr_store.h"
+
+namespace linebridge {
+
+class Server::CdrSink : public CallRecordSink {
+ public:
+  explicit CdrSink(AsyncCdrWriter* writer) : writer_(writer) {}
+  void Record(v1::CallRecord record) override {
+    if (!writer_->Enqueue(std::move(record))) {
+      LB_LOG("cdr: queue full, a call-detail record was dropped (%d so far)", writer_->dropped());
+    }
+  }
+
+ private:
+  AsyncCdrWriter* writer_;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
+  RegisterBuiltinProviders();
+  std::unique_ptr<Server> s(new Server());
+  s->options_ = std::move(options);
+  const auto& config = s->options_.config;
+
+  LB_ASSIGN_OR_RETURN(s->store_, CdrStore::Open(CdrStore::PathInDataDir(config.data_dir())));
+  s->writer_ = std::make_unique<AsyncCdrWriter>(s->store_.get());
+  s->sink_ = std::make_unique<CdrSink>(s->writer_.get());
+  s->executor_ = std::make_unique<BlockingExecutor>();
+
+  EngineOptions eo = EngineOptions::FromConfig(config);
+  eo.epoch = s->options_.epoch;
+  s->engine_ = std::make_unique<Engine>(eo, s->sink_.get());
+  for (const auto& pc : config.providers()) {
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<Provider> provider, ProviderRegistry::Get().Create(pc));
+    LB_RETURN_IF_ERROR(s->engine_->AddProvider(std::move(provider)));
+  }
+
+  EventStreamOptions so;
+  so.max_batch = config.max_batch() > 0 ? config.max_batch() : 256;
+  so.queue_limit = config.subscriber_queue_limit() > 0 ? config.subscriber_queue_limit() : 16384;
+  s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so);
+
+  AdminHooks hooks;
+  hooks.data_dir = config.data_dir();
+  Server* raw = s.get();
+  if (!s->options_.config_path.empty()) {
+    hooks.reload = [raw]() -> absl::StatusOr<v1::ReloadConfigResponse> {
+      LB_ASSIGN_OR_RETURN(v1::config::ServerConfig fresh, LoadConfig(raw->options_.config_path));
+      LB_ASSIGN_OR_RETURN(v1::ReloadConfigResponse resp, raw->engine_->Reconfigure(fresh));
+      LB_LOG("config reloaded from %s: %d lines added, %d removed", raw->options_.config_path,
+             resp.lines_added_size(), resp.lines_removed_size());
+      return resp;
+    };
+  }
+  hooks.list_records = [raw](const v1::ListCallRecordsRequest& req)
+      -> absl::StatusOr<v1::ListCallRecordsResponse> {
+    LB_RETURN_IF_ERROR(raw->writer_->Flush());  // what has ended is visible
+    return raw->store_->List(req);
+  };
+  hooks.count_records = [raw]() -> uint64_t {
+    auto n = raw->store_->Count();
+    return n.ok() ? *n : 0;
+  };
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  builder.SetMaxSendMessageSize(64 * 1024 * 1024);
+  builder.RegisterService(s->telephony_.get());
+  std::string host = config.listen().substr(0, config.listen().rfind(':'));
+  // The admin service needs the bound address, known only after BuildAndStart;
+  // register it first with a placeholder filled in below.
+  hooks.listen_address = config.listen();
+  s->admin_ = std::make_unique<AdminService>(s->engine_.get(), s->executor_.get(), hooks);
+  builder.RegisterService(s->admin_.get());
+  s->grpc_server_ = builder.BuildAndStart();
+  if (s->grpc_server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen(), " (address in use or not local?)"));
+  }
+  s->address_ = absl::StrCat(host, ":", s->port_);
+  s->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  return s;
+}
+
+Server::~Server() { Shutdown("server destroyed"); }
+
+void Server::Shutdown(absl::string_view reason) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  engine_->Shutdown(reason);  // subscribers get ServerShutdown, then their streams end
+  if (grpc_server_ != nullptr) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc_server_->Wait();
+  }
+  executor_.reset();
+  if (writer_ != nullptr) {
+    absl::Status flushed = writer_->Flush();
+    if (!flushed.ok()) LB_LOG("cdr: flush at shutdown failed: %s", flushed.ToString());
+  }
+}
+
+void Server::Wait() {
+  if (grpc_server_ != nullptr) grpc_server_->Wait();
+}
+
+}  // namespace linebridge

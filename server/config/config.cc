@@ -1,0 +1,473 @@
+#include "config/config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
+#include "linebridge/status_macros.h"
+
+namespace linebridge {
+namespace {
+
+namespace pb = ::google::protobuf;
+using v1::config::ProviderConfig;
+using v1::config::ServerConfig;
+using v1::config::SimBehavior;
+using v1::config::SimConfig;
+using v1::config::SimExtension;
+using v1::config::SimExternal;
+
+constexpr char kDefaultsFilename[] = "<defaults>";
+
+// Collects the parser's errors as "<file>:<line>:<column>: <what>" (1-based).
+class ConfigErrorCollector : public pb::io::ErrorCollector {
+ public:
+  explicit ConfigErrorCollector(absl::string_view filename) : filename_(filename) {}
+
+  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
+    errors_.push_back(absl::StrCat(filename_, ":", line < 0 ? 0 : line + 1, ":",
+                                   column < 0 ? 0 : column + 1, ": ", message));
+  }
+  void AddWarning(int /*line*/, pb::io::ColumnNumber /*column*/,
+                  const std::string& /*message*/) override {}
+
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  std::string filename_;
+  std::vector<std::string> errors_;
+};
+
+// Records the 1-based line of every field present in the file, keyed by path.
+void CollectLocations(const pb::Message& message, const pb::TextFormat::ParseInfoTree& tree,
+                      const std::string& prefix, ParseLocations* out) {
+  const pb::Descriptor* descriptor = message.GetDescriptor();
+  const pb::Reflection* reflection = message.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const pb::FieldDescriptor* field = descriptor->field(i);
+    const std::string base = prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
+    const bool is_message = field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+    if (field->is_repeated()) {
+      const int size = reflection->FieldSize(message, field);
+      for (int j = 0; j < size; ++j) {
+        const std::string path = absl::StrCat(base, "[", j, "]");
+        const pb::TextFormat::ParseLocation loc = tree.GetLocation(field, j);
+        if (loc.line >= 0) out->Set(path, loc.line + 1);
+        if (is_message) {
+          if (const auto* nested = tree.GetTreeForNested(field, j); nested != nullptr) {
+            CollectLocations(reflection->GetRepeatedMessage(message, field, j), *nested, path,
+                             out);
+          }
+        }
+      }
+    } else {
+      const pb::TextFormat::ParseLocation loc = tree.GetLocation(field, -1);
+      if (loc.line >= 0) out->Set(base, loc.line + 1);
+      if (is_message && reflection->HasField(message, field)) {
+        if (const auto* nested = tree.GetTreeForNested(field, -1); nested != nullptr) {
+          CollectLocations(reflection->GetMessage(message, field), *nested, base, out);
+        }
+      }
+    }
+  }
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config file ", path));
+  }
+  std::string data;
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return absl::ErrnoToStatus(err, absl::StrCat("cannot read config file ", path));
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
+bool AllDigits(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool IsToken(absl::string_view s, size_t min_len, size_t max_len) {
+  if (s.size() < min_len || s.size() > max_len) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsDtmf(absl::string_view s) {
+  for (char c : s) {
+    const bool ok = (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr size_t kMaxNameBytes = 64;
+constexpr uint32_t kMinJournalCapacity = 16;
+constexpr uint32_t kMaxJournalCapacity = 16777216;
+constexpr uint32_t kMaxMaxBatch = 65536;
+constexpr uint32_t kMaxGracePeriodMs = 86400000;
+constexpr uint32_t kMaxSimMaxCalls = 16;
+
+class Validator {
+ public:
+  explicit Validator(const ParseLocations& locations) : locations_(locations) {}
+
+  void Error(const std::string& path, absl::string_view what) {
+    errors_.push_back(absl::StrCat(locations_.filename(), ":", locations_.LineOf(path), ": ",
+                                   path, ": ", what));
+  }
+
+  absl::Status Result() const {
+    if (errors_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
+  }
+
+  void CheckServer(const ServerConfig& c) {
+    CheckListen(c.listen());
+    if (c.data_dir().empty()) Error("data_dir", "must not be empty");
+    if (c.journal_capacity() < kMinJournalCapacity ||
+        c.journal_capacity() > kMaxJournalCapacity) {
+      Error("journal_capacity", absl::StrFormat("%u out of range [%u, %u]", c.journal_capacity(),
+                                                kMinJournalCapacity, kMaxJournalCapacity));
+    }
+    if (c.subscriber_queue_limit() < 1 || c.subscriber_queue_limit() > c.journal_capacity()) {
+      Error("subscriber_queue_limit",
+            absl::StrFormat("%u out of range [1, %u] (at most journal_capacity)",
+                            c.subscriber_queue_limit(), c.journal_capacity()));
+    }
+    if (c.max_batch() < 1 || c.max_batch() > kMaxMaxBatch) {
+      Error("max_batch", absl::StrFormat("%u out of range [1, %u]", c.max_batch(), kMaxMaxBatch));
+    }
+    if (c.session_grace_period_ms() > kMaxGracePeriodMs) {
+      Error("session_grace_period_ms",
+            absl::StrFormat("%u exceeds %u (one day)", c.session_grace_period_ms(),
+                            kMaxGracePeriodMs));
+    }
+    std::set<std::string> sim_names;
+    for (int i = 0; i < c.providers_size(); ++i) {
+      const ProviderConfig& p = c.providers(i);
+      const std::string path = absl::StrCat("providers[", i, "]");
+      switch (p.kind_case()) {
+        case ProviderConfig::kSim:
+          CheckSim(p.sim(), path + ".sim", &sim_names);
+          break;
+        case ProviderConfig::KIND_NOT_SET:
+          Error(path, "no provider kind set (expected sim { ... })");
+          break;
+      }
+    }
+  }
+
+ private:
+  void CheckListen(const std::string& listen) {
+    absl::string_view s = listen;
+    absl::string_view host;
+    absl::string_view port;
+    bool ok = false;
+    if (absl::ConsumePrefix(&s, "[")) {
+      const size_t close = s.find(']');
+      if (close != absl::string_view::npos && s.substr(close + 1, 1) == ":") {
+        host = s.substr(0, close);
+        port = s.substr(close + 2);
+        ok = !host.empty();
+      }
+    } else {
+      const size_t colon = s.rfind(':');
+      if (colon != absl::string_view::npos) {
+        host = s.substr(0, colon);
+        port = s.substr(colon + 1);
+        ok = !host.empty() && host.find(':') == absl::string_view::npos;
+      }
+    }
+    for (char ch : host) {
+      if (absl::ascii_isspace(static_cast<unsigned char>(ch)) || ch == '[' || ch == ']' ||
+          ch == '/') {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      Error("listen", absl::StrFormat("\"%s\" is not host:port (IPv6 as [::1]:port)",
+                                      absl::CEscape(listen)));
+      return;
+    }
+    uint32_t value = 0;
+    if (port.empty() || port.size() > 5 || !AllDigits(port) || !absl::SimpleAtoi(port, &value) ||
+        value > 65535) {
+      Error("listen", absl::StrFormat("port \"%s\" out of range 0..65535", absl::CEscape(port)));
+    }
+  }
+
+  void CheckSim(const SimConfig& sim, const std::string& path, std::set<std::string>* sim_names) {
+    if (!IsToken(sim.name(), 1, 32)) {
+      Error(path + ".name", absl::StrFormat("invalid sim name \"%s\": want 1-32 of [a-z0-9_-]",
+                                            absl::CEscape(sim.name())));
+    } else if (!sim_names->insert(sim.name()).second) {
+      Error(path + ".name", absl::StrFormat("duplicate sim name \"%s\"", sim.name()));
+    }
+
+    std::set<std::string> extensions;
+    for (int j = 0; j < sim.extensions_size(); ++j) {
+      const SimExtension& e = sim.extensions(j);
+      const std::string epath = absl::StrCat(path, ".extensions[", j, "]");
+      if (e.number().empty() || e.number().size() > 15 || !AllDigits(e.number())) {
+        Error(epath + ".number", absl::StrFormat("extension number \"%s\" must be 1-15 digits",
+                                                 absl::CEscape(e.number())));
+      } else if (!extensions.insert(e.number()).second) {
+        Error(epath + ".number", absl::StrFormat("duplicate extension \"%s\"", e.number()));
+      }
+      CheckName(e.name(), epath + ".name");
+      if (e.max_calls() < 1 || e.max_calls() > kMaxSimMaxCalls) {
+        Error(epath + ".max_calls",
+              absl::StrFormat("%u out of range [1, %u]", e.max_calls(), kMaxSimMaxCalls));
+      }
+      if (!IsToken(e.pickup_group(), 0, 32)) {
+        Error(epath + ".pickup_group",
+              absl::StrFormat("invalid pickup group \"%s\": want 0-32 of [a-z0-9_-]",
+                              absl::CEscape(e.pickup_group())));
+      }
+    }
+
+    std::set<std::string> externals;
+    for (int k = 0; k < sim.externals_size(); ++k) {
+      const SimExternal& x = sim.externals(k);
+      const std::string xpath = absl::StrCat(path, ".externals[", k, "]");
+      if (x.number().empty() || x.number().size() > 20 || !AllDigits(x.number())) {
+        Error(xpath + ".number", absl::StrFormat("external number \"%s\" must be 1-20 digits",
+                                                 absl::CEscape(x.number())));
+      } else if (!externals.insert(x.number()).second) {
+        Error(xpath + ".number", absl::StrFormat("duplicate external number \"%s\"", x.number()));
+      } else if (extensions.count(x.number()) > 0) {
+        Error(xpath + ".number",
+              absl::StrFormat("external number \"%s\" is also an extension", x.number()));
+      }
+      CheckName(x.name(), xpath + ".name");
+      if (x.behavior() == v1::config::SIM_BEHAVIOR_UNSPECIFIED) {
+        Error(xpath + ".behavior",
+              "must be set (SIM_BEHAVIOR_ANSWER, _BUSY, _NO_ANSWER, _REJECT or _CONGESTION)");
+      } else if (!v1::config::SimBehavior_IsValid(x.behavior())) {
+        Error(xpath + ".behavior", absl::StrFormat("unknown behavior %d", x.behavior()));
+      }
+      if (!IsDtmf(x.send_digits())) {
+        Error(xpath + ".send_digits",
+              absl::StrFormat("\"%s\" may contain only 0-9 * # A-D",
+                              absl::CEscape(x.send_digits())));
+      }
+    }
+
+    const std::string& base = sim.park_orbit_base();
+    uint64_t base_value = 0;
+    if (base.empty() || base.size() > 10 || !AllDigits(base) ||
+        !absl::SimpleAtoi(base, &base_value)) {
+      Error(path + ".park_orbit_base",
+            absl::StrFormat("\"%s\" must be 1-10 digits", absl::CEscape(base)));
+    } else {
+      std::set<std::string> orbits;
+      for (uint32_t i = 0; i < kSimParkOrbits; ++i) {
+        orbits.insert(absl::StrFormat("%0*d", static_cast<int>(base.size()), base_value + i));
+      }
+      const std::string first = absl::StrFormat("%0*d", static_cast<int>(base.size()), base_value);
+      const std::string last = absl::StrFormat("%0*d", static_cast<int>(base.size()),
+                                               base_value + kSimParkOrbits - 1);
+      for (int j = 0; j < sim.extensions_size(); ++j) {
+        if (orbits.count(sim.extensions(j).number()) > 0) {
+          Error(path + ".park_orbit_base",
+                absl::StrFormat("park orbits %s-%s include extension \"%s\" (extensions[%d])",
+                                first, last, sim.extensions(j).number(), j));
+        }
+      }
+    }
+
+    if (sim.outside_prefix().size() > 4 || !AllDigits(sim.outside_prefix())) {
+      Error(path + ".outside_prefix", absl::StrFormat("\"%s\" must be 0-4 digits",
+                                                      absl::CEscape(sim.outside_prefix())));
+    }
+  }
+
+  void CheckName(const std::string& name, const std::string& path) {
+    if (name.size() > kMaxNameBytes) {
+      Error(path, absl::StrFormat("name is %u bytes, at most %u", name.size(), kMaxNameBytes));
+    }
+  }
+
+  const ParseLocations& locations_;
+  std::vector<std::string> errors_;
+};
+
+SimExtension* AddExtension(SimConfig* sim, absl::string_view number, absl::string_view name) {
+  SimExtension* e = sim->add_extensions();
+  e->set_number(std::string(number));
+  e->set_name(std::string(name));
+  return e;
+}
+
+SimExternal* AddExternal(SimConfig* sim, absl::string_view number, absl::string_view name,
+                         SimBehavior behavior, uint32_t delay_ms) {
+  SimExternal* x = sim->add_externals();
+  x->set_number(std::string(number));
+  x->set_name(std::string(name));
+  x->set_behavior(behavior);
+  x->set_delay_ms(delay_ms);
+  return x;
+}
+
+}  // namespace
+
+int ParseLocations::LineOf(absl::string_view path) const {
+  for (;;) {
+    if (auto it = lines_.find(path); it != lines_.end()) return it->second;
+    // Strip the last component: ".name" or "[3]".
+    const size_t cut = path.find_last_of(".[");
+    if (cut == absl::string_view::npos || cut == 0) return 0;
+    path = path.substr(0, cut);
+  }
+}
+
+absl::Status ParseConfigTextRaw(absl::string_view text, absl::string_view filename,
+                                ServerConfig* config, ParseLocations* locations) {
+  config->Clear();
+  ConfigErrorCollector errors(filename);
+  pb::TextFormat::ParseInfoTree tree;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
+  pb::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
+  if (!parser.Parse(&input, config) || !errors.errors().empty()) {
+    if (errors.errors().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(filename, ":0:0: cannot parse config"));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(errors.errors(), "\n"));
+  }
+  if (locations != nullptr) {
+    *locations = ParseLocations(std::string(filename));
+    CollectLocations(*config, tree, "", locations);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerConfig> ParseConfigText(absl::string_view text, absl::string_view filename) {
+  ServerConfig config;
+  ParseLocations locations;
+  LB_RETURN_IF_ERROR(ParseConfigTextRaw(text, filename, &config, &locations));
+  ApplyDefaults(&config);
+  LB_RETURN_IF_ERROR(ValidateConfig(config, locations));
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadConfigFile(const std::string& path) {
+  LB_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseConfigText(text, path);
+}
+
+absl::StatusOr<ServerConfig> LoadConfig(const std::string& path_or_empty) {
+  if (!path_or_empty.empty()) return LoadConfigFile(path_or_empty);
+  ServerConfig config;
+  ApplyDefaults(&config);
+  LB_RETURN_IF_ERROR(ValidateConfig(config, ParseLocations(kDefaultsFilename)));
+  return config;
+}
+
+void ApplySimDefaults(SimConfig* sim) {
+  if (sim->name().empty()) sim->set_name(kDefaultSimName);
+  if (sim->ring_ms() == 0) sim->set_ring_ms(kDefaultSimRingMs);
+  if (sim->default_no_answer_rings() == 0) {
+    sim->set_default_no_answer_rings(kDefaultSimNoAnswerRings);
+  }
+  if (sim->park_orbit_base().empty()) sim->set_park_orbit_base(kDefaultSimParkOrbitBase);
+  for (SimExtension& e : *sim->mutable_extensions()) {
+    if (e.max_calls() == 0) e.set_max_calls(kDefaultSimMaxCalls);
+  }
+}
+
+void ApplyDefaults(ServerConfig* config) {
+  if (config->listen().empty()) config->set_listen(kDefaultListen);
+  if (config->data_dir().empty()) config->set_data_dir(kDefaultDataDir);
+  if (config->journal_capacity() == 0) config->set_journal_capacity(kDefaultJournalCapacity);
+  if (config->subscriber_queue_limit() == 0) {
+    config->set_subscriber_queue_limit(
+        std::min(kDefaultSubscriberQueueLimit, config->journal_capacity()));
+  }
+  if (config->max_batch() == 0) config->set_max_batch(kDefaultMaxBatch);
+  if (config->session_grace_period_ms() == 0) {
+    config->set_session_grace_period_ms(kDefaultSessionGracePeriodMs);
+  }
+  if (config->disconnected_linger_ms() == 0) {
+    config->set_disconnected_linger_ms(kDefaultDisconnectedLingerMs);
+  }
+  if (config->providers().empty()) {
+    *config->add_providers()->mutable_sim() = DefaultSimConfig();
+  }
+  for (ProviderConfig& p : *config->mutable_providers()) {
+    if (p.has_sim()) ApplySimDefaults(p.mutable_sim());
+  }
+}
+
+SimConfig DefaultSimConfig() {
+  SimConfig sim;
+  sim.set_name(kDefaultSimName);
+  static constexpr const char* kNames[] = {"Alice", "Bob",   "Carol", "Dave",
+                                           "Erin",  "Frank", "Grace", "Heidi"};
+  for (int i = 0; i < 8; ++i) {
+    SimExtension* e = AddExtension(&sim, absl::StrCat(100 + i), kNames[i]);
+    if (i < 4) e->set_pickup_group("sales");
+  }
+  AddExtension(&sim, "199", "Echo Desk")->set_auto_answer_ms(1);
+  AddExternal(&sim, "5550100", "Weather Line", v1::config::SIM_BEHAVIOR_ANSWER, 0);
+  AddExternal(&sim, "5550101", "Busy Shop", v1::config::SIM_BEHAVIOR_BUSY, 0);
+  AddExternal(&sim, "5550102", "Nobody Home", v1::config::SIM_BEHAVIOR_NO_ANSWER, 20000);
+  AddExternal(&sim, "5550103", "Rejecting Desk", v1::config::SIM_BEHAVIOR_REJECT, 0);
+  AddExternal(&sim, "5550104", "Overloaded Trunk", v1::config::SIM_BEHAVIOR_CONGESTION, 0);
+  AddExternal(&sim, "5550105", "IVR", v1::config::SIM_BEHAVIOR_ANSWER, 500)
+      ->set_send_digits("1#");
+  ApplySimDefaults(&sim);
+  return sim;
+}
+
+absl::Status ValidateConfig(const ServerConfig& config, const ParseLocations& locations) {
+  Validator v(locations);
+  v.CheckServer(config);
+  return v.Result();
+}
+
+std::string ConfigToText(const ServerConfig& config) {
+  std::string out;
+  pb::TextFormat::PrintToString(config, &out);
+  return out;
+}
+
+}  // namespace linebridge

@@ -1,0 +1,104 @@
+// The linebridged configuration file: protobuf text format of
+// linebridge.v1.config.ServerConfig (proto/linebridge/v1/config.proto).
+//
+// Loading is parse -> ApplyDefaults -> ValidateConfig. Every error names its
+// place in the file:
+//   syntax / unknown field:  "<file>:<line>:<column>: <what>"      (InvalidArgument)
+//   semantic:                "<file>:<line>: <field path>: <what>"  (InvalidArgument)
+// e.g. `lb.conf:12: providers[0].sim.extensions[3].number: duplicate extension "101"`.
+// Lines and columns are 1-based; a field that is not in the file (it was given
+// a default) reports the line of its nearest enclosing message in the file, or
+// 0. Several semantic errors are reported together, one per line of the message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "linebridge/v1/config.pb.h"
+
+namespace linebridge {
+
+// Where the fields of a parsed config file came from: field path -> 1-based
+// line. Paths look like "listen", "providers[0]", "providers[0].sim",
+// "providers[0].sim.extensions[3].number".
+class ParseLocations {
+ public:
+  // No file (built-in defaults): every line is 0, the file is "<defaults>".
+  ParseLocations() = default;
+  explicit ParseLocations(std::string filename) : filename_(std::move(filename)) {}
+
+  const std::string& filename() const { return filename_; }
+
+  // Records `line` (1-based) for `path`.
+  void Set(std::string path, int line) { lines_[std::move(path)] = line; }
+
+  // The line of `path`, else of its nearest enclosing message that has one,
+  // else 0.
+  int LineOf(absl::string_view path) const;
+
+  bool empty() const { return lines_.empty(); }
+
+ private:
+  std::string filename_ = "<defaults>";
+  std::map<std::string, int, std::less<>> lines_;
+};
+
+// Parses `text` (textproto of ServerConfig) without defaults or validation.
+// `filename` is used in error messages only. `locations` may be null.
+absl::Status ParseConfigTextRaw(absl::string_view text, absl::string_view filename,
+                                v1::config::ServerConfig* config, ParseLocations* locations);
+
+// Parse + ApplyDefaults + ValidateConfig.
+absl::StatusOr<v1::config::ServerConfig> ParseConfigText(absl::string_view text,
+                                                         absl::string_view filename);
+
+// Reads `path` and runs ParseConfigText on it. A file that cannot be read gives
+// NotFound / PermissionDenied / ... with the path and strerror.
+absl::StatusOr<v1::config::ServerConfig> LoadConfigFile(const std::string& path);
+
+// LoadConfigFile(path), or for an empty path the built-in defaults (with
+// DefaultSimConfig()), validated.
+absl::StatusOr<v1::config::ServerConfig> LoadConfig(const std::string& path_or_empty);
+
+// Default values (config.proto). Only fields that are unset (zero / empty) are
+// filled. Empty `providers` becomes one sim provider with DefaultSimConfig().
+inline constexpr char kDefaultListen[] = "127.0.0.1:50051";
+inline constexpr char kDefaultDataDir[] = "./linebridge-data";
+inline constexpr uint32_t kDefaultJournalCapacity = 65536;
+inline constexpr uint32_t kDefaultSubscriberQueueLimit = 16384;  // capped at journal_capacity
+inline constexpr uint32_t kDefaultMaxBatch = 256;
+inline constexpr uint32_t kDefaultSessionGracePeriodMs = 30000;
+inline constexpr uint32_t kDefaultDisconnectedLingerMs = 5000;
+inline constexpr char kDefaultSimName[] = "sim";
+inline constexpr uint32_t kDefaultSimRingMs = 4000;
+inline constexpr uint32_t kDefaultSimNoAnswerRings = 3;
+inline constexpr char kDefaultSimParkOrbitBase[] = "700";
+inline constexpr uint32_t kDefaultSimMaxCalls = 4;
+inline constexpr uint32_t kSimParkOrbits = 100;  // orbits base .. base+99
+
+void ApplyDefaults(v1::config::ServerConfig* config);
+void ApplySimDefaults(v1::config::SimConfig* sim);
+
+// The embedded demo PBX (defaults applied): extensions 100-107 (Alice .. Heidi,
+// ring until answered; 100-103 in pickup group "sales"), 199 "Echo Desk"
+// (auto-answers after 1 ms), and externals 5550100 "Weather Line" (answers at
+// once), 5550101 "Busy Shop" (busy), 5550102 "Nobody Home" (no answer after
+// 20 s), 5550103 "Rejecting Desk" (reject), 5550104 "Overloaded Trunk"
+// (congestion), 5550105 "IVR" (answers after 500 ms, sends "1#").
+v1::config::SimConfig DefaultSimConfig();
+
+// Semantic checks of a config that had ApplyDefaults; see the file comment for
+// the message format. Returns OK or InvalidArgument listing every problem.
+absl::Status ValidateConfig(const v1::config::ServerConfig& config,
+                            const ParseLocations& locations);
+
+// Text format of `config` (for --print_config); ParseConfigText reads it back.
+std::string ConfigToText(const v1::config::ServerConfig& config);
+
+}  // namespace linebridge

@@ -1,0 +1,459 @@
+#include "config/config.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace linebridge {
+namespace {
+
+using ::testing::HasSubstr;
+using v1::config::ServerConfig;
+using v1::config::SimConfig;
+
+// A fresh directory under the test temp dir.
+std::string MakeTempDir() {
+  std::string tmpl = testing::TempDir();
+  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
+  tmpl += "config_test.XXXXXX";
+  char* dir = mkdtemp(tmpl.data());
+  EXPECT_NE(dir, nullptr);
+  return tmpl;
+}
+
+std::string WriteFile(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  EXPECT_TRUE(out.good());
+  return path;
+}
+
+// The message of the error ParseConfigText(text, "t.conf") gives ("" if OK).
+std::string ErrorOf(const std::string& text) {
+  absl::StatusOr<ServerConfig> c = ParseConfigText(text, "t.conf");
+  if (c.ok()) return "";
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+  return std::string(c.status().message());
+}
+
+// A valid sim provider (lines 1-3) with `body` added inside `sim { ... }`,
+// starting on line 4.
+std::string Sim(const std::string& body) {
+  return absl::StrCat("providers {\n  sim {\n    extensions { number: \"100\" name: \"A\" }\n",
+                      body, "  }\n}\n");
+}
+
+TEST(ConfigDefaults, EmptyPathGivesDefaults) {
+  absl::StatusOr<ServerConfig> c = LoadConfig("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen(), "127.0.0.1:50051");
+  EXPECT_EQ(c->data_dir(), "./linebridge-data");
+  EXPECT_EQ(c->journal_capacity(), 65536u);
+  EXPECT_EQ(c->subscriber_queue_limit(), 16384u);
+  EXPECT_EQ(c->max_batch(), 256u);
+  EXPECT_EQ(c->session_grace_period_ms(), 30000u);
+  EXPECT_EQ(c->disconnected_linger_ms(), 5000u);
+  ASSERT_EQ(c->providers_size(), 1);
+  ASSERT_TRUE(c->providers(0).has_sim());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(c->providers(0).sim(),
+                                                                 DefaultSimConfig()));
+}
+
+TEST(ConfigDefaults, DefaultSim) {
+  const SimConfig sim = DefaultSimConfig();
+  EXPECT_EQ(sim.name(), "sim");
+  EXPECT_EQ(sim.ring_ms(), 4000u);
+  EXPECT_EQ(sim.default_no_answer_rings(), 3u);
+  EXPECT_EQ(sim.park_orbit_base(), "700");
+  EXPECT_EQ(sim.outside_prefix(), "");
+  const char* names[] = {"Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi"};
+  ASSERT_EQ(sim.extensions_size(), 9);
+  for (int i = 0; i < 8; ++i) {
+    const auto& e = sim.extensions(i);
+    EXPECT_EQ(e.number(), absl::StrCat(100 + i));
+    EXPECT_EQ(e.name(), names[i]);
+    EXPECT_EQ(e.auto_answer_ms(), 0u);
+    EXPECT_EQ(e.max_calls(), 4u);
+    EXPECT_EQ(e.pickup_group(), i < 4 ? "sales" : "");
+  }
+  EXPECT_EQ(sim.extensions(8).number(), "199");
+  EXPECT_EQ(sim.extensions(8).name(), "Echo Desk");
+  EXPECT_EQ(sim.extensions(8).auto_answer_ms(), 1u);
+  EXPECT_EQ(sim.extensions(8).max_calls(), 4u);
+
+  struct Want {
+    const char* number;
+    const char* name;
+    v1::config::SimBehavior behavior;
+    uint32_t delay_ms;
+    const char* digits;
+  };
+  const Want want[] = {
+      {"5550100", "Weather Line", v1::config::SIM_BEHAVIOR_ANSWER, 0, ""},
+      {"5550101", "Busy Shop", v1::config::SIM_BEHAVIOR_BUSY, 0, ""},
+      {"5550102", "Nobody Home", v1::config::SIM_BEHAVIOR_NO_ANSWER, 20000, ""},
+      {"5550103", "Rejecting Desk", v1::config::SIM_BEHAVIOR_REJECT, 0, ""},
+      {"5550104", "Overloaded Trunk", v1::config::SIM_BEHAVIOR_CONGESTION, 0, ""},
+      {"5550105", "IVR", v1::config::SIM_BEHAVIOR_ANSWER, 500, "1#"},
+  };
+  ASSERT_EQ(sim.externals_size(), 6);
+  for (int i = 0; i < 6; ++i) {
+    const auto& x = sim.externals(i);
+    EXPECT_EQ(x.number(), want[i].number);
+    EXPECT_EQ(x.name(), want[i].name);
+    EXPECT_EQ(x.behavior(), want[i].behavior);
+    EXPECT_EQ(x.delay_ms(), want[i].delay_ms);
+    EXPECT_EQ(x.send_digits(), want[i].digits);
+    EXPECT_EQ(x.hangup_after_ms(), 0u);
+  }
+}
+
+TEST(ConfigDefaults, KeepsSetValuesAndFillsNested) {
+  ServerConfig c;
+  c.set_listen("0.0.0.0:1");
+  c.set_journal_capacity(100);
+  c.add_providers()->mutable_sim()->add_extensions()->set_number("1");
+  ApplyDefaults(&c);
+  EXPECT_EQ(c.listen(), "0.0.0.0:1");
+  EXPECT_EQ(c.journal_capacity(), 100u);
+  EXPECT_EQ(c.subscriber_queue_limit(), 100u);  // default capped at journal_capacity
+  ASSERT_EQ(c.providers_size(), 1);
+  EXPECT_EQ(c.providers(0).sim().name(), "sim");
+  EXPECT_EQ(c.providers(0).sim().ring_ms(), 4000u);
+  EXPECT_EQ(c.providers(0).sim().park_orbit_base(), "700");
+  EXPECT_EQ(c.providers(0).sim().extensions(0).max_calls(), 4u);
+  EXPECT_EQ(c.providers(0).sim().externals_size(), 0);
+  EXPECT_TRUE(ValidateConfig(c, ParseLocations()).ok());
+}
+
+TEST(ConfigLoad, FullValidFile) {
+  const std::string dir = MakeTempDir();
+  const std::string path = WriteFile(dir, "full.conf", R"(
+listen: "[::1]:6000"
+data_dir: "/var/lib/lb"
+journal_capacity: 1024
+subscriber_queue_limit: 512
+max_batch: 64
+session_grace_period_ms: 86400000
+disconnected_linger_ms: 100
+providers {
+  sim {
+    name: "pbx-1"
+    ring_ms: 1000
+    default_no_answer_rings: 2
+    park_orbit_base: "800"
+    outside_prefix: "0"
+    extensions { number: "10" name: "Ten" auto_answer_ms: 5 pickup_group: "g_1" max_calls: 16 }
+    extensions { number: "11" }
+    externals {
+      number: "12345678901234567890" name: "Far" behavior: SIM_BEHAVIOR_ANSWER
+      delay_ms: 7 send_digits: "0123456789*#ABCD" hangup_after_ms: 9
+    }
+  }
+}
+providers { sim { name: "b" } }
+)");
+  absl::StatusOr<ServerConfig> c = LoadConfigFile(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen(), "[::1]:6000");
+  EXPECT_EQ(c->data_dir(), "/var/lib/lb");
+  EXPECT_EQ(c->journal_capacity(), 1024u);
+  EXPECT_EQ(c->subscriber_queue_limit(), 512u);
+  EXPECT_EQ(c->max_batch(), 64u);
+  EXPECT_EQ(c->session_grace_period_ms(), 86400000u);
+  EXPECT_EQ(c->disconnected_linger_ms(), 100u);
+  ASSERT_EQ(c->providers_size(), 2);
+  const SimConfig& s = c->providers(0).sim();
+  EXPECT_EQ(s.name(), "pbx-1");
+  EXPECT_EQ(s.ring_ms(), 1000u);
+  EXPECT_EQ(s.default_no_answer_rings(), 2u);
+  EXPECT_EQ(s.park_orbit_base(), "800");
+  EXPECT_EQ(s.outside_prefix(), "0");
+  ASSERT_EQ(s.extensions_size(), 2);
+  EXPECT_EQ(s.extensions(0).auto_answer_ms(), 5u);
+  EXPECT_EQ(s.extensions(0).pickup_group(), "g_1");
+  EXPECT_EQ(s.extensions(0).max_calls(), 16u);
+  EXPECT_EQ(s.extensions(1).max_calls(), 4u);  // default
+  ASSERT_EQ(s.externals_size(), 1);
+  EXPECT_EQ(s.externals(0).send_digits(), "0123456789*#ABCD");
+  EXPECT_EQ(s.externals(0).hangup_after_ms(), 9u);
+  EXPECT_EQ(c->providers(1).sim().name(), "b");
+  EXPECT_EQ(c->providers(1).sim().ring_ms(), 4000u);
+  EXPECT_EQ(c->providers(1).sim().extensions_size(), 0);  // no default extensions
+
+  // --print_config output reads back to the same config.
+  absl::StatusOr<ServerConfig> again = ParseConfigText(ConfigToText(*c), "printed");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*c, *again));
+  EXPECT_EQ(LoadConfig(path)->DebugString(), c->DebugString());
+}
+
+TEST(ConfigLoad, ExampleFileLoads) {
+  absl::StatusOr<ServerConfig> c = LoadConfigFile(LINEBRIDGE_EXAMPLE_CONFIG);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->providers_size(), 2);
+  EXPECT_EQ(c->providers(0).sim().name(), "office");
+  EXPECT_EQ(c->providers(0).sim().outside_prefix(), "9");
+  EXPECT_EQ(c->providers(0).sim().externals_size(), 5);
+  EXPECT_EQ(c->providers(1).sim().name(), "lab");
+  // The example shows every field of every message.
+  ServerConfig raw;
+  std::string text;
+  {
+    std::ifstream in(LINEBRIDGE_EXAMPLE_CONFIG);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_TRUE(ParseConfigTextRaw(text, "example", &raw, nullptr).ok());
+  const auto all_set = [](const google::protobuf::Message& m) {
+    std::vector<const google::protobuf::FieldDescriptor*> set;
+    m.GetReflection()->ListFields(m, &set);
+    return static_cast<int>(set.size()) == m.GetDescriptor()->field_count();
+  };
+  EXPECT_TRUE(all_set(raw));
+  EXPECT_TRUE(all_set(raw.providers(0)));
+  EXPECT_TRUE(all_set(raw.providers(0).sim()));
+  EXPECT_TRUE(all_set(raw.providers(0).sim().externals(0)));
+  // Every extension field is used by some extension.
+  std::set<int> used;
+  for (const auto& e : raw.providers(0).sim().extensions()) {
+    std::vector<const google::protobuf::FieldDescriptor*> set;
+    e.GetReflection()->ListFields(e, &set);
+    for (const auto* f : set) used.insert(f->number());
+  }
+  EXPECT_EQ(static_cast<int>(used.size()), v1::config::SimExtension::descriptor()->field_count());
+}
+
+TEST(ConfigLoad, SyntaxErrorHasFileLineColumn) {
+  EXPECT_EQ(ErrorOf("listen: \"a:1\"\ndata_dir \"x\"\n"),
+            "t.conf:2:10: Expected \":\", found \"\"x\"\".");
+  EXPECT_EQ(ErrorOf("providers {\n  sim {\n    name: \"x\"\n"),
+            "t.conf:4:1: Expected identifier, got: ");
+  EXPECT_EQ(ErrorOf("max_batch: -1\n"),
+            "t.conf:1:12: Expected integer, got: -");
+}
+
+TEST(ConfigLoad, UnknownFieldNamesFieldAndLine) {
+  const std::string err = ErrorOf("listen: \"a:1\"\n\n   listne: \"b:2\"\n");
+  EXPECT_THAT(err, HasSubstr("t.conf:3:"));
+  EXPECT_THAT(err, HasSubstr("no field named \"listne\""));
+  const std::string nested = ErrorOf(Sim("    extensions { number: \"1\" rings: 3 }\n"));
+  EXPECT_THAT(nested, HasSubstr("t.conf:4:"));
+  EXPECT_THAT(nested, HasSubstr("no field named \"rings\""));
+  EXPECT_THAT(ErrorOf(Sim("    externals { number: \"1\" behavior: SIM_BEHAVIOR_MAYBE }\n")),
+              HasSubstr("t.conf:4:"));
+}
+
+TEST(ConfigLoad, UnreadableFile) {
+  const std::string dir = MakeTempDir();
+  absl::StatusOr<ServerConfig> missing = LoadConfigFile(dir + "/nope.conf");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr(dir + "/nope.conf"));
+  EXPECT_THAT(missing.status().message(), HasSubstr("No such file or directory"));
+
+  absl::StatusOr<ServerConfig> is_dir = LoadConfigFile(dir);
+  EXPECT_FALSE(is_dir.ok());
+  EXPECT_THAT(is_dir.status().message(), HasSubstr(dir));
+  EXPECT_THAT(is_dir.status().message(), HasSubstr("Is a directory"));
+
+  if (geteuid() != 0) {  // root reads anything
+    const std::string path = WriteFile(dir, "secret.conf", "listen: \"a:1\"\n");
+    ASSERT_EQ(chmod(path.c_str(), 0), 0);
+    absl::StatusOr<ServerConfig> denied = LoadConfigFile(path);
+    EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(denied.status().message(), HasSubstr(path));
+    EXPECT_THAT(denied.status().message(), HasSubstr("Permission denied"));
+  }
+}
+
+TEST(ConfigValidate, DuplicateExtensionExactMessage) {
+  const std::string text =
+      "# lb.conf\n"                          // 1
+      "listen: \"127.0.0.1:50051\"\n"        // 2
+      "providers {\n"                        // 3
+      "  sim {\n"                            // 4
+      "    name: \"sim\"\n"                  // 5
+      "    extensions { number: \"100\" }\n" // 6
+      "    extensions { number: \"101\" }\n" // 7
+      "    extensions { number: \"102\" }\n" // 8
+      "    extensions {\n"                   // 9
+      "      name: \"Dup\"\n"                // 10
+      "      max_calls: 2\n"                 // 11
+      "      number: \"101\"\n"              // 12
+      "    }\n"
+      "  }\n"
+      "}\n";
+  absl::StatusOr<ServerConfig> c = ParseConfigText(text, "lb.conf");
+  EXPECT_EQ(c.status(),
+            absl::InvalidArgumentError(
+                "lb.conf:12: providers[0].sim.extensions[3].number: duplicate extension \"101\""));
+}
+
+TEST(ConfigValidate, ExactMessages) {
+  EXPECT_EQ(ErrorOf("\nlisten: \"localhost\"\n"),
+            "t.conf:2: listen: \"localhost\" is not host:port (IPv6 as [::1]:port)");
+  EXPECT_EQ(ErrorOf("listen: \"[::1]:65536\"\n"),
+            "t.conf:1: listen: port \"65536\" out of range 0..65535");
+  EXPECT_EQ(ErrorOf("journal_capacity: 15\n"),
+            "t.conf:1: journal_capacity: 15 out of range [16, 16777216]");
+  EXPECT_EQ(ErrorOf("journal_capacity: 100\nsubscriber_queue_limit: 101\n"),
+            "t.conf:2: subscriber_queue_limit: 101 out of range [1, 100] (at most "
+            "journal_capacity)");
+  EXPECT_EQ(ErrorOf("max_batch: 65537\n"), "t.conf:1: max_batch: 65537 out of range [1, 65536]");
+  EXPECT_EQ(ErrorOf("session_grace_period_ms: 86400001\n"),
+            "t.conf:1: session_grace_period_ms: 86400001 exceeds 86400000 (one day)");
+  EXPECT_EQ(ErrorOf("providers {\n}\n"),
+            "t.conf:1: providers[0]: no provider kind set (expected sim { ... })");
+  // A field given its default reports the line of its enclosing message.
+  EXPECT_EQ(ErrorOf("providers { sim {} }\n\nproviders {\n  sim {}\n}\n"),
+            "t.conf:4: providers[1].sim.name: duplicate sim name \"sim\"");
+  EXPECT_EQ(ErrorOf(Sim("    extensions {\n      number: \"750\"\n    }\n")),
+            "t.conf:2: providers[0].sim.park_orbit_base: park orbits 700-799 include extension "
+            "\"750\" (extensions[1])");
+  // Several problems: all reported, one per line.
+  EXPECT_EQ(ErrorOf("max_batch: 1\njournal_capacity: 1\nmax_batch: 70000\n"),
+            "t.conf:3:10: Non-repeated field \"max_batch\" is specified multiple times.");
+  EXPECT_EQ(ErrorOf("journal_capacity: 1\nsubscriber_queue_limit: 2\n"),
+            "t.conf:1: journal_capacity: 1 out of range [16, 16777216]\n"
+            "t.conf:2: subscriber_queue_limit: 2 out of range [1, 1] (at most journal_capacity)");
+}
+
+TEST(ConfigValidate, NoFileReportsLineZero) {
+  ServerConfig c;
+  ApplyDefaults(&c);
+  c.clear_data_dir();
+  EXPECT_EQ(ValidateConfig(c, ParseLocations()),
+            absl::InvalidArgumentError("<defaults>:0: data_dir: must not be empty"));
+  c.set_data_dir("d");
+  c.mutable_providers(0)->mutable_sim()->mutable_extensions(2)->set_max_calls(0);
+  EXPECT_EQ(ValidateConfig(c, ParseLocations("x.conf")),
+            absl::InvalidArgumentError(
+                "x.conf:0: providers[0].sim.extensions[2].max_calls: 0 out of range [1, 16]"));
+}
+
+struct RuleCase {
+  std::string text;
+  std::string want;  // substring: "t.conf:<line>: <path>: ..."
+};
+
+TEST(ConfigValidate, EveryRule) {
+  const RuleCase cases[] = {
+      {"listen: \"::1:50051\"\n", "t.conf:1: listen: \"::1:50051\" is not host:port"},
+      {"listen: \":50051\"\n", "t.conf:1: listen: \":50051\" is not host:port"},
+      {"listen: \"[::1]50051\"\n", "t.conf:1: listen: \"[::1]50051\" is not host:port"},
+      {"listen: \"host:\"\n", "t.conf:1: listen: port \"\" out of range"},
+      {"listen: \"host:http\"\n", "t.conf:1: listen: port \"http\" out of range"},
+      {"listen: \"host:999999\"\n", "t.conf:1: listen: port \"999999\" out of range"},
+      {"journal_capacity: 16777217\n", "t.conf:1: journal_capacity: 16777217 out of range"},
+      {"subscriber_queue_limit: 65537\n", "t.conf:1: subscriber_queue_limit: 65537 out of range"},
+      {"providers { sim { name: \"Bad\" } }\n",
+       "t.conf:1: providers[0].sim.name: invalid sim name \"Bad\": want 1-32 of [a-z0-9_-]"},
+      {"providers { sim { name: \"a23456789012345678901234567890123\" } }\n",
+       "t.conf:1: providers[0].sim.name: invalid sim name"},
+      {"providers { sim { name: \"a\" } }\nproviders { sim { name: \"a\" } }\n",
+       "t.conf:2: providers[1].sim.name: duplicate sim name \"a\""},
+      {Sim("    extensions { number: \"10a\" }\n"),
+       "t.conf:4: providers[0].sim.extensions[1].number: extension number \"10a\" must be 1-15 "
+       "digits"},
+      {Sim("    extensions { number: \"1234567890123456\" }\n"),
+       "t.conf:4: providers[0].sim.extensions[1].number: extension number"},
+      {Sim("    extensions { name: \"no number\" }\n"),
+       "t.conf:4: providers[0].sim.extensions[1].number: extension number \"\" must be"},
+      {Sim("    extensions { number: \"100\" }\n"),
+       "t.conf:4: providers[0].sim.extensions[1].number: duplicate extension \"100\""},
+      {Sim(absl::StrCat("    extensions { number: \"1\" name: \"", std::string(65, 'x'), "\" }\n")),
+       "t.conf:4: providers[0].sim.extensions[1].name: name is 65 bytes, at most 64"},
+      {Sim("    extensions { number: \"1\" max_calls: 17 }\n"),
+       "t.conf:4: providers[0].sim.extensions[1].max_calls: 17 out of range [1, 16]"},
+      {Sim("    extensions { number: \"1\" pickup_group: \"Sales\" }\n"),
+       "t.conf:4: providers[0].sim.extensions[1].pickup_group: invalid pickup group \"Sales\""},
+      {Sim(absl::StrCat("    extensions { number: \"1\" pickup_group: \"", std::string(33, 'g'),
+                        "\" }\n")),
+       "t.conf:4: providers[0].sim.extensions[1].pickup_group: invalid pickup group"},
+      {Sim("    externals { number: \"55-1\" behavior: SIM_BEHAVIOR_BUSY }\n"),
+       "t.conf:4: providers[0].sim.externals[0].number: external number \"55-1\" must be 1-20 "
+       "digits"},
+      {Sim("    externals { number: \"123456789012345678901\" behavior: SIM_BEHAVIOR_BUSY }\n"),
+       "t.conf:4: providers[0].sim.externals[0].number: external number"},
+      {Sim("    externals { number: \"5\" behavior: SIM_BEHAVIOR_BUSY }\n"
+           "    externals { number: \"5\" behavior: SIM_BEHAVIOR_BUSY }\n"),
+       "t.conf:5: providers[0].sim.externals[1].number: duplicate external number \"5\""},
+      {Sim("    externals { number: \"100\" behavior: SIM_BEHAVIOR_BUSY }\n"),
+       "t.conf:4: providers[0].sim.externals[0].number: external number \"100\" is also an "
+       "extension"},
+      {Sim("    externals {\n      number: \"5\"\n    }\n"),
+       "t.conf:4: providers[0].sim.externals[0].behavior: must be set"},
+      {Sim("    externals { number: \"5\" behavior: 42 }\n"),
+       "t.conf:4: providers[0].sim.externals[0].behavior: unknown behavior 42"},
+      {Sim(absl::StrCat("    externals { number: \"5\" behavior: SIM_BEHAVIOR_BUSY name: \"",
+                        std::string(65, 'n'), "\" }\n")),
+       "t.conf:4: providers[0].sim.externals[0].name: name is 65 bytes, at most 64"},
+      {Sim("    externals { number: \"5\" behavior: SIM_BEHAVIOR_ANSWER send_digits: \"1e\" }\n"),
+       "t.conf:4: providers[0].sim.externals[0].send_digits: \"1e\" may contain only 0-9 * # A-D"},
+      {Sim("    park_orbit_base: \"7a\"\n"),
+       "t.conf:4: providers[0].sim.park_orbit_base: \"7a\" must be 1-10 digits"},
+      {Sim("    park_orbit_base: \"12345678901\"\n"),
+       "t.conf:4: providers[0].sim.park_orbit_base: \"12345678901\" must be 1-10 digits"},
+      {Sim("    park_orbit_base: \"050\"\n    extensions { number: \"149\" }\n"),
+       "t.conf:4: providers[0].sim.park_orbit_base: park orbits 050-149 include extension "
+       "\"149\" (extensions[1])"},
+      {Sim("    park_orbit_base: \"95\"\n    extensions { number: \"194\" }\n"),
+       "t.conf:4: providers[0].sim.park_orbit_base: park orbits 95-194 include extension "
+       "\"194\" (extensions[1])"},
+      {Sim("    outside_prefix: \"12345\"\n"),
+       "t.conf:4: providers[0].sim.outside_prefix: \"12345\" must be 0-4 digits"},
+      {Sim("    outside_prefix: \"9a\"\n"),
+       "t.conf:4: providers[0].sim.outside_prefix: \"9a\" must be 0-4 digits"},
+  };
+  for (const RuleCase& c : cases) {
+    EXPECT_THAT(ErrorOf(c.text), HasSubstr(c.want)) << c.text;
+  }
+
+  // Boundaries that are fine.
+  const std::string ok[] = {
+      "listen: \"[::1]:0\"\n",
+      "listen: \"0.0.0.0:65535\"\n",
+      "listen: \"localhost:50051\"\n",
+      "journal_capacity: 16\nsubscriber_queue_limit: 16\n",
+      "journal_capacity: 16777216\n",
+      "max_batch: 65536\n",
+      "providers { sim { name: \"a23456789012345678901234567890_-\" } }\n",
+      Sim("    extensions { number: \"123456789012345\" max_calls: 16 }\n"),
+      Sim(absl::StrCat("    extensions { number: \"1\" name: \"", std::string(64, 'x'), "\" }\n")),
+      Sim("    externals { number: \"12345678901234567890\" behavior: SIM_BEHAVIOR_BUSY }\n"),
+      Sim("    park_orbit_base: \"1234567890\"\n    outside_prefix: \"9999\"\n"),
+      Sim("    park_orbit_base: \"0001\"\n    extensions { number: \"1\" }\n"),  // != "0001"
+      Sim("    park_orbit_base: \"101\"\n"),                                    // 100 is below
+  };
+  for (const std::string& text : ok) {
+    EXPECT_EQ(ErrorOf(text), "") << text;
+  }
+}
+
+TEST(ParseLocations, LineOfFallsBackToEnclosingMessage) {
+  ParseLocations loc("f");
+  loc.Set("providers[0]", 3);
+  loc.Set("providers[0].sim", 4);
+  loc.Set("providers[0].sim.extensions[2]", 9);
+  EXPECT_EQ(loc.LineOf("providers[0].sim.extensions[2].number"), 9);
+  EXPECT_EQ(loc.LineOf("providers[0].sim.extensions[1].number"), 4);
+  EXPECT_EQ(loc.LineOf("providers[0].sim.name"), 4);
+  EXPECT_EQ(loc.LineOf("providers[0]"), 3);
+  EXPECT_EQ(loc.LineOf("providers[1].sim"), 0);
+  EXPECT_EQ(loc.LineOf("listen"), 0);
+}
+
+}  // namespace
+}  // namespace linebridge

@@ -1,0 +1,97 @@
+// linebridged: the linebridge telephony server.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+#include "api/server.h"
+#include "config/config.h"
+#include "core/log.h"
+
+ABSL_FLAG(std::string, config, "",
+          "Configuration file (textproto of linebridge.v1.config.ServerConfig). Empty: the "
+          "embedded default, a simulated PBX.");
+ABSL_FLAG(std::string, listen, "", "Override `listen` (host:port; port 0 picks a free port).");
+ABSL_FLAG(std::string, data_dir, "", "Override `data_dir`.");
+ABSL_FLAG(std::string, port_file, "", "Write the bound port to this file once serving.");
+ABSL_FLAG(bool, print_config, false, "Print the effective configuration and exit.");
+ABSL_FLAG(bool, check_config, false, "Validate the configuration and exit (0 = valid).");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "linebridged [--config FILE] [--listen HOST:PORT] [--data_dir DIR]\n"
+      "Serves telephony lines over gRPC (linebridge.v1). See docs/configuration.md.");
+  absl::ParseCommandLine(argc, argv);
+
+  auto loaded = linebridge::LoadConfig(absl::GetFlag(FLAGS_config));
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "linebridged: bad configuration:\n%s\n",
+                 std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  linebridge::v1::config::ServerConfig config = *std::move(loaded);
+  if (!absl::GetFlag(FLAGS_listen).empty()) config.set_listen(absl::GetFlag(FLAGS_listen));
+  if (!absl::GetFlag(FLAGS_data_dir).empty()) config.set_data_dir(absl::GetFlag(FLAGS_data_dir));
+  if (absl::Status valid = linebridge::ValidateConfig(config, linebridge::ParseLocations("flags"));
+      !valid.ok()) {
+    std::fprintf(stderr, "linebridged: bad configuration:\n%s\n",
+                 std::string(valid.message()).c_str());
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_print_config)) {
+    std::cout << linebridge::ConfigToText(config);
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_check_config)) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
+
+  // Signals are taken synchronously by the main thread; every other thread
+  // inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  linebridge::Server::Options options;
+  options.config = config;
+  options.config_path = absl::GetFlag(FLAGS_config);
+  auto server = linebridge::Server::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "linebridged: cannot start: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  auto status = (*server)->engine().Status();
+  LB_LOG("linebridged %s listening on %s (epoch %d): %d lines from %s; data in %s",
+         status.version(), (*server)->address(), status.epoch(), status.lines(),
+         absl::StrJoin(status.providers(), ", "), config.data_dir());
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    const std::string path = absl::GetFlag(FLAGS_port_file);
+    const std::string tmp = path + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::rename(tmp.c_str(), path.c_str());
+  }
+
+  while (true) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      LB_LOG("SIGHUP: use `linectl reload` (Admin.ReloadConfig) to reload the configuration");
+      continue;
+    }
+    LB_LOG("signal %d: shutting down", sig);
+    break;
+  }
+  (*server)->Shutdown("server is shutting down");
+  LB_LOG("linebridged stopped");
+  return 0;
+}

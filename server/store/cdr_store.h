@@ -1,0 +1,150 @@
+// The call-detail record store: one SQLite database (WAL mode) holding a row
+// per closed call (v1::CallRecord), and an asynchronous writer that keeps the
+// disk off the telephony threads.
+//
+// Schema (user_version 1), readable with the sqlite3 CLI (enum columns hold
+// the proto enum names, times are microseconds since the Unix epoch):
+//   call_records(record_id INTEGER PRIMARY KEY AUTOINCREMENT, call_id, line_id,
+//     origin, reason, caller_number, caller_name, called_number, called_name,
+//     connected_number, connected_name, started_us, answered_us (NULL if never),
+//     ended_us, disposition, media_mode, duration_ms,
+//     caller_available, caller_blocked, called_available, called_blocked,
+//     connected_available, connected_blocked)
+//   indexes on (line_id, record_id) and (ended_us).
+// Timestamps keep microsecond precision; an unset timestamp is stored as NULL.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "linebridge/v1/admin.pb.h"
+#include "linebridge/v1/types.pb.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace linebridge {
+
+class CdrStore {
+ public:
+  // File name of the store inside the server's data_dir.
+  static constexpr char kFileName[] = "cdr.sqlite3";
+  static std::string PathInDataDir(absl::string_view data_dir);
+
+  static constexpr uint32_t kDefaultListLimit = 100;
+  static constexpr uint32_t kMaxListLimit = 10000;
+  static constexpr int kSchemaVersion = 1;
+  static constexpr int kBusyTimeoutMs = 5000;
+
+  // Opens or creates the database at `path` (creating its directory), sets
+  // WAL / synchronous=NORMAL / busy_timeout and migrates the schema. A
+  // database with a newer schema than this build knows is FailedPrecondition.
+  static absl::StatusOr<std::unique_ptr<CdrStore>> Open(const std::string& path);
+
+  CdrStore(const CdrStore&) = delete;
+  CdrStore& operator=(const CdrStore&) = delete;
+  ~CdrStore();
+
+  const std::string& path() const { return path_; }
+
+  // Stores `record` (its record_id is ignored) in one transaction; returns the
+  // new record_id. Durable against a process crash once it returns.
+  absl::StatusOr<int64_t> Append(const v1::CallRecord& record);
+  // Stores all of `records` in one transaction (all or nothing); returns their
+  // record_ids in order.
+  absl::StatusOr<std::vector<int64_t>> AppendBatch(const std::vector<v1::CallRecord>& records);
+
+  // Newest first. Filters: line_id (exact), since (ended at or after),
+  // before_record_id (> 0: only older records). limit 0 = 100; more than 10000
+  // (or a negative before_record_id) is InvalidArgument. next_before_record_id
+  // is the last returned record_id if more records match, else 0.
+  absl::StatusOr<v1::ListCallRecordsResponse> List(const v1::ListCallRecordsRequest& request);
+
+  // Number of records stored.
+  absl::StatusOr<uint64_t> Count();
+
+ private:
+  explicit CdrStore(std::string path);
+
+  absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The cached prepared statement `*slot` for `sql` (prepared on first use),
+  // reset and with bindings cleared.
+  absl::StatusOr<sqlite3_stmt*> Statement(sqlite3_stmt** slot, const char* sql)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertLocked(const v1::CallRecord& record, int64_t* id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An Internal / Unavailable status for SQLite result `rc` during `what`.
+  absl::Status Error(int rc, absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* begin_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* commit_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* rollback_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* insert_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* count_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // One List statement per filter combination (bit 0 line_id, 1 since,
+  // 2 before_record_id), so that each can use its index.
+  sqlite3_stmt* list_[8] ABSL_GUARDED_BY(mu_) = {};
+};
+
+// Writes call records to a CdrStore on its own thread. Enqueue never blocks on
+// the database: when `queue_limit` records are waiting, further records are
+// dropped and counted. Each batch taken from the queue is one transaction.
+class AsyncCdrWriter {
+ public:
+  static constexpr size_t kDefaultQueueLimit = 65536;
+  static constexpr size_t kDefaultMaxBatch = 1024;
+
+  // `store` must outlive the writer.
+  explicit AsyncCdrWriter(CdrStore* store, size_t queue_limit = kDefaultQueueLimit,
+                          size_t max_batch = kDefaultMaxBatch);
+  AsyncCdrWriter(const AsyncCdrWriter&) = delete;
+  AsyncCdrWriter& operator=(const AsyncCdrWriter&) = delete;
+  // Flushes what is queued and joins the thread.
+  ~AsyncCdrWriter();
+
+  // Queues `record`; false (and dropped() + 1) if the queue is full.
+  bool Enqueue(v1::CallRecord record);
+
+  // Waits until every record enqueued before the call has been written (or has
+  // failed). Returns the last write error since the previous Flush, else OK.
+  absl::Status Flush();
+
+  uint64_t dropped() const;  // rejected by Enqueue: queue full
+  uint64_t written() const;  // committed
+  uint64_t failed() const;   // lost to write errors
+  size_t queued() const;     // waiting or being written
+
+ private:
+  void Run();
+
+  CdrStore* const store_;
+  const size_t queue_limit_;
+  const size_t max_batch_;
+  mutable absl::Mutex mu_;
+  std::deque<v1::CallRecord> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;  // accepted by Enqueue, ever
+  uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;      // written or failed, ever
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);  // since the last Flush
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace linebridge
