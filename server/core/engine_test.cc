@@ -20,7 +20,7 @@ TEST(DialString, AcceptsTapiDialableAddresses) {
 }
 
 TEST(DialString, RejectsInjectionAndGarbage) {
-  for (const char* bad : {"12;ATZ", "1\r\n2", "ATD123", "12$%", "", "+", "1\x01"}) {
+  for (const char* bad : {"12;ATZ", "1\r\n2", "12$%", "", "+", "1\x01"}) {
     EXPECT_THAT(NormalizeDialString(bad),
                 IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALADDRESS))
         << bad;
