@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs dependencies, builds twice (release, and
+# ASan+UBSan), runs unit, integration and end-to-end tests in both builds and
+# a quick benchmark smoke run in the release build.
+#   scripts/test.sh            everything
+#   scripts/test.sh -L unit    only one label (passed to ctest), both builds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+jobs="${LINEBRIDGE_JOBS:-$(nproc)}"
+filter=("$@")
+if [ ${#filter[@]} -eq 0 ]; then filter=(-L 'unit|integration|e2e'); fi
+
+echo "== release build"
+scripts/build.sh release
+(cd build && ctest --output-on-failure -j "$jobs" "${filter[@]}")
+if [ $# -eq 0 ]; then
+  echo "== benchmark smoke run (figures: docs/benchmarks.md)"
+  (cd build && ctest --output-on-failure -L bench)
+fi
+
+echo "== ASan + UBSan build"
+scripts/build.sh asan
+(cd build-asan && ctest --output-on-failure -j "$jobs" "${filter[@]}")
