@@ -1,1 +1,334 @@
+#include "core/journal.h"
+
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace linebridge {
+namespace {
+
+v1::Event LineEvent(const std::string& line) {
+  v1::Event ev;
+  ev.set_line_id(line);
+  ev.mutable_line_removed()->set_line_id(line);
+  return ev;
+}
+
+class CountingWaiter : public EventJournal::Waiter {
+ public:
+  void Wake() override { wakes.fetch_add(1); }
+  std::atomic<int> wakes{0};
+};
+
+TEST(EventJournalTest, EmptyJournal) {
+  EventJournal j(7, 4);
+  EXPECT_EQ(j.epoch(), 7u);
+  EXPECT_EQ(j.capacity(), 4u);
+  EXPECT_EQ(j.last_sequence(), 0u);
+  EXPECT_EQ(j.oldest_sequence(), 1u);
+  std::vector<EventPtr> out;
+  EXPECT_EQ(j.Read(1, 10, &out), EventJournal::ReadStatus::kOk);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(EventJournalTest, ZeroCapacityIsClampedToOne) {
+  EventJournal j(1, 0);
+  EXPECT_EQ(j.capacity(), 1u);
+  j.Append(LineEvent("a"));
+  j.Append(LineEvent("b"));
+  std::vector<EventPtr> out;
+  EXPECT_EQ(j.Read(2, 10, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]->line_id(), "b");
+}
+
+TEST(EventJournalTest, StampsEpochSequenceAndTime) {
+  EventJournal j(42, 16);
+  v1::Event ev = LineEvent("sim/100");
+  ev.set_epoch(999);      // overwritten
+  ev.set_sequence(555);   // overwritten
+  EXPECT_EQ(j.Append(ev), 1u);
+  v1::Event timed = LineEvent("sim/101");
+  timed.mutable_time()->set_seconds(12345);  // kept
+  EXPECT_EQ(j.Append(timed), 2u);
+  EXPECT_EQ(j.Append(LineEvent("sim/102")), 3u);
+  EXPECT_EQ(j.last_sequence(), 3u);
+  EXPECT_EQ(j.oldest_sequence(), 1u);
+
+  std::vector<EventPtr> out;
+  ASSERT_EQ(j.Read(1, 100, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i]->epoch(), 42u);
+    EXPECT_EQ(out[i]->sequence(), i + 1);
+    EXPECT_TRUE(out[i]->has_time());
+  }
+  EXPECT_EQ(out[0]->line_id(), "sim/100");
+  EXPECT_GT(out[0]->time().seconds(), 1600000000);  // "now", not left unset
+  EXPECT_EQ(out[1]->time().seconds(), 12345);
+  EXPECT_EQ(out[2]->line_id(), "sim/102");
+}
+
+TEST(EventJournalTest, ReadFromTheMiddleAndWithMax) {
+  EventJournal j(1, 16);
+  for (int i = 0; i < 10; ++i) j.Append(LineEvent(absl::StrCat("l", i)));
+  std::vector<EventPtr> out;
+  ASSERT_EQ(j.Read(5, 100, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 6u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i]->sequence(), 5 + i);
+
+  out.clear();
+  ASSERT_EQ(j.Read(3, 2, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]->sequence(), 3u);
+  EXPECT_EQ(out[1]->sequence(), 4u);
+
+  // Read appends to what is already in `out`.
+  ASSERT_EQ(j.Read(10, 5, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2]->sequence(), 10u);
+
+  // Past the end: nothing, but not a gap.
+  out.clear();
+  ASSERT_EQ(j.Read(11, 5, &out), EventJournal::ReadStatus::kOk);
+  EXPECT_TRUE(out.empty());
+  ASSERT_EQ(j.Read(1000, 5, &out), EventJournal::ReadStatus::kOk);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(EventJournalTest, EventsAreSharedNotCopied) {
+  EventJournal j(1, 4);
+  j.Append(LineEvent("a"));
+  std::vector<EventPtr> a, b;
+  j.Read(1, 1, &a);
+  j.Read(1, 1, &b);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].get(), b[0].get());
+}
+
+TEST(EventJournalTest, RingWrapsAndReportsGap) {
+  EventJournal j(1, 4);
+  for (int i = 1; i <= 4; ++i) j.Append(LineEvent(absl::StrCat("l", i)));
+  EXPECT_EQ(j.oldest_sequence(), 1u);
+  std::vector<EventPtr> out;
+  ASSERT_EQ(j.Read(1, 10, &out), EventJournal::ReadStatus::kOk);
+  EXPECT_EQ(out.size(), 4u);
+
+  // The fifth event overwrites the first.
+  j.Append(LineEvent("l5"));
+  EXPECT_EQ(j.last_sequence(), 5u);
+  EXPECT_EQ(j.oldest_sequence(), 2u);
+  out.clear();
+  EXPECT_EQ(j.Read(1, 10, &out), EventJournal::ReadStatus::kGap);
+  EXPECT_TRUE(out.empty());  // nothing is read on a gap
+  ASSERT_EQ(j.Read(2, 10, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i]->sequence(), 2 + i);
+    EXPECT_EQ(out[i]->line_id(), absl::StrCat("l", 2 + i));
+  }
+
+  // Many times around the ring.
+  for (int i = 6; i <= 103; ++i) j.Append(LineEvent(absl::StrCat("l", i)));
+  EXPECT_EQ(j.last_sequence(), 103u);
+  EXPECT_EQ(j.oldest_sequence(), 100u);
+  out.clear();
+  EXPECT_EQ(j.Read(99, 10, &out), EventJournal::ReadStatus::kGap);
+  ASSERT_EQ(j.Read(100, 10, &out), EventJournal::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0]->line_id(), "l100");
+  EXPECT_EQ(out[3]->line_id(), "l103");
+}
+
+TEST(EventJournalTest, WaitForReturnsFalseWhenDataIsThere) {
+  EventJournal j(1, 8);
+  auto w = std::make_shared<CountingWaiter>();
+  EXPECT_TRUE(j.WaitFor(1, w));  // empty journal: registers
+  j.CancelWait(w.get());
+
+  j.Append(LineEvent("a"));
+  j.Append(LineEvent("b"));
+  EXPECT_FALSE(j.WaitFor(1, w));
+  EXPECT_FALSE(j.WaitFor(2, w));
+  // Not registered by the failed calls: the next append does not wake it.
+  j.Append(LineEvent("c"));
+  EXPECT_EQ(w->wakes.load(), 0);
+  EXPECT_TRUE(j.WaitFor(4, w));
+}
+
+TEST(EventJournalTest, WakesOncePerRegistration) {
+  EventJournal j(1, 8);
+  auto w = std::make_shared<CountingWaiter>();
+  auto other = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(j.WaitFor(1, w));
+  ASSERT_TRUE(j.WaitFor(1, w));  // registered at most once
+  ASSERT_TRUE(j.WaitFor(1, other));
+  EXPECT_EQ(w->wakes.load(), 0);
+
+  j.Append(LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 1);
+  EXPECT_EQ(other->wakes.load(), 1);
+
+  // The registration was consumed: a further append does not wake again.
+  j.Append(LineEvent("b"));
+  EXPECT_EQ(w->wakes.load(), 1);
+  EXPECT_EQ(other->wakes.load(), 1);
+
+  // A new registration is woken by the next append only.
+  ASSERT_TRUE(j.WaitFor(3, w));
+  j.Append(LineEvent("c"));
+  j.Append(LineEvent("d"));
+  EXPECT_EQ(w->wakes.load(), 2);
+  EXPECT_EQ(other->wakes.load(), 1);
+}
+
+TEST(EventJournalTest, CancelWaitPreventsTheWake) {
+  EventJournal j(1, 8);
+  auto w = std::make_shared<CountingWaiter>();
+  auto kept = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(j.WaitFor(1, w));
+  ASSERT_TRUE(j.WaitFor(1, kept));
+  j.CancelWait(w.get());
+  j.CancelWait(w.get());  // idempotent
+  j.Append(LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 0);
+  EXPECT_EQ(kept->wakes.load(), 1);
+  // Cancelling a waiter that was never registered is harmless.
+  CountingWaiter stranger;
+  j.CancelWait(&stranger);
+}
+
+TEST(EventJournalTest, JournalKeepsAWaiterAliveAfterItsOwnerLetsGo) {
+  EventJournal j(1, 8);
+  auto w = std::make_shared<CountingWaiter>();
+  std::weak_ptr<CountingWaiter> weak = w;
+  ASSERT_TRUE(j.WaitFor(1, w));
+  w.reset();
+  EXPECT_FALSE(weak.expired());  // the journal holds a reference while registered
+  j.Append(LineEvent("a"));      // wakes it, then lets go
+  EXPECT_TRUE(weak.expired());
+}
+
+TEST(EventJournalTest, WakeIsCalledWithoutTheJournalLock) {
+  // Wake may call back into the journal (as EventStream::Pump does).
+  class Reentrant : public EventJournal::Waiter {
+   public:
+    explicit Reentrant(EventJournal* j) : j_(j) {}
+    void Wake() override {
+      std::vector<EventPtr> out;
+      j_->Read(j_->last_sequence(), 1, &out);
+      seen = out.size();
+      rearmed = j_->WaitFor(j_->last_sequence() + 1, self.lock());
+    }
+    EventJournal* j_;
+    std::weak_ptr<Reentrant> self;
+    size_t seen = 0;
+    bool rearmed = false;
+  };
+  EventJournal j(1, 8);
+  auto w = std::make_shared<Reentrant>(&j);
+  w->self = w;
+  ASSERT_TRUE(j.WaitFor(1, w));
+  j.Append(LineEvent("a"));
+  EXPECT_EQ(w->seen, 1u);
+  EXPECT_TRUE(w->rearmed);
+  j.CancelWait(w.get());
+}
+
+// Mirrors EventStream's Waker: the owner detaches and cancels, then drops its
+// reference while appending threads may still be waking it.
+class DetachableWaiter : public EventJournal::Waiter {
+ public:
+  explicit DetachableWaiter(std::atomic<int>* target) : target_(target) {}
+  void Wake() override {
+    absl::MutexLock lock(&mu_);
+    if (target_ != nullptr) target_->fetch_add(1);
+  }
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    target_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::atomic<int>* target_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(EventJournalTest, CancelledWaiterDroppedByItsOwnerIsSafeUnderConcurrentAppends) {
+  EventJournal j(1, 64);
+  constexpr int kAppenders = 6;
+  constexpr int kOwners = 3;
+  constexpr int kRounds = 3000;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> appended{0};
+
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < kAppenders; ++t) {
+    appenders.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        j.Append(LineEvent("x"));
+        appended.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+
+  std::atomic<int> total_wakes{0};
+  std::vector<std::thread> owners;
+  for (int t = 0; t < kOwners; ++t) {
+    owners.emplace_back([&] {
+      for (int i = 0; i < kRounds; ++i) {
+        auto counter = std::make_unique<std::atomic<int>>(0);
+        auto w = std::make_shared<DetachableWaiter>(counter.get());
+        j.WaitFor(j.last_sequence() + 1, w);
+        if (i % 2 == 0) std::this_thread::yield();
+        // The owner goes away: detach, cancel, drop. An appender may be
+        // inside Wake() right now; it must neither crash nor touch `counter`
+        // after Detach returned.
+        w->Detach();
+        j.CancelWait(w.get());
+        w.reset();
+        total_wakes.fetch_add(counter->load());
+        counter.reset();
+      }
+    });
+  }
+  for (auto& t : owners) t.join();
+  stop.store(true);
+  for (auto& t : appenders) t.join();
+
+  EXPECT_GT(appended.load(), 0u);
+  EXPECT_EQ(j.last_sequence(), appended.load());
+  // Sequences are unique and dense even with concurrent appenders.
+  std::vector<EventPtr> out;
+  const uint64_t oldest = j.oldest_sequence();
+  ASSERT_EQ(j.Read(oldest, 64, &out), EventJournal::ReadStatus::kOk);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i]->sequence(), oldest + i);
+}
+
+TEST(EventJournalTest, ConcurrentAppendsEachWakeRegisteredWaitersExactlyOnce) {
+  EventJournal j(1, 1024);
+  constexpr int kWaiters = 8;
+  std::vector<std::shared_ptr<CountingWaiter>> ws;
+  for (int i = 0; i < kWaiters; ++i) {
+    ws.push_back(std::make_shared<CountingWaiter>());
+    ASSERT_TRUE(j.WaitFor(1, ws.back()));
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) j.Append(LineEvent("x"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(j.last_sequence(), 400u);
+  for (const auto& w : ws) EXPECT_EQ(w->wakes.load(), 1);
+}
+
+}  // namespace
+}  // namespace linebridge
