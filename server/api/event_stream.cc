@@ -50,19 +50,28 @@ void EventStream::Pump() {
   absl::MutexLock lock(&mu_);
   if (finished_) return;
   const uint64_t last = journal.last_sequence();
-  if (last >= next_ && last - next_ + 1 > options_.queue_limit) {
-    if (in_flight_) {
+  const uint64_t lag = last >= next_ ? last - next_ + 1 : 0;
+  if (in_flight_) {
+    if (lag > options_.queue_limit) {
       // The client stopped reading: end the RPC without waiting for it.
       ctx_->TryCancel();
       return;
     }
+    // Look again once the lag could exceed the limit.
+    journal.WaitForSequence(next_ + options_.queue_limit, waker_);
+    return;
+  }
+  // A stream that was asleep on the journal lags only by events its filter
+  // skipped; one that was writing lags because its client is slow.
+  const bool was_idle = idle_;
+  idle_ = false;
+  if (!was_idle && lag > options_.queue_limit) {
     FinishOnce(ToGrpcStatus(ResourceExhausted(
         LINEERR_RESOURCEUNAVAIL,
         absl::StrFormat("subscriber fell %d events behind (limit %d); resume from sequence %d",
-                        last - next_ + 1, options_.queue_limit, next_ - 1))));
+                        lag, options_.queue_limit, next_ - 1))));
     return;
   }
-  if (in_flight_) return;
   batch_.Clear();
   if (pending_snapshot_) {
     batch_.Swap(pending_snapshot_.get());
@@ -79,16 +88,23 @@ void EventStream::Pump() {
       return;
     }
     for (const EventPtr& ev : scratch_) {
-      if (Engine::Matches(*ev, lines_)) *batch_.add_events() = *ev;
+      if (!Engine::Matches(*ev, lines_)) continue;
+      *batch_.add_events() = *ev;
+      if (ev->has_server_shutdown()) finish_after_write_ = true;
     }
     next_ += scratch_.size();
     if (batch_.events_size() > 0 || batch_.has_snapshot()) break;
     if (scratch_.empty()) {
-      // Caught up: sleep until the next append (unless one just slipped in).
-      if (journal.WaitFor(next_, waker_)) return;
+      // Caught up: sleep until an event for our lines (unless one slipped in).
+      if (journal.WaitFor(next_, waker_, &lines_)) {
+        idle_ = true;
+        return;
+      }
     }
   }
   in_flight_ = true;
+  // While this write is out, look again if the lag could pass the limit.
+  journal.WaitForSequence(next_ + options_.queue_limit, waker_);
   StartWrite(&batch_);
 }
 
@@ -98,6 +114,10 @@ void EventStream::OnWriteDone(bool ok) {
     in_flight_ = false;
     if (!ok) {
       FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+      return;
+    }
+    if (finish_after_write_) {
+      FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
       return;
     }
   }

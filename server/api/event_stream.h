@@ -64,6 +64,8 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool idle_ ABSL_GUARDED_BY(mu_) = false;  // caught up, sleeping on the journal
+  bool finish_after_write_ ABSL_GUARDED_BY(mu_) = false;  // ServerShutdown is in the batch
   std::unique_ptr<v1::EventBatch> pending_snapshot_ ABSL_GUARDED_BY(mu_);
   v1::EventBatch batch_ ABSL_GUARDED_BY(mu_);
   std::vector<EventPtr> scratch_ ABSL_GUARDED_BY(mu_);

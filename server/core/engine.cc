@@ -169,12 +169,12 @@ Engine::Engine(EngineOptions options, CallRecordSink* cdr_sink)
 
 Engine::~Engine() {
   scheduler_.Stop();
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   for (auto& p : providers_) p->Stop();
 }
 
 absl::Status Engine::AddProvider(std::unique_ptr<Provider> provider) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   for (const auto& p : providers_) {
     if (p->name() == provider->name()) {
       return absl::AlreadyExistsError(
@@ -193,7 +193,7 @@ absl::Status Engine::AddProvider(std::unique_ptr<Provider> provider) {
 
 absl::StatusOr<v1::ReloadConfigResponse> Engine::Reconfigure(
     const v1::config::ServerConfig& config) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   std::set<std::string> before;
   for (const auto& [id, line] : lines_) before.insert(id);
   for (const auto& pc : config.providers()) {
@@ -223,7 +223,7 @@ absl::StatusOr<v1::ReloadConfigResponse> Engine::Reconfigure(
 
 void Engine::Shutdown(absl::string_view reason) {
   {
-    absl::MutexLock lock(&mu_);
+    EngineLock lock(this);
     if (shut_down_) return;
     v1::Event ev;
     ev.mutable_server_shutdown()->set_reason(std::string(reason));
@@ -235,7 +235,7 @@ void Engine::Shutdown(absl::string_view reason) {
 }
 
 void Engine::RunLocked(const std::function<void()>& fn) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   if (!shut_down_) fn();
 }
 
@@ -464,7 +464,7 @@ const v1::Call* Engine::FindCall(const std::string& call_id) const {
 
 ProviderHost::TimerId Engine::Schedule(absl::Duration delay, std::function<void()> fn) {
   return scheduler_.Schedule(delay, [this, fn = std::move(fn)] {
-    absl::MutexLock lock(&mu_);
+    EngineLock lock(this);
     if (shut_down_) return;
     op_active_ = false;
     fn();
@@ -768,7 +768,7 @@ absl::StatusOr<v1::Call> Engine::CallAction(
     const std::string& session_id, const std::string& call_id,
     std::initializer_list<CallState> states, CallFeature feature,
     const std::function<absl::Status(Provider*, const std::string&)>& action) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(session_id, call_id, states, feature));
   LB_OP_SCOPE(op.session, op.line->line.id());
   LB_RETURN_IF_ERROR(action(op.provider, call_id));
@@ -780,7 +780,7 @@ absl::StatusOr<v1::Call> Engine::CallAction(
 
 absl::StatusOr<v1::ListLinesResponse> Engine::ListLines(const v1::ListLinesRequest& req) {
   LB_RETURN_IF_ERROR(CheckSize("provider", req.provider().size(), kMaxIdLength, LINEERR_INVALPARAM));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   v1::ListLinesResponse resp;
   for (const auto& [id, line] : lines_) {
     if (!req.provider().empty() && line.line.provider() != req.provider()) continue;
@@ -791,7 +791,7 @@ absl::StatusOr<v1::ListLinesResponse> Engine::ListLines(const v1::ListLinesReque
 
 absl::StatusOr<v1::Line> Engine::GetLine(const v1::GetLineRequest& req) {
   LB_RETURN_IF_ERROR(CheckId("line_id", req.line_id(), LINEERR_BADDEVICEID));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   auto it = lines_.find(req.line_id());
   if (it == lines_.end()) {
     return NotFound(LINEERR_BADDEVICEID, absl::StrCat("no line \"", req.line_id(), "\""));
@@ -802,7 +802,7 @@ absl::StatusOr<v1::Line> Engine::GetLine(const v1::GetLineRequest& req) {
 absl::StatusOr<v1::Session> Engine::CreateSession(const v1::CreateSessionRequest& req) {
   LB_RETURN_IF_ERROR(CheckSize("client_name", req.client_name().size(), kMaxClientNameLength,
                                LINEERR_INVALAPPNAME));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   if (!req.reclaim_session_id().empty()) {
     LB_ASSIGN_OR_RETURN(SessionEntry * s, FindSession(req.reclaim_session_id()));
     if (s->attached == 0) ArmExpiry(*s);  // a fresh grace period to attach a stream
@@ -822,7 +822,7 @@ absl::StatusOr<v1::Session> Engine::CreateSession(const v1::CreateSessionRequest
 
 absl::StatusOr<v1::CloseSessionResponse> Engine::CloseSession(const v1::CloseSessionRequest& req) {
   LB_RETURN_IF_ERROR(CheckId("session_id", req.session_id(), LINEERR_INVALAPPHANDLE));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_RETURN_IF_ERROR(FindSession(req.session_id()).status());
   LB_OP_SCOPE(nullptr, "");
   EndSession(req.session_id(), /*expired=*/false);
@@ -835,7 +835,7 @@ absl::StatusOr<v1::OpenLineResponse> Engine::OpenLine(const v1::OpenLineRequest&
   if (req.privilege() == v1::PRIVILEGE_UNSPECIFIED) {
     return InvalidArgument(LINEERR_INVALPRIVSELECT, "privilege is required (owner, monitor or none)");
   }
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(SessionEntry * s, FindSession(req.session_id()));
   auto it = lines_.find(req.line_id());
   if (it == lines_.end()) {
@@ -875,7 +875,7 @@ absl::StatusOr<v1::OpenLineResponse> Engine::OpenLine(const v1::OpenLineRequest&
 
 absl::StatusOr<v1::CloseLineResponse> Engine::CloseLine(const v1::CloseLineRequest& req) {
   LB_RETURN_IF_ERROR(CheckId("session_id", req.session_id(), LINEERR_INVALAPPHANDLE));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(SessionEntry * s, FindSession(req.session_id()));
   LB_ASSIGN_OR_RETURN(LineEntry * line, FindLineForOp(req.line_id()));
   if (!line->opens.count(req.session_id())) {
@@ -906,7 +906,7 @@ absl::StatusOr<v1::Line> Engine::SetLineForwarding(const v1::SetLineForwardingRe
     rule.set_destination(digits);
     rules.push_back(std::move(rule));
   }
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op,
                       PrepareLineOp(req.session_id(), req.line_id(), 0, v1::ADDRESS_FEATURE_FORWARD));
   LB_OP_SCOPE(op.session, req.line_id());
@@ -915,7 +915,7 @@ absl::StatusOr<v1::Line> Engine::SetLineForwarding(const v1::SetLineForwardingRe
 }
 
 absl::StatusOr<v1::ListCallsResponse> Engine::ListCalls(const v1::ListCallsRequest& req) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   if (!req.line_id().empty() && !lines_.count(req.line_id())) {
     return NotFound(LINEERR_BADDEVICEID, absl::StrCat("no line \"", req.line_id(), "\""));
   }
@@ -932,7 +932,7 @@ absl::StatusOr<v1::ListCallsResponse> Engine::ListCalls(const v1::ListCallsReque
 }
 
 absl::StatusOr<v1::Call> Engine::GetCall(const v1::GetCallRequest& req) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(SessionEntry * s, FindSession(req.session_id()));
   LB_RETURN_IF_ERROR(CheckId("call_id", req.call_id(), LINEERR_INVALCALLHANDLE));
   if (!calls_.count(req.call_id())) {
@@ -959,7 +959,7 @@ absl::StatusOr<v1::Call> Engine::MakeCall(const v1::MakeCallRequest& req) {
   LB_RETURN_IF_ERROR(CheckSize("app_specific", p.app_specific().size(), kMaxAppSpecificSize,
                                LINEERR_INVALCALLPARAMS));
   LB_RETURN_IF_ERROR(ValidateParty("calling_party", p.calling_party()));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareLineOp(req.session_id(), req.line_id(), req.address_index(),
                                            v1::ADDRESS_FEATURE_MAKECALL));
   const auto& caps = op.line->line.caps();
@@ -1062,7 +1062,7 @@ absl::StatusOr<v1::Call> Engine::BlindTransfer(const v1::BlindTransferRequest& r
 
 absl::StatusOr<v1::SetupTransferResponse> Engine::SetupTransfer(
     const v1::SetupTransferRequest& req) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.call_id(),
                                            {v1::CALL_STATE_CONNECTED},
                                            v1::CALL_FEATURE_SETUPTRANSFER));
@@ -1082,7 +1082,7 @@ absl::StatusOr<v1::CompleteTransferResponse> Engine::CompleteTransfer(
   if (mode != v1::TRANSFER_MODE_TRANSFER && mode != v1::TRANSFER_MODE_CONFERENCE) {
     return InvalidArgument(LINEERR_INVALTRANSFERMODE, "unknown transfer mode");
   }
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(
       Op op, PrepareCallOp(req.session_id(), req.call_id(),
                            {v1::CALL_STATE_ONHOLDPENDTRANSFER, v1::CALL_STATE_ONHOLD},
@@ -1111,7 +1111,7 @@ absl::StatusOr<v1::CompleteTransferResponse> Engine::CompleteTransfer(
 
 absl::StatusOr<v1::SetupConferenceResponse> Engine::SetupConference(
     const v1::SetupConferenceRequest& req) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.call_id(),
                                            {v1::CALL_STATE_CONNECTED}, v1::CALL_FEATURE_SETUPCONF));
   LB_OP_SCOPE(op.session, op.line->line.id());
@@ -1124,7 +1124,7 @@ absl::StatusOr<v1::SetupConferenceResponse> Engine::SetupConference(
 
 absl::StatusOr<v1::Call> Engine::PrepareAddToConference(
     const v1::PrepareAddToConferenceRequest& req) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.conference_call_id(),
                                            {v1::CALL_STATE_CONNECTED},
                                            v1::CALL_FEATURE_PREPAREADDCONF));
@@ -1139,7 +1139,7 @@ absl::StatusOr<v1::Call> Engine::PrepareAddToConference(
 }
 
 absl::StatusOr<v1::Call> Engine::AddToConference(const v1::AddToConferenceRequest& req) {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   auto conf = PrepareCallOp(req.session_id(), req.conference_call_id(),
                             {v1::CALL_STATE_ONHOLDPENDCONF, v1::CALL_STATE_CONNECTED},
                             v1::CALL_FEATURE_ADDTOCONF);
@@ -1188,7 +1188,7 @@ absl::StatusOr<v1::ParkResponse> Engine::Park(const v1::ParkRequest& req) {
   } else if (!req.destination().empty()) {
     return InvalidArgument(LINEERR_INVALPARKMODE, "a non-directed park takes no destination");
   }
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.call_id(),
                                            {v1::CALL_STATE_CONNECTED}, v1::CALL_FEATURE_PARK));
   LB_OP_SCOPE(op.session, op.line->line.id());
@@ -1200,7 +1200,7 @@ absl::StatusOr<v1::ParkResponse> Engine::Park(const v1::ParkRequest& req) {
 
 absl::StatusOr<v1::Call> Engine::Unpark(const v1::UnparkRequest& req) {
   LB_RETURN_IF_ERROR(NormalizeDialString(req.park_address()).status());
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareLineOp(req.session_id(), req.line_id(), req.address_index(),
                                            v1::ADDRESS_FEATURE_UNPARK));
   LB_OP_SCOPE(op.session, req.line_id());
@@ -1217,7 +1217,7 @@ absl::StatusOr<v1::Call> Engine::Pickup(const v1::PickupRequest& req) {
     LB_RETURN_IF_ERROR(NormalizeDialString(req.destination()).status());
   }
   LB_RETURN_IF_ERROR(CheckSize("group_id", req.group_id().size(), 64, LINEERR_INVALGROUPID));
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareLineOp(req.session_id(), req.line_id(), req.address_index(),
                                            v1::ADDRESS_FEATURE_PICKUP));
   LB_OP_SCOPE(op.session, req.line_id());
@@ -1345,7 +1345,7 @@ absl::StatusOr<SubscriptionStart> Engine::StartSubscription(const v1::SubscribeR
     LB_RETURN_IF_ERROR(CheckId("line_ids[]", id, LINEERR_BADDEVICEID));
     lines.insert(id);
   }
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(SessionEntry * s, FindSession(req.session_id()));
   SubscriptionStart start;
   const uint64_t last = journal_.last_sequence();
@@ -1375,7 +1375,7 @@ absl::StatusOr<SubscriptionStart> Engine::StartSubscription(const v1::SubscribeR
 
 void Engine::EndSubscription(const std::string& session_id) {
   if (session_id.empty()) return;
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return;
   if (--it->second.attached <= 0) {
@@ -1397,7 +1397,7 @@ v1::ServerStatus Engine::Status() {
   st.set_journal_capacity(journal_.capacity());
   st.set_journal_oldest_sequence(journal_.oldest_sequence());
   if (subscriber_count_) st.set_subscribers(subscriber_count_());
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   st.set_lines(static_cast<uint32_t>(lines_.size()));
   st.set_calls(static_cast<uint32_t>(calls_.size()));
   st.set_sessions(static_cast<uint32_t>(sessions_.size()));
@@ -1406,7 +1406,7 @@ v1::ServerStatus Engine::Status() {
 }
 
 absl::StatusOr<v1::ListSessionsResponse> Engine::ListSessions() {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   v1::ListSessionsResponse resp;
   for (const auto& [id, s] : sessions_) {
     v1::Session* out = resp.add_sessions();
@@ -1421,12 +1421,12 @@ absl::StatusOr<v1::ListSessionsResponse> Engine::ListSessions() {
 }
 
 size_t Engine::num_lines() {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   return lines_.size();
 }
 
 size_t Engine::num_calls() {
-  absl::MutexLock lock(&mu_);
+  EngineLock lock(this);
   return calls_.size();
 }
 

@@ -175,6 +175,23 @@ class Engine : private ProviderHost {
   TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
   void CancelTimer(TimerId id) override;
 
+  // Holds the engine lock; on release wakes the subscribers the events of the
+  // critical section concern (so they are never woken under the lock).
+  class ABSL_SCOPED_LOCKABLE EngineLock {
+   public:
+    explicit EngineLock(Engine* engine) ABSL_EXCLUSIVE_LOCK_FUNCTION(engine->mu_)
+        : engine_(engine) {
+      engine_->mu_.Lock();
+    }
+    ~EngineLock() ABSL_UNLOCK_FUNCTION() {
+      engine_->mu_.Unlock();
+      engine_->journal_.DeliverWakes();
+    }
+
+   private:
+    Engine* engine_;
+  };
+
   // Marks the session and line acting in the current request (see
   // op_session_) for as long as it lives.
   class OpScope {

@@ -11,22 +11,60 @@ EventJournal::EventJournal(uint64_t epoch, size_t capacity)
   ring_.resize(capacity_);
 }
 
+void EventJournal::QueueAll(std::vector<Entry>* list) {
+  for (Entry& e : *list) {
+    Waiter* w = e.waiter.get();
+    if (w->registered_ && w->generation_ == e.generation) {
+      w->registered_ = false;
+      to_wake_.push_back(std::move(e.waiter));
+    }
+  }
+  list->clear();
+}
+
 uint64_t EventJournal::Append(v1::Event event) {
   event.set_epoch(epoch_);
   if (!event.has_time()) {
     *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
   }
+  absl::MutexLock lock(&mu_);
+  const uint64_t seq = ++last_;
+  event.set_sequence(seq);
+  const std::string& line = event.line_id();
+  // Everyone hears server-wide events, and filtered cursors are moved along
+  // often enough that the ring never overtakes them.
+  const bool everyone =
+      line.empty() || (filtered_count_ > 0 && seq % std::max<size_t>(capacity_ / 4, 1) == 0);
+  QueueAll(&unfiltered_);
+  if (everyone) {
+    for (auto& [l, list] : by_line_) QueueAll(&list);
+    by_line_.clear();
+    filtered_count_ = 0;
+  } else if (auto it = by_line_.find(line); it != by_line_.end()) {
+    QueueAll(&it->second);
+    by_line_.erase(it);
+  }
+  while (!by_sequence_.empty() && by_sequence_.begin()->first <= seq) {
+    Entry& e = by_sequence_.begin()->second;
+    Waiter* w = e.waiter.get();
+    if (w->registered_ && w->generation_ == e.generation) {
+      w->registered_ = false;
+      to_wake_.push_back(std::move(e.waiter));
+    }
+    by_sequence_.erase(by_sequence_.begin());
+  }
+  ring_[seq % capacity_] = std::make_shared<const v1::Event>(std::move(event));
+  return seq;
+}
+
+void EventJournal::DeliverWakes() {
   std::vector<std::shared_ptr<Waiter>> wake;
-  uint64_t seq;
   {
     absl::MutexLock lock(&mu_);
-    seq = ++last_;
-    event.set_sequence(seq);
-    ring_[seq % capacity_] = std::make_shared<const v1::Event>(std::move(event));
-    wake.swap(waiters_);
+    if (to_wake_.empty()) return;
+    wake.swap(to_wake_);
   }
   for (const auto& w : wake) w->Wake();
-  return seq;
 }
 
 uint64_t EventJournal::last_sequence() const {
@@ -50,18 +88,46 @@ EventJournal::ReadStatus EventJournal::Read(uint64_t from, size_t max,
   return ReadStatus::kOk;
 }
 
-bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w) {
+bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
+                           const std::set<std::string>* lines) {
   absl::MutexLock lock(&mu_);
   if (from <= last_) return false;
-  if (std::find(waiters_.begin(), waiters_.end(), w) == waiters_.end()) waiters_.push_back(w);
+  const uint64_t generation = ++w->generation_;  // earlier entries go stale
+  w->registered_ = true;
+  if (lines == nullptr || lines->empty()) {
+    unfiltered_.push_back({w, generation});
+  } else {
+    for (const auto& line : *lines) by_line_[line].push_back({w, generation});
+    ++filtered_count_;
+  }
   return true;
+}
+
+void EventJournal::WaitForSequence(uint64_t seq, const std::shared_ptr<Waiter>& w) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t generation = ++w->generation_;
+  w->registered_ = true;
+  by_sequence_.emplace(seq, Entry{w, generation});
 }
 
 void EventJournal::CancelWait(Waiter* w) {
   absl::MutexLock lock(&mu_);
-  waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(),
+  w->registered_ = false;
+  ++w->generation_;
+  // Drop our references now so the waiter's owner can go; stale entries of
+  // other waiters stay until their list is next woken.
+  auto not_this = [w](const Entry& e) { return e.waiter.get() == w; };
+  unfiltered_.erase(std::remove_if(unfiltered_.begin(), unfiltered_.end(), not_this),
+                    unfiltered_.end());
+  for (auto& [line, list] : by_line_) {
+    list.erase(std::remove_if(list.begin(), list.end(), not_this), list.end());
+  }
+  for (auto it = by_sequence_.begin(); it != by_sequence_.end();) {
+    it = not_this(it->second) ? by_sequence_.erase(it) : std::next(it);
+  }
+  to_wake_.erase(std::remove_if(to_wake_.begin(), to_wake_.end(),
                                 [w](const std::shared_ptr<Waiter>& x) { return x.get() == w; }),
-                 waiters_.end());
+                 to_wake_.end());
 }
 
 }  // namespace linebridge

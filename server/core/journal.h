@@ -2,13 +2,24 @@
 // sequence), kept in a bounded ring so subscribers can resume. Events are
 // stored once and shared by every subscriber (no per-subscriber copies); a
 // subscriber is just a cursor into the ring.
+//
+// Wake-ups: a subscriber that has caught up registers a Waiter, optionally for
+// a set of lines. Append queues the waiters the event concerns (those of its
+// line, the unfiltered ones, everyone for a server-wide event, and everyone
+// every capacity/4 events so filtered cursors never fall off the ring);
+// DeliverWakes, called by the appender once it has released its own locks,
+// wakes them. Registration and wake-up are O(1) per waiter.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "linebridge/v1/telephony.pb.h"
 
@@ -18,12 +29,16 @@ using EventPtr = std::shared_ptr<const v1::Event>;
 
 class EventJournal {
  public:
-  // Woken once after an append, from the appending thread, with no journal
-  // lock held. Must not block.
   class Waiter {
    public:
     virtual ~Waiter() = default;
+    // Called without any journal lock held. Must not block.
     virtual void Wake() = 0;
+
+   private:
+    friend class EventJournal;
+    uint64_t generation_ = 0;  // guarded by the journal's mutex
+    bool registered_ = false;  // guarded by the journal's mutex
   };
 
   EventJournal(uint64_t epoch, size_t capacity);
@@ -32,8 +47,10 @@ class EventJournal {
   size_t capacity() const { return capacity_; }
 
   // Stamps epoch, sequence and time (if unset) and stores the event. Returns
-  // the sequence. Wakes the waiters registered so far.
+  // the sequence. The waiters it concerns are woken by the next DeliverWakes.
   uint64_t Append(v1::Event event);
+  // Wakes the waiters queued by Append so far. Cheap when there are none.
+  void DeliverWakes();
 
   uint64_t last_sequence() const;    // 0 before the first event
   uint64_t oldest_sequence() const;  // first retained; last+1 when empty
@@ -43,20 +60,36 @@ class EventJournal {
   // `from` is older than the oldest retained event (nothing is read then).
   ReadStatus Read(uint64_t from, size_t max, std::vector<EventPtr>* out) const;
 
-  // Registers `w` to be woken by the next append, unless an event with
-  // sequence >= `from` is already there: then returns false and does not
-  // register. A waiter is registered at most once.
-  bool WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w);
+  // Registers `w` for a wake-up by the next append that concerns `lines`
+  // (nullptr or empty: every append), unless an event with sequence >= `from`
+  // is already there: then returns false and does not register. Registering a
+  // registered waiter again replaces its registration.
+  bool WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
+               const std::set<std::string>* lines = nullptr);
+  // Registers `w` for a wake-up by the append of sequence `seq` (or a later
+  // one). Replaces any other registration of `w`.
+  void WaitForSequence(uint64_t seq, const std::shared_ptr<Waiter>& w);
   void CancelWait(Waiter* w);
 
  private:
+  struct Entry {
+    std::shared_ptr<Waiter> waiter;
+    uint64_t generation;
+  };
+  void QueueAll(std::vector<Entry>* list) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const uint64_t epoch_;
   const size_t capacity_;
   mutable absl::Mutex mu_;
   std::vector<EventPtr> ring_ ABSL_GUARDED_BY(mu_);  // index = seq % capacity
   uint64_t last_ ABSL_GUARDED_BY(mu_) = 0;
-  // Shared so a waker that races with its owner's end stays valid.
-  std::vector<std::shared_ptr<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
+  // Registered waiters; an entry is live while its generation matches the
+  // waiter's and the waiter is registered (stale entries are skipped).
+  std::vector<Entry> unfiltered_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<Entry>> by_line_ ABSL_GUARDED_BY(mu_);
+  size_t filtered_count_ ABSL_GUARDED_BY(mu_) = 0;  // live filtered registrations
+  std::multimap<uint64_t, Entry> by_sequence_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Waiter>> to_wake_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace linebridge

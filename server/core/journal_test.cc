@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -25,6 +26,13 @@ class CountingWaiter : public EventJournal::Waiter {
   std::atomic<int> wakes{0};
 };
 
+// Appends and delivers the wake-ups, as the engine does when it releases its lock.
+uint64_t AppendWake(EventJournal& j, v1::Event ev) {
+  const uint64_t seq = j.Append(std::move(ev));
+  j.DeliverWakes();
+  return seq;
+}
+
 TEST(EventJournalTest, EmptyJournal) {
   EventJournal j(7, 4);
   EXPECT_EQ(j.epoch(), 7u);
@@ -39,8 +47,8 @@ TEST(EventJournalTest, EmptyJournal) {
 TEST(EventJournalTest, ZeroCapacityIsClampedToOne) {
   EventJournal j(1, 0);
   EXPECT_EQ(j.capacity(), 1u);
-  j.Append(LineEvent("a"));
-  j.Append(LineEvent("b"));
+  AppendWake(j, LineEvent("a"));
+  AppendWake(j, LineEvent("b"));
   std::vector<EventPtr> out;
   EXPECT_EQ(j.Read(2, 10, &out), EventJournal::ReadStatus::kOk);
   ASSERT_EQ(out.size(), 1u);
@@ -52,11 +60,11 @@ TEST(EventJournalTest, StampsEpochSequenceAndTime) {
   v1::Event ev = LineEvent("sim/100");
   ev.set_epoch(999);      // overwritten
   ev.set_sequence(555);   // overwritten
-  EXPECT_EQ(j.Append(ev), 1u);
+  EXPECT_EQ(AppendWake(j, ev), 1u);
   v1::Event timed = LineEvent("sim/101");
   timed.mutable_time()->set_seconds(12345);  // kept
-  EXPECT_EQ(j.Append(timed), 2u);
-  EXPECT_EQ(j.Append(LineEvent("sim/102")), 3u);
+  EXPECT_EQ(AppendWake(j, timed), 2u);
+  EXPECT_EQ(AppendWake(j, LineEvent("sim/102")), 3u);
   EXPECT_EQ(j.last_sequence(), 3u);
   EXPECT_EQ(j.oldest_sequence(), 1u);
 
@@ -76,7 +84,7 @@ TEST(EventJournalTest, StampsEpochSequenceAndTime) {
 
 TEST(EventJournalTest, ReadFromTheMiddleAndWithMax) {
   EventJournal j(1, 16);
-  for (int i = 0; i < 10; ++i) j.Append(LineEvent(absl::StrCat("l", i)));
+  for (int i = 0; i < 10; ++i) AppendWake(j, LineEvent(absl::StrCat("l", i)));
   std::vector<EventPtr> out;
   ASSERT_EQ(j.Read(5, 100, &out), EventJournal::ReadStatus::kOk);
   ASSERT_EQ(out.size(), 6u);
@@ -103,7 +111,7 @@ TEST(EventJournalTest, ReadFromTheMiddleAndWithMax) {
 
 TEST(EventJournalTest, EventsAreSharedNotCopied) {
   EventJournal j(1, 4);
-  j.Append(LineEvent("a"));
+  AppendWake(j, LineEvent("a"));
   std::vector<EventPtr> a, b;
   j.Read(1, 1, &a);
   j.Read(1, 1, &b);
@@ -114,14 +122,14 @@ TEST(EventJournalTest, EventsAreSharedNotCopied) {
 
 TEST(EventJournalTest, RingWrapsAndReportsGap) {
   EventJournal j(1, 4);
-  for (int i = 1; i <= 4; ++i) j.Append(LineEvent(absl::StrCat("l", i)));
+  for (int i = 1; i <= 4; ++i) AppendWake(j, LineEvent(absl::StrCat("l", i)));
   EXPECT_EQ(j.oldest_sequence(), 1u);
   std::vector<EventPtr> out;
   ASSERT_EQ(j.Read(1, 10, &out), EventJournal::ReadStatus::kOk);
   EXPECT_EQ(out.size(), 4u);
 
   // The fifth event overwrites the first.
-  j.Append(LineEvent("l5"));
+  AppendWake(j, LineEvent("l5"));
   EXPECT_EQ(j.last_sequence(), 5u);
   EXPECT_EQ(j.oldest_sequence(), 2u);
   out.clear();
@@ -135,7 +143,7 @@ TEST(EventJournalTest, RingWrapsAndReportsGap) {
   }
 
   // Many times around the ring.
-  for (int i = 6; i <= 103; ++i) j.Append(LineEvent(absl::StrCat("l", i)));
+  for (int i = 6; i <= 103; ++i) AppendWake(j, LineEvent(absl::StrCat("l", i)));
   EXPECT_EQ(j.last_sequence(), 103u);
   EXPECT_EQ(j.oldest_sequence(), 100u);
   out.clear();
@@ -152,12 +160,12 @@ TEST(EventJournalTest, WaitForReturnsFalseWhenDataIsThere) {
   EXPECT_TRUE(j.WaitFor(1, w));  // empty journal: registers
   j.CancelWait(w.get());
 
-  j.Append(LineEvent("a"));
-  j.Append(LineEvent("b"));
+  AppendWake(j, LineEvent("a"));
+  AppendWake(j, LineEvent("b"));
   EXPECT_FALSE(j.WaitFor(1, w));
   EXPECT_FALSE(j.WaitFor(2, w));
   // Not registered by the failed calls: the next append does not wake it.
-  j.Append(LineEvent("c"));
+  AppendWake(j, LineEvent("c"));
   EXPECT_EQ(w->wakes.load(), 0);
   EXPECT_TRUE(j.WaitFor(4, w));
 }
@@ -171,19 +179,19 @@ TEST(EventJournalTest, WakesOncePerRegistration) {
   ASSERT_TRUE(j.WaitFor(1, other));
   EXPECT_EQ(w->wakes.load(), 0);
 
-  j.Append(LineEvent("a"));
+  AppendWake(j, LineEvent("a"));
   EXPECT_EQ(w->wakes.load(), 1);
   EXPECT_EQ(other->wakes.load(), 1);
 
   // The registration was consumed: a further append does not wake again.
-  j.Append(LineEvent("b"));
+  AppendWake(j, LineEvent("b"));
   EXPECT_EQ(w->wakes.load(), 1);
   EXPECT_EQ(other->wakes.load(), 1);
 
   // A new registration is woken by the next append only.
   ASSERT_TRUE(j.WaitFor(3, w));
-  j.Append(LineEvent("c"));
-  j.Append(LineEvent("d"));
+  AppendWake(j, LineEvent("c"));
+  AppendWake(j, LineEvent("d"));
   EXPECT_EQ(w->wakes.load(), 2);
   EXPECT_EQ(other->wakes.load(), 1);
 }
@@ -196,7 +204,7 @@ TEST(EventJournalTest, CancelWaitPreventsTheWake) {
   ASSERT_TRUE(j.WaitFor(1, kept));
   j.CancelWait(w.get());
   j.CancelWait(w.get());  // idempotent
-  j.Append(LineEvent("a"));
+  AppendWake(j, LineEvent("a"));
   EXPECT_EQ(w->wakes.load(), 0);
   EXPECT_EQ(kept->wakes.load(), 1);
   // Cancelling a waiter that was never registered is harmless.
@@ -211,7 +219,7 @@ TEST(EventJournalTest, JournalKeepsAWaiterAliveAfterItsOwnerLetsGo) {
   ASSERT_TRUE(j.WaitFor(1, w));
   w.reset();
   EXPECT_FALSE(weak.expired());  // the journal holds a reference while registered
-  j.Append(LineEvent("a"));      // wakes it, then lets go
+  AppendWake(j, LineEvent("a"));      // wakes it, then lets go
   EXPECT_TRUE(weak.expired());
 }
 
@@ -235,7 +243,7 @@ TEST(EventJournalTest, WakeIsCalledWithoutTheJournalLock) {
   auto w = std::make_shared<Reentrant>(&j);
   w->self = w;
   ASSERT_TRUE(j.WaitFor(1, w));
-  j.Append(LineEvent("a"));
+  AppendWake(j, LineEvent("a"));
   EXPECT_EQ(w->seen, 1u);
   EXPECT_TRUE(w->rearmed);
   j.CancelWait(w.get());
@@ -272,7 +280,7 @@ TEST(EventJournalTest, CancelledWaiterDroppedByItsOwnerIsSafeUnderConcurrentAppe
   for (int t = 0; t < kAppenders; ++t) {
     appenders.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
-        j.Append(LineEvent("x"));
+        AppendWake(j, LineEvent("x"));
         appended.fetch_add(1, std::memory_order_relaxed);
       }
     });
@@ -322,12 +330,71 @@ TEST(EventJournalTest, ConcurrentAppendsEachWakeRegisteredWaitersExactlyOnce) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 100; ++i) j.Append(LineEvent("x"));
+      for (int i = 0; i < 100; ++i) AppendWake(j, LineEvent("x"));
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(j.last_sequence(), 400u);
   for (const auto& w : ws) EXPECT_EQ(w->wakes.load(), 1);
+}
+
+TEST(EventJournalTest, WakesAreDeliveredOnlyByDeliverWakes) {
+  EventJournal j(1, 8);
+  auto w = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(j.WaitFor(1, w));
+  j.Append(LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 0);  // the appender still holds its locks
+  j.DeliverWakes();
+  EXPECT_EQ(w->wakes.load(), 1);
+  j.DeliverWakes();
+  EXPECT_EQ(w->wakes.load(), 1);
+}
+
+TEST(EventJournalTest, FilteredWaitersWakeForTheirLinesAndServerWideEvents) {
+  EventJournal j(1, 1024);
+  auto mine = std::make_shared<CountingWaiter>();
+  auto all = std::make_shared<CountingWaiter>();
+  const std::set<std::string> lines = {"sim/101", "sim/102"};
+  ASSERT_TRUE(j.WaitFor(1, mine, &lines));
+  ASSERT_TRUE(j.WaitFor(1, all));
+  AppendWake(j, LineEvent("sim/100"));
+  EXPECT_EQ(mine->wakes.load(), 0);
+  EXPECT_EQ(all->wakes.load(), 1);
+  AppendWake(j, LineEvent("sim/102"));
+  EXPECT_EQ(mine->wakes.load(), 1);
+  // Registered under two lines, woken once; the stale entry is ignored.
+  AppendWake(j, LineEvent("sim/101"));
+  EXPECT_EQ(mine->wakes.load(), 1);
+  ASSERT_TRUE(j.WaitFor(4, mine, &lines));
+  AppendWake(j, LineEvent(""));  // server-wide
+  EXPECT_EQ(mine->wakes.load(), 2);
+}
+
+TEST(EventJournalTest, FilteredWaitersAreMovedAlongBeforeTheRingOvertakesThem) {
+  EventJournal j(1, 16);
+  auto mine = std::make_shared<CountingWaiter>();
+  const std::set<std::string> lines = {"quiet"};
+  ASSERT_TRUE(j.WaitFor(1, mine, &lines));
+  for (int i = 0; i < 4; ++i) AppendWake(j, LineEvent("busy"));  // capacity/4 events
+  EXPECT_EQ(mine->wakes.load(), 1);
+}
+
+TEST(EventJournalTest, WaitForSequenceWakesAtThatSequence) {
+  EventJournal j(1, 64);
+  auto w = std::make_shared<CountingWaiter>();
+  j.WaitForSequence(3, w);
+  AppendWake(j, LineEvent("a"));
+  AppendWake(j, LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 0);
+  AppendWake(j, LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 1);
+  // Re-registering replaces the earlier registration.
+  j.WaitForSequence(10, w);
+  ASSERT_TRUE(j.WaitFor(4, w));
+  AppendWake(j, LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 2);
+  for (int i = 0; i < 10; ++i) AppendWake(j, LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 2);
 }
 
 }  // namespace

@@ -420,10 +420,8 @@ TEST(EventsTest, SlowSubscriberIsCutOffWhileOthersGetEverything) {
     subscribers = t->Status().subscribers();
   }
   EXPECT_EQ(subscribers, 1u)
-      << "KNOWN SERVER BUG (server/api/event_stream.cc, EventStream::Pump): a subscriber "
-         "whose write is stuck in flow control is never re-checked against its queue limit "
-         "(the waker is only registered when caught up), so it is not cut off until it "
-         "reads again";
+      << "a subscriber whose writes are stuck in flow control must be cut off once it is "
+         "more than subscriber_queue_limit events behind";
 
   // Once it reads again it learns it was cut off (resumable error).
   slow.Resume();
