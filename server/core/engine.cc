@@ -357,7 +357,10 @@ std::string Engine::CreateCall(v1::CallInfo info, v1::CallStatus status) {
   ev.set_line_id(line_id);
   *ev.mutable_call_created()->mutable_call() = entry.call;
   Emit(std::move(ev));
-  if (line_it != lines_.end()) RecountLine(line_it->second);
+  if (line_it != lines_.end()) {
+    line_it->second.calls.insert(id);
+    RecountLine(line_it->second);
+  }
   return id;
 }
 
@@ -404,6 +407,7 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
   FinishCall(entry);
   calls_.erase(it);
   if (line_it != lines_.end()) {
+    line_it->second.calls.erase(call_id);
     RecountLine(line_it->second);
     if (line_it->second.provider != nullptr) line_it->second.provider->OnCallIdle(call_id);
   }
@@ -489,9 +493,10 @@ void Engine::EmitLineStatus(LineEntry& line) {
 
 void Engine::RecountLine(LineEntry& line) {
   uint32_t active = 0, held = 0, pending = 0;
-  for (const auto& [id, c] : calls_) {
-    if (c.call.info().line_id() != line.line.id()) continue;
-    const CallState s = c.call.status().state();
+  for (const auto& id : line.calls) {
+    auto it = calls_.find(id);
+    if (it == calls_.end()) continue;
+    const CallState s = it->second.call.status().state();
     if (s == v1::CALL_STATE_ONHOLD) ++held;
     if (s == v1::CALL_STATE_ONHOLDPENDTRANSFER || s == v1::CALL_STATE_ONHOLDPENDCONF) ++pending;
     if (IsActive(s)) ++active;

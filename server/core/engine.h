@@ -142,6 +142,7 @@ class Engine : private ProviderHost {
     v1::Line line;
     Provider* provider = nullptr;
     std::map<std::string, LineOpen> opens;  // session id -> open
+    std::set<std::string> calls;            // ids of the line's live calls
   };
   struct CallEntry {
     v1::Call call;
