@@ -2,7 +2,7 @@
 # 127.0.0.1, a private temp dir per test, every wait bounded. Source it.
 set -euo pipefail
 
-BIN="${LINEBRIDGE_BIN_DIR:?LINEBRIDGE_BIN_DIR must point at the build's bin/}"
+BIN="${LINEBRIDGE_BIN_DIR:?LINEBRIDGE_BIN_DIR must point at the build bin directory}"
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/lb-e2e.XXXXXX")
 DAEMON_PID=""
 BACKGROUND_PIDS=()

@@ -1,0 +1,149 @@
+#include "linebridge/connection.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/support/time.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "linebridge/lineerr.h"
+#include "linebridge/rpc_status.h"
+
+namespace linebridge {
+namespace {
+
+template <typename Stub, typename Request, typename Response>
+using SyncMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+template <typename AsyncStub, typename Request, typename Response>
+using AsyncMethod = void (AsyncStub::*)(grpc::ClientContext*, const Request*, Response*,
+                                        std::function<void(grpc::Status)>);
+
+// One call in flight: owns everything gRPC needs until the completion runs.
+template <typename Request, typename Response>
+struct PendingCall {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+  Callback<Response> done;
+};
+
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> Unary(const Connection& connection, Stub& stub,
+                               SyncMethod<Stub, Request, Response> method, const Request& request,
+                               const CallOptions& options) {
+  grpc::ClientContext context;
+  connection.PrepareContext(context, options);
+  Response response;
+  grpc::Status status = (stub.*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+template <typename AsyncStub, typename Request, typename Response>
+void UnaryAsync(const Connection& connection, AsyncStub* stub,
+                AsyncMethod<AsyncStub, Request, Response> method, const Request& request,
+                Callback<Response> done, const CallOptions& options) {
+  auto* call = new PendingCall<Request, Response>;
+  connection.PrepareContext(call->context, options);
+  call->request = request;
+  call->done = std::move(done);
+  (stub->*method)(&call->context, &call->request, &call->response, [call](grpc::Status status) {
+    std::unique_ptr<PendingCall<Request, Response>> owned(call);
+    if (status.ok()) {
+      owned->done(std::move(owned->response));
+    } else {
+      owned->done(FromGrpcStatus(status));
+    }
+  });
+}
+
+v1::Telephony::Stub& StubOf(Connection& connection, v1::Telephony* /*service*/) {
+  return connection.telephony();
+}
+v1::Admin::Stub& StubOf(Connection& connection, v1::Admin* /*service*/) {
+  return connection.admin();
+}
+
+}  // namespace
+
+grpc::ChannelArguments MakeChannelArguments(const ChannelOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_size);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.initial_reconnect_backoff)));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.max_reconnect_backoff)));
+  // After a server restart the channel re-resolves its target before it
+  // reconnects; gRPC's default cool-down between resolutions is 30 s.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.min_time_between_resolutions)));
+  if (options.customize_arguments) options.customize_arguments(args);
+  return args;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(absl::string_view address,
+                                                               ConnectionOptions options) {
+  if (address.empty()) {
+    return InvalidArgument(LINEERR_INVALPARAM, "empty server address");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = options.channel.credentials
+                                                              ? options.channel.credentials
+                                                              : grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      std::string(address), credentials, MakeChannelArguments(options.channel));
+  if (channel == nullptr) {
+    return InvalidArgument(LINEERR_INVALPARAM,
+                           absl::StrCat("cannot create a channel to ", address));
+  }
+  return std::make_unique<Connection>(std::string(address), std::move(channel), std::move(options));
+}
+
+Connection::Connection(std::string address, std::shared_ptr<grpc::Channel> channel,
+                       ConnectionOptions options)
+    : address_(std::move(address)),
+      options_(std::move(options)),
+      channel_(std::move(channel)),
+      telephony_(v1::Telephony::NewStub(channel_)),
+      admin_(v1::Admin::NewStub(channel_)) {}
+
+Connection::~Connection() = default;
+
+bool Connection::WaitForConnected(absl::Duration timeout) {
+  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+void Connection::ResetConnectBackoff() {
+  grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+}
+
+void Connection::PrepareContext(grpc::ClientContext& context, const CallOptions& options) const {
+  absl::Duration deadline =
+      options.deadline > absl::ZeroDuration() ? options.deadline : options_.deadline;
+  if (deadline > absl::ZeroDuration() && deadline != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  }
+}
+
+std::unique_ptr<grpc::ClientReader<v1::EventBatch>> Connection::Subscribe(
+    grpc::ClientContext* context, const v1::SubscribeRequest& request) {
+  return telephony_->Subscribe(context, request);
+}
+
+#define LINEBRIDGE_DEFINE_UNARY(Service, Method, Request, Response)                       \
+  absl::StatusOr<v1::Response> Connection::Method(const v1::Request& request,             \
+                                                  const CallOptions& options) {           \
+    return Unary(*this, StubOf(*this, static_cast<v1::Service*>(nullptr)),                \
+                 &v1::Service::Stub::Method, request, options);                           \
+  }                                                                                       \
+  void Connection::Method##Async(const v1::Request& request, Callback<v1::Response> done, \
+                                 const CallOptions& options) {                            \
+    UnaryAsync(*this, StubOf(*this, static_cast<v1::Service*>(nullptr)).async(),          \
+               &v1::Service::Stub::async::Method, request, std::move(done), options);     \
+  }
+LINEBRIDGE_UNARY_RPCS(LINEBRIDGE_DEFINE_UNARY)
+#undef LINEBRIDGE_DEFINE_UNARY
+
+}  // namespace linebridge

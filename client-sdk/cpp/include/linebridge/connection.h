@@ -1,0 +1,154 @@
+// linebridge::Connection: one linebridged server, every unary RPC of
+// linebridge.v1.Telephony and linebridge.v1.Admin as a synchronous and an
+// asynchronous method.
+//
+//   auto conn = linebridge::Connection::Create("127.0.0.1:50051");
+//   absl::StatusOr<v1::ListLinesResponse> lines = (*conn)->ListLines({});
+//   (*conn)->MakeCallAsync(request, [](absl::StatusOr<v1::Call> call) { ... });
+//
+// Errors are absl::Status with the server's TAPI error attached (LineErrOf()).
+// Asynchronous callbacks run on a gRPC thread; they must not block for long.
+#pragma once
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "linebridge/v1/admin.grpc.pb.h"
+#include "linebridge/v1/telephony.grpc.pb.h"
+
+namespace linebridge {
+
+// Completion of an asynchronous call.
+template <typename Response>
+using Callback = absl::AnyInvocable<void(absl::StatusOr<Response>)>;
+
+// How the channel is built. TLS: set `credentials` (e.g. grpc::SslCredentials).
+struct ChannelOptions {
+  // nullptr: plaintext (grpc::InsecureChannelCredentials()).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  int max_receive_message_size = 64 * 1024 * 1024;
+  // gRPC's own reconnect backoff of the channel (its defaults, 1 s growing to
+  // 120 s, would hold back event-stream reconnects long after a server restart).
+  absl::Duration initial_reconnect_backoff = absl::Milliseconds(100);
+  absl::Duration max_reconnect_backoff = absl::Seconds(5);
+  // Cool-down between DNS re-resolutions (gRPC's default is 30 s, which delays
+  // reconnecting to a restarted server by as much).
+  absl::Duration min_time_between_resolutions = absl::Seconds(1);
+  // Applied last to the channel arguments (keepalive, authority override, ...).
+  std::function<void(grpc::ChannelArguments&)> customize_arguments;
+};
+
+struct ConnectionOptions {
+  absl::Duration deadline = absl::Seconds(5);  // of every unary call
+  ChannelOptions channel;
+};
+
+// Per-call overrides.
+struct CallOptions {
+  absl::Duration deadline = absl::ZeroDuration();  // <= 0: the connection's default
+};
+
+// X(Service, Method, Request, Response) for every unary RPC.
+#define LINEBRIDGE_UNARY_RPCS(X)                                                    \
+  X(Telephony, ListLines, ListLinesRequest, ListLinesResponse)                      \
+  X(Telephony, GetLine, GetLineRequest, Line)                                       \
+  X(Telephony, CreateSession, CreateSessionRequest, Session)                        \
+  X(Telephony, CloseSession, CloseSessionRequest, CloseSessionResponse)             \
+  X(Telephony, OpenLine, OpenLineRequest, OpenLineResponse)                         \
+  X(Telephony, CloseLine, CloseLineRequest, CloseLineResponse)                      \
+  X(Telephony, SetLineForwarding, SetLineForwardingRequest, Line)                   \
+  X(Telephony, ListCalls, ListCallsRequest, ListCallsResponse)                      \
+  X(Telephony, GetCall, GetCallRequest, Call)                                       \
+  X(Telephony, MakeCall, MakeCallRequest, Call)                                     \
+  X(Telephony, Dial, DialRequest, Call)                                             \
+  X(Telephony, Accept, CallActionRequest, Call)                                     \
+  X(Telephony, Answer, CallActionRequest, Call)                                     \
+  X(Telephony, Drop, CallActionRequest, Call)                                       \
+  X(Telephony, Hold, CallActionRequest, Call)                                       \
+  X(Telephony, Unhold, CallActionRequest, Call)                                     \
+  X(Telephony, Redirect, RedirectRequest, Call)                                     \
+  X(Telephony, BlindTransfer, BlindTransferRequest, Call)                           \
+  X(Telephony, SetupTransfer, SetupTransferRequest, SetupTransferResponse)          \
+  X(Telephony, CompleteTransfer, CompleteTransferRequest, CompleteTransferResponse) \
+  X(Telephony, SetupConference, SetupConferenceRequest, SetupConferenceResponse)    \
+  X(Telephony, PrepareAddToConference, PrepareAddToConferenceRequest, Call)         \
+  X(Telephony, AddToConference, AddToConferenceRequest, Call)                       \
+  X(Telephony, RemoveFromConference, CallActionRequest, Call)                       \
+  X(Telephony, Park, ParkRequest, ParkResponse)                                     \
+  X(Telephony, Unpark, UnparkRequest, Call)                                         \
+  X(Telephony, Pickup, PickupRequest, Call)                                         \
+  X(Telephony, GenerateDigits, GenerateDigitsRequest, Call)                         \
+  X(Telephony, MonitorDigits, MonitorDigitsRequest, Call)                           \
+  X(Telephony, SetAppSpecific, SetAppSpecificRequest, Call)                         \
+  X(Telephony, SetCallData, SetCallDataRequest, Call)                               \
+  X(Admin, GetServerStatus, GetServerStatusRequest, ServerStatus)                   \
+  X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse)                 \
+  X(Admin, ReloadConfig, ReloadConfigRequest, ReloadConfigResponse)                 \
+  X(Admin, ListCallRecords, ListCallRecordsRequest, ListCallRecordsResponse)        \
+  X(Admin, Ping, PingRequest, PingResponse)
+
+class Connection {
+ public:
+  // `address` is a gRPC target ("host:port", "dns:///host:port", "unix:/path").
+  static absl::StatusOr<std::unique_ptr<Connection>> Create(absl::string_view address,
+                                                            ConnectionOptions options = {});
+  // Over an existing channel (in-process servers, shared channels).
+  Connection(std::string address, std::shared_ptr<grpc::Channel> channel,
+             ConnectionOptions options = {});
+  ~Connection();
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const std::string& address() const { return address_; }
+  const ConnectionOptions& options() const { return options_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  v1::Telephony::Stub& telephony() { return *telephony_; }
+  v1::Admin::Stub& admin() { return *admin_; }
+
+  // Connects the channel now; false if not READY within `timeout`.
+  bool WaitForConnected(absl::Duration timeout);
+  // Lets the channel try to connect at once instead of after gRPC's own
+  // reconnect backoff (callers that pace their retries themselves).
+  void ResetConnectBackoff();
+
+  // Sets the deadline of `options` (or the default) on `context`.
+  void PrepareContext(grpc::ClientContext& context, const CallOptions& options) const;
+
+  // The raw event stream (no deadline is set; cancel with context->TryCancel()).
+  // Client::Subscribe adds resume, reconnect and routing on top.
+  std::unique_ptr<grpc::ClientReader<v1::EventBatch>> Subscribe(
+      grpc::ClientContext* context, const v1::SubscribeRequest& request);
+
+#define LINEBRIDGE_DECLARE_UNARY(Service, Method, Request, Response)          \
+  absl::StatusOr<v1::Response> Method(const v1::Request& request,             \
+                                      const CallOptions& options = {});       \
+  void Method##Async(const v1::Request& request, Callback<v1::Response> done, \
+                     const CallOptions& options = {});
+  LINEBRIDGE_UNARY_RPCS(LINEBRIDGE_DECLARE_UNARY)
+#undef LINEBRIDGE_DECLARE_UNARY
+
+ private:
+  std::string address_;
+  ConnectionOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Telephony::Stub> telephony_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+};
+
+// Builds the channel arguments Connection::Create uses (exposed for tests and
+// for callers who create channels themselves).
+grpc::ChannelArguments MakeChannelArguments(const ChannelOptions& options);
+
+}  // namespace linebridge

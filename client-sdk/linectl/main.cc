@@ -1,0 +1,85 @@
+// linectl: administration and call control for linebridged.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "linebridge/client.h"
+#include "linectl/args.h"
+#include "linectl/commands.h"
+#include "linectl/format.h"
+
+namespace linebridge::linectl {
+namespace {
+
+// Usage for an unparseable command line: the usage lines of the commands that
+// share its first word, else a pointer to --help.
+void PrintUsageHint(const std::vector<std::string>& argv, const Invocation& invocation) {
+  if (invocation.command != nullptr) {
+    std::cerr << "usage: " << UsageLine(*invocation.command) << "\n";
+    return;
+  }
+  bool any = false;
+  for (const std::string& word : argv) {
+    if (word.rfind("-", 0) == 0) continue;
+    for (const CommandSpec& command : Commands()) {
+      std::vector<absl::string_view> path = absl::StrSplit(command.path, ' ');
+      if (path[0] == word) {
+        std::cerr << (any ? "       " : "usage: ") << UsageLine(command) << "\n";
+        any = true;
+      }
+    }
+    break;
+  }
+  if (!any) std::cerr << "run \"linectl --help\" for the list of commands\n";
+}
+
+int Main(const std::vector<std::string>& argv) {
+  const char* env_server = std::getenv("LINEBRIDGE_SERVER");
+  Invocation invocation;
+  absl::Status parsed =
+      ParseCommandLine(argv, Commands(), env_server == nullptr ? "" : env_server, &invocation);
+  if (invocation.global.help) {
+    if (invocation.command != nullptr) {
+      std::cout << "usage: " << UsageLine(*invocation.command) << "\n";
+    } else {
+      std::cout << UsageText(Commands());
+    }
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::cerr << "linectl: " << parsed.message() << "\n";
+    PrintUsageHint(argv, invocation);
+    return 2;
+  }
+
+  ClientOptions options;
+  options.servers = invocation.global.servers;
+  options.deadline = invocation.global.timeout;
+  options.client_name = "linectl";
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
+  if (!client.ok()) {
+    std::cerr << "linectl: " << FormatError(client.status()) << "\n";
+    return 1;
+  }
+  Context context{**client, invocation, std::cout, std::cerr, absl::LocalTimeZone()};
+  absl::Status status = invocation.command->handler(context);
+  if (status.ok()) return 0;
+  if (IsUsageError(status)) {
+    std::cerr << "linectl: " << status.message() << "\n"
+              << "usage: " << UsageLine(*invocation.command) << "\n";
+    return 2;
+  }
+  std::cerr << "linectl: " << FormatError(status) << "\n";
+  return 1;
+}
+
+}  // namespace
+}  // namespace linebridge::linectl
+
+int main(int argc, char** argv) {
+  // Failures are reported in one line; keep gRPC's own logging quiet unless asked.
+  setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
+  return linebridge::linectl::Main(std::vector<std::string>(argv + 1, argv + argc));
+}
