@@ -46,14 +46,17 @@ WATCH_LOG=$(mktemp)
 "$BIN/linectl" watch --duration 30s >"$WATCH_LOG" 2>&1 &
 WATCH=$!
 sleep 0.5
-call_id() { awk '$1 == "call" || $1 == "consultation" || $1 == "conference" {print $2; exit}'; }
-A=$(ctl call make sim/100 101 | tee /dev/stderr | call_id)
+OUT=$(ctl call make sim/100 101)
+echo "$OUT"
+A=$(echo "$OUT" | awk '$1 == "call" {print $2; exit}')
 B=$("$BIN/linectl" calls sim/101 | awk 'NR == 2 {print $1}')
 ctl call answer "$B"
 ctl calls
 
 step "Bob transfers Alice to Carol (102), consulting Carol first"
-CONSULT=$(ctl call transfer-setup "$B" | tee /dev/stderr | awk '$1 == "consultation" {print $2}')
+OUT=$(ctl call transfer-setup "$B")
+echo "$OUT"
+CONSULT=$(echo "$OUT" | awk '$1 == "consultation" {print $2}')
 ctl call dial "$CONSULT" 102
 C=$("$BIN/linectl" calls sim/102 | awk 'NR == 2 {print $1}')
 ctl call answer "$C"
