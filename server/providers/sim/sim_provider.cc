@@ -594,6 +594,36 @@ void SimProvider::Link(const Remote& a, const Remote& b) {
   }
 }
 
+std::string SimProvider::NewConsultation(const std::string& ext, const std::string& for_call) {
+  v1::CallInfo info;
+  info.set_origin(v1::CALL_ORIGIN_OUTBOUND);
+  info.set_reason(v1::CALL_REASON_DIRECT);
+  info.set_related_call_id(InfoOf(for_call).call_id());
+  info.set_related_kind(v1::RELATED_CALL_KIND_CONSULTATION);
+  *info.mutable_caller() = PartyOfExtension(ext);
+  Leg& consult = NewLeg(ext, std::move(info), DialTone());
+  consult.consult_for = for_call;
+  return consult.id;
+}
+
+void SimProvider::JoinConference(const std::string& hub_id, const std::string& party_id) {
+  Leg* party = FindLeg(party_id);
+  Leg* hub = FindLeg(hub_id);
+  if (party == nullptr || hub == nullptr) return;
+  party->hub = hub_id;
+  party->consult_for.clear();
+  hub->parties.push_back(party_id);
+  const uint64_t hub_number = InfoOf(hub_id).call_id();
+  host_->UpdateCallInfo(
+      party_id,
+      [&](v1::CallInfo* i) {
+        i->set_related_call_id(hub_number);
+        i->set_related_kind(v1::RELATED_CALL_KIND_CONFERENCE);
+      },
+      {"related_call_id"});
+  host_->SetCallState(party_id, MakeStatus(v1::CALL_STATE_CONFERENCED));
+}
+
 // ---------------------------------------------------------------------------
 // Call control
 
@@ -783,15 +813,7 @@ absl::StatusOr<std::string> SimProvider::SetupTransfer(const std::string& call_i
     return ResourceExhausted(LINEERR_CALLUNAVAIL, "no free call appearance for a consultation");
   }
   host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_ONHOLDPENDTRANSFER));
-  v1::CallInfo info;
-  info.set_origin(v1::CALL_ORIGIN_OUTBOUND);
-  info.set_reason(v1::CALL_REASON_DIRECT);
-  info.set_related_call_id(InfoOf(call_id).call_id());
-  info.set_related_kind(v1::RELATED_CALL_KIND_CONSULTATION);
-  *info.mutable_caller() = PartyOfExtension(ext);
-  Leg& consult = NewLeg(ext, std::move(info), DialTone());
-  consult.consult_for = call_id;
-  return consult.id;
+  return NewConsultation(ext, call_id);
 }
 
 absl::StatusOr<std::string> SimProvider::CompleteTransfer(const std::string& call_id,
@@ -824,21 +846,7 @@ absl::StatusOr<std::string> SimProvider::CompleteTransfer(const std::string& cal
     Leg& hub = NewLeg(ext, std::move(info), Connected());
     hub.is_hub = true;
     const std::string hub_id = hub.id;
-    const uint64_t hub_number = InfoOf(hub_id).call_id();
-    for (const std::string& p : {call_id, consultation_id}) {
-      Leg* party = FindLeg(p);
-      party->hub = hub_id;
-      party->consult_for.clear();
-      legs_[hub_id].parties.push_back(p);
-      host_->UpdateCallInfo(
-          p,
-          [&](v1::CallInfo* i) {
-            i->set_related_call_id(hub_number);
-            i->set_related_kind(v1::RELATED_CALL_KIND_CONFERENCE);
-          },
-          {"related_call_id"});
-      host_->SetCallState(p, MakeStatus(v1::CALL_STATE_CONFERENCED));
-    }
+    for (const std::string& p : {call_id, consultation_id}) JoinConference(hub_id, p);
     return hub_id;
   }
   const Remote a = Detach(*held);
@@ -862,27 +870,9 @@ absl::StatusOr<std::pair<std::string, std::string>> SimProvider::SetupConference
   *hub_info.mutable_caller() = PartyOfExtension(ext);
   Leg& hub = NewLeg(ext, std::move(hub_info), MakeStatus(v1::CALL_STATE_ONHOLDPENDCONF));
   hub.is_hub = true;
-  hub.parties.push_back(call_id);
   const std::string hub_id = hub.id;
-  const uint64_t hub_number = InfoOf(hub_id).call_id();
-  legs_[call_id].hub = hub_id;
-  host_->UpdateCallInfo(
-      call_id,
-      [&](v1::CallInfo* i) {
-        i->set_related_call_id(hub_number);
-        i->set_related_kind(v1::RELATED_CALL_KIND_CONFERENCE);
-      },
-      {"related_call_id"});
-  host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_CONFERENCED));
-  v1::CallInfo info;
-  info.set_origin(v1::CALL_ORIGIN_OUTBOUND);
-  info.set_reason(v1::CALL_REASON_DIRECT);
-  info.set_related_call_id(hub_number);
-  info.set_related_kind(v1::RELATED_CALL_KIND_CONSULTATION);
-  *info.mutable_caller() = PartyOfExtension(ext);
-  Leg& consult = NewLeg(ext, std::move(info), DialTone());
-  consult.consult_for = hub_id;
-  return std::make_pair(hub_id, consult.id);
+  JoinConference(hub_id, call_id);
+  return std::make_pair(hub_id, NewConsultation(ext, hub_id));
 }
 
 absl::StatusOr<std::string> SimProvider::PrepareAddToConference(const std::string& conference_id) {
@@ -894,15 +884,7 @@ absl::StatusOr<std::string> SimProvider::PrepareAddToConference(const std::strin
   }
   const std::string ext = hub->ext;
   host_->SetCallState(conference_id, MakeStatus(v1::CALL_STATE_ONHOLDPENDCONF));
-  v1::CallInfo info;
-  info.set_origin(v1::CALL_ORIGIN_OUTBOUND);
-  info.set_reason(v1::CALL_REASON_DIRECT);
-  info.set_related_call_id(InfoOf(conference_id).call_id());
-  info.set_related_kind(v1::RELATED_CALL_KIND_CONSULTATION);
-  *info.mutable_caller() = PartyOfExtension(ext);
-  Leg& consult = NewLeg(ext, std::move(info), DialTone());
-  consult.consult_for = conference_id;
-  return consult.id;
+  return NewConsultation(ext, conference_id);
 }
 
 absl::Status SimProvider::AddToConference(const std::string& conference_id,
@@ -920,18 +902,7 @@ absl::Status SimProvider::AddToConference(const std::string& conference_id,
   if (static_cast<int>(hub->parties.size()) >= kMaxConferenceParties) {
     return ResourceExhausted(LINEERR_CONFERENCEFULL, "the conference is full");
   }
-  hub->parties.push_back(call_id);
-  party->hub = conference_id;
-  party->consult_for.clear();
-  const uint64_t hub_number = InfoOf(conference_id).call_id();
-  host_->UpdateCallInfo(
-      call_id,
-      [&](v1::CallInfo* i) {
-        i->set_related_call_id(hub_number);
-        i->set_related_kind(v1::RELATED_CALL_KIND_CONFERENCE);
-      },
-      {"related_call_id"});
-  host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_CONFERENCED));
+  JoinConference(conference_id, call_id);
   host_->SetCallState(conference_id, Connected());
   return absl::OkStatus();
 }

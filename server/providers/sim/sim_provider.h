@@ -120,6 +120,10 @@ class SimProvider : public Provider {
   void CallExternal(const std::string& leg_id, const v1::config::SimExternal& ext);
   void ConnectExternal(const std::string& leg_id);
   void Fail(const std::string& leg_id, v1::DisconnectMode mode);
+  // A DIALTONE consultation call on `ext` related to `for_call`.
+  std::string NewConsultation(const std::string& ext, const std::string& for_call);
+  // Makes `party_id` a CONFERENCED party of the conference `hub_id`.
+  void JoinConference(const std::string& hub_id, const std::string& party_id);
   // Links two far ends (legs or externals) to each other after a transfer,
   // pickup or unpark.
   void Link(const Remote& a, const Remote& b);
