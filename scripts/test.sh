@@ -16,6 +16,8 @@ if [ ${#filter[@]} -eq 0 ]; then filter=(-L 'unit|integration|e2e'); fi
 
 echo "== release build"
 scripts/build.sh release
+echo "== clang thread-safety analysis"
+scripts/check-thread-safety.sh build
 (cd build && ctest --output-on-failure -j "$jobs" "${filter[@]}")
 if [ $# -eq 0 ]; then
   echo "== benchmark smoke run (figures: docs/benchmarks.md)"

@@ -382,6 +382,7 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
     entry.disconnect_mode = entry.call.status().disconnect_mode();
     if (entry.linger_timer == 0 && options_.disconnected_linger > absl::ZeroDuration()) {
       entry.linger_timer = Schedule(options_.disconnected_linger, [this, call_id] {
+        mu_.AssertHeld();
         auto c = calls_.find(call_id);
         if (c == calls_.end()) return;
         c->second.linger_timer = 0;
@@ -462,6 +463,7 @@ void Engine::DigitsGenerated(const std::string& call_id, absl::string_view digit
 }
 
 const v1::Call* Engine::FindCall(const std::string& call_id) const {
+  mu_.AssertHeld();
   auto it = calls_.find(call_id);
   return it == calls_.end() ? nullptr : &it->second.call;
 }
@@ -623,6 +625,7 @@ void Engine::ArmExpiry(SessionEntry& session) {
   const std::string id = session.session.id();
   session.expiry_timer = 0;
   session.expiry_timer = Schedule(options_.session_grace_period, [this, id] {
+    mu_.AssertHeld();
     auto it = sessions_.find(id);
     if (it == sessions_.end() || it->second.attached > 0) return;
     EndSession(id, /*expired=*/true);
@@ -1269,6 +1272,7 @@ absl::StatusOr<v1::Call> Engine::MonitorDigits(const v1::MonitorDigitsRequest& r
   }
   return CallAction(req.session_id(), req.call_id(), {}, v1::CALL_FEATURE_MONITORDIGITS,
                     [&](Provider*, const std::string& id) -> absl::Status {
+                      mu_.AssertHeld();
                       auto& c = calls_.find(id)->second;
                       const auto* line_caps = &lines_.find(c.call.info().line_id())->second.line.caps();
                       for (int m : req.modes()) {

@@ -278,6 +278,7 @@ absl::Status CdrStore::Init() {
 
 absl::Status CdrStore::Migrate() {
   const auto user_version = [this]() -> absl::StatusOr<int> {
+    mu_.AssertHeld();
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc, "PRAGMA user_version");
@@ -298,6 +299,7 @@ absl::Status CdrStore::Migrate() {
   // Another process may be migrating too: decide inside the write transaction.
   LB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   absl::Status status = [&]() -> absl::Status {
+    mu_.AssertHeld();
     LB_ASSIGN_OR_RETURN(int current, user_version());
     for (const Migration& m : kMigrations) {
       if (m.version <= current) continue;
@@ -375,6 +377,7 @@ absl::StatusOr<std::vector<int64_t>> CdrStore::AppendBatch(
   ids.reserve(records.size());
 
   const auto step = [this](sqlite3_stmt** slot, const char* sql) -> absl::Status {
+    mu_.AssertHeld();
     LB_ASSIGN_OR_RETURN(sqlite3_stmt * s, Statement(slot, sql));
     ResetOnExit reset(s);
     const int rc = sqlite3_step(s);
