@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
-  python3 procps clang systemd
+  python3 procps clang systemd openssl
 )
 
 missing=()

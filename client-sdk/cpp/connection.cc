@@ -1,12 +1,19 @@
 #include "linebridge/connection.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/time.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
@@ -60,6 +67,36 @@ void UnaryAsync(const Connection& connection, AsyncStub* stub,
   });
 }
 
+bool UsesTls(const ChannelOptions& options) { return options.tls || options.tls_options.any(); }
+
+// The PEM text of `path` (`what`: "CA file", ...). The status names the file.
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what,
+                                    absl::string_view marker) {
+  std::string data;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    char buf[8192];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) err = errno;
+      if (n <= 0) break;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+  }
+  if (err != 0) {
+    return TapiStatus(absl::ErrnoToStatusCode(err), LINEERR_INVALPARAM,
+                      absl::StrCat("cannot read TLS ", what, " ", path, ": ", std::strerror(err)));
+  }
+  if (!absl::StrContains(data, marker)) {
+    return InvalidArgument(LINEERR_INVALPARAM,
+                           absl::StrCat("TLS ", what, " ", path, " holds no PEM (", marker, ")"));
+  }
+  return data;
+}
+
 v1::Telephony::Stub& StubOf(Connection& connection, v1::Telephony* /*service*/) {
   return connection.telephony();
 }
@@ -80,8 +117,49 @@ grpc::ChannelArguments MakeChannelArguments(const ChannelOptions& options) {
   // reconnects; gRPC's default cool-down between resolutions is 30 s.
   args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options.min_time_between_resolutions)));
+  if (!options.tls_options.server_name_override.empty()) {
+    args.SetSslTargetNameOverride(options.tls_options.server_name_override);
+  }
   if (options.customize_arguments) options.customize_arguments(args);
   return args;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const ChannelOptions& options) {
+  const TlsOptions& tls = options.tls_options;
+  if (options.credentials != nullptr) {
+    if (options.tls || !tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty()) {
+      return InvalidArgument(LINEERR_INVALPARAM,
+                             "TLS: give either credentials or tls / tls_options files, not both");
+    }
+    return options.credentials;
+  }
+  if (!UsesTls(options)) return grpc::InsecureChannelCredentials();
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return InvalidArgument(LINEERR_INVALPARAM, tls.cert_file.empty()
+                                                   ? "TLS: a client key_file needs its cert_file"
+                                                   : "TLS: a client cert_file needs its key_file");
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!tls.ca_file.empty()) {
+    absl::StatusOr<std::string> roots = ReadPem(tls.ca_file, "CA file", "-----BEGIN CERTIFICATE");
+    if (!roots.ok()) return roots.status();
+    ssl.pem_root_certs = *std::move(roots);
+  }
+  if (!tls.cert_file.empty()) {
+    absl::StatusOr<std::string> cert =
+        ReadPem(tls.cert_file, "certificate file", "-----BEGIN CERTIFICATE");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadPem(tls.key_file, "key file", "PRIVATE KEY-----");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  if (credentials == nullptr) {
+    return InvalidArgument(LINEERR_INVALPARAM, "TLS: gRPC rejected the TLS settings");
+  }
+  return credentials;
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(absl::string_view address,
@@ -89,11 +167,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(absl::string_view
   if (address.empty()) {
     return InvalidArgument(LINEERR_INVALPARAM, "empty server address");
   }
-  std::shared_ptr<grpc::ChannelCredentials> credentials = options.channel.credentials
-                                                              ? options.channel.credentials
-                                                              : grpc::InsecureChannelCredentials();
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(options.channel);
+  if (!credentials.ok()) return credentials.status();
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      std::string(address), credentials, MakeChannelArguments(options.channel));
+      std::string(address), *credentials, MakeChannelArguments(options.channel));
   if (channel == nullptr) {
     return InvalidArgument(LINEERR_INVALPARAM,
                            absl::StrCat("cannot create a channel to ", address));

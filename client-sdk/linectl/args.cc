@@ -1,5 +1,6 @@
 #include "linectl/args.h"
 
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "linebridge/status_macros.h"
 
 namespace linebridge::linectl {
 namespace {
@@ -32,41 +34,121 @@ bool FindFlag(absl::string_view spec, absl::string_view flag, bool* takes_value)
   return false;
 }
 
-// Applies a global flag at argv[*i] ("--json", "--server X", "--timeout=5s").
+// One global flag. Switches get the value "true" from the command line; from
+// the environment "1"/"0", "true"/"false", "yes"/"no".
+struct GlobalFlagSpec {
+  absl::string_view name;  // "--tls-ca"
+  bool takes_value;
+  absl::string_view env;  // "LINEBRIDGE_TLS_CA", "" = none
+  // `name` is the flag, or the variable when the value comes from `env`.
+  absl::Status (*apply)(absl::string_view name, const std::string& value, GlobalOptions* global);
+};
+
+absl::Status SetHelp(absl::string_view /*name*/, const std::string& /*value*/,
+                     GlobalOptions* global) {
+  global->help = true;
+  return absl::OkStatus();
+}
+
+absl::Status SetJson(absl::string_view /*name*/, const std::string& value, GlobalOptions* global) {
+  global->json = value == "true";
+  return absl::OkStatus();
+}
+
+absl::Status SetServers(absl::string_view /*name*/, const std::string& value,
+                        GlobalOptions* global) {
+  global->servers = SplitServers(value);
+  return global->servers.empty() ? UsageError("--server needs host:port") : absl::OkStatus();
+}
+
+absl::Status SetTimeout(absl::string_view /*name*/, const std::string& value,
+                        GlobalOptions* global) {
+  return ParseTimeout(value, &global->timeout)
+             ? absl::OkStatus()
+             : UsageError(absl::StrCat("bad --timeout \"", value, "\""));
+}
+
+absl::Status SetTls(absl::string_view /*name*/, const std::string& value, GlobalOptions* global) {
+  global->tls = value == "true";
+  return absl::OkStatus();
+}
+
+template <std::string GlobalOptions::*field>
+absl::Status SetString(absl::string_view name, const std::string& value, GlobalOptions* global) {
+  if (value.empty()) return UsageError(absl::StrCat(name, " needs a value"));
+  global->*field = value;
+  return absl::OkStatus();
+}
+
+constexpr GlobalFlagSpec kGlobalFlags[] = {
+    {"-h", false, "", &SetHelp},
+    {"--help", false, "", &SetHelp},
+    {"--json", false, "", &SetJson},
+    {"--server", true, "", &SetServers},  // LINEBRIDGE_SERVER: `default_servers`
+    {"--timeout", true, "", &SetTimeout},
+    {"--tls", false, "LINEBRIDGE_TLS", &SetTls},
+    {"--tls-ca", true, "LINEBRIDGE_TLS_CA", &SetString<&GlobalOptions::tls_ca>},
+    {"--tls-cert", true, "LINEBRIDGE_TLS_CERT", &SetString<&GlobalOptions::tls_cert>},
+    {"--tls-key", true, "LINEBRIDGE_TLS_KEY", &SetString<&GlobalOptions::tls_key>},
+    {"--tls-server-name", true, "LINEBRIDGE_TLS_SERVER_NAME",
+     &SetString<&GlobalOptions::tls_server_name>},
+};
+
+// Applies the global flag at argv[*i] ("--json", "--server X", "--timeout=5s").
 // Returns false if argv[*i] is not a global flag.
 bool GlobalFlag(const std::vector<std::string>& argv, size_t* i, GlobalOptions* global,
                 absl::Status* error) {
   absl::string_view arg = argv[*i];
-  if (arg == "-h" || arg == "--help") {
-    global->help = true;
-    return true;
-  }
-  if (arg == "--json") {
-    global->json = true;
-    return true;
-  }
-  for (absl::string_view name : {"--server", "--timeout"}) {
-    std::string value;
-    if (arg == name) {
-      if (*i + 1 >= argv.size()) {
-        *error = UsageError(absl::StrCat(name, " needs a value"));
-        return true;
+  for (const GlobalFlagSpec& flag : kGlobalFlags) {
+    std::string value = "true";
+    if (arg == flag.name) {
+      if (flag.takes_value) {
+        if (*i + 1 >= argv.size()) {
+          *error = UsageError(absl::StrCat(flag.name, " needs a value"));
+          return true;
+        }
+        value = argv[++*i];
       }
-      value = argv[++*i];
-    } else if (absl::StartsWith(arg, absl::StrCat(name, "="))) {
-      value = std::string(arg.substr(name.size() + 1));
+    } else if (flag.takes_value && absl::StartsWith(arg, absl::StrCat(flag.name, "="))) {
+      value = std::string(arg.substr(flag.name.size() + 1));
     } else {
       continue;
     }
-    if (name == "--server") {
-      global->servers = SplitServers(value);
-      if (global->servers.empty()) *error = UsageError("--server needs host:port");
-    } else if (!ParseTimeout(value, &global->timeout)) {
-      *error = UsageError(absl::StrCat("bad --timeout \"", value, "\""));
-    }
+    *error = flag.apply(flag.name, value, global);
     return true;
   }
   return false;
+}
+
+// Global flags from `env` (before the command line, which overrides them).
+absl::Status ApplyEnvironment(const Environment& env, GlobalOptions* global) {
+  for (const GlobalFlagSpec& flag : kGlobalFlags) {
+    if (flag.env.empty()) continue;
+    auto it = env.find(flag.env);
+    if (it == env.end() || it->second.empty()) continue;
+    std::string value = it->second;
+    if (!flag.takes_value) {
+      bool on = false;
+      if (!absl::SimpleAtob(value, &on)) {
+        return UsageError(absl::StrCat("bad ", flag.env, "=\"", value, "\" (want 1 or 0)"));
+      }
+      value = on ? "true" : "false";
+    }
+    LB_RETURN_IF_ERROR(flag.apply(flag.env, value, global));
+  }
+  return absl::OkStatus();
+}
+
+// Rules across global flags, once all are in.
+absl::Status FinishGlobal(GlobalOptions* global) {
+  if (global->tls_cert.empty() != global->tls_key.empty()) {
+    return UsageError(global->tls_cert.empty() ? "--tls-key needs --tls-cert"
+                                               : "--tls-cert needs --tls-key");
+  }
+  if (!global->tls_ca.empty() || !global->tls_cert.empty() || !global->tls_server_name.empty()) {
+    global->tls = true;
+  }
+  return absl::OkStatus();
 }
 
 // The longest command path that prefixes `words`.
@@ -88,6 +170,16 @@ const CommandSpec* FindCommand(absl::Span<const CommandSpec> table,
 }
 
 }  // namespace
+
+Environment ProcessEnvironment() {
+  Environment env;
+  for (const GlobalFlagSpec& flag : kGlobalFlags) {
+    if (flag.env.empty()) continue;
+    const std::string name(flag.env);
+    if (const char* value = std::getenv(name.c_str()); value != nullptr) env[name] = value;
+  }
+  return env;
+}
 
 std::string Invocation::Get(absl::string_view flag, absl::string_view fallback) const {
   auto it = flags.find(flag);
@@ -115,9 +207,11 @@ bool ParseTimeout(absl::string_view text, absl::Duration* duration) {
 
 absl::Status ParseCommandLine(const std::vector<std::string>& argv,
                               absl::Span<const CommandSpec> table,
-                              absl::string_view default_servers, Invocation* invocation) {
+                              absl::string_view default_servers, Invocation* invocation,
+                              const Environment& env) {
   GlobalOptions& global = invocation->global;
   global.servers = SplitServers(default_servers.empty() ? kDefaultServer : default_servers);
+  const absl::Status env_status = ApplyEnvironment(env, &global);  // reported after --help
   size_t i = 0;
   for (; i < argv.size() && absl::StartsWith(argv[i], "-"); ++i) {
     absl::Status error;
@@ -129,6 +223,8 @@ absl::Status ParseCommandLine(const std::vector<std::string>& argv,
   std::vector<std::string> rest(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.end());
   if (rest.empty()) {
     if (global.help) return absl::OkStatus();
+    LB_RETURN_IF_ERROR(env_status);
+    LB_RETURN_IF_ERROR(FinishGlobal(&global));
     return UsageError("missing command");
   }
   size_t consumed = 0;
@@ -174,6 +270,8 @@ absl::Status ParseCommandLine(const std::vector<std::string>& argv,
     invocation->flags[name].push_back(std::move(value));
   }
   if (global.help) return absl::OkStatus();
+  LB_RETURN_IF_ERROR(env_status);
+  LB_RETURN_IF_ERROR(FinishGlobal(&global));
   const int count = static_cast<int>(invocation->args.size());
   if (count < command->min_args || count > command->max_args) {
     return UsageError(count < command->min_args ? "missing arguments" : "too many arguments");
@@ -187,7 +285,12 @@ std::string UsageLine(const CommandSpec& command) {
 
 std::string UsageText(absl::Span<const CommandSpec> table) {
   std::string text =
-      "usage: linectl [--server host:port[,host:port...]] [--json] [--timeout 5s] <command>\n"
+      "usage: linectl [--server host:port[,host:port...]] [--json] [--timeout 5s]\n"
+      "               [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
+      "               [--tls-server-name NAME] <command>\n"
+      "\nTLS: --tls uses the system roots; any --tls-* flag implies --tls. Defaults from\n"
+      "LINEBRIDGE_SERVER, LINEBRIDGE_TLS(=1), LINEBRIDGE_TLS_CA, LINEBRIDGE_TLS_CERT,\n"
+      "LINEBRIDGE_TLS_KEY, LINEBRIDGE_TLS_SERVER_NAME.\n"
       "\ncommands:\n";
   for (const CommandSpec& command : table) {
     std::string syntax =

@@ -18,7 +18,20 @@ struct GlobalOptions {
   bool json = false;
   absl::Duration timeout = absl::Seconds(5);
   bool help = false;
+  // TLS (--tls, --tls-ca, --tls-cert, --tls-key, --tls-server-name, or their
+  // LINEBRIDGE_TLS* variables). Any of the others implies `tls`.
+  bool tls = false;
+  std::string tls_ca;    // PEM roots; empty = system roots
+  std::string tls_cert;  // client certificate (mutual TLS), with tls_key
+  std::string tls_key;
+  std::string tls_server_name;  // verify the server certificate for this name
 };
+
+// Environment variables that set global flags (name -> value), e.g.
+// {"LINEBRIDGE_TLS_CA", "/etc/linebridge/ca.pem"}. The command line wins.
+using Environment = absl::flat_hash_map<std::string, std::string>;
+// The variables of the global flag table found in the process environment.
+Environment ProcessEnvironment();
 
 struct Context;  // commands.h
 using Handler = absl::Status (*)(Context& context);
@@ -49,11 +62,13 @@ struct Invocation {
 };
 
 // Parses argv (without argv[0]). `default_servers` is LINEBRIDGE_SERVER (may
-// be empty). A usage error is INVALID_ARGUMENT; `invocation->command` then
-// names the command whose usage applies, if any.
+// be empty); `env` gives the other variables of global flags
+// (ProcessEnvironment()). A usage error is INVALID_ARGUMENT;
+// `invocation->command` then names the command whose usage applies, if any.
 absl::Status ParseCommandLine(const std::vector<std::string>& argv,
                               absl::Span<const CommandSpec> table,
-                              absl::string_view default_servers, Invocation* invocation);
+                              absl::string_view default_servers, Invocation* invocation,
+                              const Environment& env = {});
 
 // "5s", "250ms", "1m"; a bare number is seconds.
 bool ParseTimeout(absl::string_view text, absl::Duration* duration);

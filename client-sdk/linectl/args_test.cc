@@ -109,6 +109,74 @@ TEST(ArgsTest, Help) {
   EXPECT_EQ(UsageLine(kTable[1]), "linectl lines caps <line>");
 }
 
+TEST(ArgsTest, TlsFlagsAndEnvironment) {
+  Invocation plain;
+  ASSERT_TRUE(Parse({"lines"}, &plain).ok());
+  EXPECT_FALSE(plain.global.tls);
+
+  Invocation system_roots;
+  ASSERT_TRUE(Parse({"--tls", "lines"}, &system_roots).ok());
+  EXPECT_TRUE(system_roots.global.tls);
+  EXPECT_EQ(system_roots.global.tls_ca, "");
+
+  // Any --tls-* flag implies TLS; both spellings; also after the command.
+  Invocation all;
+  ASSERT_TRUE(Parse({"--tls-ca", "ca.pem", "--tls-cert=c.pem", "lines", "--tls-key", "k.pem",
+                     "--tls-server-name=pbx.example"},
+                    &all)
+                  .ok());
+  EXPECT_TRUE(all.global.tls);
+  EXPECT_EQ(all.global.tls_ca, "ca.pem");
+  EXPECT_EQ(all.global.tls_cert, "c.pem");
+  EXPECT_EQ(all.global.tls_key, "k.pem");
+  EXPECT_EQ(all.global.tls_server_name, "pbx.example");
+  Invocation name_only;
+  ASSERT_TRUE(Parse({"--tls-server-name", "x", "lines"}, &name_only).ok());
+  EXPECT_TRUE(name_only.global.tls);
+
+  // The environment gives defaults; the command line wins.
+  const Environment env = {{"LINEBRIDGE_TLS_CA", "env-ca.pem"},
+                           {"LINEBRIDGE_TLS_CERT", "env-c.pem"},
+                           {"LINEBRIDGE_TLS_KEY", "env-k.pem"},
+                           {"LINEBRIDGE_TLS_SERVER_NAME", ""}};
+  Invocation from_env;
+  ASSERT_TRUE(
+      ParseCommandLine({"--tls-ca", "flag-ca.pem", "lines"}, kTable, "", &from_env, env).ok());
+  EXPECT_TRUE(from_env.global.tls);
+  EXPECT_EQ(from_env.global.tls_ca, "flag-ca.pem");
+  EXPECT_EQ(from_env.global.tls_cert, "env-c.pem");
+  EXPECT_EQ(from_env.global.tls_key, "env-k.pem");
+  EXPECT_EQ(from_env.global.tls_server_name, "");
+  Invocation env_switch;
+  ASSERT_TRUE(ParseCommandLine({"lines"}, kTable, "", &env_switch, {{"LINEBRIDGE_TLS", "1"}}).ok());
+  EXPECT_TRUE(env_switch.global.tls);
+  Invocation env_off;
+  ASSERT_TRUE(ParseCommandLine({"lines"}, kTable, "", &env_off, {{"LINEBRIDGE_TLS", "no"}}).ok());
+  EXPECT_FALSE(env_off.global.tls);
+
+  // Usage errors.
+  Invocation a;
+  absl::Status status = Parse({"--tls-cert", "c.pem", "lines"}, &a);
+  EXPECT_TRUE(IsUsageError(status));
+  EXPECT_EQ(status.message(), "--tls-cert needs --tls-key");
+  Invocation b;
+  status = Parse({"lines", "--tls-key=k.pem"}, &b);
+  EXPECT_EQ(status.message(), "--tls-key needs --tls-cert");
+  Invocation c;
+  status = Parse({"--tls-ca"}, &c);
+  EXPECT_EQ(status.message(), "--tls-ca needs a value");
+  Invocation d;
+  status = Parse({"--tls-ca=", "lines"}, &d);
+  EXPECT_EQ(status.message(), "--tls-ca needs a value");
+  Invocation e;
+  status = ParseCommandLine({"lines"}, kTable, "", &e, {{"LINEBRIDGE_TLS", "maybe"}});
+  EXPECT_TRUE(IsUsageError(status));
+  EXPECT_EQ(status.message(), "bad LINEBRIDGE_TLS=\"maybe\" (want 1 or 0)");
+  Invocation f;
+  EXPECT_TRUE(IsUsageError(Parse({"--tls=yes", "lines"}, &f)));  // a switch takes no value
+  EXPECT_THAT(UsageText(kTable), ::testing::HasSubstr("--tls-ca FILE"));
+}
+
 TEST(ArgsTest, Timeouts) {
   absl::Duration d;
   EXPECT_TRUE(ParseTimeout("10s", &d));

@@ -38,8 +38,8 @@ void PrintUsageHint(const std::vector<std::string>& argv, const Invocation& invo
 int Main(const std::vector<std::string>& argv) {
   const char* env_server = std::getenv("LINEBRIDGE_SERVER");
   Invocation invocation;
-  absl::Status parsed =
-      ParseCommandLine(argv, Commands(), env_server == nullptr ? "" : env_server, &invocation);
+  absl::Status parsed = ParseCommandLine(argv, Commands(), env_server == nullptr ? "" : env_server,
+                                         &invocation, ProcessEnvironment());
   if (invocation.global.help) {
     if (invocation.command != nullptr) {
       std::cout << "usage: " << UsageLine(*invocation.command) << "\n";
@@ -58,6 +58,12 @@ int Main(const std::vector<std::string>& argv) {
   options.servers = invocation.global.servers;
   options.deadline = invocation.global.timeout;
   options.client_name = "linectl";
+  const GlobalOptions& global = invocation.global;
+  options.channel.tls = global.tls;
+  options.channel.tls_options.ca_file = global.tls_ca;
+  options.channel.tls_options.cert_file = global.tls_cert;
+  options.channel.tls_options.key_file = global.tls_key;
+  options.channel.tls_options.server_name_override = global.tls_server_name;
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
   if (!client.ok()) {
     std::cerr << "linectl: " << FormatError(client.status()) << "\n";

@@ -2,6 +2,11 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <algorithm>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -28,7 +33,60 @@ class Server::CdrSink : public CallRecordSink {
   AsyncCdrWriter* writer_;
 };
 
+namespace {
+
+// gRPC's file watcher counts whole seconds.
+unsigned int ReloadIntervalSeconds(const v1::config::TlsConfig& tls) {
+  const uint32_t ms =
+      tls.reload_interval_ms() > 0 ? tls.reload_interval_ms() : kDefaultTlsReloadIntervalMs;
+  return std::max<unsigned int>(1, (ms + 999) / 1000);
+}
+
+// TLS credentials watching the configured files, or plaintext ones.
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
+    const v1::config::ServerConfig& config,
+    std::shared_ptr<grpc::experimental::CertificateProviderInterface>* provider) {
+  if (!TlsEnabled(config)) {
+    if (InsecureNonLoopbackAllowed(config)) {
+      LB_LOG(
+          "WARNING: INSECURE: serving PLAINTEXT gRPC (no TLS) on non-loopback address %s "
+          "because allow_insecure_non_loopback is set: anyone who can reach it controls "
+          "the lines. Configure tls { cert_file key_file } (docs/security.md).",
+          config.listen());
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  const v1::config::TlsConfig& tls = config.tls();
+  const unsigned int interval = ReloadIntervalSeconds(tls);
+  *provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file(), tls.cert_file(), tls.client_ca_file(), interval);
+  grpc::experimental::TlsServerCredentialsOptions options(*provider);
+  options.watch_identity_key_cert_pairs();
+  grpc_ssl_client_certificate_request_type request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  const char* clients = "not requested";
+  if (!tls.client_ca_file().empty()) {
+    options.watch_root_certs();
+    if (tls.require_client_cert()) {
+      request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+      clients = "required (mutual TLS)";
+    } else {
+      request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+      clients = "verified when presented";
+    }
+  }
+  options.set_cert_request_type(request);
+  LB_LOG("tls: certificate %s, key %s; client certificates %s%s%s; files re-read every %u s",
+         tls.cert_file(), tls.key_file(), clients, tls.client_ca_file().empty() ? "" : " against ",
+         tls.client_ca_file(), interval);
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
+  // Defence in depth: the config was validated, but never serve plaintext off
+  // loopback by accident.
+  LB_RETURN_IF_ERROR(CheckListenSecurity(options.config));
   RegisterBuiltinProviders();
   std::unique_ptr<Server> s(new Server());
   s->options_ = std::move(options);
@@ -57,7 +115,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   Server* raw = s.get();
   if (!s->options_.config_path.empty()) {
     hooks.reload = [raw]() -> absl::StatusOr<v1::ReloadConfigResponse> {
-      LB_ASSIGN_OR_RETURN(v1::config::ServerConfig fresh, LoadConfig(raw->options_.config_path));
+      // The listener (listen, tls, allow_insecure_non_loopback) is fixed until
+      // a restart and may come from flags: validate the file with the running
+      // values. Certificate files are re-read by the TLS provider anyway.
+      v1::config::ServerConfig fresh;
+      ParseLocations locations;
+      LB_RETURN_IF_ERROR(LoadConfigRaw(raw->options_.config_path, &fresh, &locations));
+      const v1::config::ServerConfig& running = raw->options_.config;
+      fresh.set_listen(running.listen());
+      locations.SetOverride("listen", "running");
+      *fresh.mutable_tls() = running.tls();
+      if (!running.has_tls()) fresh.clear_tls();
+      locations.SetOverride("tls", "running");
+      fresh.set_allow_insecure_non_loopback(running.allow_insecure_non_loopback());
+      ApplyDefaults(&fresh);
+      LB_RETURN_IF_ERROR(ValidateConfig(fresh, locations));
       LB_ASSIGN_OR_RETURN(v1::ReloadConfigResponse resp, raw->engine_->Reconfigure(fresh));
       LB_LOG("config reloaded from %s: %d lines added, %d removed", raw->options_.config_path,
              resp.lines_added_size(), resp.lines_removed_size());
@@ -77,7 +149,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(config.listen(),
+                           MakeServerCredentials(config, &s->certificate_provider_), &s->port_);
   builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
   builder.SetMaxSendMessageSize(64 * 1024 * 1024);
   builder.RegisterService(s->telephony_.get());

@@ -1,11 +1,19 @@
 // linebridged assembled: config -> CDR store -> engine + providers -> gRPC
 // services (Telephony, Admin, health, reflection).
+//
+// Transport: with tls.cert_file/key_file the listener serves TLS through a
+// grpc::experimental::FileWatcherCertificateProvider (certificate, key and
+// client CA are re-read every tls.reload_interval_ms, rounded up to seconds),
+// requesting and verifying client certificates as tls.client_ca_file and
+// tls.require_client_cert say. Without TLS, Start refuses a non-loopback
+// address unless allow_insecure_non_loopback is set, and then logs a warning.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
 
 #include "absl/status/statusor.h"
 #include "core/engine.h"
@@ -27,6 +35,9 @@ class Server {
     uint64_t epoch = 0;               // 0 = random (tests pin it)
   };
 
+  // Options.config is trusted to be validated except for the loopback rule,
+  // which is checked again (FailedPrecondition naming `listen` and
+  // `allow_insecure_non_loopback`).
   static absl::StatusOr<std::unique_ptr<Server>> Start(Options options);
   ~Server();
 
@@ -54,6 +65,8 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TelephonyService> telephony_;
   std::unique_ptr<AdminService> admin_;
+  // TLS only: watches the certificate files (the credentials share it).
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificate_provider_;
   std::unique_ptr<grpc::Server> grpc_server_;
   bool shut_down_ = false;
 };

@@ -1,11 +1,14 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -35,6 +39,7 @@ using v1::config::SimBehavior;
 using v1::config::SimConfig;
 using v1::config::SimExtension;
 using v1::config::SimExternal;
+using v1::config::TlsConfig;
 
 constexpr char kDefaultsFilename[] = "<defaults>";
 
@@ -91,12 +96,11 @@ void CollectLocations(const pb::Message& message, const pb::TextFormat::ParseInf
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+// Reads all of `path` into *data; 0 or the errno of the failure.
+int ReadWholeFile(const std::string& path, std::string* data) {
+  data->clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read config file ", path));
-  }
-  std::string data;
+  if (fd < 0) return errno;
   char buf[16384];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof(buf));
@@ -104,13 +108,57 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
-      return absl::ErrnoToStatus(err, absl::StrCat("cannot read config file ", path));
+      return err;
     }
     if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
+    data->append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  return 0;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::string data;
+  if (const int err = ReadWholeFile(path, &data); err != 0) {
+    return absl::ErrnoToStatus(err, absl::StrCat("cannot read config file ", path));
+  }
   return data;
+}
+
+// Splits "host:port" / "[v6]:port". False if it has neither shape (the host is
+// then not checked further).
+bool SplitHostPort(absl::string_view listen, absl::string_view* host, absl::string_view* port) {
+  absl::string_view s = listen;
+  bool ok = false;
+  if (absl::ConsumePrefix(&s, "[")) {
+    const size_t close = s.find(']');
+    if (close != absl::string_view::npos && s.substr(close + 1, 1) == ":") {
+      *host = s.substr(0, close);
+      *port = s.substr(close + 2);
+      ok = !host->empty();
+    }
+  } else {
+    const size_t colon = s.rfind(':');
+    if (colon != absl::string_view::npos) {
+      *host = s.substr(0, colon);
+      *port = s.substr(colon + 1);
+      ok = !host->empty() && host->find(':') == absl::string_view::npos;
+    }
+  }
+  for (char ch : *host) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(ch)) || ch == '[' || ch == ']' ||
+        ch == '/') {
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+std::string PlaintextNonLoopbackReason(absl::string_view listen) {
+  return absl::StrFormat(
+      "plaintext (no tls) listener on non-loopback address \"%s\" refused: configure "
+      "tls { cert_file key_file } or, to accept the risk, set allow_insecure_non_loopback: true",
+      absl::CEscape(listen));
 }
 
 bool AllDigits(absl::string_view s) {
@@ -149,8 +197,7 @@ class Validator {
   explicit Validator(const ParseLocations& locations) : locations_(locations) {}
 
   void Error(const std::string& path, absl::string_view what) {
-    errors_.push_back(absl::StrCat(locations_.filename(), ":", locations_.LineOf(path), ": ",
-                                   path, ": ", what));
+    errors_.push_back(absl::StrCat(locations_.Where(path), ": ", path, ": ", what));
   }
 
   absl::Status Result() const {
@@ -159,7 +206,12 @@ class Validator {
   }
 
   void CheckServer(const ServerConfig& c) {
-    CheckListen(c.listen());
+    if (CheckListen(c.listen())) {
+      if (absl::Status secure = CheckListenSecurity(c); !secure.ok()) {
+        Error("listen", PlaintextNonLoopbackReason(c.listen()));
+      }
+    }
+    CheckTls(c);
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
     if (c.journal_capacity() < kMinJournalCapacity ||
         c.journal_capacity() > kMaxJournalCapacity) {
@@ -195,41 +247,80 @@ class Validator {
   }
 
  private:
-  void CheckListen(const std::string& listen) {
-    absl::string_view s = listen;
+  // False if `listen` is malformed (reported).
+  bool CheckListen(const std::string& listen) {
     absl::string_view host;
     absl::string_view port;
-    bool ok = false;
-    if (absl::ConsumePrefix(&s, "[")) {
-      const size_t close = s.find(']');
-      if (close != absl::string_view::npos && s.substr(close + 1, 1) == ":") {
-        host = s.substr(0, close);
-        port = s.substr(close + 2);
-        ok = !host.empty();
-      }
-    } else {
-      const size_t colon = s.rfind(':');
-      if (colon != absl::string_view::npos) {
-        host = s.substr(0, colon);
-        port = s.substr(colon + 1);
-        ok = !host.empty() && host.find(':') == absl::string_view::npos;
-      }
-    }
-    for (char ch : host) {
-      if (absl::ascii_isspace(static_cast<unsigned char>(ch)) || ch == '[' || ch == ']' ||
-          ch == '/') {
-        ok = false;
-      }
-    }
-    if (!ok) {
+    if (!SplitHostPort(listen, &host, &port)) {
       Error("listen", absl::StrFormat("\"%s\" is not host:port (IPv6 as [::1]:port)",
                                       absl::CEscape(listen)));
-      return;
+      return false;
     }
     uint32_t value = 0;
     if (port.empty() || port.size() > 5 || !AllDigits(port) || !absl::SimpleAtoi(port, &value) ||
         value > 65535) {
       Error("listen", absl::StrFormat("port \"%s\" out of range 0..65535", absl::CEscape(port)));
+      return false;
+    }
+    return true;
+  }
+
+  // The TLS files must be readable PEM now; gRPC re-reads them while serving.
+  void CheckTls(const ServerConfig& c) {
+    const TlsConfig& tls = c.tls();
+    const bool cert = !tls.cert_file().empty();
+    const bool key = !tls.key_file().empty();
+    if (cert && !key) {
+      Error("tls.cert_file", "set without tls.key_file (set both or neither)");
+    } else if (key && !cert) {
+      Error("tls.key_file", "set without tls.cert_file (set both or neither)");
+    }
+    if (cert) CheckPemFile("tls.cert_file", tls.cert_file(), "CERTIFICATE");
+    if (key) CheckPemFile("tls.key_file", tls.key_file(), "PRIVATE KEY");
+    if (!tls.client_ca_file().empty()) {
+      CheckPemFile("tls.client_ca_file", tls.client_ca_file(), "CERTIFICATE");
+      if (!cert && !key) {
+        Error("tls.client_ca_file",
+              "needs tls.cert_file and tls.key_file (client certificates are checked only over "
+              "TLS)");
+      }
+    }
+    if (tls.require_client_cert() && tls.client_ca_file().empty()) {
+      Error("tls.require_client_cert",
+            "needs tls.client_ca_file (the CA bundle that signs client certificates)");
+    }
+    if (tls.reload_interval_ms() > kMaxTlsReloadIntervalMs) {
+      Error("tls.reload_interval_ms",
+            absl::StrFormat("%u exceeds %u (one day)", tls.reload_interval_ms(),
+                            kMaxTlsReloadIntervalMs));
+    }
+  }
+
+  // `label`: "CERTIFICATE" (a "-----BEGIN CERTIFICATE-----" block) or
+  // "PRIVATE KEY" (any "-----BEGIN ... PRIVATE KEY-----" block).
+  void CheckPemFile(const std::string& path, const std::string& file, absl::string_view label) {
+    std::string data;
+    if (const int err = ReadWholeFile(file, &data); err != 0) {
+      Error(path,
+            absl::StrFormat("cannot read \"%s\": %s", absl::CEscape(file), std::strerror(err)));
+      return;
+    }
+    bool found = false;
+    for (size_t at = data.find("-----BEGIN "); at != std::string::npos && !found;
+         at = data.find("-----BEGIN ", at + 1)) {
+      const size_t end = data.find("-----", at + 11);
+      if (end == std::string::npos) break;
+      absl::string_view kind = absl::string_view(data).substr(at + 11, end - at - 11);
+      found = label == "CERTIFICATE"
+                  ? kind == label
+                  : absl::EndsWith(kind, label) && kind != "ENCRYPTED PRIVATE KEY";
+    }
+    if (!found) {
+      Error(path,
+            absl::StrFormat("\"%s\" holds no PEM %s", absl::CEscape(file),
+                            label == "CERTIFICATE"
+                                ? "certificate (-----BEGIN CERTIFICATE-----)"
+                                : "private key (unencrypted, -----BEGIN ... PRIVATE KEY-----)"));
     }
   }
 
@@ -348,7 +439,25 @@ SimExternal* AddExternal(SimConfig* sim, absl::string_view number, absl::string_
 
 }  // namespace
 
+const std::string* ParseLocations::OverrideOf(absl::string_view path) const {
+  if (overrides_.empty()) return nullptr;
+  for (;;) {
+    if (auto it = overrides_.find(path); it != overrides_.end()) return &it->second;
+    const size_t cut = path.find_last_of(".[");
+    if (cut == absl::string_view::npos || cut == 0) return nullptr;
+    path = path.substr(0, cut);
+  }
+}
+
+std::string ParseLocations::Where(absl::string_view path) const {
+  if (const std::string* source = OverrideOf(path); source != nullptr) {
+    return absl::StrCat(*source, ":0");
+  }
+  return absl::StrCat(filename_, ":", LineOf(path));
+}
+
 int ParseLocations::LineOf(absl::string_view path) const {
+  if (OverrideOf(path) != nullptr) return 0;
   for (;;) {
     if (auto it = lines_.find(path); it != lines_.end()) return it->second;
     // Strip the last component: ".name" or "[3]".
@@ -394,6 +503,17 @@ absl::StatusOr<ServerConfig> LoadConfigFile(const std::string& path) {
   return ParseConfigText(text, path);
 }
 
+absl::Status LoadConfigRaw(const std::string& path_or_empty, ServerConfig* config,
+                           ParseLocations* locations) {
+  config->Clear();
+  if (path_or_empty.empty()) {
+    *locations = ParseLocations(kDefaultsFilename);
+    return absl::OkStatus();
+  }
+  LB_ASSIGN_OR_RETURN(std::string text, ReadFile(path_or_empty));
+  return ParseConfigTextRaw(text, path_or_empty, config, locations);
+}
+
 absl::StatusOr<ServerConfig> LoadConfig(const std::string& path_or_empty) {
   if (!path_or_empty.empty()) return LoadConfigFile(path_or_empty);
   ServerConfig config;
@@ -429,6 +549,9 @@ void ApplyDefaults(ServerConfig* config) {
   if (config->disconnected_linger_ms() == 0) {
     config->set_disconnected_linger_ms(kDefaultDisconnectedLingerMs);
   }
+  if (config->has_tls() && config->tls().reload_interval_ms() == 0) {
+    config->mutable_tls()->set_reload_interval_ms(kDefaultTlsReloadIntervalMs);
+  }
   if (config->providers().empty()) {
     *config->add_providers()->mutable_sim() = DefaultSimConfig();
   }
@@ -462,6 +585,40 @@ absl::Status ValidateConfig(const ServerConfig& config, const ParseLocations& lo
   Validator v(locations);
   v.CheckServer(config);
   return v.Result();
+}
+
+bool TlsEnabled(const ServerConfig& config) {
+  return !config.tls().cert_file().empty() && !config.tls().key_file().empty();
+}
+
+bool IsLoopbackListen(absl::string_view listen) {
+  absl::string_view host;
+  absl::string_view port;
+  if (!SplitHostPort(listen, &host, &port)) return false;
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  const std::string h(host);
+  in_addr v4{};
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+absl::Status CheckListenSecurity(const ServerConfig& config) {
+  if (TlsEnabled(config) || config.allow_insecure_non_loopback() ||
+      IsLoopbackListen(config.listen())) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("listen: ", PlaintextNonLoopbackReason(config.listen())));
+}
+
+bool InsecureNonLoopbackAllowed(const ServerConfig& config) {
+  return !TlsEnabled(config) && config.allow_insecure_non_loopback() &&
+         !IsLoopbackListen(config.listen());
 }
 
 std::string ConfigToText(const ServerConfig& config) {

@@ -1,8 +1,9 @@
 // The linebridged configuration file: protobuf text format of
 // linebridge.v1.config.ServerConfig (proto/linebridge/v1/config.proto).
 //
-// Loading is parse -> ApplyDefaults -> ValidateConfig. Every error names its
-// place in the file:
+// Loading is parse -> ApplyDefaults -> ValidateConfig. Validation also reads
+// the TLS files the config names (they must be readable PEM at load time).
+// Every error names its place in the file:
 //   syntax / unknown field:  "<file>:<line>:<column>: <what>"      (InvalidArgument)
 //   semantic:                "<file>:<line>: <field path>: <what>"  (InvalidArgument)
 // e.g. `lb.conf:12: providers[0].sim.extensions[3].number: duplicate extension "101"`.
@@ -38,15 +39,29 @@ class ParseLocations {
   // Records `line` (1-based) for `path`.
   void Set(std::string path, int line) { lines_[std::move(path)] = line; }
 
+  // Marks `path` (and every field under it) as set elsewhere than in the file,
+  // e.g. by a command-line flag: errors about it then read
+  // "<source>:0: <path>: ..." (the daemon uses source "flags").
+  void SetOverride(std::string path, std::string source) {
+    overrides_[std::move(path)] = std::move(source);
+  }
+
   // The line of `path`, else of its nearest enclosing message that has one,
-  // else 0.
+  // else 0. 0 for an overridden path.
   int LineOf(absl::string_view path) const;
+
+  // "<file>:<line>" of `path` for error messages ("<source>:0" if overridden).
+  std::string Where(absl::string_view path) const;
 
   bool empty() const { return lines_.empty(); }
 
  private:
+  // The override source of `path` or of an enclosing field, else nullptr.
+  const std::string* OverrideOf(absl::string_view path) const;
+
   std::string filename_ = "<defaults>";
   std::map<std::string, int, std::less<>> lines_;
+  std::map<std::string, std::string, std::less<>> overrides_;
 };
 
 // Parses `text` (textproto of ServerConfig) without defaults or validation.
@@ -66,6 +81,13 @@ absl::StatusOr<v1::config::ServerConfig> LoadConfigFile(const std::string& path)
 // DefaultSimConfig()), validated.
 absl::StatusOr<v1::config::ServerConfig> LoadConfig(const std::string& path_or_empty);
 
+// Reads and parses `path_or_empty` into `config` and `locations` without
+// defaults or validation (an empty path gives an empty config and
+// ParseLocations("<defaults>")). For callers that override fields (flags)
+// before ApplyDefaults + ValidateConfig.
+absl::Status LoadConfigRaw(const std::string& path_or_empty, v1::config::ServerConfig* config,
+                           ParseLocations* locations);
+
 // Default values (config.proto). Only fields that are unset (zero / empty) are
 // filled. Empty `providers` becomes one sim provider with DefaultSimConfig().
 inline constexpr char kDefaultListen[] = "127.0.0.1:50051";
@@ -81,6 +103,8 @@ inline constexpr uint32_t kDefaultSimNoAnswerRings = 3;
 inline constexpr char kDefaultSimParkOrbitBase[] = "700";
 inline constexpr uint32_t kDefaultSimMaxCalls = 4;
 inline constexpr uint32_t kSimParkOrbits = 100;  // orbits base .. base+99
+inline constexpr uint32_t kDefaultTlsReloadIntervalMs = 60000;  // only when `tls` is present
+inline constexpr uint32_t kMaxTlsReloadIntervalMs = 86400000;   // one day
 
 void ApplyDefaults(v1::config::ServerConfig* config);
 void ApplySimDefaults(v1::config::SimConfig* sim);
@@ -97,6 +121,27 @@ v1::config::SimConfig DefaultSimConfig();
 // the message format. Returns OK or InvalidArgument listing every problem.
 absl::Status ValidateConfig(const v1::config::ServerConfig& config,
                             const ParseLocations& locations);
+
+// --- Transport security -------------------------------------------------------
+
+// Whether `config` serves TLS (tls.cert_file and tls.key_file are set).
+bool TlsEnabled(const v1::config::ServerConfig& config);
+
+// Whether the host of `listen` ("host:port", "[v6]:port") is loopback:
+// 127.0.0.0/8, ::1 (also ::ffff:127.x.y.z) or "localhost". 0.0.0.0, [::],
+// other names and unparseable addresses are not.
+bool IsLoopbackListen(absl::string_view listen);
+
+// The loopback rule: a plaintext listener (no TLS) on a non-loopback address
+// is refused unless allow_insecure_non_loopback is set. FailedPrecondition
+// "listen: <why>" naming `listen` and `allow_insecure_non_loopback`, else OK.
+// ValidateConfig applies it too (as "<file>:<line>: listen: <why>"); the server
+// checks again at start (defence in depth).
+absl::Status CheckListenSecurity(const v1::config::ServerConfig& config);
+
+// Whether `config` serves plaintext on a non-loopback address because
+// allow_insecure_non_loopback allows it (the server then logs a warning).
+bool InsecureNonLoopbackAllowed(const v1::config::ServerConfig& config);
 
 // Text format of `config` (for --print_config); ParseConfigText reads it back.
 std::string ConfigToText(const v1::config::ServerConfig& config);

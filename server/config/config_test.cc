@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -124,6 +125,7 @@ TEST(ConfigDefaults, DefaultSim) {
 TEST(ConfigDefaults, KeepsSetValuesAndFillsNested) {
   ServerConfig c;
   c.set_listen("0.0.0.0:1");
+  c.set_allow_insecure_non_loopback(true);  // plaintext off loopback (see ConfigTransport)
   c.set_journal_capacity(100);
   c.add_providers()->mutable_sim()->add_extensions()->set_number("1");
   ApplyDefaults(&c);
@@ -209,7 +211,9 @@ TEST(ConfigLoad, ExampleFileLoads) {
   EXPECT_EQ(c->providers(0).sim().outside_prefix(), "9");
   EXPECT_EQ(c->providers(0).sim().externals_size(), 5);
   EXPECT_EQ(c->providers(1).sim().name(), "lab");
-  // The example shows every field of every message.
+  // The example shows every field of every message (allow_insecure_non_loopback
+  // and the TLS file names only in comments: they would not be good examples
+  // or need files).
   ServerConfig raw;
   std::string text;
   {
@@ -220,9 +224,14 @@ TEST(ConfigLoad, ExampleFileLoads) {
   const auto all_set = [](const google::protobuf::Message& m) {
     std::vector<const google::protobuf::FieldDescriptor*> set;
     m.GetReflection()->ListFields(m, &set);
-    return static_cast<int>(set.size()) == m.GetDescriptor()->field_count();
+    const bool commented_out =
+        m.GetDescriptor()->FindFieldByName("allow_insecure_non_loopback") != nullptr;
+    return static_cast<int>(set.size()) + (commented_out ? 1 : 0) ==
+           m.GetDescriptor()->field_count();
   };
   EXPECT_TRUE(all_set(raw));
+  EXPECT_TRUE(raw.has_tls());
+  EXPECT_FALSE(TlsEnabled(*c));
   EXPECT_TRUE(all_set(raw.providers(0)));
   EXPECT_TRUE(all_set(raw.providers(0).sim()));
   EXPECT_TRUE(all_set(raw.providers(0).sim().externals(0)));
@@ -424,7 +433,7 @@ TEST(ConfigValidate, EveryRule) {
   // Boundaries that are fine.
   const std::string ok[] = {
       "listen: \"[::1]:0\"\n",
-      "listen: \"0.0.0.0:65535\"\n",
+      "listen: \"0.0.0.0:65535\"\nallow_insecure_non_loopback: true\n",
       "listen: \"localhost:50051\"\n",
       "journal_capacity: 16\nsubscriber_queue_limit: 16\n",
       "journal_capacity: 16777216\n",
@@ -435,7 +444,7 @@ TEST(ConfigValidate, EveryRule) {
       Sim("    externals { number: \"12345678901234567890\" behavior: SIM_BEHAVIOR_BUSY }\n"),
       Sim("    park_orbit_base: \"1234567890\"\n    outside_prefix: \"9999\"\n"),
       Sim("    park_orbit_base: \"0001\"\n    extensions { number: \"1\" }\n"),  // != "0001"
-      Sim("    park_orbit_base: \"101\"\n"),                                    // 100 is below
+      Sim("    park_orbit_base: \"101\"\n"),                                     // 100 is below
   };
   for (const std::string& text : ok) {
     EXPECT_EQ(ErrorOf(text), "") << text;
@@ -453,6 +462,176 @@ TEST(ParseLocations, LineOfFallsBackToEnclosingMessage) {
   EXPECT_EQ(loc.LineOf("providers[0]"), 3);
   EXPECT_EQ(loc.LineOf("providers[1].sim"), 0);
   EXPECT_EQ(loc.LineOf("listen"), 0);
+}
+
+// --- Transport security: tls { ... } and the loopback rule --------------------
+
+constexpr char kFakeCert[] = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+constexpr char kFakeKey[] =
+    "-----BEGIN EC PRIVATE KEY-----\nMHcfake\n-----END EC PRIVATE KEY-----\n";
+
+// Files for the TLS rules (only their PEM markers are checked by validation).
+struct TlsFiles {
+  std::string dir = MakeTempDir();
+  std::string cert = WriteFile(dir, "server.pem", kFakeCert);
+  std::string key = WriteFile(dir, "server.key", kFakeKey);
+  std::string ca = WriteFile(dir, "ca.pem", kFakeCert);
+  std::string text = WriteFile(dir, "notes.txt", "not a certificate\n");
+  std::string encrypted =
+      WriteFile(dir, "enc.key",
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nx\n-----END ENCRYPTED PRIVATE KEY-----\n");
+};
+
+TEST(ConfigTls, ValidTlsAndDefaults) {
+  TlsFiles f;
+  absl::StatusOr<ServerConfig> c =
+      ParseConfigText(absl::StrCat("listen: \"0.0.0.0:50051\"\ntls {\n  cert_file: \"", f.cert,
+                                   "\"\n  key_file: \"", f.key, "\"\n  client_ca_file: \"", f.ca,
+                                   "\"\n  require_client_cert: true\n}\n"),
+                      "t.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(TlsEnabled(*c));
+  EXPECT_EQ(c->tls().reload_interval_ms(), 60000u);
+  EXPECT_FALSE(c->allow_insecure_non_loopback());
+  EXPECT_TRUE(CheckListenSecurity(*c).ok());
+  EXPECT_FALSE(InsecureNonLoopbackAllowed(*c));
+
+  // Without a tls block nothing is added (--print_config stays as it was).
+  absl::StatusOr<ServerConfig> plain = ParseConfigText("", "t.conf");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->has_tls());
+  EXPECT_FALSE(TlsEnabled(*plain));
+
+  // An empty block (or one with only reload_interval_ms) is plaintext.
+  absl::StatusOr<ServerConfig> empty = ParseConfigText("tls { reload_interval_ms: 5 }\n", "t.conf");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_FALSE(TlsEnabled(*empty));
+  EXPECT_EQ(empty->tls().reload_interval_ms(), 5u);
+}
+
+TEST(ConfigTls, RulesExactMessages) {
+  TlsFiles f;
+  struct RuleCase {
+    std::string text;
+    std::string want;  // the whole message
+  };
+  const std::string cert = absl::StrCat("  cert_file: \"", f.cert, "\"\n");
+  const std::string key = absl::StrCat("  key_file: \"", f.key, "\"\n");
+  const std::string ca = absl::StrCat("  client_ca_file: \"", f.ca, "\"\n");
+  const RuleCase cases[] = {
+      {absl::StrCat("tls {\n", cert, "}\n"),
+       "t.conf:2: tls.cert_file: set without tls.key_file (set both or neither)"},
+      {absl::StrCat("tls {\n", key, "}\n"),
+       "t.conf:2: tls.key_file: set without tls.cert_file (set both or neither)"},
+      {absl::StrCat("tls {\n  cert_file: \"", f.dir, "/missing.pem\"\n", key, "}\n"),
+       absl::StrCat("t.conf:2: tls.cert_file: cannot read \"", f.dir,
+                    "/missing.pem\": No such file or directory")},
+      {absl::StrCat("tls {\n", cert, "  key_file: \"", f.dir, "\"\n}\n"),
+       absl::StrCat("t.conf:3: tls.key_file: cannot read \"", f.dir, "\": Is a directory")},
+      {absl::StrCat("tls {\n  cert_file: \"", f.text, "\"\n", key, "}\n"),
+       absl::StrCat("t.conf:2: tls.cert_file: \"", f.text,
+                    "\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)")},
+      {absl::StrCat("tls {\n", cert, "  key_file: \"", f.cert, "\"\n}\n"),
+       absl::StrCat("t.conf:3: tls.key_file: \"", f.cert,
+                    "\" holds no PEM private key (unencrypted, -----BEGIN ... PRIVATE KEY-----)")},
+      {absl::StrCat("tls {\n", cert, "  key_file: \"", f.encrypted, "\"\n}\n"),
+       absl::StrCat("t.conf:3: tls.key_file: \"", f.encrypted,
+                    "\" holds no PEM private key (unencrypted, -----BEGIN ... PRIVATE KEY-----)")},
+      {absl::StrCat("tls {\n", cert, key, "  client_ca_file: \"", f.key, "\"\n}\n"),
+       absl::StrCat("t.conf:4: tls.client_ca_file: \"", f.key,
+                    "\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)")},
+      {absl::StrCat("tls {\n", cert, key, "  require_client_cert: true\n}\n"),
+       "t.conf:4: tls.require_client_cert: needs tls.client_ca_file (the CA bundle that signs "
+       "client certificates)"},
+      {absl::StrCat("tls {\n", ca, "}\n"),
+       "t.conf:2: tls.client_ca_file: needs tls.cert_file and tls.key_file (client certificates "
+       "are checked only over TLS)"},
+      {absl::StrCat("tls {\n", cert, key, "  reload_interval_ms: 86400001\n}\n"),
+       "t.conf:4: tls.reload_interval_ms: 86400001 exceeds 86400000 (one day)"},
+      // Several problems, one per line.
+      {"\ntls {\n  key_file: \"/nonexistent/k.pem\"\n  require_client_cert: true\n}\n",
+       "t.conf:3: tls.key_file: set without tls.cert_file (set both or neither)\n"
+       "t.conf:3: tls.key_file: cannot read \"/nonexistent/k.pem\": No such file or directory\n"
+       "t.conf:4: tls.require_client_cert: needs tls.client_ca_file (the CA bundle that signs "
+       "client certificates)"},
+  };
+  for (const RuleCase& c : cases) {
+    EXPECT_EQ(ErrorOf(c.text), c.want) << c.text;
+  }
+  EXPECT_EQ(ErrorOf(absl::StrCat("tls {\n", cert, key, ca, "  reload_interval_ms: 86400000\n}\n")),
+            "");
+}
+
+TEST(ConfigTransport, PlaintextOnNonLoopbackIsRefused) {
+  const std::string refused =
+      "listen: plaintext (no tls) listener on non-loopback address \"%s\" refused: configure "
+      "tls { cert_file key_file } or, to accept the risk, set allow_insecure_non_loopback: true";
+  for (const char* listen :
+       {"0.0.0.0:0", "[::]:50051", "10.0.0.7:1", "192.168.1.2:50051", "[fe80::1]:1",
+        "example.com:1", "127.0.0.1.nip.io:1", "[::ffff:10.0.0.1]:1"}) {
+    EXPECT_EQ(ErrorOf(absl::StrCat("# comment\nlisten: \"", listen, "\"\n")),
+              absl::StrCat("t.conf:2: ", absl::StrReplaceAll(refused, {{"%s", listen}})))
+        << listen;
+    EXPECT_FALSE(IsLoopbackListen(listen)) << listen;
+    // Allowed explicitly: valid, and the server will warn.
+    absl::StatusOr<ServerConfig> allowed = ParseConfigText(
+        absl::StrCat("listen: \"", listen, "\"\nallow_insecure_non_loopback: true\n"), "t.conf");
+    ASSERT_TRUE(allowed.ok()) << allowed.status();
+    EXPECT_TRUE(InsecureNonLoopbackAllowed(*allowed));
+    EXPECT_TRUE(CheckListenSecurity(*allowed).ok());
+  }
+  for (const char* listen : {"127.0.0.1:0", "127.1.2.3:50051", "[::1]:1", "localhost:1",
+                             "LocalHost:1", "[::ffff:127.0.0.1]:1"}) {
+    EXPECT_EQ(ErrorOf(absl::StrCat("listen: \"", listen, "\"\n")), "") << listen;
+    EXPECT_TRUE(IsLoopbackListen(listen)) << listen;
+  }
+  EXPECT_FALSE(IsLoopbackListen("localhost"));  // not host:port
+
+  // The server's own check (defence in depth): FailedPrecondition, same words.
+  ServerConfig c;
+  c.set_listen("0.0.0.0:0");
+  absl::Status status = CheckListenSecurity(c);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), absl::StrReplaceAll(refused, {{"%s", "0.0.0.0:0"}}));
+
+  // With TLS a non-loopback address is fine.
+  TlsFiles f;
+  EXPECT_EQ(ErrorOf(absl::StrCat("listen: \"0.0.0.0:1\"\ntls { cert_file: \"", f.cert,
+                                 "\" key_file: \"", f.key, "\" }\n")),
+            "");
+}
+
+TEST(ConfigTransport, FlagOverridesAreReportedAsFlags) {
+  // What linebridged does: raw file, flags on top, then defaults + validation.
+  const std::string dir = MakeTempDir();
+  const std::string path = WriteFile(
+      dir, "lb.conf", "# lb\nlisten: \"127.0.0.1:0\"\ntls {\n  reload_interval_ms: 1\n}\n");
+  ServerConfig c;
+  ParseLocations locations;
+  ASSERT_TRUE(LoadConfigRaw(path, &c, &locations).ok());
+  EXPECT_EQ(locations.LineOf("listen"), 2);
+  c.set_listen("0.0.0.0:0");
+  locations.SetOverride("listen", "flags");
+  c.mutable_tls()->set_cert_file(dir + "/none.pem");
+  locations.SetOverride("tls.cert_file", "flags");
+  ApplyDefaults(&c);
+  EXPECT_EQ(locations.LineOf("listen"), 0);
+  EXPECT_EQ(locations.Where("listen"), "flags:0");
+  EXPECT_EQ(locations.Where("tls.reload_interval_ms"), path + ":4");
+  absl::Status status = ValidateConfig(c, locations);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("flags:0: listen: plaintext (no tls) listener on non-loopback address "
+                         "\"0.0.0.0:0\" refused: configure tls { cert_file key_file } or, to "
+                         "accept the risk, set allow_insecure_non_loopback: true\n"
+                         "flags:0: tls.cert_file: set without tls.key_file (set both or neither)\n"
+                         "flags:0: tls.cert_file: cannot read \"",
+                         dir, "/none.pem\": No such file or directory"));
+
+  // No file: an empty config with "<defaults>" locations.
+  ASSERT_TRUE(LoadConfigRaw("", &c, &locations).ok());
+  EXPECT_EQ(c.ByteSizeLong(), 0u);
+  EXPECT_EQ(locations.Where("listen"), "<defaults>:0");
+  EXPECT_FALSE(LoadConfigRaw(dir + "/missing.conf", &c, &locations).ok());
 }
 
 }  // namespace

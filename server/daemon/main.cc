@@ -19,6 +19,12 @@ ABSL_FLAG(std::string, config, "",
           "embedded default, a simulated PBX.");
 ABSL_FLAG(std::string, listen, "", "Override `listen` (host:port; port 0 picks a free port).");
 ABSL_FLAG(std::string, data_dir, "", "Override `data_dir`.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Override `tls.cert_file`: the server certificate chain (PEM); with --tls_key.");
+ABSL_FLAG(std::string, tls_key, "", "Override `tls.key_file`: its private key (PEM).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "Override `tls.client_ca_file`: CA bundle (PEM) that client certificates are verified "
+          "against (mutual TLS is required with `tls.require_client_cert: true`).");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port to this file once serving.");
 ABSL_FLAG(bool, print_config, false, "Print the effective configuration and exit.");
 ABSL_FLAG(bool, check_config, false, "Validate the configuration and exit (0 = valid).");
@@ -26,23 +32,56 @@ ABSL_FLAG(bool, check_config, false, "Validate the configuration and exit (0 = v
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "linebridged [--config FILE] [--listen HOST:PORT] [--data_dir DIR]\n"
-      "Serves telephony lines over gRPC (linebridge.v1). See docs/configuration.md.");
+      "            [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]]\n"
+      "Serves telephony lines over gRPC (linebridge.v1). See docs/configuration.md and\n"
+      "docs/security.md (plaintext is served on loopback addresses only).");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with lock-order (deadlock) detection on, which costs
   // more than the locking itself on the event path. The tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
-  auto loaded = linebridge::LoadConfig(absl::GetFlag(FLAGS_config));
-  if (!loaded.ok()) {
+  // The file, then the flags on top, then defaults and validation (so a flag
+  // can fix what the file alone would fail, e.g. --tls_cert for a 0.0.0.0
+  // listener). Errors about a flag's value read "flags:0: <field>: ...".
+  linebridge::v1::config::ServerConfig config;
+  linebridge::ParseLocations locations;
+  if (absl::Status loaded =
+          linebridge::LoadConfigRaw(absl::GetFlag(FLAGS_config), &config, &locations);
+      !loaded.ok()) {
     std::fprintf(stderr, "linebridged: bad configuration:\n%s\n",
-                 std::string(loaded.status().message()).c_str());
+                 std::string(loaded.message()).c_str());
     return 2;
   }
-  linebridge::v1::config::ServerConfig config = *std::move(loaded);
-  if (!absl::GetFlag(FLAGS_listen).empty()) config.set_listen(absl::GetFlag(FLAGS_listen));
-  if (!absl::GetFlag(FLAGS_data_dir).empty()) config.set_data_dir(absl::GetFlag(FLAGS_data_dir));
-  if (absl::Status valid = linebridge::ValidateConfig(config, linebridge::ParseLocations("flags"));
-      !valid.ok()) {
+  const struct {
+    const absl::Flag<std::string>& flag;
+    const char* path;
+    std::string* (linebridge::v1::config::ServerConfig::*field)();
+  } overrides[] = {
+      {FLAGS_listen, "listen", &linebridge::v1::config::ServerConfig::mutable_listen},
+      {FLAGS_data_dir, "data_dir", &linebridge::v1::config::ServerConfig::mutable_data_dir},
+  };
+  for (const auto& o : overrides) {
+    if (absl::GetFlag(o.flag).empty()) continue;
+    *(config.*o.field)() = absl::GetFlag(o.flag);
+    locations.SetOverride(o.path, "flags");
+  }
+  const struct {
+    const absl::Flag<std::string>& flag;
+    const char* path;
+    std::string* (linebridge::v1::config::TlsConfig::*field)();
+  } tls_overrides[] = {
+      {FLAGS_tls_cert, "tls.cert_file", &linebridge::v1::config::TlsConfig::mutable_cert_file},
+      {FLAGS_tls_key, "tls.key_file", &linebridge::v1::config::TlsConfig::mutable_key_file},
+      {FLAGS_tls_client_ca, "tls.client_ca_file",
+       &linebridge::v1::config::TlsConfig::mutable_client_ca_file},
+  };
+  for (const auto& o : tls_overrides) {
+    if (absl::GetFlag(o.flag).empty()) continue;
+    *(config.mutable_tls()->*o.field)() = absl::GetFlag(o.flag);
+    locations.SetOverride(o.path, "flags");
+  }
+  linebridge::ApplyDefaults(&config);
+  if (absl::Status valid = linebridge::ValidateConfig(config, locations); !valid.ok()) {
     std::fprintf(stderr, "linebridged: bad configuration:\n%s\n",
                  std::string(valid.message()).c_str());
     return 2;

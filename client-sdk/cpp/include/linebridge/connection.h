@@ -8,6 +8,8 @@
 //
 // Errors are absl::Status with the server's TAPI error attached (LineErrOf()).
 // Asynchronous callbacks run on a gRPC thread; they must not block for long.
+//
+// TLS:  options.channel.tls_options.ca_file = "ca.pem";  (docs/security.md)
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -33,9 +35,38 @@ namespace linebridge {
 template <typename Response>
 using Callback = absl::AnyInvocable<void(absl::StatusOr<Response>)>;
 
-// How the channel is built. TLS: set `credentials` (e.g. grpc::SslCredentials).
+// TLS for the channel, from PEM files (read once, by Connection::Create).
+struct TlsOptions {
+  // Root certificates the server's certificate must chain to. Empty: the
+  // system roots (gRPC's default root store; GRPC_DEFAULT_SSL_ROOTS_FILE_PATH
+  // overrides it).
+  std::string ca_file;
+  // Client certificate chain and its private key, for servers that require
+  // mutual TLS. Both or neither.
+  std::string cert_file;
+  std::string key_file;
+  // Name to verify the server's certificate against instead of the host of
+  // the address (GRPC_SSL_TARGET_NAME_OVERRIDE_ARG), e.g. when connecting by
+  // IP to a certificate that names only "linebridge.example.com".
+  std::string server_name_override;
+
+  // Whether any field is set.
+  bool any() const {
+    return !ca_file.empty() || !cert_file.empty() || !key_file.empty() ||
+           !server_name_override.empty();
+  }
+};
+
+// How the channel is built. Plaintext unless `tls` is true, a field of
+// `tls_options` is set, or `credentials` is given.
 struct ChannelOptions {
-  // nullptr: plaintext (grpc::InsecureChannelCredentials()).
+  // Use TLS (implied by any field of tls_options): grpc::SslCredentials from
+  // tls_options. Create fails with a clear status if a file is unreadable.
+  bool tls = false;
+  TlsOptions tls_options;
+  // Custom credentials (e.g. grpc::experimental::TlsCredentials); excludes
+  // `tls` and the files of `tls_options` (server_name_override still applies).
+  // nullptr and no TLS: plaintext (grpc::InsecureChannelCredentials()).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   int max_receive_message_size = 64 * 1024 * 1024;
   // gRPC's own reconnect backoff of the channel (its defaults, 1 s growing to
@@ -150,5 +181,12 @@ class Connection {
 // Builds the channel arguments Connection::Create uses (exposed for tests and
 // for callers who create channels themselves).
 grpc::ChannelArguments MakeChannelArguments(const ChannelOptions& options);
+
+// The credentials Connection::Create uses: `credentials`, else TLS from the
+// PEM files of `tls_options` when TLS is on (NotFound / PermissionDenied / ...
+// naming an unreadable file, InvalidArgument for cert_file without key_file or
+// a file that holds no PEM), else plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const ChannelOptions& options);
 
 }  // namespace linebridge
