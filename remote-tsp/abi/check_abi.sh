@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# ABI conformance check of the remote TSP's TAPI header (ctest tsp_abi_conformance).
+#
+#   check_abi.sh <remote-tsp source dir> <proto source dir> <work dir> [native c++]
+#
+# 1. abi_conformance.cc compiles with x86_64- and i686-w64-mingw32-g++ against
+#    the real <windows.h>/<tapi.h>/<tspi.h> (all checks are static_asserts), and
+#    with the native compiler against linebridge/tapi_abi.h alone.
+#    same_source.cc (TSP-style code) compiles against tapi_abi.h natively and
+#    on both Windows targets, in SDK mode and with our own declarations.
+# 2. Every constant family in tapi_abi_constants.h is complete: each macro of
+#    the real headers with a listed family prefix is in the lists.
+# 3. linebridge.def, the TSPI list in tapi_abi_decls.h and the TSPI_provider*/
+#    TSPI_line* functions declared by tspi.h are the same set.
+# 4. A DLL linked from tspi_stubs.cc with linebridge.def exports exactly those
+#    names, undecorated (no @N, no leading underscore), on both architectures.
+# Skips (exit 0) only when no mingw-w64 compiler is installed.
+set -euo pipefail
+
+src=${1:?remote-tsp source dir}
+proto=${2:?proto source dir}
+work=${3:?work dir}
+native=${4:-g++}
+archs=(x86_64 i686)
+std=(-std=c++20 -Wall -Wextra -Wshadow=local -Werror)
+inc=(-I"$src/include" -I"$proto")
+
+for a in "${archs[@]}"; do
+  if ! command -v "$a-w64-mingw32-g++" >/dev/null 2>&1 ||
+     ! command -v "$a-w64-mingw32-objdump" >/dev/null 2>&1; then
+    echo "SKIPPED: $a-w64-mingw32-g++/objdump not found (install g++-mingw-w64-x86-64," \
+         "g++-mingw-w64-i686 and mingw-w64-common); the TAPI ABI was NOT checked"
+    exit 0
+  fi
+done
+
+mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Expands an X-macro list to one item per line with the given X.
+expand() {  # expand <X definition> <list invocation>
+  printf '#include "linebridge/tapi_abi_constants.h"\n#include "linebridge/tapi_abi_decls.h"\n%s\n%s\n' \
+    "$1" "$2" | "$native" -E -P "${inc[@]}" -x c++ - | tr ' ' '\n' | sed '/^$/d'
+}
+
+# ---- 1. compile-time checks -----------------------------------------------
+"$native" "${std[@]}" -pedantic "${inc[@]}" -fsyntax-only "$src/abi/abi_conformance.cc" ||
+  fail "native compile of abi_conformance.cc against tapi_abi.h"
+echo "ok   native $("$native" -dumpmachine): tapi_abi.h is self-contained, LP64 sizes equal Windows'"
+for a in "${archs[@]}"; do
+  "$a-w64-mingw32-g++" "${std[@]}" "${inc[@]}" -fsyntax-only "$src/abi/abi_conformance.cc" ||
+    fail "$a: abi_conformance.cc against the mingw-w64 Windows headers"
+  echo "ok   $a-w64-mingw32: layouts, types, signatures and constants equal the Windows headers'"
+done
+
+# The same TSP-style source against each header: ours (Linux and Windows)
+# and the SDK's (LINEBRIDGE_USE_SDK_TAPI).
+"$native" "${std[@]}" "${inc[@]}" -fsyntax-only "$src/abi/same_source.cc" ||
+  fail "native compile of same_source.cc"
+for a in "${archs[@]}"; do
+  for mode in "" -DLINEBRIDGE_USE_SDK_TAPI; do
+    "$a-w64-mingw32-g++" "${std[@]}" "${inc[@]}" $mode -fsyntax-only "$src/abi/same_source.cc" ||
+      fail "$a ${mode:-(own declarations)}: same_source.cc"
+  done
+done
+echo "ok   same_source.cc compiles with tapi_abi.h and with the SDK headers (native, x86_64, i686)"
+
+# ---- 2. constant families complete ------------------------------------------
+mine=$work/constants.mine
+expand '#define N(NAME, VALUE) NAME' \
+  'LINEBRIDGE_TAPI_CONSTANTS(N) LINEBRIDGE_TAPI_LONG_CONSTANTS(N)' > "$mine.tmp"
+expand '#define N(NAME, VALUE) LINEERR_##NAME' 'LINEBRIDGE_LINEERR_LIST(N)' >> "$mine.tmp"
+sort -u "$mine.tmp" > "$mine"
+printf '#include <windows.h>\n#include <tapi.h>\n#include <tspi.h>\n' |
+  x86_64-w64-mingw32-g++ -x c++ -dM -E - | awk '$1 == "#define" && $2 !~ /\(/ { print $2 }' |
+  sort -u > "$work/macros.sdk"
+# A family is the name up to and including its first underscore (LINEMAPPER: itself).
+sed -E 's/^([A-Z0-9]*_).*/\1/' "$mine" | sort -u > "$work/families"
+missing=$(grep -E "^($(paste -sd'|' "$work/families"))" "$work/macros.sdk" |
+  grep -E "^($(sed 's/_$/_[A-Z0-9_]+/' "$work/families" | paste -sd'|'))$" |
+  comm -23 - "$mine" || true)
+[[ -z $missing ]] || fail "constants in the Windows headers missing from the lists: $missing"
+echo "ok   $(wc -l < "$mine") constants in $(wc -l < "$work/families") families, none missing"
+
+# ---- 3. export list ------------------------------------------------------------
+expand '#define N(NAME, PARAMS) NAME' 'LINEBRIDGE_TSPI_FUNCTIONS(N)' | sort > "$work/tspi.mine"
+sed -n '/^EXPORTS/,$p' "$src/linebridge.def" | sed '1d; s/;.*//; s/[[:space:]]//g; /^$/d' |
+  sort > "$work/tspi.def"
+printf '#include <windows.h>\n#include <tspi.h>\n' | x86_64-w64-mingw32-g++ -x c++ -E - |
+  grep -oE '\bTSPI_(line|provider)[A-Za-z]+\b' | sort -u > "$work/tspi.sdk"
+diff -u "$work/tspi.sdk" "$work/tspi.mine" || fail "TSPI list (tapi_abi_decls.h) differs from tspi.h"
+diff -u "$work/tspi.mine" "$work/tspi.def" || fail "linebridge.def differs from the TSPI list"
+echo "ok   $(wc -l < "$work/tspi.def") TSPI functions: linebridge.def = tapi_abi_decls.h = tspi.h"
+
+# ---- 4. DLL exports --------------------------------------------------------------
+for a in "${archs[@]}"; do
+  cxx=$a-w64-mingw32-g++
+  dll=$work/linebridge-abi-$a.tsp
+  extra=()
+  # __stdcall symbols are _Name@N on x86; let the .def's plain names bind to them.
+  [[ $a == i686 ]] && extra=(-Wl,--enable-stdcall-fixup)
+  "$cxx" "${std[@]}" -Wno-unused-parameter "${inc[@]}" -c "$src/abi/tspi_stubs.cc" \
+    -o "$work/tspi_stubs-$a.o" || fail "$a: tspi_stubs.cc against tspi.h"
+  "$cxx" -shared -static-libgcc -static-libstdc++ -o "$dll" "$work/tspi_stubs-$a.o" \
+    "$src/linebridge.def" "${extra[@]}" || fail "$a: linking the stub DLL"
+  "$a-w64-mingw32-objdump" -p "$dll" > "$work/objdump-$a.txt"
+  awk '/\[Ordinal\/Name Pointer\] Table/ { on = 1; next } on && /^\t\[/ { print $NF; next }
+       on && !/^\t\[/ { on = 0 }' "$work/objdump-$a.txt" | sort > "$work/exports-$a"
+  bad=$(grep -E '@|^_' "$work/exports-$a" || true)
+  [[ -z $bad ]] || fail "$a: decorated exports: $bad"
+  diff -u "$work/tspi.def" "$work/exports-$a" || fail "$a: DLL exports differ from linebridge.def"
+  echo "ok   $a: $(wc -l < "$work/exports-$a") undecorated exports in $(basename "$dll")"
+done
+
+count() { expand "$1" "$2" | wc -l; }
+structs=$(count '#define N(S) S' 'LINEBRIDGE_TAPI_STRUCTS(N)')
+fields=$(count '#define N(S, T, F) S.F' \
+  '#define S(NAME) LINEBRIDGE_TAPI_STRUCT_FIELDS_##NAME(N)
+   LINEBRIDGE_TAPI_STRUCTS(S) LINEBRIDGE_TAPI_STRUCT_FIELDS_GUID(N) LINEBRIDGE_TAPI_STRUCT_FIELDS_SYSTEMTIME(N)')
+types=$(count '#define N(T) T' 'LINEBRIDGE_TAPI_BASE_TYPES(N)')
+callbacks=$(count '#define N(R, NAME, P) NAME' 'LINEBRIDGE_TAPI_CALLBACKS(N)')
+absent=$(count '#define N(NAME, V) NAME' 'LINEBRIDGE_TAPI_VERSIONS(N)')
+echo "PASS: $structs structs (+GUID, SYSTEMTIME) / $fields fields, $types types," \
+     "$callbacks callbacks, $(wc -l < "$work/tspi.mine") TSPI prototypes," \
+     "$(wc -l < "$mine") constants checked on x86_64 and i686; $absent TAPI_VERSION*" \
+     "documented-only (absent from mingw-w64)"
