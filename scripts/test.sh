@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 jobs="${LINEBRIDGE_JOBS:-$(nproc)}"
 filter=("$@")
