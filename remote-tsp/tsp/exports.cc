@@ -1,0 +1,185 @@
+// The TSPI entry points of linebridge.tsp (C linkage, exported by name as
+// TAPISRV looks them up). Each implemented one is a call into RemoteProvider;
+// every other TSPI 3.0 provider/line function returns LINEERR_OPERATIONUNAVAIL
+// (and the caps the provider reports do not advertise them).
+#include "linebridge/tapi_abi.h"
+#include "tsp/remote_provider.h"
+
+#define LB_TSPI_EXPORT __attribute__((visibility("default")))
+
+using linebridge::tsp::RemoteProvider;
+
+namespace {
+RemoteProvider& P() { return RemoteProvider::Instance(); }
+}  // namespace
+
+extern "C" {
+
+// ---- implemented ------------------------------------------------------------
+
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerEnumDevices(DWORD dwPermanentProviderID,
+                                                     LPDWORD lpdwNumLines, LPDWORD lpdwNumPhones,
+                                                     HPROVIDER hProvider,
+                                                     LINEEVENT lpfnLineCreateProc,
+                                                     PHONEEVENT) {
+  return P().EnumDevices(dwPermanentProviderID, lpdwNumLines, lpdwNumPhones, hProvider,
+                         lpfnLineCreateProc);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerInit(DWORD dwTSPIVersion, DWORD dwPermanentProviderID,
+                                              DWORD dwLineDeviceIDBase, DWORD, DWORD_PTR,
+                                              DWORD_PTR, ASYNC_COMPLETION lpfnCompletionProc,
+                                              LPDWORD lpdwTSPIOptions) {
+  return P().Init(dwTSPIVersion, dwPermanentProviderID, dwLineDeviceIDBase, lpfnCompletionProc,
+                  lpdwTSPIOptions);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerShutdown(DWORD dwTSPIVersion,
+                                                  DWORD dwPermanentProviderID) {
+  return P().Shutdown(dwTSPIVersion, dwPermanentProviderID);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerCreateLineDevice(DWORD_PTR dwTempID, DWORD dwDeviceID) {
+  return P().CreateLineDevice(dwTempID, dwDeviceID);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineNegotiateTSPIVersion(DWORD dwDeviceID, DWORD dwLowVersion,
+                                                          DWORD dwHighVersion,
+                                                          LPDWORD lpdwTSPIVersion) {
+  return P().NegotiateTSPIVersion(dwDeviceID, dwLowVersion, dwHighVersion, lpdwTSPIVersion);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetDevCaps(DWORD dwDeviceID, DWORD dwTSPIVersion,
+                                                DWORD dwExtVersion, LPLINEDEVCAPS lpLineDevCaps) {
+  return P().GetDevCaps(dwDeviceID, dwTSPIVersion, dwExtVersion, lpLineDevCaps);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetAddressCaps(DWORD dwDeviceID, DWORD dwAddressID,
+                                                    DWORD dwTSPIVersion, DWORD dwExtVersion,
+                                                    LPLINEADDRESSCAPS lpAddressCaps) {
+  return P().GetAddressCaps(dwDeviceID, dwAddressID, dwTSPIVersion, dwExtVersion, lpAddressCaps);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetLineDevStatus(HDRVLINE hdLine,
+                                                      LPLINEDEVSTATUS lpLineDevStatus) {
+  return P().GetLineDevStatus(hdLine, lpLineDevStatus);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetAddressStatus(HDRVLINE hdLine, DWORD dwAddressID,
+                                                      LPLINEADDRESSSTATUS lpAddressStatus) {
+  return P().GetAddressStatus(hdLine, dwAddressID, lpAddressStatus);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetNumAddressIDs(HDRVLINE hdLine,
+                                                      LPDWORD lpdwNumAddressIDs) {
+  return P().GetNumAddressIDs(hdLine, lpdwNumAddressIDs);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetID(HDRVLINE hdLine, DWORD dwAddressID, HDRVCALL hdCall,
+                                           DWORD dwSelect, LPVARSTRING lpDeviceID,
+                                           LPCWSTR lpszDeviceClass, HANDLE) {
+  return P().GetID(hdLine, dwAddressID, hdCall, dwSelect, lpDeviceID, lpszDeviceClass);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineOpen(DWORD dwDeviceID, HTAPILINE htLine, LPHDRVLINE lphdLine,
+                                          DWORD dwTSPIVersion, LINEEVENT lpfnEventProc) {
+  return P().Open(dwDeviceID, htLine, lphdLine, dwTSPIVersion, lpfnEventProc);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineClose(HDRVLINE hdLine) { return P().Close(hdLine); }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetDefaultMediaDetection(HDRVLINE hdLine,
+                                                              DWORD dwMediaModes) {
+  return P().SetDefaultMediaDetection(hdLine, dwMediaModes);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetStatusMessages(HDRVLINE hdLine, DWORD dwLineStates,
+                                                       DWORD dwAddressStates) {
+  return P().SetStatusMessages(hdLine, dwLineStates, dwAddressStates);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMakeCall(DRV_REQUESTID dwRequestID, HDRVLINE hdLine,
+                                              HTAPICALL htCall, LPHDRVCALL lphdCall,
+                                              LPCWSTR lpszDestAddress, DWORD dwCountryCode,
+                                              LPLINECALLPARAMS const lpCallParams) {
+  return P().MakeCall(dwRequestID, hdLine, htCall, lphdCall, lpszDestAddress, dwCountryCode,
+                      lpCallParams);
+}
+// User-user information is not sent by this slice (LINEDEVCAPS dwUUI*Size = 0).
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAnswer(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, LPCSTR,
+                                            DWORD) {
+  return P().Answer(dwRequestID, hdCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDrop(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, LPCSTR,
+                                          DWORD) {
+  return P().Drop(dwRequestID, hdCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineHold(DRV_REQUESTID dwRequestID, HDRVCALL hdCall) {
+  return P().Hold(dwRequestID, hdCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUnhold(DRV_REQUESTID dwRequestID, HDRVCALL hdCall) {
+  return P().Unhold(dwRequestID, hdCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCloseCall(HDRVCALL hdCall) { return P().CloseCall(hdCall); }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallInfo(HDRVCALL hdCall, LPLINECALLINFO lpCallInfo) {
+  return P().GetCallInfo(hdCall, lpCallInfo);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallStatus(HDRVCALL hdCall,
+                                                   LPLINECALLSTATUS lpCallStatus) {
+  return P().GetCallStatus(hdCall, lpCallStatus);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallAddressID(HDRVCALL hdCall, LPDWORD lpdwAddressID) {
+  return P().GetCallAddressID(hdCall, lpdwAddressID);
+}
+
+// ---- not in this slice: LINEERR_OPERATIONUNAVAIL ------------------------------
+
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerConfig(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerCreatePhoneDevice(DWORD_PTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerFreeDialogInstance(HDRVDIALOGINSTANCE) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerGenericDialogData(DWORD_PTR, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerInstall(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerRemove(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerUIIdentify(LPWSTR) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAccept(DRV_REQUESTID, HDRVCALL, LPCSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAddToConference(DRV_REQUESTID, HDRVCALL, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineBlindTransfer(DRV_REQUESTID, HDRVCALL, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCloseMSPInstance(HDRVMSPLINE) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCompleteCall(DRV_REQUESTID, HDRVCALL, LPDWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCompleteTransfer(DRV_REQUESTID, HDRVCALL, HDRVCALL, HTAPICALL, LPHDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineConditionalMediaDetection(HDRVLINE, DWORD, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCreateMSPInstance(HDRVLINE, DWORD, HTAPIMSPLINE, LPHDRVMSPLINE) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecific(DRV_REQUESTID, HDRVLINE, DWORD, HDRVCALL, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecificFeature(DRV_REQUESTID, HDRVLINE, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDial(DRV_REQUESTID, HDRVCALL, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropNoOwner(HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropOnClose(HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineForward(DRV_REQUESTID, HDRVLINE, DWORD, DWORD, LPLINEFORWARDLIST const, DWORD, HTAPICALL, LPHDRVCALL, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGatherDigits(HDRVCALL, DWORD, DWORD, LPWSTR, DWORD, LPCWSTR, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateDigits(HDRVCALL, DWORD, DWORD, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateTone(HDRVCALL, DWORD, DWORD, DWORD, DWORD, LPLINEGENERATETONE const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetAddressID(HDRVLINE, LPDWORD, DWORD, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallHubTracking(HDRVLINE, LPLINECALLHUBTRACKINGINFO) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallIDs(HDRVCALL, LPDWORD, LPDWORD, LPDWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetDevConfig(DWORD, LPVARSTRING, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetExtensionID(DWORD, DWORD, LPLINEEXTENSIONID) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetIcon(DWORD, LPCWSTR, LPHICON) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMSPIdentify(DWORD, GUID*) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorDigits(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorMedia(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorTones(HDRVCALL, DWORD, LPLINEMONITORTONE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineNegotiateExtVersion(DWORD, DWORD, DWORD, DWORD, LPDWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePark(DRV_REQUESTID, HDRVCALL, DWORD, LPCWSTR, LPVARSTRING) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePickup(DRV_REQUESTID, HDRVLINE, DWORD, HTAPICALL, LPHDRVCALL, LPCWSTR, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePrepareAddToConference(DRV_REQUESTID, HDRVCALL, HTAPICALL, LPHDRVCALL, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReceiveMSPData(HDRVLINE, HDRVCALL, HDRVMSPLINE, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineRedirect(DRV_REQUESTID, HDRVCALL, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReleaseUserUserInfo(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineRemoveFromConference(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSecureCall(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSelectExtVersion(HDRVLINE, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSendUserUserInfo(DRV_REQUESTID, HDRVCALL, LPCSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetAppSpecific(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallData(DRV_REQUESTID, HDRVCALL, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallHubTracking(HDRVLINE, LPLINECALLHUBTRACKINGINFO) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallParams(DRV_REQUESTID, HDRVCALL, DWORD, DWORD, DWORD, LPLINEDIALPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallQualityOfService(DRV_REQUESTID, HDRVCALL, LPVOID, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallTreatment(DRV_REQUESTID, HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCurrentLocation(DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetDevConfig(DWORD, LPVOID const, DWORD, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetLineDevStatus(DRV_REQUESTID, HDRVLINE, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaControl(HDRVLINE, DWORD, HDRVCALL, DWORD, LPLINEMEDIACONTROLDIGIT const, DWORD, LPLINEMEDIACONTROLMEDIA const, DWORD, LPLINEMEDIACONTROLTONE const, DWORD, LPLINEMEDIACONTROLCALLSTATE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaMode(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetTerminal(DRV_REQUESTID, HDRVLINE, DWORD, HDRVCALL, DWORD, DWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetupConference(DRV_REQUESTID, HDRVCALL, HDRVLINE, HTAPICALL, LPHDRVCALL, HTAPICALL, LPHDRVCALL, DWORD, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetupTransfer(DRV_REQUESTID, HDRVCALL, HTAPICALL, LPHDRVCALL, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSwapHold(DRV_REQUESTID, HDRVCALL, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUncompleteCall(DRV_REQUESTID, HDRVLINE, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUnpark(DRV_REQUESTID, HDRVLINE, DWORD, HTAPICALL, LPHDRVCALL, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
+
+}  // extern "C"

@@ -1,0 +1,1249 @@
+#include "tsp/remote_provider.h"
+
+#include "tapi_mapping.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "linebridge/lineerr.h"
+#include "tsp/var_struct.h"
+
+namespace linebridge::tsp {
+namespace {
+
+DWORD CallInfoStateBits(const v1::CallInfoChanged& change) {
+  DWORD out = 0;
+  for (const std::string& field : change.changed()) {
+    if (field == "caller") out |= LINECALLINFOSTATE_CALLERID;
+    else if (field == "called") out |= LINECALLINFOSTATE_CALLEDID;
+    else if (field == "connected") out |= LINECALLINFOSTATE_CONNECTEDID;
+    else if (field == "redirection") out |= LINECALLINFOSTATE_REDIRECTIONID;
+    else if (field == "redirecting") out |= LINECALLINFOSTATE_REDIRECTINGID;
+    else if (field == "user_user_info") out |= LINECALLINFOSTATE_USERUSERINFO;
+    else if (field == "related_call_id") out |= LINECALLINFOSTATE_RELATEDCALLID;
+    else if (field == "media_mode") out |= LINECALLINFOSTATE_MEDIAMODE;
+    else if (field == "bearer_mode") out |= LINECALLINFOSTATE_BEARERMODE;
+    else if (field == "app_specific") out |= LINECALLINFOSTATE_APPSPECIFIC;
+    else if (field == "call_data") out |= LINECALLINFOSTATE_CALLDATA;
+    else if (field == "origin") out |= LINECALLINFOSTATE_ORIGIN;
+    else if (field == "reason") out |= LINECALLINFOSTATE_REASON;
+    else if (field == "trunk") out |= LINECALLINFOSTATE_TRUNK;
+    else if (field == "monitored_digit_modes") out |= LINECALLINFOSTATE_MONITORMODES;
+    else out |= LINECALLINFOSTATE_OTHER;
+  }
+  return out == 0 ? static_cast<DWORD>(LINECALLINFOSTATE_OTHER) : out;
+}
+// The LINECALLINFOSTATE_* bits this provider ever reports (LINEADDRESSCAPS).
+constexpr DWORD kReportedCallInfoStates =
+    LINECALLINFOSTATE_OTHER | LINECALLINFOSTATE_CALLERID | LINECALLINFOSTATE_CALLEDID |
+    LINECALLINFOSTATE_CONNECTEDID | LINECALLINFOSTATE_REDIRECTIONID |
+    LINECALLINFOSTATE_REDIRECTINGID | LINECALLINFOSTATE_USERUSERINFO |
+    LINECALLINFOSTATE_RELATEDCALLID | LINECALLINFOSTATE_MEDIAMODE |
+    LINECALLINFOSTATE_BEARERMODE | LINECALLINFOSTATE_APPSPECIFIC | LINECALLINFOSTATE_CALLDATA |
+    LINECALLINFOSTATE_ORIGIN | LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
+    LINECALLINFOSTATE_MONITORMODES;
+constexpr DWORD kPartyIdFlags = LINECALLPARTYID_BLOCKED | LINECALLPARTYID_NAME |
+                                LINECALLPARTYID_ADDRESS | LINECALLPARTYID_UNKNOWN |
+                                LINECALLPARTYID_UNAVAIL;
+
+DWORD PartyFlags(const v1::PartyId& p) {
+  if (p.blocked()) return LINECALLPARTYID_BLOCKED;
+  if (!p.available()) return LINECALLPARTYID_UNAVAIL;
+  DWORD flags = 0;
+  if (!p.number().empty()) flags |= LINECALLPARTYID_ADDRESS;
+  if (!p.name().empty()) flags |= LINECALLPARTYID_NAME;
+  return flags == 0 ? static_cast<DWORD>(LINECALLPARTYID_UNKNOWN) : flags;
+}
+
+// ---- handles and structure sizes ----
+
+uint32_t IdOf(const void* handle) {
+  const auto v = reinterpret_cast<uintptr_t>(handle);
+  return v > UINT32_MAX ? 0 : static_cast<uint32_t>(v);
+}
+template <typename Handle>
+Handle HandleOf(uint32_t id) {
+  return reinterpret_cast<Handle>(static_cast<uintptr_t>(id));
+}
+
+DWORD MinDevCaps(DWORD version) {
+  if (version >= 0x00030000) return sizeof(LINEDEVCAPS);
+  if (version >= 0x00020002) return offsetof(LINEDEVCAPS, dwAddressTypes);
+  return offsetof(LINEDEVCAPS, PermanentLineGuid);
+}
+DWORD MinCallInfo(DWORD version) {
+  return version >= 0x00030000 ? sizeof(LINECALLINFO)
+                               : offsetof(LINECALLINFO, dwCallerIDAddressType);
+}
+
+DWORD TotalSizeOf(const void* structure) {
+  DWORD total;
+  std::memcpy(&total, structure, sizeof total);
+  return total;
+}
+
+// Zeroes the fixed part (as far as it fits) and returns the writer.
+VarStructWriter StartStruct(void* structure, DWORD fixed) {
+  VarStructWriter w(structure, fixed);
+  const DWORD total = w.total_size();
+  const DWORD end = std::min(total, fixed);
+  if (end > VarStructWriter::kHeaderSize) {
+    std::memset(static_cast<unsigned char*>(structure) + VarStructWriter::kHeaderSize, 0,
+                end - VarStructWriter::kHeaderSize);
+  }
+  return w;
+}
+
+// "tapi/line\0\0": the device classes lineGetID answers.
+void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_field) {
+  static constexpr char16_t kClasses[] = u"tapi/line\0";
+  w.AppendBytes(size_field, offset_field, kClasses, sizeof kClasses);
+}
+
+#define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))
+
+LONG ErrOf(const absl::Status& status) {
+  const uint32_t err = LineErrOf(status);
+  return err == 0 ? ::LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
+}
+
+}  // namespace
+
+DWORD ImplementedCallFeatures() {
+  return LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP | LINECALLFEATURE_HOLD |
+         LINECALLFEATURE_UNHOLD;
+}
+DWORD ImplementedAddressFeatures() { return LINEADDRFEATURE_MAKECALL; }
+
+RemoteProvider& RemoteProvider::Instance() {
+  // Never destroyed: TAPISRV may call in while the library unloads.
+  static RemoteProvider* provider = new RemoteProvider();
+  return *provider;
+}
+
+CallOptions RemoteProvider::call_options() const {
+  CallOptions o;
+  o.deadline = absl::Milliseconds(config_.deadline_ms);
+  return o;
+}
+
+// ============================================================================
+// Provider lifecycle
+// ============================================================================
+
+void RemoteProvider::ResetLocked() {
+  lines_.clear();
+  created_devices_.clear();
+  open_lines_ = HandleTable<OpenLine>();
+  calls_ = HandleTable<CallEntry>();
+  call_by_id_.clear();
+  pending_.clear();
+  queue_.clear();
+  server_connected_.clear();
+  server_ever_connected_.clear();
+  initialized_ = false;
+  stopping_ = false;
+  dispatcher_stop_ = false;
+}
+
+LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
+                                 HPROVIDER provider, LINEEVENT line_create_proc) {
+  if (num_lines == nullptr || num_phones == nullptr) return ::LINEERR_INVALPOINTER;
+  absl::StatusOr<TspConfig> config = LoadTspConfig();
+  if (!config.ok()) {
+    std::fprintf(stderr, "linebridge.tsp: %s\n", config.status().ToString().c_str());
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  absl::StatusOr<DeviceMap> map = DeviceMap::Load(config->device_map);
+  if (!map.ok()) {
+    std::fprintf(stderr, "linebridge.tsp: %s\n", map.status().ToString().c_str());
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  absl::MutexLock lock(&mu_);
+  if (initialized_) return ::LINEERR_OPERATIONFAILED;  // providerShutdown first
+  ResetLocked();
+  config_ = *std::move(config);
+  device_map_ = *std::move(map);
+  enumerated_ = device_map_->size();
+  hprovider_ = provider;
+  line_create_proc_ = line_create_proc;
+  lines_.resize(enumerated_);
+  for (uint32_t i = 0; i < enumerated_; ++i) lines_[i].line_id = device_map_->LineAt(i);
+  *num_lines = enumerated_;
+  *num_phones = 0;
+  return 0;
+}
+
+LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
+                          ASYNC_COMPLETION completion_proc, LPDWORD tspi_options) {
+  if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
+    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+  }
+  if (completion_proc == nullptr) return ::LINEERR_INVALPOINTER;
+  ClientOptions options;
+  {
+    absl::MutexLock lock(&mu_);
+    if (initialized_ || !device_map_.has_value()) return ::LINEERR_OPERATIONFAILED;
+    options.servers = config_.servers;
+    options.client_name = config_.client_name;
+    options.deadline = absl::Milliseconds(config_.deadline_ms);
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
+  if (!client.ok()) {
+    std::fprintf(stderr, "linebridge.tsp: %s\n", client.status().ToString().c_str());
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  if (tspi_options != nullptr) *tspi_options = 0;  // re-entrant
+  absl::MutexLock lock(&mu_);
+  client_ = *std::move(client);
+  completion_proc_ = completion_proc;
+  line_base_ = line_device_id_base;
+  for (uint32_t i = 0; i < enumerated_; ++i) {
+    lines_[i].has_device = true;
+    lines_[i].device_id = line_base_ + i;
+  }
+  server_connected_.assign(client_->num_servers(), false);
+  server_ever_connected_.assign(client_->num_servers(), false);
+  initialized_ = true;
+  dispatcher_ = std::thread([this] { Dispatch(); });
+  connector_ = std::thread([this] { ConnectLoop(); });
+  return 0;
+}
+
+LONG RemoteProvider::Shutdown(DWORD, DWORD) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!initialized_ || stopping_) return 0;
+    stopping_ = true;
+  }
+  if (connector_.joinable()) connector_.join();
+  std::unique_ptr<Subscription> subscription;
+  {
+    absl::MutexLock lock(&mu_);
+    subscription = std::move(subscription_);
+  }
+  if (subscription) subscription->Stop();
+  subscription.reset();
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<DRV_REQUESTID> ids;
+    for (const auto& [id, p] : pending_) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (DRV_REQUESTID id : ids) CompleteLocked(id, ::LINEERR_OPERATIONFAILED);
+    dispatcher_stop_ = true;
+  }
+  if (dispatcher_.joinable()) dispatcher_.join();  // delivers everything queued
+  std::unique_ptr<Client> client;
+  {
+    absl::MutexLock lock(&mu_);
+    client = std::move(client_);
+  }
+  if (client) {
+    (void)client->CloseSession(call_options());
+    client.reset();  // waits for RPCs in flight; their callbacks find nothing pending
+  }
+  absl::MutexLock lock(&mu_);
+  if (device_map_.has_value()) {
+    absl::Status saved = device_map_->Save();
+    if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
+  }
+  ResetLocked();
+  device_map_.reset();
+  return 0;
+}
+
+LONG RemoteProvider::CreateLineDevice(DWORD_PTR temp_id, DWORD device_id) {
+  absl::MutexLock lock(&mu_);
+  if (!initialized_) return ::LINEERR_OPERATIONFAILED;
+  if (temp_id >= lines_.size() || !lines_[temp_id].create_sent || lines_[temp_id].has_device) {
+    return ::LINEERR_BADDEVICEID;
+  }
+  LineEntry& line = lines_[temp_id];
+  line.has_device = true;
+  line.device_id = device_id;
+  created_devices_[device_id] = static_cast<uint32_t>(temp_id);
+  return 0;
+}
+
+// ============================================================================
+// Background: connection, events, dispatch
+// ============================================================================
+
+void RemoteProvider::ConnectLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    absl::Status started = client_->StartSession(call_options());
+    if (started.ok()) break;
+    absl::MutexLock lock(&mu_);
+    auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
+  }
+  SubscribeOptions options;
+  options.bind_session = true;
+  options.snapshot = true;
+  std::unique_ptr<Subscription> subscription = client_->Subscribe(
+      options, [this](size_t server, const v1::EventBatch& batch) { OnEvents(server, batch); },
+      [this](const StreamState& state) { OnStreamState(state); });
+  absl::MutexLock lock(&mu_);
+  subscription_ = std::move(subscription);
+}
+
+void RemoteProvider::EnqueueLocked(Outgoing out) {
+  if (dispatcher_stop_ || !initialized_) return;
+  queue_.push_back(out);
+}
+
+void RemoteProvider::CompleteLocked(DRV_REQUESTID request_id, LONG result) {
+  if (pending_.erase(request_id) == 0) return;  // completed already
+  Outgoing out;
+  out.kind = Outgoing::Kind::kCompletion;
+  out.request_id = request_id;
+  out.result = result;
+  EnqueueLocked(out);
+}
+
+void RemoteProvider::Dispatch() {
+  for (;;) {
+    Outgoing item;
+    LINEEVENT proc = nullptr;
+    HTAPILINE ht_line = nullptr;
+    HTAPICALL ht_call = nullptr;
+    ASYNC_COMPLETION completion = nullptr;
+    HPROVIDER hprovider = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || dispatcher_stop_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;
+      item = queue_.front();
+      queue_.pop_front();
+      completion = completion_proc_;
+      hprovider = hprovider_;
+      switch (item.kind) {
+        case Outgoing::Kind::kCompletion: break;
+        case Outgoing::Kind::kCreate:
+        case Outgoing::Kind::kRemove: proc = line_create_proc_; break;
+        case Outgoing::Kind::kLineEvent: {
+          OpenLine* open = open_lines_.Find(item.hd_line);
+          if (open == nullptr) continue;
+          proc = open->event_proc;
+          ht_line = open->ht_line;
+          break;
+        }
+        case Outgoing::Kind::kCallEvent:
+        case Outgoing::Kind::kNewCall: {
+          CallEntry* call = calls_.Find(item.hd_call);
+          if (call == nullptr) continue;
+          OpenLine* open = open_lines_.Find(call->hd_line);
+          if (open == nullptr) continue;
+          if (item.kind == Outgoing::Kind::kCallEvent && call->ht_call == nullptr) continue;
+          proc = open->event_proc;
+          ht_line = open->ht_line;
+          ht_call = call->ht_call;
+          break;
+        }
+      }
+    }
+    switch (item.kind) {
+      case Outgoing::Kind::kCompletion:
+        if (completion != nullptr) completion(item.request_id, item.result);
+        break;
+      case Outgoing::Kind::kCreate:
+        if (proc != nullptr) {
+          proc(nullptr, nullptr, LINE_CREATE, reinterpret_cast<DWORD_PTR>(hprovider), item.p2, 0);
+        }
+        break;
+      case Outgoing::Kind::kRemove:
+        if (proc != nullptr) proc(nullptr, nullptr, LINE_REMOVE, item.p1, 0, 0);
+        break;
+      case Outgoing::Kind::kLineEvent:
+      case Outgoing::Kind::kCallEvent:
+        if (proc != nullptr) proc(ht_line, ht_call, item.msg, item.p1, item.p2, item.p3);
+        break;
+      case Outgoing::Kind::kNewCall: {
+        HTAPICALL tapi_call = nullptr;
+        if (proc != nullptr) {
+          proc(ht_line, nullptr, LINE_NEWCALL, item.hd_call,
+               reinterpret_cast<DWORD_PTR>(&tapi_call), 0);
+        }
+        absl::MutexLock lock(&mu_);
+        CallEntry* call = calls_.Find(item.hd_call);
+        if (call == nullptr) break;
+        if (tapi_call == nullptr) {  // TAPI could not take the call: forget it
+          call_by_id_.erase(call->call_id);
+          calls_.Remove(item.hd_call);
+        } else {
+          call->ht_call = tapi_call;
+        }
+        break;
+      }
+    }
+  }
+}
+
+void RemoteProvider::OnStreamState(const StreamState& state) {
+  absl::MutexLock lock(&mu_);
+  if (state.server >= server_connected_.size()) return;
+  if (state.kind == StreamState::Kind::kConnected) {
+    const bool reopen = !server_ever_connected_[state.server] || state.session_replaced ||
+                        !server_connected_[state.server];
+    server_connected_[state.server] = true;
+    server_ever_connected_[state.server] = true;
+    std::vector<uint32_t> handles;
+    open_lines_.ForEach([&](uint32_t id, OpenLine&) { handles.push_back(id); });
+    for (uint32_t id : handles) {
+      OpenLine* open = open_lines_.Find(id);
+      const LineEntry& line = lines_[open->index];
+      if (line.server != state.server && line.present) continue;
+      if (open->reported_out_of_service) {
+        open->reported_out_of_service = false;
+        LineDevStateLocked(id, LINEDEVSTATE_INSERVICE);
+      }
+      if (reopen) {
+        open->applied_privilege = 0;
+        OpenOnServerLocked(id);
+      }
+    }
+  } else if (state.kind == StreamState::Kind::kDisconnected) {
+    if (!server_connected_[state.server]) return;
+    server_connected_[state.server] = false;
+    std::vector<uint32_t> handles;
+    open_lines_.ForEach([&](uint32_t id, OpenLine& open) {
+      if (lines_[open.index].server == state.server && !open.reported_out_of_service) {
+        handles.push_back(id);
+      }
+    });
+    std::sort(handles.begin(), handles.end());
+    for (uint32_t id : handles) {
+      open_lines_.Find(id)->reported_out_of_service = true;
+      LineDevStateLocked(id, LINEDEVSTATE_OUTOFSERVICE);
+    }
+  }
+}
+
+void RemoteProvider::LineDevStateLocked(uint32_t hd_line, DWORD state) {
+  Outgoing out;
+  out.kind = Outgoing::Kind::kLineEvent;
+  out.hd_line = hd_line;
+  out.msg = LINE_LINEDEVSTATE;
+  out.p1 = state;
+  EnqueueLocked(out);
+}
+
+void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
+  const uint32_t index = device_map_->IndexOf(line.id());
+  if (index >= lines_.size()) lines_.resize(index + 1);
+  LineEntry& entry = lines_[index];
+  const bool had_info = entry.info.has_value();
+  entry.line_id = line.id();
+  entry.info = line;
+  entry.server = server;
+  entry.present = true;
+  if (!entry.has_device && !entry.create_sent) {
+    entry.create_sent = true;
+    Outgoing out;
+    out.kind = Outgoing::Kind::kCreate;
+    out.p2 = index;  // the temporary id TAPI hands back to providerCreateLineDevice
+    EnqueueLocked(out);
+  } else if (!had_info && entry.hd_line != 0) {
+    LineDevStateLocked(entry.hd_line, LINEDEVSTATE_CAPSCHANGE);
+  }
+  absl::Status saved = device_map_->Save();
+  if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
+}
+
+uint32_t RemoteProvider::OpenHandleOfLineLocked(const std::string& line_id) const {
+  for (const LineEntry& line : lines_) {
+    if (line.line_id == line_id) return line.hd_line;
+  }
+  return 0;
+}
+
+void RemoteProvider::CallStateLocked(uint32_t hd_call, CallEntry& entry,
+                                     const v1::CallStatus& status, DWORD media_mode) {
+  if (entry.idle) return;  // nothing after IDLE
+  const DWORD state = ToTapi(status.state());
+  const DWORD mode = CallStateModeToTapi(status);
+  if (state == 0 || (state == entry.reported_state && mode == entry.reported_mode)) return;
+  entry.reported_state = state;
+  entry.reported_mode = mode;
+  if (state == LINECALLSTATE_IDLE) entry.idle = true;
+  Outgoing out;
+  out.kind = Outgoing::Kind::kCallEvent;
+  out.hd_call = hd_call;
+  out.msg = LINE_CALLSTATE;
+  out.p1 = state;
+  out.p2 = mode;
+  out.p3 = media_mode;
+  if (entry.outbound_pending) {
+    entry.deferred.push_back(out);
+  } else {
+    EnqueueLocked(out);
+  }
+}
+
+void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool created) {
+  auto known = call_by_id_.find(call.id());
+  if (known != call_by_id_.end()) {
+    CallEntry* entry = calls_.Find(known->second);
+    if (entry == nullptr) return;
+    entry->call = call;
+    entry->has_call = true;
+    CallStateLocked(known->second, *entry, call.status(), ToTapi(call.info().media_mode()));
+    return;
+  }
+  if (!created) return;
+  const uint32_t hd_line = OpenHandleOfLineLocked(call.info().line_id());
+  if (hd_line == 0) return;  // not on a line TAPI has open
+  // Our own lineMakeCall whose response has not arrived yet?
+  const std::string session = client_->session_id(server);
+  const bool ours = !session.empty() && std::find(call.owner_sessions().begin(),
+                                                  call.owner_sessions().end(),
+                                                  session) != call.owner_sessions().end();
+  if (ours && call.info().origin() == v1::CALL_ORIGIN_OUTBOUND) {
+    uint32_t match = 0;
+    calls_.ForEach([&](uint32_t id, CallEntry& e) {
+      if (e.hd_line == hd_line && e.outbound_pending && e.call_id.empty() &&
+          (match == 0 || id < match)) {
+        match = id;
+      }
+    });
+    if (match != 0) {
+      CallEntry* entry = calls_.Find(match);
+      entry->call_id = call.id();
+      entry->call = call;
+      entry->has_call = true;
+      call_by_id_[call.id()] = match;
+      CallStateLocked(match, *entry, call.status(), ToTapi(call.info().media_mode()));
+      return;
+    }
+  }
+  // A call TAPI does not know: LINE_NEWCALL, then its state.
+  CallEntry entry;
+  entry.hd_line = hd_line;
+  entry.call_id = call.id();
+  entry.call = call;
+  entry.has_call = true;
+  const uint32_t hd_call = calls_.Add(std::move(entry));
+  call_by_id_[call.id()] = hd_call;
+  Outgoing out;
+  out.kind = Outgoing::Kind::kNewCall;
+  out.hd_call = hd_call;
+  EnqueueLocked(out);
+  CallStateLocked(hd_call, *calls_.Find(hd_call), call.status(),
+                  ToTapi(call.info().media_mode()));
+}
+
+void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
+  absl::MutexLock lock(&mu_);
+  if (!initialized_ || stopping_) return;
+  if (batch.has_snapshot()) {
+    for (const v1::Line& line : batch.snapshot().lines()) RegisterLineLocked(server, line);
+    absl::flat_hash_map<std::string, bool> live;
+    for (const v1::Call& call : batch.snapshot().calls()) {
+      live[call.id()] = true;
+      ApplyCallLocked(server, call, /*created=*/true);
+    }
+    // Calls of this server that the snapshot no longer has are gone.
+    std::vector<uint32_t> gone;
+    calls_.ForEach([&](uint32_t id, CallEntry& e) {
+      if (e.call_id.empty() || e.outbound_pending || live.contains(e.call_id)) return;
+      const OpenLine* o = open_lines_.Find(e.hd_line);
+      if (o != nullptr && lines_[o->index].server == server) gone.push_back(id);
+    });
+    std::sort(gone.begin(), gone.end());
+    for (uint32_t id : gone) {
+      v1::CallStatus idle;
+      idle.set_state(v1::CALL_STATE_IDLE);
+      CallStateLocked(id, *calls_.Find(id), idle, 0);
+    }
+  }
+  for (const v1::Event& event : batch.events()) {
+    switch (event.kind_case()) {
+      case v1::Event::kLineCreated:
+        RegisterLineLocked(server, event.line_created().line());
+        break;
+      case v1::Event::kLineRemoved: {
+        for (LineEntry& line : lines_) {
+          if (line.line_id != event.line_removed().line_id() || !line.present) continue;
+          line.present = false;
+          if (line.has_device && !line.removed) {
+            line.removed = true;
+            Outgoing out;
+            out.kind = Outgoing::Kind::kRemove;
+            out.p1 = line.device_id;
+            EnqueueLocked(out);
+          }
+        }
+        break;
+      }
+      case v1::Event::kLineState: {
+        for (LineEntry& line : lines_) {
+          if (line.line_id != event.line_id()) continue;
+          if (line.info.has_value()) {
+            *line.info->mutable_status() = event.line_state().status();
+          }
+          if (line.hd_line == 0) continue;
+          switch (event.line_state().status().state()) {
+            case v1::LINE_STATE_IN_SERVICE:
+              LineDevStateLocked(line.hd_line, LINEDEVSTATE_INSERVICE);
+              break;
+            case v1::LINE_STATE_OUT_OF_SERVICE:
+              LineDevStateLocked(line.hd_line, LINEDEVSTATE_OUTOFSERVICE);
+              break;
+            case v1::LINE_STATE_MAINTENANCE:
+              LineDevStateLocked(line.hd_line, LINEDEVSTATE_MAINTENANCE);
+              break;
+            default: break;
+          }
+        }
+        break;
+      }
+      case v1::Event::kCallCreated:
+        ApplyCallLocked(server, event.call_created().call(), /*created=*/true);
+        break;
+      case v1::Event::kCallState: {
+        auto it = call_by_id_.find(event.call_state().call_id());
+        if (it == call_by_id_.end()) break;
+        CallEntry* entry = calls_.Find(it->second);
+        if (entry == nullptr) break;
+        *entry->call.mutable_status() = event.call_state().status();
+        CallStateLocked(it->second, *entry, event.call_state().status(),
+                        ToTapi(event.call_state().media_mode()));
+        break;
+      }
+      case v1::Event::kCallInfo: {
+        auto it = call_by_id_.find(event.call_info().call_id());
+        if (it == call_by_id_.end()) break;
+        CallEntry* entry = calls_.Find(it->second);
+        if (entry == nullptr || entry->idle) break;
+        *entry->call.mutable_info() = event.call_info().info();
+        Outgoing out;
+        out.kind = Outgoing::Kind::kCallEvent;
+        out.hd_call = it->second;
+        out.msg = LINE_CALLINFO;
+        out.p1 = CallInfoStateBits(event.call_info());
+        if (entry->outbound_pending) {
+          entry->deferred.push_back(out);
+        } else {
+          EnqueueLocked(out);
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+// ============================================================================
+// Lines
+// ============================================================================
+
+std::optional<uint32_t> RemoteProvider::IndexOfDeviceLocked(DWORD device_id) const {
+  if (!initialized_) return std::nullopt;
+  std::optional<uint32_t> index;
+  if (device_id >= line_base_ && device_id - line_base_ < enumerated_) {
+    index = device_id - line_base_;
+  } else if (auto it = created_devices_.find(device_id); it != created_devices_.end()) {
+    index = it->second;
+  }
+  if (!index.has_value() || *index >= lines_.size() || lines_[*index].line_id.empty() ||
+      lines_[*index].removed) {
+    return std::nullopt;
+  }
+  return index;
+}
+
+RemoteProvider::OpenLine* RemoteProvider::FindOpenLocked(HDRVLINE hd_line) {
+  return open_lines_.Find(IdOf(hd_line));
+}
+RemoteProvider::CallEntry* RemoteProvider::FindCallLocked(HDRVCALL hd_call) {
+  return calls_.Find(IdOf(hd_call));
+}
+
+LONG RemoteProvider::NegotiateTSPIVersion(DWORD device_id, DWORD low_version,
+                                          DWORD high_version, LPDWORD tspi_version) {
+  if (tspi_version == nullptr) return ::LINEERR_INVALPOINTER;
+  if (device_id != kInitializeNegotiation) {
+    absl::MutexLock lock(&mu_);
+    if (!IndexOfDeviceLocked(device_id).has_value()) return ::LINEERR_BADDEVICEID;
+  }
+  if (low_version > high_version || low_version > kTspiVersionHigh ||
+      high_version < kTspiVersionLow) {
+    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+  }
+  *tspi_version = std::min(high_version, kTspiVersionHigh);
+  return 0;
+}
+
+LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
+                                LPLINEDEVCAPS caps) {
+  if (caps == nullptr) return ::LINEERR_INVALPOINTER;
+  if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
+    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+  }
+  const DWORD fixed = MinDevCaps(tspi_version);
+  if (TotalSizeOf(caps) < fixed) return ::LINEERR_STRUCTURETOOSMALL;
+  absl::MutexLock lock(&mu_);
+  std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
+  if (!index.has_value()) return ::LINEERR_BADDEVICEID;
+  const LineEntry& line = lines_[*index];
+  const v1::Line info = line.info.value_or(v1::Line());
+  const v1::LineCaps& lc = info.caps();
+  VarStructWriter w = StartStruct(caps, fixed);
+  w.AppendString(offsetof(LINEDEVCAPS, dwProviderInfoSize),
+                 offsetof(LINEDEVCAPS, dwProviderInfoOffset),
+                 lc.provider_info().empty() ? std::string("linebridge") : lc.provider_info());
+  w.AppendString(offsetof(LINEDEVCAPS, dwSwitchInfoSize), offsetof(LINEDEVCAPS, dwSwitchInfoOffset),
+                 line.line_id);
+  LB_SET(w, LINEDEVCAPS, dwPermanentLineID, lc.permanent_line_id());
+  w.AppendString(offsetof(LINEDEVCAPS, dwLineNameSize), offsetof(LINEDEVCAPS, dwLineNameOffset),
+                 info.name().empty() ? line.line_id : info.name());
+  LB_SET(w, LINEDEVCAPS, dwStringFormat, STRINGFORMAT_UNICODE);
+  LB_SET(w, LINEDEVCAPS, dwAddressModes, LINEADDRESSMODE_ADDRESSID);
+  LB_SET(w, LINEDEVCAPS, dwNumAddresses, std::max(1, info.addresses_size()));
+  LB_SET(w, LINEDEVCAPS, dwBearerModes,
+         lc.bearer_modes_size() > 0 ? ToTapiMask<v1::BearerMode>(lc.bearer_modes()) : LINEBEARERMODE_VOICE);
+  LB_SET(w, LINEDEVCAPS, dwMaxRate, lc.max_data_rate());
+  LB_SET(w, LINEDEVCAPS, dwMediaModes,
+         lc.media_modes_size() > 0 ? ToTapiMask<v1::MediaMode>(lc.media_modes())
+                                   : LINEMEDIAMODE_INTERACTIVEVOICE);
+  // Digits, tones and media control are not implemented by this slice: 0.
+  LB_SET(w, LINEDEVCAPS, dwMaxNumActiveCalls, lc.max_num_active_calls());
+  LB_SET(w, LINEDEVCAPS, dwAnswerMode, lc.answer_mode() != 0 ? lc.answer_mode() : LINEANSWERMODE_NONE);
+  LB_SET(w, LINEDEVCAPS, dwRingModes, 1);
+  LB_SET(w, LINEDEVCAPS, dwLineStates,
+         LINEDEVSTATE_INSERVICE | LINEDEVSTATE_OUTOFSERVICE | LINEDEVSTATE_MAINTENANCE |
+             LINEDEVSTATE_CAPSCHANGE | LINEDEVSTATE_REMOVED);
+  LB_SET(w, LINEDEVCAPS, dwLineFeatures, line.info.has_value() ? LINEFEATURE_MAKECALL : 0);
+  AppendDeviceClasses(w, offsetof(LINEDEVCAPS, dwDeviceClassesSize),
+                      offsetof(LINEDEVCAPS, dwDeviceClassesOffset));
+  if (tspi_version >= 0x00030000) {
+    LB_SET(w, LINEDEVCAPS, dwAddressTypes, LINEADDRESSTYPE_PHONENUMBER);
+  }
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tspi_version,
+                                    DWORD, LPLINEADDRESSCAPS caps) {
+  if (caps == nullptr) return ::LINEERR_INVALPOINTER;
+  if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
+    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+  }
+  if (TotalSizeOf(caps) < sizeof(LINEADDRESSCAPS)) return ::LINEERR_STRUCTURETOOSMALL;
+  absl::MutexLock lock(&mu_);
+  std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
+  if (!index.has_value()) return ::LINEERR_BADDEVICEID;
+  const LineEntry& line = lines_[*index];
+  const v1::Line info = line.info.value_or(v1::Line());
+  if (address_id >= static_cast<DWORD>(std::max(1, info.addresses_size()))) {
+    return ::LINEERR_INVALADDRESSID;
+  }
+  const v1::Address address =
+      address_id < static_cast<DWORD>(info.addresses_size()) ? info.addresses(address_id)
+                                                             : v1::Address();
+  const v1::AddressCaps& ac = address.caps();
+  VarStructWriter w = StartStruct(caps, sizeof(LINEADDRESSCAPS));
+  LB_SET(w, LINEADDRESSCAPS, dwLineDeviceID, device_id);
+  w.AppendString(offsetof(LINEADDRESSCAPS, dwAddressSize),
+                 offsetof(LINEADDRESSCAPS, dwAddressOffset), address.address());
+  LB_SET(w, LINEADDRESSCAPS, dwAddressSharing, LINEADDRESSSHARING_PRIVATE);
+  LB_SET(w, LINEADDRESSCAPS, dwCallInfoStates, kReportedCallInfoStates);
+  const DWORD party = kPartyIdFlags;
+  LB_SET(w, LINEADDRESSCAPS, dwCallerIDFlags, ac.caller_id_supported() ? party : LINECALLPARTYID_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwCalledIDFlags, ac.called_id_supported() ? party : LINECALLPARTYID_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwConnectedIDFlags,
+         ac.connected_id_supported() ? party : LINECALLPARTYID_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwRedirectionIDFlags, LINECALLPARTYID_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwRedirectingIDFlags,
+         ac.redirecting_id_supported() ? party : LINECALLPARTYID_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwCallStates, ToTapiMask<v1::CallState>(ac.call_states()) | LINECALLSTATE_IDLE);
+  LB_SET(w, LINEADDRESSCAPS, dwDialToneModes, LINEDIALTONEMODE_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwBusyModes, LINEBUSYMODE_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwSpecialInfo, LINESPECIALINFO_UNAVAIL);
+  LB_SET(w, LINEADDRESSCAPS, dwDisconnectModes, ToTapiMask<v1::DisconnectMode>(ac.disconnect_modes()));
+  LB_SET(w, LINEADDRESSCAPS, dwMaxNumActiveCalls, ac.max_num_active_calls());
+  LB_SET(w, LINEADDRESSCAPS, dwMaxNumOnHoldCalls, ac.max_num_on_hold_calls());
+  // Transfer, conference, park, forward, completion: not in this slice (0).
+  LB_SET(w, LINEADDRESSCAPS, dwCallFeatures, ToTapiMask<v1::CallFeature>(ac.call_features()) & ImplementedCallFeatures());
+  LB_SET(w, LINEADDRESSCAPS, dwAddressFeatures,
+         ToTapiMask<v1::AddressFeature>(ac.address_features()) & ImplementedAddressFeatures());
+  AppendDeviceClasses(w, offsetof(LINEADDRESSCAPS, dwDeviceClassesSize),
+                      offsetof(LINEADDRESSCAPS, dwDeviceClassesOffset));
+  LB_SET(w, LINEADDRESSCAPS, dwConnectedModes, LINECONNECTEDMODE_ACTIVE);
+  LB_SET(w, LINEADDRESSCAPS, dwOfferingModes, LINEOFFERINGMODE_ACTIVE);
+  LB_SET(w, LINEADDRESSCAPS, dwAvailableMediaModes,
+         info.caps().media_modes_size() > 0 ? ToTapiMask<v1::MediaMode>(info.caps().media_modes())
+                                            : LINEMEDIAMODE_INTERACTIVEVOICE);
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::GetLineDevStatus(HDRVLINE hd_line, LPLINEDEVSTATUS status) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (status == nullptr) return ::LINEERR_INVALPOINTER;
+  if (TotalSizeOf(status) < sizeof(LINEDEVSTATUS)) return ::LINEERR_STRUCTURETOOSMALL;
+  const LineEntry& line = lines_[open->index];
+  const v1::LineStatus s = line.info.has_value() ? line.info->status() : v1::LineStatus();
+  const bool in_service = line.present && server_connected_[line.server] &&
+                          s.state() == v1::LINE_STATE_IN_SERVICE;
+  VarStructWriter w = StartStruct(status, sizeof(LINEDEVSTATUS));
+  LB_SET(w, LINEDEVSTATUS, dwNumOpens, 1);
+  LB_SET(w, LINEDEVSTATUS, dwOpenMediaModes, open->media_modes);
+  LB_SET(w, LINEDEVSTATUS, dwNumActiveCalls, s.num_active_calls());
+  LB_SET(w, LINEDEVSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
+  LB_SET(w, LINEDEVSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
+  LB_SET(w, LINEDEVSTATUS, dwLineFeatures, in_service ? LINEFEATURE_MAKECALL : 0);
+  LB_SET(w, LINEDEVSTATUS, dwRoamMode, LINEROAMMODE_UNAVAIL);
+  LB_SET(w, LINEDEVSTATUS, dwDevStatusFlags,
+         (in_service ? LINEDEVSTATUSFLAGS_INSERVICE : 0) |
+             (server_connected_[line.server] && s.connected() ? LINEDEVSTATUSFLAGS_CONNECTED : 0));
+  LB_SET(w, LINEDEVSTATUS, dwAvailableMediaModes,
+         line.info.has_value() ? ToTapiMask<v1::MediaMode>(line.info->caps().media_modes()) : 0);
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::GetAddressStatus(HDRVLINE hd_line, DWORD address_id,
+                                      LPLINEADDRESSSTATUS status) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  const LineEntry& line = lines_[open->index];
+  const int num_addresses = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+  if (address_id >= static_cast<DWORD>(num_addresses)) return ::LINEERR_INVALADDRESSID;
+  if (status == nullptr) return ::LINEERR_INVALPOINTER;
+  if (TotalSizeOf(status) < sizeof(LINEADDRESSSTATUS)) return ::LINEERR_STRUCTURETOOSMALL;
+  const v1::LineStatus s = line.info.has_value() ? line.info->status() : v1::LineStatus();
+  const bool in_service = line.present && server_connected_[line.server] &&
+                          s.state() == v1::LINE_STATE_IN_SERVICE;
+  VarStructWriter w = StartStruct(status, sizeof(LINEADDRESSSTATUS));
+  LB_SET(w, LINEADDRESSSTATUS, dwNumInUse, s.num_active_calls() + s.num_on_hold_calls() > 0 ? 1 : 0);
+  LB_SET(w, LINEADDRESSSTATUS, dwNumActiveCalls, s.num_active_calls());
+  LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
+  LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
+  LB_SET(w, LINEADDRESSSTATUS, dwAddressFeatures, in_service ? ImplementedAddressFeatures() : 0);
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::GetNumAddressIDs(HDRVLINE hd_line, LPDWORD num_address_ids) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (num_address_ids == nullptr) return ::LINEERR_INVALPOINTER;
+  const LineEntry& line = lines_[open->index];
+  *num_address_ids = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+  return 0;
+}
+
+LONG RemoteProvider::GetID(HDRVLINE hd_line, DWORD address_id, HDRVCALL hd_call, DWORD select,
+                           LPVARSTRING device_id, LPCWSTR device_class) {
+  absl::MutexLock lock(&mu_);
+  uint32_t index = 0;
+  if (select == LINECALLSELECT_CALL) {
+    CallEntry* call = FindCallLocked(hd_call);
+    if (call == nullptr) return ::LINEERR_INVALCALLHANDLE;
+    OpenLine* open = open_lines_.Find(call->hd_line);
+    if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+    index = open->index;
+  } else if (select == LINECALLSELECT_LINE || select == LINECALLSELECT_ADDRESS) {
+    OpenLine* open = FindOpenLocked(hd_line);
+    if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+    index = open->index;
+    if (select == LINECALLSELECT_ADDRESS) {
+      const LineEntry& line = lines_[index];
+      const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+      if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+    }
+  } else {
+    return ::LINEERR_INVALPARAM;
+  }
+  if (device_id == nullptr || device_class == nullptr) return ::LINEERR_INVALPOINTER;
+  if (absl::AsciiStrToLower(Utf16ToUtf8(device_class, 256)) != "tapi/line") {
+    return ::LINEERR_INVALDEVICECLASS;
+  }
+  if (TotalSizeOf(device_id) < sizeof(VARSTRING)) return ::LINEERR_STRUCTURETOOSMALL;
+  const DWORD id = lines_[index].device_id;
+  VarStructWriter w = StartStruct(device_id, sizeof(VARSTRING));
+  LB_SET(w, VARSTRING, dwStringFormat, STRINGFORMAT_BINARY);
+  w.AppendBytes(offsetof(VARSTRING, dwStringSize), offsetof(VARSTRING, dwStringOffset), &id,
+                sizeof id);
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::Open(DWORD device_id, HTAPILINE ht_line, LPHDRVLINE hd_line,
+                          DWORD tspi_version, LINEEVENT event_proc) {
+  if (hd_line == nullptr || event_proc == nullptr) return ::LINEERR_INVALPOINTER;
+  absl::MutexLock lock(&mu_);
+  std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
+  if (!index.has_value()) return ::LINEERR_BADDEVICEID;
+  if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
+    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+  }
+  LineEntry& line = lines_[*index];
+  if (line.hd_line != 0) return ::LINEERR_ALLOCATED;
+  OpenLine open;
+  open.index = *index;
+  open.ht_line = ht_line;
+  open.event_proc = event_proc;
+  open.version = tspi_version;
+  const uint32_t id = open_lines_.Add(std::move(open));
+  line.hd_line = id;
+  *hd_line = HandleOf<HDRVLINE>(id);
+  OpenOnServerLocked(id);  // asynchronous; no network wait here
+  return 0;
+}
+
+void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
+  OpenLine* open = open_lines_.Find(hd_line);
+  if (open == nullptr || open->open_in_flight || client_ == nullptr) return;
+  const int want = open->media_modes != 0 ? v1::PRIVILEGE_OWNER : v1::PRIVILEGE_MONITOR;
+  if (open->applied_privilege == want && open->applied_media == open->media_modes) return;
+  const LineEntry& line = lines_[open->index];
+  v1::OpenLineRequest request;
+  request.set_line_id(line.line_id);
+  request.set_privilege(static_cast<v1::Privilege>(want));
+  const DWORD media = open->media_modes;
+  for (int m = 1; m < 32; ++m) {
+    if (media & (DWORD{1} << m)) request.add_media_modes(static_cast<v1::MediaMode>(m));
+  }
+  open->open_in_flight = true;
+  client_->OpenLineAsync(
+      std::move(request),
+      [this, hd_line, want, media](absl::StatusOr<v1::OpenLineResponse> response) {
+        std::vector<absl::AnyInvocable<void()>> waiters;
+        {
+          absl::MutexLock lock(&mu_);
+          OpenLine* o = open_lines_.Find(hd_line);
+          if (o == nullptr || stopping_) return;
+          o->open_in_flight = false;
+          if (response.ok()) {
+            o->applied_privilege = want;
+            o->applied_media = media;
+            RegisterLineLocked(lines_[o->index].server, response->line());
+            OpenOnServerLocked(hd_line);  // the wish may have changed meanwhile
+          } else {
+            o->applied_privilege = 0;  // retried when the stream (re)connects
+          }
+          if (!o->open_in_flight) waiters.swap(o->after_open);
+        }
+        // Requests that waited for the open (they fail on the server if it failed).
+        for (auto& waiter : waiters) waiter();
+      },
+      call_options());
+}
+
+LONG RemoteProvider::Close(HDRVLINE hd_line) {
+  absl::MutexLock lock(&mu_);
+  const uint32_t id = IdOf(hd_line);
+  std::optional<OpenLine> open = open_lines_.Remove(id);
+  if (!open.has_value()) return ::LINEERR_INVALLINEHANDLE;
+  LineEntry& line = lines_[open->index];
+  line.hd_line = 0;
+  std::vector<uint32_t> calls;
+  calls_.ForEach([&](uint32_t call_id, CallEntry& e) {
+    if (e.hd_line == id) calls.push_back(call_id);
+  });
+  for (uint32_t c : calls) {
+    std::optional<CallEntry> e = calls_.Remove(c);
+    if (e.has_value() && !e->call_id.empty()) call_by_id_.erase(e->call_id);
+  }
+  if (client_ != nullptr && open->applied_privilege != 0) {
+    v1::CloseLineRequest request;
+    request.set_line_id(line.line_id);
+    client_->CloseLineAsync(std::move(request), [](absl::StatusOr<v1::CloseLineResponse>) {},
+                            call_options());
+  }
+  return 0;
+}
+
+LONG RemoteProvider::SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_modes) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  const LineEntry& line = lines_[open->index];
+  if (line.info.has_value() && media_modes != 0) {
+    const DWORD supported = ToTapiMask<v1::MediaMode>(line.info->caps().media_modes());
+    if ((media_modes & ~supported) != 0) return ::LINEERR_INVALMEDIAMODE;
+  }
+  open->media_modes = media_modes;
+  OpenOnServerLocked(IdOf(hd_line));
+  // While connected, wait (bounded) until the server applied the privilege so
+  // calls offered from now on are owned by TAPI.
+  if (!server_connected_[line.server]) return 0;
+  const uint32_t id = IdOf(hd_line);
+  auto settled = [this, id]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    const OpenLine* o = open_lines_.Find(id);
+    return o == nullptr || !o->open_in_flight;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&settled), absl::Milliseconds(config_.deadline_ms));
+  return 0;
+}
+
+LONG RemoteProvider::SetStatusMessages(HDRVLINE hd_line, DWORD, DWORD) {
+  absl::MutexLock lock(&mu_);
+  return FindOpenLocked(hd_line) == nullptr ? ::LINEERR_INVALLINEHANDLE : 0;
+}
+
+// ============================================================================
+// Calls
+// ============================================================================
+
+LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPICALL ht_call,
+                              LPHDRVCALL hd_call, LPCWSTR dest_address, DWORD,
+                              const LINECALLPARAMS* params) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (client_ == nullptr || stopping_) return ::LINEERR_OPERATIONFAILED;
+  if (pending_.contains(request_id)) return ::LINEERR_OPERATIONFAILED;
+  const LineEntry& line = lines_[open->index];
+  v1::MakeCallRequest request;
+  request.set_line_id(line.line_id);
+  if (dest_address != nullptr) request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (params != nullptr) {
+    if (params->dwTotalSize < offsetof(LINECALLPARAMS, DialParams)) return ::LINEERR_STRUCTURETOOSMALL;
+    if (params->dwAddressMode == LINEADDRESSMODE_ADDRESSID) {
+      const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+      if (params->dwAddressID >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+      request.set_address_index(params->dwAddressID);
+    }
+    if (auto media = FromTapi<v1::MediaMode>(params->dwMediaMode)) {
+      request.mutable_params()->set_media_mode(*media);
+    }
+    if (auto bearer = FromTapi<v1::BearerMode>(params->dwBearerMode)) {
+      request.mutable_params()->set_bearer_mode(*bearer);
+    }
+  }
+  CallEntry fresh;
+  fresh.hd_line = IdOf(hd_line);
+  fresh.ht_call = ht_call;
+  fresh.outbound_pending = true;
+  fresh.make_request = request_id;
+  const uint32_t id = calls_.Add(std::move(fresh));
+  *hd_call = HandleOf<HDRVCALL>(id);
+  pending_[request_id] = Pending{id};
+  Client* client = client_.get();
+  auto send = [this, client, request_id, id, request = std::move(request)]() mutable {
+    client->MakeCallAsync(
+        std::move(request),
+        [this, request_id, id](absl::StatusOr<v1::Call> call) {
+          absl::MutexLock done_lock(&mu_);
+          if (!pending_.contains(request_id)) return;  // completed at shutdown
+          CallEntry* entry = calls_.Find(id);
+          if (!call.ok() || entry == nullptr) {
+            CompleteLocked(request_id,
+                           call.ok() ? LONG{::LINEERR_OPERATIONFAILED} : ErrOf(call.status()));
+            if (entry != nullptr) {
+              if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
+              calls_.Remove(id);
+            }
+            return;
+          }
+          if (entry->call_id != call->id()) {
+            auto other = call_by_id_.find(call->id());
+            if (other != call_by_id_.end() && other->second != id) {
+              // Two pending calls on one line were bound crosswise: swap.
+              CallEntry* o = calls_.Find(other->second);
+              if (o != nullptr) {
+                o->call_id = entry->call_id;
+                if (!o->call_id.empty()) call_by_id_[o->call_id] = other->second;
+              }
+            } else if (!entry->call_id.empty()) {
+              call_by_id_.erase(entry->call_id);
+            }
+            entry->call_id = call->id();
+            call_by_id_[call->id()] = id;
+          }
+          if (!entry->has_call) {
+            entry->call = *call;
+            entry->has_call = true;
+          }
+          CompleteLocked(request_id, 0);
+          entry->outbound_pending = false;
+          // Call states come from the event stream only (in its order); the
+          // response's state may be newer than events still on their way.
+          for (Outgoing& out : entry->deferred) EnqueueLocked(out);
+          entry->deferred.clear();
+        },
+        call_options());
+  };
+  // The line must be open on the server first (lineOpen opened it in the
+  // background); if that is still in flight, issue the call right after.
+  if (open->open_in_flight) {
+    open->after_open.push_back(std::move(send));
+  } else {
+    send();
+  }
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = FindCallLocked(hd_call);
+  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (client_ == nullptr || stopping_) return ::LINEERR_OPERATIONFAILED;
+  if (entry->call_id.empty() || entry->idle) return ::LINEERR_INVALCALLSTATE;
+  if (pending_.contains(request_id)) return ::LINEERR_OPERATIONFAILED;
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  v1::CallActionRequest request;
+  request.set_call_id(entry->call_id);
+  auto done = [this, request_id](absl::StatusOr<v1::Call> call) {
+    absl::MutexLock done_lock(&mu_);
+    CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
+  };
+  switch (action) {
+    case Action::kAnswer: client_->AnswerAsync(std::move(request), std::move(done), call_options()); break;
+    case Action::kDrop: client_->DropAsync(std::move(request), std::move(done), call_options()); break;
+    case Action::kHold: client_->HoldAsync(std::move(request), std::move(done), call_options()); break;
+    case Action::kUnhold: client_->UnholdAsync(std::move(request), std::move(done), call_options()); break;
+  }
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::Answer(DRV_REQUESTID request_id, HDRVCALL hd_call) {
+  return CallAction(request_id, hd_call, Action::kAnswer);
+}
+LONG RemoteProvider::Drop(DRV_REQUESTID request_id, HDRVCALL hd_call) {
+  return CallAction(request_id, hd_call, Action::kDrop);
+}
+LONG RemoteProvider::Hold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
+  return CallAction(request_id, hd_call, Action::kHold);
+}
+LONG RemoteProvider::Unhold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
+  return CallAction(request_id, hd_call, Action::kUnhold);
+}
+
+LONG RemoteProvider::CloseCall(HDRVCALL hd_call) {
+  absl::MutexLock lock(&mu_);
+  std::optional<CallEntry> entry = calls_.Remove(IdOf(hd_call));
+  if (!entry.has_value()) return ::LINEERR_INVALCALLHANDLE;
+  if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
+  // A call TAPI lets go of while still up is dropped (if we own it).
+  if (!entry->idle && !entry->call_id.empty() && client_ != nullptr && !stopping_ &&
+      entry->call.status().privilege() == v1::PRIVILEGE_OWNER) {
+    v1::CallActionRequest request;
+    request.set_call_id(entry->call_id);
+    client_->DropAsync(std::move(request), [](absl::StatusOr<v1::Call>) {}, call_options());
+  }
+  return 0;
+}
+
+LONG RemoteProvider::GetCallInfo(HDRVCALL hd_call, LPLINECALLINFO info) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = FindCallLocked(hd_call);
+  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (info == nullptr) return ::LINEERR_INVALPOINTER;
+  OpenLine* open = open_lines_.Find(entry->hd_line);
+  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  const DWORD fixed = MinCallInfo(open->version);
+  if (TotalSizeOf(info) < fixed) return ::LINEERR_STRUCTURETOOSMALL;
+  const LineEntry& line = lines_[open->index];
+  const v1::CallInfo& ci = entry->call.info();
+  VarStructWriter w = StartStruct(info, fixed);
+  LB_SET(w, LINECALLINFO, dwLineDeviceID, line.device_id);
+  LB_SET(w, LINECALLINFO, dwAddressID, ci.address_index());
+  LB_SET(w, LINECALLINFO, dwBearerMode, ci.bearer_mode() != 0 ? ToTapi(ci.bearer_mode()) : LINEBEARERMODE_VOICE);
+  LB_SET(w, LINECALLINFO, dwMediaMode,
+         ci.media_mode() != 0 ? ToTapi(ci.media_mode()) : LINEMEDIAMODE_INTERACTIVEVOICE);
+  if (ci.app_specific().size() == sizeof(DWORD)) {
+    DWORD app;
+    std::memcpy(&app, ci.app_specific().data(), sizeof app);
+    LB_SET(w, LINECALLINFO, dwAppSpecific, app);
+  }
+  LB_SET(w, LINECALLINFO, dwCallID, static_cast<DWORD>(ci.call_id()));
+  LB_SET(w, LINECALLINFO, dwRelatedCallID, static_cast<DWORD>(ci.related_call_id()));
+  if (line.info.has_value() && ci.address_index() < static_cast<uint32_t>(line.info->addresses_size())) {
+    LB_SET(w, LINECALLINFO, dwCallStates,
+           ToTapiMask<v1::CallState>(line.info->addresses(ci.address_index()).caps().call_states()) |
+               LINECALLSTATE_IDLE);
+  }
+  LB_SET(w, LINECALLINFO, dwOrigin, (ci.origin() != 0 ? ToTapi(ci.origin()) : static_cast<DWORD>(LINECALLORIGIN_UNKNOWN)));
+  LB_SET(w, LINECALLINFO, dwReason, ci.reason() != 0 ? ToTapi(ci.reason()) : LINECALLREASON_UNKNOWN);
+  LB_SET(w, LINECALLINFO, dwTrunk, ci.trunk() != 0 ? ci.trunk() : 0xFFFFFFFF);
+  struct Party {
+    const v1::PartyId& id;
+    size_t flags, size, offset, name_size, name_offset;
+  };
+  const Party parties[] = {
+      {ci.caller(), offsetof(LINECALLINFO, dwCallerIDFlags), offsetof(LINECALLINFO, dwCallerIDSize),
+       offsetof(LINECALLINFO, dwCallerIDOffset), offsetof(LINECALLINFO, dwCallerIDNameSize),
+       offsetof(LINECALLINFO, dwCallerIDNameOffset)},
+      {ci.called(), offsetof(LINECALLINFO, dwCalledIDFlags), offsetof(LINECALLINFO, dwCalledIDSize),
+       offsetof(LINECALLINFO, dwCalledIDOffset), offsetof(LINECALLINFO, dwCalledIDNameSize),
+       offsetof(LINECALLINFO, dwCalledIDNameOffset)},
+      {ci.connected(), offsetof(LINECALLINFO, dwConnectedIDFlags),
+       offsetof(LINECALLINFO, dwConnectedIDSize), offsetof(LINECALLINFO, dwConnectedIDOffset),
+       offsetof(LINECALLINFO, dwConnectedIDNameSize), offsetof(LINECALLINFO, dwConnectedIDNameOffset)},
+      {ci.redirection(), offsetof(LINECALLINFO, dwRedirectionIDFlags),
+       offsetof(LINECALLINFO, dwRedirectionIDSize), offsetof(LINECALLINFO, dwRedirectionIDOffset),
+       offsetof(LINECALLINFO, dwRedirectionIDNameSize),
+       offsetof(LINECALLINFO, dwRedirectionIDNameOffset)},
+      {ci.redirecting(), offsetof(LINECALLINFO, dwRedirectingIDFlags),
+       offsetof(LINECALLINFO, dwRedirectingIDSize), offsetof(LINECALLINFO, dwRedirectingIDOffset),
+       offsetof(LINECALLINFO, dwRedirectingIDNameSize),
+       offsetof(LINECALLINFO, dwRedirectingIDNameOffset)},
+  };
+  for (const Party& p : parties) {
+    const DWORD flags = PartyFlags(p.id);
+    w.SetDword(p.flags, flags);
+    if (flags & LINECALLPARTYID_ADDRESS) w.AppendString(p.size, p.offset, p.id.number());
+    if (flags & LINECALLPARTYID_NAME) w.AppendString(p.name_size, p.name_offset, p.id.name());
+  }
+  w.AppendString(offsetof(LINECALLINFO, dwCalledPartySize), offsetof(LINECALLINFO, dwCalledPartyOffset),
+                 ci.dial_string());
+  w.AppendBytes(offsetof(LINECALLINFO, dwUserUserInfoSize), offsetof(LINECALLINFO, dwUserUserInfoOffset),
+                ci.user_user_info().data(), ci.user_user_info().size());
+  w.AppendBytes(offsetof(LINECALLINFO, dwCallDataSize), offsetof(LINECALLINFO, dwCallDataOffset),
+                ci.call_data().data(), ci.call_data().size());
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::GetCallStatus(HDRVCALL hd_call, LPLINECALLSTATUS status) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = FindCallLocked(hd_call);
+  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (status == nullptr) return ::LINEERR_INVALPOINTER;
+  if (TotalSizeOf(status) < sizeof(LINECALLSTATUS)) return ::LINEERR_STRUCTURETOOSMALL;
+  const v1::CallStatus& s = entry->call.status();
+  VarStructWriter w = StartStruct(status, sizeof(LINECALLSTATUS));
+  // Until the server knows the call (lineMakeCall in flight) it is IDLE to TAPI.
+  const DWORD state = entry->has_call ? ToTapi(s.state()) : static_cast<DWORD>(LINECALLSTATE_IDLE);
+  LB_SET(w, LINECALLSTATUS, dwCallState, entry->idle ? LINECALLSTATE_IDLE : state);
+  LB_SET(w, LINECALLSTATUS, dwCallStateMode, entry->idle ? 0 : CallStateModeToTapi(s));
+  LB_SET(w, LINECALLSTATUS, dwCallPrivilege,
+         s.privilege() != 0 ? ToTapi(s.privilege()) : LINECALLPRIVILEGE_OWNER);
+  LB_SET(w, LINECALLSTATUS, dwCallFeatures,
+         entry->idle ? 0 : ToTapiMask<v1::CallFeature>(s.features()) & ImplementedCallFeatures());
+  w.Finish();
+  return 0;
+}
+
+LONG RemoteProvider::GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = FindCallLocked(hd_call);
+  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (address_id == nullptr) return ::LINEERR_INVALPOINTER;
+  *address_id = entry->call.info().address_index();
+  return 0;
+}
+
+}  // namespace linebridge::tsp

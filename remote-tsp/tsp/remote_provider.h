@@ -1,0 +1,206 @@
+// linebridge::tsp::RemoteProvider: the remote TAPI service provider. One
+// object per process (TAPISRV loads the TSP once); exports.cc forwards every
+// implemented TSPI_* function to it.
+//
+// Threads and rules:
+//  - TSPI functions run on TAPISRV's threads; they take `mu_` briefly and
+//    never wait on the network (lineOpen registers the line locally and opens
+//    it on the server in the background). The one bounded wait is
+//    lineSetDefaultMediaDetection, which waits (at most the configured
+//    deadline, only while connected) until the server applied the privilege.
+//  - Every callback into TAPISRV (LINEEVENT, ASYNC_COMPLETION) is queued under
+//    `mu_` in the order the state changed and delivered by one dispatcher
+//    thread without holding `mu_`, so callbacks may call back into the TSP.
+//  - Asynchronous requests are completed exactly once: from the RPC's
+//    callback, or with LINEERR_OPERATIONFAILED at providerShutdown.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "linebridge/client.h"
+#include "linebridge/tapi_abi.h"
+#include "tsp/device_map.h"
+#include "tsp/handle_table.h"
+#include "tsp/tsp_config.h"
+
+namespace linebridge::tsp {
+
+// TSPI versions this provider negotiates.
+inline constexpr DWORD kTspiVersionLow = 0x00020000;
+inline constexpr DWORD kTspiVersionHigh = 0x00030000;
+// dwDeviceID of TSPI_lineNegotiateTSPIVersion before providerInit (tspi.h's
+// INITIALIZE_NEGOTIATION, which tapi_abi.h does not declare).
+inline constexpr DWORD kInitializeNegotiation = 0xFFFFFFFF;
+
+// The call features (LINECALLFEATURE_*) and address features this slice
+// implements; reported caps and call status are masked with them.
+DWORD ImplementedCallFeatures();
+DWORD ImplementedAddressFeatures();
+
+class RemoteProvider {
+ public:
+  static RemoteProvider& Instance();
+
+  // --- provider ---
+  LONG EnumDevices(DWORD permanent_provider_id, LPDWORD num_lines, LPDWORD num_phones,
+                   HPROVIDER provider, LINEEVENT line_create_proc);
+  LONG Init(DWORD tspi_version, DWORD permanent_provider_id, DWORD line_device_id_base,
+            ASYNC_COMPLETION completion_proc, LPDWORD tspi_options);
+  LONG Shutdown(DWORD tspi_version, DWORD permanent_provider_id);
+  LONG CreateLineDevice(DWORD_PTR temp_id, DWORD device_id);
+
+  // --- line devices ---
+  LONG NegotiateTSPIVersion(DWORD device_id, DWORD low_version, DWORD high_version,
+                            LPDWORD tspi_version);
+  LONG GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD ext_version, LPLINEDEVCAPS caps);
+  LONG GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tspi_version, DWORD ext_version,
+                      LPLINEADDRESSCAPS caps);
+  LONG GetLineDevStatus(HDRVLINE hd_line, LPLINEDEVSTATUS status);
+  LONG GetAddressStatus(HDRVLINE hd_line, DWORD address_id, LPLINEADDRESSSTATUS status);
+  LONG GetNumAddressIDs(HDRVLINE hd_line, LPDWORD num_address_ids);
+  LONG GetID(HDRVLINE hd_line, DWORD address_id, HDRVCALL hd_call, DWORD select,
+             LPVARSTRING device_id, LPCWSTR device_class);
+  LONG Open(DWORD device_id, HTAPILINE ht_line, LPHDRVLINE hd_line, DWORD tspi_version,
+            LINEEVENT event_proc);
+  LONG Close(HDRVLINE hd_line);
+  LONG SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_modes);
+  LONG SetStatusMessages(HDRVLINE hd_line, DWORD line_states, DWORD address_states);
+
+  // --- calls ---
+  LONG MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPICALL ht_call,
+                LPHDRVCALL hd_call, LPCWSTR dest_address, DWORD country_code,
+                const LINECALLPARAMS* params);
+  LONG Answer(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  LONG Drop(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  LONG Hold(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  LONG Unhold(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  LONG CloseCall(HDRVCALL hd_call);
+  LONG GetCallInfo(HDRVCALL hd_call, LPLINECALLINFO info);
+  LONG GetCallStatus(HDRVCALL hd_call, LPLINECALLSTATUS status);
+  LONG GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id);
+
+ private:
+  RemoteProvider() = default;
+
+  enum class Action { kAnswer, kDrop, kHold, kUnhold };
+
+  // One line known from the device map (index = DeviceMap index).
+  struct LineEntry {
+    std::string line_id;
+    std::optional<v1::Line> info;  // last known from the server
+    size_t server = 0;
+    bool present = false;       // the server lists it now
+    bool has_device = false;    // a TAPI device id is assigned
+    bool create_sent = false;   // LINE_CREATE queued
+    bool removed = false;       // LINE_REMOVE queued
+    DWORD device_id = 0;
+    uint32_t hd_line = 0;       // open handle, 0 if closed
+  };
+  // An open line (HDRVLINE).
+  struct OpenLine {
+    uint32_t index = 0;
+    HTAPILINE ht_line = nullptr;
+    LINEEVENT event_proc = nullptr;
+    DWORD version = 0;
+    DWORD media_modes = 0;        // lineSetDefaultMediaDetection
+    // Server side: the privilege applied (0 none) and whether an OpenLine is
+    // in flight; `want_*` is what the TSP needs now.
+    int applied_privilege = 0;
+    DWORD applied_media = 0;
+    bool open_in_flight = false;
+    bool reported_out_of_service = false;
+    // Requests (lineMakeCall) waiting for the OpenLine in flight.
+    std::vector<absl::AnyInvocable<void()>> after_open;
+  };
+  // A queued callback into TAPISRV.
+  struct Outgoing {
+    enum class Kind { kCompletion, kLineEvent, kCallEvent, kNewCall, kCreate, kRemove };
+    Kind kind = Kind::kCompletion;
+    DRV_REQUESTID request_id = 0;
+    LONG result = 0;
+    uint32_t hd_line = 0;
+    uint32_t hd_call = 0;
+    DWORD msg = 0;
+    DWORD_PTR p1 = 0, p2 = 0, p3 = 0;
+  };
+  // A call (HDRVCALL).
+  struct CallEntry {
+    uint32_t hd_line = 0;
+    std::string call_id;  // "" until the server's id is known
+    HTAPICALL ht_call = nullptr;
+    bool outbound_pending = false;  // lineMakeCall not completed yet
+    DRV_REQUESTID make_request = 0;
+    std::vector<Outgoing> deferred;  // call events held until the completion
+    bool has_call = false;
+    v1::Call call;
+    DWORD reported_state = 0;
+    DWORD reported_mode = 0;
+    bool idle = false;
+  };
+  struct Pending {
+    uint32_t hd_call = 0;
+  };
+
+  // Helpers; *Locked ones need mu_.
+  void ResetLocked();
+  std::optional<uint32_t> IndexOfDeviceLocked(DWORD device_id) const;
+  OpenLine* FindOpenLocked(HDRVLINE hd_line);
+  CallEntry* FindCallLocked(HDRVCALL hd_call);
+  void EnqueueLocked(Outgoing out);
+  void CompleteLocked(DRV_REQUESTID request_id, LONG result);
+  void RegisterLineLocked(size_t server, const v1::Line& line);
+  void ApplyCallLocked(size_t server, const v1::Call& call, bool created);
+  void CallStateLocked(uint32_t hd_call, CallEntry& entry, const v1::CallStatus& status,
+                       DWORD media_mode);
+  void LineDevStateLocked(uint32_t hd_line, DWORD state);
+  void OpenOnServerLocked(uint32_t hd_line);
+  uint32_t OpenHandleOfLineLocked(const std::string& line_id) const;
+  LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
+
+  void Dispatch();
+  void ConnectLoop();
+  void OnEvents(size_t server, const v1::EventBatch& batch);
+  void OnStreamState(const StreamState& state);
+  CallOptions call_options() const;
+
+  mutable absl::Mutex mu_;
+  // Configuration and TAPI's parameters.
+  TspConfig config_;
+  std::optional<DeviceMap> device_map_;
+  uint32_t enumerated_ = 0;  // lines reported by providerEnumDevices
+  HPROVIDER hprovider_ = nullptr;
+  LINEEVENT line_create_proc_ = nullptr;
+  ASYNC_COMPLETION completion_proc_ = nullptr;
+  DWORD line_base_ = 0;
+  bool initialized_ = false;
+  bool stopping_ = false;
+
+  std::vector<LineEntry> lines_;
+  absl::flat_hash_map<DWORD, uint32_t> created_devices_;  // device id -> index
+  HandleTable<OpenLine> open_lines_;
+  HandleTable<CallEntry> calls_;
+  absl::flat_hash_map<std::string, uint32_t> call_by_id_;
+  absl::flat_hash_map<DRV_REQUESTID, Pending> pending_;
+  std::vector<bool> server_connected_;
+  std::vector<bool> server_ever_connected_;
+
+  std::deque<Outgoing> queue_;
+  bool dispatcher_stop_ = false;
+  std::thread dispatcher_;
+  std::thread connector_;
+
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<Subscription> subscription_;
+};
+
+}  // namespace linebridge::tsp

@@ -1,0 +1,414 @@
+#include "tapisrv_harness.h"
+
+#include <dlfcn.h>
+#include <sys/prctl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace linebridge::tsp_test {
+namespace {
+
+TapiSrvHarness* g_harness = nullptr;
+
+HPROVIDER ProviderHandle() { return reinterpret_cast<HPROVIDER>(uintptr_t{0xBEEF}); }
+
+bool PreConnect(DWORD s) {
+  return s == LINECALLSTATE_OFFERING || s == LINECALLSTATE_ACCEPTED ||
+         s == LINECALLSTATE_DIALTONE || s == LINECALLSTATE_DIALING ||
+         s == LINECALLSTATE_RINGBACK || s == LINECALLSTATE_PROCEEDING;
+}
+
+}  // namespace
+
+TapiSrvHarness::TapiSrvHarness() { g_harness = this; }
+TapiSrvHarness::~TapiSrvHarness() {
+  g_harness = nullptr;
+  // The library stays loaded (TAPISRV, too, unloads only at process end).
+}
+
+bool TapiSrvHarness::Load(const std::string& path, std::string* error) {
+  library_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library_ == nullptr) {
+    *error = absl::StrCat("dlopen(", path, "): ", dlerror());
+    return false;
+  }
+  std::string missing;
+#define LB_RESOLVE(NAME, PARAMS)                                                      \
+  tspi_.NAME = reinterpret_cast<decltype(tspi_.NAME)>(dlsym(library_, #NAME));        \
+  if (tspi_.NAME == nullptr) absl::StrAppend(&missing, " ", #NAME);
+  LINEBRIDGE_TSPI_FUNCTIONS(LB_RESOLVE)
+#undef LB_RESOLVE
+  if (!missing.empty()) {
+    *error = absl::StrCat("missing exports:", missing);
+    return false;
+  }
+  return true;
+}
+
+LONG TapiSrvHarness::Start(DWORD* num_lines) {
+  DWORD phones = 0;
+  LONG r = tspi_.TSPI_providerEnumDevices(kProviderId, num_lines, &phones, ProviderHandle(),
+                                          &TapiSrvHarness::LineEvent, nullptr);
+  if (r != 0) return r;
+  {
+    absl::MutexLock lock(&mu_);
+    next_device_ = kLineBase + *num_lines;
+    created_.clear();
+  }
+  DWORD options = 0xFFFF;
+  return tspi_.TSPI_providerInit(0x00030000, kProviderId, kLineBase, 0, *num_lines, 0,
+                                 &TapiSrvHarness::Completion, &options);
+}
+
+LONG TapiSrvHarness::Stop() { return tspi_.TSPI_providerShutdown(0x00030000, kProviderId); }
+
+DRV_REQUESTID TapiSrvHarness::NextRequestId() {
+  absl::MutexLock lock(&mu_);
+  return next_request_++;
+}
+
+void TapiSrvHarness::Issued(DRV_REQUESTID id, LONG result) {
+  absl::MutexLock lock(&mu_);
+  if (result == static_cast<LONG>(id)) {
+    outstanding_.insert(id);
+    // A completion may already have arrived (before the function returned).
+    auto early = early_.find(id);
+    if (early != early_.end()) {
+      outstanding_.erase(id);
+      completed_[id] = early->second;
+      early_.erase(early);
+    }
+  } else if (early_.count(id) > 0) {
+    Violation(absl::StrCat("request ", id, " failed synchronously (", result,
+                           ") but was completed too"));
+  }
+}
+
+void TapiSrvHarness::OutboundCall(HTAPICALL ht_call, DRV_REQUESTID id) {
+  absl::MutexLock lock(&mu_);
+  CallTrack& t = calls_[ht_call];
+  t.outbound = true;
+  t.make_request = id;
+}
+
+HTAPILINE TapiSrvHarness::NewHtLine() {
+  absl::MutexLock lock(&mu_);
+  return reinterpret_cast<HTAPILINE>(next_handle_++);
+}
+
+void TapiSrvHarness::Violation(const std::string& what) { violations_.push_back(what); }
+
+void TapiSrvHarness::LineEvent(HTAPILINE ht_line, HTAPICALL ht_call, DWORD msg, DWORD_PTR p1,
+                               DWORD_PTR p2, DWORD_PTR p3) {
+  if (g_harness != nullptr) g_harness->OnLineEvent({ht_line, ht_call, msg, p1, p2, p3});
+}
+
+void TapiSrvHarness::Completion(DRV_REQUESTID id, LONG result) {
+  if (g_harness != nullptr) g_harness->OnCompletion(id, result);
+}
+
+void TapiSrvHarness::OnCompletion(DRV_REQUESTID id, LONG result) {
+  absl::MutexLock lock(&mu_);
+  if (completed_.count(id) > 0 || early_.count(id) > 0) {
+    Violation(absl::StrCat("request ", id, " completed twice"));
+    return;
+  }
+  if (outstanding_.erase(id) == 0) {
+    if (id >= next_request_) {
+      Violation(absl::StrCat("completion for request ", id, " that was never issued"));
+      return;
+    }
+    early_[id] = result;  // the TSPI function has not returned yet
+    return;
+  }
+  if (result > 0) Violation(absl::StrCat("request ", id, " completed with positive ", result));
+  completed_[id] = result;
+}
+
+void TapiSrvHarness::OnLineEvent(const RecordedEvent& in) {
+  RecordedEvent event = in;
+  DWORD create_temp = 0;
+  bool create = false;
+  {
+    absl::MutexLock lock(&mu_);
+    switch (event.msg) {
+      case LINE_CREATE:
+        if (event.ht_line != nullptr || event.ht_call != nullptr) {
+          Violation("LINE_CREATE with a line or call handle");
+        }
+        if (event.p1 != reinterpret_cast<DWORD_PTR>(ProviderHandle())) {
+          Violation("LINE_CREATE without our hProvider");
+        }
+        create = true;
+        create_temp = static_cast<DWORD>(event.p2);
+        break;
+      case LINE_NEWCALL: {
+        if (event.ht_line == nullptr) Violation("LINE_NEWCALL without htLine");
+        auto* out = reinterpret_cast<HTAPICALL*>(event.p2);
+        if (out == nullptr) {
+          Violation("LINE_NEWCALL without an HTAPICALL pointer");
+          break;
+        }
+        HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(next_handle_++);
+        *out = ht_call;
+        CallTrack& t = calls_[ht_call];
+        t.announced = true;
+        event.ht_call = ht_call;  // recorded with the handle TAPI chose
+        break;
+      }
+      case LINE_CALLSTATE: {
+        auto it = calls_.find(event.ht_call);
+        if (it == calls_.end()) {
+          Violation(absl::StrCat("LINE_CALLSTATE 0x", absl::Hex(event.p1),
+                                 " for an htCall TAPI never saw (no LINE_NEWCALL)"));
+          break;
+        }
+        CallTrack& t = it->second;
+        if (t.outbound) {
+          auto done = completed_.find(t.make_request);
+          if (done == completed_.end() || done->second != 0) {
+            Violation("LINE_CALLSTATE for an outgoing call before lineMakeCall completed");
+          }
+        }
+        const DWORD state = static_cast<DWORD>(event.p1);
+        const DWORD last = t.states.empty() ? 0 : t.states.back();
+        if (last == LINECALLSTATE_IDLE) {
+          Violation(absl::StrCat("LINE_CALLSTATE 0x", absl::Hex(state), " after IDLE"));
+        } else if (last == LINECALLSTATE_DISCONNECTED && state != LINECALLSTATE_IDLE &&
+                   state != LINECALLSTATE_DISCONNECTED) {
+          Violation(absl::StrCat("LINE_CALLSTATE 0x", absl::Hex(state), " after DISCONNECTED"));
+        } else if (PreConnect(state)) {
+          for (DWORD s : t.states) {
+            if (s == LINECALLSTATE_CONNECTED || s == LINECALLSTATE_ONHOLD) {
+              Violation(absl::StrCat("LINE_CALLSTATE 0x", absl::Hex(state), " after CONNECTED"));
+              break;
+            }
+          }
+          if (state == LINECALLSTATE_OFFERING && (!t.states.empty() || t.outbound)) {
+            Violation("OFFERING that is not the first state of an incoming call");
+          }
+        }
+        t.states.push_back(state);
+        break;
+      }
+      case LINE_CALLINFO: {
+        auto it = calls_.find(event.ht_call);
+        if (it == calls_.end()) {
+          Violation("LINE_CALLINFO for an unknown htCall");
+        } else if (!it->second.states.empty() && it->second.states.back() == LINECALLSTATE_IDLE) {
+          Violation("LINE_CALLINFO after IDLE");
+        }
+        break;
+      }
+      default: break;
+    }
+    events_.push_back(event);
+  }
+  if (create) {
+    // TAPISRV answers LINE_CREATE with providerCreateLineDevice (from its own
+    // thread; the provider must not hold its lock while calling us).
+    DWORD device;
+    {
+      absl::MutexLock lock(&mu_);
+      device = next_device_++;
+    }
+    const LONG r = tspi_.TSPI_providerCreateLineDevice(create_temp, device);
+    absl::MutexLock lock(&mu_);
+    if (r != 0) {
+      Violation(absl::StrCat("providerCreateLineDevice(", create_temp, ") = ", r));
+    } else {
+      created_.push_back(device);
+    }
+  }
+}
+
+LONG TapiSrvHarness::WaitCompletion(DRV_REQUESTID id, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto done = [this, id]() { return completed_.count(id) > 0; };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) return 1;
+  return completed_[id];
+}
+
+bool TapiSrvHarness::WaitEvent(const std::function<bool(const RecordedEvent&)>& match,
+                               absl::Duration timeout, RecordedEvent* found) {
+  absl::MutexLock lock(&mu_);
+  auto seen = [&]() {
+    for (const RecordedEvent& e : events_) {
+      if (match(e)) {
+        if (found != nullptr) *found = e;
+        return true;
+      }
+    }
+    return false;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&seen), timeout);
+}
+
+bool TapiSrvHarness::WaitCallState(HTAPICALL ht_call, DWORD state, absl::Duration timeout) {
+  return WaitEvent(
+      [&](const RecordedEvent& e) {
+        return e.msg == LINE_CALLSTATE && e.ht_call == ht_call && e.p1 == state;
+      },
+      timeout);
+}
+
+bool TapiSrvHarness::WaitNewCall(HTAPILINE ht_line, HTAPICALL* ht_call, HDRVCALL* hd_call,
+                                 absl::Duration timeout) {
+  RecordedEvent e;
+  if (!WaitEvent([&](const RecordedEvent& ev) {
+        return ev.msg == LINE_NEWCALL && ev.ht_line == ht_line;
+      },
+                 timeout, &e)) {
+    return false;
+  }
+  *ht_call = e.ht_call;
+  *hd_call = reinterpret_cast<HDRVCALL>(e.p1);
+  return true;
+}
+
+std::vector<DWORD> TapiSrvHarness::created_devices() {
+  absl::MutexLock lock(&mu_);
+  return created_;
+}
+size_t TapiSrvHarness::create_count() {
+  absl::MutexLock lock(&mu_);
+  return created_.size();
+}
+std::vector<std::string> TapiSrvHarness::violations() {
+  absl::MutexLock lock(&mu_);
+  return violations_;
+}
+std::vector<RecordedEvent> TapiSrvHarness::events() {
+  absl::MutexLock lock(&mu_);
+  return events_;
+}
+void TapiSrvHarness::ClearEvents() {
+  absl::MutexLock lock(&mu_);
+  events_.clear();
+}
+
+// ---------------------------------------------------------------------------
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+bool ServerProcess::Start(const std::string& dir, std::string* error) {
+  const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
+  if (bin_dir == nullptr) {
+    *error = "LINEBRIDGE_BIN_DIR is not set";
+    return false;
+  }
+  const std::string binary = absl::StrCat(bin_dir, "/linebridged");
+  const std::string port_file = dir + "/port";
+  const std::string data_dir = dir + "/data";
+  const std::string log = dir + "/linebridged.log";
+  std::remove(port_file.c_str());
+  pid_ = fork();
+  if (pid_ < 0) {
+    *error = "fork failed";
+    return false;
+  }
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+    FILE* out = std::freopen(log.c_str(), "a", stderr);
+    (void)out;
+    execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0", "--port_file",
+          port_file.c_str(), "--data_dir", data_dir.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline) {
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) {
+      port_ = port;
+      return true;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *error = absl::StrCat("linebridged exited at start; see ", log);
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  *error = "linebridged did not report its port within 5 s";
+  return false;
+}
+
+void ServerProcess::Pause() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  // The signal stops every thread only when each is next scheduled; wait
+  // (bounded) until the kernel reports the process stopped.
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  while (absl::Now() < deadline) {
+    std::ifstream stat(absl::StrCat("/proc/", pid_, "/stat"));
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t paren = text.rfind(')');
+    if (paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'T') return;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+void ServerProcess::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int RunLinectl(const std::vector<std::string>& args, std::string* output) {
+  const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
+  if (bin_dir == nullptr) return -1;
+  const std::string binary = absl::StrCat(bin_dir, "/linectl");
+  char path[] = "/tmp/lb-linectl.XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fd);
+  int status = -1;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  bool exited = false;
+  while (absl::Now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (output != nullptr) *output = text.str();
+  std::remove(path);
+  if (!exited) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace linebridge::tsp_test

@@ -1,0 +1,143 @@
+// A stand-in for TAPISRV: loads linebridge.tsp with dlopen(), resolves every
+// TSPI function by name, and supplies LINEEVENT and ASYNC_COMPLETION callbacks
+// that record what the provider reports and check TAPI's rules:
+//  - every dwRequestID is completed exactly once, and only ids that an
+//    asynchronous TSPI function returned;
+//  - LINE_NEWCALL comes before the first LINE_CALLSTATE of an incoming call,
+//    and an outgoing call's LINE_CALLSTATE only after its lineMakeCall
+//    completed successfully;
+//  - nothing is reported for a call after LINECALLSTATE_IDLE, and the state
+//    sequence is legal (no OFFERING/dialing states once connected, only IDLE
+//    after DISCONNECTED);
+//  - LINE_CREATE carries the provider's hProvider; the harness answers it with
+//    TSPI_providerCreateLineDevice as TAPISRV does.
+// Plus: a real linebridged process for the provider to talk to.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "linebridge/tapi_abi.h"
+
+namespace linebridge::tsp_test {
+
+// Every TSPI function, as a pointer resolved with dlsym.
+struct TspiTable {
+#define LB_TSPI_POINTER(NAME, PARAMS) decltype(&::NAME) NAME = nullptr;
+  LINEBRIDGE_TSPI_FUNCTIONS(LB_TSPI_POINTER)
+#undef LB_TSPI_POINTER
+};
+
+struct RecordedEvent {
+  HTAPILINE ht_line = nullptr;
+  HTAPICALL ht_call = nullptr;
+  DWORD msg = 0;
+  DWORD_PTR p1 = 0, p2 = 0, p3 = 0;
+};
+
+class TapiSrvHarness {
+ public:
+  static constexpr DWORD kProviderId = 7;
+  static constexpr DWORD kLineBase = 10;
+
+  TapiSrvHarness();
+  ~TapiSrvHarness();
+
+  // dlopen + dlsym of every TSPI_* name; false with `error` if any is missing.
+  bool Load(const std::string& path, std::string* error);
+  TspiTable& tspi() { return tspi_; }
+
+  // providerEnumDevices + providerInit (TSPI 3.0, device ids from kLineBase).
+  LONG Start(DWORD* num_lines);
+  LONG Stop();
+
+  // A fresh request id (registered as outstanding when the function returns it).
+  DRV_REQUESTID NextRequestId();
+  // Records that an asynchronous function returned `result` for `id`.
+  void Issued(DRV_REQUESTID id, LONG result);
+  // Registers an htCall handed to lineMakeCall under request `id`.
+  void OutboundCall(HTAPICALL ht_call, DRV_REQUESTID id);
+  // An htLine for lineOpen.
+  HTAPILINE NewHtLine();
+
+  // Waits (<= timeout) for the completion of `id`; returns its result, or
+  // nullopt-like sentinel 1 on timeout.
+  LONG WaitCompletion(DRV_REQUESTID id, absl::Duration timeout = absl::Seconds(5));
+  // Waits for a recorded event matching `match` (from index `from` on).
+  bool WaitEvent(const std::function<bool(const RecordedEvent&)>& match,
+                 absl::Duration timeout = absl::Seconds(5), RecordedEvent* found = nullptr);
+  bool WaitCallState(HTAPICALL ht_call, DWORD state, absl::Duration timeout = absl::Seconds(5));
+  // The htCall TAPI gave the n-th LINE_NEWCALL on `ht_line` and its hdCall.
+  bool WaitNewCall(HTAPILINE ht_line, HTAPICALL* ht_call, HDRVCALL* hd_call,
+                   absl::Duration timeout = absl::Seconds(5));
+
+  // Device ids created through LINE_CREATE so far (in order).
+  std::vector<DWORD> created_devices();
+  size_t create_count();
+  std::vector<std::string> violations();
+  std::vector<RecordedEvent> events();
+  void ClearEvents();
+
+  // Callbacks (static: TAPI's are plain function pointers).
+  static void LineEvent(HTAPILINE ht_line, HTAPICALL ht_call, DWORD msg, DWORD_PTR p1,
+                        DWORD_PTR p2, DWORD_PTR p3);
+  static void Completion(DRV_REQUESTID id, LONG result);
+
+ private:
+  struct CallTrack {
+    bool outbound = false;
+    DRV_REQUESTID make_request = 0;
+    bool announced = false;  // LINE_NEWCALL seen (incoming)
+    std::vector<DWORD> states;
+  };
+  void OnLineEvent(const RecordedEvent& event);
+  void OnCompletion(DRV_REQUESTID id, LONG result);
+  void Violation(const std::string& what);
+
+  void* library_ = nullptr;
+  TspiTable tspi_;
+
+  absl::Mutex mu_;
+  DRV_REQUESTID next_request_ = 1;
+  uintptr_t next_handle_ = 0x10000;
+  std::set<DRV_REQUESTID> outstanding_;
+  std::map<DRV_REQUESTID, LONG> completed_;
+  std::map<DRV_REQUESTID, LONG> early_;  // completed before Issued() saw the return
+  std::map<HTAPICALL, CallTrack> calls_;
+  std::vector<RecordedEvent> events_;
+  std::vector<DWORD> created_;
+  DWORD next_device_ = 0;
+  std::vector<std::string> violations_;
+};
+
+// linebridged on 127.0.0.1 with an ephemeral port (binary from
+// $LINEBRIDGE_BIN_DIR).
+class ServerProcess {
+ public:
+  ~ServerProcess();
+  bool Start(const std::string& dir, std::string* error);
+  void Stop();                     // SIGKILL + wait
+  void Pause();                    // SIGSTOP
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Runs $LINEBRIDGE_BIN_DIR/linectl with `args` (a plain SDK client in its own
+// process: the TSP library carries its own copy of the generated API, which
+// must not be registered twice in one process). Bounded by 5 s; returns the
+// exit status (-1 on timeout) and the output in `output`.
+int RunLinectl(const std::vector<std::string>& args, std::string* output);
+
+}  // namespace linebridge::tsp_test

@@ -1,0 +1,456 @@
+// linebridge.tsp driven the way TAPISRV drives it, against a real linebridged.
+// The tests share one server and run in order (the last one kills it).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tapisrv_harness.h"
+
+namespace linebridge::tsp_test {
+namespace {
+
+constexpr unsigned char kPoison = 0xAB;
+
+// A TAPI structure buffer: dwTotalSize = `total`, poison after it.
+std::vector<unsigned char> Buffer(DWORD total, size_t capacity = 8192) {
+  std::vector<unsigned char> b(capacity, kPoison);
+  std::memset(b.data(), 0, std::min<size_t>(total, capacity));
+  std::memcpy(b.data(), &total, sizeof total);
+  return b;
+}
+template <typename S>
+S Fixed(const std::vector<unsigned char>& b) {
+  S s;
+  std::memcpy(&s, b.data(), sizeof s);
+  return s;
+}
+bool PoisonIntact(const std::vector<unsigned char>& b, size_t from) {
+  for (size_t i = from; i < b.size(); ++i) {
+    if (b[i] != kPoison) return false;
+  }
+  return true;
+}
+std::string String16At(const std::vector<unsigned char>& b, DWORD size, DWORD offset) {
+  if (size == 0 || offset + size > b.size()) return "";
+  std::string out;
+  for (DWORD i = 0; i + 1 < size; i += 2) {
+    char16_t c;
+    std::memcpy(&c, b.data() + offset + i, 2);
+    if (c == 0) break;
+    out.push_back(static_cast<char>(c));  // test data is ASCII
+  }
+  return out;
+}
+
+class TspHarnessTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/lb-tsp.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    server_ = new ServerProcess();
+    std::string error;
+    server_ok_ = server_->Start(dir_, &error);
+    if (!server_ok_) server_error_ = error;
+    std::ofstream conf(dir_ + "/tsp.conf");
+    conf << "# written by tsp_harness_test\n"
+         << "server = " << server_->address() << "\n"
+         << "device_map = " << dir_ << "/devices.map\n"
+         << "client_name = tsp-harness\n"
+         << "deadline_ms = 1000\n";
+    conf.close();
+    setenv("LINEBRIDGE_TSP_CONFIG", (dir_ + "/tsp.conf").c_str(), 1);
+    harness_ = new TapiSrvHarness();
+    const char* lib = std::getenv("LINEBRIDGE_TSP_LIBRARY");
+    load_ok_ = lib != nullptr && harness_->Load(lib, &load_error_);
+    if (lib == nullptr) load_error_ = "LINEBRIDGE_TSP_LIBRARY is not set";
+  }
+  static void TearDownTestSuite() {
+    delete server_;  // kills linebridged by pid
+    server_ = nullptr;
+    // The harness stays: the library may still hold its callbacks.
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    (void)std::system(cmd.c_str());
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(load_ok_) << load_error_;
+    ASSERT_TRUE(server_ok_) << server_error_;
+    harness_->ClearEvents();
+  }
+  void TearDown() override {
+    EXPECT_EQ(harness_->violations(), std::vector<std::string>{});
+  }
+
+  TspiTable& T() { return harness_->tspi(); }
+
+  // The device id whose LINEDEVCAPS names `line_id` (SwitchInfo) once the
+  // provider knows the line from the server (LINEFEATURE_MAKECALL), <= 5 s.
+  DWORD DeviceOf(const std::string& line_id) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      std::vector<DWORD> ids;
+      for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
+      for (DWORD id : harness_->created_devices()) ids.push_back(id);
+      for (DWORD id : ids) {
+        auto b = Buffer(4096);
+        if (T().TSPI_lineGetDevCaps(id, 0x00030000, 0, reinterpret_cast<LPLINEDEVCAPS>(b.data())) != 0) {
+          continue;
+        }
+        auto caps = Fixed<LINEDEVCAPS>(b);
+        if (String16At(b, caps.dwSwitchInfoSize, caps.dwSwitchInfoOffset) == line_id &&
+            (caps.dwLineFeatures & LINEFEATURE_MAKECALL) != 0) {
+          return id;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return 0xFFFFFFFF;
+  }
+
+  void StartProvider() {
+    num_lines_ = 0;
+    ASSERT_EQ(harness_->Start(&num_lines_), 0);
+  }
+
+  // Opens `line_id`; returns the HDRVLINE.
+  HDRVLINE Open(const std::string& line_id, HTAPILINE* ht_line) {
+    const DWORD device = DeviceOf(line_id);
+    EXPECT_NE(device, 0xFFFFFFFF) << line_id << " never appeared";
+    *ht_line = harness_->NewHtLine();
+    HDRVLINE hd = nullptr;
+    EXPECT_EQ(T().TSPI_lineOpen(device, *ht_line, &hd, 0x00030000, &TapiSrvHarness::LineEvent), 0);
+    return hd;
+  }
+
+  // Issues an asynchronous request through `call` and returns its id.
+  template <typename F>
+  DRV_REQUESTID Async(F&& call, LONG* returned = nullptr) {
+    const DRV_REQUESTID id = harness_->NextRequestId();
+    const LONG r = call(id);
+    harness_->Issued(id, r);
+    if (returned != nullptr) *returned = r;
+    return id;
+  }
+
+  static inline std::string dir_;
+  static inline ServerProcess* server_ = nullptr;
+  static inline bool server_ok_ = false;
+  static inline std::string server_error_;
+  static inline TapiSrvHarness* harness_ = nullptr;
+  static inline bool load_ok_ = false;
+  static inline std::string load_error_;
+  static inline DWORD num_lines_ = 0;
+};
+
+TEST_F(TspHarnessTest, EnumerateInitShutdownKeepsDeviceIds) {
+  // First start: empty device map, so every line arrives through LINE_CREATE.
+  StartProvider();
+  EXPECT_EQ(num_lines_, 0u);
+  std::vector<std::string> ids = {"sim/100", "sim/101", "sim/102", "sim/199"};
+  std::vector<DWORD> first;
+  for (const auto& id : ids) first.push_back(DeviceOf(id));
+  for (DWORD d : first) EXPECT_NE(d, 0xFFFFFFFF);
+  EXPECT_GE(harness_->create_count(), 9u);
+  ASSERT_EQ(harness_->Stop(), 0);
+
+  // Second start in the same process: the persisted map gives the same ids
+  // through providerEnumDevices, and no LINE_CREATE.
+  harness_->ClearEvents();
+  StartProvider();
+  EXPECT_GE(num_lines_, 9u);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(DeviceOf(ids[i]), first[i]) << ids[i];
+  }
+  EXPECT_EQ(harness_->created_devices().size(), 0u);
+  // Device ids are base + index for enumerated lines.
+  for (DWORD d : first) EXPECT_LT(d - TapiSrvHarness::kLineBase, num_lines_);
+}
+
+TEST_F(TspHarnessTest, NegotiatesTspiVersions) {
+  DWORD v = 0;
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(0xFFFFFFFF, 0x00010003, 0x00010004, &v),
+            ::LINEERR_INCOMPATIBLEAPIVERSION);
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(0xFFFFFFFF, 0x00030001, 0x00040000, &v),
+            ::LINEERR_INCOMPATIBLEAPIVERSION);
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(0xFFFFFFFF, 0x00010004, 0x00030001, &v), 0);
+  EXPECT_EQ(v, 0x00030000u);
+  const DWORD device = DeviceOf("sim/100");
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(device, 0x00020000, 0x00020001, &v), 0);
+  EXPECT_EQ(v, 0x00020001u);
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(9999, 0x00020000, 0x00030000, &v),
+            ::LINEERR_BADDEVICEID);
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(device, 0x00020000, 0x00030000, nullptr),
+            ::LINEERR_INVALPOINTER);
+}
+
+TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
+  const DWORD device = DeviceOf("sim/100");
+  ASSERT_NE(device, 0xFFFFFFFF);
+  // Below the fixed size of the version: STRUCTURETOOSMALL, nothing written.
+  auto tiny = Buffer(100, 512);
+  EXPECT_EQ(T().TSPI_lineGetDevCaps(device, 0x00030000, 0, reinterpret_cast<LPLINEDEVCAPS>(tiny.data())),
+            ::LINEERR_STRUCTURETOOSMALL);
+  EXPECT_TRUE(PoisonIntact(tiny, 100));
+  // Exactly the fixed part: success, dwNeededSize says how much more.
+  auto fixed = Buffer(sizeof(LINEDEVCAPS), 1024);
+  ASSERT_EQ(T().TSPI_lineGetDevCaps(device, 0x00030000, 0, reinterpret_cast<LPLINEDEVCAPS>(fixed.data())), 0);
+  auto caps = Fixed<LINEDEVCAPS>(fixed);
+  EXPECT_GT(caps.dwNeededSize, caps.dwTotalSize);
+  EXPECT_EQ(caps.dwUsedSize, sizeof(LINEDEVCAPS));
+  EXPECT_EQ(caps.dwLineNameSize, 0u);
+  EXPECT_TRUE(PoisonIntact(fixed, sizeof(LINEDEVCAPS)));
+  // TAPI 2.0 layout: its smaller minimum is accepted.
+  auto v20 = Buffer(offsetof(LINEDEVCAPS, PermanentLineGuid), 1024);
+  ASSERT_EQ(T().TSPI_lineGetDevCaps(device, 0x00020000, 0, reinterpret_cast<LPLINEDEVCAPS>(v20.data())), 0);
+  EXPECT_TRUE(PoisonIntact(v20, offsetof(LINEDEVCAPS, PermanentLineGuid)));
+  // Enough room: everything is there.
+  auto big = Buffer(4096);
+  ASSERT_EQ(T().TSPI_lineGetDevCaps(device, 0x00030000, 0, reinterpret_cast<LPLINEDEVCAPS>(big.data())), 0);
+  caps = Fixed<LINEDEVCAPS>(big);
+  EXPECT_EQ(caps.dwNeededSize, caps.dwUsedSize);
+  EXPECT_LE(caps.dwUsedSize, 4096u);
+  EXPECT_TRUE(PoisonIntact(big, 4096));
+  EXPECT_EQ(String16At(big, caps.dwSwitchInfoSize, caps.dwSwitchInfoOffset), "sim/100");
+  EXPECT_FALSE(String16At(big, caps.dwLineNameSize, caps.dwLineNameOffset).empty());
+  EXPECT_EQ(caps.dwStringFormat, static_cast<DWORD>(STRINGFORMAT_UNICODE));
+  EXPECT_EQ(caps.dwLineFeatures, static_cast<DWORD>(LINEFEATURE_MAKECALL));
+  EXPECT_NE(caps.dwMediaModes & LINEMEDIAMODE_INTERACTIVEVOICE, 0u);
+  EXPECT_EQ(caps.dwGenerateDigitModes, 0u);  // not implemented: not advertised
+
+  // LINEADDRESSCAPS: same rules; only implemented features advertised.
+  auto atiny = Buffer(64, 512);
+  EXPECT_EQ(T().TSPI_lineGetAddressCaps(device, 0, 0x00030000, 0,
+                                        reinterpret_cast<LPLINEADDRESSCAPS>(atiny.data())),
+            ::LINEERR_STRUCTURETOOSMALL);
+  EXPECT_TRUE(PoisonIntact(atiny, 64));
+  auto afixed = Buffer(sizeof(LINEADDRESSCAPS), 1024);
+  ASSERT_EQ(T().TSPI_lineGetAddressCaps(device, 0, 0x00030000, 0,
+                                        reinterpret_cast<LPLINEADDRESSCAPS>(afixed.data())), 0);
+  EXPECT_TRUE(PoisonIntact(afixed, sizeof(LINEADDRESSCAPS)));
+  auto abig = Buffer(4096);
+  ASSERT_EQ(T().TSPI_lineGetAddressCaps(device, 0, 0x00030000, 0,
+                                        reinterpret_cast<LPLINEADDRESSCAPS>(abig.data())), 0);
+  auto acaps = Fixed<LINEADDRESSCAPS>(abig);
+  EXPECT_EQ(acaps.dwLineDeviceID, device);
+  EXPECT_EQ(String16At(abig, acaps.dwAddressSize, acaps.dwAddressOffset), "100");
+  const DWORD implemented = LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP |
+                            LINECALLFEATURE_HOLD | LINECALLFEATURE_UNHOLD;
+  EXPECT_EQ(acaps.dwCallFeatures & ~implemented, 0u);
+  EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
+  EXPECT_EQ(acaps.dwCallFeatures & LINECALLFEATURE_BLINDTRANSFER, 0u);
+  EXPECT_EQ(acaps.dwAddressFeatures, static_cast<DWORD>(LINEADDRFEATURE_MAKECALL));
+  EXPECT_EQ(acaps.dwTransferModes, 0u);
+  EXPECT_EQ(T().TSPI_lineGetAddressCaps(device, 5, 0x00030000, 0,
+                                        reinterpret_cast<LPLINEADDRESSCAPS>(abig.data())),
+            ::LINEERR_INVALADDRESSID);
+
+  // Unimplemented functions say so.
+  LONG r = 0;
+  Async([&](DRV_REQUESTID id) {
+    return T().TSPI_lineBlindTransfer(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}), u"101", 0);
+  }, &r);
+  EXPECT_EQ(r, ::LINEERR_OPERATIONUNAVAIL);
+  EXPECT_EQ(T().TSPI_lineForward(1, nullptr, 1, 0, nullptr, 0, nullptr, nullptr, nullptr),
+            ::LINEERR_OPERATIONUNAVAIL);
+}
+
+TEST_F(TspHarnessTest, OpenCloseAndGetId) {
+  HTAPILINE ht = nullptr;
+  HDRVLINE hd = Open("sim/100", &ht);
+  ASSERT_NE(hd, nullptr);
+  const DWORD device = DeviceOf("sim/100");
+  auto var = Buffer(sizeof(VARSTRING) + 16, 256);
+  ASSERT_EQ(T().TSPI_lineGetID(hd, 0, nullptr, LINECALLSELECT_LINE,
+                               reinterpret_cast<LPVARSTRING>(var.data()), u"tapi/line", nullptr), 0);
+  auto vs = Fixed<VARSTRING>(var);
+  EXPECT_EQ(vs.dwStringFormat, static_cast<DWORD>(STRINGFORMAT_BINARY));
+  ASSERT_EQ(vs.dwStringSize, 4u);
+  DWORD got = 0;
+  std::memcpy(&got, var.data() + vs.dwStringOffset, 4);
+  EXPECT_EQ(got, device);
+  EXPECT_TRUE(PoisonIntact(var, sizeof(VARSTRING) + 16));
+  EXPECT_EQ(T().TSPI_lineGetID(hd, 0, nullptr, LINECALLSELECT_LINE,
+                               reinterpret_cast<LPVARSTRING>(var.data()), u"wave/in", nullptr),
+            ::LINEERR_INVALDEVICECLASS);
+  auto status = Buffer(sizeof(LINEDEVSTATUS) + 64, 512);
+  ASSERT_EQ(T().TSPI_lineGetLineDevStatus(hd, reinterpret_cast<LPLINEDEVSTATUS>(status.data())), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd), ::LINEERR_INVALLINEHANDLE);  // stale handle
+  EXPECT_EQ(T().TSPI_lineGetLineDevStatus(hd, reinterpret_cast<LPLINEDEVSTATUS>(status.data())),
+            ::LINEERR_INVALLINEHANDLE);
+}
+
+TEST_F(TspHarnessTest, OutboundCallConnectsAndDrops) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/100", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xCA11});
+  HDRVCALL hd_call = nullptr;
+  const DRV_REQUESTID make = harness_->NextRequestId();
+  harness_->OutboundCall(ht_call, make);
+  const LONG r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0, nullptr);
+  harness_->Issued(make, r);
+  ASSERT_EQ(r, static_cast<LONG>(make));
+  ASSERT_NE(hd_call, nullptr);  // written before returning
+  EXPECT_EQ(harness_->WaitCompletion(make), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+
+  auto status = Buffer(sizeof(LINECALLSTATUS), 512);
+  ASSERT_EQ(T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())), 0);
+  auto cs = Fixed<LINECALLSTATUS>(status);
+  EXPECT_EQ(cs.dwCallState, static_cast<DWORD>(LINECALLSTATE_CONNECTED));
+  EXPECT_NE(cs.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
+  auto info = Buffer(2048);
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_call, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  auto ci = Fixed<LINECALLINFO>(info);
+  EXPECT_EQ(ci.dwOrigin, static_cast<DWORD>(LINECALLORIGIN_OUTBOUND));
+  EXPECT_EQ(ci.dwLineDeviceID, DeviceOf("sim/100"));
+  EXPECT_TRUE(PoisonIntact(info, 2048));
+  DWORD address = 99;
+  EXPECT_EQ(T().TSPI_lineGetCallAddressID(hd_call, &address), 0);
+  EXPECT_EQ(address, 0u);
+
+  const DRV_REQUESTID drop =
+      Async([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); });
+  EXPECT_EQ(harness_->WaitCompletion(drop), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())),
+            ::LINEERR_INVALCALLHANDLE);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspHarnessTest, InboundCallNewCallAnswerHoldDrop) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/101", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+
+  // Someone else (a plain SDK client: linectl) calls 101 from 100.
+  std::string out;
+  ASSERT_EQ(RunLinectl({"--server", server_->address(), "--timeout", "3s", "call", "make",
+                        "sim/100", "101"},
+                       &out),
+            0)
+      << out;
+
+  HTAPICALL ht_call = nullptr;
+  HDRVCALL hd_call = nullptr;
+  ASSERT_TRUE(harness_->WaitNewCall(ht_line, &ht_call, &hd_call));
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_OFFERING));
+  auto info = Buffer(2048);
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_call, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  auto ci = Fixed<LINECALLINFO>(info);
+  EXPECT_EQ(String16At(info, ci.dwCallerIDSize, ci.dwCallerIDOffset), "100");
+
+  const DRV_REQUESTID answer =
+      Async([&](DRV_REQUESTID id) { return T().TSPI_lineAnswer(id, hd_call, nullptr, 0); });
+  EXPECT_EQ(harness_->WaitCompletion(answer), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+  const DRV_REQUESTID hold = Async([&](DRV_REQUESTID id) { return T().TSPI_lineHold(id, hd_call); });
+  EXPECT_EQ(harness_->WaitCompletion(hold), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_ONHOLD));
+  harness_->ClearEvents();
+  const DRV_REQUESTID unhold =
+      Async([&](DRV_REQUESTID id) { return T().TSPI_lineUnhold(id, hd_call); });
+  EXPECT_EQ(harness_->WaitCompletion(unhold), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+  const DRV_REQUESTID drop =
+      Async([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); });
+  EXPECT_EQ(harness_->WaitCompletion(drop), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspHarnessTest, BadInput) {
+  const HDRVLINE bogus_line = reinterpret_cast<HDRVLINE>(uintptr_t{0x7777});
+  const HDRVCALL bogus_call = reinterpret_cast<HDRVCALL>(uintptr_t{0x7777});
+  auto status = Buffer(sizeof(LINEDEVSTATUS), 512);
+  EXPECT_EQ(T().TSPI_lineGetLineDevStatus(bogus_line, reinterpret_cast<LPLINEDEVSTATUS>(status.data())),
+            ::LINEERR_INVALLINEHANDLE);
+  HDRVCALL hd_call = nullptr;
+  LONG r = 0;
+  Async([&](DRV_REQUESTID id) {
+    return T().TSPI_lineMakeCall(id, bogus_line, nullptr, &hd_call, u"101", 0, nullptr);
+  }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALLINEHANDLE);
+  Async([&](DRV_REQUESTID id) { return T().TSPI_lineAnswer(id, bogus_call, nullptr, 0); }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALCALLHANDLE);
+  Async([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, bogus_call, nullptr, 0); }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALCALLHANDLE);
+  auto info = Buffer(2048);
+  EXPECT_EQ(T().TSPI_lineGetCallInfo(bogus_call, reinterpret_cast<LPLINECALLINFO>(info.data())),
+            ::LINEERR_INVALCALLHANDLE);
+
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/100", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  Async([&](DRV_REQUESTID id) {
+    return T().TSPI_lineMakeCall(id, hd_line, nullptr, nullptr, u"101", 0, nullptr);
+  }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALPOINTER);
+  EXPECT_EQ(T().TSPI_lineGetLineDevStatus(hd_line, nullptr), ::LINEERR_INVALPOINTER);
+  EXPECT_EQ(T().TSPI_lineGetDevCaps(DeviceOf("sim/100"), 0x00030000, 0, nullptr),
+            ::LINEERR_INVALPOINTER);
+  auto small = Buffer(sizeof(LINEDEVCAPS) - 4, 512);
+  EXPECT_EQ(T().TSPI_lineGetDevCaps(DeviceOf("sim/100"), 0x00030000, 0,
+                                    reinterpret_cast<LPLINEDEVCAPS>(small.data())),
+            ::LINEERR_STRUCTURETOOSMALL);
+  EXPECT_TRUE(PoisonIntact(small, sizeof(LINEDEVCAPS) - 4));
+
+  // A dial string the server refuses: the request completes with INVALADDRESS
+  // and no call events follow.
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xBAD});
+  const DRV_REQUESTID make = harness_->NextRequestId();
+  harness_->OutboundCall(ht_call, make);
+  r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"12;ATZ", 0, nullptr);
+  harness_->Issued(make, r);
+  ASSERT_EQ(r, static_cast<LONG>(make));
+  EXPECT_EQ(harness_->WaitCompletion(make), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+// Last: kills the server.
+TEST_F(TspHarnessTest, ServerLossFailsPendingRequestsAndGoesOutOfService) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/102", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xCA12});
+  HDRVCALL hd_call = nullptr;
+  const DRV_REQUESTID make = harness_->NextRequestId();
+  harness_->OutboundCall(ht_call, make);
+  LONG r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0, nullptr);
+  harness_->Issued(make, r);
+  ASSERT_EQ(harness_->WaitCompletion(make), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+
+  // The server stops answering: the request fails at the deadline (1 s).
+  server_->Pause();
+  const DRV_REQUESTID hold = Async([&](DRV_REQUESTID id) { return T().TSPI_lineHold(id, hd_call); });
+  const LONG held = harness_->WaitCompletion(hold);
+  EXPECT_LT(held, 0);
+  EXPECT_NE(held, 1);  // 1: no completion within 5 s
+  // Then it dies: the open line goes out of service.
+  server_->Stop();
+  EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_LINEDEVSTATE && e.ht_line == ht_line && e.p1 == LINEDEVSTATE_OUTOFSERVICE;
+  }));
+  // A request while it is gone fails too; shutdown completes whatever is left.
+  const DRV_REQUESTID drop =
+      Async([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); });
+  EXPECT_EQ(harness_->Stop(), 0);
+  const LONG dropped = harness_->WaitCompletion(drop, absl::Seconds(1));
+  EXPECT_LT(dropped, 0);
+}
+
+}  // namespace
+}  // namespace linebridge::tsp_test
