@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -117,8 +118,16 @@ LONG ErrOf(const absl::Status& status) {
 
 DWORD ImplementedCallFeatures() {
   return LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP | LINECALLFEATURE_HOLD |
-         LINECALLFEATURE_UNHOLD;
+         LINECALLFEATURE_UNHOLD | LINECALLFEATURE_ACCEPT | LINECALLFEATURE_DIAL |
+         LINECALLFEATURE_REDIRECT | LINECALLFEATURE_BLINDTRANSFER |
+         LINECALLFEATURE_SETUPTRANSFER | LINECALLFEATURE_COMPLETETRANSF |
+         LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
+         LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS |
+         LINECALLFEATURE_SETCALLDATA;
 }
+// The LINEDIGITMODE_* bits lineGenerateDigits / lineMonitorDigits accept.
+constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
+constexpr DWORD kMonitorDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE | LINEDIGITMODE_DTMFEND;
 DWORD ImplementedAddressFeatures() { return LINEADDRFEATURE_MAKECALL; }
 
 RemoteProvider& RemoteProvider::Instance() {
@@ -143,6 +152,7 @@ void RemoteProvider::ResetLocked() {
   open_lines_ = HandleTable<OpenLine>();
   calls_ = HandleTable<CallEntry>();
   call_by_id_.clear();
+  held_calls_.clear();
   pending_.clear();
   queue_.clear();
   server_connected_.clear();
@@ -478,8 +488,21 @@ void RemoteProvider::CallStateLocked(uint32_t hd_call, CallEntry& entry,
   if (state == 0 || (state == entry.reported_state && mode == entry.reported_mode)) return;
   entry.reported_state = state;
   entry.reported_mode = mode;
-  if (state == LINECALLSTATE_IDLE) entry.idle = true;
   Outgoing out;
+  if (state == LINECALLSTATE_IDLE) {
+    // Digit generation in progress ends with the call.
+    for (DWORD end_to_end : entry.generating) {
+      Outgoing gen;
+      gen.kind = Outgoing::Kind::kCallEvent;
+      gen.hd_call = hd_call;
+      gen.msg = LINE_GENERATE;
+      gen.p1 = LINEGENERATETERM_CANCEL;
+      gen.p2 = end_to_end;
+      if (entry.outbound_pending) entry.deferred.push_back(gen); else EnqueueLocked(gen);
+    }
+    entry.generating.clear();
+    entry.idle = true;
+  }
   out.kind = Outgoing::Kind::kCallEvent;
   out.hd_call = hd_call;
   out.msg = LINE_CALLSTATE;
@@ -511,10 +534,24 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
   const bool ours = !session.empty() && std::find(call.owner_sessions().begin(),
                                                   call.owner_sessions().end(),
                                                   session) != call.owner_sessions().end();
+  // A call one of our creating requests (setup transfer/conference, ...) made?
+  // Only its response says which handle it belongs to: hold it until then.
+  auto held = held_calls_.find(call.id());
+  const OpenLine* open = open_lines_.Find(hd_line);
+  if (held != held_calls_.end() || (ours && open != nullptr && open->creating > 0)) {
+    HeldCall& h = held_calls_[call.id()];
+    h.hd_line = hd_line;
+    h.server = server;
+    v1::Event ev;
+    ev.set_line_id(call.info().line_id());
+    *ev.mutable_call_created()->mutable_call() = call;
+    h.events.push_back(std::move(ev));
+    return;
+  }
   if (ours && call.info().origin() == v1::CALL_ORIGIN_OUTBOUND) {
     uint32_t match = 0;
     calls_.ForEach([&](uint32_t id, CallEntry& e) {
-      if (e.hd_line == hd_line && e.outbound_pending && e.call_id.empty() &&
+      if (e.hd_line == hd_line && e.outbound_pending && !e.by_response && e.call_id.empty() &&
           (match == 0 || id < match)) {
         match = id;
       }
@@ -569,7 +606,27 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
       CallStateLocked(id, *calls_.Find(id), idle, 0);
     }
   }
-  for (const v1::Event& event : batch.events()) {
+  for (const v1::Event& event : batch.events()) ApplyEventLocked(server, event);
+}
+
+void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
+  // Events of a held call wait for the response that names it.
+  const std::string* call_id = nullptr;
+  switch (event.kind_case()) {
+    case v1::Event::kCallState: call_id = &event.call_state().call_id(); break;
+    case v1::Event::kCallInfo: call_id = &event.call_info().call_id(); break;
+    case v1::Event::kDigit: call_id = &event.digit().call_id(); break;
+    case v1::Event::kDigitsGenerated: call_id = &event.digits_generated().call_id(); break;
+    default: break;
+  }
+  if (call_id != nullptr) {
+    auto held = held_calls_.find(*call_id);
+    if (held != held_calls_.end()) {
+      held->second.events.push_back(event);
+      return;
+    }
+  }
+  {
     switch (event.kind_case()) {
       case v1::Event::kLineCreated:
         RegisterLineLocked(server, event.line_created().line());
@@ -641,6 +698,10 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
         }
         break;
       }
+      case v1::Event::kDigit:
+      case v1::Event::kDigitsGenerated:
+        DigitsEventLocked(event);
+        break;
       default: break;
     }
   }
@@ -719,7 +780,12 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
   LB_SET(w, LINEDEVCAPS, dwMediaModes,
          lc.media_modes_size() > 0 ? ToTapiMask<v1::MediaMode>(lc.media_modes())
                                    : LINEMEDIAMODE_INTERACTIVEVOICE);
-  // Digits, tones and media control are not implemented by this slice: 0.
+  // Digits: what the line can do and this provider implements; tones and
+  // media control are not implemented (0).
+  LB_SET(w, LINEDEVCAPS, dwGenerateDigitModes,
+         ToTapiMask<v1::DigitMode>(lc.generate_digit_modes()) & kGenerateDigitModes);
+  LB_SET(w, LINEDEVCAPS, dwMonitorDigitModes,
+         ToTapiMask<v1::DigitMode>(lc.monitor_digit_modes()) & kMonitorDigitModes);
   LB_SET(w, LINEDEVCAPS, dwMaxNumActiveCalls, lc.max_num_active_calls());
   LB_SET(w, LINEDEVCAPS, dwAnswerMode, lc.answer_mode() != 0 ? lc.answer_mode() : LINEANSWERMODE_NONE);
   LB_SET(w, LINEDEVCAPS, dwRingModes, 1);
@@ -776,7 +842,20 @@ LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tsp
   LB_SET(w, LINEADDRESSCAPS, dwDisconnectModes, ToTapiMask<v1::DisconnectMode>(ac.disconnect_modes()));
   LB_SET(w, LINEADDRESSCAPS, dwMaxNumActiveCalls, ac.max_num_active_calls());
   LB_SET(w, LINEADDRESSCAPS, dwMaxNumOnHoldCalls, ac.max_num_on_hold_calls());
-  // Transfer, conference, park, forward, completion: not in this slice (0).
+  // Transfer and conference as the line can; park, forward, completion: not
+  // in this slice (0).
+  const DWORD call_features =
+      ToTapiMask<v1::CallFeature>(ac.call_features()) & ImplementedCallFeatures();
+  if (call_features & LINECALLFEATURE_COMPLETETRANSF) {
+    LB_SET(w, LINEADDRESSCAPS, dwTransferModes,
+           ToTapiMask<v1::TransferMode>(info.caps().transfer_modes()) &
+               (LINETRANSFERMODE_TRANSFER | LINETRANSFERMODE_CONFERENCE));
+  }
+  if (call_features & (LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF)) {
+    LB_SET(w, LINEADDRESSCAPS, dwMaxNumConference, ac.max_num_conference());
+    LB_SET(w, LINEADDRESSCAPS, dwMaxNumTransConf, ac.max_num_trans_conf());
+  }
+  LB_SET(w, LINEADDRESSCAPS, dwMaxNumOnHoldPendingCalls, ac.max_num_on_hold_pending_calls());
   LB_SET(w, LINEADDRESSCAPS, dwCallFeatures, ToTapiMask<v1::CallFeature>(ac.call_features()) & ImplementedCallFeatures());
   LB_SET(w, LINEADDRESSCAPS, dwAddressFeatures,
          ToTapiMask<v1::AddressFeature>(ac.address_features()) & ImplementedAddressFeatures());
@@ -964,6 +1043,7 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
     std::optional<CallEntry> e = calls_.Remove(c);
     if (e.has_value() && !e->call_id.empty()) call_by_id_.erase(e->call_id);
   }
+  absl::erase_if(held_calls_, [id](const auto& kv) { return kv.second.hd_line == id; });
   if (client_ != nullptr && open->applied_privilege != 0) {
     v1::CloseLineRequest request;
     request.set_line_id(line.line_id);
@@ -1082,6 +1162,7 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
           // response's state may be newer than events still on their way.
           for (Outgoing& out : entry->deferred) EnqueueLocked(out);
           entry->deferred.clear();
+          ReplayHeldLocked(call->id());
         },
         call_options());
   };
@@ -1114,6 +1195,10 @@ LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Acti
     case Action::kDrop: client_->DropAsync(std::move(request), std::move(done), call_options()); break;
     case Action::kHold: client_->HoldAsync(std::move(request), std::move(done), call_options()); break;
     case Action::kUnhold: client_->UnholdAsync(std::move(request), std::move(done), call_options()); break;
+    case Action::kAccept: client_->AcceptAsync(std::move(request), std::move(done), call_options()); break;
+    case Action::kRemoveFromConference:
+      client_->RemoveFromConferenceAsync(std::move(request), std::move(done), call_options());
+      break;
   }
   return static_cast<LONG>(request_id);
 }
@@ -1244,6 +1329,435 @@ LONG RemoteProvider::GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id) {
   if (address_id == nullptr) return ::LINEERR_INVALPOINTER;
   *address_id = entry->call.info().address_index();
   return 0;
+}
+
+
+// ============================================================================
+// Call control beyond the core
+// ============================================================================
+
+LONG RemoteProvider::CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id,
+                                     CallEntry** entry) {
+  *entry = FindCallLocked(hd_call);
+  if (*entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (client_ == nullptr || stopping_) return ::LINEERR_OPERATIONFAILED;
+  if ((*entry)->call_id.empty() || (*entry)->idle) return ::LINEERR_INVALCALLSTATE;
+  if (request_id != 0 && pending_.contains(request_id)) return ::LINEERR_OPERATIONFAILED;
+  return 0;
+}
+
+absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> RemoteProvider::CompleteWithCall(
+    DRV_REQUESTID request_id) {
+  return [this, request_id](absl::StatusOr<v1::Call> call) {
+    absl::MutexLock done_lock(&mu_);
+    CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
+  };
+}
+
+uint32_t RemoteProvider::NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call,
+                                              DRV_REQUESTID request_id) {
+  CallEntry fresh;
+  fresh.hd_line = hd_line;
+  fresh.ht_call = ht_call;
+  fresh.outbound_pending = true;
+  fresh.by_response = true;
+  fresh.make_request = request_id;
+  return calls_.Add(std::move(fresh));
+}
+
+void RemoteProvider::DropRequestCallLocked(uint32_t hd_call) {
+  std::optional<CallEntry> e = calls_.Remove(hd_call);
+  if (e.has_value() && !e->call_id.empty()) call_by_id_.erase(e->call_id);
+}
+
+void RemoteProvider::ReplayHeldLocked(const std::string& call_id) {
+  auto it = held_calls_.find(call_id);
+  if (it == held_calls_.end()) return;
+  HeldCall held = std::move(it->second);
+  held_calls_.erase(it);
+  for (const v1::Event& event : held.events) ApplyEventLocked(held.server, event);
+}
+
+void RemoteProvider::BindCallLocked(uint32_t hd_call, const v1::Call& call) {
+  CallEntry* entry = calls_.Find(hd_call);
+  if (entry == nullptr) return;
+  if (call.id().empty()) {  // the server named no call: nothing to bind
+    DropRequestCallLocked(hd_call);
+    return;
+  }
+  auto other = call_by_id_.find(call.id());
+  if (other != call_by_id_.end() && other->second != hd_call) {
+    // Announced meanwhile under another handle (should not happen): keep that one.
+    DropRequestCallLocked(hd_call);
+    return;
+  }
+  entry->call_id = call.id();
+  call_by_id_[call.id()] = hd_call;
+  if (!entry->has_call) {
+    entry->call = call;
+    entry->has_call = true;
+  }
+  entry->outbound_pending = false;
+  for (Outgoing& out : entry->deferred) EnqueueLocked(out);
+  entry->deferred.clear();
+  // States come from the event stream (in its order), incl. the held ones.
+  ReplayHeldLocked(call.id());
+}
+
+void RemoteProvider::ReleaseHeldLocked(uint32_t hd_line) {
+  const OpenLine* open = open_lines_.Find(hd_line);
+  if (open != nullptr && open->creating > 0) return;
+  std::vector<std::string> ids;
+  for (const auto& [id, held] : held_calls_) {
+    if (held.hd_line == hd_line) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) ReplayHeldLocked(id);  // unclaimed: LINE_NEWCALL
+}
+
+void RemoteProvider::DigitsEventLocked(const v1::Event& event) {
+  const bool digit = event.kind_case() == v1::Event::kDigit;
+  const std::string& call_id =
+      digit ? event.digit().call_id() : event.digits_generated().call_id();
+  auto it = call_by_id_.find(call_id);
+  if (it == call_by_id_.end()) return;
+  CallEntry* entry = calls_.Find(it->second);
+  if (entry == nullptr || entry->idle) return;
+  Outgoing out;
+  out.kind = Outgoing::Kind::kCallEvent;
+  out.hd_call = it->second;
+  out.p3 = static_cast<DWORD>(absl::ToUnixMillis(absl::Now()));  // tick count
+  if (digit) {
+    if (event.digit().digit().empty()) return;
+    out.msg = LINE_MONITORDIGITS;
+    out.p1 = static_cast<unsigned char>(event.digit().digit()[0]);
+    out.p2 = ToTapi(event.digit().mode());
+  } else {
+    if (entry->generating.empty()) return;  // not ours (or cancelled already)
+    out.msg = LINE_GENERATE;
+    out.p1 = event.digits_generated().cancelled() ? LINEGENERATETERM_CANCEL
+                                                  : LINEGENERATETERM_DONE;
+    out.p2 = entry->generating.front();
+    entry->generating.pop_front();
+  }
+  if (entry->outbound_pending) {
+    entry->deferred.push_back(out);
+  } else {
+    EnqueueLocked(out);
+  }
+}
+
+LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  v1::DialRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  client_->DialAsync(std::move(request), CompleteWithCall(request_id), call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::Accept(DRV_REQUESTID request_id, HDRVCALL hd_call) {
+  return CallAction(request_id, hd_call, Action::kAccept);
+}
+
+LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  v1::RedirectRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  client_->RedirectAsync(std::move(request), CompleteWithCall(request_id), call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
+                                   LPCWSTR dest_address) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  v1::BlindTransferRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  client_->BlindTransferAsync(std::move(request), CompleteWithCall(request_id), call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
+                                   HTAPICALL ht_consult_call, LPHDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  if (hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  const uint32_t hd_line = entry->hd_line;
+  OpenLine* open = open_lines_.Find(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  const uint32_t consult = NewRequestCallLocked(hd_line, ht_consult_call, request_id);
+  *hd_consult_call = HandleOf<HDRVCALL>(consult);
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  ++open->creating;
+  v1::SetupTransferRequest request;
+  request.set_call_id(entry->call_id);
+  client_->SetupTransferAsync(
+      std::move(request),
+      [this, request_id, hd_line, consult](absl::StatusOr<v1::SetupTransferResponse> response) {
+        absl::MutexLock done_lock(&mu_);
+        if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
+        if (pending_.contains(request_id)) {
+          if (!response.ok()) {
+            CompleteLocked(request_id, ErrOf(response.status()));
+            DropRequestCallLocked(consult);
+          } else {
+            CompleteLocked(request_id, 0);
+            BindCallLocked(consult, response->consultation());
+          }
+        }
+        ReleaseHeldLocked(hd_line);
+      },
+      call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
+                                      HDRVCALL hd_consult_call, HTAPICALL ht_conf_call,
+                                      LPHDRVCALL hd_conf_call, DWORD transfer_mode) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  CallEntry* consult = FindCallLocked(hd_consult_call);
+  if (consult == nullptr || consult->hd_line != entry->hd_line || consult == entry) {
+    return ::LINEERR_INVALCONSULTCALLHANDLE;
+  }
+  if (consult->call_id.empty() || consult->idle) return ::LINEERR_INVALCALLSTATE;
+  std::optional<v1::TransferMode> mode = FromTapi<v1::TransferMode>(transfer_mode);
+  if (!mode.has_value()) return ::LINEERR_INVALTRANSFERMODE;
+  const bool conference = *mode == v1::TRANSFER_MODE_CONFERENCE;
+  if (conference && hd_conf_call == nullptr) return ::LINEERR_INVALPOINTER;
+  const uint32_t hd_line = entry->hd_line;
+  OpenLine* open = open_lines_.Find(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  v1::CompleteTransferRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_consultation_call_id(consult->call_id);
+  request.set_mode(*mode);
+  uint32_t conf = 0;
+  if (conference) {
+    conf = NewRequestCallLocked(hd_line, ht_conf_call, request_id);
+    *hd_conf_call = HandleOf<HDRVCALL>(conf);
+    ++open->creating;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  client_->CompleteTransferAsync(
+      std::move(request),
+      [this, request_id, hd_line, conf](absl::StatusOr<v1::CompleteTransferResponse> response) {
+        absl::MutexLock done_lock(&mu_);
+        if (conf != 0) {
+          if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
+        }
+        if (pending_.contains(request_id)) {
+          if (!response.ok()) {
+            CompleteLocked(request_id, ErrOf(response.status()));
+            if (conf != 0) DropRequestCallLocked(conf);
+          } else {
+            CompleteLocked(request_id, 0);
+            if (conf != 0) BindCallLocked(conf, response->conference());
+          }
+        }
+        if (conf != 0) ReleaseHeldLocked(hd_line);
+      },
+      call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call, HDRVLINE,
+                                     HTAPICALL ht_conf_call, LPHDRVCALL hd_conf_call,
+                                     HTAPICALL ht_consult_call, LPHDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  // The server builds a conference around an existing call only (no
+  // LINEADDRFEATURE_SETUPCONF: hdCall NULL is not supported).
+  if (hd_call == nullptr) return ::LINEERR_OPERATIONUNAVAIL;
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  if (hd_conf_call == nullptr || hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  const uint32_t hd_line = entry->hd_line;
+  OpenLine* open = open_lines_.Find(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  const uint32_t conf = NewRequestCallLocked(hd_line, ht_conf_call, request_id);
+  const uint32_t consult = NewRequestCallLocked(hd_line, ht_consult_call, request_id);
+  *hd_conf_call = HandleOf<HDRVCALL>(conf);
+  *hd_consult_call = HandleOf<HDRVCALL>(consult);
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  ++open->creating;
+  v1::SetupConferenceRequest request;
+  request.set_call_id(entry->call_id);
+  client_->SetupConferenceAsync(
+      std::move(request),
+      [this, request_id, hd_line, conf, consult](
+          absl::StatusOr<v1::SetupConferenceResponse> response) {
+        absl::MutexLock done_lock(&mu_);
+        if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
+        if (pending_.contains(request_id)) {
+          if (!response.ok()) {
+            CompleteLocked(request_id, ErrOf(response.status()));
+            DropRequestCallLocked(conf);
+            DropRequestCallLocked(consult);
+          } else {
+            CompleteLocked(request_id, 0);
+            BindCallLocked(conf, response->conference());
+            BindCallLocked(consult, response->consultation());
+          }
+        }
+        ReleaseHeldLocked(hd_line);
+      },
+      call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::AddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
+                                     HDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* conf = FindCallLocked(hd_conf_call);
+  if (conf == nullptr) return ::LINEERR_INVALCONFCALLHANDLE;
+  if (LONG err = CheckCallLocked(hd_conf_call, request_id, &conf); err != 0) return err;
+  CallEntry* party = FindCallLocked(hd_consult_call);
+  if (party == nullptr || party == conf || party->hd_line != conf->hd_line) {
+    return ::LINEERR_INVALCONSULTCALLHANDLE;
+  }
+  if (party->call_id.empty() || party->idle) return ::LINEERR_INVALCALLSTATE;
+  pending_[request_id] = Pending{IdOf(hd_conf_call)};
+  v1::AddToConferenceRequest request;
+  request.set_conference_call_id(conf->call_id);
+  request.set_call_id(party->call_id);
+  client_->AddToConferenceAsync(std::move(request), CompleteWithCall(request_id),
+                                call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::RemoveFromConference(DRV_REQUESTID request_id, HDRVCALL hd_call) {
+  return CallAction(request_id, hd_call, Action::kRemoveFromConference);
+}
+
+LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD digit_mode,
+                                    LPCWSTR digits, DWORD duration) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, 0, &entry); err != 0) return err;
+  const uint32_t id = IdOf(hd_call);
+  auto cancel_running = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // TAPI: a new request (or NULL digits) cancels the one in progress.
+    for (DWORD old : entry->generating) {
+      Outgoing out;
+      out.kind = Outgoing::Kind::kCallEvent;
+      out.hd_call = id;
+      out.msg = LINE_GENERATE;
+      out.p1 = LINEGENERATETERM_CANCEL;
+      out.p2 = old;
+      out.p3 = static_cast<DWORD>(absl::ToUnixMillis(absl::Now()));
+      EnqueueLocked(out);
+    }
+    entry->generating.clear();
+  };
+  if (digits == nullptr) {
+    cancel_running();
+    return 0;
+  }
+  if ((digit_mode & kGenerateDigitModes) == 0 || (digit_mode & ~kGenerateDigitModes) != 0 ||
+      (digit_mode & (digit_mode - 1)) != 0) {
+    return ::LINEERR_INVALDIGITMODE;
+  }
+  std::string text = Utf16ToUtf8(digits, 256);
+  if (text.empty() || text.size() > 64) return ::LINEERR_INVALDIGITS;
+  for (char c : text) {
+    const bool ok = (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D') ||
+                    c == ',';
+    if (!ok) return ::LINEERR_INVALDIGITS;
+  }
+  cancel_running();
+  entry->generating.push_back(end_to_end_id);
+  v1::GenerateDigitsRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_digits(text);
+  request.set_mode(digit_mode == LINEDIGITMODE_PULSE ? v1::DIGIT_MODE_PULSE : v1::DIGIT_MODE_DTMF);
+  request.set_duration_ms(std::min<DWORD>(duration, 10000));
+  client_->GenerateDigitsAsync(
+      std::move(request),
+      [this, id, end_to_end_id](absl::StatusOr<v1::Call> call) {
+        if (call.ok()) return;  // digits_generated reports the end
+        absl::MutexLock done_lock(&mu_);
+        CallEntry* e = calls_.Find(id);
+        if (e == nullptr || e->idle) return;
+        auto it = std::find(e->generating.begin(), e->generating.end(), end_to_end_id);
+        if (it == e->generating.end()) return;
+        e->generating.erase(it);
+        Outgoing out;
+        out.kind = Outgoing::Kind::kCallEvent;
+        out.hd_call = id;
+        out.msg = LINE_GENERATE;
+        out.p1 = LINEGENERATETERM_CANCEL;
+        out.p2 = end_to_end_id;
+        out.p3 = static_cast<DWORD>(absl::ToUnixMillis(absl::Now()));
+        EnqueueLocked(out);
+      },
+      call_options());
+  return 0;
+}
+
+LONG RemoteProvider::MonitorDigits(HDRVCALL hd_call, DWORD digit_modes) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, 0, &entry); err != 0) return err;
+  if ((digit_modes & ~kMonitorDigitModes) != 0) return ::LINEERR_INVALDIGITMODE;
+  const OpenLine* open = open_lines_.Find(entry->hd_line);
+  if (open != nullptr && lines_[open->index].info.has_value()) {
+    const DWORD supported =
+        ToTapiMask<v1::DigitMode>(lines_[open->index].info->caps().monitor_digit_modes());
+    if ((digit_modes & ~supported) != 0) return ::LINEERR_INVALDIGITMODE;
+  }
+  v1::MonitorDigitsRequest request;
+  request.set_call_id(entry->call_id);
+  for (v1::DigitMode m : FromTapiMask<v1::DigitMode>(digit_modes)) request.add_modes(m);
+  client_->MonitorDigitsAsync(std::move(request), [](absl::StatusOr<v1::Call>) {},
+                              call_options());
+  return 0;
+}
+
+LONG RemoteProvider::SetAppSpecific(HDRVCALL hd_call, DWORD app_specific) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, 0, &entry); err != 0) return err;
+  std::string bytes(sizeof app_specific, '\0');
+  std::memcpy(bytes.data(), &app_specific, sizeof app_specific);
+  // lineGetCallInfo shows it at once; LINE_CALLINFO follows from the server.
+  entry->call.mutable_info()->set_app_specific(bytes);
+  v1::SetAppSpecificRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_app_specific(bytes);
+  client_->SetAppSpecificAsync(std::move(request), [](absl::StatusOr<v1::Call>) {},
+                               call_options());
+  return 0;
+}
+
+LONG RemoteProvider::SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPVOID call_data,
+                                 DWORD size) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  if (call_data == nullptr && size != 0) return ::LINEERR_INVALPOINTER;
+  if (size > 4096) return ::LINEERR_INVALPARAM;  // docs/api.md: call_data <= 4096 bytes
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  v1::SetCallDataRequest request;
+  request.set_call_id(entry->call_id);
+  if (size != 0) request.set_call_data(std::string(static_cast<const char*>(call_data), size));
+  client_->SetCallDataAsync(std::move(request), CompleteWithCall(request_id), call_options());
+  return static_cast<LONG>(request_id);
 }
 
 }  // namespace linebridge::tsp

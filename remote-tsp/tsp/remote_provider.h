@@ -89,10 +89,33 @@ class RemoteProvider {
   LONG GetCallStatus(HDRVCALL hd_call, LPLINECALLSTATUS status);
   LONG GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id);
 
+  // --- call control beyond the core (asynchronous unless noted) ---
+  LONG Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
+  LONG Accept(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  LONG Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
+  LONG BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
+  LONG SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call, HTAPICALL ht_consult_call,
+                     LPHDRVCALL hd_consult_call);
+  LONG CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call, HDRVCALL hd_consult_call,
+                        HTAPICALL ht_conf_call, LPHDRVCALL hd_conf_call, DWORD transfer_mode);
+  LONG SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call, HDRVLINE hd_line,
+                       HTAPICALL ht_conf_call, LPHDRVCALL hd_conf_call,
+                       HTAPICALL ht_consult_call, LPHDRVCALL hd_consult_call);
+  LONG AddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
+                       HDRVCALL hd_consult_call);
+  LONG RemoveFromConference(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  // Synchronous for TAPI (LINE_GENERATE reports the end); the RPC runs in
+  // the background.
+  LONG GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD digit_mode,
+                      LPCWSTR digits, DWORD duration);
+  LONG MonitorDigits(HDRVCALL hd_call, DWORD digit_modes);  // synchronous
+  LONG SetAppSpecific(HDRVCALL hd_call, DWORD app_specific);  // synchronous
+  LONG SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPVOID call_data, DWORD size);
+
  private:
   RemoteProvider() = default;
 
-  enum class Action { kAnswer, kDrop, kHold, kUnhold };
+  enum class Action { kAnswer, kDrop, kHold, kUnhold, kAccept, kRemoveFromConference };
 
   // One line known from the device map (index = DeviceMap index).
   struct LineEntry {
@@ -121,6 +144,10 @@ class RemoteProvider {
     bool reported_out_of_service = false;
     // Requests (lineMakeCall) waiting for the OpenLine in flight.
     std::vector<absl::AnyInvocable<void()>> after_open;
+    // Requests in flight that create calls whose ids only their response
+    // names (setup transfer/conference, complete as conference):
+    // while > 0, our calls created on this line are held back (held_calls_).
+    int creating = 0;
   };
   // A queued callback into TAPISRV.
   struct Outgoing {
@@ -138,7 +165,8 @@ class RemoteProvider {
     uint32_t hd_line = 0;
     std::string call_id;  // "" until the server's id is known
     HTAPICALL ht_call = nullptr;
-    bool outbound_pending = false;  // lineMakeCall not completed yet
+    bool outbound_pending = false;  // lineMakeCall (or creating request) not completed yet
+    bool by_response = false;       // bound only by the creating request's response
     DRV_REQUESTID make_request = 0;
     std::vector<Outgoing> deferred;  // call events held until the completion
     bool has_call = false;
@@ -146,6 +174,15 @@ class RemoteProvider {
     DWORD reported_state = 0;
     DWORD reported_mode = 0;
     bool idle = false;
+    // lineGenerateDigits in progress (oldest first): dwEndToEndID.
+    std::deque<DWORD> generating;
+  };
+  // A call the server created for us (call_created) while a creating request
+  // on its line is in flight: its events wait until the response names it.
+  struct HeldCall {
+    uint32_t hd_line = 0;
+    size_t server = 0;
+    std::vector<v1::Event> events;
   };
   struct Pending {
     uint32_t hd_call = 0;
@@ -166,6 +203,22 @@ class RemoteProvider {
   void OpenOnServerLocked(uint32_t hd_line);
   uint32_t OpenHandleOfLineLocked(const std::string& line_id) const;
   LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
+  void ApplyEventLocked(size_t server, const v1::Event& event);
+  // Held calls: bind `call_id` (a creating request's response) and replay
+  // its held events; ReleaseHeldLocked replays the rest of a line's once no
+  // creating request is in flight there.
+  void BindCallLocked(uint32_t hd_call, const v1::Call& call);
+  void ReleaseHeldLocked(uint32_t hd_line);
+  void ReplayHeldLocked(const std::string& call_id);
+  // A new call entry for a call a request creates (outbound_pending, by_response).
+  uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call, DRV_REQUESTID request_id);
+  void DropRequestCallLocked(uint32_t hd_call);
+  // Validates the call for an asynchronous request; 0 or a LINEERR.
+  LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry);
+  // Completes `request_id` once `done` (run under mu_) returns; the common tail
+  // for RPCs that answer with a Call.
+  absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> CompleteWithCall(DRV_REQUESTID request_id);
+  void DigitsEventLocked(const v1::Event& event);
 
   void Dispatch();
   void ConnectLoop();
@@ -190,6 +243,7 @@ class RemoteProvider {
   HandleTable<OpenLine> open_lines_;
   HandleTable<CallEntry> calls_;
   absl::flat_hash_map<std::string, uint32_t> call_by_id_;
+  absl::flat_hash_map<std::string, HeldCall> held_calls_;
   absl::flat_hash_map<DRV_REQUESTID, Pending> pending_;
   std::vector<bool> server_connected_;
   std::vector<bool> server_ever_connected_;

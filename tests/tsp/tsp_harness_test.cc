@@ -140,6 +140,46 @@ class TspHarnessTest : public ::testing::Test {
     return id;
   }
 
+  // lineMakeCall to `dest` on `hd_line` as htCall `ht`; waits for completion
+  // and `state`. Returns the hdCall (nullptr on failure).
+  HDRVCALL MakeCall(HDRVLINE hd_line, uintptr_t ht, const char16_t* dest, DWORD state) {
+    const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(ht);
+    HDRVCALL hd_call = nullptr;
+    const DRV_REQUESTID make = harness_->NextRequestId();
+    harness_->OutboundCall(ht_call, make);
+    const LONG r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, dest, 0, nullptr);
+    harness_->Issued(make, r);
+    EXPECT_EQ(r, static_cast<LONG>(make));
+    EXPECT_EQ(harness_->WaitCompletion(make), 0);
+    if (!harness_->WaitCallState(ht_call, state)) {
+      ADD_FAILURE() << "no call state 0x" << std::hex << state;
+      return nullptr;
+    }
+    return hd_call;
+  }
+  // Runs an asynchronous request and waits for its result.
+  template <typename F>
+  LONG Run(F&& call) {
+    LONG r = 0;
+    const DRV_REQUESTID id = Async(std::forward<F>(call), &r);
+    if (r != static_cast<LONG>(id)) return r;
+    return harness_->WaitCompletion(id);
+  }
+  DWORD StateOf(HDRVCALL hd_call) {
+    auto status = Buffer(sizeof(LINECALLSTATUS), 512);
+    if (T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())) != 0) {
+      return 0;
+    }
+    return Fixed<LINECALLSTATUS>(status).dwCallState;
+  }
+  bool NewCallCount(HTAPILINE ht_line, size_t n) {
+    size_t count = 0;
+    for (const RecordedEvent& e : harness_->events()) {
+      if (e.msg == LINE_NEWCALL && e.ht_line == ht_line) ++count;
+    }
+    return count == n;
+  }
+
   static inline std::string dir_;
   static inline ServerProcess* server_ = nullptr;
   static inline bool server_ok_ = false;
@@ -223,7 +263,8 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   EXPECT_EQ(caps.dwStringFormat, static_cast<DWORD>(STRINGFORMAT_UNICODE));
   EXPECT_EQ(caps.dwLineFeatures, static_cast<DWORD>(LINEFEATURE_MAKECALL));
   EXPECT_NE(caps.dwMediaModes & LINEMEDIAMODE_INTERACTIVEVOICE, 0u);
-  EXPECT_EQ(caps.dwGenerateDigitModes, 0u);  // not implemented: not advertised
+  EXPECT_EQ(caps.dwGenerateDigitModes & ~static_cast<DWORD>(LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE), 0u);
+  EXPECT_NE(caps.dwMonitorDigitModes & LINEDIGITMODE_DTMF, 0u);
 
   // LINEADDRESSCAPS: same rules; only implemented features advertised.
   auto atiny = Buffer(64, 512);
@@ -241,13 +282,20 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   auto acaps = Fixed<LINEADDRESSCAPS>(abig);
   EXPECT_EQ(acaps.dwLineDeviceID, device);
   EXPECT_EQ(String16At(abig, acaps.dwAddressSize, acaps.dwAddressOffset), "100");
-  const DWORD implemented = LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP |
-                            LINECALLFEATURE_HOLD | LINECALLFEATURE_UNHOLD;
+  const DWORD implemented =
+      LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP | LINECALLFEATURE_HOLD |
+      LINECALLFEATURE_UNHOLD | LINECALLFEATURE_ACCEPT | LINECALLFEATURE_DIAL |
+      LINECALLFEATURE_REDIRECT | LINECALLFEATURE_BLINDTRANSFER | LINECALLFEATURE_SETUPTRANSFER |
+      LINECALLFEATURE_COMPLETETRANSF | LINECALLFEATURE_SETUPCONF |
+      LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
+      LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS | LINECALLFEATURE_SETCALLDATA;
   EXPECT_EQ(acaps.dwCallFeatures & ~implemented, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
-  EXPECT_EQ(acaps.dwCallFeatures & LINECALLFEATURE_BLINDTRANSFER, 0u);
+  EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_BLINDTRANSFER, 0u);
+  EXPECT_EQ(acaps.dwCallFeatures & LINECALLFEATURE_PARK, 0u);  // not implemented
   EXPECT_EQ(acaps.dwAddressFeatures, static_cast<DWORD>(LINEADDRFEATURE_MAKECALL));
-  EXPECT_EQ(acaps.dwTransferModes, 0u);
+  EXPECT_EQ(acaps.dwTransferModes & ~static_cast<DWORD>(LINETRANSFERMODE_TRANSFER |
+                                                        LINETRANSFERMODE_CONFERENCE), 0u);
   EXPECT_EQ(T().TSPI_lineGetAddressCaps(device, 5, 0x00030000, 0,
                                         reinterpret_cast<LPLINEADDRESSCAPS>(abig.data())),
             ::LINEERR_INVALADDRESSID);
@@ -255,7 +303,8 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   // Unimplemented functions say so.
   LONG r = 0;
   Async([&](DRV_REQUESTID id) {
-    return T().TSPI_lineBlindTransfer(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}), u"101", 0);
+    return T().TSPI_linePark(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}), LINEPARKMODE_DIRECTED,
+                             u"101", nullptr);
   }, &r);
   EXPECT_EQ(r, ::LINEERR_OPERATIONUNAVAIL);
   EXPECT_EQ(T().TSPI_lineForward(1, nullptr, 1, 0, nullptr, 0, nullptr, nullptr, nullptr),
@@ -416,6 +465,267 @@ TEST_F(TspHarnessTest, BadInput) {
   harness_->Issued(make, r);
   ASSERT_EQ(r, static_cast<LONG>(make));
   EXPECT_EQ(harness_->WaitCompletion(make), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspHarnessTest, BlindTransferMovesTheFarEndToAnotherLine) {
+  HTAPILINE ht_100 = nullptr, ht_101 = nullptr;
+  HDRVLINE hd_100 = Open("sim/100", &ht_100);
+  HDRVLINE hd_101 = Open("sim/101", &ht_101);
+  ASSERT_NE(hd_100, nullptr);
+  ASSERT_NE(hd_101, nullptr);
+  ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_101, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  const HDRVCALL hd_call = MakeCall(hd_100, 0xB71, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_call, nullptr);
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineBlindTransfer(id, hd_call, u"101", 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xB71}), LINECALLSTATE_IDLE));
+  // The external party now rings on 101.
+  HTAPICALL ht_in = nullptr;
+  HDRVCALL hd_in = nullptr;
+  ASSERT_TRUE(harness_->WaitNewCall(ht_101, &ht_in, &hd_in));
+  ASSERT_TRUE(harness_->WaitCallState(ht_in, LINECALLSTATE_OFFERING));
+  auto info = Buffer(2048);
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_in, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  EXPECT_EQ(Fixed<LINECALLINFO>(info).dwReason, static_cast<DWORD>(LINECALLREASON_TRANSFER));
+  // Accept it, then drop it.
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineAccept(id, hd_in, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_in, LINECALLSTATE_ACCEPTED));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_in, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_in, LINECALLSTATE_IDLE));
+  // A blind transfer of an idle call is refused synchronously.
+  LONG r = 0;
+  Async([&](DRV_REQUESTID id) { return T().TSPI_lineBlindTransfer(id, hd_call, u"101", 0); }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALCALLSTATE);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_in), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_101), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_100), 0);
+}
+
+TEST_F(TspHarnessTest, RedirectSendsAnOfferedCallElsewhere) {
+  HTAPILINE ht_101 = nullptr;
+  HDRVLINE hd_101 = Open("sim/101", &ht_101);
+  ASSERT_NE(hd_101, nullptr);
+  ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_101, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  std::string out;
+  ASSERT_EQ(RunLinectl({"--server", server_->address(), "--timeout", "3s", "call", "make",
+                        "sim/102", "101"}, &out), 0) << out;
+  HTAPICALL ht_in = nullptr;
+  HDRVCALL hd_in = nullptr;
+  ASSERT_TRUE(harness_->WaitNewCall(ht_101, &ht_in, &hd_in));
+  ASSERT_TRUE(harness_->WaitCallState(ht_in, LINECALLSTATE_OFFERING));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineRedirect(id, hd_in, u"199", 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_in, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_in), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_101), 0);
+}
+
+TEST_F(TspHarnessTest, ConsultationTransferWithDialOnDialtone) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/103", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xC71});
+  const HDRVCALL hd_call = MakeCall(hd_line, 0xC71, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_call, nullptr);
+
+  const HTAPICALL ht_consult = reinterpret_cast<HTAPICALL>(uintptr_t{0xC72});
+  HDRVCALL hd_consult = nullptr;
+  const DRV_REQUESTID setup = harness_->NextRequestId();
+  harness_->OutboundCall(ht_consult, setup);
+  LONG r = T().TSPI_lineSetupTransfer(setup, hd_call, ht_consult, &hd_consult, nullptr);
+  harness_->Issued(setup, r);
+  ASSERT_EQ(r, static_cast<LONG>(setup));
+  ASSERT_NE(hd_consult, nullptr);  // allocated before returning
+  EXPECT_EQ(harness_->WaitCompletion(setup), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_DIALTONE));
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_ONHOLDPENDTRANSFER));
+  EXPECT_TRUE(NewCallCount(ht_line, 0));  // the consultation call is not a LINE_NEWCALL
+
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_consult, u"199", 0); }), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_CONNECTED));
+  // Dial on a connected call: INVALCALLSTATE from the server.
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_consult, u"101", 0); }),
+            ::LINEERR_INVALCALLSTATE);
+  // A bad consultation handle.
+  Async([&](DRV_REQUESTID id) {
+    return T().TSPI_lineCompleteTransfer(id, hd_call, hd_call, nullptr, nullptr,
+                                         LINETRANSFERMODE_TRANSFER);
+  }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALCONSULTCALLHANDLE);
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineCompleteTransfer(id, hd_call, hd_consult, nullptr, nullptr,
+                                                   LINETRANSFERMODE_TRANSFER);
+            }),
+            0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_IDLE));
+  EXPECT_TRUE(NewCallCount(ht_line, 0));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_consult), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspHarnessTest, TransferAsConferenceCreatesTheConferenceCall) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/104", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xD71});
+  const HDRVCALL hd_call = MakeCall(hd_line, 0xD71, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_call, nullptr);
+  const HTAPICALL ht_consult = reinterpret_cast<HTAPICALL>(uintptr_t{0xD72});
+  HDRVCALL hd_consult = nullptr;
+  const DRV_REQUESTID setup = harness_->NextRequestId();
+  harness_->OutboundCall(ht_consult, setup);
+  LONG r = T().TSPI_lineSetupTransfer(setup, hd_call, ht_consult, &hd_consult, nullptr);
+  harness_->Issued(setup, r);
+  ASSERT_EQ(harness_->WaitCompletion(setup), 0);
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_consult, u"199", 0); }), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_CONNECTED));
+
+  const HTAPICALL ht_conf = reinterpret_cast<HTAPICALL>(uintptr_t{0xD73});
+  HDRVCALL hd_conf = nullptr;
+  const DRV_REQUESTID complete = harness_->NextRequestId();
+  harness_->OutboundCall(ht_conf, complete);
+  r = T().TSPI_lineCompleteTransfer(complete, hd_call, hd_consult, ht_conf, &hd_conf,
+                                    LINETRANSFERMODE_CONFERENCE);
+  harness_->Issued(complete, r);
+  ASSERT_EQ(r, static_cast<LONG>(complete));
+  ASSERT_NE(hd_conf, nullptr);
+  EXPECT_EQ(harness_->WaitCompletion(complete), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_conf, LINECALLSTATE_CONNECTED));
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONFERENCED));
+  EXPECT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_CONFERENCED));
+  EXPECT_TRUE(NewCallCount(ht_line, 0));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_conf, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_conf, LINECALLSTATE_IDLE));
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_IDLE));
+  for (HDRVCALL c : {hd_call, hd_consult, hd_conf}) EXPECT_EQ(T().TSPI_lineCloseCall(c), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspHarnessTest, ThreePartyConferenceAddAndRemove) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/105", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xE71});
+  const HDRVCALL hd_call = MakeCall(hd_line, 0xE71, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_call, nullptr);
+
+  const HTAPICALL ht_conf = reinterpret_cast<HTAPICALL>(uintptr_t{0xE72});
+  const HTAPICALL ht_consult = reinterpret_cast<HTAPICALL>(uintptr_t{0xE73});
+  HDRVCALL hd_conf = nullptr, hd_consult = nullptr;
+  const DRV_REQUESTID setup = harness_->NextRequestId();
+  harness_->OutboundCall(ht_conf, setup);
+  harness_->OutboundCall(ht_consult, setup);
+  LONG r = T().TSPI_lineSetupConference(setup, hd_call, hd_line, ht_conf, &hd_conf, ht_consult,
+                                        &hd_consult, 3, nullptr);
+  harness_->Issued(setup, r);
+  ASSERT_EQ(r, static_cast<LONG>(setup));
+  ASSERT_NE(hd_conf, nullptr);
+  ASSERT_NE(hd_consult, nullptr);
+  EXPECT_EQ(harness_->WaitCompletion(setup), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_conf, LINECALLSTATE_ONHOLDPENDCONF));
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONFERENCED));
+  ASSERT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_DIALTONE));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_consult, u"199", 0); }), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_CONNECTED));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineAddToConference(id, hd_conf, hd_consult);
+            }),
+            0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_CONFERENCED));
+  EXPECT_TRUE(harness_->WaitCallState(ht_conf, LINECALLSTATE_CONNECTED));
+
+  EXPECT_TRUE(NewCallCount(ht_line, 0));
+  // linePrepareAddToConference is not implemented.
+  LONG unavail = 0;
+  HDRVCALL hd_none = nullptr;
+  Async([&](DRV_REQUESTID id) {
+    return T().TSPI_linePrepareAddToConference(id, hd_conf, nullptr, &hd_none, nullptr);
+  }, &unavail);
+  EXPECT_EQ(unavail, ::LINEERR_OPERATIONUNAVAIL);
+  // Remove one party: it goes idle; the conference collapses to the last one.
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineRemoveFromConference(id, hd_consult); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_IDLE));
+  // Removing a call that is not conferenced: INVALCALLSTATE.
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineRemoveFromConference(id, hd_consult); }),
+            ::LINEERR_INVALCALLSTATE);
+  // One party left: the conference collapses (or is dropped) and the call ends.
+  if (StateOf(hd_conf) != LINECALLSTATE_IDLE && StateOf(hd_conf) != 0) {
+    (void)Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_conf, nullptr, 0); });
+  }
+  if (StateOf(hd_call) != LINECALLSTATE_IDLE) {
+    EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); }), 0);
+  }
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_TRUE(harness_->WaitCallState(ht_conf, LINECALLSTATE_IDLE));
+  for (HDRVCALL c : {hd_call, hd_conf, hd_consult}) EXPECT_EQ(T().TSPI_lineCloseCall(c), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspHarnessTest, MonitorAndGenerateDigits) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/106", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  // The IVR answers after 0.5 s and sends "1#".
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xF71});
+  HDRVCALL hd_call = nullptr;
+  const DRV_REQUESTID make = harness_->NextRequestId();
+  harness_->OutboundCall(ht_call, make);
+  LONG r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550105", 0, nullptr);
+  harness_->Issued(make, r);
+  ASSERT_EQ(harness_->WaitCompletion(make), 0);
+  EXPECT_EQ(T().TSPI_lineMonitorDigits(hd_call, 0x80000000), ::LINEERR_INVALDIGITMODE);
+  ASSERT_EQ(T().TSPI_lineMonitorDigits(hd_call, LINEDIGITMODE_DTMF), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+  ASSERT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_MONITORDIGITS && e.ht_call == ht_call && e.p1 == '#';
+  }));
+  std::string digits;
+  for (const RecordedEvent& e : harness_->events()) {
+    if (e.msg == LINE_MONITORDIGITS && e.ht_call == ht_call) {
+      digits.push_back(static_cast<char>(e.p1));
+      EXPECT_EQ(e.p2, static_cast<DWORD_PTR>(LINEDIGITMODE_DTMF));
+    }
+  }
+  EXPECT_EQ(digits, "1#");
+
+  // Generate: LINE_GENERATE DONE with our end-to-end id.
+  EXPECT_EQ(T().TSPI_lineGenerateDigits(hd_call, 41, LINEDIGITMODE_DTMF, u"12x", 0),
+            ::LINEERR_INVALDIGITS);
+  EXPECT_EQ(T().TSPI_lineGenerateDigits(hd_call, 41, 0x40, u"12", 0), ::LINEERR_INVALDIGITMODE);
+  ASSERT_EQ(T().TSPI_lineGenerateDigits(hd_call, 42, LINEDIGITMODE_DTMF, u"12#", 0), 0);
+  RecordedEvent gen;
+  ASSERT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_GENERATE && e.ht_call == ht_call;
+  }, absl::Seconds(5), &gen));
+  EXPECT_EQ(gen.p1, static_cast<DWORD_PTR>(LINEGENERATETERM_DONE));
+  EXPECT_EQ(gen.p2, 42u);
+
+  // App-specific and call data.
+  ASSERT_EQ(T().TSPI_lineSetAppSpecific(hd_call, 0x1234ABCD), 0);
+  auto info = Buffer(2048);
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_call, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  EXPECT_EQ(Fixed<LINECALLINFO>(info).dwAppSpecific, 0x1234ABCDu);
+  EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_CALLINFO && e.ht_call == ht_call && (e.p1 & LINECALLINFOSTATE_APPSPECIFIC);
+  }));
+  char data[] = "hello";
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineSetCallData(id, hd_call, data, 5); }), 0);
+  EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_CALLINFO && e.ht_call == ht_call && (e.p1 & LINECALLINFOSTATE_CALLDATA);
+  }));
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_call, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  auto ci = Fixed<LINECALLINFO>(info);
+  ASSERT_EQ(ci.dwCallDataSize, 5u);
+  EXPECT_EQ(std::memcmp(info.data() + ci.dwCallDataOffset, "hello", 5), 0);
+
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineMonitorDigits(hd_call, 0), ::LINEERR_INVALCALLSTATE);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineSetAppSpecific(hd_call, 1), ::LINEERR_INVALCALLHANDLE);
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
