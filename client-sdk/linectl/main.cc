@@ -1,4 +1,5 @@
 // linectl: administration and call control for linebridged.
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -87,5 +88,12 @@ int Main(const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   // Failures are reported in one line; keep gRPC's own logging quiet unless asked.
   setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
-  return linebridge::linectl::Main(std::vector<std::string>(argv + 1, argv + argc));
+  const int status = linebridge::linectl::Main(std::vector<std::string>(argv + 1, argv + argc));
+  // Leave without running static destructors and atexit handlers: gRPC's
+  // background threads (e.g. cleaning up a TLS handshake the server just
+  // refused) may still be running, and tearing down the libraries they use
+  // under them crashes now and then. Everything linectl has to say is out.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(status);
 }
