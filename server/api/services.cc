@@ -58,12 +58,16 @@ grpc::ServerWriteReactor<v1::EventBatch>* TelephonyService::Subscribe(
 grpc::ServerUnaryReactor* AdminService::GetServerStatus(grpc::CallbackServerContext* ctx,
                                                         const v1::GetServerStatusRequest*,
                                                         v1::ServerStatus* resp) {
-  v1::ServerStatus st = engine_->Status();
-  st.set_listen_address(hooks_.listen_address);
-  st.set_data_dir(hooks_.data_dir);
-  st.set_subscribers(EventStream::live_count().load());
-  if (hooks_.count_records) st.set_call_records(hooks_.count_records());
-  return Reply<v1::ServerStatus>(ctx, resp, std::move(st));
+  // Counting call records reads the store: not on a gRPC thread.
+  return Offload<v1::ServerStatus>(
+      ctx, resp, executor_, [this]() -> absl::StatusOr<v1::ServerStatus> {
+        v1::ServerStatus st = engine_->Status();
+        st.set_listen_address(hooks_.listen_address);
+        st.set_data_dir(hooks_.data_dir);
+        st.set_subscribers(EventStream::live_count().load());
+        if (hooks_.count_records) st.set_call_records(hooks_.count_records());
+        return st;
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* ctx,
