@@ -995,6 +995,11 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   const int want = open->media_modes != 0 ? v1::PRIVILEGE_OWNER : v1::PRIVILEGE_MONITOR;
   if (open->applied_privilege == want && open->applied_media == open->media_modes) return;
   const LineEntry& line = lines_[open->index];
+  if (line.closes_in_flight > 0) {
+    open->open_in_flight = true;  // requests queue behind it
+    open->waiting_for_close = true;
+    return;
+  }
   v1::OpenLineRequest request;
   request.set_line_id(line.line_id);
   request.set_privilege(static_cast<v1::Privilege>(want));
@@ -1047,8 +1052,24 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
   if (client_ != nullptr && open->applied_privilege != 0) {
     v1::CloseLineRequest request;
     request.set_line_id(line.line_id);
-    client_->CloseLineAsync(std::move(request), [](absl::StatusOr<v1::CloseLineResponse>) {},
-                            call_options());
+    ++line.closes_in_flight;
+    const uint32_t index = open->index;
+    client_->CloseLineAsync(
+        std::move(request),
+        [this, index](absl::StatusOr<v1::CloseLineResponse>) {
+          absl::MutexLock done_lock(&mu_);
+          if (stopping_ || index >= lines_.size()) return;
+          LineEntry& closed = lines_[index];
+          if (--closed.closes_in_flight > 0 || closed.hd_line == 0) return;
+          // A reopen that waited for this close goes out now.
+          OpenLine* reopened = open_lines_.Find(closed.hd_line);
+          if (reopened != nullptr && reopened->waiting_for_close) {
+            reopened->waiting_for_close = false;
+            reopened->open_in_flight = false;
+            OpenOnServerLocked(closed.hd_line);
+          }
+        },
+        call_options());
   }
   return 0;
 }
@@ -1167,7 +1188,9 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
         call_options());
   };
   // The line must be open on the server first (lineOpen opened it in the
-  // background); if that is still in flight, issue the call right after.
+  // background). If that open failed (e.g. it timed out), open it again; while
+  // an open is in flight, issue the call right after it.
+  if (!open->open_in_flight && open->applied_privilege == 0) OpenOnServerLocked(IdOf(hd_line));
   if (open->open_in_flight) {
     open->after_open.push_back(std::move(send));
   } else {

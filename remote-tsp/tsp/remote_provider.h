@@ -128,6 +128,7 @@ class RemoteProvider {
     bool removed = false;       // LINE_REMOVE queued
     DWORD device_id = 0;
     uint32_t hd_line = 0;       // open handle, 0 if closed
+    int closes_in_flight = 0;   // CloseLine requests not answered yet
   };
   // An open line (HDRVLINE).
   struct OpenLine {
@@ -141,6 +142,9 @@ class RemoteProvider {
     int applied_privilege = 0;
     DWORD applied_media = 0;
     bool open_in_flight = false;
+    // The OpenLine waits for an earlier CloseLine of the same line, so the
+    // server cannot apply the two in the wrong order.
+    bool waiting_for_close = false;
     bool reported_out_of_service = false;
     // Requests (lineMakeCall) waiting for the OpenLine in flight.
     std::vector<absl::AnyInvocable<void()>> after_open;
