@@ -203,10 +203,18 @@ void Connection::PrepareContext(grpc::ClientContext& context, const CallOptions&
   if (deadline > absl::ZeroDuration() && deadline != absl::InfiniteDuration()) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   }
+  AddCredentials(context);
+}
+
+void Connection::AddCredentials(grpc::ClientContext& context) const {
+  if (!options_.channel.bearer_token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.channel.bearer_token));
+  }
 }
 
 std::unique_ptr<grpc::ClientReader<v1::EventBatch>> Connection::Subscribe(
     grpc::ClientContext* context, const v1::SubscribeRequest& request) {
+  AddCredentials(*context);
   return telephony_->Subscribe(context, request);
 }
 

@@ -68,6 +68,9 @@ struct ChannelOptions {
   // `tls` and the files of `tls_options` (server_name_override still applies).
   // nullptr and no TLS: plaintext (grpc::InsecureChannelCredentials()).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Bearer token (issued by `linectl token issue`) sent with every call as
+  // "authorization: Bearer <token>". Empty: none (certificate or anonymous).
+  std::string bearer_token;
   int max_receive_message_size = 64 * 1024 * 1024;
   // gRPC's own reconnect backoff of the channel (its defaults, 1 s growing to
   // 120 s, would hold back event-stream reconnects long after a server restart).
@@ -154,8 +157,12 @@ class Connection {
   // reconnect backoff (callers that pace their retries themselves).
   void ResetConnectBackoff();
 
-  // Sets the deadline of `options` (or the default) on `context`.
+  // Sets the deadline of `options` (or the default) and the credentials
+  // metadata on `context`.
   void PrepareContext(grpc::ClientContext& context, const CallOptions& options) const;
+
+  // Adds the credentials metadata (bearer token) to `context`.
+  void AddCredentials(grpc::ClientContext& context) const;
 
   // The raw event stream (no deadline is set; cancel with context->TryCancel()).
   // Client::Subscribe adds resume, reconnect and routing on top.
