@@ -3,6 +3,7 @@
 #include "absl/strings/str_format.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
+#include "linebridge/status_macros.h"
 
 namespace linebridge {
 
@@ -22,14 +23,22 @@ void EventStream::Waker::Detach() {
 }
 
 EventStream::EventStream(grpc::CallbackServerContext* ctx, Engine* engine,
-                         EventStreamOptions options, const v1::SubscribeRequest& request)
+                         EventStreamOptions options, const v1::SubscribeRequest& request,
+                         Guard* guard)
     : ctx_(ctx),
       engine_(engine),
       options_(options),
       session_id_(request.session_id()),
       lines_(request.line_ids().begin(), request.line_ids().end()),
+      guard_(guard),
       waker_(std::make_shared<Waker>(this)) {
   live_count().fetch_add(1);
+  absl::Status allowed = Admit(request);
+  if (!allowed.ok()) {
+    absl::MutexLock lock(&mu_);
+    FinishOnce(ToGrpcStatus(allowed));
+    return;
+  }
   auto start = engine_->StartSubscription(request);
   if (!start.ok()) {
     absl::MutexLock lock(&mu_);
@@ -45,10 +54,30 @@ EventStream::EventStream(grpc::CallbackServerContext* ctx, Engine* engine,
   Pump();
 }
 
+absl::Status EventStream::Admit(const v1::SubscribeRequest& request) {
+  absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx_);
+  if (!caller.ok()) return caller.status();
+  LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, request.session_id()));
+  for (const std::string& line : request.line_ids()) {
+    LB_RETURN_IF_ERROR(guard_->CheckLine(*caller, line, Perm::kMonitor));
+  }
+  LB_RETURN_IF_ERROR(guard_->AcquireStream(*caller));
+  holds_slot_ = true;
+  caller_ = *std::move(caller);
+  return absl::OkStatus();
+}
+
 void EventStream::Pump() {
   EventJournal& journal = engine_->journal();
   absl::MutexLock lock(&mu_);
   if (finished_) return;
+  // Grants may have changed since the last batch: they apply at once.
+  if (absl::StatusOr<Caller> fresh = guard_->Refresh(*caller_); fresh.ok()) {
+    caller_ = *std::move(fresh);
+  } else {
+    FinishOnce(ToGrpcStatus(fresh.status()));
+    return;
+  }
   const uint64_t last = journal.last_sequence();
   const uint64_t lag = last >= next_ ? last - next_ + 1 : 0;
   if (in_flight_) {
@@ -76,6 +105,7 @@ void EventStream::Pump() {
   if (pending_snapshot_) {
     batch_.Swap(pending_snapshot_.get());
     pending_snapshot_.reset();
+    FilterSnapshot(*caller_, &batch_);
   }
   batch_.set_epoch(journal.epoch());
   while (true) {
@@ -89,6 +119,7 @@ void EventStream::Pump() {
     }
     for (const EventPtr& ev : scratch_) {
       if (!Engine::Matches(*ev, lines_)) continue;
+      if (!EventVisible(*caller_, *ev, session_id_)) continue;
       *batch_.add_events() = *ev;
       if (ev->has_server_shutdown()) finish_after_write_ = true;
     }
@@ -139,6 +170,7 @@ void EventStream::OnDone() {
   waker_->Detach();
   engine_->journal().CancelWait(waker_.get());
   if (started_) engine_->EndSubscription(session_id_);
+  if (holds_slot_) guard_->ReleaseStream(*caller_);
   live_count().fetch_sub(1);
   delete this;
 }

@@ -7,12 +7,14 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
+#include "api/auth.h"
 #include "core/engine.h"
 #include "linebridge/v1/telephony.pb.h"
 
@@ -28,8 +30,10 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
   // Counts live streams (for ServerStatus).
   static std::atomic<uint32_t>& live_count();
 
+  // The caller is authenticated and may see only its lines (Guard); a
+  // stream holds one of its principal's stream slots until it ends.
   EventStream(grpc::CallbackServerContext* ctx, Engine* engine, EventStreamOptions options,
-              const v1::SubscribeRequest& request);
+              const v1::SubscribeRequest& request, Guard* guard);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -49,6 +53,7 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
     EventStream* stream_ ABSL_GUARDED_BY(mu_);
   };
 
+  absl::Status Admit(const v1::SubscribeRequest& request);
   void Pump();
   void FinishOnce(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -57,6 +62,9 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
   const EventStreamOptions options_;
   const std::string session_id_;
   std::set<std::string> lines_;
+  Guard* const guard_;
+  std::optional<Caller> caller_;  // set once authenticated
+  bool holds_slot_ = false;
   std::shared_ptr<Waker> waker_;
   bool started_ = false;  // the subscription bound its session
 

@@ -17,6 +17,7 @@
 #include "linebridge/status_macros.h"
 #include "providers/builtin.h"
 #include "store/cdr_store.h"
+#include "store/security_store.h"
 
 namespace linebridge {
 
@@ -105,10 +106,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
     LB_RETURN_IF_ERROR(s->engine_->AddProvider(std::move(provider)));
   }
 
+  LB_ASSIGN_OR_RETURN(s->security_store_,
+                      SecurityStore::Open(SecurityStore::PathInDataDir(config.data_dir())));
+  s->audit_ = std::make_unique<AsyncAuditWriter>(s->security_store_.get());
+  s->guard_ = std::make_unique<Guard>(config, s->security_store_.get(), s->audit_.get(),
+                                      s->engine_.get());
+
   EventStreamOptions so;
   so.max_batch = config.max_batch() > 0 ? config.max_batch() : 256;
   so.queue_limit = config.subscriber_queue_limit() > 0 ? config.subscriber_queue_limit() : 16384;
-  s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so);
+  s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so, s->guard_.get());
 
   AdminHooks hooks;
   hooks.data_dir = config.data_dir();
@@ -151,15 +158,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen(),
                            MakeServerCredentials(config, &s->certificate_provider_), &s->port_);
-  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      config.limits().max_message_bytes() > 0 ? config.limits().max_message_bytes()
+                                              : kDefaultMaxMessageBytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(config.limits().idle_timeout_ms() > 0
+                                                  ? config.limits().idle_timeout_ms()
+                                                  : kDefaultIdleTimeoutMs));
   builder.SetMaxSendMessageSize(64 * 1024 * 1024);
   builder.RegisterService(s->telephony_.get());
   std::string host = config.listen().substr(0, config.listen().rfind(':'));
   // The admin service needs the bound address, known only after BuildAndStart;
   // register it first with a placeholder filled in below.
   hooks.listen_address = config.listen();
-  s->admin_ = std::make_unique<AdminService>(s->engine_.get(), s->executor_.get(), hooks);
+  s->admin_ =
+      std::make_unique<AdminService>(s->engine_.get(), s->executor_.get(), hooks, s->guard_.get());
   builder.RegisterService(s->admin_.get());
+  s->security_ = std::make_unique<SecurityService>(s->guard_.get(), s->executor_.get());
+  builder.RegisterService(s->security_.get());
   s->grpc_server_ = builder.BuildAndStart();
   if (s->grpc_server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
@@ -182,11 +198,17 @@ void Server::Shutdown(absl::string_view reason) {
     grpc_server_->Wait();
   }
   executor_.reset();
+  if (audit_ != nullptr) {
+    absl::Status flushed = audit_->Flush();
+    if (!flushed.ok()) LB_LOG("audit: flush at shutdown failed: %s", flushed.ToString());
+  }
   if (writer_ != nullptr) {
     absl::Status flushed = writer_->Flush();
     if (!flushed.ok()) LB_LOG("cdr: flush at shutdown failed: %s", flushed.ToString());
   }
 }
+
+absl::Status Server::FlushAudit() { return audit_->Flush(); }
 
 void Server::Wait() {
   if (grpc_server_ != nullptr) grpc_server_->Wait();

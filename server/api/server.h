@@ -26,6 +26,10 @@ class AsyncCdrWriter;
 class BlockingExecutor;
 class TelephonyService;
 class AdminService;
+class SecurityService;
+class SecurityStore;
+class AsyncAuditWriter;
+class Guard;
 
 class Server {
  public:
@@ -45,6 +49,10 @@ class Server {
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   Engine& engine() { return *engine_; }
+  // Principals, grants, tokens and the audit log (data_dir/security.sqlite3).
+  SecurityStore& security_store() { return *security_store_; }
+  // Waits until every audit record so far is in the store.
+  absl::Status FlushAudit();
 
   // Graceful stop: subscribers are told, streams end, the CDR store is
   // flushed. Idempotent.
@@ -65,6 +73,10 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TelephonyService> telephony_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<SecurityStore> security_store_;
+  std::unique_ptr<AsyncAuditWriter> audit_;
+  std::unique_ptr<Guard> guard_;
+  std::unique_ptr<SecurityService> security_;
   // TLS only: watches the certificate files (the credentials share it).
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificate_provider_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -1,10 +1,18 @@
 #include "api/services.h"
 
+#include <algorithm>
+#include <type_traits>
 #include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include <optional>
 
 #include "api/blocking_executor.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
+#include "linebridge/status_macros.h"
 
 namespace linebridge {
 namespace {
@@ -40,24 +48,193 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* ctx, Resp* resp,
   return reactor;
 }
 
+// What each Telephony RPC needs: the permission on the line it names (or on
+// the line of each call it names), whether it is audited, whether it counts as
+// an origination for the toll-fraud limits.
+enum class Target { kNone, kLine, kCall, kList };
+struct Policy {
+  Target target = Target::kNone;
+  Perm perm = Perm::kMonitor;
+  bool audited = false;
+  bool originates = false;
+};
+
+const Policy& PolicyFor(absl::string_view method) {
+  static const auto* const kPolicies = new absl::flat_hash_map<std::string, Policy>{
+      {"ListLines", {Target::kList, Perm::kMonitor}},
+      {"GetLine", {Target::kLine, Perm::kMonitor}},
+      {"CreateSession", {Target::kNone, Perm::kMonitor}},
+      {"CloseSession", {Target::kNone, Perm::kMonitor}},
+      {"OpenLine", {Target::kLine, Perm::kMonitor, true}},
+      {"CloseLine", {Target::kLine, Perm::kMonitor, true}},
+      {"SetLineForwarding", {Target::kLine, Perm::kControl, true}},
+      {"ListCalls", {Target::kList, Perm::kMonitor}},
+      {"GetCall", {Target::kCall, Perm::kMonitor}},
+      {"MakeCall", {Target::kLine, Perm::kOriginate, true, true}},
+      {"Dial", {Target::kCall, Perm::kOriginate, true}},
+      {"Accept", {Target::kCall, Perm::kControl, true}},
+      {"Answer", {Target::kCall, Perm::kControl, true}},
+      {"Drop", {Target::kCall, Perm::kControl, true}},
+      {"Hold", {Target::kCall, Perm::kControl, true}},
+      {"Unhold", {Target::kCall, Perm::kControl, true}},
+      {"Redirect", {Target::kCall, Perm::kControl, true}},
+      {"BlindTransfer", {Target::kCall, Perm::kControl, true}},
+      {"SetupTransfer", {Target::kCall, Perm::kControl, true}},
+      {"CompleteTransfer", {Target::kCall, Perm::kControl, true}},
+      {"SetupConference", {Target::kCall, Perm::kControl, true}},
+      {"PrepareAddToConference", {Target::kCall, Perm::kControl, true}},
+      {"AddToConference", {Target::kCall, Perm::kControl, true}},
+      {"RemoveFromConference", {Target::kCall, Perm::kControl, true}},
+      {"Park", {Target::kCall, Perm::kControl, true}},
+      {"Unpark", {Target::kLine, Perm::kControl, true}},
+      {"Pickup", {Target::kLine, Perm::kControl, true}},
+      {"GenerateDigits", {Target::kCall, Perm::kControl, true}},
+      {"MonitorDigits", {Target::kCall, Perm::kMonitor}},
+      {"SetAppSpecific", {Target::kCall, Perm::kControl, true}},
+      {"SetCallData", {Target::kCall, Perm::kControl, true}},
+  };
+  auto it = kPolicies->find(method);
+  if (it == kPolicies->end()) {
+    // Every RPC must be listed: an unlisted one is admin-only (see Guarded).
+    static const Policy kUnlisted{Target::kNone, Perm::kControl, true};
+    return kUnlisted;
+  }
+  return it->second;
+}
+
+// Request fields, found by name at compile time.
+#define LB_FIELD_GETTER(field)                                                          \
+  template <typename T, typename = void>                                                \
+  struct Has_##field : std::false_type {};                                              \
+  template <typename T>                                                                 \
+  struct Has_##field<T, std::void_t<decltype(std::declval<const T&>().field())>>        \
+      : std::true_type {};                                                              \
+  template <typename T>                                                                 \
+  std::string Get_##field(const T& req) {                                               \
+    if constexpr (Has_##field<T>::value) {                                              \
+      return std::string(req.field());                                                  \
+    } else {                                                                            \
+      return std::string();                                                             \
+    }                                                                                   \
+  }
+LB_FIELD_GETTER(line_id)
+LB_FIELD_GETTER(call_id)
+LB_FIELD_GETTER(conference_call_id)
+LB_FIELD_GETTER(consultation_call_id)
+LB_FIELD_GETTER(session_id)
+LB_FIELD_GETTER(reclaim_session_id)
+LB_FIELD_GETTER(destination)
+#undef LB_FIELD_GETTER
+
+// After a successful RPC: trim lists to what the caller may see, track
+// session ownership and originated calls.
+template <typename Req, typename Resp>
+void After(Guard&, const Caller&, const Req&, Resp*) {}
+void After(Guard&, const Caller& caller, const v1::ListLinesRequest&,
+           v1::ListLinesResponse* resp) {
+  if (caller.admin()) return;
+  auto* lines = resp->mutable_lines();
+  lines->erase(std::remove_if(lines->begin(), lines->end(),
+                              [&](const v1::Line& l) { return !caller.CanSee(l.id()); }),
+               lines->end());
+}
+void After(Guard&, const Caller& caller, const v1::ListCallsRequest&,
+           v1::ListCallsResponse* resp) {
+  if (caller.admin()) return;
+  auto* calls = resp->mutable_calls();
+  calls->erase(std::remove_if(calls->begin(), calls->end(),
+                              [&](const v1::Call& c) { return !caller.CanSee(c.info().line_id()); }),
+               calls->end());
+}
+void After(Guard& guard, const Caller& caller, const v1::CreateSessionRequest&,
+           v1::Session* resp) {
+  guard.BindSession(caller, resp->id());
+}
+void After(Guard& guard, const Caller&, const v1::CloseSessionRequest& req,
+           v1::CloseSessionResponse*) {
+  guard.UnbindSession(req.session_id());
+}
+void After(Guard& guard, const Caller& caller, const v1::MakeCallRequest&, v1::Call* resp) {
+  guard.NoteCall(caller, resp->id());
+}
+
+// Authenticates the caller and requires the admin role; on failure the RPC
+// is finished and nullopt returned.
+template <typename Resp>
+std::optional<Caller> AdminGate(Guard* guard, grpc::CallbackServerContext* ctx, Resp* resp,
+                                grpc::ServerUnaryReactor** reactor) {
+  absl::StatusOr<Caller> caller = guard->Authenticate(*ctx);
+  absl::Status st = caller.ok() ? guard->CheckAdmin(*caller) : caller.status();
+  if (!st.ok()) {
+    *reactor = Reply<Resp>(ctx, resp, st);
+    return std::nullopt;
+  }
+  return *std::move(caller);
+}
+
 }  // namespace
+
+template <typename Req, typename Resp>
+grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext* ctx,
+                                                    const char* method, const Req& req,
+                                                    Resp* resp,
+                                                    absl::StatusOr<Resp> (Engine::*op)(const Req&)) {
+  absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx);
+  if (!caller.ok()) return Reply<Resp>(ctx, resp, caller.status());
+  const Policy& policy = PolicyFor(method);
+  std::string line = Get_line_id(req);
+  const std::string call = Get_call_id(req);
+  auto check = [&]() -> absl::Status {
+    LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_session_id(req)));
+    LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_reclaim_session_id(req)));
+    switch (policy.target) {
+      case Target::kNone:
+        if (!PolicyFor(method).audited) return absl::OkStatus();
+        return guard_->CheckAdmin(*caller);
+      case Target::kList:
+        if (line.empty()) return absl::OkStatus();
+        return guard_->CheckLine(*caller, line, policy.perm);
+      case Target::kLine:
+        return guard_->CheckLine(*caller, line, policy.perm);
+      case Target::kCall:
+        for (const std::string& id :
+             {call, Get_conference_call_id(req), Get_consultation_call_id(req)}) {
+          LB_RETURN_IF_ERROR(guard_->CheckCall(*caller, id, policy.perm));
+        }
+        if (line.empty() && !call.empty()) line = engine_->LineOfCall(call);
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  };
+  absl::Status allowed = check();
+  if (allowed.ok() && policy.originates) allowed = guard_->AdmitOrigination(*caller);
+  absl::StatusOr<Resp> result = allowed.ok() ? (engine_->*op)(req) : absl::StatusOr<Resp>(allowed);
+  if (result.ok()) After(*guard_, *caller, req, &*result);
+  if (policy.audited) {
+    guard_->Audit(&*caller, method, line, call, Get_destination(req), result.status());
+  }
+  return Reply(ctx, resp, std::move(result));
+}
 
 #define LB_DEFINE_UNARY(Method, Req, Resp)                                              \
   grpc::ServerUnaryReactor* TelephonyService::Method(grpc::CallbackServerContext* ctx,  \
                                                      const v1::Req* req, v1::Resp* resp) { \
-    return Reply(ctx, resp, engine_->Method(*req));                                      \
+    return Guarded<v1::Req, v1::Resp>(ctx, #Method, *req, resp, &Engine::Method);        \
   }
 LB_TELEPHONY_UNARY(LB_DEFINE_UNARY)
 #undef LB_DEFINE_UNARY
 
 grpc::ServerWriteReactor<v1::EventBatch>* TelephonyService::Subscribe(
     grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
-  return new EventStream(ctx, engine_, stream_options_, *req);
+  return new EventStream(ctx, engine_, stream_options_, *req, guard_);
 }
 
 grpc::ServerUnaryReactor* AdminService::GetServerStatus(grpc::CallbackServerContext* ctx,
                                                         const v1::GetServerStatusRequest*,
                                                         v1::ServerStatus* resp) {
+  grpc::ServerUnaryReactor* denied = nullptr;
+  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
+  if (!caller) return denied;
   // Counting call records reads the store: not on a gRPC thread.
   return Offload<v1::ServerStatus>(
       ctx, resp, executor_, [this]() -> absl::StatusOr<v1::ServerStatus> {
@@ -73,22 +250,43 @@ grpc::ServerUnaryReactor* AdminService::GetServerStatus(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* ctx,
                                                      const v1::ListSessionsRequest*,
                                                      v1::ListSessionsResponse* resp) {
+  grpc::ServerUnaryReactor* denied = nullptr;
+  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
+  if (!caller) return denied;
   return Reply(ctx, resp, engine_->ListSessions());
 }
 
 grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,
                                                      const v1::ReloadConfigRequest*,
                                                      v1::ReloadConfigResponse* resp) {
+  grpc::ServerUnaryReactor* denied = nullptr;
+  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
+  if (!caller) return denied;
   if (!hooks_.reload) {
     return Reply<v1::ReloadConfigResponse>(ctx, resp,
                                            Unimplemented("this server cannot reload its config"));
   }
-  return Offload<v1::ReloadConfigResponse>(ctx, resp, executor_, hooks_.reload);
+  Guard* guard = guard_;
+  auto reload = hooks_.reload;
+  return Offload<v1::ReloadConfigResponse>(
+      ctx, resp, executor_,
+      [guard, reload, caller = *caller]() -> absl::StatusOr<v1::ReloadConfigResponse> {
+        absl::StatusOr<v1::ReloadConfigResponse> r = reload();
+        if (r.ok()) {
+          absl::Status st = guard->store().Reload();
+          if (!st.ok()) r = st;
+        }
+        guard->Audit(&caller, "Admin.ReloadConfig", "", "", "", r.status());
+        return r;
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListCallRecords(grpc::CallbackServerContext* ctx,
                                                         const v1::ListCallRecordsRequest* req,
                                                         v1::ListCallRecordsResponse* resp) {
+  grpc::ServerUnaryReactor* denied = nullptr;
+  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
+  if (!caller) return denied;
   if (!hooks_.list_records) {
     return Reply<v1::ListCallRecordsResponse>(ctx, resp,
                                               Unimplemented("no call-detail record store"));
@@ -101,6 +299,9 @@ grpc::ServerUnaryReactor* AdminService::ListCallRecords(grpc::CallbackServerCont
 
 grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* ctx,
                                              const v1::PingRequest* req, v1::PingResponse* resp) {
+  if (absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx); !caller.ok()) {
+    return Reply<v1::PingResponse>(ctx, resp, caller.status());
+  }
   if (req->payload().size() > 65536) {
     return Reply<v1::PingResponse>(ctx, resp,
                                    InvalidArgument(LINEERR_INVALPARAM, "ping payload over 64 KiB"));
@@ -110,5 +311,120 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* ctx,
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
+
+// ---------------------------------------------------------------------------
+// Security
+
+grpc::ServerUnaryReactor* SecurityService::WhoAmI(grpc::CallbackServerContext* ctx,
+                                                  const v1::WhoAmIRequest*,
+                                                  v1::Principal* resp) {
+  absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx);
+  if (!caller.ok()) return Reply<v1::Principal>(ctx, resp, caller.status());
+  v1::Principal p = caller->record->ToProto();
+  p.set_name(caller->name);
+  p.set_authenticated_by(caller->by);
+  return Reply<v1::Principal>(ctx, resp, std::move(p));
+}
+
+namespace {
+
+// What an audited Security RPC names: the principal it changes, a line, a
+// token id.
+struct AuditTarget {
+  std::string principal, line, detail;
+};
+template <typename Req>
+AuditTarget TargetOf(const Req&) {
+  return {};
+}
+AuditTarget TargetOf(const v1::AddPrincipalRequest& r) {
+  return {r.name(), "", absl::StrCat("role=", v1::Role_Name(r.role()))};
+}
+AuditTarget TargetOf(const v1::RemovePrincipalRequest& r) { return {r.name(), "", ""}; }
+AuditTarget TargetOf(const v1::AssignRequest& r) {
+  return {r.principal(), r.grant().line_id(),
+          absl::StrCat("monitor=", r.grant().monitor(), " control=", r.grant().control(),
+                       " originate=", r.grant().originate())};
+}
+AuditTarget TargetOf(const v1::UnassignRequest& r) { return {r.principal(), r.line_id(), ""}; }
+AuditTarget TargetOf(const v1::IssueTokenRequest& r) {
+  return {r.principal(), "", absl::StrCat("ttl_seconds=", r.ttl_seconds())};
+}
+AuditTarget TargetOf(const v1::RevokeTokenRequest& r) {
+  return {"", "", absl::StrCat("token ", r.token_id())};
+}
+
+absl::StatusOr<v1::Principal> Do(SecurityStore& s, const v1::AddPrincipalRequest& r) {
+  return s.AddPrincipal(r);
+}
+absl::StatusOr<v1::RemovePrincipalResponse> Do(SecurityStore& s,
+                                               const v1::RemovePrincipalRequest& r) {
+  LB_RETURN_IF_ERROR(s.RemovePrincipal(r.name()));
+  return v1::RemovePrincipalResponse();
+}
+absl::StatusOr<v1::ListPrincipalsResponse> Do(SecurityStore& s, const v1::ListPrincipalsRequest&) {
+  return s.ListPrincipals();
+}
+absl::StatusOr<v1::Principal> Do(SecurityStore& s, const v1::AssignRequest& r) {
+  return s.Assign(r);
+}
+absl::StatusOr<v1::Principal> Do(SecurityStore& s, const v1::UnassignRequest& r) {
+  return s.Unassign(r);
+}
+absl::StatusOr<v1::IssueTokenResponse> Do(SecurityStore& s, const v1::IssueTokenRequest& r) {
+  return s.IssueToken(r, absl::Now());
+}
+absl::StatusOr<v1::TokenInfo> Do(SecurityStore& s, const v1::RevokeTokenRequest& r) {
+  return s.RevokeToken(r.token_id());
+}
+absl::StatusOr<v1::ListTokensResponse> Do(SecurityStore& s, const v1::ListTokensRequest& r) {
+  return s.ListTokens(r.principal());
+}
+absl::StatusOr<v1::ListAuditResponse> Do(SecurityStore& s, const v1::ListAuditRequest& r) {
+  return s.ListAudit(r);
+}
+
+template <typename Req>
+constexpr bool kReadOnly = std::is_same_v<Req, v1::ListPrincipalsRequest> ||
+                           std::is_same_v<Req, v1::ListTokensRequest> ||
+                           std::is_same_v<Req, v1::ListAuditRequest>;
+
+}  // namespace
+
+#define LB_DEFINE_SECURITY(Method, Req, Resp)                                                 \
+  grpc::ServerUnaryReactor* SecurityService::Method(grpc::CallbackServerContext* ctx,         \
+                                                    const v1::Req* req, v1::Resp* resp) {     \
+    grpc::ServerUnaryReactor* denied = nullptr;                                               \
+    std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);                     \
+    if (!caller) {                                                                            \
+      if (!kReadOnly<v1::Req>) {                                                              \
+        absl::StatusOr<Caller> who = guard_->Authenticate(*ctx);                              \
+        if (who.ok()) {                                                                       \
+          AuditTarget t = TargetOf(*req);                                                     \
+          guard_->Audit(&*who, "Security." #Method, t.line, "",                               \
+                        absl::StrCat("principal=", t.principal, " ", t.detail),               \
+                        guard_->CheckAdmin(*who));                                            \
+        }                                                                                     \
+      }                                                                                       \
+      return denied;                                                                          \
+    }                                                                                         \
+    Guard* guard = guard_;                                                                    \
+    return Offload<v1::Resp>(                                                                 \
+        ctx, resp, executor_,                                                                 \
+        [guard, request = *req, caller = *caller]() -> absl::StatusOr<v1::Resp> {             \
+          if constexpr (std::is_same_v<v1::Req, v1::ListAuditRequest>) {                      \
+            (void)guard->audit().Flush(); /* what was done is visible */                      \
+          }                                                                                   \
+          absl::StatusOr<v1::Resp> r = Do(guard->store(), request);                           \
+          if (!kReadOnly<v1::Req>) {                                                          \
+            AuditTarget t = TargetOf(request);                                                \
+            guard->Audit(&caller, "Security." #Method, t.line, "",                            \
+                         absl::StrCat("principal=", t.principal, " ", t.detail), r.status()); \
+          }                                                                                   \
+          return r;                                                                           \
+        });                                                                                   \
+  }
+LB_SECURITY_UNARY(LB_DEFINE_SECURITY)
+#undef LB_DEFINE_SECURITY
 
 }  // namespace linebridge

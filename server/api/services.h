@@ -8,9 +8,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "api/auth.h"
 #include "api/event_stream.h"
 #include "core/engine.h"
 #include "linebridge/v1/admin.grpc.pb.h"
+#include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
 
 namespace linebridge {
@@ -19,8 +21,8 @@ class BlockingExecutor;
 
 class TelephonyService final : public v1::Telephony::CallbackService {
  public:
-  TelephonyService(Engine* engine, EventStreamOptions stream_options)
-      : engine_(engine), stream_options_(stream_options) {}
+  TelephonyService(Engine* engine, EventStreamOptions stream_options, Guard* guard)
+      : engine_(engine), stream_options_(stream_options), guard_(guard) {}
 
 #define LB_TELEPHONY_UNARY(X)                                                  \
   X(ListLines, ListLinesRequest, ListLinesResponse)                            \
@@ -65,8 +67,14 @@ class TelephonyService final : public v1::Telephony::CallbackService {
                                                       const v1::SubscribeRequest* req) override;
 
  private:
+  template <typename Req, typename Resp>
+  grpc::ServerUnaryReactor* Guarded(grpc::CallbackServerContext* ctx, const char* method,
+                                    const Req& req, Resp* resp,
+                                    absl::StatusOr<Resp> (Engine::*op)(const Req&));
+
   Engine* const engine_;
   const EventStreamOptions stream_options_;
+  Guard* const guard_;
 };
 
 // What the Admin service needs from the server around the engine.
@@ -82,8 +90,8 @@ struct AdminHooks {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(Engine* engine, BlockingExecutor* executor, AdminHooks hooks)
-      : engine_(engine), executor_(executor), hooks_(std::move(hooks)) {}
+  AdminService(Engine* engine, BlockingExecutor* executor, AdminHooks hooks, Guard* guard)
+      : engine_(engine), executor_(executor), hooks_(std::move(hooks)), guard_(guard) {}
 
   grpc::ServerUnaryReactor* GetServerStatus(grpc::CallbackServerContext* ctx,
                                             const v1::GetServerStatusRequest* req,
@@ -104,6 +112,38 @@ class AdminService final : public v1::Admin::CallbackService {
   Engine* const engine_;
   BlockingExecutor* const executor_;
   const AdminHooks hooks_;
+  Guard* const guard_;
+};
+
+// Principals, line assignments, tokens and the audit log (admin only, except
+// WhoAmI). Changes go to the security store on the blocking executor and are
+// audited.
+class SecurityService final : public v1::Security::CallbackService {
+ public:
+  SecurityService(Guard* guard, BlockingExecutor* executor) : guard_(guard), executor_(executor) {}
+
+#define LB_SECURITY_UNARY(X)                                              \
+  X(AddPrincipal, AddPrincipalRequest, Principal)                         \
+  X(RemovePrincipal, RemovePrincipalRequest, RemovePrincipalResponse)     \
+  X(ListPrincipals, ListPrincipalsRequest, ListPrincipalsResponse)        \
+  X(Assign, AssignRequest, Principal)                                     \
+  X(Unassign, UnassignRequest, Principal)                                 \
+  X(IssueToken, IssueTokenRequest, IssueTokenResponse)                    \
+  X(RevokeToken, RevokeTokenRequest, TokenInfo)                           \
+  X(ListTokens, ListTokensRequest, ListTokensResponse)                    \
+  X(ListAudit, ListAuditRequest, ListAuditResponse)
+
+#define LB_DECLARE_UNARY(Method, Req, Resp)                                        \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req, \
+                                   v1::Resp* resp) override;
+  LB_SECURITY_UNARY(LB_DECLARE_UNARY)
+#undef LB_DECLARE_UNARY
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx, const v1::WhoAmIRequest* req,
+                                   v1::Principal* resp) override;
+
+ private:
+  Guard* const guard_;
+  BlockingExecutor* const executor_;
 };
 
 }  // namespace linebridge

@@ -939,6 +939,12 @@ absl::StatusOr<v1::ListCallsResponse> Engine::ListCalls(const v1::ListCallsReque
   return resp;
 }
 
+std::string Engine::LineOfCall(const std::string& call_id) {
+  EngineLock lock(this);
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? std::string() : it->second.call.info().line_id();
+}
+
 absl::StatusOr<v1::Call> Engine::GetCall(const v1::GetCallRequest& req) {
   EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(SessionEntry * s, FindSession(req.session_id()));

@@ -129,6 +129,8 @@ class Engine : private ProviderHost {
   // --- Admin API -----------------------------------------------------------
   v1::ServerStatus Status();
   absl::StatusOr<v1::ListSessionsResponse> ListSessions();
+  // The line of a live call, or "" if there is no such call (authorization).
+  std::string LineOfCall(const std::string& call_id);
   size_t num_lines();
   size_t num_calls();
   void set_subscriber_count_fn(std::function<uint32_t()> fn) { subscriber_count_ = std::move(fn); }

@@ -1,0 +1,339 @@
+#include "api/auth.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "config/config.h"
+#include "core/engine.h"
+#include "core/log.h"
+#include "linebridge/lineerr.h"
+#include "linebridge/status_macros.h"
+
+namespace linebridge {
+namespace {
+
+absl::Status NoLine(const std::string& line_id) {
+  return NotFound(LINEERR_BADDEVICEID, absl::StrCat("no line \"", line_id, "\""));
+}
+absl::Status NoCall(const std::string& call_id) {
+  return NotFound(LINEERR_INVALCALLHANDLE, absl::StrCat("no call \"", call_id, "\""));
+}
+
+const char* PermName(Perm p) {
+  switch (p) {
+    case Perm::kMonitor:
+      return "monitor";
+    case Perm::kControl:
+      return "control";
+    case Perm::kOriginate:
+      return "originate";
+  }
+  return "?";
+}
+
+bool Allows(const LineGrant& g, Perm p) {
+  switch (p) {
+    case Perm::kMonitor:
+      return g.visible();
+    case Perm::kControl:
+      return g.control;
+    case Perm::kOriginate:
+      return g.originate;
+  }
+  return false;
+}
+
+// The TAPI error for a refused permission: LINEERR_NOTOWNER for call and
+// line control (what TAPI answers a monitor-only application), and
+// LINEERR_OPERATIONFAILED for origination (lineMakeCall has no NOTOWNER).
+uint32_t DeniedLineErr(Perm p) {
+  return p == Perm::kOriginate ? LINEERR_OPERATIONFAILED : LINEERR_NOTOWNER;
+}
+
+std::string FirstProperty(const grpc::AuthContext& ctx, const char* name) {
+  for (const grpc::string_ref& v : ctx.FindPropertyValues(name)) {
+    if (!v.empty()) return std::string(v.data(), v.size());
+  }
+  return "";
+}
+
+}  // namespace
+
+bool Caller::CanSee(const std::string& line_id) const {
+  if (admin()) return true;
+  auto it = record->lines.find(line_id);
+  return it != record->lines.end() && it->second.visible();
+}
+
+Guard::Guard(const v1::config::ServerConfig& config, SecurityStore* store, AsyncAuditWriter* audit,
+             Engine* engine)
+    : store_(store),
+      audit_(audit),
+      engine_(engine),
+      anonymous_allowed_(!TlsEnabled(config) && IsLoopbackListen(config.listen()) &&
+                         !config.auth().require_credentials_on_loopback()),
+      loopback_principal_(config.auth().loopback_principal().empty()
+                              ? kDefaultLoopbackPrincipal
+                              : config.auth().loopback_principal()),
+      loopback_role_(config.auth().loopback_role() == "user" ? v1::ROLE_USER : v1::ROLE_ADMIN),
+      admin_principals_(config.auth().admin_principals().begin(),
+                        config.auth().admin_principals().end()),
+      originations_per_second_(
+          (config.limits().originations_per_minute() > 0 ? config.limits().originations_per_minute()
+                                                         : kDefaultOriginationsPerMinute) /
+          60.0),
+      origination_burst_(config.limits().origination_burst() > 0
+                             ? config.limits().origination_burst()
+                             : kDefaultOriginationBurst),
+      max_calls_(config.limits().max_concurrent_calls() > 0
+                     ? config.limits().max_concurrent_calls()
+                     : kDefaultMaxConcurrentCalls),
+      max_streams_(config.limits().max_streams_per_principal() > 0
+                       ? config.limits().max_streams_per_principal()
+                       : kDefaultMaxStreamsPerPrincipal) {}
+
+std::shared_ptr<const PrincipalRecord> Guard::Resolve(const std::string& name,
+                                                      bool config_admin) const {
+  std::shared_ptr<const PrincipalRecord> rec = store_->Find(name);
+  if (config_admin && (rec == nullptr || rec->role != v1::ROLE_ADMIN)) {
+    auto admin = std::make_shared<PrincipalRecord>(rec != nullptr ? *rec : PrincipalRecord{});
+    admin->name = name;
+    admin->role = v1::ROLE_ADMIN;
+    return admin;
+  }
+  return rec;
+}
+
+absl::StatusOr<Caller> Guard::Authenticate(const grpc::ServerContextBase& ctx) const {
+  Caller caller;
+  const auto& md = ctx.client_metadata();
+  const auto range = md.equal_range("authorization");
+  if (range.first != range.second) {
+    if (std::next(range.first) != range.second) {
+      return absl::UnauthenticatedError("more than one authorization header");
+    }
+    const grpc::string_ref v = range.first->second;
+    if (v.size() > kMaxAuthorizationHeader) {
+      return absl::UnauthenticatedError("authorization header too long");
+    }
+    absl::string_view header(v.data(), v.size());
+    constexpr absl::string_view kScheme = "bearer ";
+    if (header.size() <= kScheme.size() ||
+        !absl::EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme)) {
+      return absl::UnauthenticatedError("authorization header: expected \"Bearer <token>\"");
+    }
+    absl::string_view token = absl::StripAsciiWhitespace(header.substr(kScheme.size()));
+    absl::StatusOr<TokenCheck> check = store_->VerifyToken(token, absl::Now());
+    if (!check.ok()) return check.status();
+    caller.name = check->principal;
+    caller.by = "token";
+    caller.token_id = check->token_id;
+    caller.record = Resolve(caller.name, false);
+    if (caller.record == nullptr) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("token ", check->token_id, ": its principal no longer exists"));
+    }
+    return caller;
+  }
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::string identity;
+    for (const char* prop : {"peer_dns", "peer_uri", "peer_email", "x509_common_name"}) {
+      identity = FirstProperty(*auth, prop);
+      if (!identity.empty()) break;
+    }
+    if (!identity.empty()) {
+      caller.name = identity;
+      caller.by = "certificate";
+      caller.record = Resolve(identity, admin_principals_.count(identity) > 0);
+      if (caller.record == nullptr) {
+        return absl::UnauthenticatedError(absl::StrCat(
+            "client certificate \"", identity, "\" is not a registered principal"));
+      }
+      return caller;
+    }
+  }
+  if (!anonymous_allowed_) {
+    return absl::UnauthenticatedError(
+        "credentials required: a bearer token or a client certificate");
+  }
+  caller.name = loopback_principal_;
+  caller.by = "loopback";
+  caller.record = store_->Find(loopback_principal_);
+  if (caller.record == nullptr) {
+    auto rec = std::make_shared<PrincipalRecord>();
+    rec->name = loopback_principal_;
+    rec->role = loopback_role_;
+    caller.record = std::move(rec);
+  }
+  return caller;
+}
+
+absl::StatusOr<Caller> Guard::Refresh(const Caller& caller) const {
+  Caller fresh = caller;
+  if (caller.by == "loopback") {
+    if (auto rec = store_->Find(caller.name); rec != nullptr) fresh.record = rec;
+    return fresh;
+  }
+  fresh.record = Resolve(caller.name, caller.by == "certificate" &&
+                                          admin_principals_.count(caller.name) > 0);
+  if (fresh.record == nullptr) {
+    return absl::UnauthenticatedError(absl::StrCat("principal \"", caller.name, "\" was removed"));
+  }
+  if (caller.by == "token") {
+    // A revoked or expired token ends the streams it opened.
+    LB_RETURN_IF_ERROR(store_->CheckTokenStillValid(caller.token_id, absl::Now()));
+  }
+  return fresh;
+}
+
+absl::Status Guard::CheckLine(const Caller& caller, const std::string& line_id, Perm perm) const {
+  if (caller.admin()) return absl::OkStatus();
+  auto it = caller.record->lines.find(line_id);
+  if (it == caller.record->lines.end() || !it->second.visible()) return NoLine(line_id);
+  if (!Allows(it->second, perm)) {
+    return PermissionDenied(DeniedLineErr(perm),
+                            absl::StrCat("principal \"", caller.name, "\" may not ",
+                                         PermName(perm), " on line \"", line_id, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Guard::CheckCall(const Caller& caller, const std::string& call_id, Perm perm) const {
+  if (caller.admin() || call_id.empty()) return absl::OkStatus();
+  const std::string line = engine_->LineOfCall(call_id);
+  if (line.empty()) return absl::OkStatus();  // the engine reports it
+  absl::Status st = CheckLine(caller, line, perm);
+  if (absl::IsNotFound(st)) return NoCall(call_id);
+  return st;
+}
+
+absl::Status Guard::CheckAdmin(const Caller& caller) const {
+  if (caller.admin()) return absl::OkStatus();
+  return PermissionDenied(LINEERR_OPERATIONFAILED,
+                          absl::StrCat("principal \"", caller.name, "\" is not an admin"));
+}
+
+absl::Status Guard::CheckSession(const Caller& caller, const std::string& session_id) const {
+  if (session_id.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  auto it = session_owner_.find(session_id);
+  if (it == session_owner_.end() || it->second == caller.name) return absl::OkStatus();
+  return NotFound(LINEERR_INVALAPPHANDLE,
+                  absl::StrCat("no session \"", session_id, "\" (closed or expired)"));
+}
+
+void Guard::BindSession(const Caller& caller, const std::string& session_id) {
+  absl::MutexLock lock(&mu_);
+  session_owner_[session_id] = caller.name;
+}
+
+void Guard::UnbindSession(const std::string& session_id) {
+  absl::MutexLock lock(&mu_);
+  session_owner_.erase(session_id);
+}
+
+absl::Status Guard::AdmitOrigination(const Caller& caller) {
+  if (caller.admin()) return absl::OkStatus();
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  std::set<std::string>& calls = calls_[caller.name];
+  for (auto it = calls.begin(); it != calls.end();) {
+    it = engine_->LineOfCall(*it).empty() ? calls.erase(it) : std::next(it);
+  }
+  if (calls.size() >= max_calls_) {
+    return ResourceExhausted(
+        LINEERR_RESOURCEUNAVAIL,
+        absl::StrCat("principal \"", caller.name, "\" has ", calls.size(),
+                     " calls (limits.max_concurrent_calls)"));
+  }
+  auto [it, fresh] = buckets_.try_emplace(caller.name);
+  Bucket& b = it->second;
+  if (fresh) {
+    b.tokens = origination_burst_;
+  } else {
+    b.tokens = std::min(origination_burst_,
+                        b.tokens + absl::ToDoubleSeconds(now - b.last) * originations_per_second_);
+  }
+  b.last = now;
+  if (b.tokens < 1.0) {
+    return ResourceExhausted(
+        LINEERR_RESOURCEUNAVAIL,
+        absl::StrCat("principal \"", caller.name,
+                     "\" originates too fast (limits.originations_per_minute)"));
+  }
+  b.tokens -= 1.0;
+  return absl::OkStatus();
+}
+
+void Guard::NoteCall(const Caller& caller, const std::string& call_id) {
+  if (caller.admin() || call_id.empty()) return;
+  absl::MutexLock lock(&mu_);
+  calls_[caller.name].insert(call_id);
+}
+
+absl::Status Guard::AcquireStream(const Caller& caller) {
+  absl::MutexLock lock(&mu_);
+  uint32_t& n = streams_[caller.name];
+  if (!caller.admin() && n >= max_streams_) {
+    return ResourceExhausted(LINEERR_RESOURCEUNAVAIL,
+                             absl::StrCat("principal \"", caller.name, "\" has ", n,
+                                          " event streams (limits.max_streams_per_principal)"));
+  }
+  ++n;
+  return absl::OkStatus();
+}
+
+void Guard::ReleaseStream(const Caller& caller) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(caller.name);
+  if (it == streams_.end()) return;
+  if (--it->second == 0) streams_.erase(it);
+}
+
+void Guard::Audit(const Caller* caller, std::string operation, std::string line_id,
+                  std::string call_id, std::string detail, const absl::Status& outcome) {
+  v1::AuditRecord r;
+  const int64_t us = absl::ToUnixMicros(absl::Now());
+  r.mutable_time()->set_seconds(us / 1000000);
+  r.mutable_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+  r.set_principal(caller != nullptr ? caller->name : "");
+  r.set_operation(std::move(operation));
+  r.set_line_id(std::move(line_id));
+  r.set_call_id(std::move(call_id));
+  r.set_detail(std::move(detail));
+  r.set_code(static_cast<int>(outcome.code()));
+  if (!outcome.ok()) r.set_lineerr(std::string(LineErrName(LineErrOf(outcome))));
+  if (!audit_->Enqueue(std::move(r))) {
+    LB_LOG("audit: queue full, a record was dropped (%d so far)", audit_->dropped());
+  }
+}
+
+void FilterSnapshot(const Caller& caller, v1::EventBatch* batch) {
+  if (caller.admin() || !batch->has_snapshot()) return;
+  v1::Snapshot* snap = batch->mutable_snapshot();
+  auto* lines = snap->mutable_lines();
+  lines->erase(std::remove_if(lines->begin(), lines->end(),
+                              [&](const v1::Line& l) { return !caller.CanSee(l.id()); }),
+               lines->end());
+  auto* calls = snap->mutable_calls();
+  calls->erase(std::remove_if(calls->begin(), calls->end(),
+                              [&](const v1::Call& c) { return !caller.CanSee(c.info().line_id()); }),
+               calls->end());
+}
+
+bool EventVisible(const Caller& caller, const v1::Event& event, const std::string& session_id) {
+  if (caller.admin()) return true;
+  std::string line = event.line_id();
+  if (line.empty() && event.has_line_created()) line = event.line_created().line().id();
+  if (line.empty() && event.has_line_removed()) line = event.line_removed().line_id();
+  if (!line.empty()) return caller.CanSee(line);
+  if (event.has_session_expired()) return event.session_expired().session_id() == session_id;
+  return true;
+}
+
+}  // namespace linebridge

@@ -1,0 +1,680 @@
+#include "store/security_store.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "linebridge/lineerr.h"
+#include "linebridge/status_macros.h"
+
+namespace linebridge {
+namespace {
+
+namespace pb = ::google::protobuf;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS principals (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  created_us INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS grants (
+  principal TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
+  line_id TEXT NOT NULL,
+  monitor INTEGER NOT NULL,
+  control INTEGER NOT NULL,
+  originate INTEGER NOT NULL,
+  PRIMARY KEY (principal, line_id)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  token_id TEXT PRIMARY KEY,
+  principal TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
+  secret_sha256 BLOB NOT NULL,
+  created_us INTEGER NOT NULL,
+  expires_us INTEGER,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  description TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS audit (
+  audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  principal TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  line_id TEXT NOT NULL,
+  call_id TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  lineerr TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_principal ON audit(principal, audit_id);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit(time_us);
+PRAGMA user_version = 1;
+)sql";
+
+constexpr char kTokenPrefix[] = "lb1.";
+constexpr size_t kIdHexLength = 16;
+constexpr size_t kSecretHexLength = 64;
+
+// Finalizes a statement when leaving scope.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  int rc() const { return rc_; }
+  sqlite3_stmt* get() { return stmt_; }
+  void Text(int i, absl::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void Int(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  std::string Column(int i) {
+    const unsigned char* t = sqlite3_column_text(stmt_, i);
+    return t == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(t),
+                                      static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+pb::Timestamp Ts(int64_t us) {
+  pb::Timestamp t;
+  int64_t s = us / 1000000, r = us % 1000000;
+  if (r < 0) {
+    r += 1000000;
+    --s;
+  }
+  t.set_seconds(s);
+  t.set_nanos(static_cast<int32_t>(r * 1000));
+  return t;
+}
+int64_t TsMicros(const pb::Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
+
+const char* RoleText(v1::Role role) { return role == v1::ROLE_ADMIN ? "admin" : "user"; }
+v1::Role RoleFromText(absl::string_view s) { return s == "admin" ? v1::ROLE_ADMIN : v1::ROLE_USER; }
+
+std::string Sha256(absl::string_view data) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
+  return std::string(reinterpret_cast<const char*>(out), sizeof(out));
+}
+
+absl::Status RandomBytes(void* out, size_t n) {
+  auto* p = static_cast<unsigned char*>(out);
+  while (n > 0) {
+    ssize_t got = getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("getrandom: ", std::strerror(errno)));
+    }
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+  return absl::OkStatus();
+}
+
+bool IsLowerHex(absl::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckLineId(absl::string_view line_id) {
+  if (line_id.empty() || line_id.size() > 256) {
+    return InvalidArgument(LINEERR_BADDEVICEID, "line_id: must be 1-256 characters");
+  }
+  for (char c : line_id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument(LINEERR_BADDEVICEID, "line_id: control characters are not allowed");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Unauthenticated(absl::string_view message) {
+  return absl::UnauthenticatedError(message);
+}
+
+}  // namespace
+
+absl::Status CheckPrincipalName(absl::string_view field, absl::string_view name) {
+  if (name.empty() || name.size() > SecurityStore::kMaxNameLength) {
+    return InvalidArgument(LINEERR_INVALPARAM, absl::StrCat(field, ": must be 1-128 characters"));
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+        std::strchr("._@-\\/:+", c) == nullptr) {
+      return InvalidArgument(LINEERR_INVALPARAM,
+                             absl::StrCat(field, ": only letters, digits and . _ @ - \\ / : +"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+v1::Principal PrincipalRecord::ToProto() const {
+  v1::Principal p;
+  p.set_name(name);
+  p.set_role(role);
+  p.set_display_name(display_name);
+  for (const auto& [line, g] : lines) {
+    v1::LineGrant* lg = p.add_lines();
+    lg->set_line_id(line);
+    lg->set_monitor(g.monitor);
+    lg->set_control(g.control);
+    lg->set_originate(g.originate);
+  }
+  return p;
+}
+
+std::string SecurityStore::PathInDataDir(absl::string_view data_dir) {
+  return (std::filesystem::path(std::string(data_dir)) / kFileName).string();
+}
+
+absl::StatusOr<std::unique_ptr<SecurityStore>> SecurityStore::Open(const std::string& path) {
+  std::unique_ptr<SecurityStore> s(new SecurityStore(path));
+  LB_RETURN_IF_ERROR(s->Init());
+  return s;
+}
+
+SecurityStore::~SecurityStore() {
+  absl::MutexLock lock(&db_mu_);
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+absl::Status SecurityStore::Error(int rc, absl::string_view what) {
+  return absl::InternalError(absl::StrCat(path_, ": ", what, ": ", sqlite3_errstr(rc), " (",
+                                          db_ != nullptr ? sqlite3_errmsg(db_) : "", ")"));
+}
+
+absl::Status SecurityStore::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "";
+    sqlite3_free(err);
+    return absl::InternalError(absl::StrCat(path_, ": ", msg));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SecurityStore::Init() {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  absl::MutexLock lock(&db_mu_);
+  int rc = sqlite3_open_v2(path_.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) return Error(rc, "open");
+  sqlite3_busy_timeout(db_, 5000);
+  // Secrets' hashes live here: owner-only.
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::owner_write,
+                               ec);
+  LB_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                          "PRAGMA foreign_keys=ON;"));
+  {
+    Stmt v(db_, "PRAGMA user_version");
+    if (v.rc() != SQLITE_OK) return Error(v.rc(), "user_version");
+    if (sqlite3_step(v.get()) == SQLITE_ROW && sqlite3_column_int(v.get(), 0) > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path_, ": written by a newer linebridged (schema ",
+                       sqlite3_column_int(v.get(), 0), ")"));
+    }
+  }
+  LB_RETURN_IF_ERROR(Exec(kSchema));
+  return LoadLocked();
+}
+
+absl::Status SecurityStore::Reload() {
+  absl::MutexLock lock(&db_mu_);
+  return LoadLocked();
+}
+
+absl::Status SecurityStore::LoadLocked() {
+  std::map<std::string, std::shared_ptr<PrincipalRecord>, std::less<>> principals;
+  {
+    Stmt q(db_, "SELECT name, role, display_name FROM principals");
+    if (q.rc() != SQLITE_OK) return Error(q.rc(), "load principals");
+    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+      auto rec = std::make_shared<PrincipalRecord>();
+      rec->name = q.Column(0);
+      rec->role = RoleFromText(q.Column(1));
+      rec->display_name = q.Column(2);
+      principals[rec->name] = rec;
+    }
+  }
+  {
+    Stmt q(db_, "SELECT principal, line_id, monitor, control, originate FROM grants");
+    if (q.rc() != SQLITE_OK) return Error(q.rc(), "load grants");
+    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+      auto it = principals.find(q.Column(0));
+      if (it == principals.end()) continue;
+      LineGrant g;
+      g.monitor = sqlite3_column_int(q.get(), 2) != 0;
+      g.control = sqlite3_column_int(q.get(), 3) != 0;
+      g.originate = sqlite3_column_int(q.get(), 4) != 0;
+      it->second->lines[q.Column(1)] = g;
+    }
+  }
+  std::map<std::string, TokenEntry, std::less<>> tokens;
+  {
+    Stmt q(db_,
+           "SELECT token_id, principal, secret_sha256, created_us, expires_us, revoked, "
+           "description FROM tokens");
+    if (q.rc() != SQLITE_OK) return Error(q.rc(), "load tokens");
+    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+      TokenEntry e;
+      e.info.set_token_id(q.Column(0));
+      e.info.set_principal(q.Column(1));
+      e.sha256.assign(static_cast<const char*>(sqlite3_column_blob(q.get(), 2)),
+                      static_cast<size_t>(sqlite3_column_bytes(q.get(), 2)));
+      *e.info.mutable_created() = Ts(sqlite3_column_int64(q.get(), 3));
+      if (sqlite3_column_type(q.get(), 4) != SQLITE_NULL) {
+        *e.info.mutable_expires() = Ts(sqlite3_column_int64(q.get(), 4));
+      }
+      e.info.set_revoked(sqlite3_column_int(q.get(), 5) != 0);
+      e.info.set_description(q.Column(6));
+      tokens[e.info.token_id()] = std::move(e);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  principals_.clear();
+  for (auto& [name, rec] : principals) principals_[name] = std::move(rec);
+  tokens_ = std::move(tokens);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const PrincipalRecord> SecurityStore::Find(absl::string_view name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = principals_.find(name);
+  return it == principals_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<TokenCheck> SecurityStore::VerifyToken(absl::string_view token,
+                                                      absl::Time now) const {
+  // lb1.<16 hex>.<64 hex>
+  const size_t want = sizeof(kTokenPrefix) - 1 + kIdHexLength + 1 + kSecretHexLength;
+  if (token.size() != want || !absl::StartsWith(token, kTokenPrefix) ||
+      token[sizeof(kTokenPrefix) - 1 + kIdHexLength] != '.') {
+    return Unauthenticated("malformed bearer token");
+  }
+  absl::string_view id = token.substr(sizeof(kTokenPrefix) - 1, kIdHexLength);
+  absl::string_view secret = token.substr(want - kSecretHexLength);
+  if (!IsLowerHex(id) || !IsLowerHex(secret)) return Unauthenticated("malformed bearer token");
+  const std::string digest = Sha256(secret);
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = tokens_.find(id);
+  // Compare against something of the right size even for an unknown id.
+  static const std::string kNoToken(SHA256_DIGEST_LENGTH, '\0');
+  const std::string& stored = it != tokens_.end() && it->second.sha256.size() == SHA256_DIGEST_LENGTH
+                                  ? it->second.sha256
+                                  : kNoToken;
+  const bool match = CRYPTO_memcmp(stored.data(), digest.data(), SHA256_DIGEST_LENGTH) == 0;
+  if (it == tokens_.end() || !match) return Unauthenticated("invalid bearer token");
+  const v1::TokenInfo& info = it->second.info;
+  if (info.revoked()) return Unauthenticated(absl::StrCat("token ", id, " was revoked"));
+  if (info.has_expires() && ToMicros(now) >= TsMicros(info.expires())) {
+    return Unauthenticated(absl::StrCat("token ", id, " has expired"));
+  }
+  return TokenCheck{std::string(id), info.principal()};
+}
+
+absl::Status SecurityStore::CheckTokenStillValid(absl::string_view token_id,
+                                                 absl::Time now) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = tokens_.find(token_id);
+  if (it == tokens_.end()) return Unauthenticated(absl::StrCat("token ", token_id, " is gone"));
+  const v1::TokenInfo& info = it->second.info;
+  if (info.revoked()) return Unauthenticated(absl::StrCat("token ", token_id, " was revoked"));
+  if (info.has_expires() && ToMicros(now) >= TsMicros(info.expires())) {
+    return Unauthenticated(absl::StrCat("token ", token_id, " has expired"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipalRequest& req) {
+  LB_RETURN_IF_ERROR(CheckPrincipalName("name", req.name()));
+  if (req.display_name().size() > 256) {
+    return InvalidArgument(LINEERR_INVALPARAM, "display_name: at most 256 characters");
+  }
+  if (req.role() != v1::ROLE_UNSPECIFIED && req.role() != v1::ROLE_ADMIN &&
+      req.role() != v1::ROLE_USER) {
+    return InvalidArgument(LINEERR_INVALPARAM, "role: unknown role");
+  }
+  const v1::Role role = req.role() == v1::ROLE_ADMIN ? v1::ROLE_ADMIN : v1::ROLE_USER;
+  absl::MutexLock db(&db_mu_);
+  auto existing = Find(req.name());
+  if (existing != nullptr && !req.update()) {
+    return absl::AlreadyExistsError(absl::StrCat("principal \"", req.name(), "\" exists"));
+  }
+  if (existing == nullptr && req.update()) {
+    return absl::NotFoundError(absl::StrCat("no principal \"", req.name(), "\""));
+  }
+  Stmt q(db_,
+         "INSERT INTO principals (name, role, display_name, created_us) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT(name) DO UPDATE SET role = ?2, display_name = ?3");
+  q.Text(1, req.name());
+  q.Text(2, RoleText(role));
+  q.Text(3, req.display_name());
+  q.Int(4, ToMicros(absl::Now()));
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "add principal");
+  auto rec = std::make_shared<PrincipalRecord>();
+  if (existing != nullptr) *rec = *existing;
+  rec->name = req.name();
+  rec->role = role;
+  rec->display_name = req.display_name();
+  absl::MutexLock lock(&mu_);
+  principals_[rec->name] = rec;
+  return rec->ToProto();
+}
+
+absl::Status SecurityStore::RemovePrincipal(absl::string_view name) {
+  LB_RETURN_IF_ERROR(CheckPrincipalName("name", name));
+  absl::MutexLock db(&db_mu_);
+  if (Find(name) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no principal \"", name, "\""));
+  }
+  Stmt q(db_, "DELETE FROM principals WHERE name = ?1");
+  q.Text(1, name);
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "remove principal");
+  absl::MutexLock lock(&mu_);
+  principals_.erase(principals_.find(name));
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    it = it->second.info.principal() == name ? tokens_.erase(it) : std::next(it);
+  }
+  return absl::OkStatus();
+}
+
+v1::ListPrincipalsResponse SecurityStore::ListPrincipals() const {
+  v1::ListPrincipalsResponse resp;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [name, rec] : principals_) *resp.add_principals() = rec->ToProto();
+  return resp;
+}
+
+absl::Status SecurityStore::WriteGrant(const std::string& principal, const std::string& line,
+                                       const LineGrant& g) {
+  if (!g.visible()) {
+    Stmt q(db_, "DELETE FROM grants WHERE principal = ?1 AND line_id = ?2");
+    q.Text(1, principal);
+    q.Text(2, line);
+    if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "unassign");
+    return absl::OkStatus();
+  }
+  Stmt q(db_,
+         "INSERT INTO grants (principal, line_id, monitor, control, originate) "
+         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(principal, line_id) DO UPDATE SET "
+         "monitor = ?3, control = ?4, originate = ?5");
+  q.Text(1, principal);
+  q.Text(2, line);
+  q.Int(3, g.monitor || g.control || g.originate);  // control and originate imply monitor
+  q.Int(4, g.control);
+  q.Int(5, g.originate);
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "assign");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Principal> SecurityStore::Assign(const v1::AssignRequest& req) {
+  LB_RETURN_IF_ERROR(CheckPrincipalName("principal", req.principal()));
+  LB_RETURN_IF_ERROR(CheckLineId(req.grant().line_id()));
+  absl::MutexLock db(&db_mu_);
+  auto existing = Find(req.principal());
+  if (existing == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no principal \"", req.principal(), "\""));
+  }
+  LineGrant g;
+  g.control = req.grant().control();
+  g.originate = req.grant().originate();
+  g.monitor = req.grant().monitor() || g.control || g.originate;
+  LB_RETURN_IF_ERROR(WriteGrant(req.principal(), req.grant().line_id(), g));
+  auto rec = std::make_shared<PrincipalRecord>(*existing);
+  if (g.visible()) {
+    rec->lines[req.grant().line_id()] = g;
+  } else {
+    rec->lines.erase(req.grant().line_id());
+  }
+  absl::MutexLock lock(&mu_);
+  principals_[rec->name] = rec;
+  return rec->ToProto();
+}
+
+absl::StatusOr<v1::Principal> SecurityStore::Unassign(const v1::UnassignRequest& req) {
+  v1::AssignRequest a;
+  a.set_principal(req.principal());
+  a.mutable_grant()->set_line_id(req.line_id());
+  return Assign(a);
+}
+
+absl::StatusOr<v1::IssueTokenResponse> SecurityStore::IssueToken(
+    const v1::IssueTokenRequest& req, absl::Time now) {
+  LB_RETURN_IF_ERROR(CheckPrincipalName("principal", req.principal()));
+  if (req.ttl_seconds() > kMaxTtlSeconds) {
+    return InvalidArgument(LINEERR_INVALPARAM, "ttl_seconds: at most 10 years");
+  }
+  if (req.description().size() > 256) {
+    return InvalidArgument(LINEERR_INVALPARAM, "description: at most 256 characters");
+  }
+  unsigned char id_bytes[kIdHexLength / 2];
+  unsigned char secret_bytes[kSecretHexLength / 2];
+  LB_RETURN_IF_ERROR(RandomBytes(id_bytes, sizeof(id_bytes)));
+  LB_RETURN_IF_ERROR(RandomBytes(secret_bytes, sizeof(secret_bytes)));
+  const std::string id = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(id_bytes), sizeof(id_bytes)));
+  std::string secret = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(secret_bytes), sizeof(secret_bytes)));
+  OPENSSL_cleanse(secret_bytes, sizeof(secret_bytes));
+  TokenEntry e;
+  e.sha256 = Sha256(secret);
+  e.info.set_token_id(id);
+  e.info.set_principal(req.principal());
+  e.info.set_description(req.description());
+  *e.info.mutable_created() = Ts(ToMicros(now));
+  const uint64_t ttl = req.ttl_seconds() == 0 ? kDefaultTtlSeconds : req.ttl_seconds();
+  *e.info.mutable_expires() = Ts(ToMicros(now + absl::Seconds(static_cast<int64_t>(ttl))));
+
+  absl::MutexLock db(&db_mu_);
+  if (Find(req.principal()) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no principal \"", req.principal(), "\""));
+  }
+  Stmt q(db_,
+         "INSERT INTO tokens (token_id, principal, secret_sha256, created_us, expires_us, "
+         "revoked, description) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)");
+  q.Text(1, id);
+  q.Text(2, req.principal());
+  sqlite3_bind_blob(q.get(), 3, e.sha256.data(), static_cast<int>(e.sha256.size()),
+                    SQLITE_TRANSIENT);
+  q.Int(4, TsMicros(e.info.created()));
+  q.Int(5, TsMicros(e.info.expires()));
+  q.Text(6, req.description());
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "issue token");
+  v1::IssueTokenResponse resp;
+  *resp.mutable_info() = e.info;
+  resp.set_token(absl::StrCat(kTokenPrefix, id, ".", secret));
+  OPENSSL_cleanse(secret.data(), secret.size());
+  absl::MutexLock lock(&mu_);
+  tokens_[id] = std::move(e);
+  return resp;
+}
+
+absl::StatusOr<v1::TokenInfo> SecurityStore::RevokeToken(absl::string_view token_id) {
+  if (token_id.size() != kIdHexLength || !IsLowerHex(token_id)) {
+    return InvalidArgument(LINEERR_INVALPARAM, "token_id: 16 lower-case hex digits");
+  }
+  absl::MutexLock db(&db_mu_);
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (tokens_.find(token_id) == tokens_.end()) {
+      return absl::NotFoundError(absl::StrCat("no token ", token_id));
+    }
+  }
+  Stmt q(db_, "UPDATE tokens SET revoked = 1 WHERE token_id = ?1");
+  q.Text(1, token_id);
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "revoke token");
+  absl::MutexLock lock(&mu_);
+  auto it = tokens_.find(token_id);
+  it->second.info.set_revoked(true);
+  return it->second.info;
+}
+
+v1::ListTokensResponse SecurityStore::ListTokens(absl::string_view principal) const {
+  v1::ListTokensResponse resp;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [id, e] : tokens_) {
+    if (principal.empty() || e.info.principal() == principal) *resp.add_tokens() = e.info;
+  }
+  return resp;
+}
+
+absl::Status SecurityStore::AppendAudit(const std::vector<v1::AuditRecord>& records) {
+  absl::MutexLock db(&db_mu_);
+  LB_RETURN_IF_ERROR(Exec("BEGIN"));
+  Stmt q(db_,
+         "INSERT INTO audit (time_us, principal, operation, line_id, call_id, detail, code, "
+         "lineerr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (q.rc() != SQLITE_OK) {
+    (void)Exec("ROLLBACK");
+    return Error(q.rc(), "audit insert");
+  }
+  for (const v1::AuditRecord& r : records) {
+    sqlite3_reset(q.get());
+    q.Int(1, TsMicros(r.time()));
+    q.Text(2, r.principal());
+    q.Text(3, r.operation());
+    q.Text(4, r.line_id());
+    q.Text(5, r.call_id());
+    q.Text(6, r.detail());
+    q.Int(7, r.code());
+    q.Text(8, r.lineerr());
+    if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
+      absl::Status st = Error(rc, "audit insert");
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+  }
+  return Exec("COMMIT");
+}
+
+absl::StatusOr<v1::ListAuditResponse> SecurityStore::ListAudit(const v1::ListAuditRequest& req) {
+  if (req.limit() > kMaxAuditLimit) {
+    return InvalidArgument(LINEERR_INVALPARAM, "limit: at most 10000");
+  }
+  if (!req.principal().empty()) LB_RETURN_IF_ERROR(CheckPrincipalName("principal", req.principal()));
+  const uint32_t limit = req.limit() == 0 ? kDefaultAuditLimit : req.limit();
+  absl::MutexLock db(&db_mu_);
+  Stmt q(db_,
+         "SELECT audit_id, time_us, principal, operation, line_id, call_id, detail, code, "
+         "lineerr FROM audit WHERE (?1 = '' OR principal = ?1) AND time_us >= ?2 "
+         "ORDER BY audit_id DESC LIMIT ?3");
+  if (q.rc() != SQLITE_OK) return Error(q.rc(), "list audit");
+  q.Text(1, req.principal());
+  q.Int(2, req.has_since() ? TsMicros(req.since()) : 0);
+  q.Int(3, limit);
+  v1::ListAuditResponse resp;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    v1::AuditRecord* r = resp.add_records();
+    r->set_audit_id(sqlite3_column_int64(q.get(), 0));
+    *r->mutable_time() = Ts(sqlite3_column_int64(q.get(), 1));
+    r->set_principal(q.Column(2));
+    r->set_operation(q.Column(3));
+    r->set_line_id(q.Column(4));
+    r->set_call_id(q.Column(5));
+    r->set_detail(q.Column(6));
+    r->set_code(sqlite3_column_int(q.get(), 7));
+    r->set_lineerr(q.Column(8));
+  }
+  if (rc != SQLITE_DONE) return Error(rc, "list audit");
+  return resp;
+}
+
+// ---------------------------------------------------------------------------
+
+AsyncAuditWriter::AsyncAuditWriter(SecurityStore* store, size_t queue_limit)
+    : store_(store), queue_limit_(queue_limit), thread_([this] { Run(); }) {}
+
+AsyncAuditWriter::~AsyncAuditWriter() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+bool AsyncAuditWriter::Enqueue(v1::AuditRecord record) {
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= queue_limit_) {
+    ++dropped_;
+    return false;
+  }
+  queue_.push_back(std::move(record));
+  ++enqueued_;
+  return true;
+}
+
+absl::Status AsyncAuditWriter::Flush() {
+  absl::MutexLock lock(&mu_);
+  struct Arg {
+    AsyncAuditWriter* writer;
+    uint64_t target;
+  } arg{this, enqueued_};
+  mu_.Await(absl::Condition(
+      +[](Arg* a) {
+        a->writer->mu_.AssertReaderHeld();
+        return a->writer->done_ >= a->target;
+      },
+      &arg));
+  absl::Status st = error_;
+  error_ = absl::OkStatus();
+  return st;
+}
+
+uint64_t AsyncAuditWriter::dropped() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+void AsyncAuditWriter::Run() {
+  while (true) {
+    std::vector<v1::AuditRecord> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](AsyncAuditWriter* w) {
+            w->mu_.AssertReaderHeld();
+            return w->stopping_ || !w->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && batch.size() < 1024) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    absl::Status st = store_->AppendAudit(batch);
+    absl::MutexLock lock(&mu_);
+    done_ += batch.size();
+    if (!st.ok()) error_ = st;
+  }
+}
+
+}  // namespace linebridge

@@ -1,0 +1,167 @@
+// The security store: principals (name, role), their per-line grants, bearer
+// tokens (only a SHA-256 of each secret is kept) and the audit log, in one
+// SQLite database next to the call-detail records (data_dir/security.sqlite3).
+//
+// Principals, grants and tokens are cached in memory: every RPC is checked
+// against the cache without touching the disk; every change is written to
+// SQLite first and then to the cache, so it applies to the next RPC.
+//
+// Tokens look like "lb1.<id>.<secret>": id is 16 hex digits (64 random bits,
+// public, the only part ever logged), secret 64 hex digits (256 random bits
+// from getrandom). The store keeps SHA-256(secret) and compares in constant
+// time.
+//
+// Schema (user_version 1):
+//   principals(name PRIMARY KEY, role, display_name, created_us)
+//   grants(principal, line_id, monitor, control, originate, PRIMARY KEY(principal, line_id))
+//   tokens(token_id PRIMARY KEY, principal, secret_sha256 BLOB, created_us,
+//          expires_us (NULL = never), revoked, description)
+//   audit(audit_id INTEGER PRIMARY KEY AUTOINCREMENT, time_us, principal,
+//         operation, line_id, call_id, detail, code, lineerr)
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "linebridge/v1/security.pb.h"
+
+struct sqlite3;
+
+namespace linebridge {
+
+struct LineGrant {
+  bool monitor = false;
+  bool control = false;
+  bool originate = false;
+  bool visible() const { return monitor || control || originate; }
+};
+
+// One principal as cached; immutable once published (a change publishes a
+// new copy), so a reader may keep it while the store changes.
+struct PrincipalRecord {
+  std::string name;
+  v1::Role role = v1::ROLE_USER;
+  std::string display_name;
+  std::map<std::string, LineGrant> lines;
+  v1::Principal ToProto() const;
+};
+
+// The outcome of checking a bearer token.
+struct TokenCheck {
+  std::string token_id;
+  std::string principal;
+};
+
+class SecurityStore {
+ public:
+  static constexpr char kFileName[] = "security.sqlite3";
+  static std::string PathInDataDir(absl::string_view data_dir);
+  static constexpr int kSchemaVersion = 1;
+  static constexpr size_t kMaxNameLength = 128;
+  static constexpr size_t kMaxTokenLength = 128;
+  static constexpr uint64_t kDefaultTtlSeconds = 90ull * 24 * 3600;
+  static constexpr uint64_t kMaxTtlSeconds = 10ull * 365 * 24 * 3600;
+  static constexpr uint32_t kDefaultAuditLimit = 100;
+  static constexpr uint32_t kMaxAuditLimit = 10000;
+
+  static absl::StatusOr<std::unique_ptr<SecurityStore>> Open(const std::string& path);
+  ~SecurityStore();
+  SecurityStore(const SecurityStore&) = delete;
+  SecurityStore& operator=(const SecurityStore&) = delete;
+
+  // Cached lookups (no disk).
+  std::shared_ptr<const PrincipalRecord> Find(absl::string_view name) const;
+  // UNAUTHENTICATED for a malformed, unknown, expired or revoked token; the
+  // message names the token id at most, never the secret.
+  absl::StatusOr<TokenCheck> VerifyToken(absl::string_view token, absl::Time now) const;
+
+  // UNAUTHENTICATED if the token with this id is gone, revoked or expired.
+  absl::Status CheckTokenStillValid(absl::string_view token_id, absl::Time now) const;
+
+  // Changes (disk, then cache). Names and line ids are validated.
+  absl::StatusOr<v1::Principal> AddPrincipal(const v1::AddPrincipalRequest& req);
+  // Removes the principal with its grants and tokens.
+  absl::Status RemovePrincipal(absl::string_view name);
+  v1::ListPrincipalsResponse ListPrincipals() const;
+  absl::StatusOr<v1::Principal> Assign(const v1::AssignRequest& req);
+  absl::StatusOr<v1::Principal> Unassign(const v1::UnassignRequest& req);
+  absl::StatusOr<v1::IssueTokenResponse> IssueToken(const v1::IssueTokenRequest& req,
+                                                    absl::Time now);
+  absl::StatusOr<v1::TokenInfo> RevokeToken(absl::string_view token_id);
+  v1::ListTokensResponse ListTokens(absl::string_view principal) const;
+
+  // Audit log.
+  absl::Status AppendAudit(const std::vector<v1::AuditRecord>& records);
+  absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& req);
+
+  // Re-reads principals, grants and tokens from disk (changes made by
+  // another process, e.g. `linebridged --issue_token`).
+  absl::Status Reload();
+
+ private:
+  struct TokenEntry {
+    v1::TokenInfo info;
+    std::string sha256;  // 32 bytes
+  };
+  explicit SecurityStore(std::string path) : path_(std::move(path)) {}
+  absl::Status Init();
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status Error(int rc, absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status WriteGrant(const std::string& principal, const std::string& line,
+                          const LineGrant& grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+
+  const std::string path_;
+  // Order: db_mu_ before mu_.
+  absl::Mutex db_mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(db_mu_) = nullptr;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const PrincipalRecord>, std::less<>> principals_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, TokenEntry, std::less<>> tokens_ ABSL_GUARDED_BY(mu_);
+};
+
+// Validates a principal name: 1-128 characters, letters, digits and
+// . _ @ - \ / : + (room for DOMAIN\user, e-mail addresses and URIs).
+absl::Status CheckPrincipalName(absl::string_view field, absl::string_view name);
+
+// Writes audit records on its own thread so the RPC path never waits on the
+// disk. When `queue_limit` records wait, further ones are dropped and counted.
+class AsyncAuditWriter {
+ public:
+  explicit AsyncAuditWriter(SecurityStore* store, size_t queue_limit = 65536);
+  ~AsyncAuditWriter();  // writes what is queued
+  AsyncAuditWriter(const AsyncAuditWriter&) = delete;
+  AsyncAuditWriter& operator=(const AsyncAuditWriter&) = delete;
+
+  bool Enqueue(v1::AuditRecord record);
+  // Waits until everything enqueued before has been written.
+  absl::Status Flush();
+  uint64_t dropped() const;
+
+ private:
+  void Run();
+  SecurityStore* const store_;
+  const size_t queue_limit_;
+  mutable absl::Mutex mu_;
+  std::deque<v1::AuditRecord> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace linebridge
