@@ -103,6 +103,9 @@ v1::Telephony::Stub& StubOf(Connection& connection, v1::Telephony* /*service*/) 
 v1::Admin::Stub& StubOf(Connection& connection, v1::Admin* /*service*/) {
   return connection.admin();
 }
+v1::Security::Stub& StubOf(Connection& connection, v1::Security* /*service*/) {
+  return connection.security();
+}
 
 }  // namespace
 
@@ -185,7 +188,8 @@ Connection::Connection(std::string address, std::shared_ptr<grpc::Channel> chann
       options_(std::move(options)),
       channel_(std::move(channel)),
       telephony_(v1::Telephony::NewStub(channel_)),
-      admin_(v1::Admin::NewStub(channel_)) {}
+      admin_(v1::Admin::NewStub(channel_)),
+      security_(v1::Security::NewStub(channel_)) {}
 
 Connection::~Connection() = default;
 

@@ -92,6 +92,7 @@ constexpr GlobalFlagSpec kGlobalFlags[] = {
     {"--tls-key", true, "LINEBRIDGE_TLS_KEY", &SetString<&GlobalOptions::tls_key>},
     {"--tls-server-name", true, "LINEBRIDGE_TLS_SERVER_NAME",
      &SetString<&GlobalOptions::tls_server_name>},
+    {"--token-file", true, "LINEBRIDGE_TOKEN_FILE", &SetString<&GlobalOptions::token_file>},
 };
 
 // Applies the global flag at argv[*i] ("--json", "--server X", "--timeout=5s").
@@ -287,10 +288,13 @@ std::string UsageText(absl::Span<const CommandSpec> table) {
   std::string text =
       "usage: linectl [--server host:port[,host:port...]] [--json] [--timeout 5s]\n"
       "               [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
-      "               [--tls-server-name NAME] <command>\n"
+      "               [--tls-server-name NAME] [--token-file FILE] <command>\n"
       "\nTLS: --tls uses the system roots; any --tls-* flag implies --tls. Defaults from\n"
       "LINEBRIDGE_SERVER, LINEBRIDGE_TLS(=1), LINEBRIDGE_TLS_CA, LINEBRIDGE_TLS_CERT,\n"
       "LINEBRIDGE_TLS_KEY, LINEBRIDGE_TLS_SERVER_NAME.\n"
+      "\nCredentials: a bearer token from --token-file FILE (LINEBRIDGE_TOKEN_FILE) or\n"
+      "LINEBRIDGE_TOKEN; else the client certificate (--tls-cert); else none (accepted\n"
+      "only on a plaintext loopback server).\n"
       "\ncommands:\n";
   for (const CommandSpec& command : table) {
     std::string syntax =

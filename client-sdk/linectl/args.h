@@ -25,6 +25,9 @@ struct GlobalOptions {
   std::string tls_cert;  // client certificate (mutual TLS), with tls_key
   std::string tls_key;
   std::string tls_server_name;  // verify the server certificate for this name
+  // Bearer token: read from --token-file / LINEBRIDGE_TOKEN_FILE (first line),
+  // or LINEBRIDGE_TOKEN. Never a command-line value (it would show in ps).
+  std::string token_file;
 };
 
 // Environment variables that set global flags (name -> value), e.g.

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "linebridge/status_macros.h"
 #include "linectl/format.h"
+#include "linectl/security_commands.h"
 
 namespace linebridge::linectl {
 namespace {
@@ -629,6 +630,27 @@ const CommandSpec kCommands[] = {
     {"watch", "[--line L]... [--count N] [--duration 10s]", 0, 0,
      "line= count= duration=", "live events (reconnects and resumes)", &CmdWatch},
     {"cdr", "[--line L] [--limit N]", 0, 0, "line= limit=", "call-detail records", &CmdCdr},
+    {"whoami", "", 0, 0, "", "the principal this client acts as", &CmdWhoAmI},
+    {"principal add", "<name> [--role admin|user] [--display-name TEXT] [--update]", 1, 1,
+     "role= display-name= update", "add (or --update) a principal", &CmdPrincipalAdd},
+    {"principal list", "", 0, 0, "", "principals, roles and lines", &CmdPrincipalList},
+    {"principal remove", "<name>", 1, 1, "", "remove a principal, its lines and tokens",
+     &CmdPrincipalRemove},
+    {"assign", "<principal> <line> [--control] [--originate]", 2, 2, "control originate",
+     "let a principal monitor (and control / originate on) a line", &CmdAssign},
+    {"unassign", "<principal> <line>", 2, 2, "", "take a line away from a principal",
+     &CmdUnassign},
+    {"token issue", "--principal NAME [--ttl 90d] [--description TEXT]", 0, 0,
+     "principal= ttl= description=", "issue a bearer token (printed once)", &CmdTokenIssue},
+    {"token revoke", "<token-id>", 1, 1, "", "revoke a token", &CmdTokenRevoke},
+    {"token list", "[--principal NAME]", 0, 0, "principal=", "tokens (ids, never secrets)",
+     &CmdTokenList},
+    {"audit", "[--principal NAME] [--since 1h|RFC3339] [--limit N]", 0, 0,
+     "principal= since= limit=", "the audit log, newest first", &CmdAudit},
+    {"tsec import", "<file.xml>", 1, 1, "", "import tsecimp XML (users and their lines)",
+     &CmdTsecImport},
+    {"tsec export", "[<file.xml>|-]", 0, 1, "", "export assignments as tsecimp XML",
+     &CmdTsecExport},
 };
 
 }  // namespace

@@ -1,10 +1,12 @@
 // linectl: administration and call control for linebridged.
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "linebridge/client.h"
 #include "linectl/args.h"
@@ -65,6 +67,17 @@ int Main(const std::vector<std::string>& argv) {
   options.channel.tls_options.cert_file = global.tls_cert;
   options.channel.tls_options.key_file = global.tls_key;
   options.channel.tls_options.server_name_override = global.tls_server_name;
+  if (!global.token_file.empty()) {
+    std::ifstream in(global.token_file);
+    std::string token;
+    if (!in || !std::getline(in, token)) {
+      std::cerr << "linectl: cannot read the token file " << global.token_file << "\n";
+      return 1;
+    }
+    options.channel.bearer_token = std::string(absl::StripAsciiWhitespace(token));
+  } else if (const char* token = std::getenv("LINEBRIDGE_TOKEN"); token != nullptr) {
+    options.channel.bearer_token = std::string(absl::StripAsciiWhitespace(token));
+  }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
   if (!client.ok()) {
     std::cerr << "linectl: " << FormatError(client.status()) << "\n";

@@ -126,6 +126,16 @@ LB_FIELD_GETTER(reclaim_session_id)
 LB_FIELD_GETTER(destination)
 #undef LB_FIELD_GETTER
 
+// The permission an RPC needs when its request changes it: opening a line as
+// owner (to answer and handle its calls) is control, not monitoring.
+template <typename Req>
+Perm PermFor(const Req&, Perm perm) {
+  return perm;
+}
+Perm PermFor(const v1::OpenLineRequest& req, Perm perm) {
+  return req.privilege() == v1::PRIVILEGE_OWNER ? Perm::kControl : perm;
+}
+
 // After a successful RPC: trim lists to what the caller may see, track
 // session ownership and originated calls.
 template <typename Req, typename Resp>
@@ -184,6 +194,10 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   const Policy& policy = PolicyFor(method);
   std::string line = Get_line_id(req);
   const std::string call = Get_call_id(req);
+  // The audit names the line of a call too.
+  if (policy.audited && policy.target == Target::kCall && line.empty() && !call.empty()) {
+    line = engine_->LineOfCall(call);
+  }
   auto check = [&]() -> absl::Status {
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_session_id(req)));
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_reclaim_session_id(req)));
@@ -195,13 +209,12 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
         if (line.empty()) return absl::OkStatus();
         return guard_->CheckLine(*caller, line, policy.perm);
       case Target::kLine:
-        return guard_->CheckLine(*caller, line, policy.perm);
+        return guard_->CheckLine(*caller, line, PermFor(req, policy.perm));
       case Target::kCall:
         for (const std::string& id :
              {call, Get_conference_call_id(req), Get_consultation_call_id(req)}) {
           LB_RETURN_IF_ERROR(guard_->CheckCall(*caller, id, policy.perm));
         }
-        if (line.empty() && !call.empty()) line = engine_->LineOfCall(call);
         return absl::OkStatus();
     }
     return absl::OkStatus();

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "linebridge/v1/admin.grpc.pb.h"
+#include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
 
 namespace linebridge {
@@ -130,7 +131,17 @@ struct CallOptions {
   X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse)                 \
   X(Admin, ReloadConfig, ReloadConfigRequest, ReloadConfigResponse)                 \
   X(Admin, ListCallRecords, ListCallRecordsRequest, ListCallRecordsResponse)        \
-  X(Admin, Ping, PingRequest, PingResponse)
+  X(Admin, Ping, PingRequest, PingResponse)                                         \
+  X(Security, WhoAmI, WhoAmIRequest, Principal)                                     \
+  X(Security, AddPrincipal, AddPrincipalRequest, Principal)                         \
+  X(Security, RemovePrincipal, RemovePrincipalRequest, RemovePrincipalResponse)     \
+  X(Security, ListPrincipals, ListPrincipalsRequest, ListPrincipalsResponse)        \
+  X(Security, Assign, AssignRequest, Principal)                                     \
+  X(Security, Unassign, UnassignRequest, Principal)                                 \
+  X(Security, IssueToken, IssueTokenRequest, IssueTokenResponse)                    \
+  X(Security, RevokeToken, RevokeTokenRequest, TokenInfo)                           \
+  X(Security, ListTokens, ListTokensRequest, ListTokensResponse)                    \
+  X(Security, ListAudit, ListAuditRequest, ListAuditResponse)
 
 class Connection {
  public:
@@ -150,6 +161,7 @@ class Connection {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::Telephony::Stub& telephony() { return *telephony_; }
   v1::Admin::Stub& admin() { return *admin_; }
+  v1::Security::Stub& security() { return *security_; }
 
   // Connects the channel now; false if not READY within `timeout`.
   bool WaitForConnected(absl::Duration timeout);
@@ -183,6 +195,7 @@ class Connection {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Telephony::Stub> telephony_;
   std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<v1::Security::Stub> security_;
 };
 
 // Builds the channel arguments Connection::Create uses (exposed for tests and

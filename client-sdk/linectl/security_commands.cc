@@ -1,0 +1,685 @@
+#include "linectl/security_commands.h"
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "linebridge/status_macros.h"
+#include "linectl/format.h"
+
+namespace linebridge::linectl {
+namespace {
+
+Connection& First(Context& context) { return context.client.connection(0); }
+
+void Out(Context& context, absl::string_view line) {
+  context.out << line << '\n';
+  context.out.flush();
+}
+
+void Json(Context& context, const google::protobuf::Message& m) { Out(context, ToJson(m)); }
+
+std::string Perms(const v1::LineGrant& g) {
+  std::vector<std::string> p;
+  if (g.monitor()) p.push_back("monitor");
+  if (g.control()) p.push_back("control");
+  if (g.originate()) p.push_back("originate");
+  return absl::StrJoin(p, ",");
+}
+
+std::string RoleName(v1::Role role) { return role == v1::ROLE_ADMIN ? "admin" : "user"; }
+
+void PrintPrincipal(Context& context, const v1::Principal& p) {
+  if (context.json()) return Json(context, p);
+  Out(context, absl::StrCat("principal ", p.name(), " role=", RoleName(p.role()),
+                            p.display_name().empty() ? "" : " name=\"" + p.display_name() + "\"",
+                            p.authenticated_by().empty() ? "" : " via=" + p.authenticated_by()));
+  for (const v1::LineGrant& g : p.lines()) {
+    Out(context, absl::StrCat("  ", g.line_id(), " ", Perms(g)));
+  }
+}
+
+absl::Status ParseRole(absl::string_view text, v1::Role* role) {
+  if (text.empty() || text == "user") {
+    *role = v1::ROLE_USER;
+  } else if (text == "admin") {
+    *role = v1::ROLE_ADMIN;
+  } else {
+    return UsageError(absl::StrCat("--role must be admin or user, not \"", text, "\""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool ParseTtl(absl::string_view text, uint64_t* seconds) {
+  if (text.empty()) return false;
+  uint64_t mult = 1;
+  switch (text.back()) {
+    case 'd':
+      mult = 86400;
+      break;
+    case 'h':
+      mult = 3600;
+      break;
+    case 'm':
+      mult = 60;
+      break;
+    case 's':
+      mult = 1;
+      break;
+    default:
+      return absl::SimpleAtoi(text, seconds) && *seconds > 0;
+  }
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(text.substr(0, text.size() - 1), &n) || n == 0) return false;
+  if (n > UINT64_MAX / mult) return false;
+  *seconds = n * mult;
+  return true;
+}
+
+absl::Status CmdWhoAmI(Context& context) {
+  LB_ASSIGN_OR_RETURN(v1::Principal p, First(context).WhoAmI(v1::WhoAmIRequest()));
+  PrintPrincipal(context, p);
+  return absl::OkStatus();
+}
+
+absl::Status CmdPrincipalAdd(Context& context) {
+  v1::AddPrincipalRequest req;
+  req.set_name(context.args()[0]);
+  v1::Role role = v1::ROLE_USER;
+  LB_RETURN_IF_ERROR(ParseRole(context.invocation.Get("role"), &role));
+  req.set_role(role);
+  req.set_display_name(context.invocation.Get("display-name"));
+  req.set_update(context.invocation.Has("update"));
+  LB_ASSIGN_OR_RETURN(v1::Principal p, First(context).AddPrincipal(req));
+  PrintPrincipal(context, p);
+  return absl::OkStatus();
+}
+
+absl::Status CmdPrincipalList(Context& context) {
+  LB_ASSIGN_OR_RETURN(v1::ListPrincipalsResponse resp,
+                      First(context).ListPrincipals(v1::ListPrincipalsRequest()));
+  if (context.json()) {
+    Json(context, resp);
+    return absl::OkStatus();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Principal& p : resp.principals()) {
+    std::vector<std::string> lines;
+    for (const v1::LineGrant& g : p.lines()) {
+      lines.push_back(absl::StrCat(g.line_id(), "(", Perms(g), ")"));
+    }
+    rows.push_back({p.name(), RoleName(p.role()), p.display_name(), absl::StrJoin(lines, " ")});
+  }
+  for (const std::string& line : FormatTable({"PRINCIPAL", "ROLE", "NAME", "LINES"}, rows)) {
+    Out(context, line);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CmdPrincipalRemove(Context& context) {
+  v1::RemovePrincipalRequest req;
+  req.set_name(context.args()[0]);
+  LB_RETURN_IF_ERROR(First(context).RemovePrincipal(req).status());
+  if (!context.json()) Out(context, absl::StrCat("removed principal ", req.name()));
+  return absl::OkStatus();
+}
+
+absl::Status CmdAssign(Context& context) {
+  v1::AssignRequest req;
+  req.set_principal(context.args()[0]);
+  v1::LineGrant* g = req.mutable_grant();
+  g->set_line_id(context.args()[1]);
+  g->set_control(context.invocation.Has("control"));
+  g->set_originate(context.invocation.Has("originate"));
+  g->set_monitor(true);  // every assignment can at least see the line
+  LB_ASSIGN_OR_RETURN(v1::Principal p, First(context).Assign(req));
+  PrintPrincipal(context, p);
+  return absl::OkStatus();
+}
+
+absl::Status CmdUnassign(Context& context) {
+  v1::UnassignRequest req;
+  req.set_principal(context.args()[0]);
+  req.set_line_id(context.args()[1]);
+  LB_ASSIGN_OR_RETURN(v1::Principal p, First(context).Unassign(req));
+  PrintPrincipal(context, p);
+  return absl::OkStatus();
+}
+
+absl::Status CmdTokenIssue(Context& context) {
+  v1::IssueTokenRequest req;
+  req.set_principal(context.invocation.Get("principal"));
+  if (req.principal().empty()) return UsageError("--principal is required");
+  if (context.invocation.Has("ttl")) {
+    uint64_t ttl = 0;
+    if (!ParseTtl(context.invocation.Get("ttl"), &ttl)) {
+      return UsageError(absl::StrCat("bad --ttl \"", context.invocation.Get("ttl"),
+                                     "\" (e.g. 90d, 12h, 30m, 3600)"));
+    }
+    req.set_ttl_seconds(ttl);
+  }
+  req.set_description(context.invocation.Get("description"));
+  LB_ASSIGN_OR_RETURN(v1::IssueTokenResponse resp, First(context).IssueToken(req));
+  if (context.json()) {
+    Json(context, resp);
+    return absl::OkStatus();
+  }
+  Out(context, resp.token());
+  context.err << "token " << resp.info().token_id() << " for " << resp.info().principal()
+              << " expires " << FormatTimestamp(resp.info().expires(), context.zone)
+              << "; it is shown only now: store it (e.g. chmod 600 file; --token-file file)\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdTokenRevoke(Context& context) {
+  v1::RevokeTokenRequest req;
+  req.set_token_id(context.args()[0]);
+  LB_ASSIGN_OR_RETURN(v1::TokenInfo info, First(context).RevokeToken(req));
+  if (context.json()) return Json(context, info), absl::OkStatus();
+  Out(context, absl::StrCat("revoked token ", info.token_id(), " of ", info.principal()));
+  return absl::OkStatus();
+}
+
+absl::Status CmdTokenList(Context& context) {
+  v1::ListTokensRequest req;
+  req.set_principal(context.invocation.Get("principal"));
+  LB_ASSIGN_OR_RETURN(v1::ListTokensResponse resp, First(context).ListTokens(req));
+  if (context.json()) return Json(context, resp), absl::OkStatus();
+  std::vector<std::vector<std::string>> rows;
+  const absl::Time now = absl::Now();
+  for (const v1::TokenInfo& t : resp.tokens()) {
+    std::string state = "valid";
+    if (t.revoked()) {
+      state = "revoked";
+    } else if (t.has_expires() && absl::FromUnixSeconds(t.expires().seconds()) <= now) {
+      state = "expired";
+    }
+    rows.push_back({t.token_id(), t.principal(), FormatTimestamp(t.created(), context.zone),
+                    t.has_expires() ? FormatTimestamp(t.expires(), context.zone) : "never", state,
+                    t.description()});
+  }
+  for (const std::string& line :
+       FormatTable({"TOKEN", "PRINCIPAL", "CREATED", "EXPIRES", "STATE", "DESCRIPTION"}, rows)) {
+    Out(context, line);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CmdAudit(Context& context) {
+  v1::ListAuditRequest req;
+  req.set_principal(context.invocation.Get("principal"));
+  if (context.invocation.Has("limit")) {
+    uint32_t limit = 0;
+    if (!absl::SimpleAtoi(context.invocation.Get("limit"), &limit)) {
+      return UsageError("--limit needs a number");
+    }
+    req.set_limit(limit);
+  }
+  if (context.invocation.Has("since")) {
+    const std::string since = context.invocation.Get("since");
+    absl::Time t;
+    absl::Duration ago;
+    std::string err;
+    if (absl::ParseDuration(since, &ago)) {
+      t = absl::Now() - ago;
+    } else if (!absl::ParseTime(absl::RFC3339_full, since, &t, &err)) {
+      return UsageError(absl::StrCat("bad --since \"", since,
+                                     "\": a duration (1h, 30m) or RFC 3339 time"));
+    }
+    const int64_t us = absl::ToUnixMicros(t);
+    req.mutable_since()->set_seconds(us / 1000000);
+    req.mutable_since()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+  }
+  LB_ASSIGN_OR_RETURN(v1::ListAuditResponse resp, First(context).ListAudit(req));
+  if (context.json()) return Json(context, resp), absl::OkStatus();
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::AuditRecord& r : resp.records()) {
+    rows.push_back({FormatTimestamp(r.time(), context.zone), r.principal(), r.operation(),
+                    r.line_id(), r.call_id(),
+                    r.code() == 0 ? "OK"
+                                  : absl::StrCat(r.code(), r.lineerr().empty() ? "" : " ",
+                                                 r.lineerr()),
+                    r.detail()});
+  }
+  for (const std::string& line : FormatTable(
+           {"TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL"}, rows)) {
+    Out(context, line);
+  }
+  return absl::OkStatus();
+}
+
+// --- tsecimp XML ------------------------------------------------------------------
+
+namespace {
+
+struct XmlNode {
+  std::string name;
+  std::map<std::string, std::string> attributes;
+  std::string text;
+  std::vector<std::unique_ptr<XmlNode>> children;
+  const XmlNode* Child(absl::string_view n) const {
+    for (const auto& c : children) {
+      if (c->name == n) return c.get();
+    }
+    return nullptr;
+  }
+};
+
+// A small XML reader for tsecimp files: elements, attributes, text, entity
+// and character references, comments, the declaration. No DTDs.
+class XmlReader {
+ public:
+  explicit XmlReader(absl::string_view in) : in_(in) {}
+
+  absl::StatusOr<std::unique_ptr<XmlNode>> Document() {
+    SkipMisc();
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<XmlNode> root, Element(0));
+    SkipMisc();
+    if (pos_ != in_.size()) return Error("content after the root element");
+    return root;
+  }
+
+ private:
+  absl::Status Error(absl::string_view what) {
+    int line = 1;
+    for (size_t i = 0; i < pos_ && i < in_.size(); ++i) line += in_[i] == '\n';
+    return absl::InvalidArgumentError(absl::StrCat("XML line ", line, ": ", what));
+  }
+  bool Starts(absl::string_view s) const { return absl::StartsWith(in_.substr(pos_), s); }
+  void SkipSpace() {
+    while (pos_ < in_.size() && absl::ascii_isspace(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+  }
+  void SkipMisc() {
+    while (true) {
+      SkipSpace();
+      if (Starts("<?")) {
+        size_t end = in_.find("?>", pos_);
+        pos_ = end == absl::string_view::npos ? in_.size() : end + 2;
+      } else if (Starts("<!--")) {
+        size_t end = in_.find("-->", pos_);
+        pos_ = end == absl::string_view::npos ? in_.size() : end + 3;
+      } else {
+        return;
+      }
+    }
+  }
+  std::string Name() {
+    size_t start = pos_;
+    while (pos_ < in_.size() &&
+           (absl::ascii_isalnum(static_cast<unsigned char>(in_[pos_])) || in_[pos_] == '_' ||
+            in_[pos_] == '-' || in_[pos_] == ':' || in_[pos_] == '.')) {
+      ++pos_;
+    }
+    return std::string(in_.substr(start, pos_ - start));
+  }
+  absl::StatusOr<std::string> Decode(absl::string_view raw) {
+    std::string out;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '&') {
+        out.push_back(raw[i]);
+        continue;
+      }
+      size_t semi = raw.find(';', i);
+      if (semi == absl::string_view::npos) return Error("unterminated entity");
+      absl::string_view ent = raw.substr(i + 1, semi - i - 1);
+      if (ent == "amp") {
+        out.push_back('&');
+      } else if (ent == "lt") {
+        out.push_back('<');
+      } else if (ent == "gt") {
+        out.push_back('>');
+      } else if (ent == "quot") {
+        out.push_back('"');
+      } else if (ent == "apos") {
+        out.push_back('\'');
+      } else if (absl::StartsWith(ent, "#")) {
+        uint32_t cp = 0;
+        bool ok = ent.size() > 2 && (ent[1] == 'x' || ent[1] == 'X')
+                      ? absl::SimpleHexAtoi(ent.substr(2), &cp)
+                      : absl::SimpleAtoi(ent.substr(1), &cp);
+        if (!ok || cp == 0 || cp > 0x10FFFF) return Error("bad character reference");
+        if (cp < 0x80) {
+          out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+          out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+          out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+          out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+          out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+          out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+          out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+          out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+          out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+          out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+      } else {
+        return Error(absl::StrCat("unknown entity &", ent, ";"));
+      }
+      i = semi;
+    }
+    return out;
+  }
+  absl::StatusOr<std::unique_ptr<XmlNode>> Element(int depth) {
+    if (depth > 16) return Error("elements nested too deeply");
+    if (!Starts("<")) return Error("expected an element");
+    ++pos_;
+    auto node = std::make_unique<XmlNode>();
+    node->name = Name();
+    if (node->name.empty()) return Error("expected an element name");
+    while (true) {
+      SkipSpace();
+      if (Starts("/>")) {
+        pos_ += 2;
+        return node;
+      }
+      if (Starts(">")) {
+        ++pos_;
+        break;
+      }
+      std::string attr = Name();
+      if (attr.empty()) return Error(absl::StrCat("bad attribute in <", node->name, ">"));
+      SkipSpace();
+      if (!Starts("=")) return Error(absl::StrCat("attribute ", attr, " without a value"));
+      ++pos_;
+      SkipSpace();
+      if (pos_ >= in_.size() || (in_[pos_] != '"' && in_[pos_] != '\'')) {
+        return Error(absl::StrCat("attribute ", attr, ": expected a quoted value"));
+      }
+      const char quote = in_[pos_++];
+      size_t end = in_.find(quote, pos_);
+      if (end == absl::string_view::npos) return Error("unterminated attribute value");
+      LB_ASSIGN_OR_RETURN(node->attributes[attr], Decode(in_.substr(pos_, end - pos_)));
+      pos_ = end + 1;
+    }
+    while (true) {
+      if (pos_ >= in_.size()) return Error(absl::StrCat("<", node->name, "> is not closed"));
+      if (Starts("<!--")) {
+        SkipMisc();
+        continue;
+      }
+      if (Starts("</")) {
+        pos_ += 2;
+        if (Name() != node->name) return Error(absl::StrCat("mismatched </...> for <", node->name, ">"));
+        SkipSpace();
+        if (!Starts(">")) return Error("expected >");
+        ++pos_;
+        node->text = std::string(absl::StripAsciiWhitespace(node->text));
+        return node;
+      }
+      if (Starts("<")) {
+        LB_ASSIGN_OR_RETURN(std::unique_ptr<XmlNode> child, Element(depth + 1));
+        node->children.push_back(std::move(child));
+        continue;
+      }
+      size_t end = in_.find('<', pos_);
+      if (end == absl::string_view::npos) end = in_.size();
+      LB_ASSIGN_OR_RETURN(std::string text, Decode(in_.substr(pos_, end - pos_)));
+      node->text += text;
+      pos_ = end;
+    }
+  }
+
+  absl::string_view in_;
+  size_t pos_ = 0;
+};
+
+bool Truthy(const std::map<std::string, std::string>& attrs, const std::string& name) {
+  auto it = attrs.find(name);
+  if (it == attrs.end()) return false;
+  const std::string v = absl::AsciiStrToLower(it->second);
+  return v == "1" || v == "true" || v == "yes";
+}
+
+std::string Escape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TsecUser>> ParseTsecXml(absl::string_view xml) {
+  XmlReader reader(xml);
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<XmlNode> root, reader.Document());
+  if (root->name != "UserList") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the root element is <", root->name, ">, not <UserList>"));
+  }
+  std::vector<TsecUser> users;
+  for (const auto& u : root->children) {
+    if (u->name != "User") {
+      return absl::InvalidArgumentError(absl::StrCat("<UserList> holds <", u->name, ">"));
+    }
+    TsecUser user;
+    user.no_merge = Truthy(u->attributes, "NoMerge");
+    const XmlNode* name = u->Child("DomainUserName");
+    if (name == nullptr || name->text.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("<User> number ", users.size() + 1, " has no <DomainUserName>"));
+    }
+    user.domain_user_name = name->text;
+    if (const XmlNode* f = u->Child("FriendlyName"); f != nullptr) user.friendly_name = f->text;
+    if (const XmlNode* list = u->Child("LineList"); list != nullptr) {
+      user.has_line_list = true;
+      for (const auto& l : list->children) {
+        if (l->name != "Line") {
+          return absl::InvalidArgumentError(absl::StrCat("<LineList> holds <", l->name, ">"));
+        }
+        TsecLine line;
+        line.remove = Truthy(l->attributes, "Remove");
+        const XmlNode* addr = l->Child("Address");
+        if (addr == nullptr) addr = l->Child("Addr");
+        const XmlNode* perm = l->Child("PermanentID");
+        if ((addr == nullptr) == (perm == nullptr)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("a <Line> of ", user.domain_user_name,
+                           " needs exactly one of <Address> and <PermanentID>"));
+        }
+        if (addr != nullptr) line.address = addr->text;
+        if (perm != nullptr) line.permanent_id = perm->text;
+        user.lines.push_back(std::move(line));
+      }
+    }
+    users.push_back(std::move(user));
+  }
+  return users;
+}
+
+std::string WriteTsecXml(const std::vector<TsecUser>& users) {
+  std::string out = "<UserList>\n";
+  for (const TsecUser& u : users) {
+    absl::StrAppend(&out, "  <User", u.no_merge ? " NoMerge=\"1\"" : "", ">\n",
+                    "    <DomainUserName>", Escape(u.domain_user_name), "</DomainUserName>\n");
+    if (!u.friendly_name.empty()) {
+      absl::StrAppend(&out, "    <FriendlyName>", Escape(u.friendly_name), "</FriendlyName>\n");
+    }
+    if (u.has_line_list) {
+      absl::StrAppend(&out, "    <LineList>\n");
+      for (const TsecLine& l : u.lines) {
+        absl::StrAppend(&out, "      <Line", l.remove ? " Remove=\"1\"" : "", ">");
+        if (!l.permanent_id.empty()) {
+          absl::StrAppend(&out, "<PermanentID>", Escape(l.permanent_id), "</PermanentID>");
+        } else {
+          absl::StrAppend(&out, "<Address>", Escape(l.address), "</Address>");
+        }
+        absl::StrAppend(&out, "</Line>\n");
+      }
+      absl::StrAppend(&out, "    </LineList>\n");
+    }
+    absl::StrAppend(&out, "  </User>\n");
+  }
+  absl::StrAppend(&out, "</UserList>\n");
+  return out;
+}
+
+namespace {
+
+// Line ids by PermanentID and by address (the dialable address of the line's
+// first address, or the line id itself).
+struct LineIndex {
+  std::map<std::string, std::string> by_permanent_id, by_address;
+  std::map<std::string, std::string> permanent_id_of;
+};
+
+absl::StatusOr<LineIndex> IndexLines(Context& context) {
+  LB_ASSIGN_OR_RETURN(v1::ListLinesResponse lines, First(context).ListLines(v1::ListLinesRequest()));
+  LineIndex index;
+  for (const v1::Line& l : lines.lines()) {
+    const std::string pid = absl::StrCat(l.caps().permanent_line_id());
+    index.by_permanent_id[pid] = l.id();
+    index.permanent_id_of[l.id()] = pid;
+    index.by_address[l.id()] = l.id();
+    for (const v1::Address& a : l.addresses()) {
+      if (!a.address().empty()) index.by_address.emplace(a.address(), l.id());
+    }
+  }
+  return index;
+}
+
+}  // namespace
+
+absl::Status CmdTsecImport(Context& context) {
+  std::ifstream in(context.args()[0], std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", context.args()[0]));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (buffer.str().size() > 16 * 1024 * 1024) {
+    return absl::InvalidArgumentError("the XML file is over 16 MiB");
+  }
+  LB_ASSIGN_OR_RETURN(std::vector<TsecUser> users, ParseTsecXml(buffer.str()));
+  LB_ASSIGN_OR_RETURN(LineIndex index, IndexLines(context));
+  // Resolve every line first: nothing changes if one is unknown.
+  std::vector<std::vector<std::pair<std::string, bool>>> resolved;
+  for (const TsecUser& u : users) {
+    std::vector<std::pair<std::string, bool>> lines;
+    for (const TsecLine& l : u.lines) {
+      const auto& map = l.permanent_id.empty() ? index.by_address : index.by_permanent_id;
+      const std::string& key = l.permanent_id.empty() ? l.address : l.permanent_id;
+      auto it = map.find(key);
+      if (it == map.end()) {
+        return absl::NotFoundError(absl::StrCat(u.domain_user_name, ": no line with ",
+                                                l.permanent_id.empty() ? "address " : "PermanentID ",
+                                                key));
+      }
+      lines.emplace_back(it->second, l.remove);
+    }
+    resolved.push_back(std::move(lines));
+  }
+  LB_ASSIGN_OR_RETURN(v1::ListPrincipalsResponse existing,
+                      First(context).ListPrincipals(v1::ListPrincipalsRequest()));
+  int assigned = 0, removed = 0;
+  for (size_t i = 0; i < users.size(); ++i) {
+    const TsecUser& u = users[i];
+    const v1::Principal* current = nullptr;
+    for (const v1::Principal& p : existing.principals()) {
+      if (p.name() == u.domain_user_name) current = &p;
+    }
+    v1::AddPrincipalRequest add;
+    add.set_name(u.domain_user_name);
+    add.set_display_name(u.friendly_name.empty() && current != nullptr ? current->display_name()
+                                                                       : u.friendly_name);
+    add.set_role(current != nullptr ? current->role() : v1::ROLE_USER);
+    add.set_update(current != nullptr);
+    LB_RETURN_IF_ERROR(First(context).AddPrincipal(add).status());
+    // NoMerge, or no <LineList>: the user's current lines go first.
+    if (current != nullptr && (u.no_merge || !u.has_line_list)) {
+      for (const v1::LineGrant& g : current->lines()) {
+        v1::UnassignRequest un;
+        un.set_principal(u.domain_user_name);
+        un.set_line_id(g.line_id());
+        LB_RETURN_IF_ERROR(First(context).Unassign(un).status());
+        ++removed;
+      }
+    }
+    for (const auto& [line, remove] : resolved[i]) {
+      if (remove) {
+        v1::UnassignRequest un;
+        un.set_principal(u.domain_user_name);
+        un.set_line_id(line);
+        LB_RETURN_IF_ERROR(First(context).Unassign(un).status());
+        ++removed;
+        continue;
+      }
+      // A Telephony Server assignment is full use of the line.
+      v1::AssignRequest as;
+      as.set_principal(u.domain_user_name);
+      as.mutable_grant()->set_line_id(line);
+      as.mutable_grant()->set_monitor(true);
+      as.mutable_grant()->set_control(true);
+      as.mutable_grant()->set_originate(true);
+      LB_RETURN_IF_ERROR(First(context).Assign(as).status());
+      ++assigned;
+    }
+  }
+  Out(context, absl::StrCat("imported ", users.size(), " users: ", assigned, " lines assigned, ",
+                            removed, " removed"));
+  return absl::OkStatus();
+}
+
+absl::Status CmdTsecExport(Context& context) {
+  LB_ASSIGN_OR_RETURN(LineIndex index, IndexLines(context));
+  LB_ASSIGN_OR_RETURN(v1::ListPrincipalsResponse principals,
+                      First(context).ListPrincipals(v1::ListPrincipalsRequest()));
+  std::vector<TsecUser> users;
+  for (const v1::Principal& p : principals.principals()) {
+    if (p.role() != v1::ROLE_USER) continue;  // admins see every line anyway
+    TsecUser u;
+    u.domain_user_name = p.name();
+    u.friendly_name = p.display_name();
+    u.no_merge = true;  // the file states the whole assignment
+    u.has_line_list = true;
+    for (const v1::LineGrant& g : p.lines()) {
+      TsecLine l;
+      auto it = index.permanent_id_of.find(g.line_id());
+      if (it != index.permanent_id_of.end()) {
+        l.permanent_id = it->second;
+      } else {
+        l.address = g.line_id();  // a line the server no longer has
+      }
+      u.lines.push_back(std::move(l));
+    }
+    users.push_back(std::move(u));
+  }
+  const std::string xml = WriteTsecXml(users);
+  if (context.args().empty() || context.args()[0] == "-") {
+    context.out << xml;
+    context.out.flush();
+    return absl::OkStatus();
+  }
+  std::ofstream out(context.args()[0], std::ios::binary | std::ios::trunc);
+  out << xml;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", context.args()[0]));
+  Out(context, absl::StrCat("exported ", users.size(), " users to ", context.args()[0]));
+  return absl::OkStatus();
+}
+
+}  // namespace linebridge::linectl

@@ -1,0 +1,106 @@
+// tsecimp XML: parsing the Windows Telephony Server format and writing it back.
+#include <gtest/gtest.h>
+
+#include "linectl/security_commands.h"
+
+namespace linebridge::linectl {
+namespace {
+
+constexpr char kSample[] = R"xml(<?xml version="1.0" encoding="utf-8"?>
+<!-- assignments exported from a Telephony Server -->
+<UserList>
+  <User NoMerge="1">
+    <DomainUserName>CORP\jsmith</DomainUserName>
+    <FriendlyName>Jo &amp; Smith</FriendlyName>
+    <LineList>
+      <Line><Address>101</Address></Line>
+      <Line Remove="1"><PermanentID>123456</PermanentID></Line>
+      <Line><Addr>102</Addr></Line>
+    </LineList>
+  </User>
+  <User>
+    <DomainUserName>CORP\gone</DomainUserName>
+  </User>
+</UserList>
+)xml";
+
+TEST(TsecXml, ParsesUsersLinesAndAttributes) {
+  auto users = ParseTsecXml(kSample);
+  ASSERT_TRUE(users.ok()) << users.status();
+  ASSERT_EQ(users->size(), 2u);
+  const TsecUser& a = (*users)[0];
+  EXPECT_EQ(a.domain_user_name, "CORP\\jsmith");
+  EXPECT_EQ(a.friendly_name, "Jo & Smith");
+  EXPECT_TRUE(a.no_merge);
+  EXPECT_TRUE(a.has_line_list);
+  ASSERT_EQ(a.lines.size(), 3u);
+  EXPECT_EQ(a.lines[0].address, "101");
+  EXPECT_FALSE(a.lines[0].remove);
+  EXPECT_EQ(a.lines[1].permanent_id, "123456");
+  EXPECT_TRUE(a.lines[1].remove);
+  EXPECT_EQ(a.lines[2].address, "102");  // <Addr> is read as <Address>
+  const TsecUser& b = (*users)[1];
+  EXPECT_FALSE(b.no_merge);
+  EXPECT_FALSE(b.has_line_list);  // no LineList: all of its lines go
+}
+
+TEST(TsecXml, RoundTrip) {
+  auto users = ParseTsecXml(kSample);
+  ASSERT_TRUE(users.ok());
+  const std::string written = WriteTsecXml(*users);
+  auto again = ParseTsecXml(written);
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << written;
+  ASSERT_EQ(again->size(), users->size());
+  for (size_t i = 0; i < users->size(); ++i) {
+    const TsecUser& x = (*users)[i];
+    const TsecUser& y = (*again)[i];
+    EXPECT_EQ(x.domain_user_name, y.domain_user_name);
+    EXPECT_EQ(x.friendly_name, y.friendly_name);
+    EXPECT_EQ(x.no_merge, y.no_merge);
+    EXPECT_EQ(x.has_line_list, y.has_line_list);
+    ASSERT_EQ(x.lines.size(), y.lines.size());
+    for (size_t j = 0; j < x.lines.size(); ++j) {
+      EXPECT_EQ(x.lines[j].address, y.lines[j].address);
+      EXPECT_EQ(x.lines[j].permanent_id, y.lines[j].permanent_id);
+      EXPECT_EQ(x.lines[j].remove, y.lines[j].remove);
+    }
+  }
+  EXPECT_EQ(WriteTsecXml(*again), written);
+}
+
+TEST(TsecXml, RejectsMalformedFiles) {
+  for (const char* bad : {
+           "",
+           "<UserList>",
+           "<Users></Users>",
+           "<UserList><User></User></UserList>",  // no DomainUserName
+           "<UserList><User><DomainUserName>a</DomainUserName><LineList><Line></Line>"
+           "</LineList></User></UserList>",  // Line with neither
+           "<UserList><User><DomainUserName>a</DomainUserName><LineList><Line><Address>1"
+           "</Address><PermanentID>2</PermanentID></Line></LineList></User></UserList>",
+           "<UserList><User><DomainUserName>a&bogus;</DomainUserName></User></UserList>",
+           "<UserList></UserLis>",
+           "<UserList/><extra/>",
+       }) {
+    EXPECT_FALSE(ParseTsecXml(bad).ok()) << bad;
+  }
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "<a>";
+  EXPECT_FALSE(ParseTsecXml(deep).ok());
+}
+
+TEST(Ttl, Parses) {
+  uint64_t s = 0;
+  ASSERT_TRUE(ParseTtl("90d", &s));
+  EXPECT_EQ(s, 90u * 86400);
+  ASSERT_TRUE(ParseTtl("12h", &s));
+  EXPECT_EQ(s, 12u * 3600);
+  ASSERT_TRUE(ParseTtl("3600", &s));
+  EXPECT_EQ(s, 3600u);
+  EXPECT_FALSE(ParseTtl("0", &s));
+  EXPECT_FALSE(ParseTtl("x", &s));
+  EXPECT_FALSE(ParseTtl("-1d", &s));
+}
+
+}  // namespace
+}  // namespace linebridge::linectl
