@@ -5,16 +5,19 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/server.h"
 #include "config/config.h"
 #include "linebridge/connection.h"
+#include "store/security_store.h"
 #include "test_server.h"
 #include "tls_certs.h"
 
@@ -72,7 +75,28 @@ class TlsTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Server>> server =
         Server::Start(Server::Options{*config, "", kDefaultEpoch});
     EXPECT_TRUE(server.ok()) << server.status();
-    return server.ok() ? *std::move(server) : nullptr;
+    if (!server.ok()) return nullptr;
+    RememberAdminToken(**server);
+    return *std::move(server);
+  }
+
+  // These tests are about the transport: every connection carries an admin
+  // token of its server (security_test.cc covers calls without one).
+  static std::map<int, std::string>& Tokens() {
+    static auto* tokens = new std::map<int, std::string>();
+    return *tokens;
+  }
+  static void RememberAdminToken(Server& server) {
+    v1::AddPrincipalRequest add;
+    add.set_name("tls-test-admin");
+    add.set_role(v1::ROLE_ADMIN);
+    ASSERT_TRUE(server.security_store().AddPrincipal(add).ok());
+    v1::IssueTokenRequest issue;
+    issue.set_principal("tls-test-admin");
+    absl::StatusOr<v1::IssueTokenResponse> token =
+        server.security_store().IssueToken(issue, absl::Now());
+    ASSERT_TRUE(token.ok()) << token.status();
+    Tokens()[server.port()] = token->token();
   }
 
   // tls { } fields serving certificate `name`.
@@ -104,6 +128,10 @@ class TlsTest : public ::testing::Test {
     options.deadline = absl::Seconds(3);
     options.channel.tls = use_tls;
     if (use_tls) options.channel.tls_options = tls;
+    int port = 0;
+    if (absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port) && Tokens().count(port)) {
+      options.channel.bearer_token = Tokens()[port];
+    }
     const int id = n.fetch_add(1);
     options.channel.customize_arguments = [id](grpc::ChannelArguments& args) {
       args.SetInt("linebridge.itest.channel", id);
@@ -259,6 +287,10 @@ TEST_F(TlsTest, PlaintextOnNonLoopbackIsRefusedUnlessAllowed) {
       Server::Start(Server::Options{config, "", kDefaultEpoch});
   const std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(allowed.ok()) << allowed.status();
+  // Off loopback even plaintext needs credentials.
+  EXPECT_EQ(PingNew(absl::StrCat("127.0.0.1:", (*allowed)->port()), {}, false).code(),
+            absl::StatusCode::kUnauthenticated);
+  RememberAdminToken(**allowed);
   EXPECT_THAT(log, HasSubstr("WARNING: INSECURE: serving PLAINTEXT gRPC (no TLS) on "
                              "non-loopback address 0.0.0.0:0"));
   EXPECT_TRUE(PingNew(absl::StrCat("127.0.0.1:", (*allowed)->port()), {}, false).ok());
@@ -273,6 +305,7 @@ TEST_F(TlsTest, PlaintextOnNonLoopbackIsRefusedUnlessAllowed) {
       Server::Start(Server::Options{config, "", kDefaultEpoch});
   const std::string tls_log = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(tls.ok()) << tls.status();
+  RememberAdminToken(**tls);
   EXPECT_THAT(tls_log, ::testing::Not(HasSubstr("INSECURE")));
   EXPECT_TRUE(PingNew(absl::StrCat("127.0.0.1:", (*tls)->port()), Trusting("ca")).ok());
 }
