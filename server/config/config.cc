@@ -205,6 +205,61 @@ class Validator {
     return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
   }
 
+  // A principal name as the security store accepts it.
+  static bool ValidPrincipalName(absl::string_view name) {
+    if (name.empty() || name.size() > 128) return false;
+    for (char ch : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) &&
+          absl::string_view("._@-\\/:+").find(ch) == absl::string_view::npos) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void CheckAuth(const ServerConfig& c) {
+    const auto& auth = c.auth();
+    if (!auth.loopback_principal().empty() && !ValidPrincipalName(auth.loopback_principal())) {
+      Error("auth.loopback_principal",
+            "1-128 characters: letters, digits and . _ @ - \\ / : +");
+    }
+    if (!auth.loopback_role().empty() && auth.loopback_role() != "admin" &&
+        auth.loopback_role() != "user") {
+      Error("auth.loopback_role",
+            absl::StrCat("\"", auth.loopback_role(), "\" is neither \"admin\" nor \"user\""));
+    }
+    for (int i = 0; i < auth.admin_principals_size(); ++i) {
+      if (!ValidPrincipalName(auth.admin_principals(i))) {
+        Error(absl::StrCat("auth.admin_principals[", i, "]"),
+              "1-128 characters: letters, digits and . _ @ - \\ / : +");
+      }
+    }
+    const auto& l = c.limits();
+    if (l.originations_per_minute() > 60000) {
+      Error("limits.originations_per_minute",
+            absl::StrFormat("%u exceeds 60000", l.originations_per_minute()));
+    }
+    if (l.origination_burst() > 10000) {
+      Error("limits.origination_burst", absl::StrFormat("%u exceeds 10000", l.origination_burst()));
+    }
+    if (l.max_concurrent_calls() > 100000) {
+      Error("limits.max_concurrent_calls",
+            absl::StrFormat("%u exceeds 100000", l.max_concurrent_calls()));
+    }
+    if (l.max_streams_per_principal() > 10000) {
+      Error("limits.max_streams_per_principal",
+            absl::StrFormat("%u exceeds 10000", l.max_streams_per_principal()));
+    }
+    if (l.max_message_bytes() != 0 &&
+        (l.max_message_bytes() < 1024 || l.max_message_bytes() > 64u * 1024 * 1024)) {
+      Error("limits.max_message_bytes",
+            absl::StrFormat("%u out of range [1024, 67108864]", l.max_message_bytes()));
+    }
+    if (l.idle_timeout_ms() != 0 && l.idle_timeout_ms() < 1000) {
+      Error("limits.idle_timeout_ms", absl::StrFormat("%u is under 1000", l.idle_timeout_ms()));
+    }
+  }
+
   void CheckServer(const ServerConfig& c) {
     if (CheckListen(c.listen())) {
       if (absl::Status secure = CheckListenSecurity(c); !secure.ok()) {
@@ -212,6 +267,7 @@ class Validator {
       }
     }
     CheckTls(c);
+    CheckAuth(c);
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
     if (c.journal_capacity() < kMinJournalCapacity ||
         c.journal_capacity() > kMaxJournalCapacity) {

@@ -636,3 +636,38 @@ TEST(ConfigTransport, FlagOverridesAreReportedAsFlags) {
 
 }  // namespace
 }  // namespace linebridge
+
+namespace linebridge {
+namespace {
+
+TEST(ConfigValidate, AuthAndLimitsErrorsNameFileLineField) {
+  const std::string text =
+      "listen: \"127.0.0.1:50051\"\n"           // 1
+      "auth {\n"                                // 2
+      "  loopback_role: \"root\"\n"             // 3
+      "  admin_principals: \"ok.example\"\n"    // 4
+      "  admin_principals: \"bad name\"\n"      // 5
+      "}\n"                                     // 6
+      "limits {\n"                              // 7
+      "  max_message_bytes: 10\n"               // 8
+      "  idle_timeout_ms: 5\n"                  // 9
+      "}\n";                                    // 10
+  absl::StatusOr<v1::config::ServerConfig> config = ParseConfigText(text, "lb.conf");
+  ASSERT_FALSE(config.ok());
+  const std::string err(config.status().message());
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "lb.conf:3: auth.loopback_role: \"root\" is neither \"admin\" nor \"user\""));
+  EXPECT_THAT(err, ::testing::HasSubstr("lb.conf:5: auth.admin_principals[1]: "));
+  EXPECT_THAT(err, ::testing::Not(::testing::HasSubstr("admin_principals[0]")));
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "lb.conf:8: limits.max_message_bytes: 10 out of range [1024, 67108864]"));
+  EXPECT_THAT(err, ::testing::HasSubstr("lb.conf:9: limits.idle_timeout_ms: 5 is under 1000"));
+
+  EXPECT_TRUE(ParseConfigText("auth { loopback_role: \"user\" loopback_principal: \"CORP\\\\ops\" }\n"
+                              "limits { originations_per_minute: 5 max_concurrent_calls: 2 }\n",
+                              "ok.conf")
+                  .ok());
+}
+
+}  // namespace
+}  // namespace linebridge

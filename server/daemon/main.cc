@@ -10,9 +10,11 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "api/server.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "store/security_store.h"
 
 ABSL_FLAG(std::string, config, "",
           "Configuration file (textproto of linebridge.v1.config.ServerConfig). Empty: the "
@@ -28,6 +30,49 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, port_file, "", "Write the bound port to this file once serving.");
 ABSL_FLAG(bool, print_config, false, "Print the effective configuration and exit.");
 ABSL_FLAG(bool, check_config, false, "Validate the configuration and exit (0 = valid).");
+ABSL_FLAG(std::string, bootstrap_admin, "",
+          "Make this principal an admin in data_dir's security store, issue it a bearer token "
+          "(printed once on stdout, valid 90 days) and exit. A running linebridged picks it up "
+          "on SIGHUP. See docs/security.md.");
+
+namespace linebridge {
+
+// --bootstrap_admin: the first administrator of a server that accepts no
+// anonymous calls (TLS or non-loopback listener).
+int BootstrapAdmin(const std::string& data_dir, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<SecurityStore>> store =
+      SecurityStore::Open(SecurityStore::PathInDataDir(data_dir));
+  if (!store.ok()) {
+    std::fprintf(stderr, "linebridged: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  v1::AddPrincipalRequest add;
+  add.set_name(name);
+  add.set_role(v1::ROLE_ADMIN);
+  add.set_update((*store)->Find(name) != nullptr);
+  if (add.update()) add.set_display_name((*store)->Find(name)->display_name);
+  absl::StatusOr<v1::Principal> principal = (*store)->AddPrincipal(add);
+  if (!principal.ok()) {
+    std::fprintf(stderr, "linebridged: %s\n", principal.status().ToString().c_str());
+    return 2;
+  }
+  v1::IssueTokenRequest issue;
+  issue.set_principal(name);
+  issue.set_description("linebridged --bootstrap_admin");
+  absl::StatusOr<v1::IssueTokenResponse> token = (*store)->IssueToken(issue, absl::Now());
+  if (!token.ok()) {
+    std::fprintf(stderr, "linebridged: %s\n", token.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s\n", token->token().c_str());
+  std::fprintf(stderr,
+               "linebridged: admin %s, token %s (shown once; store it with chmod 600 and pass "
+               "it to linectl with --token-file). A running linebridged needs SIGHUP to see it.\n",
+               name.c_str(), token->info().token_id().c_str());
+  return 0;
+}
+
+}  // namespace linebridge
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -94,6 +139,9 @@ int main(int argc, char** argv) {
     std::printf("configuration OK\n");
     return 0;
   }
+  if (!absl::GetFlag(FLAGS_bootstrap_admin).empty()) {
+    return linebridge::BootstrapAdmin(config.data_dir(), absl::GetFlag(FLAGS_bootstrap_admin));
+  }
 
   // Signals are taken synchronously by the main thread; every other thread
   // inherits the blocked mask.
@@ -128,7 +176,10 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      LB_LOG("SIGHUP: use `linectl reload` (Admin.ReloadConfig) to reload the configuration");
+      absl::Status reloaded = (*server)->security_store().Reload();
+      LB_LOG("SIGHUP: principals and tokens re-read from the store%s%s; use `linectl reload` "
+             "(Admin.ReloadConfig) to reload the configuration",
+             reloaded.ok() ? "" : ": ", reloaded.ok() ? "" : reloaded.ToString());
       continue;
     }
     LB_LOG("signal %d: shutting down", sig);

@@ -33,6 +33,12 @@ expect_fail() {
   [ "$status" -eq "$want" ] || fail "exit status $status, want $want: $* ($(cat "$out"))"
 }
 
+# Off plaintext loopback every call needs credentials: the first admin's token
+# comes from linebridged itself (docs/security.md).
+"$BIN/linebridged" --data_dir "$E2E_TMP/data" --bootstrap_admin ops >"$E2E_TMP/token" \
+  2>"$E2E_TMP/bootstrap.log" || fail "--bootstrap_admin: $(cat "$E2E_TMP/bootstrap.log")"
+export LINEBRIDGE_TOKEN_FILE="$E2E_TMP/token"
+
 # --- TLS ---------------------------------------------------------------------
 start_daemon 127.0.0.1:0 --tls_cert "$P/server.pem" --tls_key "$P/server.key"
 grep -q "tls: certificate $P/server.pem" "$E2E_TMP/daemon.log" || fail "no tls line in the log"
@@ -66,11 +72,12 @@ tls {
   client_ca_file: "$P/ca.pem"
   require_client_cert: true
 }
+auth { admin_principals: "linectl-e2e" }
 EOF
 start_daemon 127.0.0.1:0 --config "$E2E_TMP/mtls.textproto"
 expect_fail 1 "$E2E_TMP/err" "$BIN/linectl" --timeout 3s --tls-ca "$P/ca.pem" lines
 [ "$(wc -l <"$E2E_TMP/err")" -eq 1 ] || fail "want one line: $(cat "$E2E_TMP/err")"
-ctl --tls-ca "$P/ca.pem" --tls-cert "$P/client.pem" --tls-key "$P/client.key" lines \
+LINEBRIDGE_TOKEN_FILE= ctl --tls-ca "$P/ca.pem" --tls-cert "$P/client.pem" --tls-key "$P/client.key" lines \
   | grep -q '^sim/100 ' || fail "mutual TLS with a client certificate"
 pass "mutual TLS: refused without a client certificate, works with one"
 kill9_daemon
