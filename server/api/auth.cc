@@ -230,6 +230,19 @@ absl::Status Guard::CheckSession(const Caller& caller, const std::string& sessio
 void Guard::BindSession(const Caller& caller, const std::string& session_id) {
   absl::MutexLock lock(&mu_);
   session_owner_[session_id] = caller.name;
+  // Sessions that expired (rather than being closed) leave their entry behind:
+  // drop those now and then.
+  if (session_owner_.size() >= prune_sessions_at_) {
+    absl::StatusOr<v1::ListSessionsResponse> live = engine_->ListSessions();
+    if (live.ok()) {
+      std::set<std::string> ids;
+      for (const v1::Session& s : live->sessions()) ids.insert(s.id());
+      for (auto it = session_owner_.begin(); it != session_owner_.end();) {
+        it = ids.count(it->first) ? std::next(it) : session_owner_.erase(it);
+      }
+    }
+    prune_sessions_at_ = std::max<size_t>(1024, 2 * session_owner_.size());
+  }
 }
 
 void Guard::UnbindSession(const std::string& session_id) {

@@ -119,6 +119,7 @@ class Guard {
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::string> session_owner_ ABSL_GUARDED_BY(mu_);
+  size_t prune_sessions_at_ ABSL_GUARDED_BY(mu_) = 1024;
   std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> calls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, uint32_t> streams_ ABSL_GUARDED_BY(mu_);

@@ -533,6 +533,23 @@ TEST_F(SecurityTest, MaxMessageSize) {
   EXPECT_TRUE(server_->admin().Ping(Ctx().get(), ping, &pong).ok());
 }
 
+TEST_F(SecurityTest, IdleConnectionsAreClosed) {
+  Start("limits { idle_timeout_ms: 1000 }");
+  std::shared_ptr<grpc::Channel> channel = server_->NewChannel();
+  auto admin = v1::Admin::NewStub(channel);
+  v1::PingResponse pong;
+  ASSERT_TRUE(admin->Ping(Ctx().get(), v1::PingRequest(), &pong).ok());
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  // The server sends GOAWAY after a second without calls; the channel goes idle.
+  const absl::Time deadline = absl::Now() + kTimeout;
+  while (channel->GetState(false) == GRPC_CHANNEL_READY && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);
+  // And it reconnects on the next call.
+  EXPECT_TRUE(admin->Ping(Ctx().get(), v1::PingRequest(), &pong).ok());
+}
+
 // --- TLS -------------------------------------------------------------------------
 
 class SecurityTlsTest : public ::testing::Test {
