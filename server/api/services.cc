@@ -190,8 +190,16 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
                                                     Resp* resp,
                                                     absl::StatusOr<Resp> (Engine::*op)(const Req&)) {
   absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx);
-  if (!caller.ok()) return Reply<Resp>(ctx, resp, caller.status());
   const Policy& policy = PolicyFor(method);
+  if (!caller.ok()) {
+    // Refused control attempts are audited too (no principal; the reason
+    // names a token id at most).
+    if (policy.audited) {
+      guard_->Audit(nullptr, method, Get_line_id(req), Get_call_id(req),
+                    std::string(caller.status().message()), caller.status());
+    }
+    return Reply<Resp>(ctx, resp, caller.status());
+  }
   std::string line = Get_line_id(req);
   const std::string call = Get_call_id(req);
   // The audit names the line of a call too.

@@ -488,11 +488,21 @@ TEST_F(SecurityTest, AuditRecordsControlOperationsAndAdminChanges) {
   ASSERT_EQ(legs.size(), 1u);
   ExpectCode(CallAction(token, legs[0].id(), &v1::Telephony::Stub::Drop),
              grpc::StatusCode::PERMISSION_DENIED);
+  {
+    // A control attempt with a bad token is recorded without a principal.
+    v1::CallActionRequest req;
+    req.set_call_id(call.id());
+    v1::Call out;
+    auto ctx = Ctx();
+    ctx->AddMetadata("authorization", "Bearer lb1.0123456789abcdef.nope");
+    ExpectCode(tel().Hold(ctx.get(), req, &out), grpc::StatusCode::UNAUTHENTICATED);
+  }
   ASSERT_TRUE(Drop(tel(), call.id()).ok());
 
   v1::ListAuditResponse audit;
   ASSERT_TRUE(security_->ListAudit(Ctx().get(), v1::ListAuditRequest(), &audit).ok());
-  bool denied_drop = false, admin_drop = false, make = false, issued = false, assigned = false;
+  bool denied_drop = false, admin_drop = false, make = false, issued = false, assigned = false,
+       unauthenticated = false;
   for (const v1::AuditRecord& r : audit.records()) {
     if (r.operation() == "Drop" && r.principal() == "ivy") {
       denied_drop = r.code() == grpc::StatusCode::PERMISSION_DENIED &&
@@ -507,6 +517,10 @@ TEST_F(SecurityTest, AuditRecordsControlOperationsAndAdminChanges) {
       EXPECT_THAT(r.detail(), ::testing::Not(HasSubstr(token.substr(21))));
     }
     if (r.operation() == "Security.Assign" && r.line_id() == "sim/101") assigned = true;
+    if (r.operation() == "Hold" && r.principal().empty() &&
+        r.code() == grpc::StatusCode::UNAUTHENTICATED && r.call_id() == call.id()) {
+      unauthenticated = true;
+    }
     EXPECT_TRUE(r.has_time());
   }
   EXPECT_TRUE(denied_drop);
@@ -514,6 +528,7 @@ TEST_F(SecurityTest, AuditRecordsControlOperationsAndAdminChanges) {
   EXPECT_TRUE(make);
   EXPECT_TRUE(issued);
   EXPECT_TRUE(assigned);
+  EXPECT_TRUE(unauthenticated);
 
   v1::ListAuditRequest by;
   by.set_principal("ivy");
