@@ -177,6 +177,22 @@ TEST(ArgsTest, TlsFlagsAndEnvironment) {
   EXPECT_THAT(UsageText(kTable), ::testing::HasSubstr("--tls-ca FILE"));
 }
 
+TEST(ArgsTest, TokenFileFlagAndEnvironment) {
+  Invocation flag;
+  ASSERT_TRUE(Parse({"--token-file", "/run/me.token", "lines"}, &flag).ok());
+  EXPECT_EQ(flag.global.token_file, "/run/me.token");
+  EXPECT_FALSE(flag.global.tls);  // a token does not imply TLS
+  Invocation env;
+  ASSERT_TRUE(
+      ParseCommandLine({"lines"}, kTable, "", &env, {{"LINEBRIDGE_TOKEN_FILE", "/env.token"}}).ok());
+  EXPECT_EQ(env.global.token_file, "/env.token");
+  Invocation missing;
+  EXPECT_FALSE(Parse({"lines", "--token-file"}, &missing).ok());
+  // There is no flag that takes a token itself.
+  Invocation token;
+  EXPECT_FALSE(Parse({"--token", "lb1.x.y", "lines"}, &token).ok());
+}
+
 TEST(ArgsTest, Timeouts) {
   absl::Duration d;
   EXPECT_TRUE(ParseTimeout("10s", &d));
