@@ -176,7 +176,13 @@ absl::StatusOr<Caller> Guard::Authenticate(const grpc::ServerContextBase& ctx) c
 absl::StatusOr<Caller> Guard::Refresh(const Caller& caller) const {
   Caller fresh = caller;
   if (caller.by == "loopback") {
-    if (auto rec = store_->Find(caller.name); rec != nullptr) fresh.record = rec;
+    fresh.record = store_->Find(caller.name);
+    if (fresh.record == nullptr) {
+      auto rec = std::make_shared<PrincipalRecord>();
+      rec->name = caller.name;
+      rec->role = loopback_role_;
+      fresh.record = std::move(rec);
+    }
     return fresh;
   }
   fresh.record = Resolve(caller.name, caller.by == "certificate" &&
