@@ -60,6 +60,7 @@ void ModemEmulator::Open() {
   slave_ = slave;  // held open so the master never sees a hang-up of its own
   in_.clear();
   echo_ = true;
+  online_ = false;
   call_ = Call::kIdle;
   dial_done_ = next_ring_ = absl::InfiniteFuture();
 }
@@ -140,6 +141,7 @@ void ModemEmulator::StopRinging() {
 void ModemEmulator::RemoteHangup() {
   absl::MutexLock lock(&mu_);
   call_ = Call::kIdle;
+  online_ = false;
   Write("\r\nNO CARRIER\r\n");
 }
 
@@ -301,6 +303,10 @@ void ModemEmulator::Run() {
             call_ = Call::kActive;
             Reply({}, "VCON");
           }
+        } else if (dial_result_.rfind("CONNECT", 0) == 0) {
+          call_ = Call::kActive;
+          online_ = true;
+          Reply({}, dial_result_);
         } else {
           call_ = Call::kIdle;
           Reply({}, dial_result_);
@@ -334,6 +340,17 @@ void ModemEmulator::Run() {
       if (r <= 0) continue;
       for (ssize_t i = 0; i < r; ++i) {
         const char c = buf[i];
+        if (online_) {
+          // Online data: everything is data except the escape.
+          in_.push_back(c);
+          if (in_.size() >= 3 && in_.compare(in_.size() - 3, 3, "+++") == 0) {
+            online_ = false;
+            in_.clear();
+            commands_.push_back("+++");
+            Reply({}, "OK");
+          }
+          continue;
+        }
         if (c == '\r') {
           std::string line;
           line.swap(in_);

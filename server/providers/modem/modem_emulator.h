@@ -49,7 +49,9 @@ class ModemEmulator {
   // 27.007: the far end answers an outbound call (+CLCC shows it active).
   void RemoteAnswer();
   // The final result of the next dials: "" (connect: VCON / OK), "BUSY",
-  // "NO ANSWER", "NO DIALTONE", "ERROR", or "HOLD" (never answers).
+  // "NO ANSWER", "NO DIALTONE", "ERROR", "HOLD" (never answers), or
+  // "CONNECT ..." (online data state: only "+++" is heard, it answers OK and
+  // is recorded as a command).
   void SetDialResult(const std::string& result);
   // Writes every response one byte at a time (fragmented reads), with a RING
   // between the information lines and the final result when `interleave`.
@@ -85,6 +87,7 @@ class ModemEmulator {
   std::vector<std::string> commands_ ABSL_GUARDED_BY(mu_);
   uint64_t lines_ ABSL_GUARDED_BY(mu_) = 0;
   bool echo_ ABSL_GUARDED_BY(mu_) = true;
+  bool online_ ABSL_GUARDED_BY(mu_) = false;
   bool mute_ ABSL_GUARDED_BY(mu_) = false;
   bool fragmented_ ABSL_GUARDED_BY(mu_) = false;
   bool interleave_ ABSL_GUARDED_BY(mu_) = false;

@@ -98,6 +98,9 @@ v1::DisconnectMode ModeOf(at::FinalCode code) {
   }
 }
 
+// Guard time after the "+++" escape (S12 defaults to 1 s).
+constexpr absl::Duration kEscapeGuard = absl::Milliseconds(1200);
+
 // Removes TAPI's separators (space - ( ) . /) from a dialable address; what
 // is left must pass the modem's own dial-string check.
 std::string StripSeparators(absl::string_view dial) {
@@ -165,6 +168,9 @@ struct ModemProvider::Port {
   absl::Time ignore_rings_until = absl::InfinitePast();
   v1::PartyId caller;  // caller id collected for the next/current offering
   bool clcc_seen = false;
+  bool data_mode = false;  // the call connected with CONNECT: online data state
+  bool escaping = false;   // "+++" sent; ATH follows after the guard time
+  ProviderHost::TimerId escape_timer = 0;
 };
 
 absl::StatusOr<std::unique_ptr<Provider>> ModemProvider::Create(
@@ -336,6 +342,7 @@ void ModemProvider::Stop() {
     if (p->retry_timer != 0) host_->CancelTimer(p->retry_timer);
     if (p->ring_timer != 0) host_->CancelTimer(p->ring_timer);
     if (p->clcc_timer != 0) host_->CancelTimer(p->clcc_timer);
+    if (p->escape_timer != 0) host_->CancelTimer(p->escape_timer);
   }
 }
 
@@ -380,6 +387,8 @@ void ModemProvider::Bringup(Port& port) {
   }
   port.queue = std::make_unique<at::CommandQueue>(*port.port, *port.clock);
   const uint64_t epoch = ++port.epoch;
+  port.data_mode = false;
+  port.escaping = false;
   Port* p = &port;
   port.queue->SetUnsolicitedHandler([this, p, epoch](const at::ParsedLine& urc) {
     if (p->epoch == epoch) OnUnsolicited(*p, urc);
@@ -501,6 +510,7 @@ void ModemProvider::Disconnect(Port& port, v1::DisconnectMode mode) {
   if (port.connect_cmd && port.queue) port.queue->Cancel(*port.connect_cmd);
   ClearCall(port);
   port.caller = v1::PartyId();
+  port.data_mode = false;  // NO CARRIER, or the port is gone
   host_->SetCallState(id, Disconnected(mode));
 }
 
@@ -514,6 +524,23 @@ void ModemProvider::OnCallIdle(const std::string& call_id) {
 
 void ModemProvider::Hangup(Port& port) {
   if (port.phase != Port::Phase::kReady) return;
+  if (port.data_mode) {
+    // Online data state: the escape "+++" (V.250 6.3.3; in fax class 1 any
+    // character also ends reception) returns the modem to command state,
+    // then the guard time passes before ATH.
+    port.data_mode = false;
+    port.escaping = true;
+    (void)port.port->Write("+++");
+    Port* p = &port;
+    const uint64_t epoch = port.epoch;
+    port.escape_timer = host_->Schedule(kEscapeGuard, [this, p, epoch] {
+      p->escape_timer = 0;
+      if (p->epoch != epoch) return;
+      p->escaping = false;
+      Hangup(*p);
+    });
+    return;
+  }
   at::Command c;
   c.text = port.config.hangup().empty()
                ? (port.profile == ModemProfile::k3gppCellular ? "AT+CHUP" : "ATH")
@@ -537,7 +564,7 @@ absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, 
   if (port->phase != Port::Phase::kReady || !port->queue) {
     return TapiStatus(absl::StatusCode::kUnavailable, LINEERR_RESOURCEUNAVAIL, absl::StrCat(line_id, " is out of service"));
   }
-  if (port->call_phase != Port::CallPhase::kNone) {
+  if (port->call_phase != Port::CallPhase::kNone || port->escaping) {
     return ResourceExhausted(LINEERR_CALLUNAVAIL, absl::StrCat(line_id, " already has a call"));
   }
   // The call's media: the profile's default unless asked for.
@@ -643,6 +670,7 @@ void ModemProvider::OnConnectDone(Port& port, const std::string& call_id, const 
       return;
     }
     port.call_phase = Port::CallPhase::kConnected;
+    port.data_mode = r.outcome == at::Outcome::kConnect;
     host_->SetCallState(call_id, Connected());
     return;
   }
@@ -843,7 +871,7 @@ void ModemProvider::NoteCallerId(Port& port, const std::string& key, const std::
 }
 
 void ModemProvider::OnRing(Port& port) {
-  if (port.phase != Port::Phase::kReady) return;
+  if (port.phase != Port::Phase::kReady || port.escaping) return;
   if (absl::Now() < port.ignore_rings_until) return;
   Port* p = &port;
   auto arm = [this, p] {

@@ -397,5 +397,23 @@ TEST_F(ModemFixture, ForcedHayesProfileRefusesVoiceAndDigits) {
   EXPECT_TRUE(emu_->WaitCommand("AT+FCLASS=1"));
 }
 
+TEST_F(ModemFixture, DataCallDropEscapesToCommandStateBeforeHangingUp) {
+  Start(ModemEmulator::Dialect::kV253, v1::config::MODEM_PROFILE_HAYES);
+  ASSERT_TRUE(WaitLineState(v1::LINE_STATE_IN_SERVICE));
+  emu_->SetDialResult("CONNECT 33600");
+  auto call = Make("5551234", v1::MEDIA_MODE_DATAMODEM);
+  ASSERT_TRUE(call.ok());
+  ASSERT_TRUE(WaitState(call->id(), v1::CALL_STATE_CONNECTED));
+  EXPECT_TRUE(emu_->SawCommand("AT+FCLASS=0"));
+  ASSERT_TRUE(engine_->Drop(Action(call->id())).ok());
+  // While the escape's guard time runs the line takes no new call.
+  EXPECT_THAT(Make("1"), IsTapiError(absl::StatusCode::kResourceExhausted, LINEERR_CALLUNAVAIL));
+  ASSERT_TRUE(emu_->WaitCommand("ATH"));
+  const std::vector<std::string> cmds = emu_->commands();
+  const auto escape = std::find(cmds.begin(), cmds.end(), "+++");
+  ASSERT_NE(escape, cmds.end());
+  EXPECT_LT(escape - cmds.begin(), std::find(cmds.begin(), cmds.end(), "ATH") - cmds.begin());
+}
+
 }  // namespace
 }  // namespace linebridge
