@@ -4,8 +4,9 @@
 // Threads: each port has an I/O thread (PortLoop) that reads the device and
 // drains writes. It enters the engine through ProviderHost::RunLocked; all
 // provider state, the AT command queue and its timers (ProviderHost::Schedule)
-// live under the engine lock. Writes from under the lock only append to the
-// port's buffer and wake its thread, so the lock is never held across I/O.
+// live under the engine lock. Writes from under the lock are non-blocking
+// write()s; what the device does not take at once is buffered and drained by
+// the port's thread, so the lock is never held across blocking I/O.
 //
 // A port's life: the device opens -> reset strings -> probe (ATE0, ATI,
 // AT+FCLASS=?, ...) picks the profile (unless configured) -> init strings ->

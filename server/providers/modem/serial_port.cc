@@ -115,12 +115,32 @@ absl::Status PortLoop::Write(absl::string_view bytes) {
   if (!open_.load()) {
     return absl::UnavailableError(absl::StrCat(settings_.device, " is not open"));
   }
-  {
-    absl::MutexLock lock(&mu_);
-    out_.append(bytes.data(), bytes.size());
-  }
-  Wake();
+  absl::MutexLock lock(&mu_);
+  if (fd_ < 0) return absl::UnavailableError(absl::StrCat(settings_.device, " is not open"));
+  const bool was_empty = out_.empty();
+  out_.append(bytes.data(), bytes.size());
+  if (!was_empty) return absl::OkStatus();  // the I/O thread is draining
+  std::string error;
+  (void)Drain(&error);  // a write error surfaces on the I/O thread
+  if (!out_.empty() || !error.empty()) Wake();
   return absl::OkStatus();
+}
+
+bool PortLoop::Drain(std::string* error) {
+  while (!out_.empty() && fd_ >= 0) {
+    const ssize_t w = ::write(fd_, out_.data(), out_.size());
+    if (w > 0) {
+      out_.erase(0, static_cast<size_t>(w));
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      *error = Errno("write", settings_.device, errno);
+      return false;
+    }
+    break;  // the device takes no more now
+  }
+  return true;
 }
 
 PortLoop::Stats PortLoop::stats() const {
@@ -142,11 +162,17 @@ void PortLoop::Run() {
       {
         absl::MutexLock lock(&mu_);
         out_.clear();
+        fd_ = *fd;
       }
       open_.store(true);
       if (callbacks_.opened) callbacks_.opened(generation);
       std::string why = Serve(*fd, generation);
       open_.store(false);
+      {
+        absl::MutexLock lock(&mu_);
+        fd_ = -1;
+        out_.clear();
+      }
       ::close(*fd);
       if (stop_.load()) break;
       if (callbacks_.gone) callbacks_.gone(generation, std::move(why));
@@ -166,14 +192,14 @@ void PortLoop::Run() {
 }
 
 std::string PortLoop::Serve(int fd, uint64_t generation) {
-  std::string pending;  // bytes taken from out_ not yet written
   char buf[4096];
   while (!stop_.load()) {
-    if (pending.empty()) {
+    bool want_out = false;
+    {
       absl::MutexLock lock(&mu_);
-      pending.swap(out_);
+      want_out = !out_.empty();
     }
-    pollfd fds[2] = {{fd, static_cast<short>(POLLIN | (pending.empty() ? 0 : POLLOUT)), 0},
+    pollfd fds[2] = {{fd, static_cast<short>(POLLIN | (want_out ? POLLOUT : 0)), 0},
                      {event_fd_, POLLIN, 0}};
     const int n = ::poll(fds, 2, -1);
     wakeups_.fetch_add(1);
@@ -203,18 +229,9 @@ std::string PortLoop::Serve(int fd, uint64_t generation) {
       }
     }
     if (fds[0].revents & POLLNVAL) return absl::StrCat(settings_.device, ": invalid descriptor");
-    if (pending.empty()) {
-      absl::MutexLock lock(&mu_);
-      pending.swap(out_);
-    }
-    if (!pending.empty()) {
-      const ssize_t w = ::write(fd, pending.data(), pending.size());
-      if (w > 0) {
-        pending.erase(0, static_cast<size_t>(w));
-      } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        return Errno("write", settings_.device, errno);
-      }
-    }
+    absl::MutexLock lock(&mu_);
+    std::string error;
+    if (!Drain(&error)) return error;
   }
   return "stopped";
 }

@@ -60,8 +60,9 @@ class PortLoop {
   void Start();
   // Asks the thread to end (does not wait); safe from any thread.
   void Stop();
-  // Queues bytes for the device (never blocks). Unavailable while the device
-  // is not open.
+  // Sends bytes to the device without blocking: written at once when nothing
+  // is waiting (a non-blocking write), the rest buffered and drained by the
+  // I/O thread. Unavailable while the device is not open.
   absl::Status Write(absl::string_view bytes);
   bool is_open() const { return open_.load(); }
   const SerialSettings& settings() const { return settings_; }
@@ -77,6 +78,9 @@ class PortLoop {
   void Wake();
   // Serves an open fd until it goes away or Stop; returns the reason.
   std::string Serve(int fd, uint64_t generation);
+  // Writes out_ to fd_ as far as the device takes it; false on a write error
+  // (`error` set).
+  bool Drain(std::string* error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SerialSettings settings_;
   const absl::Duration retry_interval_;
@@ -88,7 +92,8 @@ class PortLoop {
   std::atomic<uint64_t> wakeups_{0};
   std::atomic<uint64_t> opens_{0};
   mutable absl::Mutex mu_;
-  std::string out_ ABSL_GUARDED_BY(mu_);
+  std::string out_ ABSL_GUARDED_BY(mu_);  // bytes not yet written, in order
+  int fd_ ABSL_GUARDED_BY(mu_) = -1;      // the open device, for Write
 };
 
 }  // namespace linebridge::modem
