@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -344,6 +345,18 @@ void ModemProvider::Stop() {
     if (p->clcc_timer != 0) host_->CancelTimer(p->clcc_timer);
     if (p->escape_timer != 0) host_->CancelTimer(p->escape_timer);
   }
+}
+
+absl::Status ModemProvider::Reconfigure(const v1::config::ProviderConfig& pc) {
+  if (!pc.has_modem()) return absl::InvalidArgumentError("not a modem provider config");
+  ModemProvider fresh(pc.modem());
+  if (google::protobuf::util::MessageDifferencer::Equals(fresh.config_, config_)) {
+    return absl::OkStatus();
+  }
+  return FailedPrecondition(
+      LINEERR_OPERATIONUNAVAIL,
+      absl::StrCat("modem provider \"", config_.name(),
+                   "\": ports cannot be changed by a reload; restart linebridged"));
 }
 
 void ModemProvider::OnOpened(Port& port, uint64_t generation) {

@@ -48,6 +48,9 @@ class ModemProvider : public Provider {
 
   absl::Status Start(ProviderHost& host) override;
   void Stop() override;
+  // The same ports: nothing to do. Changed ports need a restart
+  // (FailedPrecondition naming the provider).
+  absl::Status Reconfigure(const v1::config::ProviderConfig& config) override;
   void OnCallIdle(const std::string& call_id) override;
 
   absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,

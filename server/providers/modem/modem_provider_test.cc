@@ -415,5 +415,17 @@ TEST_F(ModemFixture, DataCallDropEscapesToCommandStateBeforeHangingUp) {
   EXPECT_LT(escape - cmds.begin(), std::find(cmds.begin(), cmds.end(), "ATH") - cmds.begin());
 }
 
+TEST(ModemProviderReload, SamePortsAcceptedChangedPortsNeedARestart) {
+  v1::config::ProviderConfig pc;
+  auto* p = pc.mutable_modem()->add_ports();
+  p->set_name("m0");
+  p->set_device("/dev/null-modem-test");
+  ModemProvider provider(pc.modem());
+  EXPECT_TRUE(provider.Reconfigure(pc).ok());
+  pc.mutable_modem()->mutable_ports(0)->set_baud(9600);
+  EXPECT_THAT(provider.Reconfigure(pc),
+              IsTapiError(absl::StatusCode::kFailedPrecondition, LINEERR_OPERATIONUNAVAIL));
+}
+
 }  // namespace
 }  // namespace linebridge
