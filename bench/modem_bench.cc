@@ -1,6 +1,6 @@
 // modem_bench: what the modem provider costs.
 //
-//   modem_bench [--quick] [--linebridged PATH]
+//   modem_bench [--quick] [--strict] [--linebridged PATH]
 //
 // 1. AT command round trip through the engine against the raw pty round trip,
 //    measured in the same run on the same kind of emulated modem: an
@@ -11,7 +11,9 @@
 // 2. CPU use of an idle linebridged process owning 32 modem lines on
 //    emulator ptys (utime+stime and context switches from /proc over a
 //    window), against an idle linebridged with the simulated PBX only.
-// Exit status 1 if a target is missed.
+// Exit status: 0 when the benchmarks ran (the table says PASS/FAIL per
+// target, like linebridge_bench); with --strict, 1 if a target is missed;
+// 2 on an error.
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -70,92 +72,92 @@ class CondWaiter : public EventJournal::Waiter {
 };
 
 // Raw: "AT+VTS=1\r" on the pty, until "OK\r\n" comes back.
-Stats RawRoundTrips(const std::string& dir, int n) {
-  ModemEmulator emu(ModemEmulator::Dialect::kV253, dir + "/raw0");
-  absl::StatusOr<int> fd = modem::OpenSerial({dir + "/raw0", 115200, false});
-  if (!fd.ok()) Die(std::string(fd.status().message()));
-  auto round_trip = [&](const std::string& cmd) {
+class RawPath {
+ public:
+  explicit RawPath(const std::string& dir)
+      : emu_(ModemEmulator::Dialect::kV253, dir + "/raw0") {
+    absl::StatusOr<int> fd = modem::OpenSerial({dir + "/raw0", 115200, false});
+    if (!fd.ok()) Die(std::string(fd.status().message()));
+    fd_ = *fd;
+    RoundTrip("ATE0");
+  }
+  ~RawPath() { ::close(fd_); }
+  void One() { RoundTrip("AT+VTS=1"); }
+
+ private:
+  void RoundTrip(const std::string& cmd) {
     const std::string line = cmd + "\r";
-    if (::write(*fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) Die("write");
+    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) Die("write");
     std::string got;
     char buf[256];
     while (got.find("OK\r\n") == std::string::npos) {
-      pollfd p{*fd, POLLIN, 0};
+      pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 2000) <= 0) Die("raw pty: no answer to " + cmd);
-      const ssize_t r = ::read(*fd, buf, sizeof buf);
+      const ssize_t r = ::read(fd_, buf, sizeof buf);
       if (r > 0) got.append(buf, static_cast<size_t>(r));
     }
-  };
-  round_trip("ATE0");
-  Stats s;
-  for (int i = 0; i < n / 10; ++i) round_trip("AT+VTS=1");  // warm-up
-  for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    round_trip("AT+VTS=1");
-    s.Add(MicrosSince(t0));
   }
-  ::close(*fd);
-  return s;
-}
+  ModemEmulator emu_;
+  int fd_ = -1;
+};
 
 // Through the engine: GenerateDigits on a connected call, until the journal
 // holds its DigitsGenerated event.
-Stats EngineRoundTrips(const std::string& dir, int n) {
-  ModemEmulator emu(ModemEmulator::Dialect::kV253, dir + "/eng0");
-  RegisterBuiltinProviders();
-  NullSink sink;
-  EngineOptions options;
-  Engine engine(options, &sink);
-  v1::config::ModemConfig mc;
-  auto* port = mc.add_ports();
-  port->set_name("m0");
-  port->set_device(dir + "/eng0");
-  if (!engine.AddProvider(std::make_unique<ModemProvider>(mc)).ok()) Die("AddProvider");
-  v1::GetLineRequest lr;
-  lr.set_line_id("modem/m0");
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (engine.GetLine(lr)->status().state() != v1::LINE_STATE_IN_SERVICE) {
-    if (absl::Now() > deadline) Die("engine: modem line never came into service");
-    absl::SleepFor(absl::Milliseconds(5));
+class EnginePath {
+ public:
+  explicit EnginePath(const std::string& dir)
+      : emu_(ModemEmulator::Dialect::kV253, dir + "/eng0"), engine_(EngineOptions(), &sink_) {
+    RegisterBuiltinProviders();
+    v1::config::ModemConfig mc;
+    auto* port = mc.add_ports();
+    port->set_name("m0");
+    port->set_device(dir + "/eng0");
+    if (!engine_.AddProvider(std::make_unique<ModemProvider>(mc)).ok()) Die("AddProvider");
+    v1::GetLineRequest lr;
+    lr.set_line_id("modem/m0");
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (engine_.GetLine(lr)->status().state() != v1::LINE_STATE_IN_SERVICE) {
+      if (absl::Now() > deadline) Die("engine: modem line never came into service");
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    v1::MakeCallRequest mk;
+    mk.set_line_id("modem/m0");
+    mk.set_destination("5551234");
+    absl::StatusOr<v1::Call> call = engine_.MakeCall(mk);
+    if (!call.ok()) Die(std::string(call.status().message()));
+    call_id_ = call->id();
+    v1::GetCallRequest gc;
+    gc.set_call_id(call_id_);
+    while (engine_.GetCall(gc)->status().state() != v1::CALL_STATE_CONNECTED) {
+      if (absl::Now() > deadline) Die("engine: call never connected");
+      absl::SleepFor(absl::Milliseconds(5));
+    }
   }
-  v1::MakeCallRequest mk;
-  mk.set_line_id("modem/m0");
-  mk.set_destination("5551234");
-  absl::StatusOr<v1::Call> call = engine.MakeCall(mk);
-  if (!call.ok()) Die(std::string(call.status().message()));
-  v1::GetCallRequest gc;
-  gc.set_call_id(call->id());
-  while (engine.GetCall(gc)->status().state() != v1::CALL_STATE_CONNECTED) {
-    if (absl::Now() > deadline) Die("engine: call never connected");
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  auto waiter = std::make_shared<CondWaiter>();
-  auto one = [&] {
-    uint64_t from = engine.journal().last_sequence() + 1;
+  void One() {
+    uint64_t from = engine_.journal().last_sequence() + 1;
     v1::GenerateDigitsRequest req;
-    req.set_call_id(call->id());
+    req.set_call_id(call_id_);
     req.set_digits("1");
     req.set_mode(v1::DIGIT_MODE_DTMF);
-    if (!engine.GenerateDigits(req).ok()) Die("GenerateDigits");
+    if (!engine_.GenerateDigits(req).ok()) Die("GenerateDigits");
     for (;;) {
-      if (engine.journal().WaitFor(from, waiter)) waiter->Wait(absl::Seconds(2));
+      if (engine_.journal().WaitFor(from, waiter_)) waiter_->Wait(absl::Seconds(2));
       std::vector<EventPtr> events;
-      engine.journal().Read(from, 1 << 10, &events);
+      engine_.journal().Read(from, 1 << 10, &events);
       for (const auto& e : events) {
         if (e->has_digits_generated()) return;
       }
       from += events.size();
     }
-  };
-  Stats s;
-  for (int i = 0; i < n / 10; ++i) one();
-  for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    one();
-    s.Add(MicrosSince(t0));
   }
-  return s;
-}
+
+ private:
+  ModemEmulator emu_;
+  NullSink sink_;
+  Engine engine_;
+  std::string call_id_;
+  std::shared_ptr<CondWaiter> waiter_ = std::make_shared<CondWaiter>();
+};
 
 struct ProcCpu {
   uint64_t ticks = 0;     // utime + stime
@@ -217,15 +219,18 @@ std::string SelfDir() {
 
 int Main(int argc, char** argv) {
   bool quick = false;
+  bool strict = false;
   std::string linebridged = SelfDir() + "/linebridged";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--strict") {
+      strict = true;
     } else if (a == "--linebridged" && i + 1 < argc) {
       linebridged = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: modem_bench [--quick] [--linebridged PATH]\n");
+      std::fprintf(stderr, "usage: modem_bench [--quick] [--strict] [--linebridged PATH]\n");
       return 2;
     }
   }
@@ -233,9 +238,25 @@ int Main(int argc, char** argv) {
   Report report;
   bool ok = true;
 
+  // Samples alternate between the two paths, so machine noise hits both.
   const int n = quick ? 200 : 3000;
-  const Stats raw = RawRoundTrips(dir.path(), n);
-  const Stats eng = EngineRoundTrips(dir.path(), n);
+  Stats raw, eng;
+  {
+    RawPath raw_path(dir.path());
+    EnginePath engine_path(dir.path());
+    for (int i = 0; i < n / 10; ++i) {
+      raw_path.One();
+      engine_path.One();
+    }
+    for (int i = 0; i < n; ++i) {
+      auto t0 = Clock::now();
+      raw_path.One();
+      raw.Add(MicrosSince(t0));
+      t0 = Clock::now();
+      engine_path.One();
+      eng.Add(MicrosSince(t0));
+    }
+  }
   const double ratio = eng.P50() / raw.P50();
   // The engine path crosses two more threads (the port's I/O thread and the
   // caller's wait) than the raw loop; target: within 4x of the raw pty.
@@ -297,7 +318,7 @@ int Main(int argc, char** argv) {
   report.Add({"context switches/s, idle, 32 modem lines", idle.switches_per_s, "<= sim + 5",
               absl::StrFormat("sim only %.2f", base.switches_per_s), base.switches_per_s, 0, wake_ok ? "PASS" : "FAIL", ""});
   report.Print();
-  return ok ? 0 : 1;
+  return ok || !strict ? 0 : 1;
 }
 
 }  // namespace
