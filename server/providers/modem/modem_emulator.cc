@@ -161,6 +161,16 @@ void ModemEmulator::SetFragmented(bool fragmented, bool interleave) {
   interleave_ = interleave;
 }
 
+void ModemEmulator::SetFailCommand(const std::string& command) {
+  absl::MutexLock lock(&mu_);
+  fail_command_ = command;
+}
+
+int ModemEmulator::CountCommand(const std::string& command) {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(std::count(commands_.begin(), commands_.end(), command));
+}
+
 void ModemEmulator::SetMute(bool mute) {
   absl::MutexLock lock(&mu_);
   mute_ = mute;
@@ -216,6 +226,10 @@ void ModemEmulator::HandleLine(const std::string& raw) {
     return;
   }
   if (!absl::StartsWith(up, "AT")) return;  // not a command: ignored
+  if (!fail_command_.empty() && line == fail_command_) {
+    Reply({}, "ERROR");
+    return;
+  }
   const bool gpp = dialect_ == Dialect::k3gpp;
   if (up == "ATE0") {
     echo_ = false;

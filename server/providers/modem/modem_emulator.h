@@ -56,6 +56,10 @@ class ModemEmulator {
   // Writes every response one byte at a time (fragmented reads), with a RING
   // between the information lines and the final result when `interleave`.
   void SetFragmented(bool fragmented, bool interleave);
+  // Answers `command` (exact text) with ERROR; "" for none.
+  void SetFailCommand(const std::string& command);
+  // How many times `command` was received.
+  int CountCommand(const std::string& command);
   // Stops answering anything (an unresponsive modem) until set false.
   void SetMute(bool mute);
   // The pty goes away (master closed, link removed) / comes back (new pty).
@@ -92,6 +96,7 @@ class ModemEmulator {
   bool fragmented_ ABSL_GUARDED_BY(mu_) = false;
   bool interleave_ ABSL_GUARDED_BY(mu_) = false;
   std::string dial_result_ ABSL_GUARDED_BY(mu_);
+  std::string fail_command_ ABSL_GUARDED_BY(mu_);
   // Call state.
   enum class Call { kIdle, kDialing, kAlerting, kRinging, kActive };
   Call call_ ABSL_GUARDED_BY(mu_) = Call::kIdle;

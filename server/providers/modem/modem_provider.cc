@@ -434,12 +434,15 @@ void ModemProvider::Bringup(Port& port) {
           init.push_back({s, t, nullptr, /*fatal=*/absl::StartsWith(s, "ATV")});
         }
       }
-      at::RunSequence(*p->queue, std::move(init), [this, p, epoch](const at::SequenceResult& r) {
+      std::vector<std::string> texts;
+      for (const auto& step : init) texts.push_back(step.text);
+      at::RunSequence(*p->queue, std::move(init),
+                      [this, p, epoch, texts = std::move(texts)](const at::SequenceResult& r) {
         if (p->epoch != epoch) return;
         if (!r.ok()) {
           LB_LOG("modem %s: init string \"%s\" failed: %s", p->line_id,
-                 p->config.init(static_cast<int>(r.failed_step)),
-                 at::Describe(r.results.back()));
+                 r.failed_step < texts.size() ? texts[r.failed_step] : std::string("?"),
+                 r.results.empty() ? std::string("-") : at::Describe(r.results.back()));
           ScheduleRetry(*p);
           return;
         }

@@ -415,6 +415,27 @@ TEST_F(ModemFixture, DataCallDropEscapesToCommandStateBeforeHangingUp) {
   EXPECT_LT(escape - cmds.begin(), std::find(cmds.begin(), cmds.end(), "ATH") - cmds.begin());
 }
 
+TEST_F(ModemFixture, FailingInitKeepsTheLineOutOfServiceAndIsRetried) {
+  emu_ = std::make_unique<ModemEmulator>(ModemEmulator::Dialect::kV253, Link());
+  emu_->SetFailCommand("ATV1Q0");  // the first of the profile's default init strings
+  v1::config::ModemConfig mc;
+  auto* p = mc.add_ports();
+  p->set_name("m0");
+  p->set_device(Link());
+  p->set_retry_interval_ms(100);
+  RegisterBuiltinProviders();
+  engine_ = std::make_unique<Engine>(EngineOptions{}, &sink_);
+  ASSERT_TRUE(engine_->AddProvider(std::make_unique<ModemProvider>(mc)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (emu_->CountCommand("ATV1Q0") < 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(emu_->CountCommand("ATV1Q0"), 3);
+  EXPECT_EQ(Line().status().state(), v1::LINE_STATE_OUT_OF_SERVICE);
+  emu_->SetFailCommand("");
+  ASSERT_TRUE(WaitLineState(v1::LINE_STATE_IN_SERVICE));
+}
+
 TEST(ModemProviderReload, SamePortsAcceptedChangedPortsNeedARestart) {
   v1::config::ProviderConfig pc;
   auto* p = pc.mutable_modem()->add_ports();
