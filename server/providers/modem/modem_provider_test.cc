@@ -45,7 +45,7 @@ class ModemFixture : public ::testing::Test {
 
   void Start(ModemEmulator::Dialect dialect,
              v1::config::ModemProfileSetting profile = v1::config::MODEM_PROFILE_AUTO,
-             uint32_t ring_timeout_ms = 1000, uint32_t command_timeout_ms = 500) {
+             uint32_t ring_timeout_ms = 2000, uint32_t command_timeout_ms = 2000) {
     emu_ = std::make_unique<ModemEmulator>(dialect, Link());
     v1::config::ModemConfig mc;
     mc.set_name("modem");
@@ -249,7 +249,7 @@ TEST_F(ModemFixture, V253InboundCallerIdAnswerDtmfAndRemoteHangup) {
 }
 
 TEST_F(ModemFixture, CallerAbandonsWhenRingsStop) {
-  Start(ModemEmulator::Dialect::kV253, v1::config::MODEM_PROFILE_AUTO, /*ring_timeout_ms=*/1000);
+  Start(ModemEmulator::Dialect::kV253, v1::config::MODEM_PROFILE_AUTO, /*ring_timeout_ms=*/2000);
   ASSERT_TRUE(WaitLineState(v1::LINE_STATE_IN_SERVICE));
   emu_->StartRinging("5551234", "BOB");
   const std::string id = WaitCall();
@@ -372,7 +372,7 @@ TEST_F(ModemFixture, MissingDeviceAtStartIsOutOfServiceUntilItAppears) {
 }
 
 TEST_F(ModemFixture, UnresponsiveModemIsResetAndProbedAgain) {
-  Start(ModemEmulator::Dialect::kV253, v1::config::MODEM_PROFILE_AUTO, 1000,
+  Start(ModemEmulator::Dialect::kV253, v1::config::MODEM_PROFILE_AUTO, 2000,
         /*command_timeout_ms=*/300);
   ASSERT_TRUE(WaitLineState(v1::LINE_STATE_IN_SERVICE));
   emu_->SetMute(true);
