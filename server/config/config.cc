@@ -33,6 +33,8 @@ namespace linebridge {
 namespace {
 
 namespace pb = ::google::protobuf;
+using v1::config::ModemConfig;
+using v1::config::ModemPort;
 using v1::config::ProviderConfig;
 using v1::config::ServerConfig;
 using v1::config::SimBehavior;
@@ -191,6 +193,11 @@ constexpr uint32_t kMaxJournalCapacity = 16777216;
 constexpr uint32_t kMaxMaxBatch = 65536;
 constexpr uint32_t kMaxGracePeriodMs = 86400000;
 constexpr uint32_t kMaxSimMaxCalls = 16;
+constexpr uint32_t kMaxModemCommand = 200;
+constexpr uint32_t kModemBauds[] = {300,     1200,    2400,    4800,    9600,    19200,
+                                    38400,   57600,   115200,  230400,  460800,  500000,
+                                    576000,  921600,  1000000, 1152000, 1500000, 2000000,
+                                    2500000, 3000000, 3500000, 4000000};
 
 class Validator {
  public:
@@ -287,7 +294,8 @@ class Validator {
             absl::StrFormat("%u exceeds %u (one day)", c.session_grace_period_ms(),
                             kMaxGracePeriodMs));
     }
-    std::set<std::string> sim_names;
+    std::set<std::string> sim_names;  // names of all providers
+    std::set<std::string> modem_devices;
     for (int i = 0; i < c.providers_size(); ++i) {
       const ProviderConfig& p = c.providers(i);
       const std::string path = absl::StrCat("providers[", i, "]");
@@ -295,8 +303,11 @@ class Validator {
         case ProviderConfig::kSim:
           CheckSim(p.sim(), path + ".sim", &sim_names);
           break;
+        case ProviderConfig::kModem:
+          CheckModem(p.modem(), path + ".modem", &sim_names, &modem_devices);
+          break;
         case ProviderConfig::KIND_NOT_SET:
-          Error(path, "no provider kind set (expected sim { ... })");
+          Error(path, "no provider kind set (expected sim { ... } or modem { ... })");
           break;
       }
     }
@@ -377,6 +388,94 @@ class Validator {
                             label == "CERTIFICATE"
                                 ? "certificate (-----BEGIN CERTIFICATE-----)"
                                 : "private key (unencrypted, -----BEGIN ... PRIVATE KEY-----)"));
+    }
+  }
+
+  // An AT command line a user may override: printable ASCII starting "AT".
+  void CheckAtCommand(const std::string& cmd, const std::string& path) {
+    bool printable = !cmd.empty() && cmd.size() <= kMaxModemCommand;
+    for (char ch : cmd) printable &= (ch >= 0x20 && ch < 0x7f);
+    if (!printable || !absl::StartsWithIgnoreCase(cmd, "AT")) {
+      Error(path, absl::StrFormat("\"%s\" is not an AT command: want 1-%u printable ASCII "
+                                  "characters starting with AT, no CR/LF",
+                                  absl::CEscape(cmd), kMaxModemCommand));
+    }
+  }
+
+  void CheckRange(uint32_t value, uint32_t lo, uint32_t hi, const std::string& path) {
+    if (value < lo || value > hi) {
+      Error(path, absl::StrFormat("%u out of range [%u, %u]", value, lo, hi));
+    }
+  }
+
+  void CheckModem(const ModemConfig& modem, const std::string& path,
+                  std::set<std::string>* provider_names, std::set<std::string>* devices) {
+    if (!IsToken(modem.name(), 1, 32)) {
+      Error(path + ".name", absl::StrFormat("invalid modem provider name \"%s\": want 1-32 of "
+                                            "[a-z0-9_-]",
+                                            absl::CEscape(modem.name())));
+    } else if (!provider_names->insert(modem.name()).second) {
+      Error(path + ".name", absl::StrFormat("duplicate provider name \"%s\"", modem.name()));
+    }
+    if (modem.ports_size() == 0) Error(path + ".ports", "a modem provider needs at least one port");
+    std::set<std::string> names;
+    for (int j = 0; j < modem.ports_size(); ++j) {
+      const ModemPort& port = modem.ports(j);
+      const std::string pp = absl::StrCat(path, ".ports[", j, "]");
+      if (!IsToken(port.name(), 1, 32)) {
+        Error(pp + ".name", absl::StrFormat("invalid port name \"%s\": want 1-32 of [a-z0-9_-]",
+                                            absl::CEscape(port.name())));
+      } else if (!names.insert(port.name()).second) {
+        Error(pp + ".name", absl::StrFormat("duplicate port name \"%s\"", port.name()));
+      }
+      bool device_ok = absl::StartsWith(port.device(), "/") && port.device().size() <= 4096;
+      for (char ch : port.device()) device_ok &= (ch >= 0x20 && ch != 0x7f);
+      if (!device_ok) {
+        Error(pp + ".device", absl::StrFormat("\"%s\" is not an absolute device path",
+                                              absl::CEscape(port.device())));
+      } else if (!devices->insert(port.device()).second) {
+        Error(pp + ".device", absl::StrFormat("device \"%s\" is used by another port",
+                                              port.device()));
+      }
+      if (!v1::config::ModemProfileSetting_IsValid(port.profile())) {
+        Error(pp + ".profile", absl::StrFormat("unknown profile %d", port.profile()));
+      }
+      if (std::find(std::begin(kModemBauds), std::end(kModemBauds), port.baud()) ==
+          std::end(kModemBauds)) {
+        Error(pp + ".baud", absl::StrFormat("unsupported speed %u (e.g. 9600, 57600, 115200)",
+                                            port.baud()));
+      }
+      bool number_ok = port.number().size() <= 32;
+      for (char ch : port.number()) {
+        number_ok &= absl::ascii_isdigit(static_cast<unsigned char>(ch)) || ch == '*' ||
+                     ch == '#' || ch == '+';
+      }
+      if (!number_ok) {
+        Error(pp + ".number", absl::StrFormat("\"%s\" must be up to 32 of 0-9 * # +",
+                                              absl::CEscape(port.number())));
+      }
+      CheckName(port.display_name(), pp + ".display_name");
+      for (int k = 0; k < port.reset_size(); ++k) {
+        CheckAtCommand(port.reset(k), absl::StrCat(pp, ".reset[", k, "]"));
+      }
+      for (int k = 0; k < port.init_size(); ++k) {
+        CheckAtCommand(port.init(k), absl::StrCat(pp, ".init[", k, "]"));
+      }
+      for (int k = 0; k < port.answer_size(); ++k) {
+        CheckAtCommand(port.answer(k), absl::StrCat(pp, ".answer[", k, "]"));
+      }
+      if (!port.hangup().empty()) CheckAtCommand(port.hangup(), pp + ".hangup");
+      if (!port.dial_prefix().empty()) CheckAtCommand(port.dial_prefix(), pp + ".dial_prefix");
+      if (!port.dial_prefix().empty() &&
+          (absl::StrContains(port.dial_prefix(), ";") ||
+           !absl::StrContains(absl::AsciiStrToUpper(port.dial_prefix()), "D"))) {
+        Error(pp + ".dial_prefix", absl::StrFormat("\"%s\" must contain the D command and no ';'",
+                                                   absl::CEscape(port.dial_prefix())));
+      }
+      CheckRange(port.ring_timeout_ms(), 1000, 120000, pp + ".ring_timeout_ms");
+      CheckRange(port.command_timeout_ms(), 100, 60000, pp + ".command_timeout_ms");
+      CheckRange(port.connect_timeout_ms(), 1000, 600000, pp + ".connect_timeout_ms");
+      CheckRange(port.retry_interval_ms(), 100, 3600000, pp + ".retry_interval_ms");
     }
   }
 
@@ -613,6 +712,20 @@ void ApplyDefaults(ServerConfig* config) {
   }
   for (ProviderConfig& p : *config->mutable_providers()) {
     if (p.has_sim()) ApplySimDefaults(p.mutable_sim());
+    if (p.has_modem()) ApplyModemDefaults(p.mutable_modem());
+  }
+}
+
+void ApplyModemDefaults(ModemConfig* modem) {
+  if (modem->name().empty()) modem->set_name(kDefaultModemName);
+  for (ModemPort& port : *modem->mutable_ports()) {
+    if (port.baud() == 0) port.set_baud(kDefaultModemBaud);
+    if (port.reset_size() == 0) port.add_reset("ATZ");
+    if (port.answer_size() == 0) port.add_answer("ATA");
+    if (port.ring_timeout_ms() == 0) port.set_ring_timeout_ms(kDefaultModemRingTimeoutMs);
+    if (port.command_timeout_ms() == 0) port.set_command_timeout_ms(kDefaultModemCommandTimeoutMs);
+    if (port.connect_timeout_ms() == 0) port.set_connect_timeout_ms(kDefaultModemConnectTimeoutMs);
+    if (port.retry_interval_ms() == 0) port.set_retry_interval_ms(kDefaultModemRetryIntervalMs);
   }
 }
 

@@ -109,6 +109,16 @@ inline constexpr uint32_t kMaxTlsReloadIntervalMs = 86400000;   // one day
 void ApplyDefaults(v1::config::ServerConfig* config);
 void ApplySimDefaults(v1::config::SimConfig* sim);
 
+// Modem provider defaults (config.proto, docs/modems.md). The provider applies
+// the same values to a config that did not come through ApplyDefaults.
+inline constexpr char kDefaultModemName[] = "modem";
+inline constexpr uint32_t kDefaultModemBaud = 115200;
+inline constexpr uint32_t kDefaultModemRingTimeoutMs = 8000;
+inline constexpr uint32_t kDefaultModemCommandTimeoutMs = 3000;
+inline constexpr uint32_t kDefaultModemConnectTimeoutMs = 60000;
+inline constexpr uint32_t kDefaultModemRetryIntervalMs = 2000;
+void ApplyModemDefaults(v1::config::ModemConfig* modem);
+
 // The embedded demo PBX (defaults applied): extensions 100-107 (Alice .. Heidi,
 // ring until answered; 100-103 in pickup group "sales"), 199 "Echo Desk"
 // (auto-answers after 1 ms), and externals 5550100 "Weather Line" (answers at

@@ -226,8 +226,12 @@ TEST(ConfigLoad, ExampleFileLoads) {
     m.GetReflection()->ListFields(m, &set);
     const bool commented_out =
         m.GetDescriptor()->FindFieldByName("allow_insecure_non_loopback") != nullptr;
-    return static_cast<int>(set.size()) + (commented_out ? 1 : 0) ==
-           m.GetDescriptor()->field_count();
+    // A oneof holds one of its fields at a time.
+    int settable = m.GetDescriptor()->field_count();
+    for (int i = 0; i < m.GetDescriptor()->oneof_decl_count(); ++i) {
+      settable -= m.GetDescriptor()->oneof_decl(i)->field_count() - 1;
+    }
+    return static_cast<int>(set.size()) + (commented_out ? 1 : 0) == settable;
   };
   EXPECT_TRUE(all_set(raw));
   EXPECT_TRUE(raw.has_tls());
@@ -324,7 +328,7 @@ TEST(ConfigValidate, ExactMessages) {
   EXPECT_EQ(ErrorOf("session_grace_period_ms: 86400001\n"),
             "t.conf:1: session_grace_period_ms: 86400001 exceeds 86400000 (one day)");
   EXPECT_EQ(ErrorOf("providers {\n}\n"),
-            "t.conf:1: providers[0]: no provider kind set (expected sim { ... })");
+            "t.conf:1: providers[0]: no provider kind set (expected sim { ... } or modem { ... })");
   // A field given its default reports the line of its enclosing message.
   EXPECT_EQ(ErrorOf("providers { sim {} }\n\nproviders {\n  sim {}\n}\n"),
             "t.conf:4: providers[1].sim.name: duplicate sim name \"sim\"");
@@ -667,6 +671,65 @@ TEST(ConfigValidate, AuthAndLimitsErrorsNameFileLineField) {
                               "limits { originations_per_minute: 5 max_concurrent_calls: 2 }\n",
                               "ok.conf")
                   .ok());
+}
+
+TEST(ConfigModem, ValidPortGetsDefaults) {
+  absl::StatusOr<v1::config::ServerConfig> c = ParseConfigText(
+      "providers {\n  modem {\n    ports { name: \"m0\" device: \"/dev/ttyACM0\" }\n  }\n}\n",
+      "t.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& m = c->providers(0).modem();
+  EXPECT_EQ(m.name(), "modem");
+  EXPECT_EQ(m.ports(0).baud(), 115200u);
+  EXPECT_EQ(m.ports(0).reset(0), "ATZ");
+  EXPECT_EQ(m.ports(0).answer(0), "ATA");
+  EXPECT_EQ(m.ports(0).ring_timeout_ms(), 8000u);
+  EXPECT_EQ(m.ports(0).retry_interval_ms(), 2000u);
+}
+
+TEST(ConfigModem, ErrorsNameFileLineAndField) {
+  const std::string err = ErrorOf(
+      "providers {\n"
+      "  modem {\n"
+      "    ports {\n"
+      "      name: \"m0\"\n"
+      "      device: \"ttyS0\"\n"
+      "      baud: 12345\n"
+      "      init: \"ATZ\\r\\nATD123\"\n"
+      "      dial_prefix: \"ATX;D\"\n"
+      "      number: \"12;3\"\n"
+      "      ring_timeout_ms: 10\n"
+      "    }\n"
+      "    ports { name: \"m0\" device: \"/dev/ttyS1\" answer: \"ATA\" answer: \"hello\" }\n"
+      "    ports { name: \"m2\" device: \"/dev/ttyS1\" }\n"
+      "  }\n"
+      "}\n");
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "t.conf:5: providers[0].modem.ports[0].device: \"ttyS0\" is not an "
+                       "absolute device path"));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:6: providers[0].modem.ports[0].baud: "
+                                        "unsupported speed 12345"));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:7: providers[0].modem.ports[0].init[0]: "));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:8: providers[0].modem.ports[0].dial_prefix: "));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:9: providers[0].modem.ports[0].number: "));
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "t.conf:10: providers[0].modem.ports[0].ring_timeout_ms: 10 out of range"));
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "t.conf:12: providers[0].modem.ports[1].name: duplicate port name \"m0\""));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:12: providers[0].modem.ports[1].answer[1]: "
+                                        "\"hello\" is not an AT command"));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:13: providers[0].modem.ports[2].device: device "
+                                        "\"/dev/ttyS1\" is used by another port"));
+}
+
+TEST(ConfigModem, NeedsPortsAndAUniqueName) {
+  const std::string err = ErrorOf(
+      "providers { sim { name: \"x\" } }\n"
+      "providers {\n  modem {\n    name: \"x\"\n  }\n}\n");
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:4: providers[1].modem.name: duplicate provider "
+                                        "name \"x\""));
+  EXPECT_THAT(err, ::testing::HasSubstr("providers[1].modem.ports: a modem provider needs at "
+                                        "least one port"));
 }
 
 }  // namespace

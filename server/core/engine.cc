@@ -245,7 +245,9 @@ void Engine::RunLocked(const std::function<void()>& fn) {
 void Engine::AddLine(v1::Line line) {
   mu_.AssertHeld();
   const std::string id = line.id();
-  line.mutable_caps()->set_permanent_line_id(PermanentLineId(id));
+  if (line.caps().permanent_line_id() == 0) {
+    line.mutable_caps()->set_permanent_line_id(PermanentLineId(id));
+  }
   line.mutable_caps()->set_num_addresses(line.addresses_size());
   if (line.status().state() == v1::LINE_STATE_UNSPECIFIED) {
     line.mutable_status()->set_state(v1::LINE_STATE_IN_SERVICE);

@@ -82,7 +82,7 @@ class Engine : private ProviderHost {
   uint64_t epoch() const { return journal_.epoch(); }
 
   // Runs `fn` with the engine lock held, for device threads of providers.
-  void RunLocked(const std::function<void()>& fn);
+  void RunLocked(const std::function<void()>& fn) override;
 
   // --- Telephony API ------------------------------------------------------
   absl::StatusOr<v1::ListLinesResponse> ListLines(const v1::ListLinesRequest& req);

@@ -35,7 +35,7 @@ class ProviderHost {
   virtual ~ProviderHost() = default;
 
   // Lines. `line.id` must be "<provider name>/<device>"; the engine fills
-  // caps.permanent_line_id and status counters.
+  // status counters, and caps.permanent_line_id unless the provider set it.
   virtual void AddLine(v1::Line line) = 0;
   virtual void RemoveLine(const std::string& line_id) = 0;
   virtual void SetLineState(const std::string& line_id, v1::LineState state) = 0;
@@ -60,6 +60,11 @@ class ProviderHost {
   // Runs `fn` with the engine lock held after `delay`.
   virtual TimerId Schedule(absl::Duration delay, std::function<void()> fn) = 0;
   virtual void CancelTimer(TimerId id) = 0;
+
+  // The one exception to "call with the lock held": a provider's own device
+  // threads call this, without the lock, to run `fn` with it held (the engine
+  // skips `fn` once it has shut down). Never call it with the lock held.
+  virtual void RunLocked(const std::function<void()>& fn) = 0;
 };
 
 // Helpers for building statuses.

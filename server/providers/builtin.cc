@@ -3,13 +3,17 @@
 #include <mutex>
 
 #include "core/provider.h"
+#include "providers/modem/modem_provider.h"
 #include "providers/sim/sim_provider.h"
 
 namespace linebridge {
 
 void RegisterBuiltinProviders() {
   static std::once_flag once;
-  std::call_once(once, [] { ProviderRegistry::Get().Register("sim", &SimProvider::Create); });
+  std::call_once(once, [] {
+    ProviderRegistry::Get().Register("sim", &SimProvider::Create);
+    ProviderRegistry::Get().Register("modem", &ModemProvider::Create);
+  });
 }
 
 }  // namespace linebridge

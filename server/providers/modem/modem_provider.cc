@@ -1,0 +1,973 @@
+#include "providers/modem/modem_provider.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "core/engine.h"
+#include "core/log.h"
+#include "linebridge/lineerr.h"
+#include "linebridge/status_macros.h"
+#include "providers/modem/at/dial_string.h"
+#include "providers/modem/at/sequence.h"
+
+namespace linebridge {
+namespace {
+
+using at::ModemProfile;
+
+template <typename E>
+void AddAll(google::protobuf::RepeatedField<int>* out, std::initializer_list<E> values) {
+  for (E v : values) out->Add(v);
+}
+
+// at::Port over the I/O thread's write buffer.
+class LoopPort : public at::Port {
+ public:
+  explicit LoopPort(modem::PortLoop* loop) : loop_(loop) {}
+  absl::Status Write(absl::string_view bytes) override { return loop_->Write(bytes); }
+
+ private:
+  modem::PortLoop* loop_;
+};
+
+// at::Clock over the engine's timers: callbacks run with the engine lock
+// held, like everything else of the provider.
+class HostClock : public at::Clock {
+ public:
+  HostClock(ProviderHost* host, const bool* stopped) : host_(host), stopped_(stopped) {}
+  TimerId Schedule(absl::Duration delay, std::function<void()> fn) override {
+    const bool* stopped = stopped_;
+    return host_->Schedule(delay, [stopped, fn = std::move(fn)] {
+      if (!*stopped) fn();
+    });
+  }
+  void Cancel(TimerId id) override { host_->CancelTimer(id); }
+
+ private:
+  ProviderHost* host_;
+  const bool* stopped_;
+};
+
+ModemProfile ProfileOf(v1::config::ModemProfileSetting setting, ModemProfile probed) {
+  switch (setting) {
+    case v1::config::MODEM_PROFILE_HAYES:
+      return ModemProfile::kHayesData;
+    case v1::config::MODEM_PROFILE_V253:
+      return ModemProfile::kV253Voice;
+    case v1::config::MODEM_PROFILE_3GPP:
+      return ModemProfile::k3gppCellular;
+    default:
+      return probed;
+  }
+}
+
+bool IsVoiceProfile(ModemProfile p) { return p != ModemProfile::kHayesData; }
+
+v1::DisconnectMode ModeOf(at::Outcome outcome) {
+  switch (outcome) {
+    case at::Outcome::kBusy:
+      return v1::DISCONNECT_MODE_BUSY;
+    case at::Outcome::kNoAnswer:
+    case at::Outcome::kTimeout:
+      return v1::DISCONNECT_MODE_NOANSWER;
+    case at::Outcome::kNoDialtone:
+      return v1::DISCONNECT_MODE_NODIALTONE;
+    case at::Outcome::kNoCarrier:
+      return v1::DISCONNECT_MODE_UNREACHABLE;
+    case at::Outcome::kIoError:
+      return v1::DISCONNECT_MODE_OUTOFORDER;
+    default:
+      return v1::DISCONNECT_MODE_UNAVAIL;
+  }
+}
+
+v1::DisconnectMode ModeOf(at::FinalCode code) {
+  switch (code) {
+    case at::FinalCode::kBusy:
+      return v1::DISCONNECT_MODE_BUSY;
+    case at::FinalCode::kNoAnswer:
+      return v1::DISCONNECT_MODE_NOANSWER;
+    case at::FinalCode::kNoDialtone:
+      return v1::DISCONNECT_MODE_NODIALTONE;
+    default:
+      return v1::DISCONNECT_MODE_NORMAL;
+  }
+}
+
+// Guard time after the "+++" escape (S12 defaults to 1 s).
+constexpr absl::Duration kEscapeGuard = absl::Milliseconds(1200);
+
+// Removes TAPI's separators (space - ( ) . /) from a dialable address; what
+// is left must pass the modem's own dial-string check.
+std::string StripSeparators(absl::string_view dial) {
+  std::string out;
+  for (char c : dial) {
+    if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.' || c == '/') continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Config
+
+void ApplyModemPortDefaults(v1::config::ModemPort* port) {
+  if (port->baud() == 0) port->set_baud(115200);
+  if (port->reset_size() == 0) port->add_reset("ATZ");
+  if (port->answer_size() == 0) port->add_answer("ATA");
+  if (port->ring_timeout_ms() == 0) port->set_ring_timeout_ms(8000);
+  if (port->command_timeout_ms() == 0) port->set_command_timeout_ms(3000);
+  if (port->connect_timeout_ms() == 0) port->set_connect_timeout_ms(60000);
+  if (port->retry_interval_ms() == 0) port->set_retry_interval_ms(2000);
+}
+
+std::vector<std::string> DefaultModemInit(ModemProfile profile) {
+  switch (profile) {
+    case ModemProfile::kHayesData:
+      return {"ATV1Q0", "AT+VCID=1"};
+    case ModemProfile::kV253Voice:
+      return {"ATV1Q0", "AT+FCLASS=8", "AT+VCID=1"};
+    case ModemProfile::k3gppCellular:
+      return {"ATV1Q0", "AT+CMEE=1", "AT+CRC=1", "AT+CLIP=1"};
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// Per-port state (engine lock)
+
+struct ModemProvider::Port {
+  enum class Phase { kClosed, kProbing, kReady };
+  enum class CallPhase { kNone, kDialing, kProceeding, kOffering, kAnswering, kConnected };
+
+  v1::config::ModemPort config;
+  std::string line_id;
+  std::unique_ptr<modem::PortLoop> loop;
+  std::unique_ptr<LoopPort> port;
+  std::unique_ptr<HostClock> clock;
+  std::unique_ptr<at::CommandQueue> queue;
+  uint64_t generation = 0;  // of the open the queue belongs to
+  uint64_t epoch = 0;       // bumps whenever the queue is replaced
+  Phase phase = Phase::kClosed;
+  ModemProfile declared = ModemProfile::kHayesData;  // caps announced
+  ModemProfile profile = ModemProfile::kHayesData;
+  at::ModemIdentity identity;
+  ProviderHost::TimerId retry_timer = 0;
+
+  std::string call_id;  // the modem's call while it is not DISCONNECTED
+  CallPhase call_phase = CallPhase::kNone;
+  std::optional<at::CommandQueue::CommandId> connect_cmd;
+  ProviderHost::TimerId ring_timer = 0;
+  ProviderHost::TimerId clcc_timer = 0;
+  absl::Time ignore_rings_until = absl::InfinitePast();
+  v1::PartyId caller;  // caller id collected for the next/current offering
+  bool clcc_seen = false;
+  bool data_mode = false;  // the call connected with CONNECT: online data state
+  bool escaping = false;   // "+++" sent; ATH follows after the guard time
+  ProviderHost::TimerId escape_timer = 0;
+};
+
+absl::StatusOr<std::unique_ptr<Provider>> ModemProvider::Create(
+    const v1::config::ProviderConfig& config) {
+  if (!config.has_modem()) return absl::InvalidArgumentError("not a modem provider config");
+  return std::make_unique<ModemProvider>(config.modem());
+}
+
+ModemProvider::ModemProvider(v1::config::ModemConfig config) : config_(std::move(config)) {
+  if (config_.name().empty()) config_.set_name("modem");
+  for (auto& p : *config_.mutable_ports()) ApplyModemPortDefaults(&p);
+}
+
+ModemProvider::~ModemProvider() {
+  // Joins the I/O threads. A thread may be waiting in RunLocked; its closure
+  // sees stopped_ and does nothing.
+  for (auto& p : ports_) {
+    if (p->loop) p->loop->Stop();
+  }
+  for (auto& p : ports_) p->loop.reset();
+}
+
+uint64_t ModemProvider::io_wakeups() const {
+  uint64_t n = 0;
+  for (const auto& p : ports_) {
+    if (p->loop) n += p->loop->stats().wakeups;
+  }
+  return n;
+}
+
+v1::Line ModemProvider::BuildLine(const Port& port, ModemProfile profile,
+                                  v1::LineState state) const {
+  const auto& c = port.config;
+  v1::Line line;
+  line.set_id(port.line_id);
+  line.set_name(c.display_name().empty() ? c.name() : c.display_name());
+  line.set_provider(std::string(type()));
+  v1::LineCaps* caps = line.mutable_caps();
+  caps->set_permanent_line_id(PermanentLineId(c.device()));
+  caps->set_provider_info(absl::StrCat("linebridge modem (", at::ProfileName(profile), ")"));
+  std::string ident = port.identity.manufacturer;
+  if (!port.identity.model.empty()) absl::StrAppend(&ident, ident.empty() ? "" : " ", port.identity.model);
+  caps->set_switch_info(ident.empty() ? c.device() : absl::StrCat(ident, " on ", c.device()));
+  caps->set_line_name(line.name());
+  const bool voice = IsVoiceProfile(profile);
+  switch (profile) {
+    case ModemProfile::kHayesData:
+      caps->set_max_data_rate(33600);
+      AddAll(caps->mutable_media_modes(), {v1::MEDIA_MODE_DATAMODEM, v1::MEDIA_MODE_G3FAX});
+      AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_VOICE});
+      break;
+    case ModemProfile::kV253Voice:
+      caps->set_max_data_rate(33600);
+      AddAll(caps->mutable_media_modes(),
+             {v1::MEDIA_MODE_INTERACTIVE_VOICE, v1::MEDIA_MODE_AUTOMATED_VOICE,
+              v1::MEDIA_MODE_DATAMODEM, v1::MEDIA_MODE_G3FAX});
+      AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_VOICE});
+      AddAll(caps->mutable_monitor_digit_modes(), {v1::DIGIT_MODE_DTMF});
+      break;
+    case ModemProfile::k3gppCellular:
+      caps->set_max_data_rate(9600);
+      AddAll(caps->mutable_media_modes(), {v1::MEDIA_MODE_INTERACTIVE_VOICE});
+      AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_SPEECH});
+      break;
+  }
+  if (voice) AddAll(caps->mutable_generate_digit_modes(), {v1::DIGIT_MODE_DTMF});
+  const std::initializer_list<v1::DisconnectMode> modes = {
+      v1::DISCONNECT_MODE_NORMAL,      v1::DISCONNECT_MODE_REJECT,
+      v1::DISCONNECT_MODE_BUSY,        v1::DISCONNECT_MODE_NOANSWER,
+      v1::DISCONNECT_MODE_UNREACHABLE, v1::DISCONNECT_MODE_UNAVAIL,
+      v1::DISCONNECT_MODE_NODIALTONE,  v1::DISCONNECT_MODE_OUTOFORDER,
+      v1::DISCONNECT_MODE_CANCELLED};
+  AddAll(caps->mutable_disconnect_modes(), modes);
+  caps->set_max_num_active_calls(1);
+  caps->set_can_generate_digits(voice);
+  caps->set_can_monitor_digits(profile == ModemProfile::kV253Voice);
+  caps->set_caller_id_supported(true);
+  caps->add_device_classes("tapi/line");
+  caps->add_device_classes("comm/datamodem");
+  caps->set_answer_mode(1);  // LINEANSWERMODE_NONE
+
+  v1::Address* addr = line.add_addresses();
+  addr->set_index(0);
+  addr->set_address(c.number());
+  v1::AddressCaps* ac = addr->mutable_caps();
+  ac->set_max_num_active_calls(1);
+  AddAll(ac->mutable_address_features(), {v1::ADDRESS_FEATURE_MAKECALL});
+  AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_ANSWER, v1::CALL_FEATURE_DROP});
+  if (voice) AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_GENERATEDIGITS});
+  if (profile == ModemProfile::kV253Voice) {
+    AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_MONITORDIGITS});
+  }
+  AddAll(ac->mutable_call_states(),
+         {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALING,
+          v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK, v1::CALL_STATE_CONNECTED,
+          v1::CALL_STATE_DISCONNECTED});
+  AddAll(ac->mutable_disconnect_modes(), modes);
+  ac->set_caller_id_supported(true);
+  ac->set_called_id_supported(true);
+  line.mutable_status()->set_state(state);
+  line.mutable_status()->set_connected(state == v1::LINE_STATE_IN_SERVICE);
+  return line;
+}
+
+ModemProvider::Port* ModemProvider::FindPortByLine(const std::string& line_id) {
+  for (auto& p : ports_) {
+    if (p->line_id == line_id) return p.get();
+  }
+  return nullptr;
+}
+
+ModemProvider::Port* ModemProvider::FindPortByCall(const std::string& call_id) {
+  if (call_id.empty()) return nullptr;
+  for (auto& p : ports_) {
+    if (p->call_id == call_id) return p.get();
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Start / stop and the port's life
+
+absl::Status ModemProvider::Start(ProviderHost& host) {
+  host_ = &host;
+  for (const auto& pc : config_.ports()) {
+    auto port = std::make_unique<Port>();
+    port->config = pc;
+    port->line_id = absl::StrCat(config_.name(), "/", pc.name());
+    port->declared = ProfileOf(pc.profile(), ModemProfile::kHayesData);
+    port->clock = std::make_unique<HostClock>(host_, &stopped_);
+    Port* raw = port.get();
+    ProviderHost* h = host_;
+    modem::PortLoop::Callbacks cb;
+    cb.opened = [this, raw, h](uint64_t gen) {
+      h->RunLocked([&] {
+        if (!stopped_) OnOpened(*raw, gen);
+      });
+    };
+    cb.bytes = [this, raw, h](uint64_t gen, std::string bytes) {
+      h->RunLocked([&] {
+        if (!stopped_) OnBytes(*raw, gen, bytes);
+      });
+    };
+    cb.gone = [this, raw, h](uint64_t gen, std::string why) {
+      h->RunLocked([&] {
+        if (!stopped_) OnGone(*raw, gen, why);
+      });
+    };
+    cb.open_failed = [line = port->line_id](std::string why) {
+      LB_LOG("modem %s: %s (retrying)", line, why);
+    };
+    modem::SerialSettings settings{pc.device(), pc.baud(), pc.rtscts()};
+    port->loop = std::make_unique<modem::PortLoop>(
+        settings, absl::Milliseconds(pc.retry_interval_ms()), std::move(cb));
+    port->port = std::make_unique<LoopPort>(port->loop.get());
+    host_->AddLine(BuildLine(*port, port->declared, v1::LINE_STATE_OUT_OF_SERVICE));
+    ports_.push_back(std::move(port));
+  }
+  for (auto& p : ports_) p->loop->Start();
+  return absl::OkStatus();
+}
+
+void ModemProvider::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& p : ports_) {
+    if (p->loop) p->loop->Stop();
+    p->queue.reset();
+    if (p->retry_timer != 0) host_->CancelTimer(p->retry_timer);
+    if (p->ring_timer != 0) host_->CancelTimer(p->ring_timer);
+    if (p->clcc_timer != 0) host_->CancelTimer(p->clcc_timer);
+    if (p->escape_timer != 0) host_->CancelTimer(p->escape_timer);
+  }
+}
+
+absl::Status ModemProvider::Reconfigure(const v1::config::ProviderConfig& pc) {
+  if (!pc.has_modem()) return absl::InvalidArgumentError("not a modem provider config");
+  ModemProvider fresh(pc.modem());
+  if (google::protobuf::util::MessageDifferencer::Equals(fresh.config_, config_)) {
+    return absl::OkStatus();
+  }
+  return FailedPrecondition(
+      LINEERR_OPERATIONUNAVAIL,
+      absl::StrCat("modem provider \"", config_.name(),
+                   "\": ports cannot be changed by a reload; restart linebridged"));
+}
+
+void ModemProvider::OnOpened(Port& port, uint64_t generation) {
+  LB_LOG("modem %s: %s opened", port.line_id, port.config.device());
+  port.generation = generation;
+  Bringup(port);
+}
+
+void ModemProvider::OnBytes(Port& port, uint64_t generation, const std::string& bytes) {
+  if (generation != port.generation || !port.queue) return;
+  port.queue->OnBytes(bytes);
+}
+
+void ModemProvider::OnGone(Port& port, uint64_t generation, const std::string& why) {
+  if (generation != port.generation) return;
+  LB_LOG("modem %s: device went away (%s); retrying every %u ms", port.line_id, why,
+         port.config.retry_interval_ms());
+  port.generation = 0;
+  port.queue.reset();
+  ++port.epoch;
+  if (port.retry_timer != 0) {
+    host_->CancelTimer(port.retry_timer);
+    port.retry_timer = 0;
+  }
+  Disconnect(port, v1::DISCONNECT_MODE_OUTOFORDER);
+  SetOutOfService(port);
+  port.phase = Port::Phase::kClosed;
+}
+
+void ModemProvider::SetOutOfService(Port& port) {
+  if (port.phase == Port::Phase::kReady) {
+    host_->SetLineState(port.line_id, v1::LINE_STATE_OUT_OF_SERVICE);
+  }
+}
+
+// A fresh command queue, then reset strings, probe and init strings.
+void ModemProvider::Bringup(Port& port) {
+  if (port.retry_timer != 0) {
+    host_->CancelTimer(port.retry_timer);
+    port.retry_timer = 0;
+  }
+  port.queue = std::make_unique<at::CommandQueue>(*port.port, *port.clock);
+  const uint64_t epoch = ++port.epoch;
+  port.data_mode = false;
+  port.escaping = false;
+  Port* p = &port;
+  port.queue->SetUnsolicitedHandler([this, p, epoch](const at::ParsedLine& urc) {
+    if (p->epoch == epoch) OnUnsolicited(*p, urc);
+  });
+  port.phase = Port::Phase::kProbing;
+  const absl::Duration timeout = absl::Milliseconds(port.config.command_timeout_ms());
+  std::vector<at::SequenceStep> reset;
+  for (const auto& r : port.config.reset()) {
+    // A modem that does not know a reset string is still probed.
+    reset.push_back({r, std::max(timeout, absl::Seconds(5)), nullptr, /*fatal=*/false});
+  }
+  at::RunSequence(*port.queue, std::move(reset), [this, p, epoch](const at::SequenceResult&) {
+    if (p->epoch != epoch) return;
+    at::Probe(*p->queue, [this, p, epoch](absl::StatusOr<at::ModemIdentity> id) {
+      if (p->epoch != epoch) return;
+      if (!id.ok()) {
+        LB_LOG("modem %s: no AT modem answers: %s", p->line_id, id.status().message());
+        ScheduleRetry(*p);
+        return;
+      }
+      p->identity = *id;
+      p->profile = ProfileOf(p->config.profile(), id->profile);
+      std::vector<at::SequenceStep> init;
+      const absl::Duration t = absl::Milliseconds(p->config.command_timeout_ms());
+      if (p->config.init_size() > 0) {
+        for (const auto& s : p->config.init()) init.push_back({s, t, nullptr, true});
+      } else {
+        // The profile's defaults; optional features (caller id) may be missing.
+        for (const auto& s : DefaultModemInit(p->profile)) {
+          init.push_back({s, t, nullptr, /*fatal=*/absl::StartsWith(s, "ATV")});
+        }
+      }
+      std::vector<std::string> texts;
+      for (const auto& step : init) texts.push_back(step.text);
+      at::RunSequence(*p->queue, std::move(init),
+                      [this, p, epoch, texts = std::move(texts)](const at::SequenceResult& r) {
+        if (p->epoch != epoch) return;
+        if (!r.ok()) {
+          LB_LOG("modem %s: init string \"%s\" failed: %s", p->line_id,
+                 r.failed_step < texts.size() ? texts[r.failed_step] : std::string("?"),
+                 r.results.empty() ? std::string("-") : at::Describe(r.results.back()));
+          ScheduleRetry(*p);
+          return;
+        }
+        OnReady(*p);
+      });
+    });
+  });
+}
+
+void ModemProvider::ScheduleRetry(Port& port) {
+  port.phase = Port::Phase::kProbing;
+  Port* p = &port;
+  const uint64_t epoch = port.epoch;
+  port.retry_timer =
+      host_->Schedule(absl::Milliseconds(port.config.retry_interval_ms()), [this, p, epoch] {
+        p->retry_timer = 0;
+        if (stopped_ || p->epoch != epoch || p->generation == 0) return;
+        Bringup(*p);
+      });
+}
+
+void ModemProvider::OnReady(Port& port) {
+  LB_LOG("modem %s: %s \"%s\" ready as %s", port.line_id, port.identity.manufacturer,
+         port.identity.model, at::ProfileName(port.profile));
+  port.phase = Port::Phase::kReady;
+  if (port.profile != port.declared) {
+    // The probe found another kind of modem than announced: the line's
+    // capabilities change, so it is announced again.
+    host_->RemoveLine(port.line_id);
+    port.declared = port.profile;
+    host_->AddLine(BuildLine(port, port.profile, v1::LINE_STATE_IN_SERVICE));
+  } else {
+    host_->SetLineState(port.line_id, v1::LINE_STATE_IN_SERVICE);
+  }
+}
+
+void ModemProvider::Reprobe(Port& port, const std::string& why) {
+  if (port.phase != Port::Phase::kReady) return;
+  LB_LOG("modem %s: %s; resetting and probing again", port.line_id, why);
+  Disconnect(port, v1::DISCONNECT_MODE_OUTOFORDER);
+  SetOutOfService(port);
+  port.phase = Port::Phase::kProbing;
+  port.queue.reset();  // callbacks of the old queue are not called
+  Bringup(port);
+}
+
+void ModemProvider::Send(Port& port, at::Command command) {
+  if (!port.queue) return;
+  Port* p = &port;
+  const uint64_t epoch = port.epoch;
+  at::Done done = std::move(command.done);
+  const std::string text = command.text;
+  command.done = [this, p, epoch, done = std::move(done), text](const at::Result& r) {
+    if (p->epoch != epoch) return;
+    if (r.outcome == at::Outcome::kTimeout) {
+      Reprobe(*p, absl::StrCat("\"", text, "\" timed out"));
+      return;
+    }
+    if (done) done(r);
+  };
+  absl::StatusOr<at::CommandQueue::CommandId> id = port.queue->Enqueue(std::move(command));
+  if (!id.ok()) LB_LOG("modem %s: %s", port.line_id, id.status().message());
+}
+
+// ---------------------------------------------------------------------------
+// Calls
+
+void ModemProvider::ClearCall(Port& port) {
+  port.call_id.clear();
+  port.call_phase = Port::CallPhase::kNone;
+  port.connect_cmd.reset();
+  port.clcc_seen = false;
+  if (port.ring_timer != 0) host_->CancelTimer(port.ring_timer);
+  if (port.clcc_timer != 0) host_->CancelTimer(port.clcc_timer);
+  port.ring_timer = port.clcc_timer = 0;
+}
+
+void ModemProvider::Disconnect(Port& port, v1::DisconnectMode mode) {
+  if (port.call_id.empty()) return;
+  const std::string id = port.call_id;
+  if (port.connect_cmd && port.queue) port.queue->Cancel(*port.connect_cmd);
+  ClearCall(port);
+  port.caller = v1::PartyId();
+  port.data_mode = false;  // NO CARRIER, or the port is gone
+  host_->SetCallState(id, Disconnected(mode));
+}
+
+void ModemProvider::OnCallIdle(const std::string& call_id) {
+  if (Port* p = FindPortByCall(call_id)) {
+    // Went idle without a Drop (removed line): hang the modem up.
+    ClearCall(*p);
+    Hangup(*p);
+  }
+}
+
+void ModemProvider::Hangup(Port& port) {
+  if (port.phase != Port::Phase::kReady) return;
+  if (port.data_mode) {
+    // Online data state: the escape "+++" (V.250 6.3.3; in fax class 1 any
+    // character also ends reception) returns the modem to command state,
+    // then the guard time passes before ATH.
+    port.data_mode = false;
+    port.escaping = true;
+    (void)port.port->Write("+++");
+    Port* p = &port;
+    const uint64_t epoch = port.epoch;
+    port.escape_timer = host_->Schedule(kEscapeGuard, [this, p, epoch] {
+      p->escape_timer = 0;
+      if (p->epoch != epoch) return;
+      p->escaping = false;
+      Hangup(*p);
+    });
+    return;
+  }
+  at::Command c;
+  c.text = port.config.hangup().empty()
+               ? (port.profile == ModemProfile::k3gppCellular ? "AT+CHUP" : "ATH")
+               : port.config.hangup();
+  c.timeout = absl::Milliseconds(port.config.command_timeout_ms());
+  Send(port, std::move(c));
+}
+
+absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, uint32_t,
+                                                    const std::string& destination,
+                                                    const v1::CallParams& params) {
+  Port* port = FindPortByLine(line_id);
+  if (port == nullptr) return NotFound(LINEERR_INVALLINEHANDLE, "no such modem line");
+  // The dial string is checked before anything else, whatever the line's state.
+  const ModemProfile profile = port->phase == Port::Phase::kReady ? port->profile : port->declared;
+  const std::string digits = StripSeparators(destination);
+  if (digits.empty()) {
+    return InvalidArgument(LINEERR_INVALADDRESS, "a modem line needs a number to dial");
+  }
+  LB_RETURN_IF_ERROR(at::ValidateModemDialString(digits, profile));
+  if (port->phase != Port::Phase::kReady || !port->queue) {
+    return TapiStatus(absl::StatusCode::kUnavailable, LINEERR_RESOURCEUNAVAIL, absl::StrCat(line_id, " is out of service"));
+  }
+  if (port->call_phase != Port::CallPhase::kNone || port->escaping) {
+    return ResourceExhausted(LINEERR_CALLUNAVAIL, absl::StrCat(line_id, " already has a call"));
+  }
+  // The call's media: the profile's default unless asked for.
+  std::vector<std::string> setup;
+  v1::MediaMode media = params.media_mode();
+  bool voice = false;
+  switch (media) {
+    case v1::MEDIA_MODE_UNSPECIFIED:
+      voice = IsVoiceProfile(profile);
+      media = voice ? v1::MEDIA_MODE_INTERACTIVE_VOICE : v1::MEDIA_MODE_DATAMODEM;
+      break;
+    case v1::MEDIA_MODE_INTERACTIVE_VOICE:
+    case v1::MEDIA_MODE_AUTOMATED_VOICE:
+      if (!IsVoiceProfile(profile)) {
+        return InvalidArgument(LINEERR_INVALMEDIAMODE, "this modem has no voice mode");
+      }
+      voice = true;
+      if (profile == ModemProfile::kV253Voice) setup.push_back("AT+FCLASS=8");
+      break;
+    case v1::MEDIA_MODE_DATAMODEM:
+      if (profile == ModemProfile::k3gppCellular) {
+        return InvalidArgument(LINEERR_INVALMEDIAMODE, "voice calls only on this modem");
+      }
+      setup.push_back("AT+FCLASS=0");
+      break;
+    case v1::MEDIA_MODE_G3FAX:
+      if (profile == ModemProfile::k3gppCellular) {
+        return InvalidArgument(LINEERR_INVALMEDIAMODE, "voice calls only on this modem");
+      }
+      setup.push_back("AT+FCLASS=1");
+      break;
+    default:
+      return InvalidArgument(LINEERR_INVALMEDIAMODE, "media mode not supported by a modem");
+  }
+  const std::string& prefix = port->config.dial_prefix();
+  std::string dial = absl::StrCat(
+      !prefix.empty() ? prefix : (profile == ModemProfile::k3gppCellular ? "ATD" : "ATDT"), digits);
+  if (profile == ModemProfile::k3gppCellular && voice && !absl::EndsWith(dial, ";")) {
+    dial.push_back(';');
+  }
+
+  v1::CallInfo info;
+  info.set_line_id(line_id);
+  info.set_origin(v1::CALL_ORIGIN_OUTBOUND);
+  info.set_reason(v1::CALL_REASON_DIRECT);
+  info.set_media_mode(media);
+  info.set_bearer_mode(profile == ModemProfile::k3gppCellular ? v1::BEARER_MODE_SPEECH
+                                                               : v1::BEARER_MODE_VOICE);
+  info.set_dial_string(destination);
+  info.mutable_caller()->set_number(port->config.number());
+  info.mutable_caller()->set_available(!port->config.number().empty());
+  info.mutable_called()->set_number(digits);
+  info.mutable_called()->set_available(true);
+  const std::string call_id = host_->CreateCall(std::move(info), MakeStatus(v1::CALL_STATE_DIALING));
+  port->call_id = call_id;
+  port->call_phase = Port::CallPhase::kDialing;
+
+  const absl::Duration t = absl::Milliseconds(port->config.command_timeout_ms());
+  Port* p = port;
+  for (const auto& s : setup) {
+    at::Command c;
+    c.text = s;
+    c.timeout = t;
+    c.done = [this, p, call_id](const at::Result& r) {
+      if (!r.ok() && p->call_id == call_id && r.outcome != at::Outcome::kCancelled) {
+        Disconnect(*p, v1::DISCONNECT_MODE_UNAVAIL);
+      }
+    };
+    Send(*port, std::move(c));
+  }
+  at::Command d;
+  d.text = dial;
+  d.timeout = absl::Milliseconds(port->config.connect_timeout_ms());
+  d.abort_on_cancel = true;
+  if (profile == ModemProfile::kV253Voice) {
+    d.expect = {"VCON"};
+    d.processor = [](const std::string& line) {
+      return at::TrimLine(line) == "VCON" ? at::Step::kSuccessFinal : at::Step::kContinue;
+    };
+  }
+  d.done = [this, p, call_id](const at::Result& r) { OnConnectDone(*p, call_id, r); };
+  // Not through Send: a dial that times out is unanswered, not a dead modem.
+  absl::StatusOr<at::CommandQueue::CommandId> id = port->queue->Enqueue(std::move(d));
+  if (!id.ok()) {
+    Disconnect(*port, v1::DISCONNECT_MODE_UNAVAIL);
+    return call_id;
+  }
+  if (port->call_id == call_id) port->connect_cmd = *id;
+  return call_id;
+}
+
+void ModemProvider::OnConnectDone(Port& port, const std::string& call_id, const at::Result& r) {
+  if (port.call_id != call_id) return;  // dropped meanwhile
+  port.connect_cmd.reset();
+  if (r.ok()) {
+    if (port.call_phase == Port::CallPhase::kDialing &&
+        port.profile == ModemProfile::k3gppCellular && r.outcome == at::Outcome::kOk) {
+      // ATD<n>; answers OK once the call is set up; +CLCC tells when the far
+      // end answers.
+      port.call_phase = Port::CallPhase::kProceeding;
+      host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_PROCEEDING));
+      PollCallList(port);
+      return;
+    }
+    port.call_phase = Port::CallPhase::kConnected;
+    port.data_mode = r.outcome == at::Outcome::kConnect;
+    host_->SetCallState(call_id, Connected());
+    return;
+  }
+  if (r.outcome == at::Outcome::kCancelled) return;
+  const v1::DisconnectMode mode =
+      port.call_phase == Port::CallPhase::kAnswering && r.outcome == at::Outcome::kNoCarrier
+          ? v1::DISCONNECT_MODE_CANCELLED
+          : ModeOf(r.outcome);
+  LB_LOG("modem %s: call %s: %s", port.line_id, call_id, at::Describe(r));
+  if (r.outcome == at::Outcome::kTimeout) {
+    // No connection in time: the dial or answer is aborted (the queue wrote
+    // nothing; a CR aborts it) and the line hung up.
+    (void)port.port->Write("\r");
+    Disconnect(port, mode);
+    Hangup(port);
+    return;
+  }
+  Disconnect(port, mode);
+}
+
+// 27.007: while the far end has not answered, ask for the call list.
+void ModemProvider::PollCallList(Port& port) {
+  Port* p = &port;
+  const std::string call_id = port.call_id;
+  at::Command c;
+  c.text = "AT+CLCC";
+  c.timeout = absl::Milliseconds(port.config.command_timeout_ms());
+  c.done = [this, p, call_id](const at::Result& r) {
+    if (p->call_id != call_id || p->call_phase != Port::CallPhase::kProceeding) return;
+    bool active = false, alerting = false, any = false;
+    for (const auto& line : r.lines) {
+      if (!absl::StartsWith(line, "+CLCC:")) continue;
+      const std::vector<std::string> f = at::SplitParams(absl::string_view(line).substr(6));
+      if (f.size() < 3) continue;
+      any = true;
+      if (f[2] == "0") active = true;
+      if (f[2] == "3") alerting = true;
+    }
+    if (active) {
+      p->call_phase = Port::CallPhase::kConnected;
+      host_->SetCallState(call_id, Connected());
+      return;
+    }
+    if (alerting && !p->clcc_seen) {
+      p->clcc_seen = true;
+      host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_RINGBACK));
+    }
+    if (r.ok() && !any && p->clcc_seen) {
+      // The call vanished from the list without a final result.
+      Disconnect(*p, v1::DISCONNECT_MODE_NORMAL);
+      return;
+    }
+    p->clcc_timer = host_->Schedule(absl::Milliseconds(500), [this, p, call_id] {
+      p->clcc_timer = 0;
+      if (p->call_id == call_id) PollCallList(*p);
+    });
+  };
+  Send(port, std::move(c));
+}
+
+absl::Status ModemProvider::Answer(const std::string& call_id, const std::string&) {
+  Port* port = FindPortByCall(call_id);
+  if (port == nullptr) return NotFound(LINEERR_INVALCALLHANDLE, "no such modem call");
+  if (port->call_phase != Port::CallPhase::kOffering) {
+    return FailedPrecondition(LINEERR_INVALCALLSTATE, "the call is not offering");
+  }
+  if (port->ring_timer != 0) host_->CancelTimer(port->ring_timer);
+  port->ring_timer = 0;
+  port->call_phase = Port::CallPhase::kAnswering;
+  Port* p = port;
+  const int n = port->config.answer_size();
+  for (int i = 0; i < n; ++i) {
+    at::Command c;
+    c.text = port->config.answer(i);
+    if (i + 1 < n) {
+      c.timeout = absl::Milliseconds(port->config.command_timeout_ms());
+      c.done = [this, p, call_id](const at::Result& r) {
+        if (!r.ok() && r.outcome != at::Outcome::kCancelled && p->call_id == call_id) {
+          Disconnect(*p, v1::DISCONNECT_MODE_UNAVAIL);
+        }
+      };
+      Send(*port, std::move(c));
+      continue;
+    }
+    c.timeout = absl::Milliseconds(port->config.connect_timeout_ms());
+    c.abort_on_cancel = true;
+    if (port->profile == ModemProfile::kV253Voice) {
+      c.expect = {"VCON"};
+      c.processor = [](const std::string& line) {
+        return at::TrimLine(line) == "VCON" ? at::Step::kSuccessFinal : at::Step::kContinue;
+      };
+    }
+    c.done = [this, p, call_id](const at::Result& r) { OnConnectDone(*p, call_id, r); };
+    absl::StatusOr<at::CommandQueue::CommandId> id = port->queue->Enqueue(std::move(c));
+    if (!id.ok()) return TapiStatus(absl::StatusCode::kInternal, LINEERR_OPERATIONFAILED, std::string(id.status().message()));
+    if (port->call_id == call_id) port->connect_cmd = *id;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ModemProvider::Drop(const std::string& call_id, const std::string&) {
+  Port* port = FindPortByCall(call_id);
+  if (port == nullptr) {
+    // Already disconnected on the modem's side: nothing to hang up.
+    host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
+    return absl::OkStatus();
+  }
+  const bool offering = port->call_phase == Port::CallPhase::kOffering;
+  if (port->connect_cmd && port->queue) port->queue->Cancel(*port->connect_cmd);
+  ClearCall(*port);
+  port->caller = v1::PartyId();
+  if (offering) {
+    // Rejecting: the rings of this call still arriving must not offer it again.
+    port->ignore_rings_until = absl::Now() + absl::Milliseconds(port->config.ring_timeout_ms());
+  }
+  Hangup(*port);
+  host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
+  return absl::OkStatus();
+}
+
+absl::Status ModemProvider::GenerateDigits(const std::string& call_id, const std::string& digits,
+                                           v1::DigitMode mode, absl::Duration) {
+  Port* port = FindPortByCall(call_id);
+  if (port == nullptr) return NotFound(LINEERR_INVALCALLHANDLE, "no such modem call");
+  if (!IsVoiceProfile(port->profile)) {
+    return Unimplemented("a data modem cannot generate digits");
+  }
+  if (mode != v1::DIGIT_MODE_DTMF) {
+    return InvalidArgument(LINEERR_INVALDIGITMODE, "modems generate DTMF only");
+  }
+  if (port->call_phase != Port::CallPhase::kConnected) {
+    return FailedPrecondition(LINEERR_INVALCALLSTATE, "the call is not connected");
+  }
+  std::vector<std::string> tones;
+  for (char d : digits) {
+    if (d == ',') continue;
+    const char u = absl::ascii_toupper(static_cast<unsigned char>(d));
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(u)) && u != '*' && u != '#' &&
+        (u < 'A' || u > 'D')) {
+      return InvalidArgument(LINEERR_INVALDIGITS, absl::StrCat("not a DTMF digit: '", std::string(1, d), "'"));
+    }
+    tones.emplace_back(1, u);
+  }
+  std::vector<std::string> commands;
+  if (port->profile == ModemProfile::kV253Voice) {
+    commands.push_back(absl::StrCat("AT+VTS=", absl::StrJoin(tones, ",")));
+  } else {
+    for (const auto& t : tones) commands.push_back(absl::StrCat("AT+VTS=", t));
+  }
+  Port* p = port;
+  auto failed = std::make_shared<bool>(false);
+  for (size_t i = 0; i < commands.size(); ++i) {
+    at::Command c;
+    c.text = commands[i];
+    c.timeout = absl::Milliseconds(port->config.command_timeout_ms());
+    const bool last = i + 1 == commands.size();
+    c.done = [this, p, call_id, digits, failed, last](const at::Result& r) {
+      if (!r.ok()) *failed = true;
+      if (last && host_->FindCall(call_id) != nullptr) {
+        host_->DigitsGenerated(call_id, digits, /*cancelled=*/*failed);
+      }
+      (void)p;
+    };
+    Send(*port, std::move(c));
+  }
+  if (commands.empty()) host_->DigitsGenerated(call_id, digits, false);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Unsolicited results
+
+void ModemProvider::NoteCallerId(Port& port, const std::string& key, const std::string& value) {
+  v1::PartyId& c = port.caller;
+  if (key == "NMBR" || key == "DDN_NMBR") {
+    if (value == "P") {
+      c.set_blocked(true);
+    } else if (value == "O") {
+      c.set_available(false);
+    } else {
+      c.set_number(value);
+      c.set_available(true);
+    }
+  } else if (key == "NAME") {
+    if (value == "P") {
+      c.set_blocked(true);
+    } else if (value != "O") {
+      c.set_name(value);
+    }
+  } else {
+    return;  // DATE, TIME, MESG
+  }
+  if (!port.call_id.empty() && port.call_phase == Port::CallPhase::kOffering) {
+    const v1::PartyId party = c;
+    host_->UpdateCallInfo(port.call_id, [&](v1::CallInfo* i) { *i->mutable_caller() = party; },
+                          {"caller"});
+  }
+}
+
+void ModemProvider::OnRing(Port& port) {
+  if (port.phase != Port::Phase::kReady || port.escaping) return;
+  if (absl::Now() < port.ignore_rings_until) return;
+  Port* p = &port;
+  auto arm = [this, p] {
+    if (p->ring_timer != 0) host_->CancelTimer(p->ring_timer);
+    p->ring_timer = host_->Schedule(absl::Milliseconds(p->config.ring_timeout_ms()),
+                                    [this, p] {
+                                      p->ring_timer = 0;
+                                      OnRingTimeout(*p);
+                                    });
+  };
+  if (port.call_phase == Port::CallPhase::kOffering) {
+    arm();
+    return;
+  }
+  if (port.call_phase != Port::CallPhase::kNone) return;
+  v1::CallInfo info;
+  info.set_line_id(port.line_id);
+  info.set_origin(v1::CALL_ORIGIN_INBOUND);
+  info.set_reason(v1::CALL_REASON_DIRECT);
+  info.set_media_mode(IsVoiceProfile(port.profile) ? v1::MEDIA_MODE_INTERACTIVE_VOICE
+                                                    : v1::MEDIA_MODE_UNKNOWN);
+  info.set_bearer_mode(port.profile == ModemProfile::k3gppCellular ? v1::BEARER_MODE_SPEECH
+                                                                    : v1::BEARER_MODE_VOICE);
+  *info.mutable_caller() = port.caller;
+  info.mutable_called()->set_number(port.config.number());
+  info.mutable_called()->set_available(!port.config.number().empty());
+  port.call_id = host_->CreateCall(std::move(info), Offering());
+  port.call_phase = Port::CallPhase::kOffering;
+  arm();
+}
+
+void ModemProvider::OnRingTimeout(Port& port) {
+  if (port.call_phase != Port::CallPhase::kOffering) return;
+  // The rings stopped: the caller gave up.
+  Disconnect(port, v1::DISCONNECT_MODE_CANCELLED);
+}
+
+void ModemProvider::OnUnsolicited(Port& port, const at::ParsedLine& urc) {
+  switch (urc.urc) {
+    case at::UrcKind::kRing:
+    case at::UrcKind::kCring:
+      OnRing(port);
+      break;
+    case at::UrcKind::kCallerId:
+      NoteCallerId(port, urc.key, urc.value);
+      break;
+    case at::UrcKind::kClip:
+      if (std::optional<at::Clip> clip = at::ParseClip(urc.value)) {
+        if (clip->validity == 1) {
+          NoteCallerId(port, "NMBR", "P");
+        } else if (clip->validity == 2 || clip->number.empty()) {
+          NoteCallerId(port, "NMBR", "O");
+        } else {
+          NoteCallerId(port, "NMBR", clip->number);
+        }
+        if (!clip->alpha.empty()) NoteCallerId(port, "NAME", clip->alpha);
+      }
+      break;
+    case at::UrcKind::kDtmf:
+      if (port.call_phase == Port::CallPhase::kConnected && !urc.value.empty()) {
+        host_->DigitReceived(port.call_id, urc.value.substr(0, 1), v1::DIGIT_MODE_DTMF);
+      }
+      break;
+    case at::UrcKind::kVcon:
+      if (port.call_phase == Port::CallPhase::kProceeding) {
+        port.call_phase = Port::CallPhase::kConnected;
+        host_->SetCallState(port.call_id, Connected());
+      }
+      break;
+    case at::UrcKind::kHangup:
+      if (port.call_phase == Port::CallPhase::kOffering) {
+        Disconnect(port, v1::DISCONNECT_MODE_CANCELLED);
+      } else if (port.call_phase != Port::CallPhase::kNone) {
+        Disconnect(port, ModeOf(urc.final));
+      }
+      port.caller = v1::PartyId();
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace linebridge

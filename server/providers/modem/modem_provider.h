@@ -1,0 +1,102 @@
+// The modem provider: one TAPI line per AT modem on a serial port
+// (docs/modems.md).
+//
+// Threads: each port has an I/O thread (PortLoop) that reads the device and
+// drains writes. It enters the engine through ProviderHost::RunLocked; all
+// provider state, the AT command queue and its timers (ProviderHost::Schedule)
+// live under the engine lock. Writes from under the lock are non-blocking
+// write()s; what the device does not take at once is buffered and drained by
+// the port's thread, so the lock is never held across blocking I/O.
+//
+// A port's life: the device opens -> reset strings -> probe (ATE0, ATI,
+// AT+FCLASS=?, ...) picks the profile (unless configured) -> init strings ->
+// line IN_SERVICE. A command that times out outside a dial or answer means the
+// modem stopped answering: the line goes OUT_OF_SERVICE and the modem is reset
+// and probed again. The device going away (EOF, hang-up, read error) puts the
+// line OUT_OF_SERVICE, disconnects its call (OUTOFORDER), and the I/O thread
+// retries the open every retry_interval_ms.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/provider.h"
+#include "linebridge/v1/config.pb.h"
+#include "providers/modem/at/command_queue.h"
+#include "providers/modem/at/probe.h"
+#include "providers/modem/serial_port.h"
+
+namespace linebridge {
+
+// Defaults for a port (fields left unset); see config.proto.
+void ApplyModemPortDefaults(v1::config::ModemPort* port);
+
+// The profile's default init strings.
+std::vector<std::string> DefaultModemInit(at::ModemProfile profile);
+
+class ModemProvider : public Provider {
+ public:
+  static absl::StatusOr<std::unique_ptr<Provider>> Create(const v1::config::ProviderConfig& config);
+  explicit ModemProvider(v1::config::ModemConfig config);
+  ~ModemProvider() override;
+
+  absl::string_view type() const override { return "modem"; }
+  absl::string_view name() const override { return config_.name(); }
+
+  absl::Status Start(ProviderHost& host) override;
+  void Stop() override;
+  // The same ports: nothing to do. Changed ports need a restart
+  // (FailedPrecondition naming the provider).
+  absl::Status Reconfigure(const v1::config::ProviderConfig& config) override;
+  void OnCallIdle(const std::string& call_id) override;
+
+  absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
+                                       const std::string& destination,
+                                       const v1::CallParams& params) override;
+  absl::Status Answer(const std::string& call_id, const std::string& uui) override;
+  absl::Status Drop(const std::string& call_id, const std::string& uui) override;
+  absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
+                              v1::DigitMode mode, absl::Duration duration) override;
+
+  // Total poll() wakeups of all I/O threads (benchmarks check idle lines).
+  uint64_t io_wakeups() const;
+
+  struct Port;
+
+ private:
+  v1::Line BuildLine(const Port& port, at::ModemProfile profile, v1::LineState state) const;
+  Port* FindPortByLine(const std::string& line_id);
+  Port* FindPortByCall(const std::string& call_id);
+
+  // All under the engine lock.
+  void OnOpened(Port& port, uint64_t generation);
+  void OnBytes(Port& port, uint64_t generation, const std::string& bytes);
+  void OnGone(Port& port, uint64_t generation, const std::string& why);
+  void Bringup(Port& port);
+  void OnReady(Port& port);
+  void ScheduleRetry(Port& port);
+  void Reprobe(Port& port, const std::string& why);
+  void SetOutOfService(Port& port);
+  void OnUnsolicited(Port& port, const at::ParsedLine& urc);
+  void OnRing(Port& port);
+  void OnRingTimeout(Port& port);
+  void NoteCallerId(Port& port, const std::string& key, const std::string& value);
+  void OnConnectDone(Port& port, const std::string& call_id, const at::Result& result);
+  void PollCallList(Port& port);
+  // Ends the port's call (if any) as DISCONNECTED with `mode`.
+  void Disconnect(Port& port, v1::DisconnectMode mode);
+  void ClearCall(Port& port);
+  void Hangup(Port& port);
+  // Queues a command; a timeout outside dial/answer triggers Reprobe.
+  void Send(Port& port, at::Command command);
+
+  v1::config::ModemConfig config_;
+  ProviderHost* host_ = nullptr;
+  bool stopped_ = false;
+  std::vector<std::unique_ptr<Port>> ports_;
+};
+
+}  // namespace linebridge
