@@ -14,6 +14,8 @@
 #    TSPI_line* functions declared by tspi.h are the same set.
 # 4. A DLL linked from tspi_stubs.cc with linebridge.def exports exactly those
 #    names, undecorated (no @N, no leading underscore), on both architectures.
+# 5. The registry reader (tsp/tsp_registry.cc) compiles for both Windows
+#    targets and links into a program against advapi32.
 # Skips (exit 0) only when no mingw-w64 compiler is installed.
 set -euo pipefail
 
@@ -111,6 +113,25 @@ for a in "${archs[@]}"; do
   diff -u "$work/tspi.def" "$work/exports-$a" || fail "$a: DLL exports differ from linebridge.def"
   echo "ok   $a: $(wc -l < "$work/exports-$a") undecorated exports in $(basename "$dll")"
 done
+
+# ---- 5. the registry reader ------------------------------------------------------
+# tsp/tsp_registry.cc (Win32 registry API under _WIN32) compiles warning-free
+# natively and for both Windows targets, and links into a Windows program.
+"$native" "${std[@]}" -pedantic -I"$src" -fsyntax-only "$src/tsp/tsp_registry.cc" ||
+  fail "native compile of tsp/tsp_registry.cc"
+for a in "${archs[@]}"; do
+  cxx=$a-w64-mingw32-g++
+  "$cxx" "${std[@]}" -pedantic -I"$src" -c "$src/tsp/tsp_registry.cc" \
+    -o "$work/tsp_registry-$a.o" || fail "$a: tsp/tsp_registry.cc (registry reader)"
+  "$cxx" "${std[@]}" -I"$src" -c "$src/abi/registry_main.cc" -o "$work/registry_main-$a.o" ||
+    fail "$a: abi/registry_main.cc"
+  "$cxx" -static -o "$work/registry-$a.exe" "$work/registry_main-$a.o" \
+    "$work/tsp_registry-$a.o" -ladvapi32 || fail "$a: linking the registry reader"
+  "$a-w64-mingw32-objdump" -p "$work/registry-$a.exe" > "$work/registry-$a.txt"
+  grep -q 'RegEnumValueW' "$work/registry-$a.txt" ||
+    fail "$a: registry reader does not import RegEnumValueW"
+done
+echo "ok   tsp/tsp_registry.cc compiles (native, x86_64, i686) and links against advapi32"
 
 count() { expand "$1" "$2" | wc -l; }
 structs=$(count '#define N(S) S' 'LINEBRIDGE_TAPI_STRUCTS(N)')
