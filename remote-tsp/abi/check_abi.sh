@@ -16,6 +16,8 @@
 #    names, undecorated (no @N, no leading underscore), on both architectures.
 # 5. The registry reader (tsp/tsp_registry.cc) compiles for both Windows
 #    targets and links into a program against advapi32.
+# 6. docs/remote-tsp.md maps every export, and says "not supported" for
+#    exactly the exports.cc stubs returning LINEERR_OPERATIONUNAVAIL.
 # Skips (exit 0) only when no mingw-w64 compiler is installed.
 set -euo pipefail
 
@@ -132,6 +134,23 @@ for a in "${archs[@]}"; do
     fail "$a: registry reader does not import RegEnumValueW"
 done
 echo "ok   tsp/tsp_registry.cc compiles (native, x86_64, i686) and links against advapi32"
+
+# ---- 6. docs/remote-tsp.md's function table ---------------------------------------
+# Lists every export once, and "not supported" exactly for the exports that
+# return LINEERR_OPERATIONUNAVAIL in tsp/exports.cc.
+doc=$src/../docs/remote-tsp.md
+if [[ -f $doc && -f $src/tsp/exports.cc ]]; then
+  grep -E '^\| TSPI_' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort > "$work/tspi.doc"
+  diff -u "$work/tspi.def" "$work/tspi.doc" || fail "docs/remote-tsp.md table differs from linebridge.def"
+  grep -E '^\| TSPI_[A-Za-z]+ \| not supported' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+    sort > "$work/tspi.doc-unavail"
+  grep -oE 'TSPI_[A-Za-z]+\([^)]*\) *\{ *return LINEERR_OPERATIONUNAVAIL; *\}' "$src/tsp/exports.cc" |
+    grep -oE '^TSPI_[A-Za-z]+' | sort > "$work/tspi.unavail"
+  diff -u "$work/tspi.unavail" "$work/tspi.doc-unavail" ||
+    fail "docs/remote-tsp.md 'not supported' rows differ from exports.cc's OPERATIONUNAVAIL stubs"
+  echo "ok   docs/remote-tsp.md maps all $(wc -l < "$work/tspi.doc") exports;" \
+       "$(wc -l < "$work/tspi.unavail") not supported, as in exports.cc"
+fi
 
 count() { expand "$1" "$2" | wc -l; }
 structs=$(count '#define N(S) S' 'LINEBRIDGE_TAPI_STRUCTS(N)')
