@@ -8,7 +8,7 @@
 //   connected <us>   MakeCall sent -> CallStateChanged CONNECTED event
 //
 //   tsp_bench_sdk --server 127.0.0.1:PORT --line sim/100 --dest 5550100
-//                 --iterations N --warmup W
+//                 --iterations N --warmup W [--absl_deadlock_detection on|off]
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "linebridge/client.h"
 
 namespace {
@@ -38,6 +39,7 @@ struct State {
 int main(int argc, char** argv) {
   std::string server, line = "sim/100", dest = "5550100";
   int iterations = 100, warmup = 10;
+  bool detection = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--server") server = argv[i + 1];
@@ -45,11 +47,14 @@ int main(int argc, char** argv) {
     else if (flag == "--dest") dest = argv[i + 1];
     else if (flag == "--iterations") iterations = std::atoi(argv[i + 1]);
     else if (flag == "--warmup") warmup = std::atoi(argv[i + 1]);
+    else if (flag == "--absl_deadlock_detection") detection = std::string(argv[i + 1]) == "on";
     else {
       std::fprintf(stderr, "tsp_bench_sdk: unknown flag %s\n", flag.c_str());
       return 1;
     }
   }
+  // As tsp_bench sets it for the TSP (see there).
+  if (!detection) absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   linebridge::ClientOptions options;
   options.servers = {server};
   options.client_name = "tsp-bench-sdk";
@@ -66,6 +71,8 @@ int main(int argc, char** argv) {
   linebridge::SubscribeOptions sub;
   sub.bind_session = true;
   sub.line_ids = {line};
+  sub.snapshot = true;  // a first batch at once: the stream is up before calls start
+  bool stream_up = false;
   auto subscription = (*client)->Subscribe(
       sub, [&](size_t, const linebridge::v1::EventBatch& batch) {
         const Clock::time_point now = Clock::now();
@@ -85,7 +92,19 @@ int main(int argc, char** argv) {
           }
         }
         st.cv.notify_all();
+      },
+      [&](const linebridge::StreamState& state) {
+        std::lock_guard<std::mutex> lock(st.mu);
+        if (state.kind == linebridge::StreamState::Kind::kConnected) stream_up = true;
+        st.cv.notify_all();
       });
+  {
+    std::unique_lock<std::mutex> lock(st.mu);
+    if (!st.cv.wait_for(lock, std::chrono::seconds(10), [&] { return stream_up; })) {
+      std::fprintf(stderr, "tsp_bench_sdk: the event stream did not connect\n");
+      return 2;
+    }
+  }
   linebridge::v1::OpenLineRequest open;
   open.set_line_id(line);
   open.set_privilege(linebridge::v1::PRIVILEGE_MONITOR);
