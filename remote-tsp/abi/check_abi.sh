@@ -2,6 +2,7 @@
 # ABI conformance check of the remote TSP's TAPI header (ctest tsp_abi_conformance).
 #
 #   check_abi.sh <remote-tsp source dir> <proto source dir> <work dir> [native c++]
+#                [generated proto headers dir]
 #
 # 1. abi_conformance.cc compiles with x86_64- and i686-w64-mingw32-g++ against
 #    the real <windows.h>/<tapi.h>/<tspi.h> (all checks are static_asserts), and
@@ -18,6 +19,12 @@
 #    targets and links into a program against advapi32.
 # 6. docs/remote-tsp.md maps every export, and says "not supported" for
 #    exactly the exports.cc stubs returning LINEERR_OPERATIONUNAVAIL.
+# 7. With the generated proto headers given: the Windows build's translation
+#    units compile (-fsyntax-only) for x86_64 and i686 with mingw-w64's posix
+#    compilers, the SDK's tapi.h/tspi.h (LINEBRIDGE_USE_SDK_TAPI, as the
+#    Windows CMake build) and the host's Abseil/gRPC/protobuf headers: the
+#    export layer against tspi.h's prototypes, the configuration, registry and
+#    device map code, the C++ SDK.
 # Skips (exit 0) only when no mingw-w64 compiler is installed.
 set -euo pipefail
 
@@ -25,6 +32,7 @@ src=${1:?remote-tsp source dir}
 proto=${2:?proto source dir}
 work=${3:?work dir}
 native=${4:-g++}
+gen=${5:-}
 archs=(x86_64 i686)
 std=(-std=c++20 -Wall -Wextra -Wshadow=local -Werror)
 inc=(-I"$src/include" -I"$proto")
@@ -150,6 +158,38 @@ if [[ -f $doc && -f $src/tsp/exports.cc ]]; then
     fail "docs/remote-tsp.md 'not supported' rows differ from exports.cc's OPERATIONUNAVAIL stubs"
   echo "ok   docs/remote-tsp.md maps all $(wc -l < "$work/tspi.doc") exports;" \
        "$(wc -l < "$work/tspi.unavail") not supported, as in exports.cc"
+fi
+
+# ---- 7. the Windows build's translation units ----------------------------------------
+if [[ -n $gen ]]; then
+  if [[ ! -d $gen/linebridge ]]; then
+    fail "generated proto headers not found in $gen"
+  elif ! command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 ||
+       ! command -v i686-w64-mingw32-g++-posix >/dev/null 2>&1; then
+    echo "SKIPPED 7: *-w64-mingw32-g++-posix not found (std::thread needs the posix thread model)"
+  elif [[ ! -d /usr/include/absl || ! -d /usr/include/grpcpp || ! -d /usr/include/google/protobuf ]]; then
+    echo "SKIPPED 7: Abseil/gRPC/protobuf headers not in /usr/include"
+  else
+    # Only these headers from the host (not glibc's).
+    wininc=$work/wininc
+    mkdir -p "$wininc"
+    for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
+    root=$src/..
+    units=("$src/tsp/exports.cc" "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
+           "$src/tsp/device_map.cc" "$src/tsp/var_struct.cc" "$src/tapi_mapping.cc"
+           "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
+           "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
+    for a in "${archs[@]}"; do
+      for u in "${units[@]}"; do
+        "$a-w64-mingw32-g++-posix" "${std[@]}" -DLINEBRIDGE_USE_SDK_TAPI -isystem "$wininc" \
+          -isystem "$gen" -I"$src" "${inc[@]}" -I"$root/client-sdk/cpp/include" -fsyntax-only "$u" \
+          2> "$work/win-$a-$(basename "$u").log" ||
+          { cat "$work/win-$a-$(basename "$u").log" >&2; fail "$a: $u does not compile for Windows"; }
+      done
+    done
+    echo "ok   ${#units[@]} translation units of the Windows build compile (x86_64, i686; SDK" \
+         "tapi.h/tspi.h); NOT tsp/remote_provider.cc (see remote-tsp/tsp/README.md)"
+  fi
 fi
 
 count() { expand "$1" "$2" | wc -l; }

@@ -39,6 +39,11 @@ if(MSVC)
 else()
   target_compile_options(linebridge_warnings INTERFACE -Wall -Wextra)
 endif()
+# The TSP compiles against the SDK's <tapi.h>/<tspi.h> (gRPC and Abseil pull
+# in <windows.h>, whose DWORD/LONG/WCHAR the project's own declarations would
+# collide with): the export layer is checked against tspi.h's prototypes, and
+# TSPIAPI is __stdcall on x86.
+add_compile_definitions(LINEBRIDGE_USE_SDK_TAPI)
 
 # linebridge_test(name LABEL label SOURCES ... LIBS ...): built only with
 # LINEBRIDGE_TSP_TESTS (tests that need Linux processes stay in the Linux build).
