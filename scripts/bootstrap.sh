@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
   python3 procps clang systemd openssl
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
+  g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
 )
 
 missing=()
