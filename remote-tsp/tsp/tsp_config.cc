@@ -212,28 +212,36 @@ std::string ExpandDefault(const char* text) {
 }  // namespace
 #endif
 
+absl::StatusOr<TspConfig> SelectTspConfig(const char* env, const RegistryRead* registry,
+                                          const std::string& default_path) {
+  if (env != nullptr && *env != '\0') return LoadTspConfigFile(env);
+  if (registry != nullptr && !registry->error.empty()) {
+    return absl::InvalidArgumentError(registry->error);
+  }
+  if (registry != nullptr && registry->exists) {
+    for (const RawSetting& s : registry->settings) {
+      if (s.key != "config_file") continue;
+      if (registry->settings.size() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            s.where, ": config_file names a file to read instead; remove the other values"));
+      }
+      return LoadTspConfigFile(s.value);
+    }
+    return TspConfigFromSettings(registry->settings, kTspRegistryKeyDisplay);
+  }
+  return LoadTspConfigFile(default_path);
+}
+
 absl::StatusOr<TspConfig> LoadTspConfig() {
   const char* env = std::getenv(kTspConfigEnv);
-  if (env != nullptr && *env != '\0') return LoadTspConfigFile(env);
 #ifdef _WIN32
-  std::vector<RawSetting> settings;
-  std::string error;
-  if (ReadRegistrySettings(&settings, &error)) {
-    for (const RawSetting& s : settings) {
-      if (s.key == "config_file") {
-        if (settings.size() != 1) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              s.where, ": config_file names a file to read instead; remove the other values"));
-        }
-        return LoadTspConfigFile(s.value);
-      }
-    }
-    return TspConfigFromSettings(settings, kTspRegistryKeyDisplay);
+  RegistryRead registry;
+  if (env == nullptr || *env == '\0') {
+    registry.exists = ReadRegistrySettings(&registry.settings, &registry.error);
   }
-  if (!error.empty()) return absl::InvalidArgumentError(error);
-  return LoadTspConfigFile(ExpandDefault(kTspConfigDefault));
+  return SelectTspConfig(env, &registry, ExpandDefault(kTspConfigDefault));
 #else
-  return LoadTspConfigFile(kTspConfigDefault);
+  return SelectTspConfig(env, nullptr, kTspConfigDefault);
 #endif
 }
 

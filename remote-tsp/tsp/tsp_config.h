@@ -72,6 +72,18 @@ absl::StatusOr<TspConfig> TspConfigFromSettings(const std::vector<RawSetting>& s
 absl::StatusOr<TspConfig> ParseTspConfig(absl::string_view text, absl::string_view file);
 // Reads the file `path`.
 absl::StatusOr<TspConfig> LoadTspConfigFile(const std::string& path);
+// What the registry gave (Windows): `exists` false when the key is absent;
+// `error` set when it exists but could not be read.
+struct RegistryRead {
+  bool exists = false;
+  std::vector<RawSetting> settings;
+  std::string error;
+};
+// The choice among the sources above, given what was found: `env` (the
+// variable's value or nullptr), `registry` (nullptr where there is none, i.e.
+// not Windows) and the default file. Portable, so it is tested on Linux.
+absl::StatusOr<TspConfig> SelectTspConfig(const char* env, const RegistryRead* registry,
+                                          const std::string& default_path);
 // Reads the configuration from the sources above.
 absl::StatusOr<TspConfig> LoadTspConfig();
 

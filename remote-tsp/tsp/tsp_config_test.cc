@@ -274,5 +274,42 @@ TEST_F(TspConfigTest, RegistrySettingsValidateLikeTheFile) {
   EXPECT_EQ(c->source, "HKLM\\SOFTWARE\\linebridge\\TSP");
 }
 
+// The order of the sources (LoadTspConfig on Windows passes the registry).
+TEST_F(TspConfigTest, SourcePrecedence) {
+  const std::string env_file = Write("env.conf", "server = 127.0.0.1:1\nclient_name = env\n");
+  const std::string other = Write("other.conf", "server = 127.0.0.1:2\nclient_name = other\n");
+  const std::string fallback = Write("default.conf", "server = 127.0.0.1:3\nclient_name = dflt\n");
+  RegistryRead registry;
+  registry.exists = true;
+  registry.settings = {{"server", "127.0.0.1:4", "HKLM\\SOFTWARE\\linebridge\\TSP: value server"},
+                       {"client_name", "reg", "HKLM\\SOFTWARE\\linebridge\\TSP: value client_name"}};
+  // The environment wins over the registry.
+  EXPECT_EQ(SelectTspConfig(env_file.c_str(), &registry, fallback)->client_name, "env");
+  // Then the registry (an empty variable counts as unset).
+  absl::StatusOr<TspConfig> c = SelectTspConfig("", &registry, fallback);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->client_name, "reg");
+  EXPECT_EQ(c->source, "HKLM\\SOFTWARE\\linebridge\\TSP");
+  // Then the default file (no key; or not Windows).
+  RegistryRead absent;
+  EXPECT_EQ(SelectTspConfig(nullptr, &absent, fallback)->client_name, "dflt");
+  EXPECT_EQ(SelectTspConfig(nullptr, nullptr, fallback)->client_name, "dflt");
+  // A key that cannot be read is an error, not a fall-back.
+  RegistryRead broken;
+  broken.exists = false;
+  broken.error = "HKLM\\SOFTWARE\\linebridge\\TSP: cannot open: Access is denied. (5)";
+  EXPECT_EQ(SelectTspConfig(nullptr, &broken, fallback).status().message(), broken.error);
+  // config_file alone names the file to read instead ...
+  RegistryRead redirect;
+  redirect.exists = true;
+  redirect.settings = {{"config_file", other, "HKLM\\SOFTWARE\\linebridge\\TSP: value config_file"}};
+  EXPECT_EQ(SelectTspConfig(nullptr, &redirect, fallback)->client_name, "other");
+  // ... and with other values it is an error naming it.
+  redirect.settings.push_back(registry.settings[0]);
+  EXPECT_EQ(SelectTspConfig(nullptr, &redirect, fallback).status().message(),
+            "HKLM\\SOFTWARE\\linebridge\\TSP: value config_file: config_file names a file to "
+            "read instead; remove the other values");
+}
+
 }  // namespace
 }  // namespace linebridge::tsp
