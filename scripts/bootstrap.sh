@@ -10,6 +10,7 @@ PACKAGES=(
   python3 procps clang systemd openssl
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
   iaxmodem socat
+  g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
 )
 
 missing=()

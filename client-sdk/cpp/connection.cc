@@ -1,7 +1,11 @@
 #include "linebridge/connection.h"
 
 #include <fcntl.h>
+#ifdef _WIN32
+#include <io.h>  // _open/_read/_close (the Windows build of the remote TSP)
+#else
 #include <unistd.h>
+#endif
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -73,18 +77,30 @@ bool UsesTls(const ChannelOptions& options) { return options.tls || options.tls_
 absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what,
                                     absl::string_view marker) {
   std::string data;
+#ifdef _WIN32
+  const int fd = ::_open(path.c_str(), _O_RDONLY | _O_BINARY);
+#else
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+#endif
   int err = fd < 0 ? errno : 0;
   if (fd >= 0) {
     char buf[8192];
     for (;;) {
+#ifdef _WIN32
+      const int n = ::_read(fd, buf, sizeof(buf));
+#else
       const ssize_t n = ::read(fd, buf, sizeof(buf));
+#endif
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) err = errno;
       if (n <= 0) break;
       data.append(buf, static_cast<size_t>(n));
     }
+#ifdef _WIN32
+    ::_close(fd);
+#else
     ::close(fd);
+#endif
   }
   if (err != 0) {
     return TapiStatus(absl::ErrnoToStatusCode(err), LINEERR_INVALPARAM,

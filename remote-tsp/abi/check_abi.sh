@@ -2,6 +2,7 @@
 # ABI conformance check of the remote TSP's TAPI header (ctest tsp_abi_conformance).
 #
 #   check_abi.sh <remote-tsp source dir> <proto source dir> <work dir> [native c++]
+#                [generated proto headers dir]
 #
 # 1. abi_conformance.cc compiles with x86_64- and i686-w64-mingw32-g++ against
 #    the real <windows.h>/<tapi.h>/<tspi.h> (all checks are static_asserts), and
@@ -14,6 +15,16 @@
 #    TSPI_line* functions declared by tspi.h are the same set.
 # 4. A DLL linked from tspi_stubs.cc with linebridge.def exports exactly those
 #    names, undecorated (no @N, no leading underscore), on both architectures.
+# 5. The registry reader (tsp/tsp_registry.cc) compiles for both Windows
+#    targets and links into a program against advapi32.
+# 6. docs/remote-tsp.md maps every export, and says "not supported" for
+#    exactly the exports.cc stubs returning LINEERR_OPERATIONUNAVAIL.
+# 7. With the generated proto headers given: the Windows build's translation
+#    units compile (-fsyntax-only) for x86_64 and i686 with mingw-w64's posix
+#    compilers, the SDK's tapi.h/tspi.h (LINEBRIDGE_USE_SDK_TAPI, as the
+#    Windows CMake build) and the host's Abseil/gRPC/protobuf headers: the
+#    export layer against tspi.h's prototypes, the configuration, registry and
+#    device map code, the C++ SDK.
 # Skips (exit 0) only when no mingw-w64 compiler is installed.
 set -euo pipefail
 
@@ -21,6 +32,7 @@ src=${1:?remote-tsp source dir}
 proto=${2:?proto source dir}
 work=${3:?work dir}
 native=${4:-g++}
+gen=${5:-}
 archs=(x86_64 i686)
 std=(-std=c++20 -Wall -Wextra -Wshadow=local -Werror)
 inc=(-I"$src/include" -I"$proto")
@@ -111,6 +123,74 @@ for a in "${archs[@]}"; do
   diff -u "$work/tspi.def" "$work/exports-$a" || fail "$a: DLL exports differ from linebridge.def"
   echo "ok   $a: $(wc -l < "$work/exports-$a") undecorated exports in $(basename "$dll")"
 done
+
+# ---- 5. the registry reader ------------------------------------------------------
+# tsp/tsp_registry.cc (Win32 registry API under _WIN32) compiles warning-free
+# natively and for both Windows targets, and links into a Windows program.
+"$native" "${std[@]}" -pedantic -I"$src" -fsyntax-only "$src/tsp/tsp_registry.cc" ||
+  fail "native compile of tsp/tsp_registry.cc"
+for a in "${archs[@]}"; do
+  cxx=$a-w64-mingw32-g++
+  "$cxx" "${std[@]}" -pedantic -I"$src" -c "$src/tsp/tsp_registry.cc" \
+    -o "$work/tsp_registry-$a.o" || fail "$a: tsp/tsp_registry.cc (registry reader)"
+  "$cxx" "${std[@]}" -I"$src" -c "$src/abi/registry_main.cc" -o "$work/registry_main-$a.o" ||
+    fail "$a: abi/registry_main.cc"
+  "$cxx" -static -o "$work/registry-$a.exe" "$work/registry_main-$a.o" \
+    "$work/tsp_registry-$a.o" -ladvapi32 || fail "$a: linking the registry reader"
+  "$a-w64-mingw32-objdump" -p "$work/registry-$a.exe" > "$work/registry-$a.txt"
+  grep -q 'RegEnumValueW' "$work/registry-$a.txt" ||
+    fail "$a: registry reader does not import RegEnumValueW"
+done
+echo "ok   tsp/tsp_registry.cc compiles (native, x86_64, i686) and links against advapi32"
+
+# ---- 6. docs/remote-tsp.md's function table ---------------------------------------
+# Lists every export once, and "not supported" exactly for the exports that
+# return LINEERR_OPERATIONUNAVAIL in tsp/exports.cc.
+doc=$src/../docs/remote-tsp.md
+if [[ -f $doc && -f $src/tsp/exports.cc ]]; then
+  grep -E '^\| TSPI_' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort > "$work/tspi.doc"
+  diff -u "$work/tspi.def" "$work/tspi.doc" || fail "docs/remote-tsp.md table differs from linebridge.def"
+  grep -E '^\| TSPI_[A-Za-z]+ \| not supported' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+    sort > "$work/tspi.doc-unavail"
+  grep -oE 'TSPI_[A-Za-z]+\([^)]*\) *\{ *return LINEERR_OPERATIONUNAVAIL; *\}' "$src/tsp/exports.cc" |
+    grep -oE '^TSPI_[A-Za-z]+' | sort > "$work/tspi.unavail"
+  diff -u "$work/tspi.unavail" "$work/tspi.doc-unavail" ||
+    fail "docs/remote-tsp.md 'not supported' rows differ from exports.cc's OPERATIONUNAVAIL stubs"
+  echo "ok   docs/remote-tsp.md maps all $(wc -l < "$work/tspi.doc") exports;" \
+       "$(wc -l < "$work/tspi.unavail") not supported, as in exports.cc"
+fi
+
+# ---- 7. the Windows build's translation units ----------------------------------------
+if [[ -n $gen ]]; then
+  if [[ ! -d $gen/linebridge ]]; then
+    fail "generated proto headers not found in $gen"
+  elif ! command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 ||
+       ! command -v i686-w64-mingw32-g++-posix >/dev/null 2>&1; then
+    echo "SKIPPED 7: *-w64-mingw32-g++-posix not found (std::thread needs the posix thread model)"
+  elif [[ ! -d /usr/include/absl || ! -d /usr/include/grpcpp || ! -d /usr/include/google/protobuf ]]; then
+    echo "SKIPPED 7: Abseil/gRPC/protobuf headers not in /usr/include"
+  else
+    # Only these headers from the host (not glibc's).
+    wininc=$work/wininc
+    mkdir -p "$wininc"
+    for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
+    root=$src/..
+    units=("$src/tsp/exports.cc" "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
+           "$src/tsp/device_map.cc" "$src/tsp/var_struct.cc" "$src/tapi_mapping.cc"
+           "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
+           "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
+    for a in "${archs[@]}"; do
+      for u in "${units[@]}"; do
+        "$a-w64-mingw32-g++-posix" "${std[@]}" -DLINEBRIDGE_USE_SDK_TAPI -isystem "$wininc" \
+          -isystem "$gen" -I"$src" "${inc[@]}" -I"$root/client-sdk/cpp/include" -fsyntax-only "$u" \
+          2> "$work/win-$a-$(basename "$u").log" ||
+          { cat "$work/win-$a-$(basename "$u").log" >&2; fail "$a: $u does not compile for Windows"; }
+      done
+    done
+    echo "ok   ${#units[@]} translation units of the Windows build compile (x86_64, i686; SDK" \
+         "tapi.h/tspi.h); NOT tsp/remote_provider.cc (see remote-tsp/tsp/README.md)"
+  fi
+fi
 
 count() { expand "$1" "$2" | wc -l; }
 structs=$(count '#define N(S) S' 'LINEBRIDGE_TAPI_STRUCTS(N)')

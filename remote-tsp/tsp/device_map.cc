@@ -11,6 +11,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
+
 namespace linebridge::tsp {
 
 absl::StatusOr<DeviceMap> DeviceMap::Load(const std::string& path) {
@@ -73,9 +80,17 @@ absl::Status DeviceMap::Save() {
     out.flush();
     if (!out) return absl::DataLossError(absl::StrCat(tmp, ": write failed"));
   }
+#ifdef _WIN32
+  // The CRT's rename() refuses an existing target; replace it atomically.
+  if (!MoveFileExA(tmp.c_str(), path_.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    return absl::DataLossError(
+        absl::StrCat(path_, ": cannot replace (Windows error ", GetLastError(), ")"));
+  }
+#else
   if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
     return absl::DataLossError(absl::StrCat(path_, ": ", std::strerror(errno)));
   }
+#endif
   dirty_ = false;
   return absl::OkStatus();
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "linebridge/lineerr.h"
+#include "tsp/tsp_channel.h"
 #include "tsp/var_struct.h"
 
 namespace linebridge::tsp {
@@ -203,6 +204,7 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
     options.servers = config_.servers;
     options.client_name = config_.client_name;
     options.deadline = absl::Milliseconds(config_.deadline_ms);
+    options.channel = ChannelOptionsFor(config_);  // TLS, bearer token
   }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
   if (!client.ok()) {

@@ -1,0 +1,405 @@
+// linebridge.tsp's client-side security, driven through the TAPISRV harness:
+// TLS (server certificate checked against ca_file and server_name), mutual
+// TLS (cert_file/key_file) against a real linebridged with openssl-made
+// certificates, and the bearer token read from token_file.
+//
+// linebridged on this branch does not check bearer tokens, so the token test
+// uses a test double: a TLS gRPC server (generic service, no linebridge API)
+// that records the metadata of each call and refuses it.
+#include <gtest/gtest.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "tapisrv_harness.h"
+#include "tls_certs.h"
+
+namespace linebridge::tsp_test {
+namespace {
+
+constexpr char kServerName[] = "pbx.linebridge.test";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// linebridged with a configuration file (TLS), on 127.0.0.1:<ephemeral>.
+class TlsServer {
+ public:
+  ~TlsServer() { Stop(); }
+  bool Start(const std::string& dir, const std::string& tls_block, std::string* error) {
+    const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
+    if (bin_dir == nullptr) {
+      *error = "LINEBRIDGE_BIN_DIR is not set";
+      return false;
+    }
+    const std::string binary = absl::StrCat(bin_dir, "/linebridged");
+    const std::string config = dir + "/server.textproto";
+    std::ofstream(config) << tls_block;
+    port_file_ = dir + "/port";
+    log_ = dir + "/linebridged.log";
+    std::remove(port_file_.c_str());
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      FILE* out = std::freopen(log_.c_str(), "a", stderr);
+      (void)out;
+      const std::string data = dir + "/data";
+      execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "--listen",
+            "127.0.0.1:0", "--port_file", port_file_.c_str(), "--data_dir", data.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      std::ifstream in(port_file_);
+      int port = 0;
+      if (in >> port && port > 0) {
+        port_ = port;
+        return true;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        *error = "linebridged exited at start: " + ReadFile(log_);
+        return false;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    *error = "linebridged did not report its port";
+    return false;
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string port_file_, log_;
+};
+
+// Test double for a server that checks bearer tokens: records the
+// "authorization" metadata and method of every call, answers UNAUTHENTICATED.
+class MetadataRecorder {
+ public:
+  bool Start(const std::string& cert, const std::string& key) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({ReadFile(key), ReadFile(cert)});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &port_);
+    builder.RegisterCallbackGenericService(&service_);
+    server_ = builder.BuildAndStart();
+    return server_ != nullptr && port_ > 0;
+  }
+  ~MetadataRecorder() {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  // Waits until a call to `method` carried `authorization`; false on timeout.
+  bool WaitFor(const std::string& method, const std::string& authorization,
+               absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto seen = [&]() {
+      for (const auto& [m, a] : calls_) {
+        if (m == method && a == authorization) return true;
+      }
+      return false;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&seen), timeout);
+  }
+  std::vector<std::pair<std::string, std::string>> calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  class Service : public grpc::CallbackGenericService {
+   public:
+    explicit Service(MetadataRecorder* owner) : owner_(owner) {}
+    grpc::ServerGenericBidiReactor* CreateReactor(
+        grpc::GenericCallbackServerContext* context) override {
+      std::string auth;
+      auto range = context->client_metadata().equal_range("authorization");
+      for (auto it = range.first; it != range.second; ++it) {
+        auth.assign(it->second.data(), it->second.size());
+      }
+      {
+        absl::MutexLock lock(&owner_->mu_);
+        owner_->calls_.emplace_back(context->method(), auth);
+      }
+      class Refuse : public grpc::ServerGenericBidiReactor {
+       public:
+        Refuse() { Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "recorded")); }
+        void OnDone() override { delete this; }
+      };
+      return new Refuse();
+    }
+
+   private:
+    MetadataRecorder* owner_;
+  };
+
+  Service service_{this};
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  std::vector<std::pair<std::string, std::string>> calls_;
+};
+
+class TspTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/lb-tsptls.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    harness_ = new TapiSrvHarness();
+    const char* lib = std::getenv("LINEBRIDGE_TSP_LIBRARY");
+    if (lib == nullptr) {
+      load_error_ = "LINEBRIDGE_TSP_LIBRARY is not set";
+    } else {
+      load_ok_ = harness_->Load(lib, &load_error_);
+    }
+  }
+  static void TearDownTestSuite() {
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    (void)std::system(cmd.c_str());
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(load_ok_) << load_error_;
+    ASSERT_TRUE(itest::OpensslAvailable()) << "openssl is needed (scripts/bootstrap.sh)";
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    test_dir_ = dir_ + "/" + name;
+    ASSERT_EQ(mkdir(test_dir_.c_str(), 0700), 0);
+    pki_ = itest::TestPki::Create(test_dir_ + "/pki");
+    ASSERT_NE(pki_, nullptr);
+    ASSERT_TRUE(pki_->MakeCa("ca"));
+    ASSERT_TRUE(pki_->MakeCa("other-ca"));
+    // The certificate names only kServerName: connecting to 127.0.0.1
+    // works only with server_name set.
+    ASSERT_TRUE(pki_->MakeCert("server", {.ca = "ca", .dns = {kServerName}}));
+    ASSERT_TRUE(pki_->MakeCert("client", {.ca = "ca"}));
+    ASSERT_TRUE(pki_->MakeCert("stranger", {.ca = "other-ca"}));
+    harness_->ClearEvents();
+  }
+  void TearDown() override {
+    if (started_) {
+      EXPECT_EQ(harness_->Stop(), 0);
+    }
+    EXPECT_EQ(harness_->violations(), std::vector<std::string>{});
+  }
+
+  std::string ServerTls(bool require_client_cert) {
+    std::string block = absl::StrCat("tls {\n  cert_file: \"", pki_->CertPath("server"),
+                                     "\"\n  key_file: \"", pki_->KeyPath("server"), "\"\n");
+    if (require_client_cert) {
+      absl::StrAppend(&block, "  client_ca_file: \"", pki_->CertPath("ca"),
+                      "\"\n  require_client_cert: true\n");
+    }
+    return block + "}\n";
+  }
+
+  // Writes the TSP configuration and points $LINEBRIDGE_TSP_CONFIG at it.
+  void Configure(const std::string& server, const std::string& security) {
+    const std::string path = test_dir_ + "/tsp.conf";
+    std::ofstream(path) << "server = " << server << "\nclient_name = tsp-tls-test\n"
+                        << "deadline_ms = 1000\n" << security;
+    setenv("LINEBRIDGE_TSP_CONFIG", path.c_str(), 1);
+  }
+
+  void StartProvider() {
+    DWORD lines = 0;
+    ASSERT_EQ(harness_->Start(&lines), 0);
+    started_ = true;
+    EXPECT_EQ(lines, 0u);  // no device map: every line comes with LINE_CREATE
+  }
+
+  // The device whose caps name `line_id` and offer MAKECALL (the provider
+  // learned it from the server), within `timeout`; 0xFFFFFFFF if none.
+  DWORD DeviceOf(const std::string& line_id, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    do {
+      for (DWORD id : harness_->created_devices()) {
+        std::vector<unsigned char> b(4096, 0);
+        const DWORD total = static_cast<DWORD>(b.size());
+        std::memcpy(b.data(), &total, sizeof total);
+        auto* caps = reinterpret_cast<LPLINEDEVCAPS>(b.data());
+        if (harness_->tspi().TSPI_lineGetDevCaps(id, 0x00030000, 0, caps) != 0) continue;
+        LINEDEVCAPS fixed;
+        std::memcpy(&fixed, b.data(), sizeof fixed);
+        std::string name;
+        for (DWORD i = 0; i + 1 < fixed.dwSwitchInfoSize; i += 2) {
+          char16_t c;
+          std::memcpy(&c, b.data() + fixed.dwSwitchInfoOffset + i, 2);
+          if (c == 0) break;
+          name.push_back(static_cast<char>(c));
+        }
+        if (name == line_id && (fixed.dwLineFeatures & LINEFEATURE_MAKECALL) != 0) return id;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    } while (absl::Now() < deadline);
+    return 0xFFFFFFFF;
+  }
+
+  // Opens `device` and makes a call to the sim's answering external number;
+  // true once it is CONNECTED (then dropped).
+  bool CallConnects(DWORD device) {
+    TspiTable& t = harness_->tspi();
+    const HTAPILINE ht_line = harness_->NewHtLine();
+    HDRVLINE hd_line = nullptr;
+    if (t.TSPI_lineOpen(device, ht_line, &hd_line, 0x00030000, &TapiSrvHarness::LineEvent) != 0) {
+      return false;
+    }
+    // A fresh htCall per call (the harness tracks calls by htCall).
+    static uintptr_t next_ht_call = 0x7150;
+    const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(next_ht_call++);
+    HDRVCALL hd_call = nullptr;
+    const DRV_REQUESTID make = harness_->NextRequestId();
+    harness_->OutboundCall(ht_call, make);
+    // Registered as outstanding before the call, as TAPISRV knows its request
+    // id before it calls the provider: the completion may arrive before
+    // TSPI_lineMakeCall returns, and the call's states right after it.
+    harness_->Issued(make, static_cast<LONG>(make));
+    const LONG r = t.TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0, nullptr);
+    bool ok = r == static_cast<LONG>(make) && harness_->WaitCompletion(make) == 0 &&
+              harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED);
+    if (ok) {
+      const DRV_REQUESTID drop = harness_->NextRequestId();
+      const LONG d = t.TSPI_lineDrop(drop, hd_call, nullptr, 0);
+      harness_->Issued(drop, d);
+      ok = d == static_cast<LONG>(drop) && harness_->WaitCompletion(drop) == 0 &&
+           harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE);
+    }
+    if (hd_call != nullptr) t.TSPI_lineCloseCall(hd_call);
+    t.TSPI_lineClose(hd_line);
+    return ok;
+  }
+
+  static inline std::string dir_;
+  static inline TapiSrvHarness* harness_ = nullptr;
+  static inline bool load_ok_ = false;
+  static inline std::string load_error_;
+  std::string test_dir_;
+  std::unique_ptr<itest::TestPki> pki_;
+  bool started_ = false;
+};
+
+TEST_F(TspTlsTest, ConnectsOverTlsWithCaFileAndServerName) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"),
+                                           "\nserver_name = ", kServerName, "\n"));
+  StartProvider();
+  const DWORD device = DeviceOf("sim/100", absl::Seconds(10));
+  ASSERT_NE(device, 0xFFFFFFFF) << "no line over TLS";
+  EXPECT_TRUE(CallConnects(device));
+}
+
+TEST_F(TspTlsTest, WithoutServerNameTheCertificateDoesNotMatch) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  // The certificate is for kServerName, not 127.0.0.1: the handshake fails.
+  Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"), "\n"));
+  StartProvider();
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+  EXPECT_EQ(harness_->create_count(), 0u);
+}
+
+TEST_F(TspTlsTest, WrongCaOrPlaintextIsRefused) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("other-ca"),
+                                           "\nserver_name = ", kServerName, "\n"));
+  StartProvider();
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+  EXPECT_EQ(harness_->Stop(), 0);
+  started_ = false;
+
+  Configure(server.address(), "");  // plaintext to a TLS server
+  StartProvider();
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+}
+
+TEST_F(TspTlsTest, MutualTlsWithClientCertificate) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(true), &error)) << error;
+  const std::string trust = absl::StrCat("ca_file = ", pki_->CertPath("ca"),
+                                         "\nserver_name = ", kServerName, "\n");
+  // No certificate: refused.
+  Configure(server.address(), trust);
+  StartProvider();
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+  EXPECT_EQ(harness_->Stop(), 0);
+  started_ = false;
+  // A certificate from another CA: refused.
+  Configure(server.address(), absl::StrCat(trust, "cert_file = ", pki_->CertPath("stranger"),
+                                           "\nkey_file = ", pki_->KeyPath("stranger"), "\n"));
+  StartProvider();
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+  EXPECT_EQ(harness_->Stop(), 0);
+  started_ = false;
+  // The client certificate signed by the CA the server trusts: lines and calls.
+  harness_->ClearEvents();
+  Configure(server.address(), absl::StrCat(trust, "cert_file = ", pki_->CertPath("client"),
+                                           "\nkey_file = ", pki_->KeyPath("client"), "\n"));
+  StartProvider();
+  const DWORD device = DeviceOf("sim/100", absl::Seconds(10));
+  ASSERT_NE(device, 0xFFFFFFFF) << "no line over mutual TLS";
+  EXPECT_TRUE(CallConnects(device));
+}
+
+TEST_F(TspTlsTest, BearerTokenFromTokenFileIsSentOverTls) {
+  MetadataRecorder recorder;
+  ASSERT_TRUE(recorder.Start(pki_->CertPath("server"), pki_->KeyPath("server")));
+  const std::string token_file = test_dir_ + "/tsp.token";
+  std::ofstream(token_file) << "lbt_0123456789abcdef\n";
+  Configure(recorder.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"),
+                                             "\nserver_name = ", kServerName,
+                                             "\ntoken_file = ", token_file, "\n"));
+  StartProvider();
+  EXPECT_TRUE(recorder.WaitFor("/linebridge.v1.Telephony/CreateSession",
+                               "Bearer lbt_0123456789abcdef", absl::Seconds(5)))
+      << "calls seen: " << recorder.calls().size();
+  for (const auto& [method, auth] : recorder.calls()) {
+    EXPECT_EQ(auth, "Bearer lbt_0123456789abcdef") << method;
+  }
+}
+
+TEST_F(TspTlsTest, BadSecurityConfigFailsEnumerate) {
+  // A configuration error stops the provider at providerEnumDevices (the
+  // message, naming file and line, goes to stderr; tsp_config_test checks it).
+  Configure("127.0.0.1:1", absl::StrCat("cert_file = ", pki_->CertPath("client"), "\n"));
+  DWORD lines = 0;
+  EXPECT_EQ(harness_->Start(&lines), LINEERR_OPERATIONFAILED);
+  Configure("pbx.example.com:1", absl::StrCat("token_file = ", test_dir_, "/missing.token\n"));
+  EXPECT_EQ(harness_->Start(&lines), LINEERR_OPERATIONFAILED);
+}
+
+}  // namespace
+}  // namespace linebridge::tsp_test
