@@ -548,24 +548,6 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
     h.events.push_back(std::move(ev));
     return;
   }
-  if (ours && call.info().origin() == v1::CALL_ORIGIN_OUTBOUND) {
-    uint32_t match = 0;
-    calls_.ForEach([&](uint32_t id, CallEntry& e) {
-      if (e.hd_line == hd_line && e.outbound_pending && !e.by_response && e.call_id.empty() &&
-          (match == 0 || id < match)) {
-        match = id;
-      }
-    });
-    if (match != 0) {
-      CallEntry* entry = calls_.Find(match);
-      entry->call_id = call.id();
-      entry->call = call;
-      entry->has_call = true;
-      call_by_id_[call.id()] = match;
-      CallStateLocked(match, *entry, call.status(), ToTapi(call.info().media_mode()));
-      return;
-    }
-  }
   // A call TAPI does not know: LINE_NEWCALL, then its state.
   CallEntry entry;
   entry.hd_line = hd_line;
@@ -1133,57 +1115,38 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
       request.mutable_params()->set_bearer_mode(*bearer);
     }
   }
-  CallEntry fresh;
-  fresh.hd_line = IdOf(hd_line);
-  fresh.ht_call = ht_call;
-  fresh.outbound_pending = true;
-  fresh.make_request = request_id;
-  const uint32_t id = calls_.Add(std::move(fresh));
+  // The call is bound to this handle by the response only (it names the
+  // server's call id). Until then calls the server creates for our session
+  // on this line, and all their events, are held (held_calls_): nothing is
+  // guessed from the order of call_created events, and nothing for this call
+  // can reach TAPI before the request's ASYNC_COMPLETION.
+  const uint32_t line_handle = IdOf(hd_line);
+  const uint32_t id = NewRequestCallLocked(line_handle, ht_call, request_id);
   *hd_call = HandleOf<HDRVCALL>(id);
   pending_[request_id] = Pending{id};
+  ++open->creating;
   Client* client = client_.get();
-  auto send = [this, client, request_id, id, request = std::move(request)]() mutable {
+  auto send = [this, client, request_id, id, line_handle,
+               request = std::move(request)]() mutable {
     client->MakeCallAsync(
         std::move(request),
-        [this, request_id, id](absl::StatusOr<v1::Call> call) {
+        [this, request_id, id, line_handle](absl::StatusOr<v1::Call> call) {
           absl::MutexLock done_lock(&mu_);
-          if (!pending_.contains(request_id)) return;  // completed at shutdown
-          CallEntry* entry = calls_.Find(id);
-          if (!call.ok() || entry == nullptr) {
-            CompleteLocked(request_id,
-                           call.ok() ? LONG{::LINEERR_OPERATIONFAILED} : ErrOf(call.status()));
-            if (entry != nullptr) {
-              if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
-              calls_.Remove(id);
+          if (OpenLine* o = open_lines_.Find(line_handle)) --o->creating;
+          if (pending_.contains(request_id)) {  // else completed at shutdown
+            if (!call.ok()) {
+              CompleteLocked(request_id, ErrOf(call.status()));
+              DropRequestCallLocked(id);
+            } else {
+              // The completion is queued first; the call's events (held or
+              // deferred) follow it through the same dispatcher queue.
+              CompleteLocked(request_id, 0);
+              BindCallLocked(id, *call);
             }
-            return;
           }
-          if (entry->call_id != call->id()) {
-            auto other = call_by_id_.find(call->id());
-            if (other != call_by_id_.end() && other->second != id) {
-              // Two pending calls on one line were bound crosswise: swap.
-              CallEntry* o = calls_.Find(other->second);
-              if (o != nullptr) {
-                o->call_id = entry->call_id;
-                if (!o->call_id.empty()) call_by_id_[o->call_id] = other->second;
-              }
-            } else if (!entry->call_id.empty()) {
-              call_by_id_.erase(entry->call_id);
-            }
-            entry->call_id = call->id();
-            call_by_id_[call->id()] = id;
-          }
-          if (!entry->has_call) {
-            entry->call = *call;
-            entry->has_call = true;
-          }
-          CompleteLocked(request_id, 0);
-          entry->outbound_pending = false;
-          // Call states come from the event stream only (in its order); the
-          // response's state may be newer than events still on their way.
-          for (Outgoing& out : entry->deferred) EnqueueLocked(out);
-          entry->deferred.clear();
-          ReplayHeldLocked(call->id());
+          // Calls of ours nobody claimed (e.g. a request that failed at its
+          // deadline after the server made the call) become ordinary new calls.
+          ReleaseHeldLocked(line_handle);
         },
         call_options());
   };

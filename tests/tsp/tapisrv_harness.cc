@@ -123,6 +123,7 @@ void TapiSrvHarness::OnCompletion(DRV_REQUESTID id, LONG result) {
     Violation(absl::StrCat("request ", id, " completed twice"));
     return;
   }
+  if (id < next_request_) delivered_[id] = result;
   if (outstanding_.erase(id) == 0) {
     if (id >= next_request_) {
       Violation(absl::StrCat("completion for request ", id, " that was never issued"));
@@ -175,8 +176,8 @@ void TapiSrvHarness::OnLineEvent(const RecordedEvent& in) {
         }
         CallTrack& t = it->second;
         if (t.outbound) {
-          auto done = completed_.find(t.make_request);
-          if (done == completed_.end() || done->second != 0) {
+          auto done = delivered_.find(t.make_request);
+          if (done == delivered_.end() || done->second != 0) {
             Violation("LINE_CALLSTATE for an outgoing call before lineMakeCall completed");
           }
         }
@@ -287,6 +288,12 @@ size_t TapiSrvHarness::create_count() {
 std::vector<std::string> TapiSrvHarness::violations() {
   absl::MutexLock lock(&mu_);
   return violations_;
+}
+std::vector<std::string> TapiSrvHarness::TakeViolations() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  out.swap(violations_);
+  return out;
 }
 std::vector<RecordedEvent> TapiSrvHarness::events() {
   absl::MutexLock lock(&mu_);

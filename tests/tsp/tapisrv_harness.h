@@ -5,7 +5,8 @@
 //    asynchronous TSPI function returned;
 //  - LINE_NEWCALL comes before the first LINE_CALLSTATE of an incoming call,
 //    and an outgoing call's LINE_CALLSTATE only after its lineMakeCall
-//    completed successfully;
+//    completed successfully (the completion may legally arrive before the
+//    TSPI function returned: TAPISRV knows the request id before it calls);
 //  - nothing is reported for a call after LINECALLSTATE_IDLE, and the state
 //    sequence is legal (no OFFERING/dialing states once connected, only IDLE
 //    after DISCONNECTED);
@@ -83,6 +84,7 @@ class TapiSrvHarness {
   std::vector<DWORD> created_devices();
   size_t create_count();
   std::vector<std::string> violations();
+  std::vector<std::string> TakeViolations();  // returns and clears them
   std::vector<RecordedEvent> events();
   void ClearEvents();
 
@@ -111,6 +113,10 @@ class TapiSrvHarness {
   std::set<DRV_REQUESTID> outstanding_;
   std::map<DRV_REQUESTID, LONG> completed_;
   std::map<DRV_REQUESTID, LONG> early_;  // completed before Issued() saw the return
+  // Every completion in the order delivered. TSPI allows Completion_Proc
+  // before the TSPI function returns, so ordering rules (an outgoing call's
+  // LINE_CALLSTATE only after its completion) look here, not at completed_.
+  std::map<DRV_REQUESTID, LONG> delivered_;
   std::map<HTAPICALL, CallTrack> calls_;
   std::vector<RecordedEvent> events_;
   std::vector<DWORD> created_;

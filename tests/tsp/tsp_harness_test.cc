@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,7 +88,8 @@ class TspHarnessTest : public ::testing::Test {
     harness_->ClearEvents();
   }
   void TearDown() override {
-    EXPECT_EQ(harness_->violations(), std::vector<std::string>{});
+    // Taken (and cleared), so one test's violations do not fail the next.
+    EXPECT_EQ(harness_->TakeViolations(), std::vector<std::string>{});
   }
 
   TspiTable& T() { return harness_->tspi(); }
@@ -726,6 +729,133 @@ TEST_F(TspHarnessTest, MonitorAndGenerateDigits) {
   EXPECT_EQ(T().TSPI_lineMonitorDigits(hd_call, 0), ::LINEERR_INVALCALLSTATE);
   EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
   EXPECT_EQ(T().TSPI_lineSetAppSpecific(hd_call, 1), ::LINEERR_INVALCALLHANDLE);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+// Threads that only burn CPU until destroyed (TAPISRV on a busy machine).
+class CpuHog {
+ public:
+  explicit CpuHog(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        volatile uint64_t x = 0;
+        while (!stop_.load(std::memory_order_relaxed)) x = x + 1;
+      });
+    }
+  }
+  ~CpuHog() {
+    stop_ = true;
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+// Many make/drop cycles under CPU load. Every third cycle the "TAPISRV
+// thread" is preempted right after TSPI_lineMakeCall returned and records the
+// return only after the call's first LINE_CALLSTATE: TSPI allows the
+// completion before the function returns, and the call's states must still
+// come after that completion (the harness checks every event).
+TEST_F(TspHarnessTest, MakeDropCyclesUnderLoadCompleteBeforeCallState) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/104", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  CpuHog hog(2);
+  constexpr int kCycles = 45;
+  for (int i = 0; i < kCycles; ++i) {
+    SCOPED_TRACE(absl::StrCat("cycle ", i));
+    const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0x5A0000} + i);
+    HDRVCALL hd_call = nullptr;
+    const DRV_REQUESTID make = harness_->NextRequestId();
+    harness_->OutboundCall(ht_call, make);
+    const LONG r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0, nullptr);
+    if (i % 3 == 0) {
+      EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+        return e.msg == LINE_CALLSTATE && e.ht_call == ht_call;
+      }));
+    }
+    harness_->Issued(make, r);
+    ASSERT_EQ(r, static_cast<LONG>(make));
+    ASSERT_EQ(harness_->WaitCompletion(make), 0);
+    ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+    ASSERT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); }), 0);
+    ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+    ASSERT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  }
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+// Several lineMakeCalls in flight on one line at once, issued from different
+// threads: each htCall gets the states of its own call (the provider binds a
+// call to its handle by the request's response, never by arrival order).
+TEST_F(TspHarnessTest, ConcurrentMakeCallsOnOneLineKeepTheirOwnCalls) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/105", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  CpuHog hog(1);
+  struct Leg {
+    const char16_t* dest;
+    const char* dialed;
+    DWORD final_state;  // reached, and the call never goes beyond it
+  };
+  const Leg legs[] = {{u"5550100", "5550100", LINECALLSTATE_CONNECTED},
+                      {u"5550101", "5550101", LINECALLSTATE_BUSY},
+                      {u"5550102", "5550102", LINECALLSTATE_RINGBACK}};
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    HTAPICALL ht[3];
+    HDRVCALL hd[3] = {};
+    DRV_REQUESTID make[3];
+    LONG returned[3];
+    for (int k = 0; k < 3; ++k) {
+      ht[k] = reinterpret_cast<HTAPICALL>(uintptr_t{0x6B0000} + round * 16 + k);
+      make[k] = harness_->NextRequestId();
+      harness_->OutboundCall(ht[k], make[k]);
+    }
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 3; ++k) {
+      threads.emplace_back([&, k] {
+        returned[k] = T().TSPI_lineMakeCall(make[k], hd_line, ht[k], &hd[k], legs[k].dest, 0, nullptr);
+        harness_->Issued(make[k], returned[k]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (int k = 0; k < 3; ++k) {
+      ASSERT_EQ(returned[k], static_cast<LONG>(make[k]));
+      ASSERT_EQ(harness_->WaitCompletion(make[k]), 0);
+      ASSERT_TRUE(harness_->WaitCallState(ht[k], legs[k].final_state)) << legs[k].dialed;
+    }
+    absl::SleepFor(absl::Milliseconds(100));  // let stray events (if any) arrive
+    for (int k = 0; k < 3; ++k) {
+      auto info = Buffer(2048);
+      ASSERT_EQ(T().TSPI_lineGetCallInfo(hd[k], reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+      const auto ci = Fixed<LINECALLINFO>(info);
+      EXPECT_EQ(String16At(info, ci.dwCalledPartySize, ci.dwCalledPartyOffset), legs[k].dialed);
+      // The states this htCall saw: all its own (busy never connects, the
+      // unanswered one never leaves ringback).
+      for (const RecordedEvent& e : harness_->events()) {
+        if (e.msg != LINE_CALLSTATE || e.ht_call != ht[k]) continue;
+        if (legs[k].final_state == LINECALLSTATE_BUSY) {
+          EXPECT_NE(e.p1, DWORD{LINECALLSTATE_CONNECTED});
+        }
+        if (legs[k].final_state == LINECALLSTATE_RINGBACK) {
+          EXPECT_NE(e.p1, DWORD{LINECALLSTATE_CONNECTED});
+          EXPECT_NE(e.p1, DWORD{LINECALLSTATE_BUSY});
+        }
+        if (legs[k].final_state == LINECALLSTATE_CONNECTED) {
+          EXPECT_NE(e.p1, DWORD{LINECALLSTATE_BUSY});
+        }
+      }
+    }
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd[k], nullptr, 0); }), 0);
+      EXPECT_TRUE(harness_->WaitCallState(ht[k], LINECALLSTATE_IDLE));
+      EXPECT_EQ(T().TSPI_lineCloseCall(hd[k]), 0);
+    }
+  }
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
