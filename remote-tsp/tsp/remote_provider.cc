@@ -109,6 +109,24 @@ void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_fi
 
 #define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))
 
+// Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
+constexpr DWORD kAllMediaModes = 0x0000FFFE;
+
+// A failure that says nothing about the server's state (it may come back).
+bool IsTransient(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
 LONG ErrOf(const absl::Status& status) {
   const uint32_t err = LineErrOf(status);
   return err == 0 ? ::LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
@@ -305,6 +323,27 @@ void RemoteProvider::ConnectLoop() {
       [this](const StreamState& state) { OnStreamState(state); });
   absl::MutexLock lock(&mu_);
   subscription_ = std::move(subscription);
+  // Maintenance until providerShutdown: retry opens that failed transiently.
+  auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+  while (!stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(50));
+    if (!stopping_) MaintainLocked();
+  }
+}
+
+void RemoteProvider::MaintainLocked() {
+  const absl::Time now = absl::Now();
+  std::vector<uint32_t> due;
+  open_lines_.ForEach([&](uint32_t id, OpenLine& open) {
+    if (open.retry_at <= now && !open.open_in_flight &&
+        server_connected_[lines_[open.index].server]) {
+      due.push_back(id);
+    }
+  });
+  for (uint32_t id : due) {
+    open_lines_.Find(id)->retry_at = absl::InfiniteFuture();
+    OpenOnServerLocked(id);
+  }
 }
 
 void RemoteProvider::EnqueueLocked(Outgoing out) {
@@ -864,7 +903,7 @@ LONG RemoteProvider::GetLineDevStatus(HDRVLINE hd_line, LPLINEDEVSTATUS status) 
                           s.state() == v1::LINE_STATE_IN_SERVICE;
   VarStructWriter w = StartStruct(status, sizeof(LINEDEVSTATUS));
   LB_SET(w, LINEDEVSTATUS, dwNumOpens, 1);
-  LB_SET(w, LINEDEVSTATUS, dwOpenMediaModes, open->media_modes);
+  LB_SET(w, LINEDEVSTATUS, dwOpenMediaModes, open->applied_privilege != 0 ? open->applied_media : 0);
   LB_SET(w, LINEDEVSTATUS, dwNumActiveCalls, s.num_active_calls());
   LB_SET(w, LINEDEVSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
   LB_SET(w, LINEDEVSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
@@ -1002,10 +1041,24 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
           if (response.ok()) {
             o->applied_privilege = want;
             o->applied_media = media;
+            o->retry_at = absl::InfiniteFuture();
+            o->retry_backoff = absl::ZeroDuration();
             RegisterLineLocked(lines_[o->index].server, response->line());
             OpenOnServerLocked(hd_line);  // the wish may have changed meanwhile
+          } else if (IsTransient(response.status())) {
+            // Unknown whether the server applied it: open again (Maintain,
+            // with backoff; at once when the stream reconnects).
+            o->applied_privilege = 0;
+            o->retry_backoff = std::clamp(o->retry_backoff * 2, absl::Milliseconds(200),
+                                          absl::Seconds(5));
+            o->retry_at = absl::Now() + o->retry_backoff;
           } else {
-            o->applied_privilege = 0;  // retried when the stream (re)connects
+            // The server refused (its state is unchanged): TAPI's media
+            // detection falls back to what the server applied, so
+            // lineGetLineDevStatus stays truthful and nothing retries a refusal.
+            std::fprintf(stderr, "linebridge.tsp: opening %s: %s\n",
+                         lines_[o->index].line_id.c_str(), response.status().ToString().c_str());
+            o->media_modes = o->applied_privilege != 0 ? o->applied_media : 0;
           }
           if (!o->open_in_flight) waiters.swap(o->after_open);
         }
@@ -1060,22 +1113,18 @@ LONG RemoteProvider::SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_mode
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
   if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if ((media_modes & ~kAllMediaModes) != 0) return ::LINEERR_INVALMEDIAMODE;
   const LineEntry& line = lines_[open->index];
   if (line.info.has_value() && media_modes != 0) {
     const DWORD supported = ToTapiMask<v1::MediaMode>(line.info->caps().media_modes());
     if ((media_modes & ~supported) != 0) return ::LINEERR_INVALMEDIAMODE;
   }
+  // Recorded now, applied on the server in the background (OWNER with these
+  // media modes, MONITOR for none); never a wait on the network here.
+  // lineGetLineDevStatus reports the media modes once the server applied them.
   open->media_modes = media_modes;
+  open->retry_backoff = absl::ZeroDuration();
   OpenOnServerLocked(IdOf(hd_line));
-  // While connected, wait (bounded) until the server applied the privilege so
-  // calls offered from now on are owned by TAPI.
-  if (!server_connected_[line.server]) return 0;
-  const uint32_t id = IdOf(hd_line);
-  auto settled = [this, id]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    const OpenLine* o = open_lines_.Find(id);
-    return o == nullptr || !o->open_in_flight;
-  };
-  mu_.AwaitWithTimeout(absl::Condition(&settled), absl::Milliseconds(config_.deadline_ms));
   return 0;
 }
 

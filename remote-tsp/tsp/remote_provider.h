@@ -5,9 +5,9 @@
 // Threads and rules:
 //  - TSPI functions run on TAPISRV's threads; they take `mu_` briefly and
 //    never wait on the network (lineOpen registers the line locally and opens
-//    it on the server in the background). The one bounded wait is
-//    lineSetDefaultMediaDetection, which waits (at most the configured
-//    deadline, only while connected) until the server applied the privilege.
+//    it on the server in the background; lineSetDefaultMediaDetection records
+//    the media modes and applies them in the background, retrying transient
+//    failures with backoff from the maintenance thread).
 //  - Every callback into TAPISRV (LINEEVENT, ASYNC_COMPLETION) is queued under
 //    `mu_` in the order the state changed and delivered by one dispatcher
 //    thread without holding `mu_`, so callbacks may call back into the TSP.
@@ -27,6 +27,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "linebridge/client.h"
 #include "linebridge/tapi_abi.h"
 #include "tsp/device_map.h"
@@ -146,6 +147,10 @@ class RemoteProvider {
     // server cannot apply the two in the wrong order.
     bool waiting_for_close = false;
     bool reported_out_of_service = false;
+    // A transient OpenLine failure: retried (by Maintain) at this time, with
+    // backoff doubling from 200 ms to 5 s.
+    absl::Time retry_at = absl::InfiniteFuture();
+    absl::Duration retry_backoff = absl::ZeroDuration();
     // Requests (lineMakeCall) waiting for the OpenLine in flight.
     std::vector<absl::AnyInvocable<void()>> after_open;
     // Requests in flight that create calls whose ids only their response
@@ -226,6 +231,8 @@ class RemoteProvider {
 
   void Dispatch();
   void ConnectLoop();
+  // After the connection is up: retries failed opens until providerShutdown.
+  void MaintainLocked();
   void OnEvents(size_t server, const v1::EventBatch& batch);
   void OnStreamState(const StreamState& state);
   CallOptions call_options() const;

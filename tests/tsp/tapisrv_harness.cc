@@ -367,6 +367,10 @@ void ServerProcess::Pause() {
   }
 }
 
+void ServerProcess::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
 void ServerProcess::Stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);

@@ -132,6 +132,7 @@ class ServerProcess {
   bool Start(const std::string& dir, std::string* error);
   void Stop();                     // SIGKILL + wait
   void Pause();                    // SIGSTOP
+  void Resume();                   // SIGCONT
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return pid_; }
 

@@ -168,6 +168,25 @@ class TspHarnessTest : public ::testing::Test {
     if (r != static_cast<LONG>(id)) return r;
     return harness_->WaitCompletion(id);
   }
+  // The media modes lineGetLineDevStatus reports as applied by the server.
+  DWORD OpenMediaModes(HDRVLINE hd_line) {
+    auto status = Buffer(sizeof(LINEDEVSTATUS) + 64, 512);
+    if (T().TSPI_lineGetLineDevStatus(hd_line, reinterpret_cast<LPLINEDEVSTATUS>(status.data())) != 0) {
+      return 0xFFFFFFFF;
+    }
+    return Fixed<LINEDEVSTATUS>(status).dwOpenMediaModes;
+  }
+  // lineSetDefaultMediaDetection returns at once; waits (<= 5 s) until the
+  // server applied it, so calls offered from now on are ours to answer.
+  bool Detect(HDRVLINE hd_line, DWORD media_modes) {
+    if (T().TSPI_lineSetDefaultMediaDetection(hd_line, media_modes) != 0) return false;
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      if (OpenMediaModes(hd_line) == media_modes) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  }
   DWORD StateOf(HDRVCALL hd_call) {
     auto status = Buffer(sizeof(LINECALLSTATUS), 512);
     if (T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())) != 0) {
@@ -384,7 +403,7 @@ TEST_F(TspHarnessTest, InboundCallNewCallAnswerHoldDrop) {
   HTAPILINE ht_line = nullptr;
   HDRVLINE hd_line = Open("sim/101", &ht_line);
   ASSERT_NE(hd_line, nullptr);
-  ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  ASSERT_TRUE(Detect(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE));
 
   // Someone else (a plain SDK client: linectl) calls 101 from 100.
   std::string out;
@@ -477,7 +496,7 @@ TEST_F(TspHarnessTest, BlindTransferMovesTheFarEndToAnotherLine) {
   HDRVLINE hd_101 = Open("sim/101", &ht_101);
   ASSERT_NE(hd_100, nullptr);
   ASSERT_NE(hd_101, nullptr);
-  ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_101, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  ASSERT_TRUE(Detect(hd_101, LINEMEDIAMODE_INTERACTIVEVOICE));
   const HDRVCALL hd_call = MakeCall(hd_100, 0xB71, u"5550100", LINECALLSTATE_CONNECTED);
   ASSERT_NE(hd_call, nullptr);
   EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineBlindTransfer(id, hd_call, u"101", 0); }), 0);
@@ -509,7 +528,7 @@ TEST_F(TspHarnessTest, RedirectSendsAnOfferedCallElsewhere) {
   HTAPILINE ht_101 = nullptr;
   HDRVLINE hd_101 = Open("sim/101", &ht_101);
   ASSERT_NE(hd_101, nullptr);
-  ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_101, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  ASSERT_TRUE(Detect(hd_101, LINEMEDIAMODE_INTERACTIVEVOICE));
   std::string out;
   ASSERT_EQ(RunLinectl({"--server", server_->address(), "--timeout", "3s", "call", "make",
                         "sim/102", "101"}, &out), 0) << out;
@@ -856,6 +875,54 @@ TEST_F(TspHarnessTest, ConcurrentMakeCallsOnOneLineKeepTheirOwnCalls) {
       EXPECT_EQ(T().TSPI_lineCloseCall(hd[k]), 0);
     }
   }
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+// lineSetDefaultMediaDetection never waits on the network: with the server
+// stopped (SIGSTOP) it returns at once; the OpenLine times out, is retried
+// with backoff and applied once the server runs again; then an offered call
+// is ours to answer.
+TEST_F(TspHarnessTest, MediaDetectionReturnsAtOnceAndAppliesInTheBackground) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/106", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, 0x00010000), ::LINEERR_INVALMEDIAMODE);
+  EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE | 1),
+            ::LINEERR_INVALMEDIAMODE);
+  EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(reinterpret_cast<HDRVLINE>(uintptr_t{0x7777}),
+                                                  LINEMEDIAMODE_INTERACTIVEVOICE),
+            ::LINEERR_INVALLINEHANDLE);
+  server_->Pause();
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_LT(took, absl::Milliseconds(100)) << "waited on the network";
+  EXPECT_EQ(OpenMediaModes(hd_line), 0u);  // not applied yet
+  absl::SleepFor(absl::Milliseconds(1300));  // the OpenLine in flight hits its 1 s deadline
+  EXPECT_EQ(OpenMediaModes(hd_line), 0u);
+  server_->Resume();
+  const absl::Time deadline = absl::Now() + absl::Seconds(8);
+  while (absl::Now() < deadline && OpenMediaModes(hd_line) != LINEMEDIAMODE_INTERACTIVEVOICE) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(OpenMediaModes(hd_line), static_cast<DWORD>(LINEMEDIAMODE_INTERACTIVEVOICE));
+
+  std::string out;
+  ASSERT_EQ(RunLinectl({"--server", server_->address(), "--timeout", "3s", "call", "make",
+                        "sim/100", "106"},
+                       &out),
+            0)
+      << out;
+  HTAPICALL ht_call = nullptr;
+  HDRVCALL hd_call = nullptr;
+  ASSERT_TRUE(harness_->WaitNewCall(ht_line, &ht_call, &hd_call));
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_OFFERING));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineAnswer(id, hd_call, nullptr, 0); }), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, 0), 0);
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
