@@ -620,11 +620,23 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
       const OpenLine* o = open_lines_.Find(e.hd_line);
       if (o != nullptr && lines_[o->index].server == server) gone.push_back(id);
     });
+    // They ended while we could not see it (e.g. the server restarted):
+    // DISCONNECTED (reason unknown) unless already reported, then IDLE. The
+    // handles stay valid until TAPI closes them.
     std::sort(gone.begin(), gone.end());
     for (uint32_t id : gone) {
+      CallEntry& entry = *calls_.Find(id);
+      const DWORD media = ToTapi(entry.call.info().media_mode());
+      if (entry.reported_state != LINECALLSTATE_DISCONNECTED) {
+        v1::CallStatus ended;
+        ended.set_state(v1::CALL_STATE_DISCONNECTED);
+        ended.set_disconnect_mode(v1::DISCONNECT_MODE_UNKNOWN);
+        CallStateLocked(id, entry, ended, media);
+      }
       v1::CallStatus idle;
       idle.set_state(v1::CALL_STATE_IDLE);
-      CallStateLocked(id, *calls_.Find(id), idle, 0);
+      CallStateLocked(id, entry, idle, media);
+      entry.call.mutable_status()->set_state(v1::CALL_STATE_IDLE);
     }
   }
   for (const v1::Event& event : batch.events()) ApplyEventLocked(server, event);

@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -129,7 +130,12 @@ class TapiSrvHarness {
 class ServerProcess {
  public:
   ~ServerProcess();
-  bool Start(const std::string& dir, std::string* error);
+  // Starts linebridged with its data in `dir`/data. `port` 0: an ephemeral
+  // port (then reused by Restart); `config`: a --config file ("" none).
+  bool Start(const std::string& dir, std::string* error, int port = 0,
+             const std::string& config = "");
+  // Starts it again after Stop(): same data dir, port and config.
+  bool Restart(std::string* error);
   void Stop();                     // SIGKILL + wait
   void Pause();                    // SIGSTOP
   void Resume();                   // SIGCONT
@@ -139,6 +145,32 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string dir_;
+  std::string config_;
+};
+
+// A TCP forwarder on 127.0.0.1 standing in for the network between a
+// workstation and a server: Cut() closes every connection and refuses new
+// ones (accepted and closed at once) until Restore().
+class TcpProxy {
+ public:
+  ~TcpProxy();
+  bool Start(int target_port, std::string* error);
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  void Cut();
+  void Restore();
+
+ private:
+  void Run();
+  int listen_fd_ = -1;
+  int wake_[2] = {-1, -1};
+  int port_ = 0;
+  int target_port_ = 0;
+  absl::Mutex mu_;
+  bool cut_ = false;
+  bool stop_ = false;
+  bool drop_all_ = false;
+  std::thread thread_;
 };
 
 // Runs $LINEBRIDGE_BIN_DIR/linectl with `args` (a plain SDK client in its own
