@@ -109,6 +109,15 @@ void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_fi
 
 #define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))
 
+uint32_t PermanentIdOf(const std::string& line_id) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : line_id) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
 // Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
 constexpr DWORD kAllMediaModes = 0x0000FFFE;
 
@@ -309,8 +318,15 @@ void RemoteProvider::ConnectLoop() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
+    // A session on every server that answers; the event stream starts as
+    // soon as one does (a server still down gets its session when its
+    // stream reconnects, see OnStreamState).
     absl::Status started = client_->StartSession(call_options());
-    if (started.ok()) break;
+    bool any = false;
+    for (size_t server = 0; server < client_->num_servers(); ++server) {
+      any = any || !client_->session_id(server).empty();
+    }
+    if (started.ok() || any) break;
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
@@ -442,6 +458,21 @@ void RemoteProvider::Dispatch() {
 }
 
 void RemoteProvider::OnStreamState(const StreamState& state) {
+  if (state.kind == StreamState::Kind::kReconnecting) {
+    // A server that was down when the provider started has no session yet:
+    // create it now (on the stream's own thread, before it reconnects), so
+    // the stream binds to it and the server's lines can be opened.
+    Client* client = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_ || client_ == nullptr) return;
+      client = client_.get();
+    }
+    if (client->session_id(state.server).empty()) {
+      (void)client->StartSession(state.server, call_options());
+    }
+    return;
+  }
   absl::MutexLock lock(&mu_);
   if (state.server >= server_connected_.size()) return;
   if (state.kind == StreamState::Kind::kConnected) {
@@ -801,7 +832,11 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
                  lc.provider_info().empty() ? std::string("linebridge") : lc.provider_info());
   w.AppendString(offsetof(LINEDEVCAPS, dwSwitchInfoSize), offsetof(LINEDEVCAPS, dwSwitchInfoOffset),
                  line.line_id);
-  LB_SET(w, LINEDEVCAPS, dwPermanentLineID, lc.permanent_line_id());
+  // The server's permanent id is FNV-1a of the permanent line id: computed
+  // here too, so it is known before the server answers and identical on
+  // every workstation and across restarts.
+  LB_SET(w, LINEDEVCAPS, dwPermanentLineID,
+         lc.permanent_line_id() != 0 ? lc.permanent_line_id() : PermanentIdOf(line.line_id));
   w.AppendString(offsetof(LINEDEVCAPS, dwLineNameSize), offsetof(LINEDEVCAPS, dwLineNameOffset),
                  info.name().empty() ? line.line_id : info.name());
   LB_SET(w, LINEDEVCAPS, dwStringFormat, STRINGFORMAT_UNICODE);
