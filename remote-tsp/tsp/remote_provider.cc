@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -176,6 +177,7 @@ CallOptions RemoteProvider::call_options() const {
 void RemoteProvider::ResetLocked() {
   lines_.clear();
   created_devices_.clear();
+  removed_devices_.clear();
   open_lines_ = HandleTable<OpenLine>();
   calls_ = HandleTable<CallEntry>();
   call_by_id_.clear();
@@ -525,6 +527,13 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
   const uint32_t index = device_map_->IndexOf(line.id());
   if (index >= lines_.size()) lines_.resize(index + 1);
   LineEntry& entry = lines_[index];
+  if (entry.removed) {
+    // Back after a LINE_REMOVE: a new TAPI device (the old id stays dead).
+    entry.removed = false;
+    entry.has_device = false;
+    entry.create_sent = false;
+    entry.info.reset();
+  }
   const bool had_info = entry.info.has_value();
   entry.line_id = line.id();
   entry.info = line;
@@ -541,6 +550,33 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
   }
   absl::Status saved = device_map_->Save();
   if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
+}
+
+void RemoteProvider::RemoveLineLocked(LineEntry& line) {
+  line.present = false;
+  // TAPI closes the device on LINE_REMOVE (lineCloseCall for each call, then
+  // lineClose); the calls end first, whatever the server said about them.
+  if (line.hd_line != 0) {
+    std::vector<uint32_t> calls;
+    calls_.ForEach([&](uint32_t id, CallEntry& e) {
+      if (e.hd_line == line.hd_line && !e.idle) calls.push_back(id);
+    });
+    std::sort(calls.begin(), calls.end());
+    for (uint32_t id : calls) {
+      v1::CallStatus idle;
+      idle.set_state(v1::CALL_STATE_IDLE);
+      CallEntry& entry = *calls_.Find(id);
+      CallStateLocked(id, entry, idle, ToTapi(entry.call.info().media_mode()));
+    }
+  }
+  if (line.has_device && !line.removed) {
+    line.removed = true;
+    removed_devices_.insert(line.device_id);
+    Outgoing out;
+    out.kind = Outgoing::Kind::kRemove;
+    out.p1 = line.device_id;
+    EnqueueLocked(out);
+  }
 }
 
 uint32_t RemoteProvider::OpenHandleOfLineLocked(const std::string& line_id) const {
@@ -638,7 +674,17 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
   absl::MutexLock lock(&mu_);
   if (!initialized_ || stopping_) return;
   if (batch.has_snapshot()) {
-    for (const v1::Line& line : batch.snapshot().lines()) RegisterLineLocked(server, line);
+    absl::flat_hash_set<std::string> listed;
+    for (const v1::Line& line : batch.snapshot().lines()) {
+      listed.insert(line.id());
+      RegisterLineLocked(server, line);
+    }
+    // Lines of this server that it no longer has were removed meanwhile.
+    for (LineEntry& line : lines_) {
+      if (line.present && line.server == server && !listed.contains(line.line_id)) {
+        RemoveLineLocked(line);
+      }
+    }
     absl::flat_hash_map<std::string, bool> live;
     for (const v1::Call& call : batch.snapshot().calls()) {
       live[call.id()] = true;
@@ -697,14 +743,8 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         break;
       case v1::Event::kLineRemoved: {
         for (LineEntry& line : lines_) {
-          if (line.line_id != event.line_removed().line_id() || !line.present) continue;
-          line.present = false;
-          if (line.has_device && !line.removed) {
-            line.removed = true;
-            Outgoing out;
-            out.kind = Outgoing::Kind::kRemove;
-            out.p1 = line.device_id;
-            EnqueueLocked(out);
+          if (line.line_id == event.line_removed().line_id() && line.present) {
+            RemoveLineLocked(line);
           }
         }
         break;
@@ -784,7 +824,7 @@ std::optional<uint32_t> RemoteProvider::IndexOfDeviceLocked(DWORD device_id) con
     index = it->second;
   }
   if (!index.has_value() || *index >= lines_.size() || lines_[*index].line_id.empty() ||
-      lines_[*index].removed) {
+      lines_[*index].removed || removed_devices_.contains(device_id)) {
     return std::nullopt;
   }
   return index;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -205,6 +206,8 @@ class RemoteProvider {
   void EnqueueLocked(Outgoing out);
   void CompleteLocked(DRV_REQUESTID request_id, LONG result);
   void RegisterLineLocked(size_t server, const v1::Line& line);
+  // The server no longer has the line: its calls go IDLE, LINE_REMOVE.
+  void RemoveLineLocked(LineEntry& line);
   void ApplyCallLocked(size_t server, const v1::Call& call, bool created);
   void CallStateLocked(uint32_t hd_call, CallEntry& entry, const v1::CallStatus& status,
                        DWORD media_mode);
@@ -251,6 +254,7 @@ class RemoteProvider {
 
   std::vector<LineEntry> lines_;
   absl::flat_hash_map<DWORD, uint32_t> created_devices_;  // device id -> index
+  absl::flat_hash_set<DWORD> removed_devices_;  // LINE_REMOVE sent: refused from then on
   HandleTable<OpenLine> open_lines_;
   HandleTable<CallEntry> calls_;
   absl::flat_hash_map<std::string, uint32_t> call_by_id_;

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -322,6 +323,133 @@ TEST_F(TspMultiServerTest, TwoWorkstationsSeeTheSameLinesWithTheSameIds) {
   for (const auto& [line, row] : by_line_1) {
     EXPECT_TRUE(by_line_4[line] == row) << line;
   }
+}
+
+// Lines added and removed on a server at runtime (its configuration reloaded
+// with linectl reload): LINE_CREATE for the new line (answered with
+// providerCreateLineDevice, the new id usable), the removed line's call goes
+// IDLE, then LINE_REMOVE with its device id; TAPISRV closes the call and the
+// line, and the removed device id is refused from then on. A line that comes
+// back is a new device.
+TEST_F(TspMultiServerTest, LinesAddedAndRemovedOnTheServerAtRuntime) {
+  setenv("LINEBRIDGE_TSP_CONFIG", WriteConfig("ws1", dir_ + "/ws1.map").c_str(), 1);
+  TapiSrvHarness harness;
+  std::string error;
+  ASSERT_TRUE(harness.Load(std::getenv("LINEBRIDGE_TSP_LIBRARY"), &error)) << error;
+  DWORD num_lines = 0;
+  ASSERT_EQ(harness.Start(&num_lines), 0);
+  const DeviceTable before = WaitDevices(harness, num_lines, 11);
+  ASSERT_EQ(before.size(), 11u);
+  DWORD old_id = 0;
+  for (const auto& [id, row] : before) {
+    if (row.line_id == "pbx2/101") old_id = id;
+  }
+  ASSERT_NE(old_id, 0u);
+  const HTAPILINE ht_line = harness.NewHtLine();
+  HDRVLINE hd_line = nullptr;
+  ASSERT_EQ(harness.tspi().TSPI_lineOpen(old_id, ht_line, &hd_line, 0x00030000,
+                                         &TapiSrvHarness::LineEvent),
+            0);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xE001});
+  HDRVCALL hd_call = nullptr;
+  const DRV_REQUESTID make = harness.NextRequestId();
+  harness.OutboundCall(ht_call, make);
+  const LONG r = harness.tspi().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0,
+                                                  nullptr);
+  harness.Issued(make, r);
+  ASSERT_EQ(harness.WaitCompletion(make), 0);
+  ASSERT_TRUE(harness.WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
+
+  auto write_b = [&](const std::vector<std::string>& extensions) {
+    std::ofstream b(dir_ + "/b/linebridged.textproto");
+    b << "providers { sim { name: \"pbx2\"\n";
+    for (const std::string& e : extensions) b << "  extensions { number: \"" << e << "\" }\n";
+    b << "  externals { number: \"5550100\" name: \"Weather Line\" behavior: SIM_BEHAVIOR_ANSWER }\n"
+      << "} }\n";
+  };
+  write_b({"100", "102"});
+  std::string out;
+  ASSERT_EQ(RunLinectl({"--server", server_b_->address(), "--timeout", "3s", "reload"}, &out), 0)
+      << out;
+  // The call on the removed line ends, then the device goes.
+  ASSERT_TRUE(harness.WaitCallState(ht_call, LINECALLSTATE_IDLE));
+  RecordedEvent removed;
+  ASSERT_TRUE(harness.WaitEvent([](const RecordedEvent& e) { return e.msg == LINE_REMOVE; },
+                                absl::Seconds(5), &removed));
+  EXPECT_EQ(removed.p1, static_cast<DWORD_PTR>(old_id));
+  EXPECT_EQ(removed.ht_line, nullptr);
+  bool idle_before_remove = false;
+  for (const RecordedEvent& e : harness.events()) {
+    if (e.msg == LINE_CALLSTATE && e.ht_call == ht_call && e.p1 == LINECALLSTATE_IDLE) {
+      idle_before_remove = true;
+    }
+    if (e.msg == LINE_REMOVE) break;
+  }
+  EXPECT_TRUE(idle_before_remove);
+  // What TAPISRV does on LINE_REMOVE: close the calls, then the line.
+  EXPECT_EQ(harness.tspi().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(harness.tspi().TSPI_lineClose(hd_line), 0);
+  // The removed device id is refused from now on.
+  std::vector<unsigned char> caps(4096, 0);
+  const DWORD total = 4096;
+  std::memcpy(caps.data(), &total, sizeof total);
+  EXPECT_EQ(harness.tspi().TSPI_lineGetDevCaps(old_id, 0x00030000, 0,
+                                               reinterpret_cast<LPLINEDEVCAPS>(caps.data())),
+            ::LINEERR_BADDEVICEID);
+  HDRVLINE stale = nullptr;
+  EXPECT_EQ(harness.tspi().TSPI_lineOpen(old_id, harness.NewHtLine(), &stale, 0x00030000,
+                                         &TapiSrvHarness::LineEvent),
+            ::LINEERR_BADDEVICEID);
+  DWORD version = 0;
+  EXPECT_EQ(harness.tspi().TSPI_lineNegotiateTSPIVersion(old_id, 0x00020000, 0x00030000, &version),
+            ::LINEERR_BADDEVICEID);
+
+  // The new line: LINE_CREATE, a new device id, usable.
+  DeviceTable after = WaitDevices(harness, num_lines, 11);
+  DWORD new_id = 0;
+  for (const auto& [id, row] : after) {
+    if (row.line_id == "pbx2/102") new_id = id;
+    EXPECT_NE(row.line_id, "pbx2/101");
+  }
+  ASSERT_NE(new_id, 0u) << Serialize(after);
+  EXPECT_GE(new_id, TapiSrvHarness::kLineBase + num_lines);  // numbered by TAPISRV
+  std::vector<DWORD> created = harness.created_devices();
+  EXPECT_NE(std::find(created.begin(), created.end(), new_id), created.end());
+  const HTAPILINE ht_new = harness.NewHtLine();
+  HDRVLINE hd_new = nullptr;
+  ASSERT_EQ(harness.tspi().TSPI_lineOpen(new_id, ht_new, &hd_new, 0x00030000,
+                                         &TapiSrvHarness::LineEvent),
+            0);
+  const HTAPICALL ht_call2 = reinterpret_cast<HTAPICALL>(uintptr_t{0xE002});
+  HDRVCALL hd_call2 = nullptr;
+  const DRV_REQUESTID make2 = harness.NextRequestId();
+  harness.OutboundCall(ht_call2, make2);
+  harness.Issued(make2, harness.tspi().TSPI_lineMakeCall(make2, hd_new, ht_call2, &hd_call2,
+                                                         u"5550100", 0, nullptr));
+  ASSERT_EQ(harness.WaitCompletion(make2), 0);
+  ASSERT_TRUE(harness.WaitCallState(ht_call2, LINECALLSTATE_CONNECTED));
+  const DRV_REQUESTID drop = harness.NextRequestId();
+  harness.Issued(drop, harness.tspi().TSPI_lineDrop(drop, hd_call2, nullptr, 0));
+  EXPECT_EQ(harness.WaitCompletion(drop), 0);
+  EXPECT_TRUE(harness.WaitCallState(ht_call2, LINECALLSTATE_IDLE));
+  EXPECT_EQ(harness.tspi().TSPI_lineCloseCall(hd_call2), 0);
+  EXPECT_EQ(harness.tspi().TSPI_lineClose(hd_new), 0);
+
+  // pbx2/101 comes back: a new device (not the removed id).
+  const size_t creates = harness.create_count();
+  write_b({"100", "101", "102"});
+  ASSERT_EQ(RunLinectl({"--server", server_b_->address(), "--timeout", "3s", "reload"}, &out), 0)
+      << out;
+  after = WaitDevices(harness, num_lines, 12);
+  DWORD back_id = 0;
+  for (const auto& [id, row] : after) {
+    if (row.line_id == "pbx2/101") back_id = id;
+  }
+  ASSERT_NE(back_id, 0u) << Serialize(after);
+  EXPECT_NE(back_id, old_id);
+  EXPECT_EQ(harness.create_count(), creates + 1);
+  ASSERT_EQ(harness.Stop(), 0);
+  EXPECT_EQ(harness.violations(), std::vector<std::string>{});
 }
 
 }  // namespace
