@@ -151,12 +151,15 @@ DWORD ImplementedCallFeatures() {
          LINECALLFEATURE_SETUPTRANSFER | LINECALLFEATURE_COMPLETETRANSF |
          LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
          LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS |
-         LINECALLFEATURE_SETCALLDATA;
+         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK;
 }
 // The LINEDIGITMODE_* bits lineGenerateDigits / lineMonitorDigits accept.
 constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
 constexpr DWORD kMonitorDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE | LINEDIGITMODE_DTMFEND;
-DWORD ImplementedAddressFeatures() { return LINEADDRFEATURE_MAKECALL; }
+DWORD ImplementedAddressFeatures() {
+  return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
+         LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK;
+}
 
 RemoteProvider& RemoteProvider::Instance() {
   // Never destroyed: TAPISRV may call in while the library unloads.
@@ -962,6 +965,9 @@ LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tsp
   if (call_features & (LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF)) {
     LB_SET(w, LINEADDRESSCAPS, dwMaxNumConference, ac.max_num_conference());
     LB_SET(w, LINEADDRESSCAPS, dwMaxNumTransConf, ac.max_num_trans_conf());
+  }
+  if (call_features & LINECALLFEATURE_PARK) {
+    LB_SET(w, LINEADDRESSCAPS, dwParkModes, ToTapiMask<v1::ParkMode>(info.caps().park_modes()));
   }
   LB_SET(w, LINEADDRESSCAPS, dwMaxNumOnHoldPendingCalls, ac.max_num_on_hold_pending_calls());
   LB_SET(w, LINEADDRESSCAPS, dwCallFeatures, ToTapiMask<v1::CallFeature>(ac.call_features()) & ImplementedCallFeatures());
@@ -1880,6 +1886,132 @@ LONG RemoteProvider::SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPV
   if (size != 0) request.set_call_data(std::string(static_cast<const char*>(call_data), size));
   client_->SetCallDataAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
+}
+
+// ============================================================================
+// Park, unpark, pickup
+// ============================================================================
+
+LONG RemoteProvider::CreateCallRequestLocked(
+    DRV_REQUESTID request_id, uint32_t hd_line, HTAPICALL ht_call, LPHDRVCALL hd_call,
+    absl::AnyInvocable<void(absl::AnyInvocable<void(absl::StatusOr<v1::Call>)>)> start) {
+  OpenLine* open = open_lines_.Find(hd_line);
+  const uint32_t id = NewRequestCallLocked(hd_line, ht_call, request_id);
+  *hd_call = HandleOf<HDRVCALL>(id);
+  pending_[request_id] = Pending{id};
+  ++open->creating;
+  start([this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
+    absl::MutexLock done_lock(&mu_);
+    if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
+    if (pending_.contains(request_id)) {
+      if (!call.ok()) {
+        CompleteLocked(request_id, ErrOf(call.status()));
+        DropRequestCallLocked(id);
+      } else {
+        CompleteLocked(request_id, 0);
+        BindCallLocked(id, *call);
+      }
+    }
+    ReleaseHeldLocked(hd_line);
+  });
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode,
+                          LPCWSTR dir_address, LPVARSTRING non_dir_address) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  std::optional<v1::ParkMode> mode = FromTapi<v1::ParkMode>(park_mode);
+  if (!mode.has_value()) return ::LINEERR_INVALPARKMODE;
+  v1::ParkRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_mode(*mode);
+  if (*mode == v1::PARK_MODE_DIRECTED) {
+    if (dir_address == nullptr) return ::LINEERR_INVALADDRESS;
+    request.set_destination(Utf16ToUtf8(dir_address, 1024));
+    if (request.destination().empty()) return ::LINEERR_INVALADDRESS;
+    non_dir_address = nullptr;  // not ours to write for a directed park
+  } else {
+    if (non_dir_address == nullptr) return ::LINEERR_INVALPOINTER;
+    if (TotalSizeOf(non_dir_address) < sizeof(VARSTRING)) return ::LINEERR_STRUCTURETOOSMALL;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  client_->ParkAsync(
+      std::move(request),
+      [this, request_id, non_dir_address](absl::StatusOr<v1::ParkResponse> response) {
+        absl::MutexLock done_lock(&mu_);
+        if (!pending_.contains(request_id)) return;  // completed at shutdown
+        if (response.ok() && non_dir_address != nullptr) {
+          // Where the call was parked, before the completion (TAPI reads it then).
+          VarStructWriter w = StartStruct(non_dir_address, sizeof(VARSTRING));
+          LB_SET(w, VARSTRING, dwStringFormat, STRINGFORMAT_UNICODE);
+          w.AppendString(offsetof(VARSTRING, dwStringSize), offsetof(VARSTRING, dwStringOffset),
+                         response->park_address());
+          w.Finish();
+        }
+        CompleteLocked(request_id, response.ok() ? 0 : ErrOf(response.status()));
+      },
+      call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id,
+                            HTAPICALL ht_call, LPHDRVCALL hd_call, LPCWSTR dest_address) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  const LineEntry& line = lines_[open->index];
+  const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+  if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
+  v1::UnparkRequest request;
+  request.set_line_id(line.line_id);
+  request.set_address_index(address_id);
+  request.set_park_address(Utf16ToUtf8(dest_address, 1024));
+  if (request.park_address().empty()) return ::LINEERR_INVALADDRESS;
+  Client* client = client_.get();
+  return CreateCallRequestLocked(
+      request_id, IdOf(hd_line), ht_call, hd_call,
+      [this, client, request = std::move(request)](
+          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
+        client->UnparkAsync(std::move(request), std::move(done), call_options());
+      });
+}
+
+LONG RemoteProvider::Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id,
+                            HTAPICALL ht_call, LPHDRVCALL hd_call, LPCWSTR dest_address,
+                            LPCWSTR group_id) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  const LineEntry& line = lines_[open->index];
+  const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+  if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
+  v1::PickupRequest request;
+  request.set_line_id(line.line_id);
+  request.set_address_index(address_id);
+  if (dest_address != nullptr) request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (group_id != nullptr) request.set_group_id(Utf16ToUtf8(group_id, 256));
+  // A directed pickup names the ringing address; otherwise the group.
+  if (request.destination().empty() && request.group_id().empty()) {
+    return group_id == nullptr ? ::LINEERR_INVALADDRESS : ::LINEERR_INVALGROUPID;
+  }
+  Client* client = client_.get();
+  return CreateCallRequestLocked(
+      request_id, IdOf(hd_line), ht_call, hd_call,
+      [this, client, request = std::move(request)](
+          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
+        client->PickupAsync(std::move(request), std::move(done), call_options());
+      });
 }
 
 }  // namespace linebridge::tsp

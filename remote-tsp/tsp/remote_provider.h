@@ -113,6 +113,14 @@ class RemoteProvider {
   LONG MonitorDigits(HDRVCALL hd_call, DWORD digit_modes);  // synchronous
   LONG SetAppSpecific(HDRVCALL hd_call, DWORD app_specific);  // synchronous
   LONG SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPVOID call_data, DWORD size);
+  // Park writes the orbit into `non_dir_address` (NONDIRECTED) before it
+  // completes; Unpark and Pickup create a call like lineMakeCall.
+  LONG Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode, LPCWSTR dir_address,
+            LPVARSTRING non_dir_address);
+  LONG Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id, HTAPICALL ht_call,
+              LPHDRVCALL hd_call, LPCWSTR dest_address);
+  LONG Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id, HTAPICALL ht_call,
+              LPHDRVCALL hd_call, LPCWSTR dest_address, LPCWSTR group_id);
 
  private:
   RemoteProvider() = default;
@@ -225,6 +233,13 @@ class RemoteProvider {
   // A new call entry for a call a request creates (outbound_pending, by_response).
   uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call, DRV_REQUESTID request_id);
   void DropRequestCallLocked(uint32_t hd_call);
+  // A request that creates a call on `hd_line` answered by the server with
+  // that Call (lineUnpark, linePickup): the new handle is written to
+  // *hd_call, the call bound by the response, its events held until then.
+  // `start` sends the RPC with the given callback.
+  LONG CreateCallRequestLocked(
+      DRV_REQUESTID request_id, uint32_t hd_line, HTAPICALL ht_call, LPHDRVCALL hd_call,
+      absl::AnyInvocable<void(absl::AnyInvocable<void(absl::StatusOr<v1::Call>)>)> start);
   // Validates the call for an asynchronous request; 0 or a LINEERR.
   LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry);
   // Completes `request_id` once `done` (run under mu_) returns; the common tail

@@ -310,12 +310,18 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
       LINECALLFEATURE_REDIRECT | LINECALLFEATURE_BLINDTRANSFER | LINECALLFEATURE_SETUPTRANSFER |
       LINECALLFEATURE_COMPLETETRANSF | LINECALLFEATURE_SETUPCONF |
       LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
-      LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS | LINECALLFEATURE_SETCALLDATA;
+      LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS | LINECALLFEATURE_SETCALLDATA |
+      LINECALLFEATURE_PARK;
   EXPECT_EQ(acaps.dwCallFeatures & ~implemented, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_BLINDTRANSFER, 0u);
-  EXPECT_EQ(acaps.dwCallFeatures & LINECALLFEATURE_PARK, 0u);  // not implemented
-  EXPECT_EQ(acaps.dwAddressFeatures, static_cast<DWORD>(LINEADDRFEATURE_MAKECALL));
+  EXPECT_EQ(acaps.dwCallFeatures & LINECALLFEATURE_PREPAREADDCONF, 0u);  // not implemented
+  // The sim line can also forward and set up conferences without a call;
+  // this provider does neither, so they are not advertised.
+  EXPECT_EQ(acaps.dwAddressFeatures,
+            static_cast<DWORD>(LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP |
+                               LINEADDRFEATURE_PICKUPDIRECT | LINEADDRFEATURE_PICKUPGROUP |
+                               LINEADDRFEATURE_UNPARK));
   EXPECT_EQ(acaps.dwTransferModes & ~static_cast<DWORD>(LINETRANSFERMODE_TRANSFER |
                                                         LINETRANSFERMODE_CONFERENCE), 0u);
   EXPECT_EQ(T().TSPI_lineGetAddressCaps(device, 5, 0x00030000, 0,
@@ -325,8 +331,8 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   // Unimplemented functions say so.
   LONG r = 0;
   Async([&](DRV_REQUESTID id) {
-    return T().TSPI_linePark(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}), LINEPARKMODE_DIRECTED,
-                             u"101", nullptr);
+    return T().TSPI_linePrepareAddToConference(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}),
+                                               nullptr, nullptr, nullptr);
   }, &r);
   EXPECT_EQ(r, ::LINEERR_OPERATIONUNAVAIL);
   EXPECT_EQ(T().TSPI_lineForward(1, nullptr, 1, 0, nullptr, 0, nullptr, nullptr, nullptr),
@@ -924,6 +930,135 @@ TEST_F(TspHarnessTest, MediaDetectionReturnsAtOnceAndAppliesInTheBackground) {
   EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
   EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, 0), 0);
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+std::u16string U16(const std::string& ascii) { return std::u16string(ascii.begin(), ascii.end()); }
+
+// Park (non-directed: the orbit comes back in the VARSTRING before the
+// completion; directed), unpark on another line, directed and group pickup of
+// a call ringing elsewhere; caps say what is possible; bad parameters.
+TEST_F(TspHarnessTest, ParkUnparkAndPickup) {
+  HTAPILINE ht_100 = nullptr, ht_101 = nullptr;
+  HDRVLINE hd_100 = Open("sim/100", &ht_100);
+  HDRVLINE hd_101 = Open("sim/101", &ht_101);
+  ASSERT_NE(hd_100, nullptr);
+  ASSERT_NE(hd_101, nullptr);
+  auto acaps = Buffer(4096);
+  ASSERT_EQ(T().TSPI_lineGetAddressCaps(DeviceOf("sim/100"), 0, 0x00030000, 0,
+                                        reinterpret_cast<LPLINEADDRESSCAPS>(acaps.data())),
+            0);
+  const auto ac = Fixed<LINEADDRESSCAPS>(acaps);
+  EXPECT_EQ(ac.dwParkModes, static_cast<DWORD>(LINEPARKMODE_DIRECTED | LINEPARKMODE_NONDIRECTED));
+  EXPECT_NE(ac.dwAddressFeatures & LINEADDRFEATURE_UNPARK, 0u);
+  EXPECT_NE(ac.dwAddressFeatures & LINEADDRFEATURE_PICKUP, 0u);
+  EXPECT_NE(ac.dwAddressFeatures & LINEADDRFEATURE_PICKUPDIRECT, 0u);
+  EXPECT_NE(ac.dwAddressFeatures & LINEADDRFEATURE_PICKUPGROUP, 0u);
+  EXPECT_EQ(ac.dwAddressFeatures & LINEADDRFEATURE_PICKUPHELD, 0u);
+  EXPECT_NE(ac.dwCallFeatures & LINECALLFEATURE_PARK, 0u);
+
+  // Non-directed park.
+  const HDRVCALL hd_call = MakeCall(hd_100, 0xF01, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_call, nullptr);
+  auto status = Buffer(sizeof(LINECALLSTATUS), 512);
+  ASSERT_EQ(T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())), 0);
+  EXPECT_NE(Fixed<LINECALLSTATUS>(status).dwCallFeatures & LINECALLFEATURE_PARK, 0u);
+  LONG r = 0;
+  auto var = Buffer(sizeof(VARSTRING) + 64, 512);
+  Async([&](DRV_REQUESTID id) { return T().TSPI_linePark(id, hd_call, 0x4, nullptr, reinterpret_cast<LPVARSTRING>(var.data())); }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALPARKMODE);
+  Async([&](DRV_REQUESTID id) { return T().TSPI_linePark(id, hd_call, LINEPARKMODE_NONDIRECTED, nullptr, nullptr); }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALPOINTER);
+  auto tiny = Buffer(sizeof(VARSTRING) - 4, 512);
+  Async([&](DRV_REQUESTID id) { return T().TSPI_linePark(id, hd_call, LINEPARKMODE_NONDIRECTED, nullptr, reinterpret_cast<LPVARSTRING>(tiny.data())); }, &r);
+  EXPECT_EQ(r, ::LINEERR_STRUCTURETOOSMALL);
+  EXPECT_TRUE(PoisonIntact(tiny, sizeof(VARSTRING) - 4));
+  Async([&](DRV_REQUESTID id) { return T().TSPI_linePark(id, hd_call, LINEPARKMODE_DIRECTED, nullptr, nullptr); }, &r);
+  EXPECT_EQ(r, ::LINEERR_INVALADDRESS);
+  ASSERT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_linePark(id, hd_call, LINEPARKMODE_NONDIRECTED, nullptr,
+                                       reinterpret_cast<LPVARSTRING>(var.data()));
+            }),
+            0);
+  const auto vs = Fixed<VARSTRING>(var);
+  EXPECT_EQ(vs.dwStringFormat, static_cast<DWORD>(STRINGFORMAT_UNICODE));
+  const std::string orbit = String16At(var, vs.dwStringSize, vs.dwStringOffset);
+  ASSERT_EQ(orbit.size(), 3u) << orbit;
+  EXPECT_EQ(orbit[0], '7');
+  EXPECT_TRUE(PoisonIntact(var, sizeof(VARSTRING) + 64));
+  EXPECT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xF01}), LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+
+  // Unpark on 101: a new call, its states only after the completion.
+  auto unpark = [&](uintptr_t ht, const std::string& where, HDRVCALL* hd) {
+    const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(ht);
+    const DRV_REQUESTID id = harness_->NextRequestId();
+    harness_->OutboundCall(ht_call, id);
+    const std::u16string dest = U16(where);
+    const LONG returned = T().TSPI_lineUnpark(id, hd_101, 0, ht_call, hd, dest.c_str());
+    harness_->Issued(id, returned);
+    if (returned != static_cast<LONG>(id)) return returned;
+    return harness_->WaitCompletion(id);
+  };
+  HDRVCALL hd_un = nullptr;
+  ASSERT_EQ(unpark(0xF02, orbit, &hd_un), 0);
+  ASSERT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xF02}), LINECALLSTATE_CONNECTED));
+  auto info = Buffer(2048);
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_un, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  EXPECT_EQ(Fixed<LINECALLINFO>(info).dwLineDeviceID, DeviceOf("sim/101"));
+  // Nothing is parked there any more.
+  HDRVCALL hd_none = nullptr;
+  EXPECT_EQ(unpark(0xF03, orbit, &hd_none), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(T().TSPI_lineGetCallStatus(hd_none, reinterpret_cast<LPLINECALLSTATUS>(status.data())),
+            ::LINEERR_INVALCALLHANDLE);  // the failed request's handle is gone
+
+  // Directed park of the unparked call on 742, unparked again on 101.
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_linePark(id, hd_un, LINEPARKMODE_DIRECTED, u"742", nullptr);
+            }),
+            0);
+  EXPECT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xF02}), LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_un), 0);
+  HDRVCALL hd_back = nullptr;
+  ASSERT_EQ(unpark(0xF04, "742", &hd_back), 0);
+  ASSERT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xF04}), LINECALLSTATE_CONNECTED));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_back, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xF04}), LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_back), 0);
+
+  // Pickup of a call ringing at 103 (from 102): directed, then by group.
+  auto pickup = [&](uintptr_t ht, const char16_t* dest, const char16_t* group, HDRVCALL* hd) {
+    const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(ht);
+    const DRV_REQUESTID id = harness_->NextRequestId();
+    harness_->OutboundCall(ht_call, id);
+    const LONG returned = T().TSPI_linePickup(id, hd_100, 0, ht_call, hd, dest, group);
+    harness_->Issued(id, returned);
+    if (returned != static_cast<LONG>(id)) return returned;
+    return harness_->WaitCompletion(id);
+  };
+  HDRVCALL hd_pick = nullptr;
+  EXPECT_EQ(pickup(0xF05, nullptr, nullptr, &hd_pick), ::LINEERR_INVALADDRESS);
+  EXPECT_NE(pickup(0xF06, u"103", nullptr, &hd_pick), 0);  // nothing rings there
+  for (const char16_t* group : {static_cast<const char16_t*>(nullptr), u"sales"}) {
+    std::string out;
+    ASSERT_EQ(RunLinectl({"--server", server_->address(), "--timeout", "3s", "call", "make",
+                          "sim/102", "103"},
+                         &out),
+              0)
+        << out;
+    const uintptr_t ht = group == nullptr ? 0xF07 : 0xF08;
+    HDRVCALL hd_p = nullptr;
+    ASSERT_EQ(pickup(ht, group == nullptr ? u"103" : nullptr, group, &hd_p), 0);
+    ASSERT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(ht), LINECALLSTATE_CONNECTED));
+    info = Buffer(2048);
+    ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_p, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+    const auto pci = Fixed<LINECALLINFO>(info);
+    EXPECT_EQ(String16At(info, pci.dwCallerIDSize, pci.dwCallerIDOffset), "102");
+    EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_p, nullptr, 0); }), 0);
+    EXPECT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(ht), LINECALLSTATE_IDLE));
+    EXPECT_EQ(T().TSPI_lineCloseCall(hd_p), 0);
+  }
+  EXPECT_EQ(T().TSPI_lineClose(hd_100), 0);
+  EXPECT_EQ(T().TSPI_lineClose(hd_101), 0);
 }
 
 // Last: kills the server.
