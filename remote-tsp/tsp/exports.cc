@@ -216,7 +216,9 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineNegotiateExtVersion(DWORD, DWORD, DWORD, DW
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePark(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, DWORD dwParkMode, LPCWSTR lpszDirAddress, LPVARSTRING lpNonDirAddress) {
   return P().Park(dwRequestID, hdCall, dwParkMode, lpszDirAddress, lpNonDirAddress);
 }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePrepareAddToConference(DRV_REQUESTID, HDRVCALL, HTAPICALL, LPHDRVCALL, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePrepareAddToConference(DRV_REQUESTID dwRequestID, HDRVCALL hdConfCall, HTAPICALL htConsultCall, LPHDRVCALL lphdConsultCall, LPLINECALLPARAMS const) {
+  return P().PrepareAddToConference(dwRequestID, hdConfCall, htConsultCall, lphdConsultCall);
+}
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePickup(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD dwAddressID, HTAPICALL htCall, LPHDRVCALL lphdCall, LPCWSTR lpszDestAddress, LPCWSTR lpszGroupID) {
   return P().Pickup(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress, lpszGroupID);
 }

@@ -151,7 +151,7 @@ DWORD ImplementedCallFeatures() {
          LINECALLFEATURE_SETUPTRANSFER | LINECALLFEATURE_COMPLETETRANSF |
          LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
          LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS |
-         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK;
+         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF;
 }
 // The LINEDIGITMODE_* bits lineGenerateDigits / lineMonitorDigits accept.
 constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
@@ -1886,6 +1886,28 @@ LONG RemoteProvider::SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPV
   if (size != 0) request.set_call_data(std::string(static_cast<const char*>(call_data), size));
   client_->SetCallDataAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
+                                            HTAPICALL ht_consult_call,
+                                            LPHDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* conf = FindCallLocked(hd_conf_call);
+  if (conf == nullptr) return ::LINEERR_INVALCONFCALLHANDLE;
+  if (LONG err = CheckCallLocked(hd_conf_call, request_id, &conf); err != 0) return err;
+  if (hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (conf->call.info().origin() != v1::CALL_ORIGIN_CONFERENCE) {
+    return ::LINEERR_INVALCONFCALLHANDLE;
+  }
+  v1::PrepareAddToConferenceRequest request;
+  request.set_conference_call_id(conf->call_id);
+  Client* client = client_.get();
+  return CreateCallRequestLocked(
+      request_id, conf->hd_line, ht_consult_call, hd_consult_call,
+      [this, client, request = std::move(request)](
+          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
+        client->PrepareAddToConferenceAsync(std::move(request), std::move(done), call_options());
+      });
 }
 
 // ============================================================================

@@ -106,6 +106,9 @@ class RemoteProvider {
   LONG AddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
                        HDRVCALL hd_consult_call);
   LONG RemoveFromConference(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  // A new consultation call for the conference (created like lineMakeCall).
+  LONG PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
+                              HTAPICALL ht_consult_call, LPHDRVCALL hd_consult_call);
   // Synchronous for TAPI (LINE_GENERATE reports the end); the RPC runs in
   // the background.
   LONG GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD digit_mode,

@@ -311,11 +311,10 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
       LINECALLFEATURE_COMPLETETRANSF | LINECALLFEATURE_SETUPCONF |
       LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
       LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS | LINECALLFEATURE_SETCALLDATA |
-      LINECALLFEATURE_PARK;
+      LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF;
   EXPECT_EQ(acaps.dwCallFeatures & ~implemented, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_BLINDTRANSFER, 0u);
-  EXPECT_EQ(acaps.dwCallFeatures & LINECALLFEATURE_PREPAREADDCONF, 0u);  // not implemented
   // The sim line can also forward and set up conferences without a call;
   // this provider does neither, so they are not advertised.
   EXPECT_EQ(acaps.dwAddressFeatures,
@@ -331,8 +330,8 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   // Unimplemented functions say so.
   LONG r = 0;
   Async([&](DRV_REQUESTID id) {
-    return T().TSPI_linePrepareAddToConference(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}),
-                                               nullptr, nullptr, nullptr);
+    return T().TSPI_lineCompleteCall(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}), nullptr,
+                                     LINECALLCOMPLMODE_CAMPON, 0);
   }, &r);
   EXPECT_EQ(r, ::LINEERR_OPERATIONUNAVAIL);
   EXPECT_EQ(T().TSPI_lineForward(1, nullptr, 1, 0, nullptr, 0, nullptr, nullptr, nullptr),
@@ -666,13 +665,45 @@ TEST_F(TspHarnessTest, ThreePartyConferenceAddAndRemove) {
   EXPECT_TRUE(harness_->WaitCallState(ht_conf, LINECALLSTATE_CONNECTED));
 
   EXPECT_TRUE(NewCallCount(ht_line, 0));
-  // linePrepareAddToConference is not implemented.
-  LONG unavail = 0;
+  // A third party: linePrepareAddToConference puts the conference on hold
+  // pending a new consultation call (DIALTONE), dialed, then added.
+  auto info = Buffer(2048);
+  ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_conf, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
+  EXPECT_EQ(Fixed<LINECALLINFO>(info).dwOrigin, static_cast<DWORD>(LINECALLORIGIN_CONFERENCE));
+  auto status = Buffer(sizeof(LINECALLSTATUS), 512);
+  ASSERT_EQ(T().TSPI_lineGetCallStatus(hd_conf, reinterpret_cast<LPLINECALLSTATUS>(status.data())), 0);
+  EXPECT_NE(Fixed<LINECALLSTATUS>(status).dwCallFeatures & LINECALLFEATURE_PREPAREADDCONF, 0u);
+  LONG bad = 0;
   HDRVCALL hd_none = nullptr;
   Async([&](DRV_REQUESTID id) {
-    return T().TSPI_linePrepareAddToConference(id, hd_conf, nullptr, &hd_none, nullptr);
-  }, &unavail);
-  EXPECT_EQ(unavail, ::LINEERR_OPERATIONUNAVAIL);
+    return T().TSPI_linePrepareAddToConference(id, hd_call, nullptr, &hd_none, nullptr);
+  }, &bad);
+  EXPECT_EQ(bad, ::LINEERR_INVALCONFCALLHANDLE);  // not a conference call
+  Async([&](DRV_REQUESTID id) {
+    return T().TSPI_linePrepareAddToConference(id, hd_conf, nullptr, nullptr, nullptr);
+  }, &bad);
+  EXPECT_EQ(bad, ::LINEERR_INVALPOINTER);
+  const HTAPICALL ht_third = reinterpret_cast<HTAPICALL>(uintptr_t{0xE74});
+  HDRVCALL hd_third = nullptr;
+  const DRV_REQUESTID prepare = harness_->NextRequestId();
+  harness_->OutboundCall(ht_third, prepare);
+  r = T().TSPI_linePrepareAddToConference(prepare, hd_conf, ht_third, &hd_third, nullptr);
+  harness_->Issued(prepare, r);
+  ASSERT_EQ(r, static_cast<LONG>(prepare));
+  ASSERT_EQ(harness_->WaitCompletion(prepare), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_third, LINECALLSTATE_DIALTONE));
+  EXPECT_EQ(StateOf(hd_conf), static_cast<DWORD>(LINECALLSTATE_ONHOLDPENDCONF));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_third, u"5550100", 0); }), 0);
+  ASSERT_TRUE(harness_->WaitCallState(ht_third, LINECALLSTATE_CONNECTED));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineAddToConference(id, hd_conf, hd_third);
+            }),
+            0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_third, LINECALLSTATE_CONFERENCED));
+  EXPECT_TRUE(NewCallCount(ht_line, 0));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineRemoveFromConference(id, hd_third); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_third, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_third), 0);
   // Remove one party: it goes idle; the conference collapses to the last one.
   EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineRemoveFromConference(id, hd_consult); }), 0);
   EXPECT_TRUE(harness_->WaitCallState(ht_consult, LINECALLSTATE_IDLE));
