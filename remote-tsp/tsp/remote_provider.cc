@@ -119,6 +119,24 @@ uint32_t PermanentIdOf(const std::string& line_id) {
   return h;
 }
 
+// Forward modes that name a caller address: ForwardRule has no caller, so
+// these are neither advertised nor accepted.
+constexpr DWORD kSpecificForwardModes = LINEFORWARDMODE_UNCONDSPECIFIC |
+                                        LINEFORWARDMODE_BUSYSPECIFIC |
+                                        LINEFORWARDMODE_NOANSWSPECIFIC |
+                                        LINEFORWARDMODE_BUSYNASPECIFIC;
+constexpr DWORD kNoAnswerForwardModes =
+    LINEFORWARDMODE_NOANSW | LINEFORWARDMODE_NOANSWINTERNAL | LINEFORWARDMODE_NOANSWEXTERNAL |
+    LINEFORWARDMODE_BUSYNA | LINEFORWARDMODE_BUSYNAINTERNAL | LINEFORWARDMODE_BUSYNAEXTERNAL;
+// dwMinFwdNumRings / dwMaxFwdNumRings; dwNumRingsNoAnswer is clamped to it.
+constexpr DWORD kMinFwdRings = 1;
+constexpr DWORD kMaxFwdRings = 15;
+// LINEFORWARD is 8 DWORDs from TSPI 3.0 on, 6 before.
+DWORD ForwardEntrySize(DWORD version) {
+  return version >= 0x00030000 ? sizeof(LINEFORWARD)
+                               : static_cast<DWORD>(offsetof(LINEFORWARD, dwCallerAddressType));
+}
+
 // Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
 constexpr DWORD kAllMediaModes = 0x0000FFFE;
 
@@ -158,7 +176,8 @@ constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
 constexpr DWORD kMonitorDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE | LINEDIGITMODE_DTMFEND;
 DWORD ImplementedAddressFeatures() {
   return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
-         LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK;
+         LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK | LINEADDRFEATURE_FORWARD |
+         LINEADDRFEATURE_FORWARDFWD;
 }
 
 RemoteProvider& RemoteProvider::Instance() {
@@ -774,6 +793,24 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         }
         break;
       }
+      case v1::Event::kAddressState: {
+        for (LineEntry& line : lines_) {
+          if (line.line_id != event.line_id()) continue;
+          if (line.info.has_value()) {
+            *line.info->mutable_status()->mutable_forwarding() =
+                event.address_state().forwarding();
+          }
+          if (line.hd_line == 0) continue;
+          Outgoing out;
+          out.kind = Outgoing::Kind::kLineEvent;
+          out.hd_line = line.hd_line;
+          out.msg = LINE_ADDRESSSTATE;
+          out.p1 = event.address_state().address_index();
+          out.p2 = LINEADDRESSSTATE_FORWARD;
+          EnqueueLocked(out);
+        }
+        break;
+      }
       case v1::Event::kCallCreated:
         ApplyCallLocked(server, event.call_created().call(), /*created=*/true);
         break;
@@ -966,6 +1003,15 @@ LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tsp
     LB_SET(w, LINEADDRESSCAPS, dwMaxNumConference, ac.max_num_conference());
     LB_SET(w, LINEADDRESSCAPS, dwMaxNumTransConf, ac.max_num_trans_conf());
   }
+  const DWORD address_features =
+      ToTapiMask<v1::AddressFeature>(ac.address_features()) & ImplementedAddressFeatures();
+  if (address_features & LINEADDRFEATURE_FORWARD) {
+    LB_SET(w, LINEADDRESSCAPS, dwForwardModes,
+           ToTapiMask<v1::ForwardMode>(info.caps().forward_modes()) & ~kSpecificForwardModes);
+    LB_SET(w, LINEADDRESSCAPS, dwMaxForwardEntries, ac.max_forward_entries());
+    LB_SET(w, LINEADDRESSCAPS, dwMinFwdNumRings, kMinFwdRings);
+    LB_SET(w, LINEADDRESSCAPS, dwMaxFwdNumRings, kMaxFwdRings);
+  }
   if (call_features & LINECALLFEATURE_PARK) {
     LB_SET(w, LINEADDRESSCAPS, dwParkModes, ToTapiMask<v1::ParkMode>(info.caps().park_modes()));
   }
@@ -1030,6 +1076,26 @@ LONG RemoteProvider::GetAddressStatus(HDRVLINE hd_line, DWORD address_id,
   LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
   LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
   LB_SET(w, LINEADDRESSSTATUS, dwAddressFeatures, in_service ? ImplementedAddressFeatures() : 0);
+  // Forwarding in effect: LINEFORWARD entries, then their destinations.
+  LB_SET(w, LINEADDRESSSTATUS, dwForwardNumEntries, s.forwarding_size());
+  if (s.forwarding_size() > 0) {
+    const DWORD stride = ForwardEntrySize(open->version);
+    const uint32_t start = w.needed();
+    std::vector<unsigned char> blob(stride * s.forwarding_size(), 0);
+    for (int i = 0; i < s.forwarding_size(); ++i) {
+      const v1::ForwardRule& rule = s.forwarding(i);
+      std::u16string dest = Utf8ToUtf16(rule.destination());
+      dest.push_back(u'\0');
+      const DWORD entry[6] = {ToTapi(rule.mode()), 0, 0, 0,
+                              static_cast<DWORD>(dest.size() * sizeof(char16_t)),
+                              static_cast<DWORD>(start + blob.size())};
+      std::memcpy(blob.data() + i * stride, entry, sizeof entry);
+      const auto* bytes = reinterpret_cast<const unsigned char*>(dest.data());
+      blob.insert(blob.end(), bytes, bytes + dest.size() * sizeof(char16_t));
+    }
+    w.AppendBytes(offsetof(LINEADDRESSSTATUS, dwForwardSize),
+                  offsetof(LINEADDRESSSTATUS, dwForwardOffset), blob.data(), blob.size());
+  }
   w.Finish();
   return 0;
 }
@@ -1908,6 +1974,78 @@ LONG RemoteProvider::PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL h
           absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
         client->PrepareAddToConferenceAsync(std::move(request), std::move(done), call_options());
       });
+}
+
+LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD all_addresses,
+                             DWORD address_id, const LINEFORWARDLIST* forward_list,
+                             DWORD num_rings_no_answer, LPHDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  const LineEntry& line = lines_[open->index];
+  const v1::Line info = line.info.value_or(v1::Line());
+  const int num_addresses = std::max(1, info.addresses_size());
+  if (!all_addresses && address_id >= static_cast<DWORD>(num_addresses)) {
+    return ::LINEERR_INVALADDRESSID;
+  }
+  const v1::AddressCaps caps =
+      info.addresses_size() > 0 ? info.addresses(0).caps() : v1::AddressCaps();
+  if ((ToTapiMask<v1::AddressFeature>(caps.address_features()) & LINEADDRFEATURE_FORWARD) == 0) {
+    return ::LINEERR_OPERATIONUNAVAIL;
+  }
+  const DWORD modes =
+      ToTapiMask<v1::ForwardMode>(info.caps().forward_modes()) & ~kSpecificForwardModes;
+  v1::SetLineForwardingRequest request;
+  request.set_line_id(line.line_id);
+  if (forward_list != nullptr) {  // NULL cancels forwarding
+    const DWORD total = forward_list->dwTotalSize;
+    const DWORD header = offsetof(LINEFORWARDLIST, ForwardList);
+    if (total < header) return ::LINEERR_STRUCTURETOOSMALL;
+    const DWORD stride = ForwardEntrySize(open->version);
+    const DWORD n = forward_list->dwNumEntries;
+    if (n > caps.max_forward_entries() ||
+        static_cast<uint64_t>(header) + static_cast<uint64_t>(n) * stride > total) {
+      return ::LINEERR_INVALPARAM;
+    }
+    const auto* base = reinterpret_cast<const unsigned char*>(forward_list);
+    const DWORD rings = std::clamp(num_rings_no_answer, kMinFwdRings, kMaxFwdRings);
+    for (DWORD i = 0; i < n; ++i) {
+      LINEFORWARD entry{};
+      std::memcpy(&entry, base + header + i * stride, std::min<DWORD>(stride, sizeof entry));
+      const DWORD mode = entry.dwForwardMode;
+      // Exactly one mode bit, one this line can do.
+      if (mode == 0 || (mode & (mode - 1)) != 0 || (mode & modes) == 0) {
+        return ::LINEERR_INVALPARAM;
+      }
+      if (entry.dwDestAddressSize == 0 || entry.dwDestAddressSize % 2 != 0 ||
+          static_cast<uint64_t>(entry.dwDestAddressOffset) + entry.dwDestAddressSize > total ||
+          entry.dwDestAddressOffset < header + n * stride) {
+        return ::LINEERR_INVALADDRESS;
+      }
+      std::u16string dest(entry.dwDestAddressSize / 2, u'\0');
+      std::memcpy(dest.data(), base + entry.dwDestAddressOffset, entry.dwDestAddressSize);
+      const std::string destination = Utf16ToUtf8(dest.c_str(), dest.size());
+      if (destination.empty()) return ::LINEERR_INVALADDRESS;
+      v1::ForwardRule* rule = request.add_rules();
+      rule->set_mode(*FromTapi<v1::ForwardMode>(mode));
+      rule->set_destination(destination);
+      if (mode & kNoAnswerForwardModes) rule->set_num_rings(rings);
+    }
+  }
+  // No consultation call is ever created: the location stays NULL.
+  if (hd_consult_call != nullptr) *hd_consult_call = nullptr;
+  pending_[request_id] = Pending{0};
+  client_->SetLineForwardingAsync(
+      std::move(request),
+      [this, request_id](absl::StatusOr<v1::Line> updated) {
+        absl::MutexLock done_lock(&mu_);
+        CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
+      },
+      call_options());
+  return static_cast<LONG>(request_id);
 }
 
 // ============================================================================

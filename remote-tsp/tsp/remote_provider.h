@@ -116,6 +116,11 @@ class RemoteProvider {
   LONG MonitorDigits(HDRVCALL hd_call, DWORD digit_modes);  // synchronous
   LONG SetAppSpecific(HDRVCALL hd_call, DWORD app_specific);  // synchronous
   LONG SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPVOID call_data, DWORD size);
+  // Forwarding of the line's address(es) (SetLineForwarding); never creates
+  // a consultation call (*lphdConsultCall stays NULL).
+  LONG Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD all_addresses, DWORD address_id,
+               const LINEFORWARDLIST* forward_list, DWORD num_rings_no_answer,
+               LPHDRVCALL hd_consult_call);
   // Park writes the orbit into `non_dir_address` (NONDIRECTED) before it
   // completes; Unpark and Pickup create a call like lineMakeCall.
   LONG Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode, LPCWSTR dir_address,

@@ -315,12 +315,13 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   EXPECT_EQ(acaps.dwCallFeatures & ~implemented, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_BLINDTRANSFER, 0u);
-  // The sim line can also forward and set up conferences without a call;
-  // this provider does neither, so they are not advertised.
+  // The sim line can also set up conferences without a call; this provider
+  // cannot, so that is not advertised.
   EXPECT_EQ(acaps.dwAddressFeatures,
             static_cast<DWORD>(LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP |
                                LINEADDRFEATURE_PICKUPDIRECT | LINEADDRFEATURE_PICKUPGROUP |
-                               LINEADDRFEATURE_UNPARK));
+                               LINEADDRFEATURE_UNPARK | LINEADDRFEATURE_FORWARD |
+                               LINEADDRFEATURE_FORWARDFWD));
   EXPECT_EQ(acaps.dwTransferModes & ~static_cast<DWORD>(LINETRANSFERMODE_TRANSFER |
                                                         LINETRANSFERMODE_CONFERENCE), 0u);
   EXPECT_EQ(T().TSPI_lineGetAddressCaps(device, 5, 0x00030000, 0,
@@ -335,7 +336,7 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   }, &r);
   EXPECT_EQ(r, ::LINEERR_OPERATIONUNAVAIL);
   EXPECT_EQ(T().TSPI_lineForward(1, nullptr, 1, 0, nullptr, 0, nullptr, nullptr, nullptr),
-            ::LINEERR_OPERATIONUNAVAIL);
+            ::LINEERR_INVALLINEHANDLE);
 }
 
 TEST_F(TspHarnessTest, OpenCloseAndGetId) {
@@ -1090,6 +1091,131 @@ TEST_F(TspHarnessTest, ParkUnparkAndPickup) {
   }
   EXPECT_EQ(T().TSPI_lineClose(hd_100), 0);
   EXPECT_EQ(T().TSPI_lineClose(hd_101), 0);
+}
+
+// A LINEFORWARDLIST in a buffer: entries (TSPI 3.0 LINEFORWARD), then the
+// destinations they point at.
+std::vector<unsigned char> ForwardList(const std::vector<std::pair<DWORD, std::string>>& rules) {
+  const size_t header = offsetof(LINEFORWARDLIST, ForwardList);
+  size_t size = header + rules.size() * sizeof(LINEFORWARD);
+  for (const auto& r : rules) size += (r.second.size() + 1) * 2;
+  std::vector<unsigned char> b(size, 0);
+  DWORD total = static_cast<DWORD>(size), n = static_cast<DWORD>(rules.size());
+  std::memcpy(b.data(), &total, 4);
+  std::memcpy(b.data() + 4, &n, 4);
+  size_t text = header + rules.size() * sizeof(LINEFORWARD);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    LINEFORWARD f{};
+    f.dwForwardMode = rules[i].first;
+    f.dwDestAddressSize = static_cast<DWORD>((rules[i].second.size() + 1) * 2);
+    f.dwDestAddressOffset = static_cast<DWORD>(text);
+    std::memcpy(b.data() + header + i * sizeof(LINEFORWARD), &f, sizeof f);
+    for (char c : rules[i].second) {
+      const char16_t w = static_cast<char16_t>(c);
+      std::memcpy(b.data() + text, &w, 2);
+      text += 2;
+    }
+    text += 2;
+  }
+  return b;
+}
+
+// lineForward: caps, the forwarding in effect (LINEADDRESSSTATUS and
+// LINE_ADDRESSSTATE FORWARD), cancel with a NULL list, no consultation call,
+// and malformed forward lists.
+TEST_F(TspHarnessTest, ForwardSetsAndCancelsForwarding) {
+  HTAPILINE ht_line = nullptr;
+  HDRVLINE hd_line = Open("sim/107", &ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  auto acaps = Buffer(4096);
+  ASSERT_EQ(T().TSPI_lineGetAddressCaps(DeviceOf("sim/107"), 0, 0x00030000, 0,
+                                        reinterpret_cast<LPLINEADDRESSCAPS>(acaps.data())),
+            0);
+  const auto ac = Fixed<LINEADDRESSCAPS>(acaps);
+  EXPECT_NE(ac.dwAddressFeatures & LINEADDRFEATURE_FORWARD, 0u);
+  EXPECT_NE(ac.dwForwardModes & LINEFORWARDMODE_UNCOND, 0u);
+  EXPECT_EQ(ac.dwForwardModes & LINEFORWARDMODE_UNCONDSPECIFIC, 0u);
+  EXPECT_GT(ac.dwMaxForwardEntries, 0u);
+  EXPECT_LE(ac.dwMinFwdNumRings, ac.dwMaxFwdNumRings);
+
+  auto forward = [&](const std::vector<unsigned char>* list, DWORD all, DWORD address,
+                     HDRVCALL* consult, LONG* returned) {
+    const DRV_REQUESTID id = harness_->NextRequestId();
+    const LONG r = T().TSPI_lineForward(
+        id, hd_line, all, address,
+        list == nullptr ? nullptr
+                        : reinterpret_cast<LPLINEFORWARDLIST>(const_cast<unsigned char*>(list->data())),
+        0, reinterpret_cast<HTAPICALL>(uintptr_t{0x1F0}), consult, nullptr);
+    harness_->Issued(id, r);
+    *returned = r;
+    return r == static_cast<LONG>(id) ? harness_->WaitCompletion(id) : r;
+  };
+  LONG r = 0;
+  HDRVCALL consult = nullptr;
+  // Malformed lists and bad parameters, refused at once.
+  auto bad_mode = ForwardList({{0, "199"}});
+  EXPECT_EQ(forward(&bad_mode, 1, 0, &consult, &r), ::LINEERR_INVALPARAM);
+  auto two_modes = ForwardList({{LINEFORWARDMODE_UNCOND | LINEFORWARDMODE_BUSY, "199"}});
+  EXPECT_EQ(forward(&two_modes, 1, 0, &consult, &r), ::LINEERR_INVALPARAM);
+  auto specific = ForwardList({{LINEFORWARDMODE_UNCONDSPECIFIC, "199"}});
+  EXPECT_EQ(forward(&specific, 1, 0, &consult, &r), ::LINEERR_INVALPARAM);
+  auto outside = ForwardList({{LINEFORWARDMODE_UNCOND, "199"}});
+  DWORD far = 4000;
+  std::memcpy(outside.data() + offsetof(LINEFORWARDLIST, ForwardList) +
+                  offsetof(LINEFORWARD, dwDestAddressOffset),
+              &far, 4);
+  EXPECT_EQ(forward(&outside, 1, 0, &consult, &r), ::LINEERR_INVALADDRESS);
+  auto too_many = ForwardList({{LINEFORWARDMODE_UNCOND, "199"}});
+  DWORD lots = 1000;
+  std::memcpy(too_many.data() + 4, &lots, 4);
+  EXPECT_EQ(forward(&too_many, 1, 0, &consult, &r), ::LINEERR_INVALPARAM);
+  std::vector<unsigned char> tiny(8, 0);
+  DWORD four = 4;
+  std::memcpy(tiny.data(), &four, 4);
+  EXPECT_EQ(forward(&tiny, 1, 0, &consult, &r), ::LINEERR_STRUCTURETOOSMALL);
+  auto good = ForwardList({{LINEFORWARDMODE_UNCOND, "199"}});
+  EXPECT_EQ(forward(&good, 0, 5, &consult, &r), ::LINEERR_INVALADDRESSID);
+
+  // Forward everything to 199.
+  consult = reinterpret_cast<HDRVCALL>(uintptr_t{0xDEAD});
+  EXPECT_EQ(forward(&good, 1, 0, &consult, &r), 0);
+  EXPECT_EQ(consult, nullptr);  // no consultation call
+  EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_ADDRESSSTATE && e.ht_line == ht_line && e.p1 == 0 &&
+           e.p2 == LINEADDRESSSTATE_FORWARD;
+  }));
+  auto status = Buffer(1024);
+  ASSERT_EQ(T().TSPI_lineGetAddressStatus(hd_line, 0,
+                                          reinterpret_cast<LPLINEADDRESSSTATUS>(status.data())),
+            0);
+  auto as = Fixed<LINEADDRESSSTATUS>(status);
+  ASSERT_EQ(as.dwForwardNumEntries, 1u);
+  ASSERT_GE(as.dwForwardSize, sizeof(LINEFORWARD));
+  LINEFORWARD entry;
+  std::memcpy(&entry, status.data() + as.dwForwardOffset, sizeof entry);
+  EXPECT_EQ(entry.dwForwardMode, static_cast<DWORD>(LINEFORWARDMODE_UNCOND));
+  EXPECT_EQ(String16At(status, entry.dwDestAddressSize, entry.dwDestAddressOffset), "199");
+  // Too small for the list: the fixed part only, dwNeededSize says how much.
+  auto small = Buffer(sizeof(LINEADDRESSSTATUS), 1024);
+  ASSERT_EQ(T().TSPI_lineGetAddressStatus(hd_line, 0,
+                                          reinterpret_cast<LPLINEADDRESSSTATUS>(small.data())),
+            0);
+  EXPECT_GT(Fixed<LINEADDRESSSTATUS>(small).dwNeededSize, sizeof(LINEADDRESSSTATUS));
+  EXPECT_EQ(Fixed<LINEADDRESSSTATUS>(small).dwForwardSize, 0u);
+  EXPECT_TRUE(PoisonIntact(small, sizeof(LINEADDRESSSTATUS)));
+
+  // Cancel.
+  harness_->ClearEvents();
+  EXPECT_EQ(forward(nullptr, 1, 0, &consult, &r), 0);
+  EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_ADDRESSSTATE && e.ht_line == ht_line && e.p2 == LINEADDRESSSTATE_FORWARD;
+  }));
+  status = Buffer(1024);
+  ASSERT_EQ(T().TSPI_lineGetAddressStatus(hd_line, 0,
+                                          reinterpret_cast<LPLINEADDRESSSTATUS>(status.data())),
+            0);
+  EXPECT_EQ(Fixed<LINEADDRESSSTATUS>(status).dwForwardNumEntries, 0u);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
 // Last: kills the server.
