@@ -137,6 +137,33 @@ DWORD ForwardEntrySize(DWORD version) {
                                : static_cast<DWORD>(offsetof(LINEFORWARD, dwCallerAddressType));
 }
 
+// TAPI's pre-scan of a dialable address (TSPI_lineDial/lineMakeCall: "the
+// service provider should pre-scan the number for unsupported characters"
+// and then dial nothing): 0 or the LINEERR. This provider advertises none of
+// LINEDEVCAPFLAGS_DIALBILLING/DIALQUIET/DIALDIALTONE, so '$', '@', 'W' and
+// '?' are refused with their own errors, ':' with DIALVOICEDETECT; anything
+// outside the dialable number format is INVALADDRESS. What follows '|'
+// (subaddress) or '^' (name) is free text.
+LONG ScanDialable(const std::string& address) {
+  for (char c : address) {
+    if (c == '|' || c == '^') return 0;
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd')) continue;
+    switch (c) {
+      case '*': case '#': case ',': case '!': case 'P': case 'p': case 'T': case 't':
+      case ';': case '+': case ' ': case '(': case ')': case '-': case '.': case '/':
+      case '\r': case '\n':
+        continue;
+      case 'W': case 'w': return ::LINEERR_DIALDIALTONE;
+      case '@': return ::LINEERR_DIALQUIET;
+      case '$': return ::LINEERR_DIALBILLING;
+      case '?': return ::LINEERR_DIALPROMPT;
+      case ':': return ::LINEERR_DIALVOICEDETECT;
+      default: return ::LINEERR_INVALADDRESS;
+    }
+  }
+  return 0;
+}
+
 // Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
 constexpr DWORD kAllMediaModes = 0x0000FFFE;
 
@@ -1308,7 +1335,10 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
   const LineEntry& line = lines_[open->index];
   v1::MakeCallRequest request;
   request.set_line_id(line.line_id);
-  if (dest_address != nullptr) request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (dest_address != nullptr) {
+    request.set_destination(Utf16ToUtf8(dest_address, 1024));
+    if (LONG err = ScanDialable(request.destination()); err != 0) return err;
+  }
   if (params != nullptr) {
     if (params->dwTotalSize < offsetof(LINECALLPARAMS, DialParams)) return ::LINEERR_STRUCTURETOOSMALL;
     if (params->dwAddressMode == LINEADDRESSMODE_ADDRESSID) {
@@ -1645,11 +1675,13 @@ LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR de
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
-  pending_[request_id] = Pending{IdOf(hd_call)};
+  // TSPI_lineDial has no INVALPOINTER: a missing address is an invalid one.
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
   v1::DialRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (LONG err = ScanDialable(request.destination()); err != 0) return err;
+  pending_[request_id] = Pending{IdOf(hd_call)};
   client_->DialAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }
@@ -1662,11 +1694,14 @@ LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWST
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
-  pending_[request_id] = Pending{IdOf(hd_call)};
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
   v1::RedirectRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
+    return ::LINEERR_INVALADDRESS;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
   client_->RedirectAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }
@@ -1676,11 +1711,14 @@ LONG RemoteProvider::BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
-  pending_[request_id] = Pending{IdOf(hd_call)};
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
   v1::BlindTransferRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
+    return ::LINEERR_INVALADDRESS;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
   client_->BlindTransferAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }

@@ -484,15 +484,13 @@ TEST_F(TspHarnessTest, BadInput) {
             ::LINEERR_STRUCTURETOOSMALL);
   EXPECT_TRUE(PoisonIntact(small, sizeof(LINEDEVCAPS) - 4));
 
-  // A dial string the server refuses: the request completes with INVALADDRESS
-  // and no call events follow.
+  // A dial string outside the dialable format: refused at once.
   const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xBAD});
   const DRV_REQUESTID make = harness_->NextRequestId();
   harness_->OutboundCall(ht_call, make);
   r = T().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"12;ATZ", 0, nullptr);
   harness_->Issued(make, r);
-  ASSERT_EQ(r, static_cast<LONG>(make));
-  EXPECT_EQ(harness_->WaitCompletion(make), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(r, ::LINEERR_INVALADDRESS);  // pre-scanned: nothing dialed
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
@@ -1215,6 +1213,156 @@ TEST_F(TspHarnessTest, ForwardSetsAndCancelsForwarding) {
                                           reinterpret_cast<LPLINEADDRESSSTATUS>(status.data())),
             0);
   EXPECT_EQ(Fixed<LINEADDRESSSTATUS>(status).dwForwardNumEntries, 0u);
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
+// Bad input everywhere: stale line and call handles, unknown device ids,
+// structures below their minimum size (nothing written past dwTotalSize),
+// dial strings TAPI's pre-scan refuses, NULL where TAPI allows none. Every
+// refusal is synchronous (the harness checks no completion follows one).
+TEST_F(TspHarnessTest, BadInputStaleHandlesStructsDialStringsNulls) {
+  HTAPILINE ht_line = nullptr, ht_gone = nullptr;
+  HDRVLINE hd_line = Open("sim/104", &ht_line);
+  HDRVLINE hd_gone = Open("sim/105", &ht_gone);
+  ASSERT_NE(hd_line, nullptr);
+  ASSERT_NE(hd_gone, nullptr);
+  ASSERT_EQ(T().TSPI_lineClose(hd_gone), 0);  // hd_gone is stale now
+  const HDRVCALL hd_call = MakeCall(hd_line, 0xBB1, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_call, nullptr);
+  const HDRVCALL hd_old = MakeCall(hd_line, 0xBB2, u"5550100", LINECALLSTATE_CONNECTED);
+  ASSERT_NE(hd_old, nullptr);
+  ASSERT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_old, nullptr, 0); }), 0);
+  ASSERT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xBB2}), LINECALLSTATE_IDLE));
+  ASSERT_EQ(T().TSPI_lineCloseCall(hd_old), 0);  // hd_old is stale now
+
+  auto big = Buffer(4096);
+  auto* var = reinterpret_cast<LPVARSTRING>(big.data());
+  HDRVCALL out_call = nullptr;
+  HDRVLINE out_line = nullptr;
+  DWORD dw = 0;
+  LONG r = 0;
+  auto async = [&](auto&& call) {
+    Async(call, &r);
+    return r;
+  };
+
+  // Stale line handle: LINEERR_INVALLINEHANDLE.
+  const LONG kLine = ::LINEERR_INVALLINEHANDLE;
+  EXPECT_EQ(T().TSPI_lineGetLineDevStatus(hd_gone, reinterpret_cast<LPLINEDEVSTATUS>(big.data())), kLine);
+  EXPECT_EQ(T().TSPI_lineGetAddressStatus(hd_gone, 0, reinterpret_cast<LPLINEADDRESSSTATUS>(big.data())), kLine);
+  EXPECT_EQ(T().TSPI_lineGetNumAddressIDs(hd_gone, &dw), kLine);
+  EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_gone, LINEMEDIAMODE_INTERACTIVEVOICE), kLine);
+  EXPECT_EQ(T().TSPI_lineSetStatusMessages(hd_gone, 0, 0), kLine);
+  EXPECT_EQ(T().TSPI_lineGetID(hd_gone, 0, nullptr, LINECALLSELECT_LINE, var, u"tapi/line", nullptr), kLine);
+  EXPECT_EQ(T().TSPI_lineClose(hd_gone), kLine);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineMakeCall(id, hd_gone, nullptr, &out_call, u"101", 0, nullptr); }), kLine);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineForward(id, hd_gone, 1, 0, nullptr, 0, nullptr, &out_call, nullptr); }), kLine);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineUnpark(id, hd_gone, 0, nullptr, &out_call, u"700"); }), kLine);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_linePickup(id, hd_gone, 0, nullptr, &out_call, u"101", nullptr); }), kLine);
+
+  // Stale call handle: LINEERR_INVALCALLHANDLE (conference ones: INVALCONFCALLHANDLE).
+  const LONG kCall = ::LINEERR_INVALCALLHANDLE;
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineAnswer(id, hd_old, nullptr, 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_old, nullptr, 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineHold(id, hd_old); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineUnhold(id, hd_old); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineAccept(id, hd_old, nullptr, 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_old, u"1", 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineRedirect(id, hd_old, u"101", 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineBlindTransfer(id, hd_old, u"101", 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineSetupTransfer(id, hd_old, nullptr, &out_call, nullptr); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_linePark(id, hd_old, LINEPARKMODE_DIRECTED, u"701", nullptr); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineRemoveFromConference(id, hd_old); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineSetCallData(id, hd_old, nullptr, 0); }), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineAddToConference(id, hd_old, hd_call); }),
+            ::LINEERR_INVALCONFCALLHANDLE);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_linePrepareAddToConference(id, hd_old, nullptr, &out_call, nullptr); }),
+            ::LINEERR_INVALCONFCALLHANDLE);
+  EXPECT_EQ(T().TSPI_lineGenerateDigits(hd_old, 1, LINEDIGITMODE_DTMF, u"1", 0), kCall);
+  EXPECT_EQ(T().TSPI_lineMonitorDigits(hd_old, LINEDIGITMODE_DTMF), kCall);
+  EXPECT_EQ(T().TSPI_lineSetAppSpecific(hd_old, 1), kCall);
+  EXPECT_EQ(T().TSPI_lineGetCallInfo(hd_old, reinterpret_cast<LPLINECALLINFO>(big.data())), kCall);
+  EXPECT_EQ(T().TSPI_lineGetCallStatus(hd_old, reinterpret_cast<LPLINECALLSTATUS>(big.data())), kCall);
+  EXPECT_EQ(T().TSPI_lineGetCallAddressID(hd_old, &dw), kCall);
+  EXPECT_EQ(T().TSPI_lineGetID(nullptr, 0, hd_old, LINECALLSELECT_CALL, var, u"tapi/line", nullptr), kCall);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_old), kCall);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineCompleteTransfer(id, hd_call, hd_old, nullptr, &out_call, LINETRANSFERMODE_TRANSFER); }),
+            ::LINEERR_INVALCONSULTCALLHANDLE);
+
+  // Unknown device id: LINEERR_BADDEVICEID.
+  const DWORD kNoDevice = 9999;
+  EXPECT_EQ(T().TSPI_lineGetDevCaps(kNoDevice, 0x00030000, 0, reinterpret_cast<LPLINEDEVCAPS>(big.data())), ::LINEERR_BADDEVICEID);
+  EXPECT_EQ(T().TSPI_lineGetAddressCaps(kNoDevice, 0, 0x00030000, 0, reinterpret_cast<LPLINEADDRESSCAPS>(big.data())), ::LINEERR_BADDEVICEID);
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(kNoDevice, 0x00020000, 0x00030000, &dw), ::LINEERR_BADDEVICEID);
+  EXPECT_EQ(T().TSPI_lineOpen(kNoDevice, harness_->NewHtLine(), &out_line, 0x00030000, &TapiSrvHarness::LineEvent), ::LINEERR_BADDEVICEID);
+
+  // Structures below their minimum: STRUCTURETOOSMALL, nothing written.
+  auto too_small = [&](size_t size, auto&& call) {
+    auto b = Buffer(static_cast<DWORD>(size), 1024);
+    const LONG result = call(b.data());
+    EXPECT_TRUE(PoisonIntact(b, size)) << size;
+    return result;
+  };
+  const LONG kSmall = ::LINEERR_STRUCTURETOOSMALL;
+  EXPECT_EQ(too_small(sizeof(LINEDEVSTATUS) - 4, [&](unsigned char* p) { return T().TSPI_lineGetLineDevStatus(hd_line, reinterpret_cast<LPLINEDEVSTATUS>(p)); }), kSmall);
+  EXPECT_EQ(too_small(sizeof(LINEADDRESSSTATUS) - 4, [&](unsigned char* p) { return T().TSPI_lineGetAddressStatus(hd_line, 0, reinterpret_cast<LPLINEADDRESSSTATUS>(p)); }), kSmall);
+  EXPECT_EQ(too_small(sizeof(LINECALLSTATUS) - 4, [&](unsigned char* p) { return T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(p)); }), kSmall);
+  EXPECT_EQ(too_small(sizeof(LINECALLINFO) - 4, [&](unsigned char* p) { return T().TSPI_lineGetCallInfo(hd_call, reinterpret_cast<LPLINECALLINFO>(p)); }), kSmall);
+  EXPECT_EQ(too_small(sizeof(LINEADDRESSCAPS) - 4, [&](unsigned char* p) { return T().TSPI_lineGetAddressCaps(DeviceOf("sim/104"), 0, 0x00030000, 0, reinterpret_cast<LPLINEADDRESSCAPS>(p)); }), kSmall);
+  EXPECT_EQ(too_small(sizeof(VARSTRING) - 4, [&](unsigned char* p) { return T().TSPI_lineGetID(hd_line, 0, nullptr, LINECALLSELECT_LINE, reinterpret_cast<LPVARSTRING>(p), u"tapi/line", nullptr); }), kSmall);
+
+  // Dial strings TAPI's pre-scan refuses (no DIALBILLING/DIALQUIET/
+  // DIALDIALTONE caps): each its own error, at once, nothing dialed.
+  const std::pair<const char16_t*, LONG> refused[] = {
+      {u"555W1", ::LINEERR_DIALDIALTONE}, {u"9@5550100", ::LINEERR_DIALQUIET},
+      {u"5550100$", ::LINEERR_DIALBILLING}, {u"555?", ::LINEERR_DIALPROMPT},
+      {u"555:1", ::LINEERR_DIALVOICEDETECT}, {u"12;ATZ", ::LINEERR_INVALADDRESS},
+      {u"call me", ::LINEERR_INVALADDRESS}};
+  for (const auto& [dest, err] : refused) {
+    EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineMakeCall(id, hd_line, nullptr, &out_call, dest, 0, nullptr); }), err);
+    EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_call, dest, 0); }), err);
+  }
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_call, nullptr, 0); }), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineRedirect(id, hd_call, u"nowhere", 0); }), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineBlindTransfer(id, hd_call, u"", 0); }), ::LINEERR_INVALADDRESS);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineBlindTransfer(id, hd_call, nullptr, 0); }), ::LINEERR_INVALADDRESS);
+  // Accepted by the pre-scan, unknown to the PBX: the call fails on the network side.
+  const HTAPICALL ht_bad = reinterpret_cast<HTAPICALL>(uintptr_t{0xBB3});
+  HDRVCALL hd_bad = nullptr;
+  const DRV_REQUESTID bad = harness_->NextRequestId();
+  harness_->OutboundCall(ht_bad, bad);
+  harness_->Issued(bad, T().TSPI_lineMakeCall(bad, hd_line, ht_bad, &hd_bad, u"999", 0, nullptr));
+  EXPECT_EQ(harness_->WaitCompletion(bad), 0);
+  EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
+    return e.msg == LINE_CALLSTATE && e.ht_call == ht_bad && e.p1 == LINECALLSTATE_DISCONNECTED &&
+           e.p2 == LINEDISCONNECTMODE_BADADDRESS;
+  }));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_bad, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(ht_bad, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_bad), 0);
+
+  // NULL where TAPI allows none: INVALPOINTER.
+  const LONG kPtr = ::LINEERR_INVALPOINTER;
+  EXPECT_EQ(T().TSPI_lineOpen(DeviceOf("sim/105"), harness_->NewHtLine(), nullptr, 0x00030000, &TapiSrvHarness::LineEvent), kPtr);
+  EXPECT_EQ(T().TSPI_lineNegotiateTSPIVersion(DeviceOf("sim/105"), 0x00020000, 0x00030000, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetNumAddressIDs(hd_line, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetAddressStatus(hd_line, 0, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetCallAddressID(hd_call, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetCallStatus(hd_call, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetCallInfo(hd_call, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetAddressCaps(DeviceOf("sim/104"), 0, 0x00030000, 0, nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetID(hd_line, 0, nullptr, LINECALLSELECT_LINE, nullptr, u"tapi/line", nullptr), kPtr);
+  EXPECT_EQ(T().TSPI_lineGetID(hd_line, 0, nullptr, LINECALLSELECT_LINE, var, nullptr, nullptr), kPtr);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineSetupTransfer(id, hd_call, nullptr, nullptr, nullptr); }), kPtr);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineUnpark(id, hd_line, 0, nullptr, nullptr, u"700"); }), kPtr);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_linePickup(id, hd_line, 0, nullptr, nullptr, u"101", nullptr); }), kPtr);
+  EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineSetCallData(id, hd_call, nullptr, 4); }), kPtr);
+
+  // The live call is unharmed by all of that.
+  EXPECT_EQ(StateOf(hd_call), static_cast<DWORD>(LINECALLSTATE_CONNECTED));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_call, nullptr, 0); }), 0);
+  EXPECT_TRUE(harness_->WaitCallState(reinterpret_cast<HTAPICALL>(uintptr_t{0xBB1}), LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
