@@ -932,7 +932,7 @@ TEST_F(TspHarnessTest, MediaDetectionReturnsAtOnceAndAppliesInTheBackground) {
   const absl::Time start = absl::Now();
   EXPECT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
   const absl::Duration took = absl::Now() - start;
-  EXPECT_LT(took, absl::Milliseconds(100)) << "waited on the network";
+  EXPECT_LT(took, absl::Milliseconds(500)) << "waited on the network";  // was the 1 s deadline
   EXPECT_EQ(OpenMediaModes(hd_line), 0u);  // not applied yet
   absl::SleepFor(absl::Milliseconds(1300));  // the OpenLine in flight hits its 1 s deadline
   EXPECT_EQ(OpenMediaModes(hd_line), 0u);
