@@ -1229,7 +1229,12 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
             o->applied_media = media;
             o->retry_at = absl::InfiniteFuture();
             o->retry_backoff = absl::ZeroDuration();
-            RegisterLineLocked(lines_[o->index].server, response->line());
+            // The response's Line is older than what the event stream may
+            // have told us since (e.g. forwarding set meanwhile): only a line
+            // the stream has not described yet is taken from it.
+            if (!lines_[o->index].info.has_value()) {
+              RegisterLineLocked(lines_[o->index].server, response->line());
+            }
             OpenOnServerLocked(hd_line);  // the wish may have changed meanwhile
           } else if (IsTransient(response.status())) {
             // Unknown whether the server applied it: open again (Maintain,
