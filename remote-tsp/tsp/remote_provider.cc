@@ -1393,16 +1393,24 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
         },
         call_options());
   };
+  SendWhenOpenLocked(line_handle, std::move(send));
+  return static_cast<LONG>(request_id);
+}
+
+void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send) {
   // The line must be open on the server first (lineOpen opened it in the
   // background). If that open failed (e.g. it timed out), open it again; while
-  // an open is in flight, issue the call right after it.
-  if (!open->open_in_flight && open->applied_privilege == 0) OpenOnServerLocked(IdOf(hd_line));
-  if (open->open_in_flight) {
+  // an open is in flight, send right after it (it fails on the server if the
+  // open failed, and completes with that error).
+  OpenLine* open = open_lines_.Find(hd_line);
+  if (open != nullptr && !open->open_in_flight && open->applied_privilege == 0) {
+    OpenOnServerLocked(hd_line);
+  }
+  if (open != nullptr && open->open_in_flight) {
     open->after_open.push_back(std::move(send));
   } else {
     send();
   }
-  return static_cast<LONG>(request_id);
 }
 
 LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action) {
@@ -2081,13 +2089,17 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
   // No consultation call is ever created: the location stays NULL.
   if (hd_consult_call != nullptr) *hd_consult_call = nullptr;
   pending_[request_id] = Pending{0};
-  client_->SetLineForwardingAsync(
-      std::move(request),
-      [this, request_id](absl::StatusOr<v1::Line> updated) {
-        absl::MutexLock done_lock(&mu_);
-        CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
-      },
-      call_options());
+  Client* client = client_.get();
+  SendWhenOpenLocked(IdOf(hd_line), [this, client, request_id,
+                                     request = std::move(request)]() mutable {
+    client->SetLineForwardingAsync(
+        std::move(request),
+        [this, request_id](absl::StatusOr<v1::Line> updated) {
+          absl::MutexLock done_lock(&mu_);
+          CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
+        },
+        call_options());
+  });
   return static_cast<LONG>(request_id);
 }
 
@@ -2103,7 +2115,7 @@ LONG RemoteProvider::CreateCallRequestLocked(
   *hd_call = HandleOf<HDRVCALL>(id);
   pending_[request_id] = Pending{id};
   ++open->creating;
-  start([this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
+  auto done = [this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
     absl::MutexLock done_lock(&mu_);
     if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
     if (pending_.contains(request_id)) {
@@ -2116,6 +2128,9 @@ LONG RemoteProvider::CreateCallRequestLocked(
       }
     }
     ReleaseHeldLocked(hd_line);
+  };
+  SendWhenOpenLocked(hd_line, [start = std::move(start), done = std::move(done)]() mutable {
+    start(std::move(done));
   });
   return static_cast<LONG>(request_id);
 }

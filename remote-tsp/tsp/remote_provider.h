@@ -241,6 +241,9 @@ class RemoteProvider {
   // A new call entry for a call a request creates (outbound_pending, by_response).
   uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call, DRV_REQUESTID request_id);
   void DropRequestCallLocked(uint32_t hd_call);
+  // Sends a line request once the line is open on the server: at once, or
+  // right after the OpenLine in flight (opening it again if that failed).
+  void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send);
   // A request that creates a call on `hd_line` answered by the server with
   // that Call (lineUnpark, linePickup): the new handle is written to
   // *hd_call, the call bound by the response, its events held until then.
