@@ -509,20 +509,32 @@ void RemoteProvider::Dispatch() {
 }
 
 void RemoteProvider::OnStreamState(const StreamState& state) {
-  if (state.kind == StreamState::Kind::kReconnecting) {
+  if (state.kind == StreamState::Kind::kReconnecting ||
+      state.kind == StreamState::Kind::kConnected) {
     // A server that was down when the provider started has no session yet:
-    // create it now (on the stream's own thread, before it reconnects), so
-    // the stream binds to it and the server's lines can be opened.
+    // create it on the stream's own thread before it reconnects (retrying
+    // until the server answers or providerShutdown), so the stream binds to
+    // it and the server's lines can be opened. (Connected without one: the
+    // server came up between the first attempts; create it now, the stream
+    // binds to it at its next reconnect.)
     Client* client = nullptr;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_ || client_ == nullptr) return;
       client = client_.get();
     }
-    if (client->session_id(state.server).empty()) {
-      (void)client->StartSession(state.server, call_options());
+    absl::Duration backoff = absl::Milliseconds(200);
+    while (client->session_id(state.server).empty()) {
+      if (client->StartSession(state.server, call_options()).ok()) break;
+      if (state.kind == StreamState::Kind::kConnected) break;
+      // Backoff doubling to 5 s, with jitter (half to all of it).
+      const double jitter = 0.5 + static_cast<double>(absl::ToUnixNanos(absl::Now()) % 1000) / 2000;
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), backoff * jitter)) return;
+      backoff = std::min(backoff * 2, absl::Seconds(5));
     }
-    return;
+    if (state.kind == StreamState::Kind::kReconnecting) return;
   }
   absl::MutexLock lock(&mu_);
   if (state.server >= server_connected_.size()) return;
