@@ -480,6 +480,7 @@ void TcpProxy::Run() {
       char buf[64];
       (void)!read(wake_[0], buf, sizeof buf);
     }
+    const size_t polled = pairs.size();  // fds covers these; a new pair waits a round
     if (fds[1].revents & POLLIN) {
       const int client = accept(listen_fd_, nullptr, nullptr);
       if (client >= 0) {
@@ -503,7 +504,7 @@ void TcpProxy::Run() {
       }
     }
     std::vector<size_t> dead;
-    for (size_t i = 0; i < pairs.size(); ++i) {
+    for (size_t i = 0; i < polled; ++i) {
       const pollfd& pa = fds[2 + 2 * i];
       const pollfd& pb = fds[3 + 2 * i];
       bool closed = false;
