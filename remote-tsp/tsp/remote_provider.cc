@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -110,6 +111,78 @@ void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_fi
 
 #define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))
 
+uint32_t PermanentIdOf(const std::string& line_id) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : line_id) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// Forward modes that name a caller address: ForwardRule has no caller, so
+// these are neither advertised nor accepted.
+constexpr DWORD kSpecificForwardModes = LINEFORWARDMODE_UNCONDSPECIFIC |
+                                        LINEFORWARDMODE_BUSYSPECIFIC |
+                                        LINEFORWARDMODE_NOANSWSPECIFIC |
+                                        LINEFORWARDMODE_BUSYNASPECIFIC;
+constexpr DWORD kNoAnswerForwardModes =
+    LINEFORWARDMODE_NOANSW | LINEFORWARDMODE_NOANSWINTERNAL | LINEFORWARDMODE_NOANSWEXTERNAL |
+    LINEFORWARDMODE_BUSYNA | LINEFORWARDMODE_BUSYNAINTERNAL | LINEFORWARDMODE_BUSYNAEXTERNAL;
+// dwMinFwdNumRings / dwMaxFwdNumRings; dwNumRingsNoAnswer is clamped to it.
+constexpr DWORD kMinFwdRings = 1;
+constexpr DWORD kMaxFwdRings = 15;
+// LINEFORWARD is 8 DWORDs from TSPI 3.0 on, 6 before.
+DWORD ForwardEntrySize(DWORD version) {
+  return version >= 0x00030000 ? sizeof(LINEFORWARD)
+                               : static_cast<DWORD>(offsetof(LINEFORWARD, dwCallerAddressType));
+}
+
+// TAPI's pre-scan of a dialable address (TSPI_lineDial/lineMakeCall: "the
+// service provider should pre-scan the number for unsupported characters"
+// and then dial nothing): 0 or the LINEERR. This provider advertises none of
+// LINEDEVCAPFLAGS_DIALBILLING/DIALQUIET/DIALDIALTONE, so '$', '@', 'W' and
+// '?' are refused with their own errors, ':' with DIALVOICEDETECT; anything
+// outside the dialable number format is INVALADDRESS. What follows '|'
+// (subaddress) or '^' (name) is free text.
+LONG ScanDialable(const std::string& address) {
+  for (char c : address) {
+    if (c == '|' || c == '^') return 0;
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd')) continue;
+    switch (c) {
+      case '*': case '#': case ',': case '!': case 'P': case 'p': case 'T': case 't':
+      case ';': case '+': case ' ': case '(': case ')': case '-': case '.': case '/':
+      case '\r': case '\n':
+        continue;
+      case 'W': case 'w': return ::LINEERR_DIALDIALTONE;
+      case '@': return ::LINEERR_DIALQUIET;
+      case '$': return ::LINEERR_DIALBILLING;
+      case '?': return ::LINEERR_DIALPROMPT;
+      case ':': return ::LINEERR_DIALVOICEDETECT;
+      default: return ::LINEERR_INVALADDRESS;
+    }
+  }
+  return 0;
+}
+
+// Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
+constexpr DWORD kAllMediaModes = 0x0000FFFE;
+
+// A failure that says nothing about the server's state (it may come back).
+bool IsTransient(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
 LONG ErrOf(const absl::Status& status) {
   const uint32_t err = LineErrOf(status);
   return err == 0 ? ::LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
@@ -124,12 +197,16 @@ DWORD ImplementedCallFeatures() {
          LINECALLFEATURE_SETUPTRANSFER | LINECALLFEATURE_COMPLETETRANSF |
          LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
          LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS |
-         LINECALLFEATURE_SETCALLDATA;
+         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF;
 }
 // The LINEDIGITMODE_* bits lineGenerateDigits / lineMonitorDigits accept.
 constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
 constexpr DWORD kMonitorDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE | LINEDIGITMODE_DTMFEND;
-DWORD ImplementedAddressFeatures() { return LINEADDRFEATURE_MAKECALL; }
+DWORD ImplementedAddressFeatures() {
+  return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
+         LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK | LINEADDRFEATURE_FORWARD |
+         LINEADDRFEATURE_FORWARDFWD;
+}
 
 RemoteProvider& RemoteProvider::Instance() {
   // Never destroyed: TAPISRV may call in while the library unloads.
@@ -150,6 +227,7 @@ CallOptions RemoteProvider::call_options() const {
 void RemoteProvider::ResetLocked() {
   lines_.clear();
   created_devices_.clear();
+  removed_devices_.clear();
   open_lines_ = HandleTable<OpenLine>();
   calls_ = HandleTable<CallEntry>();
   call_by_id_.clear();
@@ -293,8 +371,15 @@ void RemoteProvider::ConnectLoop() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
+    // A session on every server that answers; the event stream starts as
+    // soon as one does (a server still down gets its session when its
+    // stream reconnects, see OnStreamState).
     absl::Status started = client_->StartSession(call_options());
-    if (started.ok()) break;
+    bool any = false;
+    for (size_t server = 0; server < client_->num_servers(); ++server) {
+      any = any || !client_->session_id(server).empty();
+    }
+    if (started.ok() || any) break;
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
@@ -307,6 +392,27 @@ void RemoteProvider::ConnectLoop() {
       [this](const StreamState& state) { OnStreamState(state); });
   absl::MutexLock lock(&mu_);
   subscription_ = std::move(subscription);
+  // Maintenance until providerShutdown: retry opens that failed transiently.
+  auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+  while (!stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(50));
+    if (!stopping_) MaintainLocked();
+  }
+}
+
+void RemoteProvider::MaintainLocked() {
+  const absl::Time now = absl::Now();
+  std::vector<uint32_t> due;
+  open_lines_.ForEach([&](uint32_t id, OpenLine& open) {
+    if (open.retry_at <= now && !open.open_in_flight &&
+        server_connected_[lines_[open.index].server]) {
+      due.push_back(id);
+    }
+  });
+  for (uint32_t id : due) {
+    open_lines_.Find(id)->retry_at = absl::InfiniteFuture();
+    OpenOnServerLocked(id);
+  }
 }
 
 void RemoteProvider::EnqueueLocked(Outgoing out) {
@@ -405,6 +511,33 @@ void RemoteProvider::Dispatch() {
 }
 
 void RemoteProvider::OnStreamState(const StreamState& state) {
+  if (state.kind == StreamState::Kind::kReconnecting ||
+      state.kind == StreamState::Kind::kConnected) {
+    // A server that was down when the provider started has no session yet:
+    // create it on the stream's own thread before it reconnects (retrying
+    // until the server answers or providerShutdown), so the stream binds to
+    // it and the server's lines can be opened. (Connected without one: the
+    // server came up between the first attempts; create it now, the stream
+    // binds to it at its next reconnect.)
+    Client* client = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_ || client_ == nullptr) return;
+      client = client_.get();
+    }
+    absl::Duration backoff = absl::Milliseconds(200);
+    while (client->session_id(state.server).empty()) {
+      if (client->StartSession(state.server, call_options()).ok()) break;
+      if (state.kind == StreamState::Kind::kConnected) break;
+      // Backoff doubling to 5 s, with jitter (half to all of it).
+      const double jitter = 0.5 + static_cast<double>(absl::ToUnixNanos(absl::Now()) % 1000) / 2000;
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), backoff * jitter)) return;
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    }
+    if (state.kind == StreamState::Kind::kReconnecting) return;
+  }
   absl::MutexLock lock(&mu_);
   if (state.server >= server_connected_.size()) return;
   if (state.kind == StreamState::Kind::kConnected) {
@@ -457,6 +590,13 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
   const uint32_t index = device_map_->IndexOf(line.id());
   if (index >= lines_.size()) lines_.resize(index + 1);
   LineEntry& entry = lines_[index];
+  if (entry.removed) {
+    // Back after a LINE_REMOVE: a new TAPI device (the old id stays dead).
+    entry.removed = false;
+    entry.has_device = false;
+    entry.create_sent = false;
+    entry.info.reset();
+  }
   const bool had_info = entry.info.has_value();
   entry.line_id = line.id();
   entry.info = line;
@@ -473,6 +613,33 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
   }
   absl::Status saved = device_map_->Save();
   if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
+}
+
+void RemoteProvider::RemoveLineLocked(LineEntry& line) {
+  line.present = false;
+  // TAPI closes the device on LINE_REMOVE (lineCloseCall for each call, then
+  // lineClose); the calls end first, whatever the server said about them.
+  if (line.hd_line != 0) {
+    std::vector<uint32_t> calls;
+    calls_.ForEach([&](uint32_t id, CallEntry& e) {
+      if (e.hd_line == line.hd_line && !e.idle) calls.push_back(id);
+    });
+    std::sort(calls.begin(), calls.end());
+    for (uint32_t id : calls) {
+      v1::CallStatus idle;
+      idle.set_state(v1::CALL_STATE_IDLE);
+      CallEntry& entry = *calls_.Find(id);
+      CallStateLocked(id, entry, idle, ToTapi(entry.call.info().media_mode()));
+    }
+  }
+  if (line.has_device && !line.removed) {
+    line.removed = true;
+    removed_devices_.insert(line.device_id);
+    Outgoing out;
+    out.kind = Outgoing::Kind::kRemove;
+    out.p1 = line.device_id;
+    EnqueueLocked(out);
+  }
 }
 
 uint32_t RemoteProvider::OpenHandleOfLineLocked(const std::string& line_id) const {
@@ -550,24 +717,6 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
     h.events.push_back(std::move(ev));
     return;
   }
-  if (ours && call.info().origin() == v1::CALL_ORIGIN_OUTBOUND) {
-    uint32_t match = 0;
-    calls_.ForEach([&](uint32_t id, CallEntry& e) {
-      if (e.hd_line == hd_line && e.outbound_pending && !e.by_response && e.call_id.empty() &&
-          (match == 0 || id < match)) {
-        match = id;
-      }
-    });
-    if (match != 0) {
-      CallEntry* entry = calls_.Find(match);
-      entry->call_id = call.id();
-      entry->call = call;
-      entry->has_call = true;
-      call_by_id_[call.id()] = match;
-      CallStateLocked(match, *entry, call.status(), ToTapi(call.info().media_mode()));
-      return;
-    }
-  }
   // A call TAPI does not know: LINE_NEWCALL, then its state.
   CallEntry entry;
   entry.hd_line = hd_line;
@@ -588,7 +737,17 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
   absl::MutexLock lock(&mu_);
   if (!initialized_ || stopping_) return;
   if (batch.has_snapshot()) {
-    for (const v1::Line& line : batch.snapshot().lines()) RegisterLineLocked(server, line);
+    absl::flat_hash_set<std::string> listed;
+    for (const v1::Line& line : batch.snapshot().lines()) {
+      listed.insert(line.id());
+      RegisterLineLocked(server, line);
+    }
+    // Lines of this server that it no longer has were removed meanwhile.
+    for (LineEntry& line : lines_) {
+      if (line.present && line.server == server && !listed.contains(line.line_id)) {
+        RemoveLineLocked(line);
+      }
+    }
     absl::flat_hash_map<std::string, bool> live;
     for (const v1::Call& call : batch.snapshot().calls()) {
       live[call.id()] = true;
@@ -601,11 +760,23 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
       const OpenLine* o = open_lines_.Find(e.hd_line);
       if (o != nullptr && lines_[o->index].server == server) gone.push_back(id);
     });
+    // They ended while we could not see it (e.g. the server restarted):
+    // DISCONNECTED (reason unknown) unless already reported, then IDLE. The
+    // handles stay valid until TAPI closes them.
     std::sort(gone.begin(), gone.end());
     for (uint32_t id : gone) {
+      CallEntry& entry = *calls_.Find(id);
+      const DWORD media = ToTapi(entry.call.info().media_mode());
+      if (entry.reported_state != LINECALLSTATE_DISCONNECTED) {
+        v1::CallStatus ended;
+        ended.set_state(v1::CALL_STATE_DISCONNECTED);
+        ended.set_disconnect_mode(v1::DISCONNECT_MODE_UNKNOWN);
+        CallStateLocked(id, entry, ended, media);
+      }
       v1::CallStatus idle;
       idle.set_state(v1::CALL_STATE_IDLE);
-      CallStateLocked(id, *calls_.Find(id), idle, 0);
+      CallStateLocked(id, entry, idle, media);
+      entry.call.mutable_status()->set_state(v1::CALL_STATE_IDLE);
     }
   }
   for (const v1::Event& event : batch.events()) ApplyEventLocked(server, event);
@@ -635,14 +806,8 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         break;
       case v1::Event::kLineRemoved: {
         for (LineEntry& line : lines_) {
-          if (line.line_id != event.line_removed().line_id() || !line.present) continue;
-          line.present = false;
-          if (line.has_device && !line.removed) {
-            line.removed = true;
-            Outgoing out;
-            out.kind = Outgoing::Kind::kRemove;
-            out.p1 = line.device_id;
-            EnqueueLocked(out);
+          if (line.line_id == event.line_removed().line_id() && line.present) {
+            RemoveLineLocked(line);
           }
         }
         break;
@@ -666,6 +831,24 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
               break;
             default: break;
           }
+        }
+        break;
+      }
+      case v1::Event::kAddressState: {
+        for (LineEntry& line : lines_) {
+          if (line.line_id != event.line_id()) continue;
+          if (line.info.has_value()) {
+            *line.info->mutable_status()->mutable_forwarding() =
+                event.address_state().forwarding();
+          }
+          if (line.hd_line == 0) continue;
+          Outgoing out;
+          out.kind = Outgoing::Kind::kLineEvent;
+          out.hd_line = line.hd_line;
+          out.msg = LINE_ADDRESSSTATE;
+          out.p1 = event.address_state().address_index();
+          out.p2 = LINEADDRESSSTATE_FORWARD;
+          EnqueueLocked(out);
         }
         break;
       }
@@ -722,7 +905,7 @@ std::optional<uint32_t> RemoteProvider::IndexOfDeviceLocked(DWORD device_id) con
     index = it->second;
   }
   if (!index.has_value() || *index >= lines_.size() || lines_[*index].line_id.empty() ||
-      lines_[*index].removed) {
+      lines_[*index].removed || removed_devices_.contains(device_id)) {
     return std::nullopt;
   }
   return index;
@@ -770,7 +953,11 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
                  lc.provider_info().empty() ? std::string("linebridge") : lc.provider_info());
   w.AppendString(offsetof(LINEDEVCAPS, dwSwitchInfoSize), offsetof(LINEDEVCAPS, dwSwitchInfoOffset),
                  line.line_id);
-  LB_SET(w, LINEDEVCAPS, dwPermanentLineID, lc.permanent_line_id());
+  // The server's permanent id is FNV-1a of the permanent line id: computed
+  // here too, so it is known before the server answers and identical on
+  // every workstation and across restarts.
+  LB_SET(w, LINEDEVCAPS, dwPermanentLineID,
+         lc.permanent_line_id() != 0 ? lc.permanent_line_id() : PermanentIdOf(line.line_id));
   w.AppendString(offsetof(LINEDEVCAPS, dwLineNameSize), offsetof(LINEDEVCAPS, dwLineNameOffset),
                  info.name().empty() ? line.line_id : info.name());
   LB_SET(w, LINEDEVCAPS, dwStringFormat, STRINGFORMAT_UNICODE);
@@ -857,6 +1044,18 @@ LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tsp
     LB_SET(w, LINEADDRESSCAPS, dwMaxNumConference, ac.max_num_conference());
     LB_SET(w, LINEADDRESSCAPS, dwMaxNumTransConf, ac.max_num_trans_conf());
   }
+  const DWORD address_features =
+      ToTapiMask<v1::AddressFeature>(ac.address_features()) & ImplementedAddressFeatures();
+  if (address_features & LINEADDRFEATURE_FORWARD) {
+    LB_SET(w, LINEADDRESSCAPS, dwForwardModes,
+           ToTapiMask<v1::ForwardMode>(info.caps().forward_modes()) & ~kSpecificForwardModes);
+    LB_SET(w, LINEADDRESSCAPS, dwMaxForwardEntries, ac.max_forward_entries());
+    LB_SET(w, LINEADDRESSCAPS, dwMinFwdNumRings, kMinFwdRings);
+    LB_SET(w, LINEADDRESSCAPS, dwMaxFwdNumRings, kMaxFwdRings);
+  }
+  if (call_features & LINECALLFEATURE_PARK) {
+    LB_SET(w, LINEADDRESSCAPS, dwParkModes, ToTapiMask<v1::ParkMode>(info.caps().park_modes()));
+  }
   LB_SET(w, LINEADDRESSCAPS, dwMaxNumOnHoldPendingCalls, ac.max_num_on_hold_pending_calls());
   LB_SET(w, LINEADDRESSCAPS, dwCallFeatures, ToTapiMask<v1::CallFeature>(ac.call_features()) & ImplementedCallFeatures());
   LB_SET(w, LINEADDRESSCAPS, dwAddressFeatures,
@@ -884,7 +1083,7 @@ LONG RemoteProvider::GetLineDevStatus(HDRVLINE hd_line, LPLINEDEVSTATUS status) 
                           s.state() == v1::LINE_STATE_IN_SERVICE;
   VarStructWriter w = StartStruct(status, sizeof(LINEDEVSTATUS));
   LB_SET(w, LINEDEVSTATUS, dwNumOpens, 1);
-  LB_SET(w, LINEDEVSTATUS, dwOpenMediaModes, open->media_modes);
+  LB_SET(w, LINEDEVSTATUS, dwOpenMediaModes, open->applied_privilege != 0 ? open->applied_media : 0);
   LB_SET(w, LINEDEVSTATUS, dwNumActiveCalls, s.num_active_calls());
   LB_SET(w, LINEDEVSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
   LB_SET(w, LINEDEVSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
@@ -918,6 +1117,26 @@ LONG RemoteProvider::GetAddressStatus(HDRVLINE hd_line, DWORD address_id,
   LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
   LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
   LB_SET(w, LINEADDRESSSTATUS, dwAddressFeatures, in_service ? ImplementedAddressFeatures() : 0);
+  // Forwarding in effect: LINEFORWARD entries, then their destinations.
+  LB_SET(w, LINEADDRESSSTATUS, dwForwardNumEntries, s.forwarding_size());
+  if (s.forwarding_size() > 0) {
+    const DWORD stride = ForwardEntrySize(open->version);
+    const uint32_t start = w.needed();
+    std::vector<unsigned char> blob(stride * s.forwarding_size(), 0);
+    for (int i = 0; i < s.forwarding_size(); ++i) {
+      const v1::ForwardRule& rule = s.forwarding(i);
+      std::u16string dest = Utf8ToUtf16(rule.destination());
+      dest.push_back(u'\0');
+      const DWORD entry[6] = {ToTapi(rule.mode()), 0, 0, 0,
+                              static_cast<DWORD>(dest.size() * sizeof(char16_t)),
+                              static_cast<DWORD>(start + blob.size())};
+      std::memcpy(blob.data() + i * stride, entry, sizeof entry);
+      const auto* bytes = reinterpret_cast<const unsigned char*>(dest.data());
+      blob.insert(blob.end(), bytes, bytes + dest.size() * sizeof(char16_t));
+    }
+    w.AppendBytes(offsetof(LINEADDRESSSTATUS, dwForwardSize),
+                  offsetof(LINEADDRESSSTATUS, dwForwardOffset), blob.data(), blob.size());
+  }
   w.Finish();
   return 0;
 }
@@ -1022,10 +1241,29 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
           if (response.ok()) {
             o->applied_privilege = want;
             o->applied_media = media;
-            RegisterLineLocked(lines_[o->index].server, response->line());
+            o->retry_at = absl::InfiniteFuture();
+            o->retry_backoff = absl::ZeroDuration();
+            // The response's Line is older than what the event stream may
+            // have told us since (e.g. forwarding set meanwhile): only a line
+            // the stream has not described yet is taken from it.
+            if (!lines_[o->index].info.has_value()) {
+              RegisterLineLocked(lines_[o->index].server, response->line());
+            }
             OpenOnServerLocked(hd_line);  // the wish may have changed meanwhile
+          } else if (IsTransient(response.status())) {
+            // Unknown whether the server applied it: open again (Maintain,
+            // with backoff; at once when the stream reconnects).
+            o->applied_privilege = 0;
+            o->retry_backoff = std::clamp(o->retry_backoff * 2, absl::Milliseconds(200),
+                                          absl::Seconds(5));
+            o->retry_at = absl::Now() + o->retry_backoff;
           } else {
-            o->applied_privilege = 0;  // retried when the stream (re)connects
+            // The server refused (its state is unchanged): TAPI's media
+            // detection falls back to what the server applied, so
+            // lineGetLineDevStatus stays truthful and nothing retries a refusal.
+            std::fprintf(stderr, "linebridge.tsp: opening %s: %s\n",
+                         lines_[o->index].line_id.c_str(), response.status().ToString().c_str());
+            o->media_modes = o->applied_privilege != 0 ? o->applied_media : 0;
           }
           if (!o->open_in_flight) waiters.swap(o->after_open);
         }
@@ -1080,22 +1318,18 @@ LONG RemoteProvider::SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_mode
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
   if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if ((media_modes & ~kAllMediaModes) != 0) return ::LINEERR_INVALMEDIAMODE;
   const LineEntry& line = lines_[open->index];
   if (line.info.has_value() && media_modes != 0) {
     const DWORD supported = ToTapiMask<v1::MediaMode>(line.info->caps().media_modes());
     if ((media_modes & ~supported) != 0) return ::LINEERR_INVALMEDIAMODE;
   }
+  // Recorded now, applied on the server in the background (OWNER with these
+  // media modes, MONITOR for none); never a wait on the network here.
+  // lineGetLineDevStatus reports the media modes once the server applied them.
   open->media_modes = media_modes;
+  open->retry_backoff = absl::ZeroDuration();
   OpenOnServerLocked(IdOf(hd_line));
-  // While connected, wait (bounded) until the server applied the privilege so
-  // calls offered from now on are owned by TAPI.
-  if (!server_connected_[line.server]) return 0;
-  const uint32_t id = IdOf(hd_line);
-  auto settled = [this, id]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    const OpenLine* o = open_lines_.Find(id);
-    return o == nullptr || !o->open_in_flight;
-  };
-  mu_.AwaitWithTimeout(absl::Condition(&settled), absl::Milliseconds(config_.deadline_ms));
   return 0;
 }
 
@@ -1120,7 +1354,10 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
   const LineEntry& line = lines_[open->index];
   v1::MakeCallRequest request;
   request.set_line_id(line.line_id);
-  if (dest_address != nullptr) request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (dest_address != nullptr) {
+    request.set_destination(Utf16ToUtf8(dest_address, 1024));
+    if (LONG err = ScanDialable(request.destination()); err != 0) return err;
+  }
   if (params != nullptr) {
     if (params->dwTotalSize < offsetof(LINECALLPARAMS, DialParams)) return ::LINEERR_STRUCTURETOOSMALL;
     if (params->dwAddressMode == LINEADDRESSMODE_ADDRESSID) {
@@ -1135,70 +1372,59 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
       request.mutable_params()->set_bearer_mode(*bearer);
     }
   }
-  CallEntry fresh;
-  fresh.hd_line = IdOf(hd_line);
-  fresh.ht_call = ht_call;
-  fresh.outbound_pending = true;
-  fresh.make_request = request_id;
-  const uint32_t id = calls_.Add(std::move(fresh));
+  // The call is bound to this handle by the response only (it names the
+  // server's call id). Until then calls the server creates for our session
+  // on this line, and all their events, are held (held_calls_): nothing is
+  // guessed from the order of call_created events, and nothing for this call
+  // can reach TAPI before the request's ASYNC_COMPLETION.
+  const uint32_t line_handle = IdOf(hd_line);
+  const uint32_t id = NewRequestCallLocked(line_handle, ht_call, request_id);
   *hd_call = HandleOf<HDRVCALL>(id);
   pending_[request_id] = Pending{id};
+  ++open->creating;
   Client* client = client_.get();
-  auto send = [this, client, request_id, id, request = std::move(request)]() mutable {
+  auto send = [this, client, request_id, id, line_handle,
+               request = std::move(request)]() mutable {
     client->MakeCallAsync(
         std::move(request),
-        [this, request_id, id](absl::StatusOr<v1::Call> call) {
+        [this, request_id, id, line_handle](absl::StatusOr<v1::Call> call) {
           absl::MutexLock done_lock(&mu_);
-          if (!pending_.contains(request_id)) return;  // completed at shutdown
-          CallEntry* entry = calls_.Find(id);
-          if (!call.ok() || entry == nullptr) {
-            CompleteLocked(request_id,
-                           call.ok() ? LONG{::LINEERR_OPERATIONFAILED} : ErrOf(call.status()));
-            if (entry != nullptr) {
-              if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
-              calls_.Remove(id);
+          if (OpenLine* o = open_lines_.Find(line_handle)) --o->creating;
+          if (pending_.contains(request_id)) {  // else completed at shutdown
+            if (!call.ok()) {
+              CompleteLocked(request_id, ErrOf(call.status()));
+              DropRequestCallLocked(id);
+            } else {
+              // The completion is queued first; the call's events (held or
+              // deferred) follow it through the same dispatcher queue.
+              CompleteLocked(request_id, 0);
+              BindCallLocked(id, *call);
             }
-            return;
           }
-          if (entry->call_id != call->id()) {
-            auto other = call_by_id_.find(call->id());
-            if (other != call_by_id_.end() && other->second != id) {
-              // Two pending calls on one line were bound crosswise: swap.
-              CallEntry* o = calls_.Find(other->second);
-              if (o != nullptr) {
-                o->call_id = entry->call_id;
-                if (!o->call_id.empty()) call_by_id_[o->call_id] = other->second;
-              }
-            } else if (!entry->call_id.empty()) {
-              call_by_id_.erase(entry->call_id);
-            }
-            entry->call_id = call->id();
-            call_by_id_[call->id()] = id;
-          }
-          if (!entry->has_call) {
-            entry->call = *call;
-            entry->has_call = true;
-          }
-          CompleteLocked(request_id, 0);
-          entry->outbound_pending = false;
-          // Call states come from the event stream only (in its order); the
-          // response's state may be newer than events still on their way.
-          for (Outgoing& out : entry->deferred) EnqueueLocked(out);
-          entry->deferred.clear();
-          ReplayHeldLocked(call->id());
+          // Calls of ours nobody claimed (e.g. a request that failed at its
+          // deadline after the server made the call) become ordinary new calls.
+          ReleaseHeldLocked(line_handle);
         },
         call_options());
   };
+  SendWhenOpenLocked(line_handle, std::move(send));
+  return static_cast<LONG>(request_id);
+}
+
+void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send) {
   // The line must be open on the server first (lineOpen opened it in the
   // background). If that open failed (e.g. it timed out), open it again; while
-  // an open is in flight, issue the call right after it.
-  if (!open->open_in_flight && open->applied_privilege == 0) OpenOnServerLocked(IdOf(hd_line));
-  if (open->open_in_flight) {
+  // an open is in flight, send right after it (it fails on the server if the
+  // open failed, and completes with that error).
+  OpenLine* open = open_lines_.Find(hd_line);
+  if (open != nullptr && !open->open_in_flight && open->applied_privilege == 0) {
+    OpenOnServerLocked(hd_line);
+  }
+  if (open != nullptr && open->open_in_flight) {
     open->after_open.push_back(std::move(send));
   } else {
     send();
   }
-  return static_cast<LONG>(request_id);
 }
 
 LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action) {
@@ -1476,11 +1702,13 @@ LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR de
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
-  pending_[request_id] = Pending{IdOf(hd_call)};
+  // TSPI_lineDial has no INVALPOINTER: a missing address is an invalid one.
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
   v1::DialRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (LONG err = ScanDialable(request.destination()); err != 0) return err;
+  pending_[request_id] = Pending{IdOf(hd_call)};
   client_->DialAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }
@@ -1493,11 +1721,14 @@ LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWST
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
-  pending_[request_id] = Pending{IdOf(hd_call)};
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
   v1::RedirectRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
+    return ::LINEERR_INVALADDRESS;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
   client_->RedirectAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }
@@ -1507,11 +1738,14 @@ LONG RemoteProvider::BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALPOINTER;
-  pending_[request_id] = Pending{IdOf(hd_call)};
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
   v1::BlindTransferRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
+    return ::LINEERR_INVALADDRESS;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
   client_->BlindTransferAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }
@@ -1783,6 +2017,233 @@ LONG RemoteProvider::SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPV
   if (size != 0) request.set_call_data(std::string(static_cast<const char*>(call_data), size));
   client_->SetCallDataAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
+                                            HTAPICALL ht_consult_call,
+                                            LPHDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* conf = FindCallLocked(hd_conf_call);
+  if (conf == nullptr) return ::LINEERR_INVALCONFCALLHANDLE;
+  if (LONG err = CheckCallLocked(hd_conf_call, request_id, &conf); err != 0) return err;
+  if (hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (conf->call.info().origin() != v1::CALL_ORIGIN_CONFERENCE) {
+    return ::LINEERR_INVALCONFCALLHANDLE;
+  }
+  v1::PrepareAddToConferenceRequest request;
+  request.set_conference_call_id(conf->call_id);
+  Client* client = client_.get();
+  return CreateCallRequestLocked(
+      request_id, conf->hd_line, ht_consult_call, hd_consult_call,
+      [this, client, request = std::move(request)](
+          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
+        client->PrepareAddToConferenceAsync(std::move(request), std::move(done), call_options());
+      });
+}
+
+LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD all_addresses,
+                             DWORD address_id, const LINEFORWARDLIST* forward_list,
+                             DWORD num_rings_no_answer, LPHDRVCALL hd_consult_call) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  const LineEntry& line = lines_[open->index];
+  const v1::Line info = line.info.value_or(v1::Line());
+  const int num_addresses = std::max(1, info.addresses_size());
+  if (!all_addresses && address_id >= static_cast<DWORD>(num_addresses)) {
+    return ::LINEERR_INVALADDRESSID;
+  }
+  const v1::AddressCaps caps =
+      info.addresses_size() > 0 ? info.addresses(0).caps() : v1::AddressCaps();
+  if ((ToTapiMask<v1::AddressFeature>(caps.address_features()) & LINEADDRFEATURE_FORWARD) == 0) {
+    return ::LINEERR_OPERATIONUNAVAIL;
+  }
+  const DWORD modes =
+      ToTapiMask<v1::ForwardMode>(info.caps().forward_modes()) & ~kSpecificForwardModes;
+  v1::SetLineForwardingRequest request;
+  request.set_line_id(line.line_id);
+  if (forward_list != nullptr) {  // NULL cancels forwarding
+    const DWORD total = forward_list->dwTotalSize;
+    const DWORD header = offsetof(LINEFORWARDLIST, ForwardList);
+    if (total < header) return ::LINEERR_STRUCTURETOOSMALL;
+    const DWORD stride = ForwardEntrySize(open->version);
+    const DWORD n = forward_list->dwNumEntries;
+    if (n > caps.max_forward_entries() ||
+        static_cast<uint64_t>(header) + static_cast<uint64_t>(n) * stride > total) {
+      return ::LINEERR_INVALPARAM;
+    }
+    const auto* base = reinterpret_cast<const unsigned char*>(forward_list);
+    const DWORD rings = std::clamp(num_rings_no_answer, kMinFwdRings, kMaxFwdRings);
+    for (DWORD i = 0; i < n; ++i) {
+      LINEFORWARD entry{};
+      std::memcpy(&entry, base + header + i * stride, std::min<DWORD>(stride, sizeof entry));
+      const DWORD mode = entry.dwForwardMode;
+      // Exactly one mode bit, one this line can do.
+      if (mode == 0 || (mode & (mode - 1)) != 0 || (mode & modes) == 0) {
+        return ::LINEERR_INVALPARAM;
+      }
+      if (entry.dwDestAddressSize == 0 || entry.dwDestAddressSize % 2 != 0 ||
+          static_cast<uint64_t>(entry.dwDestAddressOffset) + entry.dwDestAddressSize > total ||
+          entry.dwDestAddressOffset < header + n * stride) {
+        return ::LINEERR_INVALADDRESS;
+      }
+      std::u16string dest(entry.dwDestAddressSize / 2, u'\0');
+      std::memcpy(dest.data(), base + entry.dwDestAddressOffset, entry.dwDestAddressSize);
+      const std::string destination = Utf16ToUtf8(dest.c_str(), dest.size());
+      if (destination.empty()) return ::LINEERR_INVALADDRESS;
+      v1::ForwardRule* rule = request.add_rules();
+      rule->set_mode(*FromTapi<v1::ForwardMode>(mode));
+      rule->set_destination(destination);
+      if (mode & kNoAnswerForwardModes) rule->set_num_rings(rings);
+    }
+  }
+  // No consultation call is ever created: the location stays NULL.
+  if (hd_consult_call != nullptr) *hd_consult_call = nullptr;
+  pending_[request_id] = Pending{0};
+  Client* client = client_.get();
+  SendWhenOpenLocked(IdOf(hd_line), [this, client, request_id,
+                                     request = std::move(request)]() mutable {
+    client->SetLineForwardingAsync(
+        std::move(request),
+        [this, request_id](absl::StatusOr<v1::Line> updated) {
+          absl::MutexLock done_lock(&mu_);
+          CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
+        },
+        call_options());
+  });
+  return static_cast<LONG>(request_id);
+}
+
+// ============================================================================
+// Park, unpark, pickup
+// ============================================================================
+
+LONG RemoteProvider::CreateCallRequestLocked(
+    DRV_REQUESTID request_id, uint32_t hd_line, HTAPICALL ht_call, LPHDRVCALL hd_call,
+    absl::AnyInvocable<void(absl::AnyInvocable<void(absl::StatusOr<v1::Call>)>)> start) {
+  OpenLine* open = open_lines_.Find(hd_line);
+  const uint32_t id = NewRequestCallLocked(hd_line, ht_call, request_id);
+  *hd_call = HandleOf<HDRVCALL>(id);
+  pending_[request_id] = Pending{id};
+  ++open->creating;
+  auto done = [this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
+    absl::MutexLock done_lock(&mu_);
+    if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
+    if (pending_.contains(request_id)) {
+      if (!call.ok()) {
+        CompleteLocked(request_id, ErrOf(call.status()));
+        DropRequestCallLocked(id);
+      } else {
+        CompleteLocked(request_id, 0);
+        BindCallLocked(id, *call);
+      }
+    }
+    ReleaseHeldLocked(hd_line);
+  };
+  SendWhenOpenLocked(hd_line, [start = std::move(start), done = std::move(done)]() mutable {
+    start(std::move(done));
+  });
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode,
+                          LPCWSTR dir_address, LPVARSTRING non_dir_address) {
+  absl::MutexLock lock(&mu_);
+  CallEntry* entry = nullptr;
+  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
+  std::optional<v1::ParkMode> mode = FromTapi<v1::ParkMode>(park_mode);
+  if (!mode.has_value()) return ::LINEERR_INVALPARKMODE;
+  v1::ParkRequest request;
+  request.set_call_id(entry->call_id);
+  request.set_mode(*mode);
+  if (*mode == v1::PARK_MODE_DIRECTED) {
+    if (dir_address == nullptr) return ::LINEERR_INVALADDRESS;
+    request.set_destination(Utf16ToUtf8(dir_address, 1024));
+    if (request.destination().empty()) return ::LINEERR_INVALADDRESS;
+    non_dir_address = nullptr;  // not ours to write for a directed park
+  } else {
+    if (non_dir_address == nullptr) return ::LINEERR_INVALPOINTER;
+    if (TotalSizeOf(non_dir_address) < sizeof(VARSTRING)) return ::LINEERR_STRUCTURETOOSMALL;
+  }
+  pending_[request_id] = Pending{IdOf(hd_call)};
+  client_->ParkAsync(
+      std::move(request),
+      [this, request_id, non_dir_address](absl::StatusOr<v1::ParkResponse> response) {
+        absl::MutexLock done_lock(&mu_);
+        if (!pending_.contains(request_id)) return;  // completed at shutdown
+        if (response.ok() && non_dir_address != nullptr) {
+          // Where the call was parked, before the completion (TAPI reads it then).
+          VarStructWriter w = StartStruct(non_dir_address, sizeof(VARSTRING));
+          LB_SET(w, VARSTRING, dwStringFormat, STRINGFORMAT_UNICODE);
+          w.AppendString(offsetof(VARSTRING, dwStringSize), offsetof(VARSTRING, dwStringOffset),
+                         response->park_address());
+          w.Finish();
+        }
+        CompleteLocked(request_id, response.ok() ? 0 : ErrOf(response.status()));
+      },
+      call_options());
+  return static_cast<LONG>(request_id);
+}
+
+LONG RemoteProvider::Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id,
+                            HTAPICALL ht_call, LPHDRVCALL hd_call, LPCWSTR dest_address) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  const LineEntry& line = lines_[open->index];
+  const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+  if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
+  v1::UnparkRequest request;
+  request.set_line_id(line.line_id);
+  request.set_address_index(address_id);
+  request.set_park_address(Utf16ToUtf8(dest_address, 1024));
+  if (request.park_address().empty()) return ::LINEERR_INVALADDRESS;
+  Client* client = client_.get();
+  return CreateCallRequestLocked(
+      request_id, IdOf(hd_line), ht_call, hd_call,
+      [this, client, request = std::move(request)](
+          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
+        client->UnparkAsync(std::move(request), std::move(done), call_options());
+      });
+}
+
+LONG RemoteProvider::Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id,
+                            HTAPICALL ht_call, LPHDRVCALL hd_call, LPCWSTR dest_address,
+                            LPCWSTR group_id) {
+  absl::MutexLock lock(&mu_);
+  OpenLine* open = FindOpenLocked(hd_line);
+  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
+    return ::LINEERR_OPERATIONFAILED;
+  }
+  const LineEntry& line = lines_[open->index];
+  const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
+  if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
+  v1::PickupRequest request;
+  request.set_line_id(line.line_id);
+  request.set_address_index(address_id);
+  if (dest_address != nullptr) request.set_destination(Utf16ToUtf8(dest_address, 1024));
+  if (group_id != nullptr) request.set_group_id(Utf16ToUtf8(group_id, 256));
+  // A directed pickup names the ringing address; otherwise the group.
+  if (request.destination().empty() && request.group_id().empty()) {
+    return group_id == nullptr ? ::LINEERR_INVALADDRESS : ::LINEERR_INVALGROUPID;
+  }
+  Client* client = client_.get();
+  return CreateCallRequestLocked(
+      request_id, IdOf(hd_line), ht_call, hd_call,
+      [this, client, request = std::move(request)](
+          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
+        client->PickupAsync(std::move(request), std::move(done), call_options());
+      });
 }
 
 }  // namespace linebridge::tsp

@@ -5,9 +5,9 @@
 // Threads and rules:
 //  - TSPI functions run on TAPISRV's threads; they take `mu_` briefly and
 //    never wait on the network (lineOpen registers the line locally and opens
-//    it on the server in the background). The one bounded wait is
-//    lineSetDefaultMediaDetection, which waits (at most the configured
-//    deadline, only while connected) until the server applied the privilege.
+//    it on the server in the background; lineSetDefaultMediaDetection records
+//    the media modes and applies them in the background, retrying transient
+//    failures with backoff from the maintenance thread).
 //  - Every callback into TAPISRV (LINEEVENT, ASYNC_COMPLETION) is queued under
 //    `mu_` in the order the state changed and delivered by one dispatcher
 //    thread without holding `mu_`, so callbacks may call back into the TSP.
@@ -24,9 +24,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "linebridge/client.h"
 #include "linebridge/tapi_abi.h"
 #include "tsp/device_map.h"
@@ -104,6 +106,9 @@ class RemoteProvider {
   LONG AddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
                        HDRVCALL hd_consult_call);
   LONG RemoveFromConference(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  // A new consultation call for the conference (created like lineMakeCall).
+  LONG PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
+                              HTAPICALL ht_consult_call, LPHDRVCALL hd_consult_call);
   // Synchronous for TAPI (LINE_GENERATE reports the end); the RPC runs in
   // the background.
   LONG GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD digit_mode,
@@ -111,6 +116,19 @@ class RemoteProvider {
   LONG MonitorDigits(HDRVCALL hd_call, DWORD digit_modes);  // synchronous
   LONG SetAppSpecific(HDRVCALL hd_call, DWORD app_specific);  // synchronous
   LONG SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPVOID call_data, DWORD size);
+  // Forwarding of the line's address(es) (SetLineForwarding); never creates
+  // a consultation call (*lphdConsultCall stays NULL).
+  LONG Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD all_addresses, DWORD address_id,
+               const LINEFORWARDLIST* forward_list, DWORD num_rings_no_answer,
+               LPHDRVCALL hd_consult_call);
+  // Park writes the orbit into `non_dir_address` (NONDIRECTED) before it
+  // completes; Unpark and Pickup create a call like lineMakeCall.
+  LONG Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode, LPCWSTR dir_address,
+            LPVARSTRING non_dir_address);
+  LONG Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id, HTAPICALL ht_call,
+              LPHDRVCALL hd_call, LPCWSTR dest_address);
+  LONG Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id, HTAPICALL ht_call,
+              LPHDRVCALL hd_call, LPCWSTR dest_address, LPCWSTR group_id);
 
  private:
   RemoteProvider() = default;
@@ -146,6 +164,10 @@ class RemoteProvider {
     // server cannot apply the two in the wrong order.
     bool waiting_for_close = false;
     bool reported_out_of_service = false;
+    // A transient OpenLine failure: retried (by Maintain) at this time, with
+    // backoff doubling from 200 ms to 5 s.
+    absl::Time retry_at = absl::InfiniteFuture();
+    absl::Duration retry_backoff = absl::ZeroDuration();
     // Requests (lineMakeCall) waiting for the OpenLine in flight.
     std::vector<absl::AnyInvocable<void()>> after_open;
     // Requests in flight that create calls whose ids only their response
@@ -200,6 +222,8 @@ class RemoteProvider {
   void EnqueueLocked(Outgoing out);
   void CompleteLocked(DRV_REQUESTID request_id, LONG result);
   void RegisterLineLocked(size_t server, const v1::Line& line);
+  // The server no longer has the line: its calls go IDLE, LINE_REMOVE.
+  void RemoveLineLocked(LineEntry& line);
   void ApplyCallLocked(size_t server, const v1::Call& call, bool created);
   void CallStateLocked(uint32_t hd_call, CallEntry& entry, const v1::CallStatus& status,
                        DWORD media_mode);
@@ -217,6 +241,16 @@ class RemoteProvider {
   // A new call entry for a call a request creates (outbound_pending, by_response).
   uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call, DRV_REQUESTID request_id);
   void DropRequestCallLocked(uint32_t hd_call);
+  // Sends a line request once the line is open on the server: at once, or
+  // right after the OpenLine in flight (opening it again if that failed).
+  void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send);
+  // A request that creates a call on `hd_line` answered by the server with
+  // that Call (lineUnpark, linePickup): the new handle is written to
+  // *hd_call, the call bound by the response, its events held until then.
+  // `start` sends the RPC with the given callback.
+  LONG CreateCallRequestLocked(
+      DRV_REQUESTID request_id, uint32_t hd_line, HTAPICALL ht_call, LPHDRVCALL hd_call,
+      absl::AnyInvocable<void(absl::AnyInvocable<void(absl::StatusOr<v1::Call>)>)> start);
   // Validates the call for an asynchronous request; 0 or a LINEERR.
   LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry);
   // Completes `request_id` once `done` (run under mu_) returns; the common tail
@@ -226,6 +260,8 @@ class RemoteProvider {
 
   void Dispatch();
   void ConnectLoop();
+  // After the connection is up: retries failed opens until providerShutdown.
+  void MaintainLocked();
   void OnEvents(size_t server, const v1::EventBatch& batch);
   void OnStreamState(const StreamState& state);
   CallOptions call_options() const;
@@ -244,6 +280,7 @@ class RemoteProvider {
 
   std::vector<LineEntry> lines_;
   absl::flat_hash_map<DWORD, uint32_t> created_devices_;  // device id -> index
+  absl::flat_hash_set<DWORD> removed_devices_;  // LINE_REMOVE sent: refused from then on
   HandleTable<OpenLine> open_lines_;
   HandleTable<CallEntry> calls_;
   absl::flat_hash_map<std::string, uint32_t> call_by_id_;

@@ -1,6 +1,10 @@
 #include "tapisrv_harness.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -123,6 +127,7 @@ void TapiSrvHarness::OnCompletion(DRV_REQUESTID id, LONG result) {
     Violation(absl::StrCat("request ", id, " completed twice"));
     return;
   }
+  if (id < next_request_) delivered_[id] = result;
   if (outstanding_.erase(id) == 0) {
     if (id >= next_request_) {
       Violation(absl::StrCat("completion for request ", id, " that was never issued"));
@@ -175,8 +180,8 @@ void TapiSrvHarness::OnLineEvent(const RecordedEvent& in) {
         }
         CallTrack& t = it->second;
         if (t.outbound) {
-          auto done = completed_.find(t.make_request);
-          if (done == completed_.end() || done->second != 0) {
+          auto done = delivered_.find(t.make_request);
+          if (done == delivered_.end() || done->second != 0) {
             Violation("LINE_CALLSTATE for an outgoing call before lineMakeCall completed");
           }
         }
@@ -288,6 +293,12 @@ std::vector<std::string> TapiSrvHarness::violations() {
   absl::MutexLock lock(&mu_);
   return violations_;
 }
+std::vector<std::string> TapiSrvHarness::TakeViolations() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  out.swap(violations_);
+  return out;
+}
 std::vector<RecordedEvent> TapiSrvHarness::events() {
   absl::MutexLock lock(&mu_);
   return events_;
@@ -301,16 +312,20 @@ void TapiSrvHarness::ClearEvents() {
 
 ServerProcess::~ServerProcess() { Stop(); }
 
-bool ServerProcess::Start(const std::string& dir, std::string* error) {
+bool ServerProcess::Start(const std::string& dir, std::string* error, int port,
+                          const std::string& config) {
   const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
   if (bin_dir == nullptr) {
     *error = "LINEBRIDGE_BIN_DIR is not set";
     return false;
   }
+  dir_ = dir;
+  config_ = config;
   const std::string binary = absl::StrCat(bin_dir, "/linebridged");
   const std::string port_file = dir + "/port";
   const std::string data_dir = dir + "/data";
   const std::string log = dir + "/linebridged.log";
+  const std::string listen = absl::StrCat("127.0.0.1:", port);
   std::remove(port_file.c_str());
   pid_ = fork();
   if (pid_ < 0) {
@@ -321,16 +336,22 @@ bool ServerProcess::Start(const std::string& dir, std::string* error) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
     FILE* out = std::freopen(log.c_str(), "a", stderr);
     (void)out;
-    execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0", "--port_file",
-          port_file.c_str(), "--data_dir", data_dir.c_str(), static_cast<char*>(nullptr));
+    if (config.empty()) {
+      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--port_file",
+            port_file.c_str(), "--data_dir", data_dir.c_str(), static_cast<char*>(nullptr));
+    } else {
+      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--port_file",
+            port_file.c_str(), "--data_dir", data_dir.c_str(), "--config", config.c_str(),
+            static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (absl::Now() < deadline) {
     std::ifstream in(port_file);
-    int port = 0;
-    if (in >> port && port > 0) {
-      port_ = port;
+    int bound = 0;
+    if (in >> bound && bound > 0) {
+      port_ = bound;
       return true;
     }
     int status = 0;
@@ -360,12 +381,161 @@ void ServerProcess::Pause() {
   }
 }
 
+bool ServerProcess::Restart(std::string* error) {
+  Stop();
+  // The port was just released; a restart may race its reuse briefly.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (Start(dir_, error, port_, config_)) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
+
+void ServerProcess::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
 void ServerProcess::Stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+TcpProxy::~TcpProxy() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (wake_[1] >= 0) (void)!write(wake_[1], "x", 1);
+  if (thread_.joinable()) thread_.join();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  if (wake_[0] >= 0) close(wake_[0]);
+  if (wake_[1] >= 0) close(wake_[1]);
+}
+
+bool TcpProxy::Start(int target_port, std::string* error) {
+  target_port_ = target_port;
+  listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listen_fd_, 16) != 0 ||
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || pipe(wake_) != 0) {
+    *error = "proxy: cannot listen on 127.0.0.1";
+    return false;
+  }
+  port_ = ntohs(addr.sin_port);
+  thread_ = std::thread([this] { Run(); });
+  return true;
+}
+
+void TcpProxy::Cut() {
+  absl::MutexLock lock(&mu_);
+  cut_ = true;
+  drop_all_ = true;
+  (void)!write(wake_[1], "x", 1);
+}
+
+void TcpProxy::Restore() {
+  absl::MutexLock lock(&mu_);
+  cut_ = false;
+  (void)!write(wake_[1], "x", 1);
+}
+
+void TcpProxy::Run() {
+  struct Pair {
+    int a, b;  // client side, server side
+  };
+  std::vector<Pair> pairs;
+  auto close_pair = [](Pair& p) {
+    close(p.a);
+    close(p.b);
+  };
+  for (;;) {
+    bool cut;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) break;
+      cut = cut_;
+      if (drop_all_) {
+        for (Pair& p : pairs) close_pair(p);
+        pairs.clear();
+        drop_all_ = false;
+      }
+    }
+    std::vector<pollfd> fds;
+    fds.push_back({wake_[0], POLLIN, 0});
+    fds.push_back({listen_fd_, POLLIN, 0});
+    for (const Pair& p : pairs) {
+      fds.push_back({p.a, POLLIN, 0});
+      fds.push_back({p.b, POLLIN, 0});
+    }
+    if (poll(fds.data(), fds.size(), 200) < 0) continue;
+    if (fds[0].revents & POLLIN) {
+      char buf[64];
+      (void)!read(wake_[0], buf, sizeof buf);
+    }
+    const size_t polled = pairs.size();  // fds covers these; a new pair waits a round
+    if (fds[1].revents & POLLIN) {
+      const int client = accept(listen_fd_, nullptr, nullptr);
+      if (client >= 0) {
+        int upstream = -1;
+        if (!cut) {
+          upstream = socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in addr{};
+          addr.sin_family = AF_INET;
+          addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+          if (connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            close(upstream);
+            upstream = -1;
+          }
+        }
+        if (upstream < 0) {
+          close(client);
+        } else {
+          pairs.push_back({client, upstream});
+        }
+      }
+    }
+    std::vector<size_t> dead;
+    for (size_t i = 0; i < polled; ++i) {
+      const pollfd& pa = fds[2 + 2 * i];
+      const pollfd& pb = fds[3 + 2 * i];
+      bool closed = false;
+      for (int dir = 0; dir < 2 && !closed; ++dir) {
+        const pollfd& from = dir == 0 ? pa : pb;
+        if ((from.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        char buf[16384];
+        const ssize_t n = read(from.fd, buf, sizeof buf);
+        if (n <= 0) {
+          closed = true;
+          break;
+        }
+        const int to = dir == 0 ? pairs[i].b : pairs[i].a;
+        ssize_t off = 0;
+        while (off < n) {
+          const ssize_t w = write(to, buf + off, static_cast<size_t>(n - off));
+          if (w <= 0) {
+            closed = true;
+            break;
+          }
+          off += w;
+        }
+      }
+      if (closed) dead.push_back(i);
+    }
+    for (size_t k = dead.size(); k-- > 0;) {
+      close_pair(pairs[dead[k]]);
+      pairs.erase(pairs.begin() + static_cast<std::ptrdiff_t>(dead[k]));
+    }
+  }
+  for (Pair& p : pairs) close_pair(p);
 }
 
 int RunLinectl(const std::vector<std::string>& args, std::string* output) {

@@ -5,7 +5,8 @@
 //    asynchronous TSPI function returned;
 //  - LINE_NEWCALL comes before the first LINE_CALLSTATE of an incoming call,
 //    and an outgoing call's LINE_CALLSTATE only after its lineMakeCall
-//    completed successfully;
+//    completed successfully (the completion may legally arrive before the
+//    TSPI function returned: TAPISRV knows the request id before it calls);
 //  - nothing is reported for a call after LINECALLSTATE_IDLE, and the state
 //    sequence is legal (no OFFERING/dialing states once connected, only IDLE
 //    after DISCONNECTED);
@@ -21,6 +22,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -83,6 +85,7 @@ class TapiSrvHarness {
   std::vector<DWORD> created_devices();
   size_t create_count();
   std::vector<std::string> violations();
+  std::vector<std::string> TakeViolations();  // returns and clears them
   std::vector<RecordedEvent> events();
   void ClearEvents();
 
@@ -111,6 +114,10 @@ class TapiSrvHarness {
   std::set<DRV_REQUESTID> outstanding_;
   std::map<DRV_REQUESTID, LONG> completed_;
   std::map<DRV_REQUESTID, LONG> early_;  // completed before Issued() saw the return
+  // Every completion in the order delivered. TSPI allows Completion_Proc
+  // before the TSPI function returns, so ordering rules (an outgoing call's
+  // LINE_CALLSTATE only after its completion) look here, not at completed_.
+  std::map<DRV_REQUESTID, LONG> delivered_;
   std::map<HTAPICALL, CallTrack> calls_;
   std::vector<RecordedEvent> events_;
   std::vector<DWORD> created_;
@@ -123,15 +130,47 @@ class TapiSrvHarness {
 class ServerProcess {
  public:
   ~ServerProcess();
-  bool Start(const std::string& dir, std::string* error);
+  // Starts linebridged with its data in `dir`/data. `port` 0: an ephemeral
+  // port (then reused by Restart); `config`: a --config file ("" none).
+  bool Start(const std::string& dir, std::string* error, int port = 0,
+             const std::string& config = "");
+  // Starts it again after Stop(): same data dir, port and config.
+  bool Restart(std::string* error);
   void Stop();                     // SIGKILL + wait
   void Pause();                    // SIGSTOP
+  void Resume();                   // SIGCONT
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string dir_;
+  std::string config_;
+};
+
+// A TCP forwarder on 127.0.0.1 standing in for the network between a
+// workstation and a server: Cut() closes every connection and refuses new
+// ones (accepted and closed at once) until Restore().
+class TcpProxy {
+ public:
+  ~TcpProxy();
+  bool Start(int target_port, std::string* error);
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  void Cut();
+  void Restore();
+
+ private:
+  void Run();
+  int listen_fd_ = -1;
+  int wake_[2] = {-1, -1};
+  int port_ = 0;
+  int target_port_ = 0;
+  absl::Mutex mu_;
+  bool cut_ = false;
+  bool stop_ = false;
+  bool drop_all_ = false;
+  std::thread thread_;
 };
 
 // Runs $LINEBRIDGE_BIN_DIR/linectl with `args` (a plain SDK client in its own
