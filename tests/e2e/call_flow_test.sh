@@ -33,7 +33,7 @@ C=$(call_on sim/102)
 [ -n "$C" ] || fail "transfer did not offer the call to sim/102"
 ctl call answer "$C" >/dev/null
 wait_for "$E2E_TMP/watch.log" "sim/102 call_state call=$C connected"
-ctl calls | grep -q "$B" && fail "Bob's leg still exists after the transfer"
+ctl calls | has "$B" && fail "Bob's leg still exists after the transfer"
 pass "blind transfer to 102"
 
 # Conference: Carol conferences in Dave.

@@ -40,12 +40,12 @@ EOF
 "$BIN/linebridged" --config "$E2E_TMP/lb.textproto" --check_config >/dev/null \
   || fail "--check_config rejected a valid file"
 start_daemon 127.0.0.1:0 --config "$E2E_TMP/lb.textproto"
-ctl lines | grep -q '^office/201 ' || fail "configured line office/201 missing"
+ctl lines | has '^office/201 ' || fail "configured line office/201 missing"
 start_watch watch.log
 sed -i 's/extensions { number: "202" name: "Back Office" }/extensions { number: "203" name: "Annex" }/' \
   "$E2E_TMP/lb.textproto"
 ctl reload
 wait_for "$E2E_TMP/watch.log" "line_created office/203"
 wait_for "$E2E_TMP/watch.log" "line_removed office/202"
-ctl lines | grep -q '^office/203 ' || fail "reloaded line office/203 missing"
+ctl lines | has '^office/203 ' || fail "reloaded line office/203 missing"
 pass "config reload adds and removes lines with events"

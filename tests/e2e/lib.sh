@@ -53,6 +53,10 @@ kill9_daemon() {
 
 ctl() { "$BIN/linectl" --timeout 5s "$@"; }
 
+# `cmd | has PATTERN`: like grep -q, but reads all its input, so that `cmd` is
+# never killed by SIGPIPE after an early match (pipefail would fail the test).
+has() { grep "$@" >/dev/null; }
+
 # wait_for FILE PATTERN [seconds]: until an extended regex matches a line of FILE.
 wait_for() {
   local file=$1 pattern=$2 seconds=${3:-10}

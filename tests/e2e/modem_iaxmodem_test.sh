@@ -90,7 +90,7 @@ wait_line() {
 }
 wait_line iax/a in_service
 wait_line iax/b in_service
-ctl lines caps iax/b | grep -q "hayes-data" || fail "iaxmodem not probed as a Hayes data/fax modem"
+ctl lines caps iax/b | has "hayes-data" || fail "iaxmodem not probed as a Hayes data/fax modem"
 pass "two iaxmodem lines in service (probed as hayes-data)"
 
 start_watch watch.log

@@ -12,7 +12,7 @@ out=$(ctl call make sim/100 5550100)
 A=$(awk '$1 == "call" {print $2; exit}' <<<"$out")
 wait_for "$E2E_TMP/watch.log" "call_state call=$A connected"
 ctl call drop "$A" >/dev/null
-ctl cdr | grep -q "$A" || fail "record of $A not listed before the kill"
+ctl cdr | has "$A" || fail "record of $A not listed before the kill"
 
 kill9_daemon
 wait_for "$E2E_TMP/watch.log" "disconnected|reconnecting"
@@ -25,5 +25,5 @@ B=$(awk '$1 == "call" {print $2; exit}' <<<"$out")
 wait_for "$E2E_TMP/watch.log" "call_created call=$B"
 pass "live events flow after the restart"
 
-ctl cdr | grep -q "$A" || fail "record of $A lost across kill -9"
+ctl cdr | has "$A" || fail "record of $A lost across kill -9"
 pass "call-detail record survived kill -9"

@@ -12,14 +12,14 @@ expect_fail() {  # expect_fail STATUS OUTFILE CMD...
 }
 
 start_daemon
-ctl whoami | grep -q '^principal local role=admin via=loopback' || fail "whoami: $(ctl whoami)"
+ctl whoami | has '^principal local role=admin via=loopback' || fail "whoami: $(ctl whoami)"
 pass "anonymous loopback client is the local admin"
 
 # --- principals, assignments, tokens ---------------------------------------------------
 ctl principal add 'CORP\alice' --display-name "Alice Agent" >/dev/null
 ctl assign 'CORP\alice' sim/101 >/dev/null
 ctl assign 'CORP\alice' sim/102 --control >/dev/null
-ctl principal list | grep -q 'CORP\\alice .*user .*sim/101(monitor) sim/102(monitor,control)' \
+ctl principal list | has 'CORP\\alice .*user .*sim/101(monitor) sim/102(monitor,control)' \
   || fail "principal list: $(ctl principal list)"
 ctl token issue --principal 'CORP\alice' --ttl 1h --description e2e >"$E2E_TMP/alice.token" \
   2>"$E2E_TMP/issue.log"
@@ -27,13 +27,13 @@ TOKEN=$(cat "$E2E_TMP/alice.token")
 [[ "$TOKEN" =~ ^lb1\.[0-9a-f]{16}\.[0-9a-f]{64}$ ]] || fail "token format: $TOKEN"
 TOKEN_ID=$(echo "$TOKEN" | cut -d. -f2)
 grep -q "token $TOKEN_ID for CORP" "$E2E_TMP/issue.log" || fail "issue log: $(cat "$E2E_TMP/issue.log")"
-ctl token list | grep -q "^$TOKEN_ID .*CORP\\\\alice .*valid" || fail "token list: $(ctl token list)"
+ctl token list | has "^$TOKEN_ID .*CORP\\\\alice .*valid" || fail "token list: $(ctl token list)"
 SECRET=$(echo "$TOKEN" | cut -d. -f3)
-if ctl token list | grep -q "$SECRET"; then fail "token list shows the secret"; fi
+if ctl token list | has "$SECRET"; then fail "token list shows the secret"; fi
 pass "principal add/list, assign, token issue (shown once) and list (ids only)"
 
 alice() { LINEBRIDGE_TOKEN_FILE="$E2E_TMP/alice.token" ctl "$@"; }
-alice whoami | grep -q 'principal CORP\\alice role=user .*via=token' || fail "alice whoami: $(alice whoami)"
+alice whoami | has 'principal CORP\\alice role=user .*via=token' || fail "alice whoami: $(alice whoami)"
 [ "$(alice lines | awk 'NR > 1 {print $1}' | tr '\n' ' ')" = "sim/101 sim/102 " ] \
   || fail "alice sees: $(alice lines)"
 expect_fail 1 "$E2E_TMP/err" alice lines status sim/100
@@ -55,10 +55,10 @@ grep -q 'LINEERR_NOTOWNER' "$E2E_TMP/err" || fail "monitor-only drop: $(cat "$E2
 ctl call drop "$LEG" >/dev/null
 pass "monitor-only cannot drop"
 
-ctl token revoke "$TOKEN_ID" | grep -q "revoked token $TOKEN_ID" || fail "revoke"
+ctl token revoke "$TOKEN_ID" | has "revoked token $TOKEN_ID" || fail "revoke"
 expect_fail 1 "$E2E_TMP/err" alice lines
 grep -q 'revoked.*UNAUTHENTICATED' "$E2E_TMP/err" || fail "revoked token: $(cat "$E2E_TMP/err")"
-ctl token list | grep -q "^$TOKEN_ID .*revoked" || fail "token list after revoke"
+ctl token list | has "^$TOKEN_ID .*revoked" || fail "token list after revoke"
 pass "a revoked token is refused"
 
 # --- audit -----------------------------------------------------------------------------
@@ -95,7 +95,7 @@ cat >"$E2E_TMP/tsec.xml" <<EOF
   </User>
 </UserList>
 EOF
-ctl tsec import "$E2E_TMP/tsec.xml" | grep -q 'imported 2 users: 2 lines assigned, 1 removed' \
+ctl tsec import "$E2E_TMP/tsec.xml" | has 'imported 2 users: 2 lines assigned, 1 removed' \
   || fail "tsec import"
 ctl principal list >"$E2E_TMP/principals"
 grep -q 'CORP\\bob .*user .*Bob & Co .*sim/103(monitor,control,originate) sim/104(monitor,control,originate)' \
@@ -124,12 +124,12 @@ printf 'auth { require_credentials_on_loopback: true }\n' >"$E2E_TMP/strict.text
 start_daemon 127.0.0.1:0 --config "$E2E_TMP/strict.textproto"
 expect_fail 1 "$E2E_TMP/err" ctl lines
 grep -q 'UNAUTHENTICATED' "$E2E_TMP/err" || fail "anonymous on strict loopback: $(cat "$E2E_TMP/err")"
-LINEBRIDGE_TOKEN_FILE="$E2E_TMP/root.token" ctl whoami | grep -q 'principal root role=admin via=token' \
+LINEBRIDGE_TOKEN_FILE="$E2E_TMP/root.token" ctl whoami | has 'principal root role=admin via=token' \
   || fail "bootstrap admin token"
 # A token made while the daemon runs is seen after SIGHUP.
 "$BIN/linebridged" --data_dir "$E2E_TMP/data" --bootstrap_admin root2 >"$E2E_TMP/root2.token" 2>/dev/null
 kill -HUP "$DAEMON_PID"
 wait_for "$E2E_TMP/daemon.log" 'SIGHUP: principals and tokens re-read' 5
-LINEBRIDGE_TOKEN_FILE="$E2E_TMP/root2.token" ctl whoami | grep -q 'principal root2 role=admin' \
+LINEBRIDGE_TOKEN_FILE="$E2E_TMP/root2.token" ctl whoami | has 'principal root2 role=admin' \
   || fail "token bootstrapped while running"
 pass "require_credentials_on_loopback; --bootstrap_admin; SIGHUP re-reads the store"

@@ -42,8 +42,8 @@ export LINEBRIDGE_TOKEN_FILE="$E2E_TMP/token"
 # --- TLS ---------------------------------------------------------------------
 start_daemon 127.0.0.1:0 --tls_cert "$P/server.pem" --tls_key "$P/server.key"
 grep -q "tls: certificate $P/server.pem" "$E2E_TMP/daemon.log" || fail "no tls line in the log"
-ctl --tls-ca "$P/ca.pem" lines | grep -q '^sim/100 ' || fail "linectl --tls-ca lines"
-LINEBRIDGE_TLS_CA="$P/ca.pem" ctl lines | grep -q '^sim/100 ' || fail "LINEBRIDGE_TLS_CA"
+ctl --tls-ca "$P/ca.pem" lines | has '^sim/100 ' || fail "linectl --tls-ca lines"
+LINEBRIDGE_TLS_CA="$P/ca.pem" ctl lines | has '^sim/100 ' || fail "LINEBRIDGE_TLS_CA"
 pass "linectl --tls-ca (and LINEBRIDGE_TLS_CA) lists lines over TLS"
 
 for flags in "" "--tls"; do
@@ -78,7 +78,7 @@ start_daemon 127.0.0.1:0 --config "$E2E_TMP/mtls.textproto"
 expect_fail 1 "$E2E_TMP/err" "$BIN/linectl" --timeout 3s --tls-ca "$P/ca.pem" lines
 [ "$(wc -l <"$E2E_TMP/err")" -eq 1 ] || fail "want one line: $(cat "$E2E_TMP/err")"
 LINEBRIDGE_TOKEN_FILE= ctl --tls-ca "$P/ca.pem" --tls-cert "$P/client.pem" --tls-key "$P/client.key" lines \
-  | grep -q '^sim/100 ' || fail "mutual TLS with a client certificate"
+  | has '^sim/100 ' || fail "mutual TLS with a client certificate"
 pass "mutual TLS: refused without a client certificate, works with one"
 kill9_daemon
 
@@ -101,5 +101,5 @@ printf 'allow_insecure_non_loopback: true\n' >"$E2E_TMP/insecure.textproto"
 start_daemon 0.0.0.0:0 --config "$E2E_TMP/insecure.textproto"
 grep -q 'WARNING: INSECURE: serving PLAINTEXT gRPC (no TLS) on non-loopback address 0.0.0.0:0' \
   "$E2E_TMP/daemon.log" || fail "no warning in the log: $(cat "$E2E_TMP/daemon.log")"
-ctl lines | grep -q '^sim/100 ' || fail "allowed plaintext listener does not serve"
+ctl lines | has '^sim/100 ' || fail "allowed plaintext listener does not serve"
 pass "allow_insecure_non_loopback starts with a loud warning"
