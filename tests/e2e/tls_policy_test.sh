@@ -58,3 +58,25 @@ done
 pass "CBC suites and TLS 1.0/1.1 are refused"
 
 kill9_daemon
+
+# GRPC_SSL_CIPHER_SUITES (gRPC's own variable) may narrow the list...
+GRPC_SSL_CIPHER_SUITES="TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256" \
+  start_daemon 127.0.0.1:0 --tls_cert "$P/server.pem" --tls_key "$P/server.key"
+grep -q "tls: cipher suites restricted by GRPC_SSL_CIPHER_SUITES to TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256" \
+  "$E2E_TMP/daemon.log" || fail "no log line for the restricted cipher list"
+got=$(handshake -tls1_2)
+[ "$got" = "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256" ] || fail "narrowed TLS 1.2: $got"
+got=$(handshake -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384)
+[ "$got" = "(NONE) (NONE)" ] || fail "a suite left out of GRPC_SSL_CIPHER_SUITES was served: $got"
+pass "GRPC_SSL_CIPHER_SUITES narrows the TLS 1.2 suites"
+kill9_daemon
+
+# ...but never widen it: a CBC suite in it stops the daemon, naming it.
+status=0
+GRPC_SSL_CIPHER_SUITES="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA" \
+  timeout 20 "$BIN/linebridged" --listen 127.0.0.1:0 --data_dir "$E2E_TMP/data" \
+  --tls_cert "$P/server.pem" --tls_key "$P/server.key" >"$E2E_TMP/weak.log" 2>&1 || status=$?
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "linebridged started (status $status) with a CBC suite allowed"
+grep -q 'GRPC_SSL_CIPHER_SUITES: "ECDHE-ECDSA-AES128-SHA" is not an AEAD cipher suite' "$E2E_TMP/weak.log" \
+  || fail "the refusal does not name the suite: $(tail -n 3 "$E2E_TMP/weak.log")"
+pass "a non-AEAD suite in GRPC_SSL_CIPHER_SUITES stops linebridged (exit $status): $(grep -o 'GRPC_SSL_CIPHER_SUITES: "[^"]*"' "$E2E_TMP/weak.log")"
