@@ -47,10 +47,11 @@ unsigned int ReloadIntervalSeconds(const v1::config::TlsConfig& tls) {
   return std::max<unsigned int>(1, (ms + 999) / 1000);
 }
 
-// gRPC takes its TLS cipher list from GRPC_SSL_CIPHER_SUITES when set (its
-// default: TLS 1.3 suites, then ECDHE with AES-GCM). The variable may narrow
-// that list but never widen it to suites without an AEAD cipher or forward
-// secrecy: any other name stops the daemon instead of being served.
+// gRPC takes its TLS 1.2 cipher list from GRPC_SSL_CIPHER_SUITES when set
+// (its default: ECDHE with AES-GCM; TLS 1.3 keeps OpenSSL's three AEAD
+// suites). The variable may narrow that list but never widen it to suites
+// without an AEAD cipher or forward secrecy: any other name stops the daemon
+// instead of being served.
 constexpr const char* kAllowedCipherSuites[] = {
     "TLS_AES_128_GCM_SHA256",        "TLS_AES_256_GCM_SHA384",
     "TLS_CHACHA20_POLY1305_SHA256",  "ECDHE-ECDSA-AES128-GCM-SHA256",
