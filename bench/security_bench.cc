@@ -159,7 +159,8 @@ int Main(int argc, char** argv) {
     } else if (a == "--linebridged" && i + 1 < argc) {
       linebridged = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: security_bench [--quick] [--samples N] [--only plain|token|tls]\n"
+      std::fprintf(stderr,
+                   "usage: security_bench [--quick] [--samples N] [--only plain|token|tls]\n"
                    "                      [--linebridged PATH] [--keep_tmp]\n");
       return 1;
     }
@@ -246,7 +247,7 @@ int Main(int argc, char** argv) {
     const double ratio = secured.P50() / base.P50();
     char note[200];
     std::snprintf(note, sizeof note,
-                  "p99 %.1f vs %.1f us; n=%zu TLS, %zu plaintext GetLine calls, alternating daemons",
+                  "p99 %.1f vs %.1f us; n=%zu TLS, %zu plaintext GetLine calls, daemons alternate",
                   secured.P99(), base.P99(), secured.size(), base.size());
     report.Add({"unary p50, TLS + token + authz (us)", secured.P50(), "<= 1.15x plaintext",
                 "plaintext " + std::to_string(base.P50()).substr(0, 6), base.P50(), ratio,
