@@ -6,8 +6,13 @@
 //          bearer token, GetLine authorized against its line assignment.
 // Also plaintext + the same token (authentication and authorization without
 // TLS) for information. Calls are interleaved so both see the same machine.
+// For the analysis it also times TLS record protection alone (OpenSSL over
+// memory BIOs, tls_record_cost.h) for four AEAD suites: the part of the TLS
+// per-call cost that is the cipher.
 //
-//   security_bench [--quick] [--linebridged PATH] [--keep_tmp]
+//   security_bench [--quick] [--samples N] [--only plain|token|tls]
+//                  [--linebridged PATH] [--keep_tmp]
+// --only runs one path alone (for profiling one daemon with perf/strace).
 // Target: tls p50 <= 1.15 x plain p50. Exit 1 on errors (not on a missed target).
 #include <unistd.h>
 
@@ -24,6 +29,7 @@
 #include "config/config.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
+#include "tls_record_cost.h"
 
 namespace linebridge::bench {
 namespace {
@@ -127,6 +133,8 @@ double TimedGetLine(v1::Telephony::Stub* tel, const std::string& token) {
 int Main(int argc, char** argv) {
   bool quick = false;
   bool keep = false;
+  int samples_flag = 0;
+  std::string only;  // profiling: run one path only ("plain", "token", "tls")
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   std::string linebridged = "linebridged";
@@ -138,12 +146,22 @@ int Main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--samples" && i + 1 < argc) {
+      samples_flag = std::atoi(argv[++i]);
+    } else if (a == "--only" && i + 1 < argc) {
+      only = argv[++i];
+      if (only != "plain" && only != "token" && only != "tls") {
+        std::fprintf(stderr, "security_bench: --only takes plain, token or tls\n");
+        return 1;
+      }
     } else if (a == "--keep_tmp") {
       keep = true;
     } else if (a == "--linebridged" && i + 1 < argc) {
       linebridged = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: security_bench [--quick] [--linebridged PATH] [--keep_tmp]\n");
+      std::fprintf(stderr,
+                   "usage: security_bench [--quick] [--samples N] [--only plain|token|tls]\n"
+                   "                      [--linebridged PATH] [--keep_tmp]\n");
       return 1;
     }
   }
@@ -180,32 +198,39 @@ int Main(int argc, char** argv) {
     const std::string tls_user = UserToken(tls_sec.get(), admin_token, "sim/100");
 
     const int warmup = quick ? 200 : 2000;
-    const int samples = quick ? 1000 : 20000;
+    const int samples = samples_flag > 0 ? samples_flag : quick ? 1000 : 20000;
     for (int i = 0; i < warmup; ++i) {
       TimedGetLine(plain_tel.get(), "");
+      TimedGetLine(tls_tel.get(), tls_user);
       TimedGetLine(plain_tel.get(), plain_user);
       TimedGetLine(tls_tel.get(), tls_user);
     }
+    if (!only.empty()) {
+      Stats one;
+      for (int i = 0; i < samples; ++i) {
+        if (only == "plain") {
+          one.Add(TimedGetLine(plain_tel.get(), ""));
+        } else if (only == "token") {
+          one.Add(TimedGetLine(plain_tel.get(), plain_user));
+        } else {
+          one.Add(TimedGetLine(tls_tel.get(), tls_user));
+        }
+      }
+      std::printf("%s only: p50 %.1f us, p99 %.1f us, n=%zu (server pids: plain %d, tls %d)\n",
+                  only.c_str(), one.P50(), one.P99(), one.size(), static_cast<int>(plain->pid()),
+                  static_cast<int>(tls->pid()));
+      return 0;
+    }
     Stats base, token_only, secured;
     for (int i = 0; i < samples; ++i) {
-      // Rotate the order so no variant always runs first.
-      switch (i % 3) {
-        case 0:
-          base.Add(TimedGetLine(plain_tel.get(), ""));
-          token_only.Add(TimedGetLine(plain_tel.get(), plain_user));
-          secured.Add(TimedGetLine(tls_tel.get(), tls_user));
-          break;
-        case 1:
-          token_only.Add(TimedGetLine(plain_tel.get(), plain_user));
-          secured.Add(TimedGetLine(tls_tel.get(), tls_user));
-          base.Add(TimedGetLine(plain_tel.get(), ""));
-          break;
-        default:
-          secured.Add(TimedGetLine(tls_tel.get(), tls_user));
-          base.Add(TimedGetLine(plain_tel.get(), ""));
-          token_only.Add(TimedGetLine(plain_tel.get(), plain_user));
-          break;
-      }
+      // The two daemons take turns: every timed call follows a call to the
+      // other daemon, so each finds its threads equally idle. (With the calls
+      // rotated among three paths, the plaintext daemon served two calls in a
+      // row two times out of three and the TLS daemon never did.)
+      base.Add(TimedGetLine(plain_tel.get(), ""));
+      secured.Add(TimedGetLine(tls_tel.get(), tls_user));
+      token_only.Add(TimedGetLine(plain_tel.get(), plain_user));
+      secured.Add(TimedGetLine(tls_tel.get(), tls_user));
     }
     // A user denied the line is refused (the checks really run).
     {
@@ -221,14 +246,46 @@ int Main(int argc, char** argv) {
     Report report;
     const double ratio = secured.P50() / base.P50();
     char note[200];
-    std::snprintf(note, sizeof note, "p99 %.1f vs %.1f us; n=%zu interleaved GetLine calls",
-                  secured.P99(), base.P99(), secured.size());
+    std::snprintf(note, sizeof note,
+                  "p99 %.1f vs %.1f us; n=%zu TLS, %zu plaintext GetLine calls, daemons alternate",
+                  secured.P99(), base.P99(), secured.size(), base.size());
     report.Add({"unary p50, TLS + token + authz (us)", secured.P50(), "<= 1.15x plaintext",
                 "plaintext " + std::to_string(base.P50()).substr(0, 6), base.P50(), ratio,
                 ratio <= 1.15 ? "PASS" : "FAIL", note});
     report.Add({"unary p50, plaintext + token + authz (us)", token_only.P50(), "info",
                 "plaintext " + std::to_string(base.P50()).substr(0, 6), base.P50(),
                 token_only.P50() / base.P50(), "info", ""});
+    // Why TLS costs what it costs: the record protection alone (OpenSSL, no
+    // gRPC, no sockets) for one request and one response record of about the
+    // GetLine sizes seen on the wire (170 and 333 bytes of HTTP/2 frames).
+    const double delta = secured.P50() - token_only.P50();
+    struct Suite {
+      const char* label;
+      bool tls12;
+      const char* suites;
+    };
+    const Suite suites[] = {
+        {"1.3 AES-128-GCM", false, "TLS_AES_128_GCM_SHA256"},
+        {"1.3 AES-256-GCM", false, "TLS_AES_256_GCM_SHA384"},
+        {"1.3 ChaCha20", false, "TLS_CHACHA20_POLY1305_SHA256"},
+        {"1.2 AES-128-GCM", true, "ECDHE-ECDSA-AES128-GCM-SHA256"},
+    };
+    char delta_text[64];
+    std::snprintf(delta_text, sizeof delta_text, "TLS-token delta %.1f", delta);
+    for (const Suite& suite : suites) {
+      RecordCost cost;
+      std::string record_error;
+      if (!MeasureRecordCost(dir.path() + "/server.pem", dir.path() + "/server.key", suite.tls12,
+                             suite.suites, 170, 333, quick ? 2000 : 50000, &cost,
+                             &record_error)) {
+        Fail(std::string("record cost, ") + suite.label + ": " + record_error);
+      }
+      report.Add({std::string("TLS records only, ") + suite.label + " (us)",
+                  cost.round_p50_us, "info", delta_text, delta,
+                  delta > 0 ? cost.round_p50_us / delta : 0, "info",
+                  cost.version + " " + cost.cipher +
+                      ": protect+unprotect of one request and one response record"});
+    }
     report.Print();
     if (quick) Progress("quick run: figures are indicative only");
   } catch (const std::exception& e) {

@@ -7,9 +7,13 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iterator>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "api/blocking_executor.h"
 #include "api/services.h"
 #include "config/config.h"
@@ -41,6 +45,37 @@ unsigned int ReloadIntervalSeconds(const v1::config::TlsConfig& tls) {
   const uint32_t ms =
       tls.reload_interval_ms() > 0 ? tls.reload_interval_ms() : kDefaultTlsReloadIntervalMs;
   return std::max<unsigned int>(1, (ms + 999) / 1000);
+}
+
+// gRPC takes its TLS 1.2 cipher list from GRPC_SSL_CIPHER_SUITES when set
+// (its default: ECDHE with AES-GCM; TLS 1.3 keeps OpenSSL's three AEAD
+// suites). The variable may narrow that list but never widen it to suites
+// without an AEAD cipher or forward secrecy: any other name stops the daemon
+// instead of being served.
+constexpr const char* kAllowedCipherSuites[] = {
+    "TLS_AES_128_GCM_SHA256",        "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",  "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384",   "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+};
+
+absl::Status CheckCipherSuitesEnvironment() {
+  const char* value = std::getenv("GRPC_SSL_CIPHER_SUITES");
+  if (value == nullptr) return absl::OkStatus();
+  for (absl::string_view suite : absl::StrSplit(value, ':')) {
+    const bool allowed =
+        std::find(std::begin(kAllowedCipherSuites), std::end(kAllowedCipherSuites), suite) !=
+        std::end(kAllowedCipherSuites);
+    if (!allowed) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "environment GRPC_SSL_CIPHER_SUITES: \"", suite,
+          "\" is not an AEAD cipher suite with forward secrecy; allowed: ",
+          absl::StrJoin(kAllowedCipherSuites, ":"), " (or leave the variable unset)"));
+    }
+  }
+  LB_LOG("tls: cipher suites restricted by GRPC_SSL_CIPHER_SUITES to %s", value);
+  return absl::OkStatus();
 }
 
 // TLS credentials watching the configured files, or plaintext ones.
@@ -88,6 +123,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   // Defence in depth: the config was validated, but never serve plaintext off
   // loopback by accident.
   LB_RETURN_IF_ERROR(CheckListenSecurity(options.config));
+  if (TlsEnabled(options.config)) LB_RETURN_IF_ERROR(CheckCipherSuitesEnvironment());
   RegisterBuiltinProviders();
   std::unique_ptr<Server> s(new Server());
   s->options_ = std::move(options);
