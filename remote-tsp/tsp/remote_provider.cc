@@ -366,6 +366,7 @@ LONG RemoteProvider::CreateLineDevice(DWORD_PTR temp_id, DWORD device_id) {
 // ============================================================================
 
 void RemoteProvider::ConnectLoop() {
+  std::string reported;  // the last session error written to stderr
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -380,6 +381,13 @@ void RemoteProvider::ConnectLoop() {
       any = any || !client_->session_id(server).empty();
     }
     if (started.ok() || any) break;
+    // Said once per distinct error (not every retry): a refused credential
+    // (UNAUTHENTICATED, e.g. a wrong or revoked token_file) or an unreachable
+    // server. The lines stay unavailable meanwhile.
+    if (started.ToString() != reported) {
+      reported = started.ToString();
+      std::fprintf(stderr, "linebridge.tsp: no session yet (retrying): %s\n", reported.c_str());
+    }
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
