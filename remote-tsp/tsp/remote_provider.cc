@@ -1224,6 +1224,16 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   const int want = open->media_modes != 0 ? v1::PRIVILEGE_OWNER : v1::PRIVILEGE_MONITOR;
   if (open->applied_privilege == want && open->applied_media == open->media_modes) return;
   const LineEntry& line = lines_[open->index];
+  // No session on the line's server yet (lineOpen right after providerInit on
+  // a line of the device map, or the server is unreachable): the server would
+  // refuse the open (no session), and that refusal would drop the media
+  // modes. OnStreamState opens every open line of a server once its stream
+  // is up.
+  const bool reachable =
+      line.present ? (line.server < server_connected_.size() && server_connected_[line.server])
+                   : std::find(server_connected_.begin(), server_connected_.end(), true) !=
+                         server_connected_.end();
+  if (!reachable) return;
   if (line.closes_in_flight > 0) {
     open->open_in_flight = true;  // requests queue behind it
     open->waiting_for_close = true;
