@@ -437,84 +437,103 @@ void RemoteProvider::CompleteLocked(DRV_REQUESTID request_id, LONG result) {
   EnqueueLocked(out);
 }
 
-void RemoteProvider::Dispatch() {
-  for (;;) {
-    Outgoing item;
-    LINEEVENT proc = nullptr;
-    HTAPILINE ht_line = nullptr;
-    HTAPICALL ht_call = nullptr;
-    ASYNC_COMPLETION completion = nullptr;
-    HPROVIDER hprovider = nullptr;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || dispatcher_stop_;
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;
-      item = queue_.front();
-      queue_.pop_front();
-      completion = completion_proc_;
-      hprovider = hprovider_;
-      switch (item.kind) {
-        case Outgoing::Kind::kCompletion: break;
-        case Outgoing::Kind::kCreate:
-        case Outgoing::Kind::kRemove: proc = line_create_proc_; break;
-        case Outgoing::Kind::kLineEvent: {
-          OpenLine* open = open_lines_.Find(item.hd_line);
-          if (open == nullptr) continue;
-          proc = open->event_proc;
-          ht_line = open->ht_line;
-          break;
-        }
-        case Outgoing::Kind::kCallEvent:
-        case Outgoing::Kind::kNewCall: {
-          CallEntry* call = calls_.Find(item.hd_call);
-          if (call == nullptr) continue;
-          OpenLine* open = open_lines_.Find(call->hd_line);
-          if (open == nullptr) continue;
-          if (item.kind == Outgoing::Kind::kCallEvent && call->ht_call == nullptr) continue;
-          proc = open->event_proc;
-          ht_line = open->ht_line;
-          ht_call = call->ht_call;
-          break;
-        }
-      }
-    }
-    switch (item.kind) {
-      case Outgoing::Kind::kCompletion:
-        if (completion != nullptr) completion(item.request_id, item.result);
-        break;
+bool RemoteProvider::TakeLocked(Delivery* d) {
+  while (!queue_.empty()) {
+    *d = Delivery();
+    d->item = queue_.front();
+    queue_.pop_front();
+    d->completion = completion_proc_;
+    d->hprovider = hprovider_;
+    switch (d->item.kind) {
+      case Outgoing::Kind::kCompletion: return true;
       case Outgoing::Kind::kCreate:
-        if (proc != nullptr) {
-          proc(nullptr, nullptr, LINE_CREATE, reinterpret_cast<DWORD_PTR>(hprovider), item.p2, 0);
-        }
-        break;
-      case Outgoing::Kind::kRemove:
-        if (proc != nullptr) proc(nullptr, nullptr, LINE_REMOVE, item.p1, 0, 0);
-        break;
-      case Outgoing::Kind::kLineEvent:
+      case Outgoing::Kind::kRemove: d->proc = line_create_proc_; return true;
+      case Outgoing::Kind::kLineEvent: {
+        OpenLine* open = open_lines_.Find(d->item.hd_line);
+        if (open == nullptr) continue;
+        d->proc = open->event_proc;
+        d->ht_line = open->ht_line;
+        return true;
+      }
       case Outgoing::Kind::kCallEvent:
-        if (proc != nullptr) proc(ht_line, ht_call, item.msg, item.p1, item.p2, item.p3);
-        break;
       case Outgoing::Kind::kNewCall: {
-        HTAPICALL tapi_call = nullptr;
-        if (proc != nullptr) {
-          proc(ht_line, nullptr, LINE_NEWCALL, item.hd_call,
-               reinterpret_cast<DWORD_PTR>(&tapi_call), 0);
-        }
-        absl::MutexLock lock(&mu_);
-        CallEntry* call = calls_.Find(item.hd_call);
-        if (call == nullptr) break;
-        if (tapi_call == nullptr) {  // TAPI could not take the call: forget it
-          call_by_id_.erase(call->call_id);
-          calls_.Remove(item.hd_call);
-        } else {
-          call->ht_call = tapi_call;
-        }
-        break;
+        CallEntry* call = calls_.Find(d->item.hd_call);
+        if (call == nullptr) continue;
+        OpenLine* open = open_lines_.Find(call->hd_line);
+        if (open == nullptr) continue;
+        if (d->item.kind == Outgoing::Kind::kCallEvent && call->ht_call == nullptr) continue;
+        d->proc = open->event_proc;
+        d->ht_line = open->ht_line;
+        d->ht_call = call->ht_call;
+        return true;
       }
     }
+  }
+  return false;
+}
+
+void RemoteProvider::Deliver(const Delivery& d) {
+  const Outgoing& item = d.item;
+  LINEEVENT proc = d.proc;
+  switch (item.kind) {
+    case Outgoing::Kind::kCompletion:
+      if (d.completion != nullptr) d.completion(item.request_id, item.result);
+      break;
+    case Outgoing::Kind::kCreate:
+      if (proc != nullptr) {
+        proc(nullptr, nullptr, LINE_CREATE, reinterpret_cast<DWORD_PTR>(d.hprovider), item.p2, 0);
+      }
+      break;
+    case Outgoing::Kind::kRemove:
+      if (proc != nullptr) proc(nullptr, nullptr, LINE_REMOVE, item.p1, 0, 0);
+      break;
+    case Outgoing::Kind::kLineEvent:
+    case Outgoing::Kind::kCallEvent:
+      if (proc != nullptr) proc(d.ht_line, d.ht_call, item.msg, item.p1, item.p2, item.p3);
+      break;
+    case Outgoing::Kind::kNewCall: {
+      HTAPICALL tapi_call = nullptr;
+      if (proc != nullptr) {
+        proc(d.ht_line, nullptr, LINE_NEWCALL, item.hd_call,
+             reinterpret_cast<DWORD_PTR>(&tapi_call), 0);
+      }
+      absl::MutexLock lock(&mu_);
+      CallEntry* call = calls_.Find(item.hd_call);
+      if (call == nullptr) break;
+      if (tapi_call == nullptr) {  // TAPI could not take the call: forget it
+        call_by_id_.erase(call->call_id);
+        calls_.Remove(item.hd_call);
+      } else {
+        call->ht_call = tapi_call;
+      }
+      break;
+    }
+  }
+}
+
+void RemoteProvider::DrainLocked() {
+  if (draining_ || queue_.empty()) return;
+  draining_ = true;
+  Delivery d;
+  while (TakeLocked(&d)) {
+    mu_.Unlock();
+    Deliver(d);
+    mu_.Lock();
+  }
+  draining_ = false;
+}
+
+void RemoteProvider::Dispatch() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    // Whatever the threads that queued did not deliver themselves (a TSPI
+    // function's thread never delivers; another drainer may be busy).
+    auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return !draining_ && (!queue_.empty() || dispatcher_stop_);
+    };
+    mu_.Await(absl::Condition(&ready));
+    if (queue_.empty()) return;  // stopping, everything delivered
+    DrainLocked();
   }
 }
 
@@ -742,7 +761,7 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
 }
 
 void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
-  absl::MutexLock lock(&mu_);
+  DrainingLock lock(this);
   if (!initialized_ || stopping_) return;
   if (batch.has_snapshot()) {
     absl::flat_hash_set<std::string> listed;
@@ -1315,7 +1334,7 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
     client_->CloseLineAsync(
         std::move(request),
         [this, index](absl::StatusOr<v1::CloseLineResponse>) {
-          absl::MutexLock done_lock(&mu_);
+          DrainingLock done_lock(this);
           if (stopping_ || index >= lines_.size()) return;
           LineEntry& closed = lines_[index];
           if (--closed.closes_in_flight > 0 || closed.hd_line == 0) return;
@@ -1406,7 +1425,7 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
     client->MakeCallAsync(
         std::move(request),
         [this, request_id, id, line_handle](absl::StatusOr<v1::Call> call) {
-          absl::MutexLock done_lock(&mu_);
+          DrainingLock done_lock(this);
           if (OpenLine* o = open_lines_.Find(line_handle)) --o->creating;
           if (pending_.contains(request_id)) {  // else completed at shutdown
             if (!call.ok()) {
@@ -1456,7 +1475,7 @@ LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Acti
   v1::CallActionRequest request;
   request.set_call_id(entry->call_id);
   auto done = [this, request_id](absl::StatusOr<v1::Call> call) {
-    absl::MutexLock done_lock(&mu_);
+    DrainingLock done_lock(this);
     CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
   };
   switch (action) {
@@ -1618,7 +1637,7 @@ LONG RemoteProvider::CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id,
 absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> RemoteProvider::CompleteWithCall(
     DRV_REQUESTID request_id) {
   return [this, request_id](absl::StatusOr<v1::Call> call) {
-    absl::MutexLock done_lock(&mu_);
+    DrainingLock done_lock(this);
     CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
   };
 }
@@ -1786,7 +1805,7 @@ LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   client_->SetupTransferAsync(
       std::move(request),
       [this, request_id, hd_line, consult](absl::StatusOr<v1::SetupTransferResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
         if (pending_.contains(request_id)) {
           if (!response.ok()) {
@@ -1835,7 +1854,7 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
   client_->CompleteTransferAsync(
       std::move(request),
       [this, request_id, hd_line, conf](absl::StatusOr<v1::CompleteTransferResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (conf != 0) {
           if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
         }
@@ -1879,7 +1898,7 @@ LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call,
       std::move(request),
       [this, request_id, hd_line, conf, consult](
           absl::StatusOr<v1::SetupConferenceResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
         if (pending_.contains(request_id)) {
           if (!response.ok()) {
@@ -1968,7 +1987,7 @@ LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD
       std::move(request),
       [this, id, end_to_end_id](absl::StatusOr<v1::Call> call) {
         if (call.ok()) return;  // digits_generated reports the end
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         CallEntry* e = calls_.Find(id);
         if (e == nullptr || e->idle) return;
         auto it = std::find(e->generating.begin(), e->generating.end(), end_to_end_id);
@@ -2127,7 +2146,7 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
     client->SetLineForwardingAsync(
         std::move(request),
         [this, request_id](absl::StatusOr<v1::Line> updated) {
-          absl::MutexLock done_lock(&mu_);
+          DrainingLock done_lock(this);
           CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
         },
         call_options());
@@ -2148,7 +2167,7 @@ LONG RemoteProvider::CreateCallRequestLocked(
   pending_[request_id] = Pending{id};
   ++open->creating;
   auto done = [this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
-    absl::MutexLock done_lock(&mu_);
+    DrainingLock done_lock(this);
     if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
     if (pending_.contains(request_id)) {
       if (!call.ok()) {
@@ -2190,7 +2209,7 @@ LONG RemoteProvider::Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park
   client_->ParkAsync(
       std::move(request),
       [this, request_id, non_dir_address](absl::StatusOr<v1::ParkResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (!pending_.contains(request_id)) return;  // completed at shutdown
         if (response.ok() && non_dir_address != nullptr) {
           // Where the call was parked, before the completion (TAPI reads it then).
