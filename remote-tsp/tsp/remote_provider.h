@@ -9,8 +9,10 @@
 //    the media modes and applies them in the background, retrying transient
 //    failures with backoff from the maintenance thread).
 //  - Every callback into TAPISRV (LINEEVENT, ASYNC_COMPLETION) is queued under
-//    `mu_` in the order the state changed and delivered by one dispatcher
-//    thread without holding `mu_`, so callbacks may call back into the TSP.
+//    `mu_` in the order the state changed and delivered without holding
+//    `mu_` (callbacks may call back into the TSP), by one thread at a time:
+//    the gRPC callback or event thread that queued it, else the dispatcher
+//    thread (see DrainingLock).
 //  - Asynchronous requests are completed exactly once: from the RPC's
 //    callback, or with LINEERR_OPERATIONFAILED at providerShutdown.
 #pragma once
