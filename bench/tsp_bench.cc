@@ -406,12 +406,7 @@ int main(int argc, char** argv) {
     const uint64_t rss_open = RssBytes(0);
     Progress("memory: lines open; closing, shutting down");
     for (HDRVLINE hd : open) g_tspi.TSPI_lineClose(hd);
-    // Let the 1,000 CloseLine RPCs finish before providerShutdown. Shutting
-    // down with them in flight crashed about one run in five (SIGSEGV in
-    // grpc_completion_queue_next on a gRPC callback thread, right after
-    // providerShutdown returned): a provider/SDK teardown problem, written
-    // down in remote-tsp/tsp/README.md; this bench measures memory, not that.
-    usleep(1000000);
+    // At once, with the CloseLine RPCs in flight (tsp_shutdown_test).
     g_tspi.TSPI_providerShutdown(kVersion, kProviderId);
     Progress("memory: provider shut down");
     const double mib = 1024.0 * 1024.0;

@@ -62,12 +62,17 @@ void UnaryAsync(const Connection& connection, AsyncStub* stub,
   call->request = request;
   call->done = std::move(done);
   (stub->*method)(&call->context, &call->request, &call->response, [call](grpc::Status status) {
-    std::unique_ptr<PendingCall<Request, Response>> owned(call);
-    if (status.ok()) {
-      owned->done(std::move(owned->response));
-    } else {
-      owned->done(FromGrpcStatus(status));
-    }
+    // Everything gRPC owns goes first (the ClientContext holds a reference to
+    // the channel), then `done` runs. A Client waits for its `done`s before
+    // it releases its channels, so the last channel reference is always
+    // dropped by the Client's owner, never on this gRPC callback thread:
+    // dropping it here would tear the channel (and possibly gRPC itself)
+    // down under the very thread that is still running this callback.
+    Callback<Response> finish = std::move(call->done);
+    absl::StatusOr<Response> result =
+        status.ok() ? absl::StatusOr<Response>(std::move(call->response)) : FromGrpcStatus(status);
+    delete call;
+    finish(std::move(result));
   });
 }
 

@@ -23,8 +23,8 @@
 #    units compile (-fsyntax-only) for x86_64 and i686 with mingw-w64's posix
 #    compilers, the SDK's tapi.h/tspi.h (LINEBRIDGE_USE_SDK_TAPI, as the
 #    Windows CMake build) and the host's Abseil/gRPC/protobuf headers: the
-#    export layer against tspi.h's prototypes, the configuration, registry and
-#    device map code, the C++ SDK.
+#    export layer against tspi.h's prototypes, the provider, the
+#    configuration, registry and device map code, the C++ SDK.
 # Skips (exit 0) only when no mingw-w64 compiler is installed.
 set -euo pipefail
 
@@ -175,7 +175,7 @@ if [[ -n $gen ]]; then
     mkdir -p "$wininc"
     for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
     root=$src/..
-    units=("$src/tsp/exports.cc" "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
+    units=("$src/tsp/exports.cc" "$src/tsp/remote_provider.cc" "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
            "$src/tsp/device_map.cc" "$src/tsp/var_struct.cc" "$src/tapi_mapping.cc"
            "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
            "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
@@ -188,7 +188,7 @@ if [[ -n $gen ]]; then
       done
     done
     echo "ok   ${#units[@]} translation units of the Windows build compile (x86_64, i686; SDK" \
-         "tapi.h/tspi.h); NOT tsp/remote_provider.cc (see remote-tsp/tsp/README.md)"
+         "tapi.h/tspi.h), the provider (tsp/remote_provider.cc) included"
   fi
 fi
 

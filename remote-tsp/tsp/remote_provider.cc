@@ -13,9 +13,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "linebridge/lineerr.h"
 #include "tsp/tsp_channel.h"
 #include "tsp/var_struct.h"
+
+namespace linebridge {
+// From linebridge/lineerr.h (proto/), which this file does not include: its
+// LINEERR_* enumerators clash with the SDK tapi.h's LINEERR_* macros in the
+// Windows build. The error codes used here are TAPI's (tapi_abi.h/tapi.h).
+uint32_t LineErrOf(const absl::Status& status);
+}  // namespace linebridge
 
 namespace linebridge::tsp {
 namespace {
@@ -154,12 +160,12 @@ LONG ScanDialable(const std::string& address) {
       case ';': case '+': case ' ': case '(': case ')': case '-': case '.': case '/':
       case '\r': case '\n':
         continue;
-      case 'W': case 'w': return ::LINEERR_DIALDIALTONE;
-      case '@': return ::LINEERR_DIALQUIET;
-      case '$': return ::LINEERR_DIALBILLING;
-      case '?': return ::LINEERR_DIALPROMPT;
-      case ':': return ::LINEERR_DIALVOICEDETECT;
-      default: return ::LINEERR_INVALADDRESS;
+      case 'W': case 'w': return LINEERR_DIALDIALTONE;
+      case '@': return LINEERR_DIALQUIET;
+      case '$': return LINEERR_DIALBILLING;
+      case '?': return LINEERR_DIALPROMPT;
+      case ':': return LINEERR_DIALVOICEDETECT;
+      default: return LINEERR_INVALADDRESS;
     }
   }
   return 0;
@@ -185,7 +191,7 @@ bool IsTransient(const absl::Status& status) {
 
 LONG ErrOf(const absl::Status& status) {
   const uint32_t err = LineErrOf(status);
-  return err == 0 ? ::LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
+  return err == 0 ? LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
 }
 
 }  // namespace
@@ -243,19 +249,19 @@ void RemoteProvider::ResetLocked() {
 
 LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
                                  HPROVIDER provider, LINEEVENT line_create_proc) {
-  if (num_lines == nullptr || num_phones == nullptr) return ::LINEERR_INVALPOINTER;
+  if (num_lines == nullptr || num_phones == nullptr) return LINEERR_INVALPOINTER;
   absl::StatusOr<TspConfig> config = LoadTspConfig();
   if (!config.ok()) {
     std::fprintf(stderr, "linebridge.tsp: %s\n", config.status().ToString().c_str());
-    return ::LINEERR_OPERATIONFAILED;
+    return LINEERR_OPERATIONFAILED;
   }
   absl::StatusOr<DeviceMap> map = DeviceMap::Load(config->device_map);
   if (!map.ok()) {
     std::fprintf(stderr, "linebridge.tsp: %s\n", map.status().ToString().c_str());
-    return ::LINEERR_OPERATIONFAILED;
+    return LINEERR_OPERATIONFAILED;
   }
   absl::MutexLock lock(&mu_);
-  if (initialized_) return ::LINEERR_OPERATIONFAILED;  // providerShutdown first
+  if (initialized_) return LINEERR_OPERATIONFAILED;  // providerShutdown first
   ResetLocked();
   config_ = *std::move(config);
   device_map_ = *std::move(map);
@@ -272,13 +278,13 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
 LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
                           ASYNC_COMPLETION completion_proc, LPDWORD tspi_options) {
   if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
-    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+    return LINEERR_INCOMPATIBLEAPIVERSION;
   }
-  if (completion_proc == nullptr) return ::LINEERR_INVALPOINTER;
+  if (completion_proc == nullptr) return LINEERR_INVALPOINTER;
   ClientOptions options;
   {
     absl::MutexLock lock(&mu_);
-    if (initialized_ || !device_map_.has_value()) return ::LINEERR_OPERATIONFAILED;
+    if (initialized_ || !device_map_.has_value()) return LINEERR_OPERATIONFAILED;
     options.servers = config_.servers;
     options.client_name = config_.client_name;
     options.deadline = absl::Milliseconds(config_.deadline_ms);
@@ -287,7 +293,7 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
   if (!client.ok()) {
     std::fprintf(stderr, "linebridge.tsp: %s\n", client.status().ToString().c_str());
-    return ::LINEERR_OPERATIONFAILED;
+    return LINEERR_OPERATIONFAILED;
   }
   if (tspi_options != nullptr) *tspi_options = 0;  // re-entrant
   absl::MutexLock lock(&mu_);
@@ -325,7 +331,7 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
     std::vector<DRV_REQUESTID> ids;
     for (const auto& [id, p] : pending_) ids.push_back(id);
     std::sort(ids.begin(), ids.end());
-    for (DRV_REQUESTID id : ids) CompleteLocked(id, ::LINEERR_OPERATIONFAILED);
+    for (DRV_REQUESTID id : ids) CompleteLocked(id, LINEERR_OPERATIONFAILED);
     dispatcher_stop_ = true;
   }
   if (dispatcher_.joinable()) dispatcher_.join();  // delivers everything queued
@@ -350,9 +356,9 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
 
 LONG RemoteProvider::CreateLineDevice(DWORD_PTR temp_id, DWORD device_id) {
   absl::MutexLock lock(&mu_);
-  if (!initialized_) return ::LINEERR_OPERATIONFAILED;
+  if (!initialized_) return LINEERR_OPERATIONFAILED;
   if (temp_id >= lines_.size() || !lines_[temp_id].create_sent || lines_[temp_id].has_device) {
-    return ::LINEERR_BADDEVICEID;
+    return LINEERR_BADDEVICEID;
   }
   LineEntry& line = lines_[temp_id];
   line.has_device = true;
@@ -366,6 +372,7 @@ LONG RemoteProvider::CreateLineDevice(DWORD_PTR temp_id, DWORD device_id) {
 // ============================================================================
 
 void RemoteProvider::ConnectLoop() {
+  std::string reported;  // the last session error written to stderr
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -380,6 +387,13 @@ void RemoteProvider::ConnectLoop() {
       any = any || !client_->session_id(server).empty();
     }
     if (started.ok() || any) break;
+    // Said once per distinct error (not every retry): a refused credential
+    // (UNAUTHENTICATED, e.g. a wrong or revoked token_file) or an unreachable
+    // server. The lines stay unavailable meanwhile.
+    if (started.ToString() != reported) {
+      reported = started.ToString();
+      std::fprintf(stderr, "linebridge.tsp: no session yet (retrying): %s\n", reported.c_str());
+    }
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
@@ -429,84 +443,103 @@ void RemoteProvider::CompleteLocked(DRV_REQUESTID request_id, LONG result) {
   EnqueueLocked(out);
 }
 
-void RemoteProvider::Dispatch() {
-  for (;;) {
-    Outgoing item;
-    LINEEVENT proc = nullptr;
-    HTAPILINE ht_line = nullptr;
-    HTAPICALL ht_call = nullptr;
-    ASYNC_COMPLETION completion = nullptr;
-    HPROVIDER hprovider = nullptr;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || dispatcher_stop_;
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;
-      item = queue_.front();
-      queue_.pop_front();
-      completion = completion_proc_;
-      hprovider = hprovider_;
-      switch (item.kind) {
-        case Outgoing::Kind::kCompletion: break;
-        case Outgoing::Kind::kCreate:
-        case Outgoing::Kind::kRemove: proc = line_create_proc_; break;
-        case Outgoing::Kind::kLineEvent: {
-          OpenLine* open = open_lines_.Find(item.hd_line);
-          if (open == nullptr) continue;
-          proc = open->event_proc;
-          ht_line = open->ht_line;
-          break;
-        }
-        case Outgoing::Kind::kCallEvent:
-        case Outgoing::Kind::kNewCall: {
-          CallEntry* call = calls_.Find(item.hd_call);
-          if (call == nullptr) continue;
-          OpenLine* open = open_lines_.Find(call->hd_line);
-          if (open == nullptr) continue;
-          if (item.kind == Outgoing::Kind::kCallEvent && call->ht_call == nullptr) continue;
-          proc = open->event_proc;
-          ht_line = open->ht_line;
-          ht_call = call->ht_call;
-          break;
-        }
-      }
-    }
-    switch (item.kind) {
-      case Outgoing::Kind::kCompletion:
-        if (completion != nullptr) completion(item.request_id, item.result);
-        break;
+bool RemoteProvider::TakeLocked(Delivery* d) {
+  while (!queue_.empty()) {
+    *d = Delivery();
+    d->item = queue_.front();
+    queue_.pop_front();
+    d->completion = completion_proc_;
+    d->hprovider = hprovider_;
+    switch (d->item.kind) {
+      case Outgoing::Kind::kCompletion: return true;
       case Outgoing::Kind::kCreate:
-        if (proc != nullptr) {
-          proc(nullptr, nullptr, LINE_CREATE, reinterpret_cast<DWORD_PTR>(hprovider), item.p2, 0);
-        }
-        break;
-      case Outgoing::Kind::kRemove:
-        if (proc != nullptr) proc(nullptr, nullptr, LINE_REMOVE, item.p1, 0, 0);
-        break;
-      case Outgoing::Kind::kLineEvent:
+      case Outgoing::Kind::kRemove: d->proc = line_create_proc_; return true;
+      case Outgoing::Kind::kLineEvent: {
+        OpenLine* open = open_lines_.Find(d->item.hd_line);
+        if (open == nullptr) continue;
+        d->proc = open->event_proc;
+        d->ht_line = open->ht_line;
+        return true;
+      }
       case Outgoing::Kind::kCallEvent:
-        if (proc != nullptr) proc(ht_line, ht_call, item.msg, item.p1, item.p2, item.p3);
-        break;
       case Outgoing::Kind::kNewCall: {
-        HTAPICALL tapi_call = nullptr;
-        if (proc != nullptr) {
-          proc(ht_line, nullptr, LINE_NEWCALL, item.hd_call,
-               reinterpret_cast<DWORD_PTR>(&tapi_call), 0);
-        }
-        absl::MutexLock lock(&mu_);
-        CallEntry* call = calls_.Find(item.hd_call);
-        if (call == nullptr) break;
-        if (tapi_call == nullptr) {  // TAPI could not take the call: forget it
-          call_by_id_.erase(call->call_id);
-          calls_.Remove(item.hd_call);
-        } else {
-          call->ht_call = tapi_call;
-        }
-        break;
+        CallEntry* call = calls_.Find(d->item.hd_call);
+        if (call == nullptr) continue;
+        OpenLine* open = open_lines_.Find(call->hd_line);
+        if (open == nullptr) continue;
+        if (d->item.kind == Outgoing::Kind::kCallEvent && call->ht_call == nullptr) continue;
+        d->proc = open->event_proc;
+        d->ht_line = open->ht_line;
+        d->ht_call = call->ht_call;
+        return true;
       }
     }
+  }
+  return false;
+}
+
+void RemoteProvider::Deliver(const Delivery& d) {
+  const Outgoing& item = d.item;
+  LINEEVENT proc = d.proc;
+  switch (item.kind) {
+    case Outgoing::Kind::kCompletion:
+      if (d.completion != nullptr) d.completion(item.request_id, item.result);
+      break;
+    case Outgoing::Kind::kCreate:
+      if (proc != nullptr) {
+        proc(nullptr, nullptr, LINE_CREATE, reinterpret_cast<DWORD_PTR>(d.hprovider), item.p2, 0);
+      }
+      break;
+    case Outgoing::Kind::kRemove:
+      if (proc != nullptr) proc(nullptr, nullptr, LINE_REMOVE, item.p1, 0, 0);
+      break;
+    case Outgoing::Kind::kLineEvent:
+    case Outgoing::Kind::kCallEvent:
+      if (proc != nullptr) proc(d.ht_line, d.ht_call, item.msg, item.p1, item.p2, item.p3);
+      break;
+    case Outgoing::Kind::kNewCall: {
+      HTAPICALL tapi_call = nullptr;
+      if (proc != nullptr) {
+        proc(d.ht_line, nullptr, LINE_NEWCALL, item.hd_call,
+             reinterpret_cast<DWORD_PTR>(&tapi_call), 0);
+      }
+      absl::MutexLock lock(&mu_);
+      CallEntry* call = calls_.Find(item.hd_call);
+      if (call == nullptr) break;
+      if (tapi_call == nullptr) {  // TAPI could not take the call: forget it
+        call_by_id_.erase(call->call_id);
+        calls_.Remove(item.hd_call);
+      } else {
+        call->ht_call = tapi_call;
+      }
+      break;
+    }
+  }
+}
+
+void RemoteProvider::DrainLocked() {
+  if (draining_ || queue_.empty()) return;
+  draining_ = true;
+  Delivery d;
+  while (TakeLocked(&d)) {
+    mu_.Unlock();
+    Deliver(d);
+    mu_.Lock();
+  }
+  draining_ = false;
+}
+
+void RemoteProvider::Dispatch() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    // Whatever the threads that queued did not deliver themselves (a TSPI
+    // function's thread never delivers; another drainer may be busy).
+    auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return !draining_ && (!queue_.empty() || dispatcher_stop_);
+    };
+    mu_.Await(absl::Condition(&ready));
+    if (queue_.empty()) return;  // stopping, everything delivered
+    DrainLocked();
   }
 }
 
@@ -734,7 +767,7 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
 }
 
 void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
-  absl::MutexLock lock(&mu_);
+  DrainingLock lock(this);
   if (!initialized_ || stopping_) return;
   if (batch.has_snapshot()) {
     absl::flat_hash_set<std::string> listed;
@@ -920,14 +953,14 @@ RemoteProvider::CallEntry* RemoteProvider::FindCallLocked(HDRVCALL hd_call) {
 
 LONG RemoteProvider::NegotiateTSPIVersion(DWORD device_id, DWORD low_version,
                                           DWORD high_version, LPDWORD tspi_version) {
-  if (tspi_version == nullptr) return ::LINEERR_INVALPOINTER;
+  if (tspi_version == nullptr) return LINEERR_INVALPOINTER;
   if (device_id != kInitializeNegotiation) {
     absl::MutexLock lock(&mu_);
-    if (!IndexOfDeviceLocked(device_id).has_value()) return ::LINEERR_BADDEVICEID;
+    if (!IndexOfDeviceLocked(device_id).has_value()) return LINEERR_BADDEVICEID;
   }
   if (low_version > high_version || low_version > kTspiVersionHigh ||
       high_version < kTspiVersionLow) {
-    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+    return LINEERR_INCOMPATIBLEAPIVERSION;
   }
   *tspi_version = std::min(high_version, kTspiVersionHigh);
   return 0;
@@ -935,15 +968,15 @@ LONG RemoteProvider::NegotiateTSPIVersion(DWORD device_id, DWORD low_version,
 
 LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
                                 LPLINEDEVCAPS caps) {
-  if (caps == nullptr) return ::LINEERR_INVALPOINTER;
+  if (caps == nullptr) return LINEERR_INVALPOINTER;
   if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
-    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+    return LINEERR_INCOMPATIBLEAPIVERSION;
   }
   const DWORD fixed = MinDevCaps(tspi_version);
-  if (TotalSizeOf(caps) < fixed) return ::LINEERR_STRUCTURETOOSMALL;
+  if (TotalSizeOf(caps) < fixed) return LINEERR_STRUCTURETOOSMALL;
   absl::MutexLock lock(&mu_);
   std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
-  if (!index.has_value()) return ::LINEERR_BADDEVICEID;
+  if (!index.has_value()) return LINEERR_BADDEVICEID;
   const LineEntry& line = lines_[*index];
   const v1::Line info = line.info.value_or(v1::Line());
   const v1::LineCaps& lc = info.caps();
@@ -993,18 +1026,18 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
 
 LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tspi_version,
                                     DWORD, LPLINEADDRESSCAPS caps) {
-  if (caps == nullptr) return ::LINEERR_INVALPOINTER;
+  if (caps == nullptr) return LINEERR_INVALPOINTER;
   if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
-    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+    return LINEERR_INCOMPATIBLEAPIVERSION;
   }
-  if (TotalSizeOf(caps) < sizeof(LINEADDRESSCAPS)) return ::LINEERR_STRUCTURETOOSMALL;
+  if (TotalSizeOf(caps) < sizeof(LINEADDRESSCAPS)) return LINEERR_STRUCTURETOOSMALL;
   absl::MutexLock lock(&mu_);
   std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
-  if (!index.has_value()) return ::LINEERR_BADDEVICEID;
+  if (!index.has_value()) return LINEERR_BADDEVICEID;
   const LineEntry& line = lines_[*index];
   const v1::Line info = line.info.value_or(v1::Line());
   if (address_id >= static_cast<DWORD>(std::max(1, info.addresses_size()))) {
-    return ::LINEERR_INVALADDRESSID;
+    return LINEERR_INVALADDRESSID;
   }
   const v1::Address address =
       address_id < static_cast<DWORD>(info.addresses_size()) ? info.addresses(address_id)
@@ -1074,9 +1107,9 @@ LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tsp
 LONG RemoteProvider::GetLineDevStatus(HDRVLINE hd_line, LPLINEDEVSTATUS status) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
-  if (status == nullptr) return ::LINEERR_INVALPOINTER;
-  if (TotalSizeOf(status) < sizeof(LINEDEVSTATUS)) return ::LINEERR_STRUCTURETOOSMALL;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
+  if (status == nullptr) return LINEERR_INVALPOINTER;
+  if (TotalSizeOf(status) < sizeof(LINEDEVSTATUS)) return LINEERR_STRUCTURETOOSMALL;
   const LineEntry& line = lines_[open->index];
   const v1::LineStatus s = line.info.has_value() ? line.info->status() : v1::LineStatus();
   const bool in_service = line.present && server_connected_[line.server] &&
@@ -1102,12 +1135,12 @@ LONG RemoteProvider::GetAddressStatus(HDRVLINE hd_line, DWORD address_id,
                                       LPLINEADDRESSSTATUS status) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
   const LineEntry& line = lines_[open->index];
   const int num_addresses = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
-  if (address_id >= static_cast<DWORD>(num_addresses)) return ::LINEERR_INVALADDRESSID;
-  if (status == nullptr) return ::LINEERR_INVALPOINTER;
-  if (TotalSizeOf(status) < sizeof(LINEADDRESSSTATUS)) return ::LINEERR_STRUCTURETOOSMALL;
+  if (address_id >= static_cast<DWORD>(num_addresses)) return LINEERR_INVALADDRESSID;
+  if (status == nullptr) return LINEERR_INVALPOINTER;
+  if (TotalSizeOf(status) < sizeof(LINEADDRESSSTATUS)) return LINEERR_STRUCTURETOOSMALL;
   const v1::LineStatus s = line.info.has_value() ? line.info->status() : v1::LineStatus();
   const bool in_service = line.present && server_connected_[line.server] &&
                           s.state() == v1::LINE_STATE_IN_SERVICE;
@@ -1144,8 +1177,8 @@ LONG RemoteProvider::GetAddressStatus(HDRVLINE hd_line, DWORD address_id,
 LONG RemoteProvider::GetNumAddressIDs(HDRVLINE hd_line, LPDWORD num_address_ids) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
-  if (num_address_ids == nullptr) return ::LINEERR_INVALPOINTER;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
+  if (num_address_ids == nullptr) return LINEERR_INVALPOINTER;
   const LineEntry& line = lines_[open->index];
   *num_address_ids = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
   return 0;
@@ -1157,27 +1190,27 @@ LONG RemoteProvider::GetID(HDRVLINE hd_line, DWORD address_id, HDRVCALL hd_call,
   uint32_t index = 0;
   if (select == LINECALLSELECT_CALL) {
     CallEntry* call = FindCallLocked(hd_call);
-    if (call == nullptr) return ::LINEERR_INVALCALLHANDLE;
+    if (call == nullptr) return LINEERR_INVALCALLHANDLE;
     OpenLine* open = open_lines_.Find(call->hd_line);
-    if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+    if (open == nullptr) return LINEERR_INVALCALLHANDLE;
     index = open->index;
   } else if (select == LINECALLSELECT_LINE || select == LINECALLSELECT_ADDRESS) {
     OpenLine* open = FindOpenLocked(hd_line);
-    if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+    if (open == nullptr) return LINEERR_INVALLINEHANDLE;
     index = open->index;
     if (select == LINECALLSELECT_ADDRESS) {
       const LineEntry& line = lines_[index];
       const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
-      if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+      if (address_id >= static_cast<DWORD>(n)) return LINEERR_INVALADDRESSID;
     }
   } else {
-    return ::LINEERR_INVALPARAM;
+    return LINEERR_INVALPARAM;
   }
-  if (device_id == nullptr || device_class == nullptr) return ::LINEERR_INVALPOINTER;
+  if (device_id == nullptr || device_class == nullptr) return LINEERR_INVALPOINTER;
   if (absl::AsciiStrToLower(Utf16ToUtf8(device_class, 256)) != "tapi/line") {
-    return ::LINEERR_INVALDEVICECLASS;
+    return LINEERR_INVALDEVICECLASS;
   }
-  if (TotalSizeOf(device_id) < sizeof(VARSTRING)) return ::LINEERR_STRUCTURETOOSMALL;
+  if (TotalSizeOf(device_id) < sizeof(VARSTRING)) return LINEERR_STRUCTURETOOSMALL;
   const DWORD id = lines_[index].device_id;
   VarStructWriter w = StartStruct(device_id, sizeof(VARSTRING));
   LB_SET(w, VARSTRING, dwStringFormat, STRINGFORMAT_BINARY);
@@ -1189,15 +1222,15 @@ LONG RemoteProvider::GetID(HDRVLINE hd_line, DWORD address_id, HDRVCALL hd_call,
 
 LONG RemoteProvider::Open(DWORD device_id, HTAPILINE ht_line, LPHDRVLINE hd_line,
                           DWORD tspi_version, LINEEVENT event_proc) {
-  if (hd_line == nullptr || event_proc == nullptr) return ::LINEERR_INVALPOINTER;
+  if (hd_line == nullptr || event_proc == nullptr) return LINEERR_INVALPOINTER;
   absl::MutexLock lock(&mu_);
   std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
-  if (!index.has_value()) return ::LINEERR_BADDEVICEID;
+  if (!index.has_value()) return LINEERR_BADDEVICEID;
   if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
-    return ::LINEERR_INCOMPATIBLEAPIVERSION;
+    return LINEERR_INCOMPATIBLEAPIVERSION;
   }
   LineEntry& line = lines_[*index];
-  if (line.hd_line != 0) return ::LINEERR_ALLOCATED;
+  if (line.hd_line != 0) return LINEERR_ALLOCATED;
   OpenLine open;
   open.index = *index;
   open.ht_line = ht_line;
@@ -1216,6 +1249,16 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   const int want = open->media_modes != 0 ? v1::PRIVILEGE_OWNER : v1::PRIVILEGE_MONITOR;
   if (open->applied_privilege == want && open->applied_media == open->media_modes) return;
   const LineEntry& line = lines_[open->index];
+  // No session on the line's server yet (lineOpen right after providerInit on
+  // a line of the device map, or the server is unreachable): the server would
+  // refuse the open (no session), and that refusal would drop the media
+  // modes. OnStreamState opens every open line of a server once its stream
+  // is up.
+  const bool reachable =
+      line.present ? (line.server < server_connected_.size() && server_connected_[line.server])
+                   : std::find(server_connected_.begin(), server_connected_.end(), true) !=
+                         server_connected_.end();
+  if (!reachable) return;
   if (line.closes_in_flight > 0) {
     open->open_in_flight = true;  // requests queue behind it
     open->waiting_for_close = true;
@@ -1277,7 +1320,7 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
   absl::MutexLock lock(&mu_);
   const uint32_t id = IdOf(hd_line);
   std::optional<OpenLine> open = open_lines_.Remove(id);
-  if (!open.has_value()) return ::LINEERR_INVALLINEHANDLE;
+  if (!open.has_value()) return LINEERR_INVALLINEHANDLE;
   LineEntry& line = lines_[open->index];
   line.hd_line = 0;
   std::vector<uint32_t> calls;
@@ -1297,7 +1340,7 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
     client_->CloseLineAsync(
         std::move(request),
         [this, index](absl::StatusOr<v1::CloseLineResponse>) {
-          absl::MutexLock done_lock(&mu_);
+          DrainingLock done_lock(this);
           if (stopping_ || index >= lines_.size()) return;
           LineEntry& closed = lines_[index];
           if (--closed.closes_in_flight > 0 || closed.hd_line == 0) return;
@@ -1317,12 +1360,12 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
 LONG RemoteProvider::SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_modes) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
-  if ((media_modes & ~kAllMediaModes) != 0) return ::LINEERR_INVALMEDIAMODE;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
+  if ((media_modes & ~kAllMediaModes) != 0) return LINEERR_INVALMEDIAMODE;
   const LineEntry& line = lines_[open->index];
   if (line.info.has_value() && media_modes != 0) {
     const DWORD supported = ToTapiMask<v1::MediaMode>(line.info->caps().media_modes());
-    if ((media_modes & ~supported) != 0) return ::LINEERR_INVALMEDIAMODE;
+    if ((media_modes & ~supported) != 0) return LINEERR_INVALMEDIAMODE;
   }
   // Recorded now, applied on the server in the background (OWNER with these
   // media modes, MONITOR for none); never a wait on the network here.
@@ -1335,7 +1378,7 @@ LONG RemoteProvider::SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_mode
 
 LONG RemoteProvider::SetStatusMessages(HDRVLINE hd_line, DWORD, DWORD) {
   absl::MutexLock lock(&mu_);
-  return FindOpenLocked(hd_line) == nullptr ? ::LINEERR_INVALLINEHANDLE : 0;
+  return FindOpenLocked(hd_line) == nullptr ? LINEERR_INVALLINEHANDLE : 0;
 }
 
 // ============================================================================
@@ -1347,10 +1390,10 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
                               const LINECALLPARAMS* params) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
-  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
-  if (client_ == nullptr || stopping_) return ::LINEERR_OPERATIONFAILED;
-  if (pending_.contains(request_id)) return ::LINEERR_OPERATIONFAILED;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
+  if (hd_call == nullptr) return LINEERR_INVALPOINTER;
+  if (client_ == nullptr || stopping_) return LINEERR_OPERATIONFAILED;
+  if (pending_.contains(request_id)) return LINEERR_OPERATIONFAILED;
   const LineEntry& line = lines_[open->index];
   v1::MakeCallRequest request;
   request.set_line_id(line.line_id);
@@ -1359,10 +1402,10 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
     if (LONG err = ScanDialable(request.destination()); err != 0) return err;
   }
   if (params != nullptr) {
-    if (params->dwTotalSize < offsetof(LINECALLPARAMS, DialParams)) return ::LINEERR_STRUCTURETOOSMALL;
+    if (params->dwTotalSize < offsetof(LINECALLPARAMS, DialParams)) return LINEERR_STRUCTURETOOSMALL;
     if (params->dwAddressMode == LINEADDRESSMODE_ADDRESSID) {
       const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
-      if (params->dwAddressID >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
+      if (params->dwAddressID >= static_cast<DWORD>(n)) return LINEERR_INVALADDRESSID;
       request.set_address_index(params->dwAddressID);
     }
     if (auto media = FromTapi<v1::MediaMode>(params->dwMediaMode)) {
@@ -1388,7 +1431,7 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
     client->MakeCallAsync(
         std::move(request),
         [this, request_id, id, line_handle](absl::StatusOr<v1::Call> call) {
-          absl::MutexLock done_lock(&mu_);
+          DrainingLock done_lock(this);
           if (OpenLine* o = open_lines_.Find(line_handle)) --o->creating;
           if (pending_.contains(request_id)) {  // else completed at shutdown
             if (!call.ok()) {
@@ -1430,15 +1473,15 @@ void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<voi
 LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = FindCallLocked(hd_call);
-  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
-  if (client_ == nullptr || stopping_) return ::LINEERR_OPERATIONFAILED;
-  if (entry->call_id.empty() || entry->idle) return ::LINEERR_INVALCALLSTATE;
-  if (pending_.contains(request_id)) return ::LINEERR_OPERATIONFAILED;
+  if (entry == nullptr) return LINEERR_INVALCALLHANDLE;
+  if (client_ == nullptr || stopping_) return LINEERR_OPERATIONFAILED;
+  if (entry->call_id.empty() || entry->idle) return LINEERR_INVALCALLSTATE;
+  if (pending_.contains(request_id)) return LINEERR_OPERATIONFAILED;
   pending_[request_id] = Pending{IdOf(hd_call)};
   v1::CallActionRequest request;
   request.set_call_id(entry->call_id);
   auto done = [this, request_id](absl::StatusOr<v1::Call> call) {
-    absl::MutexLock done_lock(&mu_);
+    DrainingLock done_lock(this);
     CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
   };
   switch (action) {
@@ -1470,7 +1513,7 @@ LONG RemoteProvider::Unhold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
 LONG RemoteProvider::CloseCall(HDRVCALL hd_call) {
   absl::MutexLock lock(&mu_);
   std::optional<CallEntry> entry = calls_.Remove(IdOf(hd_call));
-  if (!entry.has_value()) return ::LINEERR_INVALCALLHANDLE;
+  if (!entry.has_value()) return LINEERR_INVALCALLHANDLE;
   if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
   // A call TAPI lets go of while still up is dropped (if we own it).
   if (!entry->idle && !entry->call_id.empty() && client_ != nullptr && !stopping_ &&
@@ -1485,12 +1528,12 @@ LONG RemoteProvider::CloseCall(HDRVCALL hd_call) {
 LONG RemoteProvider::GetCallInfo(HDRVCALL hd_call, LPLINECALLINFO info) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = FindCallLocked(hd_call);
-  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
-  if (info == nullptr) return ::LINEERR_INVALPOINTER;
+  if (entry == nullptr) return LINEERR_INVALCALLHANDLE;
+  if (info == nullptr) return LINEERR_INVALPOINTER;
   OpenLine* open = open_lines_.Find(entry->hd_line);
-  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
   const DWORD fixed = MinCallInfo(open->version);
-  if (TotalSizeOf(info) < fixed) return ::LINEERR_STRUCTURETOOSMALL;
+  if (TotalSizeOf(info) < fixed) return LINEERR_STRUCTURETOOSMALL;
   const LineEntry& line = lines_[open->index];
   const v1::CallInfo& ci = entry->call.info();
   VarStructWriter w = StartStruct(info, fixed);
@@ -1556,9 +1599,9 @@ LONG RemoteProvider::GetCallInfo(HDRVCALL hd_call, LPLINECALLINFO info) {
 LONG RemoteProvider::GetCallStatus(HDRVCALL hd_call, LPLINECALLSTATUS status) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = FindCallLocked(hd_call);
-  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
-  if (status == nullptr) return ::LINEERR_INVALPOINTER;
-  if (TotalSizeOf(status) < sizeof(LINECALLSTATUS)) return ::LINEERR_STRUCTURETOOSMALL;
+  if (entry == nullptr) return LINEERR_INVALCALLHANDLE;
+  if (status == nullptr) return LINEERR_INVALPOINTER;
+  if (TotalSizeOf(status) < sizeof(LINECALLSTATUS)) return LINEERR_STRUCTURETOOSMALL;
   const v1::CallStatus& s = entry->call.status();
   VarStructWriter w = StartStruct(status, sizeof(LINECALLSTATUS));
   // Until the server knows the call (lineMakeCall in flight) it is IDLE to TAPI.
@@ -1576,8 +1619,8 @@ LONG RemoteProvider::GetCallStatus(HDRVCALL hd_call, LPLINECALLSTATUS status) {
 LONG RemoteProvider::GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = FindCallLocked(hd_call);
-  if (entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
-  if (address_id == nullptr) return ::LINEERR_INVALPOINTER;
+  if (entry == nullptr) return LINEERR_INVALCALLHANDLE;
+  if (address_id == nullptr) return LINEERR_INVALPOINTER;
   *address_id = entry->call.info().address_index();
   return 0;
 }
@@ -1590,17 +1633,17 @@ LONG RemoteProvider::GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id) {
 LONG RemoteProvider::CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id,
                                      CallEntry** entry) {
   *entry = FindCallLocked(hd_call);
-  if (*entry == nullptr) return ::LINEERR_INVALCALLHANDLE;
-  if (client_ == nullptr || stopping_) return ::LINEERR_OPERATIONFAILED;
-  if ((*entry)->call_id.empty() || (*entry)->idle) return ::LINEERR_INVALCALLSTATE;
-  if (request_id != 0 && pending_.contains(request_id)) return ::LINEERR_OPERATIONFAILED;
+  if (*entry == nullptr) return LINEERR_INVALCALLHANDLE;
+  if (client_ == nullptr || stopping_) return LINEERR_OPERATIONFAILED;
+  if ((*entry)->call_id.empty() || (*entry)->idle) return LINEERR_INVALCALLSTATE;
+  if (request_id != 0 && pending_.contains(request_id)) return LINEERR_OPERATIONFAILED;
   return 0;
 }
 
 absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> RemoteProvider::CompleteWithCall(
     DRV_REQUESTID request_id) {
   return [this, request_id](absl::StatusOr<v1::Call> call) {
-    absl::MutexLock done_lock(&mu_);
+    DrainingLock done_lock(this);
     CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
   };
 }
@@ -1703,7 +1746,7 @@ LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR de
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
   // TSPI_lineDial has no INVALPOINTER: a missing address is an invalid one.
-  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
+  if (dest_address == nullptr) return LINEERR_INVALADDRESS;
   v1::DialRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
@@ -1721,12 +1764,12 @@ LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWST
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
+  if (dest_address == nullptr) return LINEERR_INVALADDRESS;
   v1::RedirectRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
   if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
-    return ::LINEERR_INVALADDRESS;
+    return LINEERR_INVALADDRESS;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};
   client_->RedirectAsync(std::move(request), CompleteWithCall(request_id), call_options());
@@ -1738,12 +1781,12 @@ LONG RemoteProvider::BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
+  if (dest_address == nullptr) return LINEERR_INVALADDRESS;
   v1::BlindTransferRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
   if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
-    return ::LINEERR_INVALADDRESS;
+    return LINEERR_INVALADDRESS;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};
   client_->BlindTransferAsync(std::move(request), CompleteWithCall(request_id), call_options());
@@ -1755,10 +1798,10 @@ LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (hd_consult_call == nullptr) return LINEERR_INVALPOINTER;
   const uint32_t hd_line = entry->hd_line;
   OpenLine* open = open_lines_.Find(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
   const uint32_t consult = NewRequestCallLocked(hd_line, ht_consult_call, request_id);
   *hd_consult_call = HandleOf<HDRVCALL>(consult);
   pending_[request_id] = Pending{IdOf(hd_call)};
@@ -1768,7 +1811,7 @@ LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   client_->SetupTransferAsync(
       std::move(request),
       [this, request_id, hd_line, consult](absl::StatusOr<v1::SetupTransferResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
         if (pending_.contains(request_id)) {
           if (!response.ok()) {
@@ -1793,16 +1836,16 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
   CallEntry* consult = FindCallLocked(hd_consult_call);
   if (consult == nullptr || consult->hd_line != entry->hd_line || consult == entry) {
-    return ::LINEERR_INVALCONSULTCALLHANDLE;
+    return LINEERR_INVALCONSULTCALLHANDLE;
   }
-  if (consult->call_id.empty() || consult->idle) return ::LINEERR_INVALCALLSTATE;
+  if (consult->call_id.empty() || consult->idle) return LINEERR_INVALCALLSTATE;
   std::optional<v1::TransferMode> mode = FromTapi<v1::TransferMode>(transfer_mode);
-  if (!mode.has_value()) return ::LINEERR_INVALTRANSFERMODE;
+  if (!mode.has_value()) return LINEERR_INVALTRANSFERMODE;
   const bool conference = *mode == v1::TRANSFER_MODE_CONFERENCE;
-  if (conference && hd_conf_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (conference && hd_conf_call == nullptr) return LINEERR_INVALPOINTER;
   const uint32_t hd_line = entry->hd_line;
   OpenLine* open = open_lines_.Find(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
   v1::CompleteTransferRequest request;
   request.set_call_id(entry->call_id);
   request.set_consultation_call_id(consult->call_id);
@@ -1817,7 +1860,7 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
   client_->CompleteTransferAsync(
       std::move(request),
       [this, request_id, hd_line, conf](absl::StatusOr<v1::CompleteTransferResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (conf != 0) {
           if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
         }
@@ -1842,13 +1885,13 @@ LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call,
   absl::MutexLock lock(&mu_);
   // The server builds a conference around an existing call only (no
   // LINEADDRFEATURE_SETUPCONF: hdCall NULL is not supported).
-  if (hd_call == nullptr) return ::LINEERR_OPERATIONUNAVAIL;
+  if (hd_call == nullptr) return LINEERR_OPERATIONUNAVAIL;
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (hd_conf_call == nullptr || hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (hd_conf_call == nullptr || hd_consult_call == nullptr) return LINEERR_INVALPOINTER;
   const uint32_t hd_line = entry->hd_line;
   OpenLine* open = open_lines_.Find(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALCALLHANDLE;
+  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
   const uint32_t conf = NewRequestCallLocked(hd_line, ht_conf_call, request_id);
   const uint32_t consult = NewRequestCallLocked(hd_line, ht_consult_call, request_id);
   *hd_conf_call = HandleOf<HDRVCALL>(conf);
@@ -1861,7 +1904,7 @@ LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call,
       std::move(request),
       [this, request_id, hd_line, conf, consult](
           absl::StatusOr<v1::SetupConferenceResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
         if (pending_.contains(request_id)) {
           if (!response.ok()) {
@@ -1884,13 +1927,13 @@ LONG RemoteProvider::AddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_
                                      HDRVCALL hd_consult_call) {
   absl::MutexLock lock(&mu_);
   CallEntry* conf = FindCallLocked(hd_conf_call);
-  if (conf == nullptr) return ::LINEERR_INVALCONFCALLHANDLE;
+  if (conf == nullptr) return LINEERR_INVALCONFCALLHANDLE;
   if (LONG err = CheckCallLocked(hd_conf_call, request_id, &conf); err != 0) return err;
   CallEntry* party = FindCallLocked(hd_consult_call);
   if (party == nullptr || party == conf || party->hd_line != conf->hd_line) {
-    return ::LINEERR_INVALCONSULTCALLHANDLE;
+    return LINEERR_INVALCONSULTCALLHANDLE;
   }
-  if (party->call_id.empty() || party->idle) return ::LINEERR_INVALCALLSTATE;
+  if (party->call_id.empty() || party->idle) return LINEERR_INVALCALLSTATE;
   pending_[request_id] = Pending{IdOf(hd_conf_call)};
   v1::AddToConferenceRequest request;
   request.set_conference_call_id(conf->call_id);
@@ -1930,14 +1973,14 @@ LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD
   }
   if ((digit_mode & kGenerateDigitModes) == 0 || (digit_mode & ~kGenerateDigitModes) != 0 ||
       (digit_mode & (digit_mode - 1)) != 0) {
-    return ::LINEERR_INVALDIGITMODE;
+    return LINEERR_INVALDIGITMODE;
   }
   std::string text = Utf16ToUtf8(digits, 256);
-  if (text.empty() || text.size() > 64) return ::LINEERR_INVALDIGITS;
+  if (text.empty() || text.size() > 64) return LINEERR_INVALDIGITS;
   for (char c : text) {
     const bool ok = (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D') ||
                     c == ',';
-    if (!ok) return ::LINEERR_INVALDIGITS;
+    if (!ok) return LINEERR_INVALDIGITS;
   }
   cancel_running();
   entry->generating.push_back(end_to_end_id);
@@ -1950,7 +1993,7 @@ LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD
       std::move(request),
       [this, id, end_to_end_id](absl::StatusOr<v1::Call> call) {
         if (call.ok()) return;  // digits_generated reports the end
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         CallEntry* e = calls_.Find(id);
         if (e == nullptr || e->idle) return;
         auto it = std::find(e->generating.begin(), e->generating.end(), end_to_end_id);
@@ -1973,12 +2016,12 @@ LONG RemoteProvider::MonitorDigits(HDRVCALL hd_call, DWORD digit_modes) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, 0, &entry); err != 0) return err;
-  if ((digit_modes & ~kMonitorDigitModes) != 0) return ::LINEERR_INVALDIGITMODE;
+  if ((digit_modes & ~kMonitorDigitModes) != 0) return LINEERR_INVALDIGITMODE;
   const OpenLine* open = open_lines_.Find(entry->hd_line);
   if (open != nullptr && lines_[open->index].info.has_value()) {
     const DWORD supported =
         ToTapiMask<v1::DigitMode>(lines_[open->index].info->caps().monitor_digit_modes());
-    if ((digit_modes & ~supported) != 0) return ::LINEERR_INVALDIGITMODE;
+    if ((digit_modes & ~supported) != 0) return LINEERR_INVALDIGITMODE;
   }
   v1::MonitorDigitsRequest request;
   request.set_call_id(entry->call_id);
@@ -2009,8 +2052,8 @@ LONG RemoteProvider::SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPV
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (call_data == nullptr && size != 0) return ::LINEERR_INVALPOINTER;
-  if (size > 4096) return ::LINEERR_INVALPARAM;  // docs/api.md: call_data <= 4096 bytes
+  if (call_data == nullptr && size != 0) return LINEERR_INVALPOINTER;
+  if (size > 4096) return LINEERR_INVALPARAM;  // docs/api.md: call_data <= 4096 bytes
   pending_[request_id] = Pending{IdOf(hd_call)};
   v1::SetCallDataRequest request;
   request.set_call_id(entry->call_id);
@@ -2024,11 +2067,11 @@ LONG RemoteProvider::PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL h
                                             LPHDRVCALL hd_consult_call) {
   absl::MutexLock lock(&mu_);
   CallEntry* conf = FindCallLocked(hd_conf_call);
-  if (conf == nullptr) return ::LINEERR_INVALCONFCALLHANDLE;
+  if (conf == nullptr) return LINEERR_INVALCONFCALLHANDLE;
   if (LONG err = CheckCallLocked(hd_conf_call, request_id, &conf); err != 0) return err;
-  if (hd_consult_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (hd_consult_call == nullptr) return LINEERR_INVALPOINTER;
   if (conf->call.info().origin() != v1::CALL_ORIGIN_CONFERENCE) {
-    return ::LINEERR_INVALCONFCALLHANDLE;
+    return LINEERR_INVALCONFCALLHANDLE;
   }
   v1::PrepareAddToConferenceRequest request;
   request.set_conference_call_id(conf->call_id);
@@ -2046,20 +2089,20 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
                              DWORD num_rings_no_answer, LPHDRVCALL hd_consult_call) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
   if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
-    return ::LINEERR_OPERATIONFAILED;
+    return LINEERR_OPERATIONFAILED;
   }
   const LineEntry& line = lines_[open->index];
   const v1::Line info = line.info.value_or(v1::Line());
   const int num_addresses = std::max(1, info.addresses_size());
   if (!all_addresses && address_id >= static_cast<DWORD>(num_addresses)) {
-    return ::LINEERR_INVALADDRESSID;
+    return LINEERR_INVALADDRESSID;
   }
   const v1::AddressCaps caps =
       info.addresses_size() > 0 ? info.addresses(0).caps() : v1::AddressCaps();
   if ((ToTapiMask<v1::AddressFeature>(caps.address_features()) & LINEADDRFEATURE_FORWARD) == 0) {
-    return ::LINEERR_OPERATIONUNAVAIL;
+    return LINEERR_OPERATIONUNAVAIL;
   }
   const DWORD modes =
       ToTapiMask<v1::ForwardMode>(info.caps().forward_modes()) & ~kSpecificForwardModes;
@@ -2068,12 +2111,12 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
   if (forward_list != nullptr) {  // NULL cancels forwarding
     const DWORD total = forward_list->dwTotalSize;
     const DWORD header = offsetof(LINEFORWARDLIST, ForwardList);
-    if (total < header) return ::LINEERR_STRUCTURETOOSMALL;
+    if (total < header) return LINEERR_STRUCTURETOOSMALL;
     const DWORD stride = ForwardEntrySize(open->version);
     const DWORD n = forward_list->dwNumEntries;
     if (n > caps.max_forward_entries() ||
         static_cast<uint64_t>(header) + static_cast<uint64_t>(n) * stride > total) {
-      return ::LINEERR_INVALPARAM;
+      return LINEERR_INVALPARAM;
     }
     const auto* base = reinterpret_cast<const unsigned char*>(forward_list);
     const DWORD rings = std::clamp(num_rings_no_answer, kMinFwdRings, kMaxFwdRings);
@@ -2083,17 +2126,17 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
       const DWORD mode = entry.dwForwardMode;
       // Exactly one mode bit, one this line can do.
       if (mode == 0 || (mode & (mode - 1)) != 0 || (mode & modes) == 0) {
-        return ::LINEERR_INVALPARAM;
+        return LINEERR_INVALPARAM;
       }
       if (entry.dwDestAddressSize == 0 || entry.dwDestAddressSize % 2 != 0 ||
           static_cast<uint64_t>(entry.dwDestAddressOffset) + entry.dwDestAddressSize > total ||
           entry.dwDestAddressOffset < header + n * stride) {
-        return ::LINEERR_INVALADDRESS;
+        return LINEERR_INVALADDRESS;
       }
       std::u16string dest(entry.dwDestAddressSize / 2, u'\0');
       std::memcpy(dest.data(), base + entry.dwDestAddressOffset, entry.dwDestAddressSize);
       const std::string destination = Utf16ToUtf8(dest.c_str(), dest.size());
-      if (destination.empty()) return ::LINEERR_INVALADDRESS;
+      if (destination.empty()) return LINEERR_INVALADDRESS;
       v1::ForwardRule* rule = request.add_rules();
       rule->set_mode(*FromTapi<v1::ForwardMode>(mode));
       rule->set_destination(destination);
@@ -2109,7 +2152,7 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
     client->SetLineForwardingAsync(
         std::move(request),
         [this, request_id](absl::StatusOr<v1::Line> updated) {
-          absl::MutexLock done_lock(&mu_);
+          DrainingLock done_lock(this);
           CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
         },
         call_options());
@@ -2130,7 +2173,7 @@ LONG RemoteProvider::CreateCallRequestLocked(
   pending_[request_id] = Pending{id};
   ++open->creating;
   auto done = [this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
-    absl::MutexLock done_lock(&mu_);
+    DrainingLock done_lock(this);
     if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
     if (pending_.contains(request_id)) {
       if (!call.ok()) {
@@ -2155,24 +2198,24 @@ LONG RemoteProvider::Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
   std::optional<v1::ParkMode> mode = FromTapi<v1::ParkMode>(park_mode);
-  if (!mode.has_value()) return ::LINEERR_INVALPARKMODE;
+  if (!mode.has_value()) return LINEERR_INVALPARKMODE;
   v1::ParkRequest request;
   request.set_call_id(entry->call_id);
   request.set_mode(*mode);
   if (*mode == v1::PARK_MODE_DIRECTED) {
-    if (dir_address == nullptr) return ::LINEERR_INVALADDRESS;
+    if (dir_address == nullptr) return LINEERR_INVALADDRESS;
     request.set_destination(Utf16ToUtf8(dir_address, 1024));
-    if (request.destination().empty()) return ::LINEERR_INVALADDRESS;
+    if (request.destination().empty()) return LINEERR_INVALADDRESS;
     non_dir_address = nullptr;  // not ours to write for a directed park
   } else {
-    if (non_dir_address == nullptr) return ::LINEERR_INVALPOINTER;
-    if (TotalSizeOf(non_dir_address) < sizeof(VARSTRING)) return ::LINEERR_STRUCTURETOOSMALL;
+    if (non_dir_address == nullptr) return LINEERR_INVALPOINTER;
+    if (TotalSizeOf(non_dir_address) < sizeof(VARSTRING)) return LINEERR_STRUCTURETOOSMALL;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};
   client_->ParkAsync(
       std::move(request),
       [this, request_id, non_dir_address](absl::StatusOr<v1::ParkResponse> response) {
-        absl::MutexLock done_lock(&mu_);
+        DrainingLock done_lock(this);
         if (!pending_.contains(request_id)) return;  // completed at shutdown
         if (response.ok() && non_dir_address != nullptr) {
           // Where the call was parked, before the completion (TAPI reads it then).
@@ -2192,20 +2235,20 @@ LONG RemoteProvider::Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
                             HTAPICALL ht_call, LPHDRVCALL hd_call, LPCWSTR dest_address) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
   if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
-    return ::LINEERR_OPERATIONFAILED;
+    return LINEERR_OPERATIONFAILED;
   }
   const LineEntry& line = lines_[open->index];
   const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
-  if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
-  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
-  if (dest_address == nullptr) return ::LINEERR_INVALADDRESS;
+  if (address_id >= static_cast<DWORD>(n)) return LINEERR_INVALADDRESSID;
+  if (hd_call == nullptr) return LINEERR_INVALPOINTER;
+  if (dest_address == nullptr) return LINEERR_INVALADDRESS;
   v1::UnparkRequest request;
   request.set_line_id(line.line_id);
   request.set_address_index(address_id);
   request.set_park_address(Utf16ToUtf8(dest_address, 1024));
-  if (request.park_address().empty()) return ::LINEERR_INVALADDRESS;
+  if (request.park_address().empty()) return LINEERR_INVALADDRESS;
   Client* client = client_.get();
   return CreateCallRequestLocked(
       request_id, IdOf(hd_line), ht_call, hd_call,
@@ -2220,14 +2263,14 @@ LONG RemoteProvider::Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
                             LPCWSTR group_id) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
-  if (open == nullptr) return ::LINEERR_INVALLINEHANDLE;
+  if (open == nullptr) return LINEERR_INVALLINEHANDLE;
   if (client_ == nullptr || stopping_ || pending_.contains(request_id)) {
-    return ::LINEERR_OPERATIONFAILED;
+    return LINEERR_OPERATIONFAILED;
   }
   const LineEntry& line = lines_[open->index];
   const int n = line.info.has_value() ? std::max(1, line.info->addresses_size()) : 1;
-  if (address_id >= static_cast<DWORD>(n)) return ::LINEERR_INVALADDRESSID;
-  if (hd_call == nullptr) return ::LINEERR_INVALPOINTER;
+  if (address_id >= static_cast<DWORD>(n)) return LINEERR_INVALADDRESSID;
+  if (hd_call == nullptr) return LINEERR_INVALPOINTER;
   v1::PickupRequest request;
   request.set_line_id(line.line_id);
   request.set_address_index(address_id);
@@ -2235,7 +2278,7 @@ LONG RemoteProvider::Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
   if (group_id != nullptr) request.set_group_id(Utf16ToUtf8(group_id, 256));
   // A directed pickup names the ringing address; otherwise the group.
   if (request.destination().empty() && request.group_id().empty()) {
-    return group_id == nullptr ? ::LINEERR_INVALADDRESS : ::LINEERR_INVALGROUPID;
+    return group_id == nullptr ? LINEERR_INVALADDRESS : LINEERR_INVALGROUPID;
   }
   Client* client = client_.get();
   return CreateCallRequestLocked(

@@ -9,8 +9,10 @@
 //    the media modes and applies them in the background, retrying transient
 //    failures with backoff from the maintenance thread).
 //  - Every callback into TAPISRV (LINEEVENT, ASYNC_COMPLETION) is queued under
-//    `mu_` in the order the state changed and delivered by one dispatcher
-//    thread without holding `mu_`, so callbacks may call back into the TSP.
+//    `mu_` in the order the state changed and delivered without holding
+//    `mu_` (callbacks may call back into the TSP), by one thread at a time:
+//    the gRPC callback or event thread that queued it, else the dispatcher
+//    thread (see DrainingLock).
 //  - Asynchronous requests are completed exactly once: from the RPC's
 //    callback, or with LINEERR_OPERATIONFAILED at providerShutdown.
 #pragma once
@@ -258,6 +260,40 @@ class RemoteProvider {
   absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> CompleteWithCall(DRV_REQUESTID request_id);
   void DigitsEventLocked(const v1::Event& event);
 
+  // Callbacks into TAPISRV leave the queue in order, one drainer at a time
+  // (`draining_`): the thread that queued them (a gRPC callback or event
+  // stream thread, see DrainingLock) delivers them itself when no one else
+  // is, which saves the hop to the dispatcher thread; the dispatcher thread
+  // delivers what TSPI functions queue (they never call back into TAPISRV
+  // themselves) and whatever arrives while another drainer is busy.
+  struct Delivery {
+    Outgoing item;
+    LINEEVENT proc = nullptr;
+    HTAPILINE ht_line = nullptr;
+    HTAPICALL ht_call = nullptr;
+    ASYNC_COMPLETION completion = nullptr;
+    HPROVIDER hprovider = nullptr;
+  };
+  bool TakeLocked(Delivery* d);
+  void Deliver(const Delivery& d);  // without mu_
+  // Delivers the queue unless another thread is; releases mu_ around each
+  // callback.
+  void DrainLocked();
+  // mu_ for a gRPC callback or event thread: on release, it delivers what
+  // was queued meanwhile (DrainLocked) before unlocking.
+  class DrainingLock {
+   public:
+    explicit DrainingLock(RemoteProvider* p) : p_(p) { p_->mu_.Lock(); }
+    ~DrainingLock() {
+      p_->DrainLocked();
+      p_->mu_.Unlock();
+    }
+    DrainingLock(const DrainingLock&) = delete;
+    DrainingLock& operator=(const DrainingLock&) = delete;
+
+   private:
+    RemoteProvider* p_;
+  };
   void Dispatch();
   void ConnectLoop();
   // After the connection is up: retries failed opens until providerShutdown.
@@ -291,6 +327,7 @@ class RemoteProvider {
 
   std::deque<Outgoing> queue_;
   bool dispatcher_stop_ = false;
+  bool draining_ = false;  // a thread is delivering the queue
   std::thread dispatcher_;
   std::thread connector_;
 

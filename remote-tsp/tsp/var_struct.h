@@ -23,6 +23,13 @@ std::u16string Utf8ToUtf16(absl::string_view utf8);
 // UTF-16 to UTF-8 (for strings TAPI hands in: dial strings, names).
 // Unpaired surrogates become U+FFFD. Stops at the first NUL.
 std::string Utf16ToUtf8(const char16_t* utf16, size_t max_units = SIZE_MAX);
+#ifdef _WIN32
+// The SDK headers' WCHAR is wchar_t, UTF-16 on Windows.
+static_assert(sizeof(wchar_t) == sizeof(char16_t));
+inline std::string Utf16ToUtf8(const wchar_t* utf16, size_t max_units = SIZE_MAX) {
+  return Utf16ToUtf8(reinterpret_cast<const char16_t*>(utf16), max_units);
+}
+#endif
 
 class VarStructWriter {
  public:

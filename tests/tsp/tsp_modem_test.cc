@@ -135,6 +135,13 @@ class TspModemTest : public ::testing::Test {
     if (load_ok_) started_ = harness_->Start(&num_lines_) == 0;
   }
   static void TearDownTestSuite() {
+    // providerShutdown, as TAPISRV does before it exits: no provider threads
+    // left running when the process ends (LeakSanitizer's exit check in the
+    // asan build crashed with the gRPC threads still running).
+    if (started_) {
+      EXPECT_EQ(harness_->Stop(), 0);
+    }
+    started_ = false;
     delete server_;
     server_ = nullptr;
     delete emu_;
@@ -267,6 +274,20 @@ TEST_F(TspModemTest, InboundCallWithCallerIdAnswerAndRemoteHangup) {
   HDRVLINE hd_line = Open(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ASSERT_EQ(T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+  // lineSetDefaultMediaDetection returns at once and the server applies the
+  // OWNER open afterwards; a call offered before that is not owned (lineAnswer
+  // would complete with NOTOWNER). An application sees the modes in effect in
+  // LINEDEVSTATUS.dwOpenMediaModes, and so does this test before it rings.
+  const absl::Time applied_by = absl::Now() + absl::Seconds(5);
+  DWORD applied = 0;
+  while (absl::Now() < applied_by) {
+    auto status = Buffer(sizeof(LINEDEVSTATUS), 512);
+    ASSERT_EQ(T().TSPI_lineGetLineDevStatus(hd_line, reinterpret_cast<LPLINEDEVSTATUS>(status.data())), 0);
+    applied = Fixed<LINEDEVSTATUS>(status).dwOpenMediaModes;
+    if (applied == LINEMEDIAMODE_INTERACTIVEVOICE) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(applied, static_cast<DWORD>(LINEMEDIAMODE_INTERACTIVEVOICE));
   emu_->StartRinging("5559876", "DORA");
   HTAPICALL ht_call = nullptr;
   HDRVCALL hd_call = nullptr;

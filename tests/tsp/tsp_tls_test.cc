@@ -1,15 +1,15 @@
-// linebridge.tsp's client-side security, driven through the TAPISRV harness:
-// TLS (server certificate checked against ca_file and server_name), mutual
-// TLS (cert_file/key_file) against a real linebridged with openssl-made
-// certificates, and the bearer token read from token_file.
-//
-// linebridged on this branch does not check bearer tokens, so the token test
-// uses a test double: a TLS gRPC server (generic service, no linebridge API)
-// that records the metadata of each call and refuses it.
+// linebridge.tsp's client-side security, driven through the TAPISRV harness
+// against a real linebridged with openssl-made certificates: TLS (server
+// certificate checked against ca_file and server_name), mutual TLS
+// (cert_file/key_file, the certificate's identity an admin principal), and
+// bearer tokens from token_file checked by the server itself (any TLS
+// listener requires credentials): an admin token from
+// `linebridged --bootstrap_admin`, wrong and revoked tokens, and a user
+// principal that sees only the lines assigned to it (`linectl assign`).
 #include <gtest/gtest.h>
-#include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/grpcpp.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -53,6 +53,17 @@ class TlsServer {
     const std::string binary = absl::StrCat(bin_dir, "/linebridged");
     const std::string config = dir + "/server.textproto";
     std::ofstream(config) << tls_block;
+    // The first administrator: its token, made in the data directory before
+    // the daemon starts (a TLS listener accepts no anonymous calls).
+    const std::string data_dir = dir + "/data";
+    admin_token_file_ = dir + "/admin.token";
+    const std::string bootstrap =
+        absl::StrCat("'", binary, "' --data_dir '", data_dir, "' --bootstrap_admin tsp-admin > '",
+                     admin_token_file_, "' 2>> '", dir, "/bootstrap.log'");
+    if (std::system(bootstrap.c_str()) != 0 || ReadFile(admin_token_file_).size() < 10) {
+      *error = "linebridged --bootstrap_admin failed: " + ReadFile(dir + "/bootstrap.log");
+      return false;
+    }
     port_file_ = dir + "/port";
     log_ = dir + "/linebridged.log";
     std::remove(port_file_.c_str());
@@ -94,79 +105,55 @@ class TlsServer {
     pid_ = -1;
   }
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  // File holding the admin's bearer token (`--bootstrap_admin`).
+  const std::string& admin_token_file() const { return admin_token_file_; }
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string port_file_, log_;
+  std::string port_file_, log_, admin_token_file_;
 };
 
-// Test double for a server that checks bearer tokens: records the
-// "authorization" metadata and method of every call, answers UNAUTHENTICATED.
-class MetadataRecorder {
+// Runs `command` through the shell; its stdout (trimmed) in *out.
+int RunCapture(const std::string& command, std::string* out) {
+  out->clear();
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[512];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  const int status = pclose(p);
+  while (!out->empty() && (out->back() == '\n' || out->back() == ' ')) out->pop_back();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Collects what the process writes to stderr (the provider's messages)
+// while it lives.
+class StderrCapture {
  public:
-  bool Start(const std::string& cert, const std::string& key) {
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({ReadFile(key), ReadFile(cert)});
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &port_);
-    builder.RegisterCallbackGenericService(&service_);
-    server_ = builder.BuildAndStart();
-    return server_ != nullptr && port_ > 0;
+  explicit StderrCapture(const std::string& path) : path_(path) {
+    fflush(stderr);
+    saved_ = dup(2);
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
   }
-  ~MetadataRecorder() {
-    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  ~StderrCapture() { Restore(); }
+  std::string Text() {
+    fflush(stderr);
+    return ReadFile(path_);
   }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  // Waits until a call to `method` carried `authorization`; false on timeout.
-  bool WaitFor(const std::string& method, const std::string& authorization,
-               absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto seen = [&]() {
-      for (const auto& [m, a] : calls_) {
-        if (m == method && a == authorization) return true;
-      }
-      return false;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&seen), timeout);
-  }
-  std::vector<std::pair<std::string, std::string>> calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
+  void Restore() {
+    if (saved_ < 0) return;
+    fflush(stderr);
+    dup2(saved_, 2);
+    close(saved_);
+    saved_ = -1;
   }
 
  private:
-  class Service : public grpc::CallbackGenericService {
-   public:
-    explicit Service(MetadataRecorder* owner) : owner_(owner) {}
-    grpc::ServerGenericBidiReactor* CreateReactor(
-        grpc::GenericCallbackServerContext* context) override {
-      std::string auth;
-      auto range = context->client_metadata().equal_range("authorization");
-      for (auto it = range.first; it != range.second; ++it) {
-        auth.assign(it->second.data(), it->second.size());
-      }
-      {
-        absl::MutexLock lock(&owner_->mu_);
-        owner_->calls_.emplace_back(context->method(), auth);
-      }
-      class Refuse : public grpc::ServerGenericBidiReactor {
-       public:
-        Refuse() { Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "recorded")); }
-        void OnDone() override { delete this; }
-      };
-      return new Refuse();
-    }
-
-   private:
-    MetadataRecorder* owner_;
-  };
-
-  Service service_{this};
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
-  absl::Mutex mu_;
-  std::vector<std::pair<std::string, std::string>> calls_;
+  std::string path_;
+  int saved_ = -1;
 };
 
 class TspTlsTest : public ::testing::Test {
@@ -218,7 +205,48 @@ class TspTlsTest : public ::testing::Test {
       absl::StrAppend(&block, "  client_ca_file: \"", pki_->CertPath("ca"),
                       "\"\n  require_client_cert: true\n");
     }
-    return block + "}\n";
+    block += "}\n";
+    // The certificate "client" (CN=client) is an admin (mutual TLS without a token).
+    if (require_client_cert) block += "auth { admin_principals: \"client\" }\n";
+    return block;
+  }
+  // What the TSP needs to trust the server (ca_file, server_name).
+  std::string Trust() const {
+    return absl::StrCat("ca_file = ", pki_->CertPath("ca"), "\nserver_name = ", kServerName, "\n");
+  }
+  // linectl as the admin, over TLS; its stdout in *out, the exit code returned.
+  int Linectl(const TlsServer& server, const std::string& args, std::string* out) {
+    const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
+    if (bin_dir == nullptr) return -1;
+    return RunCapture(absl::StrCat("'", bin_dir, "/linectl' --server ", server.address(),
+                                   " --tls-ca '", pki_->CertPath("ca"), "' --tls-server-name ",
+                                   kServerName, " --token-file '", server.admin_token_file(), "' ",
+                                   args, " 2>> '", test_dir_, "/linectl.log'"),
+                      out);
+  }
+  // Device ids the provider created (LINE_CREATE) whose SwitchInfo is known.
+  std::vector<std::string> CreatedLineIds() {
+    std::vector<std::string> ids;
+    for (DWORD id : harness_->created_devices()) {
+      std::vector<unsigned char> b(4096, 0);
+      const DWORD total = static_cast<DWORD>(b.size());
+      std::memcpy(b.data(), &total, sizeof total);
+      if (harness_->tspi().TSPI_lineGetDevCaps(id, 0x00030000, 0,
+                                               reinterpret_cast<LPLINEDEVCAPS>(b.data())) != 0) {
+        continue;
+      }
+      LINEDEVCAPS fixed;
+      std::memcpy(&fixed, b.data(), sizeof fixed);
+      std::string name;
+      for (DWORD i = 0; i + 1 < fixed.dwSwitchInfoSize; i += 2) {
+        char16_t c;
+        std::memcpy(&c, b.data() + fixed.dwSwitchInfoOffset + i, 2);
+        if (c == 0) break;
+        name.push_back(static_cast<char>(c));
+      }
+      ids.push_back(name);
+    }
+    return ids;
   }
 
   // Writes the TSP configuration and points $LINEBRIDGE_TSP_CONFIG at it.
@@ -310,8 +338,8 @@ TEST_F(TspTlsTest, ConnectsOverTlsWithCaFileAndServerName) {
   TlsServer server;
   std::string error;
   ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
-  Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"),
-                                           "\nserver_name = ", kServerName, "\n"));
+  Configure(server.address(),
+            absl::StrCat(Trust(), "token_file = ", server.admin_token_file(), "\n"));
   StartProvider();
   const DWORD device = DeviceOf("sim/100", absl::Seconds(10));
   ASSERT_NE(device, 0xFFFFFFFF) << "no line over TLS";
@@ -323,7 +351,8 @@ TEST_F(TspTlsTest, WithoutServerNameTheCertificateDoesNotMatch) {
   std::string error;
   ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
   // The certificate is for kServerName, not 127.0.0.1: the handshake fails.
-  Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"), "\n"));
+  Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"), "\ntoken_file = ",
+                                           server.admin_token_file(), "\n"));
   StartProvider();
   EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
   EXPECT_EQ(harness_->create_count(), 0u);
@@ -334,7 +363,8 @@ TEST_F(TspTlsTest, WrongCaOrPlaintextIsRefused) {
   std::string error;
   ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
   Configure(server.address(), absl::StrCat("ca_file = ", pki_->CertPath("other-ca"),
-                                           "\nserver_name = ", kServerName, "\n"));
+                                           "\nserver_name = ", kServerName, "\ntoken_file = ",
+                                           server.admin_token_file(), "\n"));
   StartProvider();
   EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
   EXPECT_EQ(harness_->Stop(), 0);
@@ -374,21 +404,95 @@ TEST_F(TspTlsTest, MutualTlsWithClientCertificate) {
   EXPECT_TRUE(CallConnects(device));
 }
 
-TEST_F(TspTlsTest, BearerTokenFromTokenFileIsSentOverTls) {
-  MetadataRecorder recorder;
-  ASSERT_TRUE(recorder.Start(pki_->CertPath("server"), pki_->KeyPath("server")));
-  const std::string token_file = test_dir_ + "/tsp.token";
-  std::ofstream(token_file) << "lbt_0123456789abcdef\n";
-  Configure(recorder.address(), absl::StrCat("ca_file = ", pki_->CertPath("ca"),
-                                             "\nserver_name = ", kServerName,
-                                             "\ntoken_file = ", token_file, "\n"));
+TEST_F(TspTlsTest, WithoutAnyCredentialsTheServerRefusesTheProvider) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  StderrCapture log(test_dir_ + "/tsp.stderr");
+  Configure(server.address(), Trust());  // TLS is fine, but no token
   StartProvider();
-  EXPECT_TRUE(recorder.WaitFor("/linebridge.v1.Telephony/CreateSession",
-                               "Bearer lbt_0123456789abcdef", absl::Seconds(5)))
-      << "calls seen: " << recorder.calls().size();
-  for (const auto& [method, auth] : recorder.calls()) {
-    EXPECT_EQ(auth, "Bearer lbt_0123456789abcdef") << method;
-  }
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+  EXPECT_EQ(harness_->create_count(), 0u);
+  const std::string text = log.Text();
+  log.Restore();
+  EXPECT_NE(text.find("UNAUTHENTICATED"), std::string::npos) << text;
+}
+
+TEST_F(TspTlsTest, WrongTokenMakesNoLinesAndSaysWhy) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  // Well-formed but unknown: the server checks it and refuses every call.
+  const std::string token_file = test_dir_ + "/wrong.token";
+  std::ofstream(token_file) << "lb1.0123456789abcdef.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+  StderrCapture log(test_dir_ + "/tsp.stderr");
+  Configure(server.address(), absl::StrCat(Trust(), "token_file = ", token_file, "\n"));
+  StartProvider();
+  EXPECT_EQ(DeviceOf("sim/100", absl::Seconds(2)), 0xFFFFFFFF);
+  EXPECT_EQ(harness_->create_count(), 0u);
+  const std::string text = log.Text();
+  log.Restore();
+  // One clear message, not one per retry.
+  const size_t first = text.find("linebridge.tsp: ");
+  ASSERT_NE(first, std::string::npos) << text;
+  EXPECT_NE(text.find("UNAUTHENTICATED"), std::string::npos) << text;
+  EXPECT_EQ(text.find("linebridge.tsp: ", first + 1), std::string::npos) << text;
+}
+
+TEST_F(TspTlsTest, RevokedTokenMakesCallsFail) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  std::string out;
+  ASSERT_EQ(Linectl(server, "token issue --principal tsp-admin --ttl 1d", &out), 0);
+  const std::string token_file = test_dir_ + "/tsp.token";
+  std::ofstream(token_file) << out << "\n";
+  Configure(server.address(), absl::StrCat(Trust(), "token_file = ", token_file, "\n"));
+  StartProvider();
+  const DWORD device = DeviceOf("sim/100", absl::Seconds(10));
+  ASSERT_NE(device, 0xFFFFFFFF) << "no line with a good token";
+  EXPECT_TRUE(CallConnects(device));
+  // lb1.<id>.<secret>: revoke it by id; the next call is refused.
+  const size_t dot = out.find('.'), dot2 = out.find('.', dot + 1);
+  ASSERT_NE(dot2, std::string::npos) << out;
+  ASSERT_EQ(Linectl(server, "token revoke " + out.substr(dot + 1, dot2 - dot - 1), &out), 0);
+  TspiTable& t = harness_->tspi();
+  const HTAPILINE ht_line = harness_->NewHtLine();
+  HDRVLINE hd_line = nullptr;
+  ASSERT_EQ(t.TSPI_lineOpen(device, ht_line, &hd_line, 0x00030000, &TapiSrvHarness::LineEvent), 0);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0x7A00});
+  HDRVCALL hd_call = nullptr;
+  const DRV_REQUESTID make = harness_->NextRequestId();
+  harness_->OutboundCall(ht_call, make);
+  harness_->Issued(make, static_cast<LONG>(make));
+  ASSERT_EQ(t.TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0, nullptr),
+            static_cast<LONG>(make));
+  // UNAUTHENTICATED carries LINEERR_OPERATIONFAILED (docs/security.md).
+  EXPECT_EQ(harness_->WaitCompletion(make), LINEERR_OPERATIONFAILED);
+  if (hd_call != nullptr) t.TSPI_lineCloseCall(hd_call);
+  EXPECT_EQ(t.TSPI_lineClose(hd_line), 0);
+}
+
+TEST_F(TspTlsTest, UserPrincipalSeesOnlyItsAssignedLines) {
+  TlsServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(test_dir_, ServerTls(false), &error)) << error;
+  std::string out;
+  ASSERT_EQ(Linectl(server, "principal add ws-0423", &out), 0);
+  ASSERT_EQ(Linectl(server, "assign ws-0423 sim/101 --control --originate", &out), 0);
+  ASSERT_EQ(Linectl(server, "token issue --principal ws-0423 --ttl 1d", &out), 0);
+  const std::string token_file = test_dir_ + "/ws.token";
+  std::ofstream(token_file) << out << "\n";
+  Configure(server.address(), absl::StrCat(Trust(), "token_file = ", token_file, "\n"));
+  StartProvider();
+  const DWORD device = DeviceOf("sim/101", absl::Seconds(10));
+  ASSERT_NE(device, 0xFFFFFFFF) << "the assigned line did not appear";
+  // The snapshot came in one batch: every LINE_CREATE is there by now. Give
+  // stragglers a moment anyway, then only sim/101 may have been created.
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(CreatedLineIds(), std::vector<std::string>{"sim/101"});
+  EXPECT_EQ(DeviceOf("sim/100", absl::Milliseconds(100)), 0xFFFFFFFF);
+  EXPECT_TRUE(CallConnects(device));
 }
 
 TEST_F(TspTlsTest, BadSecurityConfigFailsEnumerate) {
