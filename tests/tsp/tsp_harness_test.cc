@@ -14,43 +14,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tapi_buffers.h"
 #include "tapisrv_harness.h"
 
 namespace linebridge::tsp_test {
 namespace {
-
-constexpr unsigned char kPoison = 0xAB;
-
-// A TAPI structure buffer: dwTotalSize = `total`, poison after it.
-std::vector<unsigned char> Buffer(DWORD total, size_t capacity = 8192) {
-  std::vector<unsigned char> b(capacity, kPoison);
-  std::memset(b.data(), 0, std::min<size_t>(total, capacity));
-  std::memcpy(b.data(), &total, sizeof total);
-  return b;
-}
-template <typename S>
-S Fixed(const std::vector<unsigned char>& b) {
-  S s;
-  std::memcpy(&s, b.data(), sizeof s);
-  return s;
-}
-bool PoisonIntact(const std::vector<unsigned char>& b, size_t from) {
-  for (size_t i = from; i < b.size(); ++i) {
-    if (b[i] != kPoison) return false;
-  }
-  return true;
-}
-std::string String16At(const std::vector<unsigned char>& b, DWORD size, DWORD offset) {
-  if (size == 0 || offset + size > b.size()) return "";
-  std::string out;
-  for (DWORD i = 0; i + 1 < size; i += 2) {
-    char16_t c;
-    std::memcpy(&c, b.data() + offset + i, 2);
-    if (c == 0) break;
-    out.push_back(static_cast<char>(c));  // test data is ASCII
-  }
-  return out;
-}
 
 class TspHarnessTest : public ::testing::Test {
  protected:

@@ -19,36 +19,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "providers/modem/modem_emulator.h"
+#include "tapi_buffers.h"
 #include "tapisrv_harness.h"
 
 namespace linebridge::tsp_test {
 namespace {
 
 using modem::ModemEmulator;
-
-std::vector<unsigned char> Buffer(DWORD total, size_t capacity = 8192) {
-  std::vector<unsigned char> b(capacity, 0xAB);
-  std::memset(b.data(), 0, std::min<size_t>(total, capacity));
-  std::memcpy(b.data(), &total, sizeof total);
-  return b;
-}
-template <typename S>
-S Fixed(const std::vector<unsigned char>& b) {
-  S s;
-  std::memcpy(&s, b.data(), sizeof s);
-  return s;
-}
-std::string String16At(const std::vector<unsigned char>& b, DWORD size, DWORD offset) {
-  if (size == 0 || offset + size > b.size()) return "";
-  std::string out;
-  for (DWORD i = 0; i + 1 < size; i += 2) {
-    char16_t c;
-    std::memcpy(&c, b.data() + offset + i, 2);
-    if (c == 0) break;
-    out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
 
 // linebridged with one modem line on the emulator's pty.
 class ModemServer {

@@ -29,6 +29,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tapi_buffers.h"
 #include "tapisrv_harness.h"
 
 namespace linebridge::tsp_test {
@@ -43,18 +44,6 @@ struct DeviceRow {
   }
 };
 using DeviceTable = std::map<DWORD, DeviceRow>;  // TAPI device id -> line
-
-std::string String16At(const std::vector<unsigned char>& b, DWORD size, DWORD offset) {
-  std::string out;
-  if (size == 0 || offset + size > b.size()) return out;
-  for (DWORD i = 0; i + 1 < size; i += 2) {
-    char16_t c;
-    std::memcpy(&c, b.data() + offset + i, 2);
-    if (c == 0) break;
-    out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
 
 // Every device the provider reported (enumerated or LINE_CREATE) whose line
 // info arrived, read through TSPI_lineGetDevCaps.

@@ -14,33 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tapi_buffers.h"
 #include "tapisrv_harness.h"
 
 namespace linebridge::tsp_test {
 namespace {
-
-std::vector<unsigned char> Buffer(DWORD total, size_t capacity = 4096) {
-  std::vector<unsigned char> b(capacity, 0);
-  std::memcpy(b.data(), &total, sizeof total);
-  return b;
-}
-template <typename S>
-S Fixed(const std::vector<unsigned char>& b) {
-  S s;
-  std::memcpy(&s, b.data(), sizeof s);
-  return s;
-}
-std::string String16At(const std::vector<unsigned char>& b, DWORD size, DWORD offset) {
-  std::string out;
-  if (size == 0 || offset + size > b.size()) return out;
-  for (DWORD i = 0; i + 1 < size; i += 2) {
-    char16_t c;
-    std::memcpy(&c, b.data() + offset + i, 2);
-    if (c == 0) break;
-    out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
 
 class TspNetworkTest : public ::testing::Test {
  protected:
