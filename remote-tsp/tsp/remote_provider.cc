@@ -1761,35 +1761,32 @@ LONG RemoteProvider::Accept(DRV_REQUESTID request_id, HDRVCALL hd_call) {
 }
 
 LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address) {
-  absl::MutexLock lock(&mu_);
-  CallEntry* entry = nullptr;
-  if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
-  if (dest_address == nullptr) return LINEERR_INVALADDRESS;
-  v1::RedirectRequest request;
-  request.set_call_id(entry->call_id);
-  request.set_destination(Utf16ToUtf8(dest_address, 1024));
-  if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
-    return LINEERR_INVALADDRESS;
-  }
-  pending_[request_id] = Pending{IdOf(hd_call)};
-  client_->RedirectAsync(std::move(request), CompleteWithCall(request_id), call_options());
-  return static_cast<LONG>(request_id);
+  return SendCallTo<v1::RedirectRequest>(request_id, hd_call, dest_address,
+                                         &Client::RedirectAsync);
 }
 
 LONG RemoteProvider::BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
                                    LPCWSTR dest_address) {
+  return SendCallTo<v1::BlindTransferRequest>(request_id, hd_call, dest_address,
+                                              &Client::BlindTransferAsync);
+}
+
+template <typename Request>
+LONG RemoteProvider::SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address,
+                                void (Client::*rpc)(Request, Callback<v1::Call>,
+                                                    const CallOptions&)) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
   if (dest_address == nullptr) return LINEERR_INVALADDRESS;
-  v1::BlindTransferRequest request;
+  Request request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
   if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
     return LINEERR_INVALADDRESS;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};
-  client_->BlindTransferAsync(std::move(request), CompleteWithCall(request_id), call_options());
+  (client_.get()->*rpc)(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
 }
 

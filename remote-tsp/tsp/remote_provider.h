@@ -233,6 +233,11 @@ class RemoteProvider {
   void OpenOnServerLocked(uint32_t hd_line);
   uint32_t OpenHandleOfLineLocked(const std::string& line_id) const;
   LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
+  // lineRedirect / lineBlindTransfer: `rpc` sends the call to `dest_address`
+  // (validated first: missing, empty or not dialable is INVALADDRESS).
+  template <typename Request>
+  LONG SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address,
+                  void (Client::*rpc)(Request, Callback<v1::Call>, const CallOptions&));
   void ApplyEventLocked(size_t server, const v1::Event& event);
   // Held calls: bind `call_id` (a creating request's response) and replay
   // its held events; ReleaseHeldLocked replays the rest of a line's once no

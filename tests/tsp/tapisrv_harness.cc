@@ -346,7 +346,7 @@ bool ServerProcess::Start(const std::string& dir, std::string* error, int port,
     }
     _exit(127);
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     std::ifstream in(port_file);
     int bound = 0;
@@ -362,7 +362,7 @@ bool ServerProcess::Start(const std::string& dir, std::string* error, int port,
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  *error = "linebridged did not report its port within 5 s";
+  *error = "linebridged did not report its port within 10 s";
   return false;
 }
 

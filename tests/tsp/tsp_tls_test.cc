@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,78 +39,42 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// linebridged with a configuration file (TLS), on 127.0.0.1:<ephemeral>.
+// linebridged with a configuration file (TLS), on 127.0.0.1:<ephemeral>, and
+// its first administrator's token.
 class TlsServer {
  public:
-  ~TlsServer() { Stop(); }
   bool Start(const std::string& dir, const std::string& tls_block, std::string* error) {
     const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
     if (bin_dir == nullptr) {
       *error = "LINEBRIDGE_BIN_DIR is not set";
       return false;
     }
-    const std::string binary = absl::StrCat(bin_dir, "/linebridged");
     const std::string config = dir + "/server.textproto";
     std::ofstream(config) << tls_block;
     // The first administrator: its token, made in the data directory before
     // the daemon starts (a TLS listener accepts no anonymous calls).
-    const std::string data_dir = dir + "/data";
     admin_token_file_ = dir + "/admin.token";
-    const std::string bootstrap =
-        absl::StrCat("'", binary, "' --data_dir '", data_dir, "' --bootstrap_admin tsp-admin > '",
-                     admin_token_file_, "' 2>> '", dir, "/bootstrap.log'");
+    const std::string bootstrap = absl::StrCat(
+        "'", bin_dir, "/linebridged' --data_dir '", dir, "/data' --bootstrap_admin tsp-admin > '",
+        admin_token_file_, "' 2>> '", dir, "/bootstrap.log'");
     if (std::system(bootstrap.c_str()) != 0 || ReadFile(admin_token_file_).size() < 10) {
       *error = "linebridged --bootstrap_admin failed: " + ReadFile(dir + "/bootstrap.log");
       return false;
     }
-    port_file_ = dir + "/port";
-    log_ = dir + "/linebridged.log";
-    std::remove(port_file_.c_str());
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      FILE* out = std::freopen(log_.c_str(), "a", stderr);
-      (void)out;
-      const std::string data = dir + "/data";
-      execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "--listen",
-            "127.0.0.1:0", "--port_file", port_file_.c_str(), "--data_dir", data.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
+    if (!process_.Start(dir, error, 0, config)) {
+      *error += ": " + ReadFile(dir + "/linebridged.log");
+      return false;
     }
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      std::ifstream in(port_file_);
-      int port = 0;
-      if (in >> port && port > 0) {
-        port_ = port;
-        return true;
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        *error = "linebridged exited at start: " + ReadFile(log_);
-        return false;
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    *error = "linebridged did not report its port";
-    return false;
+    return true;
   }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  void Stop() { process_.Stop(); }
+  std::string address() const { return process_.address(); }
   // File holding the admin's bearer token (`--bootstrap_admin`).
   const std::string& admin_token_file() const { return admin_token_file_; }
 
  private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string port_file_, log_, admin_token_file_;
+  ServerProcess process_;
+  std::string admin_token_file_;
 };
 
 // Runs `command` through the shell; its stdout (trimmed) in *out.
