@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/blocking_executor.h"
+#include "api/parse_failure.h"
 #include "api/services.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -202,6 +204,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
                                                   ? config.limits().idle_timeout_ms()
                                                   : kDefaultIdleTimeoutMs));
   builder.SetMaxSendMessageSize(64 * 1024 * 1024);
+  // Unparsable requests: INVALID_ARGUMENT + TapiError, logged per peer with a count.
+  InstallProtobufParseLogFilter();
+  s->parse_failures_ = std::make_unique<ParseFailureLog>();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(NewParseFailureInterceptorFactory(s->parse_failures_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   builder.RegisterService(s->telephony_.get());
   std::string host = config.listen().substr(0, config.listen().rfind(':'));
   // The admin service needs the bound address, known only after BuildAndStart;

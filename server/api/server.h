@@ -30,6 +30,7 @@ class SecurityService;
 class SecurityStore;
 class AsyncAuditWriter;
 class Guard;
+class ParseFailureLog;
 
 class Server {
  public:
@@ -79,6 +80,7 @@ class Server {
   std::unique_ptr<SecurityService> security_;
   // TLS only: watches the certificate files (the credentials share it).
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificate_provider_;
+  std::unique_ptr<ParseFailureLog> parse_failures_;  // outlives grpc_server_
   std::unique_ptr<grpc::Server> grpc_server_;
   bool shut_down_ = false;
 };

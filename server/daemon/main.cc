@@ -8,8 +8,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "api/server.h"
 #include "config/config.h"
@@ -80,6 +83,19 @@ int main(int argc, char** argv) {
       "            [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]]\n"
       "Serves telephony lines over gRPC (linebridge.v1). See docs/configuration.md and\n"
       "docs/security.md (plaintext is served on loopback addresses only).");
+  // --help and --helpshort list the flags defined in this file (Abseil's
+  // default matches files named like the program, which none is).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "daemon/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.normalize_filename = [](absl::string_view file) {
+    while (absl::ConsumePrefix(&file, "../")) {
+    }
+    return std::string(file);
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with lock-order (deadlock) detection on, which costs
   // more than the locking itself on the event path. The tests keep it on.
