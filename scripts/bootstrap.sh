@@ -11,7 +11,13 @@ PACKAGES=(
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
   iaxmodem socat
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
+  python3-grpcio python3-protobuf python3-venv
 )
+# The Node client's tests: node and npm from Debian (nodejs 18, npm 9) unless
+# some node and npm are already installed.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

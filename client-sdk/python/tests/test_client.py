@@ -1,0 +1,264 @@
+"""The Python client against real linebridged processes on 127.0.0.1."""
+
+import os
+import unittest
+
+import grpc
+
+import linebridge
+from linebridge.v1 import telephony_pb2, types_pb2
+
+from harness import (
+    Collector,
+    Daemon,
+    TempDir,
+    bootstrap_admin,
+    free_port,
+    is_call_created_on,
+    is_call_state,
+    kind,
+    make_certs,
+)
+
+S = types_pb2
+
+
+class DaemonTestCase(unittest.TestCase):
+    port = 0
+    extra = ()
+
+    def setUp(self):
+        self.tmp = TempDir()
+        self.addCleanup(self.tmp.cleanup)
+        self.daemon = Daemon(self.tmp.path, self.port, self.extra).start()
+        self.addCleanup(self.daemon.stop)
+        self.client = linebridge.Client(self.daemon.address)
+        self.addCleanup(self.client.close)
+
+    def collect(self, stream):
+        collector = Collector(stream)
+        self.addCleanup(collector.close)
+        return collector
+
+
+class CallsTest(DaemonTestCase):
+    def test_lines_and_a_call_answered_held_dropped_with_the_callee_id_from_call_created(self):
+        lines = {line.id for line in self.client.list_lines()}
+        self.assertTrue({"sim/100", "sim/101", "sim/199"} <= lines, lines)
+        self.assertEqual(self.client.get_line("sim/101").name, "Bob (101)")
+
+        events = self.collect(self.client.events(line_ids=["sim/100", "sim/101"]))
+        first = events.next_batch()
+        self.assertTrue(first.HasField("snapshot"))
+        self.assertEqual(first.snapshot_reason, linebridge.SNAPSHOT_REQUESTED)
+
+        # Back to back, no waiting between the calls: the callee's call id
+        # comes from the call_created event, not from polling.
+        call = self.client.make_call("sim/100", "101")
+        self.assertEqual(call.info.line_id, "sim/100")
+        created = events.wait_for(is_call_created_on("sim/101"))
+        callee = created.call_created.call
+        self.assertEqual(callee.status.state, S.CALL_STATE_OFFERING)
+        self.assertEqual(callee.info.caller.number, "100")
+
+        answered = self.client.answer(callee.id)
+        self.assertEqual(answered.status.state, S.CALL_STATE_CONNECTED)
+        held = self.client.hold(callee.id)
+        self.assertEqual(held.status.state, S.CALL_STATE_ONHOLD)
+        self.assertEqual(self.client.unhold(callee.id).status.state, S.CALL_STATE_CONNECTED)
+        dropped = self.client.drop(call.id)
+        self.assertIn(dropped.status.state, (S.CALL_STATE_IDLE, S.CALL_STATE_DISCONNECTED))
+
+        seen = []
+        events.wait_for(is_call_state(call.id, S.CALL_STATE_IDLE), seen=seen)
+        states = [e.call_state.status.state for e in seen
+                  if kind(e) == "call_state" and e.call_state.call_id == callee.id]
+        self.assertIn(S.CALL_STATE_CONNECTED, states)
+        self.assertIn(S.CALL_STATE_ONHOLD, states)
+
+    def test_a_session_owns_its_line_and_answers_offered_calls(self):
+        agent = linebridge.Client(self.daemon.address)
+        self.addCleanup(agent.close)
+        session = agent.create_session("python agent")
+        self.assertEqual(agent.session_id, session.id)
+        agent.open_line("sim/102", owner=True)
+        events = self.collect(agent.events(line_ids=["sim/102"]))
+        events.next_batch()
+
+        for _ in range(5):
+            call = self.client.make_call("sim/103", "102")
+            offered = events.wait_for(is_call_created_on("sim/102")).call_created.call
+            self.assertIn(session.id, offered.owner_sessions)
+            self.assertEqual(agent.answer(offered.id).status.state, S.CALL_STATE_CONNECTED)
+            self.client.drop(call.id)
+            events.wait_for(is_call_state(offered.id, S.CALL_STATE_IDLE))
+        agent.close_session()
+        self.assertEqual(agent.session_id, "")
+
+    def test_call_records_page_through_every_record(self):
+        for _ in range(5):
+            call = self.client.make_call("sim/104", "5550100")
+            self.client.drop(call.id)
+        records = list(self.client.call_records(line_id="sim/104", page_size=2))
+        self.assertEqual(len(records), 5)
+        self.assertEqual(len({r.record_id for r in records}), 5)
+        self.assertTrue(all(r.called.number.endswith("5550100") for r in records))
+
+
+class ErrorsTest(DaemonTestCase):
+    def assert_tapi(self, ctx, code, name, lineerr):
+        e = ctx.exception
+        self.assertIsInstance(e, grpc.RpcError)
+        self.assertEqual(e.code(), code, repr(e))
+        self.assertEqual(e.name, name, repr(e))
+        self.assertEqual(e.lineerr, lineerr, repr(e))
+        self.assertTrue(e.message)
+
+    def test_errors_carry_the_code_and_the_lineerr(self):
+        with self.assertRaises(linebridge.TapiError) as ctx:
+            self.client.hold("nope-1")
+        self.assert_tapi(ctx, grpc.StatusCode.NOT_FOUND, "LINEERR_INVALCALLHANDLE", 0x80000018)
+
+        with self.assertRaises(linebridge.TapiError) as ctx:
+            self.client.make_call("sim/100", "12;ATZ")
+        self.assert_tapi(ctx, grpc.StatusCode.INVALID_ARGUMENT, "LINEERR_INVALADDRESS",
+                         0x80000010)
+
+        self.client.make_call("sim/100", "101")
+        ringing = self.client.list_calls("sim/101")[0]
+        with self.assertRaises(linebridge.TapiError) as ctx:
+            self.client.hold(ringing.id)
+        self.assert_tapi(ctx, grpc.StatusCode.FAILED_PRECONDITION, "LINEERR_INVALCALLSTATE",
+                         0x8000001C)
+
+    def test_raw_stub_errors_decode_without_grpcio_status(self):
+        with self.assertRaises(grpc.RpcError) as ctx:
+            self.client.telephony.Hold(telephony_pb2.CallActionRequest(call_id="nope-2"),
+                                       timeout=5, metadata=self.client.metadata)
+        detail = linebridge.tapi_error_of(ctx.exception)
+        self.assertEqual(detail.name, "LINEERR_INVALCALLHANDLE")
+        self.assertEqual(detail.lineerr, 0x80000018)
+
+    def test_a_body_that_does_not_parse_is_invalid_argument_with_the_detail(self):
+        # What a client with mismatched proto files sends: here a string field
+        # holding bytes that are not UTF-8, and bytes that are not protobuf.
+        cases = [(m, b) for m in ("/linebridge.v1.Telephony/MakeCall",
+                                  "/linebridge.v1.Telephony/Hold",
+                                  "/linebridge.v1.Telephony/Subscribe")
+                 for b in (b"\x12\x02\xff\xfe", b"\x0f")]  # field 2 is a string in each
+        cases.append(("/linebridge.v1.Admin/Ping", b"\x0a\x05ab"))  # runs past the end
+        channel = self.client._servers[0].channel  # pylint: disable=protected-access
+        for method, body in cases:
+            raw = channel.unary_unary(method)
+            with self.assertRaises(grpc.RpcError) as ctx:
+                raw(body, timeout=5)
+            e = linebridge.TapiError.from_rpc_error(ctx.exception)
+            self.assertEqual(e.code(), grpc.StatusCode.INVALID_ARGUMENT, (method, repr(e)))
+            self.assertEqual(e.name, "LINEERR_INVALPARAM", (method, repr(e)))
+        # Logged once for this peer, with no line per request from libprotobuf.
+        self.daemon.stop()
+        log = self.daemon.log()
+        self.assertNotIn("libprotobuf", log)
+        self.assertEqual(log.count("a request from 127.0.0.1"), 1, log)
+        self.assertIn("6 more request(s) from 127.0.0.1 did not parse", log)
+
+
+class ResumeTest(DaemonTestCase):
+    def test_resume_replays_exactly_what_was_missed(self):
+        stream = self.client.events()
+        events = self.collect(stream)
+        events.next_batch()
+        call = self.client.make_call("sim/100", "5550100")
+        events.wait_for(is_call_state(call.id, S.CALL_STATE_CONNECTED))
+        events.close()
+        position = tuple(stream.position)
+        # While nobody listens.
+        self.client.drop(call.id)
+        last = self.client.status().sequence
+        self.assertGreater(last, position[1])
+
+        again = self.client.events(resume=position)
+        resumed = self.collect(again)
+        batch = resumed.next_batch()
+        self.assertFalse(batch.HasField("snapshot"))
+        self.assertEqual(batch.events[0].sequence, position[1] + 1)
+        seen = list(batch.events)
+        while seen[-1].sequence < last:
+            seen.extend(resumed.next_batch().events)
+        self.assertEqual([e.sequence for e in seen], list(range(position[1] + 1, last + 1)))
+
+
+class RestartTest(DaemonTestCase):
+    port = free_port()
+
+    def test_the_stream_survives_kill_and_restart_with_a_flagged_snapshot(self):
+        stream = self.client.events(line_ids=["sim/100"], max_backoff=0.5)
+        events = self.collect(stream)
+        events.next_batch()
+        call = self.client.make_call("sim/100", "5550100")
+        events.wait_for(is_call_state(call.id, S.CALL_STATE_CONNECTED))
+        epoch_before = stream.position.epoch
+
+        for stop in (self.daemon.kill9, self.daemon.stop):
+            stop()
+            self.daemon.start()  # same port, new epoch
+            snapshot = events.wait_for_batch(lambda b: b.HasField("snapshot"), timeout=20)
+            self.assertEqual(snapshot.snapshot_reason, linebridge.SNAPSHOT_EPOCH_CHANGED)
+            self.assertNotEqual(snapshot.epoch, epoch_before)
+            self.assertEqual([c.id for c in snapshot.snapshot.calls], [])
+            epoch_before = snapshot.epoch
+            # Live events flow again on the same iterator.
+            after = self.client.make_call("sim/100", "5550100")
+            events.wait_for(is_call_state(after.id, S.CALL_STATE_CONNECTED))
+            self.client.drop(after.id)
+        self.assertGreaterEqual(stream.reconnects, 2)
+
+
+class TlsTokenTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = TempDir()
+        self.addCleanup(self.tmp.cleanup)
+        certs = make_certs(self.tmp.path)
+        self.ca = certs["ca.pem"]
+        self.token = bootstrap_admin(os.path.join(self.tmp.path, "data"))
+        self.daemon = Daemon(self.tmp.path, 0, ["--tls_cert", certs["server.pem"], "--tls_key",
+                                                certs["server.key"]]).start()
+        self.addCleanup(self.daemon.stop)
+
+    def test_tls_with_a_token_from_a_file_and_from_the_environment(self):
+        token_file = os.path.join(self.tmp.path, "token")
+        with open(token_file, "w", encoding="utf-8") as f:
+            f.write(self.token + "\n")
+        with linebridge.Client(self.daemon.address, tls_ca=self.ca, token_file=token_file) as c:
+            self.assertIn("sim/100", {line.id for line in c.list_lines()})
+            call = c.make_call("sim/100", "5550100")
+            self.assertEqual(c.drop(call.id).info.line_id, "sim/100")
+
+        env = {"LINEBRIDGE_SERVER": self.daemon.address, "LINEBRIDGE_TLS_CA": self.ca,
+               "LINEBRIDGE_TOKEN": self.token}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            with linebridge.Client() as c:
+                self.assertGreater(c.status().lines, 0)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def test_without_the_token_or_the_ca_the_call_fails_with_one_clear_error(self):
+        with linebridge.Client(self.daemon.address, tls_ca=self.ca) as c:
+            with self.assertRaises(linebridge.TapiError) as ctx:
+                c.list_lines()
+            self.assertEqual(ctx.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+            self.assertTrue(ctx.exception.name)
+        with linebridge.Client(self.daemon.address, token=self.token, timeout=2) as c:
+            with self.assertRaises(linebridge.TapiError) as ctx:
+                c.list_lines()  # plaintext against a TLS server
+            self.assertEqual(ctx.exception.code(), grpc.StatusCode.UNAVAILABLE)
+
+
+if __name__ == "__main__":
+    unittest.main()
