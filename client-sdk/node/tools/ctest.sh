@@ -8,8 +8,8 @@ src=$1 work=$2 proto=$3
 command -v node >/dev/null && command -v npm >/dev/null ||
   { echo "node and npm are needed (scripts/bootstrap.sh installs them)" >&2; exit 1; }
 mkdir -p "$work"
-rm -rf "$work/src" "$work/test" "$work/tools"
-cp -r "$src/src" "$src/test" "$src/tools" "$work/"
+rm -rf "$work/src" "$work/test" "$work/tools" "$work/examples"
+cp -r "$src/src" "$src/test" "$src/tools" "$src/examples" "$work/"
 rm -rf "$work/src/gen"
 for f in package.json package-lock.json tsconfig.json; do
   if ! cmp -s "$src/$f" "$work/$f"; then
