@@ -105,6 +105,33 @@ class CallsTest(DaemonTestCase):
         self.assertTrue(all(r.called.number.endswith("5550100") for r in records))
 
 
+class TwoServersTest(DaemonTestCase):
+    def test_lines_are_merged_and_requests_go_to_the_server_of_their_line_or_call(self):
+        config = os.path.join(self.tmp.path, "east.textproto")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write('providers { sim { name: "east" extensions { number: "300" name: "East" } '
+                    'externals { number: "5550100" name: "Weather" '
+                    'behavior: SIM_BEHAVIOR_ANSWER } } }\n')
+        east_dir = os.path.join(self.tmp.path, "east")
+        os.mkdir(east_dir)
+        east = Daemon(east_dir, 0, ["--config", config]).start()
+        self.addCleanup(east.stop)
+        with linebridge.Client([self.daemon.address, east.address]) as both:
+            lines = {line.id for line in both.list_lines()}
+            self.assertIn("sim/100", lines)
+            self.assertIn("east/300", lines)
+            for line in ("east/300", "sim/100"):
+                call = both.make_call(line, "5550100")
+                self.assertEqual(both.get_call(call.id).info.line_id, line)
+                both.drop(call.id)
+            # A fresh client learns where a line lives on first use.
+            with linebridge.Client([self.daemon.address, east.address]) as fresh:
+                self.assertEqual(fresh.get_line("east/300").name, "East (300)")
+                with self.assertRaises(linebridge.TapiError) as ctx:
+                    fresh.get_line("nowhere/1")
+                self.assertEqual(ctx.exception.name, "LINEERR_BADDEVICEID")
+
+
 class ErrorsTest(DaemonTestCase):
     def assert_tapi(self, ctx, code, name, lineerr):
         e = ctx.exception
