@@ -134,6 +134,7 @@ void FilteringLogHandler(google::protobuf::LogLevel level, const char* filename,
 // protocol buffer. Use the 'bytes' type ..." -> "string field
 // 'linebridge.v1.X.y' is not valid UTF-8".
 std::string TakeParseError() {
+  if (t_last_parse_error.empty()) return "";
   std::string message = std::move(t_last_parse_error);
   t_last_parse_error.clear();
   const size_t start = message.find("field '");
@@ -160,12 +161,14 @@ class ParseFailureInterceptor final : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        methods->GetRecvMessage() == nullptr) {
-      // The handler could not deserialize the request (there is no message).
-      failed_ = true;
-      why_ = TakeParseError();
-      if (why_.empty()) why_ = "malformed protobuf";
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      // What libprotobuf reported while parsing this request (and nothing older).
+      std::string parse_error = TakeParseError();
+      if (methods->GetRecvMessage() == nullptr) {
+        // The handler could not deserialize the request (there is no message).
+        failed_ = true;
+        why_ = parse_error.empty() ? "malformed protobuf" : std::move(parse_error);
+      }
     }
     if (failed_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
         methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
