@@ -185,7 +185,15 @@ def make_certs(directory: str):
                 "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
          "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
-    return {name: os.path.join(directory, name) for name in ("ca.pem", "server.pem", "server.key")}
+    # A client certificate for mutual TLS (its CN is the principal's name).
+    ossl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-subj", "/CN=py-client", "-keyout", "client.key", "-out", "client.csr")
+    with open(os.path.join(directory, "client.ext"), "w", encoding="utf-8") as f:
+        f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    ossl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-days", "2", "-extfile", "client.ext", "-out", "client.pem")
+    return {name: os.path.join(directory, name)
+            for name in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
 
 
 def bootstrap_admin(data_dir: str, name: str = "ops") -> str:

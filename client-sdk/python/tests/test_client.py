@@ -246,6 +246,7 @@ class TlsTokenTest(unittest.TestCase):
         self.tmp = TempDir()
         self.addCleanup(self.tmp.cleanup)
         certs = make_certs(self.tmp.path)
+        self.certs = certs
         self.ca = certs["ca.pem"]
         self.token = bootstrap_admin(os.path.join(self.tmp.path, "data"))
         self.daemon = Daemon(self.tmp.path, 0, ["--tls_cert", certs["server.pem"], "--tls_key",
@@ -285,6 +286,32 @@ class TlsTokenTest(unittest.TestCase):
             with self.assertRaises(linebridge.TapiError) as ctx:
                 c.list_lines()  # plaintext against a TLS server
             self.assertEqual(ctx.exception.code(), grpc.StatusCode.UNAVAILABLE)
+
+
+class MutualTlsTest(unittest.TestCase):
+    def test_a_client_certificate_is_the_credential(self):
+        tmp = TempDir()
+        self.addCleanup(tmp.cleanup)
+        certs = make_certs(tmp.path)
+        config = os.path.join(tmp.path, "mtls.textproto")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(f'tls {{ cert_file: "{certs["server.pem"]}" key_file: "{certs["server.key"]}" '
+                    f'client_ca_file: "{certs["ca.pem"]}" require_client_cert: true }}\n'
+                    'auth { admin_principals: "py-client" }\n')
+        daemon = Daemon(tmp.path, 0, ["--config", config]).start()
+        self.addCleanup(daemon.stop)
+        with linebridge.Client(daemon.address, tls_ca=certs["ca.pem"], tls_cert=certs["client.pem"],
+                               tls_key=certs["client.key"]) as c:
+            self.assertIn("sim/100", {line.id for line in c.list_lines()})
+            who = c.security.WhoAmI(linebridge.security_pb2.WhoAmIRequest(), timeout=5,
+                                    metadata=c.metadata)
+            self.assertEqual(who.name, "py-client")
+        with linebridge.Client(daemon.address, tls_ca=certs["ca.pem"], timeout=3) as c:
+            with self.assertRaises(linebridge.TapiError) as ctx:
+                c.list_lines()  # no client certificate: the handshake fails
+            self.assertEqual(ctx.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        with self.assertRaises(ValueError):
+            linebridge.Client(daemon.address, tls_cert=certs["client.pem"])
 
 
 if __name__ == "__main__":
