@@ -404,7 +404,9 @@ TEST_F(TspEdgeTest, HandleOfAFailedCallCreationStaysValidUntilLineCloseCall) {
   StartServer(server, "a",
               "providers { sim { name: \"sim\"\n"
               "  extensions { number: \"100\" max_calls: 1 }\n"
-              "  extensions { number: \"101\" }\n} }\n");
+              "  extensions { number: \"101\" }\n"
+              "  externals { number: \"5550100\" behavior: SIM_BEHAVIOR_ANSWER }\n"
+              "  externals { number: \"5550101\" behavior: SIM_BEHAVIOR_BUSY }\n} }\n");
   UseConfig({server.address()});
   TapiSrvHarness harness;
   std::string error;
