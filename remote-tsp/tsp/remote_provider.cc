@@ -648,6 +648,7 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
     out.p2 = index;  // the temporary id TAPI hands back to providerCreateLineDevice
     EnqueueLocked(out);
   } else if (!had_info && entry.hd_line != 0) {
+    OpenOnServerLocked(entry.hd_line);  // if it waited for its server
     LineDevStateLocked(entry.hd_line, LINEDEVSTATE_CAPSCHANGE);
     // An open line of the device map becomes usable for the first time
     // (the provider started with its server down): in service now, as
@@ -1280,10 +1281,17 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   // refuse the open (no session), and that refusal would drop the media
   // modes. OnStreamState opens every open line of a server once its stream
   // is up.
+  // A line of the device map that names its server waits for that server
+  // (another server may have a line of the same id); one of a map without
+  // server ids goes to whichever server has it.
+  std::optional<size_t> target;
+  if (line.present) target = line.server;
+  else target = server_ids_.ServerOf(line.server_id);
   const bool reachable =
-      line.present ? (line.server < server_connected_.size() && server_connected_[line.server])
-                   : std::find(server_connected_.begin(), server_connected_.end(), true) !=
-                         server_connected_.end();
+      target.has_value()
+          ? (*target < server_connected_.size() && server_connected_[*target])
+          : line.server_id.empty() && std::find(server_connected_.begin(), server_connected_.end(),
+                                                true) != server_connected_.end();
   if (!reachable) return;
   if (line.closes_in_flight > 0) {
     open->open_in_flight = true;  // requests queue behind it

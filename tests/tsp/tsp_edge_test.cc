@@ -231,6 +231,7 @@ TEST_F(TspEdgeTest, TwoDefaultServersGiveEighteenDistinctDevicesStableAcrossRest
   ASSERT_EQ(hundreds.size(), 2u);
   std::vector<HDRVLINE> lines;
   std::vector<std::pair<HTAPICALL, HDRVCALL>> calls;
+  std::map<DWORD, std::string> server_of;  // device -> address of its server
   for (DWORD device : hundreds) {
     HDRVLINE hd_line = nullptr;
     ASSERT_EQ(harness.tspi().TSPI_lineOpen(device, harness.NewHtLine(), &hd_line, kVersion,
@@ -242,6 +243,10 @@ TEST_F(TspEdgeTest, TwoDefaultServersGiveEighteenDistinctDevicesStableAcrossRest
     ASSERT_EQ(MakeCall(harness, hd_line, ht_call, &hd_call, u"5550100"), 0);
     ASSERT_TRUE(harness.WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
     calls.emplace_back(ht_call, hd_call);
+    server_of[device] = calls.size() == 1 && ServerCalls(a.address()) == 1 ? a.address()
+                        : calls.size() == 1                                ? b.address()
+                        : server_of.begin()->second == a.address()         ? b.address()
+                                                                           : a.address();
   }
   EXPECT_EQ(ServerCalls(a.address()), 1);
   EXPECT_EQ(ServerCalls(b.address()), 1);
@@ -258,6 +263,32 @@ TEST_F(TspEdgeTest, TwoDefaultServersGiveEighteenDistinctDevicesStableAcrossRest
     const Devices again = WaitDevices(harness, num_lines, 18);
     EXPECT_EQ(Describe(again), Describe(first));
     EXPECT_EQ(harness.create_count(), 0u);  // no LINE_CREATE: all known
+    ASSERT_EQ(harness.Stop(), 0);
+  }
+  // A line of the map opened (as owner) before any server has answered: it
+  // is opened on its own server only, though the other has the same line id.
+  for (DWORD device : hundreds) {
+    SCOPED_TRACE(absl::StrCat("early open of device ", device));
+    ASSERT_EQ(harness.Start(&num_lines), 0);
+    HDRVLINE hd_line = nullptr;
+    ASSERT_EQ(harness.tspi().TSPI_lineOpen(device, harness.NewHtLine(), &hd_line, kVersion,
+                                           &TapiSrvHarness::LineEvent),
+              0);
+    ASSERT_EQ(harness.tspi().TSPI_lineSetDefaultMediaDetection(hd_line,
+                                                               LINEMEDIAMODE_INTERACTIVEVOICE),
+              0);
+    const absl::Time applied_by = absl::Now() + absl::Seconds(10);
+    while (OpenMediaModes(harness.tspi(), hd_line) != LINEMEDIAMODE_INTERACTIVEVOICE) {
+      ASSERT_LT(absl::Now(), applied_by);
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    for (const ServerProcess* s : {&a, &b}) {
+      std::string out;
+      ASSERT_EQ(RunLinectl({"--server", s->address(), "--timeout", "3s", "sessions"}, &out), 0);
+      const bool open_here = out.find("sim/100") != std::string::npos;
+      EXPECT_EQ(open_here, s->address() == server_of[device]) << s->address() << "\n" << out;
+    }
+    EXPECT_EQ(harness.tspi().TSPI_lineClose(hd_line), 0);
     ASSERT_EQ(harness.Stop(), 0);
   }
   EXPECT_EQ(harness.violations(), std::vector<std::string>{});
