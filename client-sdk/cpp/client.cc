@@ -104,6 +104,16 @@ Client::Client(std::vector<std::unique_ptr<Connection>> connections, ClientOptio
   for (const auto& connection : connections_) options_.servers.push_back(connection->address());
   absl::MutexLock lock(&mu_);
   sessions_.resize(connections_.size());
+  server_ids_.resize(connections_.size());
+}
+
+void Client::CancelAll() {
+  for (const auto& connection : connections_) connection->CancelAll();
+}
+
+std::string Client::server_id(size_t server) const {
+  absl::MutexLock lock(&mu_);
+  return server < server_ids_.size() ? server_ids_[server] : std::string();
 }
 
 Client::~Client() {
@@ -200,6 +210,16 @@ void Client::MergedAsync(AsyncRpc<Request, Response> rpc, const Request& request
 
 void Client::ResolveAsync(Kind kind, std::string key, const CallOptions& options,
                           Callback<size_t> done) {
+  // The caller named the server (a line is (server, line id): two servers
+  // may have lines of the same id).
+  if (options.server.has_value()) {
+    if (*options.server >= connections_.size()) {
+      return done(InvalidArgument(LINEERR_INVALPARAM,
+                                  absl::StrCat("no server ", *options.server, " (", connections_.size(),
+                                               " configured)")));
+    }
+    return done(*options.server);
+  }
   // One server, or nothing to route by: the server answers (and validates).
   if (connections_.size() == 1 || key.empty()) return done(size_t{0});
   if (std::optional<size_t> server = routes_.Find(kind, key)) return done(*server);
@@ -270,6 +290,7 @@ absl::Status Client::CreateSession(size_t server, const std::string& reclaim_id,
     return Annotate(server, session.status());
   }
   sessions_[server] = session->id();
+  server_ids_[server] = session->server_id();
   return absl::OkStatus();
 }
 

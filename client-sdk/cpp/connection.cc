@@ -41,14 +41,21 @@ struct PendingCall {
   Callback<Response> done;
 };
 
+absl::Status CancelledCall() {
+  return absl::CancelledError("connection cancelled (shutting down)");
+}
+
 template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> Unary(const Connection& connection, Stub& stub,
                                SyncMethod<Stub, Request, Response> method, const Request& request,
                                const CallOptions& options) {
   grpc::ClientContext context;
   connection.PrepareContext(context, options);
+  Connection& tracker = const_cast<Connection&>(connection);
+  if (!tracker.Track(&context)) return CancelledCall();
   Response response;
   grpc::Status status = (stub.*method)(&context, request, &response);
+  tracker.Untrack(&context);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
@@ -59,9 +66,17 @@ void UnaryAsync(const Connection& connection, AsyncStub* stub,
                 Callback<Response> done, const CallOptions& options) {
   auto* call = new PendingCall<Request, Response>;
   connection.PrepareContext(call->context, options);
+  Connection* tracker = const_cast<Connection*>(&connection);
+  if (!tracker->Track(&call->context)) {
+    Callback<Response> finish = std::move(done);
+    delete call;
+    finish(CancelledCall());
+    return;
+  }
   call->request = request;
   call->done = std::move(done);
-  (stub->*method)(&call->context, &call->request, &call->response, [call](grpc::Status status) {
+  (stub->*method)(&call->context, &call->request, &call->response, [call, tracker](grpc::Status status) {
+    tracker->Untrack(&call->context);
     // Everything gRPC owns goes first (the ClientContext holds a reference to
     // the channel), then `done` runs. A Client waits for its `done`s before
     // it releases its channels, so the last channel reference is always
@@ -216,6 +231,29 @@ Connection::~Connection() = default;
 
 bool Connection::WaitForConnected(absl::Duration timeout) {
   return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+void Connection::CancelAll() {
+  absl::MutexLock lock(&calls_mu_);
+  cancelled_ = true;
+  for (grpc::ClientContext* context : calls_) context->TryCancel();
+}
+
+bool Connection::cancelled() const {
+  absl::MutexLock lock(&calls_mu_);
+  return cancelled_;
+}
+
+bool Connection::Track(grpc::ClientContext* context) {
+  absl::MutexLock lock(&calls_mu_);
+  if (cancelled_) return false;
+  calls_.insert(context);
+  return true;
+}
+
+void Connection::Untrack(grpc::ClientContext* context) {
+  absl::MutexLock lock(&calls_mu_);
+  calls_.erase(context);
 }
 
 void Connection::ResetConnectBackoff() {

@@ -176,7 +176,7 @@ if [[ -n $gen ]]; then
     for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
     root=$src/..
     units=("$src/tsp/exports.cc" "$src/tsp/remote_provider.cc" "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
-           "$src/tsp/device_map.cc" "$src/tsp/var_struct.cc" "$src/tapi_mapping.cc"
+           "$src/tsp/device_map.cc" "$src/tsp/server_identity.cc" "$src/tsp/tsp_shutdown.cc" "$src/tsp/var_struct.cc" "$src/tapi_mapping.cc"
            "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
            "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
     for a in "${archs[@]}"; do

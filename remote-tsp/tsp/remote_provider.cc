@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tsp/tsp_channel.h"
+#include "tsp/tsp_shutdown.h"
 #include "tsp/var_struct.h"
 
 namespace linebridge {
@@ -116,15 +117,6 @@ void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_fi
 }
 
 #define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))
-
-uint32_t PermanentIdOf(const std::string& line_id) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : line_id) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
 
 // Forward modes that name a caller address: ForwardRule has no caller, so
 // these are neither advertised nor accepted.
@@ -269,7 +261,10 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
   hprovider_ = provider;
   line_create_proc_ = line_create_proc;
   lines_.resize(enumerated_);
-  for (uint32_t i = 0; i < enumerated_; ++i) lines_[i].line_id = device_map_->LineAt(i);
+  for (uint32_t i = 0; i < enumerated_; ++i) {
+    lines_[i].line_id = device_map_->LineAt(i);
+    lines_[i].server_id = device_map_->KeyAt(i).server_id;
+  }
   *num_lines = enumerated_;
   *num_phones = 0;
   return 0;
@@ -306,6 +301,7 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
   }
   server_connected_.assign(client_->num_servers(), false);
   server_ever_connected_.assign(client_->num_servers(), false);
+  server_ids_.Reset(client_->options().servers);
   initialized_ = true;
   dispatcher_ = std::thread([this] { Dispatch(); });
   connector_ = std::thread([this] { ConnectLoop(); });
@@ -313,11 +309,18 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
 }
 
 LONG RemoteProvider::Shutdown(DWORD, DWORD) {
+  Client* network = nullptr;
   {
     absl::MutexLock lock(&mu_);
     if (!initialized_ || stopping_) return 0;
     stopping_ = true;
+    network = client_.get();
   }
+  // Bounded whatever the servers do (tsp_shutdown.h): the sessions are
+  // closed if the servers answer within the budget, then every RPC still in
+  // flight is cancelled, so the connector, the event streams' handlers and
+  // the client's destruction below no longer wait on the network.
+  if (network != nullptr) CloseSessionsWithin(*network, kShutdownCloseBudget);
   if (connector_.joinable()) connector_.join();
   std::unique_ptr<Subscription> subscription;
   {
@@ -340,10 +343,9 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
     absl::MutexLock lock(&mu_);
     client = std::move(client_);
   }
-  if (client) {
-    (void)client->CloseSession(call_options());
-    client.reset();  // waits for RPCs in flight; their callbacks find nothing pending
-  }
+  // Its RPCs were cancelled above: this waits only for their callbacks, which
+  // find nothing pending.
+  client.reset();
   absl::MutexLock lock(&mu_);
   if (device_map_.has_value()) {
     absl::Status saved = device_map_->Save();
@@ -390,7 +392,7 @@ void RemoteProvider::ConnectLoop() {
     // Said once per distinct error (not every retry): a refused credential
     // (UNAUTHENTICATED, e.g. a wrong or revoked token_file) or an unreachable
     // server. The lines stay unavailable meanwhile.
-    if (started.ToString() != reported) {
+    if (started.ToString() != reported && !absl::IsCancelled(started)) {
       reported = started.ToString();
       std::fprintf(stderr, "linebridge.tsp: no session yet (retrying): %s\n", reported.c_str());
     }
@@ -620,7 +622,10 @@ void RemoteProvider::LineDevStateLocked(uint32_t hd_line, DWORD state) {
 }
 
 void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
-  const uint32_t index = device_map_->IndexOf(line.id());
+  // A line is (server id, line id); a second server reporting the same
+  // server id is a configuration error, its lines are left out (logged).
+  if (!server_ids_.Accept(server, line.server_id())) return;
+  const uint32_t index = device_map_->IndexOf(line.server_id(), line.id());
   if (index >= lines_.size()) lines_.resize(index + 1);
   LineEntry& entry = lines_[index];
   if (entry.removed) {
@@ -632,6 +637,7 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
   }
   const bool had_info = entry.info.has_value();
   entry.line_id = line.id();
+  entry.server_id = line.server_id();
   entry.info = line;
   entry.server = server;
   entry.present = true;
@@ -642,7 +648,14 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
     out.p2 = index;  // the temporary id TAPI hands back to providerCreateLineDevice
     EnqueueLocked(out);
   } else if (!had_info && entry.hd_line != 0) {
+    OpenOnServerLocked(entry.hd_line);  // if it waited for its server
     LineDevStateLocked(entry.hd_line, LINEDEVSTATE_CAPSCHANGE);
+    // An open line of the device map becomes usable for the first time
+    // (the provider started with its server down): in service now, as
+    // after an outage.
+    if (line.status().state() == v1::LINE_STATE_IN_SERVICE) {
+      LineDevStateLocked(entry.hd_line, LINEDEVSTATE_INSERVICE);
+    }
   }
   absl::Status saved = device_map_->Save();
   if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
@@ -675,11 +688,25 @@ void RemoteProvider::RemoveLineLocked(LineEntry& line) {
   }
 }
 
-uint32_t RemoteProvider::OpenHandleOfLineLocked(const std::string& line_id) const {
+uint32_t RemoteProvider::OpenHandleOfLineLocked(size_t server, const std::string& line_id) const {
   for (const LineEntry& line : lines_) {
-    if (line.line_id == line_id) return line.hd_line;
+    if (IsLineOf(line, server, line_id)) return line.hd_line;
   }
   return 0;
+}
+
+bool RemoteProvider::IsLineOf(const LineEntry& line, size_t server, const std::string& line_id) {
+  return line.present && line.server == server && line.line_id == line_id;
+}
+
+CallOptions RemoteProvider::LineCallOptionsLocked(const LineEntry& line) const {
+  CallOptions o = call_options();
+  if (line.present) {
+    o.server = line.server;
+  } else if (std::optional<size_t> known = server_ids_.ServerOf(line.server_id)) {
+    o.server = *known;  // a line of the device map whose server answered
+  }
+  return o;
 }
 
 void RemoteProvider::CallStateLocked(uint32_t hd_call, CallEntry& entry,
@@ -729,7 +756,7 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
     return;
   }
   if (!created) return;
-  const uint32_t hd_line = OpenHandleOfLineLocked(call.info().line_id());
+  const uint32_t hd_line = OpenHandleOfLineLocked(server, call.info().line_id());
   if (hd_line == 0) return;  // not on a line TAPI has open
   // Our own lineMakeCall whose response has not arrived yet?
   const std::string session = client_->session_id(server);
@@ -839,15 +866,13 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         break;
       case v1::Event::kLineRemoved: {
         for (LineEntry& line : lines_) {
-          if (line.line_id == event.line_removed().line_id() && line.present) {
-            RemoveLineLocked(line);
-          }
+          if (IsLineOf(line, server, event.line_removed().line_id())) RemoveLineLocked(line);
         }
         break;
       }
       case v1::Event::kLineState: {
         for (LineEntry& line : lines_) {
-          if (line.line_id != event.line_id()) continue;
+          if (!IsLineOf(line, server, event.line_id())) continue;
           if (line.info.has_value()) {
             *line.info->mutable_status() = event.line_state().status();
           }
@@ -869,7 +894,7 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
       }
       case v1::Event::kAddressState: {
         for (LineEntry& line : lines_) {
-          if (line.line_id != event.line_id()) continue;
+          if (!IsLineOf(line, server, event.line_id())) continue;
           if (line.info.has_value()) {
             *line.info->mutable_status()->mutable_forwarding() =
                 event.address_state().forwarding();
@@ -989,8 +1014,7 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
   // The server's permanent id is FNV-1a of the permanent line id: computed
   // here too, so it is known before the server answers and identical on
   // every workstation and across restarts.
-  LB_SET(w, LINEDEVCAPS, dwPermanentLineID,
-         lc.permanent_line_id() != 0 ? lc.permanent_line_id() : PermanentIdOf(line.line_id));
+  LB_SET(w, LINEDEVCAPS, dwPermanentLineID, PermanentLineIdOf(line.server_id, line.line_id));
   w.AppendString(offsetof(LINEDEVCAPS, dwLineNameSize), offsetof(LINEDEVCAPS, dwLineNameOffset),
                  info.name().empty() ? line.line_id : info.name());
   LB_SET(w, LINEDEVCAPS, dwStringFormat, STRINGFORMAT_UNICODE);
@@ -1011,6 +1035,9 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
   LB_SET(w, LINEDEVCAPS, dwMaxNumActiveCalls, lc.max_num_active_calls());
   LB_SET(w, LINEDEVCAPS, dwAnswerMode, lc.answer_mode() != 0 ? lc.answer_mode() : LINEANSWERMODE_NONE);
   LB_SET(w, LINEDEVCAPS, dwRingModes, 1);
+  // lineClose drops the calls this provider's session is the only owner of
+  // (the server's drop-no-owner rule; lineCloseCall drops owned calls too).
+  LB_SET(w, LINEDEVCAPS, dwDevCapFlags, LINEDEVCAPFLAGS_CLOSEDROP);
   LB_SET(w, LINEDEVCAPS, dwLineStates,
          LINEDEVSTATE_INSERVICE | LINEDEVSTATE_OUTOFSERVICE | LINEDEVSTATE_MAINTENANCE |
              LINEDEVSTATE_CAPSCHANGE | LINEDEVSTATE_REMOVED);
@@ -1254,10 +1281,17 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   // refuse the open (no session), and that refusal would drop the media
   // modes. OnStreamState opens every open line of a server once its stream
   // is up.
+  // A line of the device map that names its server waits for that server
+  // (another server may have a line of the same id); one of a map without
+  // server ids goes to whichever server has it.
+  std::optional<size_t> target;
+  if (line.present) target = line.server;
+  else target = server_ids_.ServerOf(line.server_id);
   const bool reachable =
-      line.present ? (line.server < server_connected_.size() && server_connected_[line.server])
-                   : std::find(server_connected_.begin(), server_connected_.end(), true) !=
-                         server_connected_.end();
+      target.has_value()
+          ? (*target < server_connected_.size() && server_connected_[*target])
+          : line.server_id.empty() && std::find(server_connected_.begin(), server_connected_.end(),
+                                                true) != server_connected_.end();
   if (!reachable) return;
   if (line.closes_in_flight > 0) {
     open->open_in_flight = true;  // requests queue behind it
@@ -1313,7 +1347,7 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
         // Requests that waited for the open (they fail on the server if it failed).
         for (auto& waiter : waiters) waiter();
       },
-      call_options());
+      LineCallOptionsLocked(line));
 }
 
 LONG RemoteProvider::Close(HDRVLINE hd_line) {
@@ -1352,7 +1386,7 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
             OpenOnServerLocked(closed.hd_line);
           }
         },
-        call_options());
+        LineCallOptionsLocked(line));
   }
   return 0;
 }
@@ -1426,7 +1460,7 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
   pending_[request_id] = Pending{id};
   ++open->creating;
   Client* client = client_.get();
-  auto send = [this, client, request_id, id, line_handle,
+  auto send = [this, client, request_id, id, line_handle, options = LineCallOptionsLocked(line),
                request = std::move(request)]() mutable {
     client->MakeCallAsync(
         std::move(request),
@@ -1448,7 +1482,7 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
           // deadline after the server made the call) become ordinary new calls.
           ReleaseHeldLocked(line_handle);
         },
-        call_options());
+        options);
   };
   SendWhenOpenLocked(line_handle, std::move(send));
   return static_cast<LONG>(request_id);
@@ -1660,8 +1694,18 @@ uint32_t RemoteProvider::NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_cal
 }
 
 void RemoteProvider::DropRequestCallLocked(uint32_t hd_call) {
-  std::optional<CallEntry> e = calls_.Remove(hd_call);
-  if (e.has_value() && !e->call_id.empty()) call_by_id_.erase(e->call_id);
+  // TAPI's rule: the hdCall a call-creating function handed out stays valid
+  // until TAPISRV calls lineCloseCall, which it does also when the request
+  // completed with an error. The entry stays, IDLE and bound to no server
+  // call; nothing is ever reported for it.
+  CallEntry* e = calls_.Find(hd_call);
+  if (e == nullptr) return;
+  if (!e->call_id.empty()) call_by_id_.erase(e->call_id);
+  e->call_id.clear();
+  e->outbound_pending = false;
+  e->deferred.clear();
+  e->generating.clear();
+  e->idle = true;
 }
 
 void RemoteProvider::ReplayHeldLocked(const std::string& call_id) {
@@ -2145,6 +2189,7 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
   pending_[request_id] = Pending{0};
   Client* client = client_.get();
   SendWhenOpenLocked(IdOf(hd_line), [this, client, request_id,
+                                     options = LineCallOptionsLocked(lines_[open->index]),
                                      request = std::move(request)]() mutable {
     client->SetLineForwardingAsync(
         std::move(request),
@@ -2152,7 +2197,7 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
           DrainingLock done_lock(this);
           CompleteLocked(request_id, updated.ok() ? 0 : ErrOf(updated.status()));
         },
-        call_options());
+        options);
   });
   return static_cast<LONG>(request_id);
 }
@@ -2249,9 +2294,9 @@ LONG RemoteProvider::Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
   Client* client = client_.get();
   return CreateCallRequestLocked(
       request_id, IdOf(hd_line), ht_call, hd_call,
-      [this, client, request = std::move(request)](
+      [client, options = LineCallOptionsLocked(line), request = std::move(request)](
           absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
-        client->UnparkAsync(std::move(request), std::move(done), call_options());
+        client->UnparkAsync(std::move(request), std::move(done), options);
       });
 }
 
@@ -2280,9 +2325,9 @@ LONG RemoteProvider::Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
   Client* client = client_.get();
   return CreateCallRequestLocked(
       request_id, IdOf(hd_line), ht_call, hd_call,
-      [this, client, request = std::move(request)](
+      [client, options = LineCallOptionsLocked(line), request = std::move(request)](
           absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
-        client->PickupAsync(std::move(request), std::move(done), call_options());
+        client->PickupAsync(std::move(request), std::move(done), options);
       });
 }
 

@@ -34,6 +34,7 @@
 #include "linebridge/client.h"
 #include "linebridge/tapi_abi.h"
 #include "tsp/device_map.h"
+#include "tsp/server_identity.h"
 #include "tsp/handle_table.h"
 #include "tsp/tsp_config.h"
 
@@ -140,6 +141,7 @@ class RemoteProvider {
   // One line known from the device map (index = DeviceMap index).
   struct LineEntry {
     std::string line_id;
+    std::string server_id;  // the server's identity ("" until known / old server)
     std::optional<v1::Line> info;  // last known from the server
     size_t server = 0;
     bool present = false;       // the server lists it now
@@ -231,7 +233,12 @@ class RemoteProvider {
                        DWORD media_mode);
   void LineDevStateLocked(uint32_t hd_line, DWORD state);
   void OpenOnServerLocked(uint32_t hd_line);
-  uint32_t OpenHandleOfLineLocked(const std::string& line_id) const;
+  uint32_t OpenHandleOfLineLocked(size_t server, const std::string& line_id) const;
+  // Whether `line` is the line `line_id` of `server` (present there now).
+  static bool IsLineOf(const LineEntry& line, size_t server, const std::string& line_id);
+  // Options for a line-scoped request: sent to the line's own server (two
+  // servers may have lines of the same id).
+  CallOptions LineCallOptionsLocked(const LineEntry& line) const;
   LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
   // lineRedirect / lineBlindTransfer: `rpc` sends the call to `dest_address`
   // (validated first: missing, empty or not dialable is INVALADDRESS).
@@ -327,6 +334,7 @@ class RemoteProvider {
   absl::flat_hash_map<std::string, uint32_t> call_by_id_;
   absl::flat_hash_map<std::string, HeldCall> held_calls_;
   absl::flat_hash_map<DRV_REQUESTID, Pending> pending_;
+  ServerIdentities server_ids_;
   std::vector<bool> server_connected_;
   std::vector<bool> server_ever_connected_;
 

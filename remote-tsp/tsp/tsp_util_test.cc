@@ -113,18 +113,55 @@ TEST(DeviceMap, IndicesAreStableAcrossReloads) {
   {
     auto m = DeviceMap::Load(path);
     ASSERT_TRUE(m.ok());
-    EXPECT_EQ(m->IndexOf("sim/101"), 0u);
-    EXPECT_EQ(m->IndexOf("sim/100"), 1u);
-    EXPECT_EQ(m->IndexOf("sim/101"), 0u);
+    EXPECT_EQ(m->IndexOf("pbx1", "sim/101"), 0u);
+    EXPECT_EQ(m->IndexOf("pbx1", "sim/100"), 1u);
+    EXPECT_EQ(m->IndexOf("pbx1", "sim/101"), 0u);
     ASSERT_TRUE(m->Save().ok());
   }
   auto m = DeviceMap::Load(path);
   ASSERT_TRUE(m.ok());
   // Another order of discovery does not move anyone.
-  EXPECT_EQ(m->IndexOf("sim/100"), 1u);
-  EXPECT_EQ(m->IndexOf("modem/usb-1"), 2u);
+  EXPECT_EQ(m->IndexOf("pbx1", "sim/100"), 1u);
+  EXPECT_EQ(m->IndexOf("pbx1", "modem/usb-1"), 2u);
   EXPECT_EQ(m->LineAt(0), "sim/101");
+  EXPECT_EQ(m->KeyAt(0).server_id, "pbx1");
   EXPECT_EQ(m->LineAt(9), "");
+}
+
+// Two servers with the same line ids (two default sims) are distinct devices.
+TEST(DeviceMap, SameLineIdOnTwoServersIsTwoDevices) {
+  auto m = DeviceMap::Load("");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->IndexOf("a", "sim/100"), 0u);
+  EXPECT_EQ(m->IndexOf("b", "sim/100"), 1u);
+  EXPECT_EQ(m->IndexOf("a", "sim/100"), 0u);
+}
+
+// A map written before servers had ids keeps every index: each entry goes to
+// the first server that reports its line id; the file is rewritten with the
+// servers named.
+TEST(DeviceMap, FirstFormatEntriesAreTakenOverNotRenumbered) {
+  const std::string path = ::testing::TempDir() + "/old.map";
+  std::ofstream(path) << "# linebridge TSP device ids: <index> <permanent line id>\n"
+                      << "0 sim/101\n1 sim/100\n3 modem/usb-1\n";
+  {
+    auto m = DeviceMap::Load(path);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(m->size(), 4u);
+    EXPECT_EQ(m->KeyAt(1).server_id, "");
+    EXPECT_EQ(m->IndexOf("b", "sim/100"), 1u);  // first to report it
+    EXPECT_EQ(m->IndexOf("a", "sim/100"), 4u);  // the second server's: new
+    EXPECT_EQ(m->IndexOf("a", "sim/101"), 0u);
+    ASSERT_TRUE(m->Save().ok());
+  }
+  auto m = DeviceMap::Load(path);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->KeyAt(0).server_id, "a");
+  EXPECT_EQ(m->KeyAt(1).server_id, "b");
+  EXPECT_EQ(m->KeyAt(3).server_id, "");  // not claimed yet
+  EXPECT_EQ(m->LineAt(3), "modem/usb-1");
+  EXPECT_EQ(m->KeyAt(4).server_id, "a");
+  EXPECT_EQ(m->IndexOf("c", "modem/usb-1"), 3u);
 }
 
 TEST(DeviceMap, CorruptFileNamesTheLine) {
@@ -135,6 +172,9 @@ TEST(DeviceMap, CorruptFileNamesTheLine) {
   EXPECT_EQ(m.status().message(), path + ":3: expected \"<index> <line id>\"");
   std::ofstream(path) << "0 sim/100\n0 sim/101\n";
   EXPECT_EQ(DeviceMap::Load(path).status().message(), path + ":2: duplicate entry");
+  std::ofstream(path) << "version 2\n0 a sim/100\n1 b\n";
+  EXPECT_EQ(DeviceMap::Load(path).status().message(),
+            path + ":3: expected \"<index> <server id> <line id>\"");
 }
 
 }  // namespace

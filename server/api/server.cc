@@ -19,6 +19,7 @@
 #include "api/parse_failure.h"
 #include "api/services.h"
 #include "config/config.h"
+#include "config/server_identity.h"
 #include "core/log.h"
 #include "linebridge/status_macros.h"
 #include "providers/builtin.h"
@@ -138,6 +139,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
 
   EngineOptions eo = EngineOptions::FromConfig(config);
   eo.epoch = s->options_.epoch;
+  LB_ASSIGN_OR_RETURN(eo.server_id, ResolveServerId(config));
   s->engine_ = std::make_unique<Engine>(eo, s->sink_.get());
   for (const auto& pc : config.providers()) {
     LB_ASSIGN_OR_RETURN(std::unique_ptr<Provider> provider, ProviderRegistry::Get().Create(pc));

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/server_identity.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -276,6 +277,10 @@ class Validator {
     CheckTls(c);
     CheckAuth(c);
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
+    if (!c.server_id().empty() && !IsServerId(c.server_id())) {
+      Error("server_id", absl::StrFormat("invalid server id \"%s\": want 1-64 of [A-Za-z0-9._-]",
+                                         absl::CEscape(c.server_id())));
+    }
     if (c.journal_capacity() < kMinJournalCapacity ||
         c.journal_capacity() > kMaxJournalCapacity) {
       Error("journal_capacity", absl::StrFormat("%u out of range [%u, %u]", c.journal_capacity(),
@@ -684,6 +689,13 @@ void ApplySimDefaults(SimConfig* sim) {
     sim->set_default_no_answer_rings(kDefaultSimNoAnswerRings);
   }
   if (sim->park_orbit_base().empty()) sim->set_park_orbit_base(kDefaultSimParkOrbitBase);
+  // A block that lists no extensions (or no externals) gets the embedded
+  // PBX's, as documented; listing any replaces them all.
+  if (sim->extensions().empty() || sim->externals().empty()) {
+    const SimConfig defaults = DefaultSimConfig();
+    if (sim->extensions().empty()) *sim->mutable_extensions() = defaults.extensions();
+    if (sim->externals().empty()) *sim->mutable_externals() = defaults.externals();
+  }
   for (SimExtension& e : *sim->mutable_extensions()) {
     if (e.max_calls() == 0) e.set_max_calls(kDefaultSimMaxCalls);
   }

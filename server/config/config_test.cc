@@ -137,8 +137,38 @@ TEST(ConfigDefaults, KeepsSetValuesAndFillsNested) {
   EXPECT_EQ(c.providers(0).sim().ring_ms(), 4000u);
   EXPECT_EQ(c.providers(0).sim().park_orbit_base(), "700");
   EXPECT_EQ(c.providers(0).sim().extensions(0).max_calls(), 4u);
-  EXPECT_EQ(c.providers(0).sim().externals_size(), 0);
+  // No externals listed: the documented defaults (5550100-5550105).
+  EXPECT_EQ(c.providers(0).sim().externals_size(), 6);
   EXPECT_TRUE(ValidateConfig(c, ParseLocations()).ok());
+}
+
+// docs/configuration.md: extensions default to 100-107 and 199, externals to
+// 5550100-5550105, also in a block that sets only its name.
+TEST(ConfigDefaults, SimBlockWithOnlyItsNameGetsTheDocumentedLines) {
+  absl::StatusOr<ServerConfig> c =
+      ParseConfigText("providers { sim { name: \"pbx\" } }\n", "t.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->providers_size(), 1);
+  const SimConfig& sim = c->providers(0).sim();
+  EXPECT_EQ(sim.name(), "pbx");
+  const SimConfig defaults = DefaultSimConfig();
+  ASSERT_EQ(sim.extensions_size(), 9);
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_EQ(sim.extensions(i).SerializeAsString(), defaults.extensions(i).SerializeAsString());
+  }
+  EXPECT_EQ(sim.extensions(0).number(), "100");
+  EXPECT_EQ(sim.extensions(7).number(), "107");
+  EXPECT_EQ(sim.extensions(8).number(), "199");
+  ASSERT_EQ(sim.externals_size(), 6);
+  EXPECT_EQ(sim.externals(0).number(), "5550100");
+  EXPECT_EQ(sim.externals(5).number(), "5550105");
+  // Listing extensions replaces the default ones (externals still default).
+  absl::StatusOr<ServerConfig> own = ParseConfigText(
+      "providers { sim { name: \"pbx\" extensions { number: \"20\" } } }\n", "t.conf");
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_EQ(own->providers(0).sim().extensions_size(), 1);
+  EXPECT_EQ(own->providers(0).sim().extensions(0).number(), "20");
+  EXPECT_EQ(own->providers(0).sim().externals_size(), 6);
 }
 
 TEST(ConfigLoad, FullValidFile) {
@@ -194,7 +224,8 @@ providers { sim { name: "b" } }
   EXPECT_EQ(s.externals(0).hangup_after_ms(), 9u);
   EXPECT_EQ(c->providers(1).sim().name(), "b");
   EXPECT_EQ(c->providers(1).sim().ring_ms(), 4000u);
-  EXPECT_EQ(c->providers(1).sim().extensions_size(), 0);  // no default extensions
+  // Only a name: the documented default extensions (100-107, 199).
+  EXPECT_EQ(c->providers(1).sim().extensions_size(), 9);
 
   // --print_config output reads back to the same config.
   absl::StatusOr<ServerConfig> again = ParseConfigText(ConfigToText(*c), "printed");

@@ -252,6 +252,7 @@ void Engine::AddLine(v1::Line line) {
   if (line.status().state() == v1::LINE_STATE_UNSPECIFIED) {
     line.mutable_status()->set_state(v1::LINE_STATE_IN_SERVICE);
   }
+  line.set_server_id(options_.server_id);
   auto& entry = lines_[id];
   entry.line = std::move(line);
   for (auto& p : providers_) {
@@ -823,6 +824,7 @@ absl::StatusOr<v1::Session> Engine::CreateSession(const v1::CreateSessionRequest
   SessionEntry& s = sessions_[id];
   s.session.set_id(id);
   s.session.set_client_name(req.client_name());
+  s.session.set_server_id(options_.server_id);
   *s.session.mutable_created() = ToProto(absl::Now());
   s.session.set_grace_period_ms(
       static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.session_grace_period)));
@@ -1409,6 +1411,7 @@ v1::ServerStatus Engine::Status() {
   v1::ServerStatus st;
   st.set_version(kVersion);
   st.set_epoch(journal_.epoch());
+  st.set_server_id(options_.server_id);
   st.set_sequence(journal_.last_sequence());
   *st.mutable_started() = ToProto(started_);
   st.set_journal_capacity(journal_.capacity());

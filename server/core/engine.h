@@ -45,6 +45,8 @@ struct EngineOptions {
   absl::Duration session_grace_period = absl::Seconds(30);
   absl::Duration disconnected_linger = absl::Seconds(5);
   uint32_t max_user_user_info = 256;
+  // This server's identity, stamped on every Line, Session and ServerStatus.
+  std::string server_id;
   static EngineOptions FromConfig(const v1::config::ServerConfig& config);
 };
 

@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto status = (*server)->engine().Status();
-  LB_LOG("linebridged %s listening on %s (epoch %d): %d lines from %s; data in %s",
-         status.version(), (*server)->address(), status.epoch(), status.lines(),
+  LB_LOG("linebridged %s (server id %s) listening on %s (epoch %d): %d lines from %s; data in %s",
+         status.version(), status.server_id(), (*server)->address(), status.epoch(), status.lines(),
          absl::StrJoin(status.providers(), ", "), config.data_dir());
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     const std::string path = absl::GetFlag(FLAGS_port_file);

@@ -1006,8 +1006,12 @@ TEST_F(TspHarnessTest, ParkUnparkAndPickup) {
   // Nothing is parked there any more.
   HDRVCALL hd_none = nullptr;
   EXPECT_EQ(unpark(0xF03, orbit, &hd_none), ::LINEERR_INVALADDRESS);
-  EXPECT_EQ(T().TSPI_lineGetCallStatus(hd_none, reinterpret_cast<LPLINECALLSTATUS>(status.data())),
-            ::LINEERR_INVALCALLHANDLE);  // the failed request's handle is gone
+  // The failed request's handle stays valid (IDLE) until lineCloseCall.
+  ASSERT_EQ(T().TSPI_lineGetCallStatus(hd_none, reinterpret_cast<LPLINECALLSTATUS>(status.data())),
+            0);
+  EXPECT_EQ(Fixed<LINECALLSTATUS>(status).dwCallState, static_cast<DWORD>(LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_none), 0);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_none), ::LINEERR_INVALCALLHANDLE);
 
   // Directed park of the unparked call on 742, unparked again on 101.
   EXPECT_EQ(Run([&](DRV_REQUESTID id) {

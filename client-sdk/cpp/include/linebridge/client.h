@@ -183,6 +183,17 @@ class Client {
   // Closes the sessions on every server (best effort; first error returned).
   absl::Status CloseSession(const CallOptions& options = {});
   std::string session_id(size_t server) const;
+  // The identity `server` reported with its session (Session.server_id; ""
+  // before a session or from a server without one). Lines are (server id,
+  // line id): two servers may both have "sim/100"; route a line-scoped
+  // request to one of them with CallOptions::server.
+  std::string server_id(size_t server) const;
+
+  // Cancels every unary call in flight on every server (they complete with
+  // CANCELLED at once) and fails later ones the same way; for an owner that
+  // must stop within a bound whatever the servers do. Stop subscriptions
+  // first or after (their streams have their own contexts).
+  void CancelAll();
   std::vector<std::string> session_ids() const;  // "" where none
 
   // --- Fan-out ----------------------------------------------------------------
@@ -242,6 +253,7 @@ class Client {
 
   mutable absl::Mutex mu_;
   std::vector<std::string> sessions_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> server_ids_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -18,13 +18,18 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/sync_stream.h>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
@@ -92,6 +97,11 @@ struct ConnectionOptions {
 // Per-call overrides.
 struct CallOptions {
   absl::Duration deadline = absl::ZeroDuration();  // <= 0: the connection's default
+  // Client only: send a line-scoped request to this server (index in
+  // ClientOptions::servers) instead of the one its line id routes to. Needed
+  // when several servers have a line of the same id (two default `sim`s):
+  // a line is (server, line id).
+  std::optional<size_t> server;
 };
 
 // X(Service, Method, Request, Response) for every unary RPC.
@@ -169,6 +179,18 @@ class Connection {
   // reconnect backoff (callers that pace their retries themselves).
   void ResetConnectBackoff();
 
+  // Cancels every call in flight on this connection (they complete with
+  // CANCELLED at once) and fails every later one the same way: for an owner
+  // that must stop within a bound whatever the server does (a paused server
+  // would otherwise hold each call until its deadline). Event streams are
+  // cancelled by their own contexts (Subscription::Stop).
+  void CancelAll();
+  bool cancelled() const;
+  // Registers `context` for CancelAll; false (and not registered) once
+  // cancelled. Every call this class starts goes through it.
+  bool Track(grpc::ClientContext* context);
+  void Untrack(grpc::ClientContext* context);
+
   // Sets the deadline of `options` (or the default) and the credentials
   // metadata on `context`.
   void PrepareContext(grpc::ClientContext& context, const CallOptions& options) const;
@@ -196,6 +218,10 @@ class Connection {
   std::unique_ptr<v1::Telephony::Stub> telephony_;
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<v1::Security::Stub> security_;
+
+  mutable absl::Mutex calls_mu_;
+  bool cancelled_ ABSL_GUARDED_BY(calls_mu_) = false;
+  absl::flat_hash_set<grpc::ClientContext*> calls_ ABSL_GUARDED_BY(calls_mu_);
 };
 
 // Builds the channel arguments Connection::Create uses (exposed for tests and
