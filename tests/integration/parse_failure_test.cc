@@ -7,7 +7,9 @@
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -176,6 +178,53 @@ TEST_F(ParseFailureTest, AFloodFromOnePeerLogsOneLineAndNoLibprotobufLines) {
   EXPECT_TRUE(absl::StrContains(at_stop, "api: " + std::to_string(kRequests - 1) +
                                              " more request(s) from 127.0.0.1 did not parse"))
       << at_stop;
+}
+
+TEST_F(ParseFailureTest, ConcurrentBadAndGoodRequestsOnSeparateConnectionsEachGetTheirAnswer) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 100;
+  const std::string utf8 = InvalidUtf8Body(v1::MakeCallRequest::descriptor());
+  std::atomic<int> wrong{0};
+  ::testing::internal::CaptureStderr();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      args.SetInt("linebridge.test.connection", t);  // a connection of its own
+      auto channel = server_->NewChannel(args);
+      grpc::GenericStub stub(channel);
+      auto admin = v1::Admin::NewStub(channel);
+      for (int i = 0; i < kEach; ++i) {
+        const grpc::Status bad = RawCall(stub, "/linebridge.v1.Telephony/MakeCall",
+                                         i % 2 ? utf8 : std::string("\x0f"));
+        // The reason is the one of this request, never another thread's.
+        const char* why = i % 2 ? "string field 'linebridge.v1.MakeCallRequest.session_id' is "
+                                  "not valid UTF-8"
+                                : "(malformed protobuf)";
+        if (bad.error_code() != grpc::StatusCode::INVALID_ARGUMENT ||
+            TapiErrorNameOf(bad) != "LINEERR_INVALPARAM" ||
+            !absl::StrContains(bad.error_message(), why)) {
+          ++wrong;
+        }
+        v1::PingRequest ping;
+        ping.set_payload(std::to_string(i));
+        v1::PingResponse pong;
+        auto ctx = Ctx();
+        if (!admin->Ping(ctx.get(), ping, &pong).ok() || pong.payload() != ping.payload()) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(wrong.load(), 0);
+  // One peer address (127.0.0.1) however many connections: one line.
+  int parse_lines = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, "did not parse")) ++parse_lines;
+  }
+  EXPECT_EQ(parse_lines, 1) << log;
+  EXPECT_FALSE(absl::StrContains(log, "libprotobuf")) << log;
 }
 
 }  // namespace
