@@ -14,6 +14,9 @@
 //     kList     any authenticated principal; the answer holds only what the
 //               principal may see (Perm on the line named in Field, if any)
 //     kLine     Perm on the line named by the request's `line_id`
+//     kLineTakes  kLine, and the call it takes from another line (the one it
+//               rang on / was parked from) needs monitor there when both
+//               lines share a pickup group, control otherwise
 //     kCall     Perm on the line of every call the request names (`call_id`,
 //               `conference_call_id`, `consultation_call_id`)
 //   Perm    the per-line right Access needs: kMonitor, kControl, kOriginate
@@ -27,18 +30,15 @@
 //           whose id is in Field).
 //   Field   the request field that names the line or call (`none` if none).
 //
-// Some RPCs also act on lines the request does not name; the engine asks the
-// request's authority (core/authority.h) before it touches them:
-//   Pickup, Unpark  the line the taken call rang on / was parked from
-//                   (monitor in the same pickup group, else control);
-//   Redirect, BlindTransfer, SetLineForwarding
-//                   a destination outside the PBX needs originate on the line
-//                   and passes the toll-fraud limits.
+// The engine asks the request's authority (core/authority.h) before it
+// touches a line the request does not name: the taken call of kLineTakes
+// rows, and a destination outside the switch of Redirect, BlindTransfer and
+// SetLineForwarding (originate on the line, and the toll-fraud limits).
 #pragma once
 
 namespace linebridge::rpc {
 
-enum class Access { kAny, kAdmin, kSession, kList, kLine, kCall };
+enum class Access { kAny, kAdmin, kSession, kList, kLine, kLineTakes, kCall };
 enum class Perm { kNone, kMonitor, kControl, kOriginate };
 enum class Flags { kPlain, kAudited, kOriginating };
 enum class Route { kDirect, kFanOut, kLine, kCall };
@@ -84,8 +84,8 @@ struct Policy {
   X(Telephony, AddToConference, AddToConferenceRequest, Call, kCall, kControl, kAudited, kCall, conference_call_id)  \
   X(Telephony, RemoveFromConference, CallActionRequest, Call, kCall, kControl, kAudited, kCall, call_id)             \
   X(Telephony, Park, ParkRequest, ParkResponse, kCall, kControl, kAudited, kCall, call_id)                           \
-  X(Telephony, Unpark, UnparkRequest, Call, kLine, kControl, kAudited, kLine, line_id)                               \
-  X(Telephony, Pickup, PickupRequest, Call, kLine, kControl, kAudited, kLine, line_id)                               \
+  X(Telephony, Unpark, UnparkRequest, Call, kLineTakes, kControl, kAudited, kLine, line_id)                               \
+  X(Telephony, Pickup, PickupRequest, Call, kLineTakes, kControl, kAudited, kLine, line_id)                               \
   X(Telephony, GenerateDigits, GenerateDigitsRequest, Call, kCall, kControl, kAudited, kCall, call_id)               \
   X(Telephony, MonitorDigits, MonitorDigitsRequest, Call, kCall, kMonitor, kPlain, kCall, call_id)                   \
   X(Telephony, SetAppSpecific, SetAppSpecificRequest, Call, kCall, kControl, kAudited, kCall, call_id)               \

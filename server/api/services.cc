@@ -191,6 +191,7 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
         if (line.empty()) return absl::OkStatus();
         return guard_->CheckLine(*caller, line, perm);
       case rpc::Access::kLine:
+      case rpc::Access::kLineTakes:  // the taken call: CallAuthority
         return guard_->CheckLine(*caller, line, PermFor(req, perm));
       case rpc::Access::kCall:
         for (const std::string& id :
@@ -203,8 +204,10 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   };
   absl::Status allowed = check();
   if (allowed.ok() && policy.originating()) allowed = guard_->AdmitOrigination(*caller, call);
-  absl::StatusOr<Resp> result = allowed;
-  if (allowed.ok()) {
+  absl::StatusOr<Resp> result = absl::UnknownError("not run");
+  if (!allowed.ok()) {
+    result = allowed;
+  } else {
     // The engine asks the request's authority before it touches a line the
     // request does not name (pickup, unpark, outside destinations).
     CallAuthority authority(guard_, *caller);
