@@ -399,7 +399,6 @@ absl::StatusOr<v1::ListAuditResponse> Do(SecurityStore& s, const v1::ListAuditRe
   return s.ListAudit(r);
 }
 
-}  // namespace
 
 // kAny rows run the service's Impl; kAdmin rows the store operation on the
 // executor (audited rows record the change).
@@ -418,7 +417,7 @@ grpc::ServerUnaryReactor* RunSecurity(SecurityService* service, Guard* guard,
             (void)guard->audit().Flush();  // what was done is visible
           }
           absl::StatusOr<Resp> r = Do(guard->store(), request);
-          if constexpr (kFlags != rpc::Flags::kPlain) {
+          if (kFlags != rpc::Flags::kPlain) {
             AuditTarget t = TargetOf(request);
             guard->Audit(&caller, operation, t.line, "",
                          absl::StrCat("principal=", t.principal, " ", t.detail), r.status());
@@ -427,6 +426,8 @@ grpc::ServerUnaryReactor* RunSecurity(SecurityService* service, Guard* guard,
         });
   }
 }
+
+}  // namespace
 
 // Every Security RPC: the row's policy, then RunSecurity. Audited rows also
 // record refused attempts of an authenticated caller.
