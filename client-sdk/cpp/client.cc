@@ -378,7 +378,7 @@ void Client::ListCallsAsync(const v1::ListCallsRequest& request,
   }
 }
 
-#define LINEBRIDGE_DEFINE_ROUTED(Method, Request, Response, kind, field)                         \
+#define LINEBRIDGE_ROUTED(Method, Request, Response, kind, field)                                \
   absl::StatusOr<v1::Response> Client::Method(v1::Request request, const CallOptions& options) { \
     return Await<v1::Response>([&](Callback<v1::Response> done) {                                \
       Method##Async(std::move(request), std::move(done), options);                               \
@@ -390,8 +390,8 @@ void Client::ListCallsAsync(const v1::ListCallsRequest& request,
     RoutedAsync(Kind::kind, std::move(key), &Connection::Method##Async, std::move(request),      \
                 Track(std::move(done)), options);                                                \
   }
-LINEBRIDGE_ROUTED_RPCS(LINEBRIDGE_DEFINE_ROUTED)
-#undef LINEBRIDGE_DEFINE_ROUTED
+LINEBRIDGE_ROUTED_RPCS
+#undef LINEBRIDGE_ROUTED
 
 // ---------------------------------------------------------------------------
 // Subscription.

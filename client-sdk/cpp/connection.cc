@@ -281,7 +281,7 @@ std::unique_ptr<grpc::ClientReader<v1::EventBatch>> Connection::Subscribe(
   return telephony_->Subscribe(context, request);
 }
 
-#define LINEBRIDGE_DEFINE_UNARY(Service, Method, Request, Response)                       \
+#define LINEBRIDGE_DEFINE_UNARY(Service, Method, Request, Response, ...)                    \
   absl::StatusOr<v1::Response> Connection::Method(const v1::Request& request,             \
                                                   const CallOptions& options) {           \
     return Unary(*this, StubOf(*this, static_cast<v1::Service*>(nullptr)),                \
@@ -292,7 +292,7 @@ std::unique_ptr<grpc::ClientReader<v1::EventBatch>> Connection::Subscribe(
     UnaryAsync(*this, StubOf(*this, static_cast<v1::Service*>(nullptr)).async(),          \
                &v1::Service::Stub::async::Method, request, std::move(done), options);     \
   }
-LINEBRIDGE_UNARY_RPCS(LINEBRIDGE_DEFINE_UNARY)
+LINEBRIDGE_RPCS(LINEBRIDGE_DEFINE_UNARY)
 #undef LINEBRIDGE_DEFINE_UNARY
 
 }  // namespace linebridge

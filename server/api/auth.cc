@@ -82,16 +82,15 @@ Guard::Guard(const v1::config::ServerConfig& config, SecurityStore* store, Async
       loopback_role_(config.auth().loopback_role() == "user" ? v1::ROLE_USER : v1::ROLE_ADMIN),
       admin_principals_(config.auth().admin_principals().begin(),
                         config.auth().admin_principals().end()),
-      originations_per_second_(
-          (config.limits().originations_per_minute() > 0 ? config.limits().originations_per_minute()
-                                                         : kDefaultOriginationsPerMinute) /
-          60.0),
-      origination_burst_(config.limits().origination_burst() > 0
-                             ? config.limits().origination_burst()
-                             : kDefaultOriginationBurst),
-      max_calls_(config.limits().max_concurrent_calls() > 0
-                     ? config.limits().max_concurrent_calls()
-                     : kDefaultMaxConcurrentCalls),
+      limiter_((config.limits().originations_per_minute() > 0
+                    ? config.limits().originations_per_minute()
+                    : kDefaultOriginationsPerMinute) /
+                   60.0,
+               config.limits().origination_burst() > 0 ? config.limits().origination_burst()
+                                                       : kDefaultOriginationBurst,
+               config.limits().max_concurrent_calls() > 0
+                   ? config.limits().max_concurrent_calls()
+                   : kDefaultMaxConcurrentCalls),
       max_streams_(config.limits().max_streams_per_principal() > 0
                        ? config.limits().max_streams_per_principal()
                        : kDefaultMaxStreamsPerPrincipal) {}
@@ -256,43 +255,18 @@ void Guard::UnbindSession(const std::string& session_id) {
   session_owner_.erase(session_id);
 }
 
-absl::Status Guard::AdmitOrigination(const Caller& caller) {
+absl::Status Guard::AdmitOrigination(const Caller& caller, const std::string& call_id,
+                                     const OriginationLimiter::LiveFn& live) {
   if (caller.admin()) return absl::OkStatus();
-  const absl::Time now = absl::Now();
-  absl::MutexLock lock(&mu_);
-  std::set<std::string>& calls = calls_[caller.name];
-  for (auto it = calls.begin(); it != calls.end();) {
-    it = engine_->LineOfCall(*it).empty() ? calls.erase(it) : std::next(it);
-  }
-  if (calls.size() >= max_calls_) {
-    return ResourceExhausted(
-        LINEERR_RESOURCEUNAVAIL,
-        absl::StrCat("principal \"", caller.name, "\" has ", calls.size(),
-                     " calls (limits.max_concurrent_calls)"));
-  }
-  auto [it, fresh] = buckets_.try_emplace(caller.name);
-  Bucket& b = it->second;
-  if (fresh) {
-    b.tokens = origination_burst_;
-  } else {
-    b.tokens = std::min(origination_burst_,
-                        b.tokens + absl::ToDoubleSeconds(now - b.last) * originations_per_second_);
-  }
-  b.last = now;
-  if (b.tokens < 1.0) {
-    return ResourceExhausted(
-        LINEERR_RESOURCEUNAVAIL,
-        absl::StrCat("principal \"", caller.name,
-                     "\" originates too fast (limits.originations_per_minute)"));
-  }
-  b.tokens -= 1.0;
-  return absl::OkStatus();
+  if (live) return limiter_.Admit(caller.name, call_id, live, absl::Now());
+  return limiter_.Admit(
+      caller.name, call_id,
+      [this](const std::string& id) { return !engine_->LineOfCall(id).empty(); }, absl::Now());
 }
 
 void Guard::NoteCall(const Caller& caller, const std::string& call_id) {
-  if (caller.admin() || call_id.empty()) return;
-  absl::MutexLock lock(&mu_);
-  calls_[caller.name].insert(call_id);
+  if (caller.admin()) return;
+  limiter_.Note(caller.name, call_id);
 }
 
 absl::Status Guard::AcquireStream(const Caller& caller) {

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "api/origination_limiter.h"
 #include "linebridge/v1/config.pb.h"
 #include "linebridge/v1/security.pb.h"
 #include "linebridge/v1/telephony.pb.h"
@@ -83,9 +84,12 @@ class Guard {
   void BindSession(const Caller& caller, const std::string& session_id);
   void UnbindSession(const std::string& session_id);
 
-  // Toll-fraud limits (users only): the origination token bucket and the
-  // concurrent-call cap. RESOURCE_EXHAUSTED + LINEERR_RESOURCEUNAVAIL.
-  absl::Status AdmitOrigination(const Caller& caller);
+  // Toll-fraud limits (users only) for one outbound leg: the one
+  // OriginationLimiter. `call_id`: the call the leg is dialled on (Dial), ""
+  // for a new call. `live`: whether a call still exists; by default the
+  // engine is asked (pass one when the engine lock is held).
+  absl::Status AdmitOrigination(const Caller& caller, const std::string& call_id = "",
+                                const OriginationLimiter::LiveFn& live = nullptr);
   void NoteCall(const Caller& caller, const std::string& call_id);
 
   // Subscribe streams per principal (users only).
@@ -99,10 +103,6 @@ class Guard {
   AsyncAuditWriter& audit() { return *audit_; }
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    absl::Time last;
-  };
   std::shared_ptr<const PrincipalRecord> Resolve(const std::string& name, bool config_admin) const;
 
   SecurityStore* const store_;
@@ -112,16 +112,12 @@ class Guard {
   const std::string loopback_principal_;
   const v1::Role loopback_role_;
   const std::set<std::string> admin_principals_;
-  const double originations_per_second_;
-  const double origination_burst_;
-  const uint32_t max_calls_;
+  OriginationLimiter limiter_;
   const uint32_t max_streams_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::string> session_owner_ ABSL_GUARDED_BY(mu_);
   size_t prune_sessions_at_ ABSL_GUARDED_BY(mu_) = 1024;
-  std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::set<std::string>> calls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, uint32_t> streams_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -10,6 +10,8 @@
 #include <optional>
 
 #include "api/blocking_executor.h"
+#include "api/call_authority.h"
+#include "core/authority.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
 #include "linebridge/status_macros.h"
@@ -48,59 +50,23 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* ctx, Resp* resp,
   return reactor;
 }
 
-// What each Telephony RPC needs: the permission on the line it names (or on
-// the line of each call it names), whether it is audited, whether it counts as
-// an origination for the toll-fraud limits.
-enum class Target { kNone, kLine, kCall, kList };
-struct Policy {
-  Target target = Target::kNone;
-  Perm perm = Perm::kMonitor;
-  bool audited = false;
-  bool originates = false;
-};
-
-const Policy& PolicyFor(absl::string_view method) {
-  static const auto* const kPolicies = new absl::flat_hash_map<std::string, Policy>{
-      {"ListLines", {Target::kList, Perm::kMonitor}},
-      {"GetLine", {Target::kLine, Perm::kMonitor}},
-      {"CreateSession", {Target::kNone, Perm::kMonitor}},
-      {"CloseSession", {Target::kNone, Perm::kMonitor}},
-      {"OpenLine", {Target::kLine, Perm::kMonitor, true}},
-      {"CloseLine", {Target::kLine, Perm::kMonitor, true}},
-      {"SetLineForwarding", {Target::kLine, Perm::kControl, true}},
-      {"ListCalls", {Target::kList, Perm::kMonitor}},
-      {"GetCall", {Target::kCall, Perm::kMonitor}},
-      {"MakeCall", {Target::kLine, Perm::kOriginate, true, true}},
-      {"Dial", {Target::kCall, Perm::kOriginate, true}},
-      {"Accept", {Target::kCall, Perm::kControl, true}},
-      {"Answer", {Target::kCall, Perm::kControl, true}},
-      {"Drop", {Target::kCall, Perm::kControl, true}},
-      {"Hold", {Target::kCall, Perm::kControl, true}},
-      {"Unhold", {Target::kCall, Perm::kControl, true}},
-      {"Redirect", {Target::kCall, Perm::kControl, true}},
-      {"BlindTransfer", {Target::kCall, Perm::kControl, true}},
-      {"SetupTransfer", {Target::kCall, Perm::kControl, true}},
-      {"CompleteTransfer", {Target::kCall, Perm::kControl, true}},
-      {"SetupConference", {Target::kCall, Perm::kControl, true}},
-      {"PrepareAddToConference", {Target::kCall, Perm::kControl, true}},
-      {"AddToConference", {Target::kCall, Perm::kControl, true}},
-      {"RemoveFromConference", {Target::kCall, Perm::kControl, true}},
-      {"Park", {Target::kCall, Perm::kControl, true}},
-      {"Unpark", {Target::kLine, Perm::kControl, true}},
-      {"Pickup", {Target::kLine, Perm::kControl, true}},
-      {"GenerateDigits", {Target::kCall, Perm::kControl, true}},
-      {"MonitorDigits", {Target::kCall, Perm::kMonitor}},
-      {"SetAppSpecific", {Target::kCall, Perm::kControl, true}},
-      {"SetCallData", {Target::kCall, Perm::kControl, true}},
-  };
-  auto it = kPolicies->find(method);
-  if (it == kPolicies->end()) {
-    // Every RPC must be listed: an unlisted one is admin-only (see Guarded).
-    static const Policy kUnlisted{Target::kNone, Perm::kControl, true};
-    return kUnlisted;
+// The per-line right a policy names (rpc::Perm::kNone never reaches a line
+// check).
+Perm PermOf(rpc::Perm p) {
+  switch (p) {
+    case rpc::Perm::kControl:
+      return Perm::kControl;
+    case rpc::Perm::kOriginate:
+      return Perm::kOriginate;
+    case rpc::Perm::kNone:
+    case rpc::Perm::kMonitor:
+      break;
   }
-  return it->second;
+  return Perm::kMonitor;
 }
+
+#define LB_POLICY(access, perm, flags) \
+  rpc::Policy { rpc::Access::access, rpc::Perm::perm, rpc::Flags::flags }
 
 // Request fields, found by name at compile time.
 #define LB_FIELD_GETTER(field)                                                          \
@@ -167,14 +133,20 @@ void After(Guard& guard, const Caller&, const v1::CloseSessionRequest& req,
 void After(Guard& guard, const Caller& caller, const v1::MakeCallRequest&, v1::Call* resp) {
   guard.NoteCall(caller, resp->id());
 }
+// A dialled consultation call counts towards the concurrent calls too.
+void After(Guard& guard, const Caller& caller, const v1::DialRequest&, v1::Call* resp) {
+  guard.NoteCall(caller, resp->id());
+}
 
-// Authenticates the caller and requires the admin role; on failure the RPC
-// is finished and nullopt returned.
+// Authenticates the caller and applies an Admin or Security row's policy
+// (kAdmin: the admin role; kAny: any principal); on failure the RPC is
+// finished and nullopt returned.
 template <typename Resp>
-std::optional<Caller> AdminGate(Guard* guard, grpc::CallbackServerContext* ctx, Resp* resp,
-                                grpc::ServerUnaryReactor** reactor) {
+std::optional<Caller> Gate(Guard* guard, rpc::Policy policy, grpc::CallbackServerContext* ctx,
+                           Resp* resp, grpc::ServerUnaryReactor** reactor) {
   absl::StatusOr<Caller> caller = guard->Authenticate(*ctx);
-  absl::Status st = caller.ok() ? guard->CheckAdmin(*caller) : caller.status();
+  absl::Status st = caller.status();
+  if (caller.ok() && policy.access != rpc::Access::kAny) st = guard->CheckAdmin(*caller);
   if (!st.ok()) {
     *reactor = Reply<Resp>(ctx, resp, st);
     return std::nullopt;
@@ -186,15 +158,14 @@ std::optional<Caller> AdminGate(Guard* guard, grpc::CallbackServerContext* ctx, 
 
 template <typename Req, typename Resp>
 grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext* ctx,
-                                                    const char* method, const Req& req,
-                                                    Resp* resp,
+                                                    const char* method, rpc::Policy policy,
+                                                    const Req& req, Resp* resp,
                                                     absl::StatusOr<Resp> (Engine::*op)(const Req&)) {
   absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx);
-  const Policy& policy = PolicyFor(method);
   if (!caller.ok()) {
     // Refused control attempts are audited too (no principal; the reason
     // names a token id at most).
-    if (policy.audited) {
+    if (policy.audited()) {
       guard_->Audit(nullptr, method, Get_line_id(req), Get_call_id(req),
                     std::string(caller.status().message()), caller.status());
     }
@@ -203,59 +174,91 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   std::string line = Get_line_id(req);
   const std::string call = Get_call_id(req);
   // The audit names the line of a call too.
-  if (policy.audited && policy.target == Target::kCall && line.empty() && !call.empty()) {
+  if (policy.audited() && policy.access == rpc::Access::kCall && line.empty() && !call.empty()) {
     line = engine_->LineOfCall(call);
   }
+  const Perm perm = PermOf(policy.perm);
   auto check = [&]() -> absl::Status {
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_session_id(req)));
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_reclaim_session_id(req)));
-    switch (policy.target) {
-      case Target::kNone:
-        if (!PolicyFor(method).audited) return absl::OkStatus();
+    switch (policy.access) {
+      case rpc::Access::kAny:
+      case rpc::Access::kSession:
+        return absl::OkStatus();
+      case rpc::Access::kAdmin:
         return guard_->CheckAdmin(*caller);
-      case Target::kList:
+      case rpc::Access::kList:
         if (line.empty()) return absl::OkStatus();
-        return guard_->CheckLine(*caller, line, policy.perm);
-      case Target::kLine:
-        return guard_->CheckLine(*caller, line, PermFor(req, policy.perm));
-      case Target::kCall:
+        return guard_->CheckLine(*caller, line, perm);
+      case rpc::Access::kLine:
+      case rpc::Access::kLineTakes:  // the taken call: CallAuthority
+        return guard_->CheckLine(*caller, line, PermFor(req, perm));
+      case rpc::Access::kCall:
         for (const std::string& id :
              {call, Get_conference_call_id(req), Get_consultation_call_id(req)}) {
-          LB_RETURN_IF_ERROR(guard_->CheckCall(*caller, id, policy.perm));
+          LB_RETURN_IF_ERROR(guard_->CheckCall(*caller, id, perm));
         }
         return absl::OkStatus();
     }
     return absl::OkStatus();
   };
   absl::Status allowed = check();
-  if (allowed.ok() && policy.originates) allowed = guard_->AdmitOrigination(*caller);
-  absl::StatusOr<Resp> result = allowed.ok() ? (engine_->*op)(req) : absl::StatusOr<Resp>(allowed);
+  if (allowed.ok() && policy.originating()) allowed = guard_->AdmitOrigination(*caller, call);
+  absl::StatusOr<Resp> result = absl::UnknownError("not run");
+  if (!allowed.ok()) {
+    result = allowed;
+  } else {
+    // The engine asks the request's authority before it touches a line the
+    // request does not name (pickup, unpark, outside destinations).
+    CallAuthority authority(guard_, *caller);
+    Authority::Scope scope(&authority);
+    result = (engine_->*op)(req);
+  }
   if (result.ok()) After(*guard_, *caller, req, &*result);
-  if (policy.audited) {
+  if (policy.audited()) {
     guard_->Audit(&*caller, method, line, call, Get_destination(req), result.status());
   }
   return Reply(ctx, resp, std::move(result));
 }
 
-#define LB_DEFINE_UNARY(Method, Req, Resp)                                              \
-  grpc::ServerUnaryReactor* TelephonyService::Method(grpc::CallbackServerContext* ctx,  \
-                                                     const v1::Req* req, v1::Resp* resp) { \
-    return Guarded<v1::Req, v1::Resp>(ctx, #Method, *req, resp, &Engine::Method);        \
+#define LB_DEFINE_UNARY(Service, Method, Req, Resp, Access, Perm, Flags, ...) \
+  LB_DEFINE_##Service(Method, Req, Resp, LB_POLICY(Access, Perm, Flags))
+#define LB_DEFINE_Admin(...)
+#define LB_DEFINE_Security(...)
+#define LB_DEFINE_Telephony(Method, Req, Resp, policy)                                      \
+  grpc::ServerUnaryReactor* TelephonyService::Method(grpc::CallbackServerContext* ctx,      \
+                                                     const v1::Req* req, v1::Resp* resp) {  \
+    return Guarded<v1::Req, v1::Resp>(ctx, #Method, policy, *req, resp, &Engine::Method);    \
   }
-LB_TELEPHONY_UNARY(LB_DEFINE_UNARY)
-#undef LB_DEFINE_UNARY
+LINEBRIDGE_RPCS(LB_DEFINE_UNARY)
+#undef LB_DEFINE_Telephony
+#undef LB_DEFINE_Admin
 
 grpc::ServerWriteReactor<v1::EventBatch>* TelephonyService::Subscribe(
     grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
   return new EventStream(ctx, engine_, stream_options_, *req, guard_);
 }
 
-grpc::ServerUnaryReactor* AdminService::GetServerStatus(grpc::CallbackServerContext* ctx,
-                                                        const v1::GetServerStatusRequest*,
-                                                        v1::ServerStatus* resp) {
-  grpc::ServerUnaryReactor* denied = nullptr;
-  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
-  if (!caller) return denied;
+// Every Admin RPC: the row's policy, then its Impl.
+#define LB_DEFINE_Admin(Method, Req, Resp, policy)                                          \
+  grpc::ServerUnaryReactor* AdminService::Method(grpc::CallbackServerContext* ctx,          \
+                                                 const v1::Req* req, v1::Resp* resp) {      \
+    grpc::ServerUnaryReactor* denied = nullptr;                                             \
+    std::optional<Caller> caller = Gate(guard_, policy, ctx, resp, &denied);                \
+    if (!caller) return denied;                                                             \
+    return Method##Impl(ctx, *caller, *req, resp);                                          \
+  }
+#define LB_DEFINE_Telephony(...)
+#define LB_DEFINE_Security(...)
+LINEBRIDGE_RPCS(LB_DEFINE_UNARY)
+#undef LB_DEFINE_Telephony
+#undef LB_DEFINE_Admin
+#undef LB_DEFINE_Security
+
+grpc::ServerUnaryReactor* AdminService::GetServerStatusImpl(grpc::CallbackServerContext* ctx,
+                                                            const Caller&,
+                                                            const v1::GetServerStatusRequest&,
+                                                            v1::ServerStatus* resp) {
   // Counting call records reads the store: not on a gRPC thread.
   return Offload<v1::ServerStatus>(
       ctx, resp, executor_, [this]() -> absl::StatusOr<v1::ServerStatus> {
@@ -268,21 +271,17 @@ grpc::ServerUnaryReactor* AdminService::GetServerStatus(grpc::CallbackServerCont
       });
 }
 
-grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* ctx,
-                                                     const v1::ListSessionsRequest*,
-                                                     v1::ListSessionsResponse* resp) {
-  grpc::ServerUnaryReactor* denied = nullptr;
-  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
-  if (!caller) return denied;
+grpc::ServerUnaryReactor* AdminService::ListSessionsImpl(grpc::CallbackServerContext* ctx,
+                                                         const Caller&,
+                                                         const v1::ListSessionsRequest&,
+                                                         v1::ListSessionsResponse* resp) {
   return Reply(ctx, resp, engine_->ListSessions());
 }
 
-grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,
-                                                     const v1::ReloadConfigRequest*,
-                                                     v1::ReloadConfigResponse* resp) {
-  grpc::ServerUnaryReactor* denied = nullptr;
-  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
-  if (!caller) return denied;
+grpc::ServerUnaryReactor* AdminService::ReloadConfigImpl(grpc::CallbackServerContext* ctx,
+                                                         const Caller& caller,
+                                                         const v1::ReloadConfigRequest&,
+                                                         v1::ReloadConfigResponse* resp) {
   if (!hooks_.reload) {
     return Reply<v1::ReloadConfigResponse>(ctx, resp,
                                            Unimplemented("this server cannot reload its config"));
@@ -291,7 +290,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
   auto reload = hooks_.reload;
   return Offload<v1::ReloadConfigResponse>(
       ctx, resp, executor_,
-      [guard, reload, caller = *caller]() -> absl::StatusOr<v1::ReloadConfigResponse> {
+      [guard, reload, caller]() -> absl::StatusOr<v1::ReloadConfigResponse> {
         absl::StatusOr<v1::ReloadConfigResponse> r = reload();
         if (r.ok()) {
           absl::Status st = guard->store().Reload();
@@ -302,32 +301,28 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
       });
 }
 
-grpc::ServerUnaryReactor* AdminService::ListCallRecords(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListCallRecordsRequest* req,
-                                                        v1::ListCallRecordsResponse* resp) {
-  grpc::ServerUnaryReactor* denied = nullptr;
-  std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);
-  if (!caller) return denied;
+grpc::ServerUnaryReactor* AdminService::ListCallRecordsImpl(grpc::CallbackServerContext* ctx,
+                                                            const Caller&,
+                                                            const v1::ListCallRecordsRequest& req,
+                                                            v1::ListCallRecordsResponse* resp) {
   if (!hooks_.list_records) {
     return Reply<v1::ListCallRecordsResponse>(ctx, resp,
                                               Unimplemented("no call-detail record store"));
   }
-  v1::ListCallRecordsRequest copy = *req;
+  v1::ListCallRecordsRequest copy = req;
   auto list = hooks_.list_records;
   return Offload<v1::ListCallRecordsResponse>(ctx, resp, executor_,
                                               [list, copy] { return list(copy); });
 }
 
-grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* ctx,
-                                             const v1::PingRequest* req, v1::PingResponse* resp) {
-  if (absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx); !caller.ok()) {
-    return Reply<v1::PingResponse>(ctx, resp, caller.status());
-  }
-  if (req->payload().size() > 65536) {
+grpc::ServerUnaryReactor* AdminService::PingImpl(grpc::CallbackServerContext* ctx, const Caller&,
+                                                 const v1::PingRequest& req,
+                                                 v1::PingResponse* resp) {
+  if (req.payload().size() > 65536) {
     return Reply<v1::PingResponse>(ctx, resp,
                                    InvalidArgument(LINEERR_INVALPARAM, "ping payload over 64 KiB"));
   }
-  resp->set_payload(req->payload());
+  resp->set_payload(req.payload());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -336,14 +331,13 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* ctx,
 // ---------------------------------------------------------------------------
 // Security
 
-grpc::ServerUnaryReactor* SecurityService::WhoAmI(grpc::CallbackServerContext* ctx,
-                                                  const v1::WhoAmIRequest*,
-                                                  v1::Principal* resp) {
-  absl::StatusOr<Caller> caller = guard_->Authenticate(*ctx);
-  if (!caller.ok()) return Reply<v1::Principal>(ctx, resp, caller.status());
-  v1::Principal p = caller->record->ToProto();
-  p.set_name(caller->name);
-  p.set_authenticated_by(caller->by);
+grpc::ServerUnaryReactor* SecurityService::Impl(grpc::CallbackServerContext* ctx,
+                                                      const Caller& caller,
+                                                      const v1::WhoAmIRequest&,
+                                                      v1::Principal* resp) {
+  v1::Principal p = caller.record->ToProto();
+  p.set_name(caller.name);
+  p.set_authenticated_by(caller.by);
   return Reply<v1::Principal>(ctx, resp, std::move(p));
 }
 
@@ -405,20 +399,46 @@ absl::StatusOr<v1::ListAuditResponse> Do(SecurityStore& s, const v1::ListAuditRe
   return s.ListAudit(r);
 }
 
-template <typename Req>
-constexpr bool kReadOnly = std::is_same_v<Req, v1::ListPrincipalsRequest> ||
-                           std::is_same_v<Req, v1::ListTokensRequest> ||
-                           std::is_same_v<Req, v1::ListAuditRequest>;
+
+// kAny rows run the service's Impl; kAdmin rows the store operation on the
+// executor (audited rows record the change).
+template <rpc::Access kAccess, rpc::Flags kFlags, typename Req, typename Resp>
+grpc::ServerUnaryReactor* RunSecurity(SecurityService* service, Guard* guard,
+                                      BlockingExecutor* executor, const char* operation,
+                                      grpc::CallbackServerContext* ctx, const Caller& caller,
+                                      const Req& req, Resp* resp) {
+  if constexpr (kAccess == rpc::Access::kAny) {
+    return service->Impl(ctx, caller, req, resp);
+  } else {
+    return Offload<Resp>(
+        ctx, resp, executor,
+        [guard, operation, request = req, caller]() -> absl::StatusOr<Resp> {
+          if constexpr (std::is_same_v<Req, v1::ListAuditRequest>) {
+            (void)guard->audit().Flush();  // what was done is visible
+          }
+          absl::StatusOr<Resp> r = Do(guard->store(), request);
+          if (kFlags != rpc::Flags::kPlain) {
+            AuditTarget t = TargetOf(request);
+            guard->Audit(&caller, operation, t.line, "",
+                         absl::StrCat("principal=", t.principal, " ", t.detail), r.status());
+          }
+          return r;
+        });
+  }
+}
 
 }  // namespace
 
-#define LB_DEFINE_SECURITY(Method, Req, Resp)                                                 \
+// Every Security RPC: the row's policy, then RunSecurity. Audited rows also
+// record refused attempts of an authenticated caller.
+#define LB_DEFINE_Security(Method, Req, Resp, policy)                                         \
   grpc::ServerUnaryReactor* SecurityService::Method(grpc::CallbackServerContext* ctx,         \
                                                     const v1::Req* req, v1::Resp* resp) {     \
+    constexpr rpc::Policy kPolicy = policy;                                                   \
     grpc::ServerUnaryReactor* denied = nullptr;                                               \
-    std::optional<Caller> caller = AdminGate(guard_, ctx, resp, &denied);                     \
+    std::optional<Caller> caller = Gate(guard_, kPolicy, ctx, resp, &denied);                 \
     if (!caller) {                                                                            \
-      if (!kReadOnly<v1::Req>) {                                                              \
+      if (kPolicy.audited()) {                                                                \
         absl::StatusOr<Caller> who = guard_->Authenticate(*ctx);                              \
         if (who.ok()) {                                                                       \
           AuditTarget t = TargetOf(*req);                                                     \
@@ -429,23 +449,15 @@ constexpr bool kReadOnly = std::is_same_v<Req, v1::ListPrincipalsRequest> ||
       }                                                                                       \
       return denied;                                                                          \
     }                                                                                         \
-    Guard* guard = guard_;                                                                    \
-    return Offload<v1::Resp>(                                                                 \
-        ctx, resp, executor_,                                                                 \
-        [guard, request = *req, caller = *caller]() -> absl::StatusOr<v1::Resp> {             \
-          if constexpr (std::is_same_v<v1::Req, v1::ListAuditRequest>) {                      \
-            (void)guard->audit().Flush(); /* what was done is visible */                      \
-          }                                                                                   \
-          absl::StatusOr<v1::Resp> r = Do(guard->store(), request);                           \
-          if (!kReadOnly<v1::Req>) {                                                          \
-            AuditTarget t = TargetOf(request);                                                \
-            guard->Audit(&caller, "Security." #Method, t.line, "",                            \
-                         absl::StrCat("principal=", t.principal, " ", t.detail), r.status()); \
-          }                                                                                   \
-          return r;                                                                           \
-        });                                                                                   \
+    return RunSecurity<kPolicy.access, kPolicy.flags>(this, guard_, executor_, "Security." #Method, \
+                                                     ctx, *caller, *req, resp);               \
   }
-LB_SECURITY_UNARY(LB_DEFINE_SECURITY)
-#undef LB_DEFINE_SECURITY
+#define LB_DEFINE_Telephony(...)
+#define LB_DEFINE_Admin(...)
+LINEBRIDGE_RPCS(LB_DEFINE_UNARY)
+#undef LB_DEFINE_Telephony
+#undef LB_DEFINE_Admin
+#undef LB_DEFINE_Security
+#undef LB_DEFINE_UNARY
 
 }  // namespace linebridge

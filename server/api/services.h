@@ -11,9 +11,14 @@
 #include "api/auth.h"
 #include "api/event_stream.h"
 #include "core/engine.h"
+#include "linebridge/rpc_table.h"
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
+
+// LB_DECLARE keeps one service's rows of the RPC table: each class defines
+// LB_DECLARE_<its service>, and the other services' LB_DECLARE_* as nothing.
+#define LB_DECLARE(Service, Method, Req, Resp, ...) LB_DECLARE_##Service(Method, Req, Resp)
 
 namespace linebridge {
 
@@ -24,44 +29,16 @@ class TelephonyService final : public v1::Telephony::CallbackService {
   TelephonyService(Engine* engine, EventStreamOptions stream_options, Guard* guard)
       : engine_(engine), stream_options_(stream_options), guard_(guard) {}
 
-#define LB_TELEPHONY_UNARY(X)                                                  \
-  X(ListLines, ListLinesRequest, ListLinesResponse)                            \
-  X(GetLine, GetLineRequest, Line)                                             \
-  X(CreateSession, CreateSessionRequest, Session)                              \
-  X(CloseSession, CloseSessionRequest, CloseSessionResponse)                   \
-  X(OpenLine, OpenLineRequest, OpenLineResponse)                               \
-  X(CloseLine, CloseLineRequest, CloseLineResponse)                            \
-  X(SetLineForwarding, SetLineForwardingRequest, Line)                         \
-  X(ListCalls, ListCallsRequest, ListCallsResponse)                            \
-  X(GetCall, GetCallRequest, Call)                                             \
-  X(MakeCall, MakeCallRequest, Call)                                           \
-  X(Dial, DialRequest, Call)                                                   \
-  X(Accept, CallActionRequest, Call)                                           \
-  X(Answer, CallActionRequest, Call)                                           \
-  X(Drop, CallActionRequest, Call)                                             \
-  X(Hold, CallActionRequest, Call)                                             \
-  X(Unhold, CallActionRequest, Call)                                           \
-  X(Redirect, RedirectRequest, Call)                                           \
-  X(BlindTransfer, BlindTransferRequest, Call)                                 \
-  X(SetupTransfer, SetupTransferRequest, SetupTransferResponse)                \
-  X(CompleteTransfer, CompleteTransferRequest, CompleteTransferResponse)       \
-  X(SetupConference, SetupConferenceRequest, SetupConferenceResponse)          \
-  X(PrepareAddToConference, PrepareAddToConferenceRequest, Call)               \
-  X(AddToConference, AddToConferenceRequest, Call)                             \
-  X(RemoveFromConference, CallActionRequest, Call)                             \
-  X(Park, ParkRequest, ParkResponse)                                           \
-  X(Unpark, UnparkRequest, Call)                                               \
-  X(Pickup, PickupRequest, Call)                                               \
-  X(GenerateDigits, GenerateDigitsRequest, Call)                               \
-  X(MonitorDigits, MonitorDigitsRequest, Call)                                 \
-  X(SetAppSpecific, SetAppSpecificRequest, Call)                               \
-  X(SetCallData, SetCallDataRequest, Call)
-
-#define LB_DECLARE_UNARY(Method, Req, Resp)                                        \
+  // The Telephony rows of the RPC table (linebridge/rpc_table.h).
+#define LB_DECLARE_Admin(Method, Req, Resp)
+#define LB_DECLARE_Security(Method, Req, Resp)
+#define LB_DECLARE_Telephony(Method, Req, Resp)                                                \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req, \
                                    v1::Resp* resp) override;
-  LB_TELEPHONY_UNARY(LB_DECLARE_UNARY)
-#undef LB_DECLARE_UNARY
+  LINEBRIDGE_RPCS(LB_DECLARE)
+#undef LB_DECLARE_Telephony
+#undef LB_DECLARE_Admin
+#undef LB_DECLARE_Security
 
   grpc::ServerWriteReactor<v1::EventBatch>* Subscribe(grpc::CallbackServerContext* ctx,
                                                       const v1::SubscribeRequest* req) override;
@@ -69,7 +46,7 @@ class TelephonyService final : public v1::Telephony::CallbackService {
  private:
   template <typename Req, typename Resp>
   grpc::ServerUnaryReactor* Guarded(grpc::CallbackServerContext* ctx, const char* method,
-                                    const Req& req, Resp* resp,
+                                    rpc::Policy policy, const Req& req, Resp* resp,
                                     absl::StatusOr<Resp> (Engine::*op)(const Req&));
 
   Engine* const engine_;
@@ -93,20 +70,19 @@ class AdminService final : public v1::Admin::CallbackService {
   AdminService(Engine* engine, BlockingExecutor* executor, AdminHooks hooks, Guard* guard)
       : engine_(engine), executor_(executor), hooks_(std::move(hooks)), guard_(guard) {}
 
-  grpc::ServerUnaryReactor* GetServerStatus(grpc::CallbackServerContext* ctx,
-                                            const v1::GetServerStatusRequest* req,
-                                            v1::ServerStatus* resp) override;
-  grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* ctx,
-                                         const v1::ListSessionsRequest* req,
-                                         v1::ListSessionsResponse* resp) override;
-  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx,
-                                         const v1::ReloadConfigRequest* req,
-                                         v1::ReloadConfigResponse* resp) override;
-  grpc::ServerUnaryReactor* ListCallRecords(grpc::CallbackServerContext* ctx,
-                                            const v1::ListCallRecordsRequest* req,
-                                            v1::ListCallRecordsResponse* resp) override;
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx, const v1::PingRequest* req,
-                                 v1::PingResponse* resp) override;
+  // The Admin rows of the RPC table: each checks the row's policy, then runs
+  // Method##Impl.
+#define LB_DECLARE_Telephony(Method, Req, Resp)
+#define LB_DECLARE_Security(Method, Req, Resp)
+#define LB_DECLARE_Admin(Method, Req, Resp)                                                  \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req,   \
+                                   v1::Resp* resp) override;                               \
+  grpc::ServerUnaryReactor* Method##Impl(grpc::CallbackServerContext* ctx, const Caller& caller, \
+                                         const v1::Req& req, v1::Resp* resp);
+  LINEBRIDGE_RPCS(LB_DECLARE)
+#undef LB_DECLARE_Admin
+#undef LB_DECLARE_Telephony
+#undef LB_DECLARE_Security
 
  private:
   Engine* const engine_;
@@ -122,24 +98,20 @@ class SecurityService final : public v1::Security::CallbackService {
  public:
   SecurityService(Guard* guard, BlockingExecutor* executor) : guard_(guard), executor_(executor) {}
 
-#define LB_SECURITY_UNARY(X)                                              \
-  X(AddPrincipal, AddPrincipalRequest, Principal)                         \
-  X(RemovePrincipal, RemovePrincipalRequest, RemovePrincipalResponse)     \
-  X(ListPrincipals, ListPrincipalsRequest, ListPrincipalsResponse)        \
-  X(Assign, AssignRequest, Principal)                                     \
-  X(Unassign, UnassignRequest, Principal)                                 \
-  X(IssueToken, IssueTokenRequest, IssueTokenResponse)                    \
-  X(RevokeToken, RevokeTokenRequest, TokenInfo)                           \
-  X(ListTokens, ListTokensRequest, ListTokensResponse)                    \
-  X(ListAudit, ListAuditRequest, ListAuditResponse)
-
-#define LB_DECLARE_UNARY(Method, Req, Resp)                                        \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req, \
+  // The Security rows of the RPC table: admin-only rows share one body that
+  // runs the store operation on the executor; kAny rows run Impl.
+#define LB_DECLARE_Telephony(Method, Req, Resp)
+#define LB_DECLARE_Admin(Method, Req, Resp)
+#define LB_DECLARE_Security(Method, Req, Resp)                                               \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req,   \
                                    v1::Resp* resp) override;
-  LB_SECURITY_UNARY(LB_DECLARE_UNARY)
-#undef LB_DECLARE_UNARY
-  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* ctx, const v1::WhoAmIRequest* req,
-                                   v1::Principal* resp) override;
+  LINEBRIDGE_RPCS(LB_DECLARE)
+#undef LB_DECLARE_Security
+#undef LB_DECLARE_Telephony
+#undef LB_DECLARE_Admin
+  // The rows open to any principal (Access kAny).
+  grpc::ServerUnaryReactor* Impl(grpc::CallbackServerContext* ctx, const Caller& caller,
+                                 const v1::WhoAmIRequest& req, v1::Principal* resp);
 
  private:
   Guard* const guard_;

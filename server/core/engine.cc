@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/authority.h"
 #include "core/time_util.h"
 #include "linebridge/status_macros.h"
 
@@ -469,6 +470,21 @@ const v1::Call* Engine::FindCall(const std::string& call_id) const {
   mu_.AssertHeld();
   auto it = calls_.find(call_id);
   return it == calls_.end() ? nullptr : &it->second.call;
+}
+
+absl::Status Engine::AuthorizeTake(const std::string& line_id, bool same_pickup_group) {
+  Authority* authority = Authority::Current();
+  return authority == nullptr ? absl::OkStatus() : authority->MayTake(line_id, same_pickup_group);
+}
+
+absl::Status Engine::AuthorizeOutside(const std::string& line_id) {
+  Authority* authority = Authority::Current();
+  if (authority == nullptr) return absl::OkStatus();
+  mu_.AssertHeld();
+  return authority->MayReachOutside(line_id, [this](const std::string& call_id) {
+    mu_.AssertHeld();
+    return calls_.count(call_id) > 0;
+  });
 }
 
 ProviderHost::TimerId Engine::Schedule(absl::Duration delay, std::function<void()> fn) {

@@ -26,6 +26,7 @@
 #include "core/journal.h"
 #include "core/provider.h"
 #include "core/scheduler.h"
+#include "linebridge/rpc_table.h"
 #include "linebridge/v1/admin.pb.h"
 #include "linebridge/v1/config.pb.h"
 #include "linebridge/v1/telephony.pb.h"
@@ -87,39 +88,17 @@ class Engine : private ProviderHost {
   void RunLocked(const std::function<void()>& fn) override;
 
   // --- Telephony API ------------------------------------------------------
-  absl::StatusOr<v1::ListLinesResponse> ListLines(const v1::ListLinesRequest& req);
-  absl::StatusOr<v1::Line> GetLine(const v1::GetLineRequest& req);
-  absl::StatusOr<v1::Session> CreateSession(const v1::CreateSessionRequest& req);
-  absl::StatusOr<v1::CloseSessionResponse> CloseSession(const v1::CloseSessionRequest& req);
-  absl::StatusOr<v1::OpenLineResponse> OpenLine(const v1::OpenLineRequest& req);
-  absl::StatusOr<v1::CloseLineResponse> CloseLine(const v1::CloseLineRequest& req);
-  absl::StatusOr<v1::Line> SetLineForwarding(const v1::SetLineForwardingRequest& req);
-  absl::StatusOr<v1::ListCallsResponse> ListCalls(const v1::ListCallsRequest& req);
-  absl::StatusOr<v1::Call> GetCall(const v1::GetCallRequest& req);
-  absl::StatusOr<v1::Call> MakeCall(const v1::MakeCallRequest& req);
-  absl::StatusOr<v1::Call> Dial(const v1::DialRequest& req);
-  absl::StatusOr<v1::Call> Accept(const v1::CallActionRequest& req);
-  absl::StatusOr<v1::Call> Answer(const v1::CallActionRequest& req);
-  absl::StatusOr<v1::Call> Drop(const v1::CallActionRequest& req);
-  absl::StatusOr<v1::Call> Hold(const v1::CallActionRequest& req);
-  absl::StatusOr<v1::Call> Unhold(const v1::CallActionRequest& req);
-  absl::StatusOr<v1::Call> Redirect(const v1::RedirectRequest& req);
-  absl::StatusOr<v1::Call> BlindTransfer(const v1::BlindTransferRequest& req);
-  absl::StatusOr<v1::SetupTransferResponse> SetupTransfer(const v1::SetupTransferRequest& req);
-  absl::StatusOr<v1::CompleteTransferResponse> CompleteTransfer(
-      const v1::CompleteTransferRequest& req);
-  absl::StatusOr<v1::SetupConferenceResponse> SetupConference(
-      const v1::SetupConferenceRequest& req);
-  absl::StatusOr<v1::Call> PrepareAddToConference(const v1::PrepareAddToConferenceRequest& req);
-  absl::StatusOr<v1::Call> AddToConference(const v1::AddToConferenceRequest& req);
-  absl::StatusOr<v1::Call> RemoveFromConference(const v1::CallActionRequest& req);
-  absl::StatusOr<v1::ParkResponse> Park(const v1::ParkRequest& req);
-  absl::StatusOr<v1::Call> Unpark(const v1::UnparkRequest& req);
-  absl::StatusOr<v1::Call> Pickup(const v1::PickupRequest& req);
-  absl::StatusOr<v1::Call> GenerateDigits(const v1::GenerateDigitsRequest& req);
-  absl::StatusOr<v1::Call> MonitorDigits(const v1::MonitorDigitsRequest& req);
-  absl::StatusOr<v1::Call> SetAppSpecific(const v1::SetAppSpecificRequest& req);
-  absl::StatusOr<v1::Call> SetCallData(const v1::SetCallDataRequest& req);
+  // One method per Telephony RPC of the RPC table (linebridge/rpc_table.h).
+#define LB_ENGINE_RPC(Service, Method, Req, Resp, ...) LB_ENGINE_RPC_##Service(Method, Req, Resp)
+#define LB_ENGINE_RPC_Telephony(Method, Req, Resp) \
+  absl::StatusOr<v1::Resp> Method(const v1::Req& req);
+#define LB_ENGINE_RPC_Admin(Method, Req, Resp)
+#define LB_ENGINE_RPC_Security(Method, Req, Resp)
+  LINEBRIDGE_RPCS(LB_ENGINE_RPC)
+#undef LB_ENGINE_RPC
+#undef LB_ENGINE_RPC_Telephony
+#undef LB_ENGINE_RPC_Admin
+#undef LB_ENGINE_RPC_Security
 
   // Event streams. StartSubscription validates, binds the session (if any)
   // and decides between replay and snapshot; EndSubscription unbinds.
@@ -177,6 +156,8 @@ class Engine : private ProviderHost {
   void DigitsGenerated(const std::string& call_id, absl::string_view digits,
                        bool cancelled) override;
   const v1::Call* FindCall(const std::string& call_id) const override;
+  absl::Status AuthorizeTake(const std::string& line_id, bool same_pickup_group) override;
+  absl::Status AuthorizeOutside(const std::string& line_id) override;
   TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
   void CancelTimer(TimerId id) override;
 

@@ -57,6 +57,13 @@ class ProviderHost {
                                bool cancelled) = 0;
   virtual const v1::Call* FindCall(const std::string& call_id) const = 0;
 
+  // The authorization of the request being served (core/authority.h): OK
+  // when none applies. Ask before taking a call from another line (pickup,
+  // unpark) and before a leg to a destination outside the switch (redirect,
+  // blind transfer, forwarding), and return the error as it is.
+  virtual absl::Status AuthorizeTake(const std::string& line_id, bool same_pickup_group) = 0;
+  virtual absl::Status AuthorizeOutside(const std::string& line_id) = 0;
+
   // Runs `fn` with the engine lock held after `delay`.
   virtual TimerId Schedule(absl::Duration delay, std::function<void()> fn) = 0;
   virtual void CancelTimer(TimerId id) = 0;

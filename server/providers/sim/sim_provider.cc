@@ -191,6 +191,14 @@ v1::PartyId SimProvider::PartyOf(const Remote& remote) const {
   return PartyOfExtension(it->second.ext);
 }
 
+bool SimProvider::SamePickupGroup(const std::string& a, const std::string& b) const {
+  auto ia = extensions_.find(a);
+  auto ib = extensions_.find(b);
+  return ia != extensions_.end() && ib != extensions_.end() &&
+         !ia->second.config.pickup_group().empty() &&
+         ia->second.config.pickup_group() == ib->second.config.pickup_group();
+}
+
 bool SimProvider::IsOrbit(const std::string& digits) const {
   int64_t base = 0, n = 0;
   if (!absl::SimpleAtoi(config_.park_orbit_base(), &base) || !absl::SimpleAtoi(digits, &n)) {
@@ -773,6 +781,7 @@ absl::Status SimProvider::Redirect(const std::string& call_id, const std::string
   if (target.kind == Target::kExtension && target.number == leg->ext) {
     return InvalidArgument(LINEERR_TARGETSELF, "cannot redirect a call to the line it rings on");
   }
+  if (target.kind == Target::kExternal) LB_RETURN_IF_ERROR(host_->AuthorizeOutside(LineId(leg->ext)));
   CancelTimers(*leg);
   const v1::PartyId self = PartyOfExtension(leg->ext);
   const Remote from = Detach(*leg);
@@ -793,6 +802,7 @@ absl::Status SimProvider::BlindTransfer(const std::string& call_id,
   if (target.kind == Target::kExtension && target.number == leg->ext) {
     return InvalidArgument(LINEERR_TARGETSELF, "cannot transfer a call to its own line");
   }
+  if (target.kind == Target::kExternal) LB_RETURN_IF_ERROR(host_->AuthorizeOutside(LineId(leg->ext)));
   const v1::PartyId self = PartyOfExtension(leg->ext);
   const Remote from = Detach(*leg);
   SetIdle(call_id);
@@ -996,7 +1006,7 @@ absl::StatusOr<ParkResult> SimProvider::Park(const std::string& call_id, v1::Par
     if (orbit.empty()) return ResourceExhausted(LINEERR_RESOURCEUNAVAIL, "every park orbit is in use");
   }
   const Remote parked = Detach(*leg);
-  orbits_[orbit] = parked;
+  orbits_[orbit] = Orbit{parked, leg->ext};
   if (Leg* p = parked.leg.empty() ? nullptr : FindLeg(parked.leg)) {
     p->parked_at = orbit;
     v1::PartyId where;
@@ -1019,10 +1029,19 @@ absl::StatusOr<std::string> SimProvider::Unpark(const std::string& line_id, uint
     return NotFound(LINEERR_INVALADDRESS, absl::StrCat("nothing is parked on ", orbit));
   }
   const std::string ext = line_id.substr(line_id.find('/') + 1);
+  // Taking a call parked from another line needs the principal's rights there.
+  if (it->second.from_ext != ext) {
+    absl::Status may = host_->AuthorizeTake(LineId(it->second.from_ext),
+                                            SamePickupGroup(ext, it->second.from_ext));
+    if (absl::IsNotFound(may)) {
+      return NotFound(LINEERR_INVALADDRESS, absl::StrCat("nothing is parked on ", orbit));
+    }
+    LB_RETURN_IF_ERROR(may);
+  }
   if (ActiveLegs(ext) >= static_cast<int>(extensions_[ext].config.max_calls())) {
     return ResourceExhausted(LINEERR_CALLUNAVAIL, "no free call appearance");
   }
-  const Remote parked = it->second;
+  const Remote parked = it->second.parked;
   orbits_.erase(it);
   v1::CallInfo info;
   info.set_origin(parked.external.has_value() ? v1::CALL_ORIGIN_EXTERNAL : v1::CALL_ORIGIN_INTERNAL);
@@ -1056,16 +1075,24 @@ absl::StatusOr<std::string> SimProvider::Pickup(const std::string& line_id, uint
       return InvalidArgument(LINEERR_INVALGROUPID, absl::StrCat("no pickup group \"", group_id, "\""));
     }
   }
+  // The first ringing call the principal may take: calls on lines it may not
+  // see count as not ringing; a visible one it lacks the right for is refused.
   Leg* ringing = nullptr;
+  absl::Status refused;
   for (auto& [id, l] : legs_) {
     const v1::CallState s = StateOf(host_, id);
     if (candidates.count(l.ext) &&
         (s == v1::CALL_STATE_OFFERING || s == v1::CALL_STATE_ACCEPTED) && !l.remote.empty()) {
-      ringing = &l;
-      break;
+      absl::Status may = host_->AuthorizeTake(LineId(l.ext), SamePickupGroup(ext, l.ext));
+      if (may.ok()) {
+        ringing = &l;
+        break;
+      }
+      if (!absl::IsNotFound(may) && refused.ok()) refused = may;
     }
   }
   if (ringing == nullptr) {
+    LB_RETURN_IF_ERROR(refused);
     return FailedPrecondition(LINEERR_OPERATIONFAILED, "no call is ringing there to pick up");
   }
   if (ActiveLegs(ext) >= static_cast<int>(extensions_[ext].config.max_calls())) {
@@ -1125,6 +1152,12 @@ absl::Status SimProvider::SetForwarding(const std::string& line_id,
     LB_ASSIGN_OR_RETURN(Resolved target, ResolveOrError(r.destination()));
     if (target.kind == Target::kExtension && target.number == ext) {
       return InvalidArgument(LINEERR_TARGETSELF, "a line cannot forward to itself");
+    }
+  }
+  // Forwarding outside the PBX creates outside legs on this line's behalf.
+  for (const auto& r : rules) {
+    if (ResolveOrError(r.destination())->kind == Target::kExternal) {
+      LB_RETURN_IF_ERROR(host_->AuthorizeOutside(line_id));
     }
   }
   it->second.forwarding = rules;

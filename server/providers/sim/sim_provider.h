@@ -139,13 +139,19 @@ class SimProvider : public Provider {
   void CancelTimers(Leg& leg);
   void SetConnectedParty(const std::string& leg_id, const v1::PartyId& party);
   std::string FindFreeOrbit() const;
+  bool SamePickupGroup(const std::string& a, const std::string& b) const;
   bool IsOrbit(const std::string& digits) const;
 
   v1::config::SimConfig config_;
   ProviderHost* host_ = nullptr;
   std::map<std::string, Extension> extensions_;        // by number
   std::map<std::string, Leg> legs_;                    // by call id
-  std::map<std::string, Remote> orbits_;               // parked far ends by orbit
+  // A parked far end and the extension that parked it.
+  struct Orbit {
+    Remote parked;
+    std::string from_ext;
+  };
+  std::map<std::string, Orbit> orbits_;  // by orbit
 };
 
 }  // namespace linebridge

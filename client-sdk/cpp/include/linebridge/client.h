@@ -127,35 +127,19 @@ class Subscription {
   std::vector<std::thread> threads_;
 };
 
-// X(Method, Request, Response, route kind, routing field) for every routed RPC.
-#define LINEBRIDGE_ROUTED_RPCS(X)                                                           \
-  X(GetLine, GetLineRequest, Line, kLine, line_id)                                          \
-  X(OpenLine, OpenLineRequest, OpenLineResponse, kLine, line_id)                            \
-  X(CloseLine, CloseLineRequest, CloseLineResponse, kLine, line_id)                         \
-  X(SetLineForwarding, SetLineForwardingRequest, Line, kLine, line_id)                      \
-  X(MakeCall, MakeCallRequest, Call, kLine, line_id)                                        \
-  X(Unpark, UnparkRequest, Call, kLine, line_id)                                            \
-  X(Pickup, PickupRequest, Call, kLine, line_id)                                            \
-  X(GetCall, GetCallRequest, Call, kCall, call_id)                                          \
-  X(Dial, DialRequest, Call, kCall, call_id)                                                \
-  X(Accept, CallActionRequest, Call, kCall, call_id)                                        \
-  X(Answer, CallActionRequest, Call, kCall, call_id)                                        \
-  X(Drop, CallActionRequest, Call, kCall, call_id)                                          \
-  X(Hold, CallActionRequest, Call, kCall, call_id)                                          \
-  X(Unhold, CallActionRequest, Call, kCall, call_id)                                        \
-  X(Redirect, RedirectRequest, Call, kCall, call_id)                                        \
-  X(BlindTransfer, BlindTransferRequest, Call, kCall, call_id)                              \
-  X(SetupTransfer, SetupTransferRequest, SetupTransferResponse, kCall, call_id)             \
-  X(CompleteTransfer, CompleteTransferRequest, CompleteTransferResponse, kCall, call_id)    \
-  X(SetupConference, SetupConferenceRequest, SetupConferenceResponse, kCall, call_id)       \
-  X(PrepareAddToConference, PrepareAddToConferenceRequest, Call, kCall, conference_call_id) \
-  X(AddToConference, AddToConferenceRequest, Call, kCall, conference_call_id)               \
-  X(RemoveFromConference, CallActionRequest, Call, kCall, call_id)                          \
-  X(Park, ParkRequest, ParkResponse, kCall, call_id)                                        \
-  X(GenerateDigits, GenerateDigitsRequest, Call, kCall, call_id)                            \
-  X(MonitorDigits, MonitorDigitsRequest, Call, kCall, call_id)                              \
-  X(SetAppSpecific, SetAppSpecificRequest, Call, kCall, call_id)                            \
-  X(SetCallData, SetCallDataRequest, Call, kCall, call_id)
+// The rows of the RPC table (linebridge/rpc_table.h) routed by a line or
+// call id: define LINEBRIDGE_ROUTED(Method, Request, Response, route kind,
+// routing field), then LINEBRIDGE_ROUTED_RPCS expands it for each.
+#define LINEBRIDGE_ROUTED_ROW_(Service, Method, Request, Response, Access, Perm, Flags, Route, \
+                               Field)                                                        \
+  LINEBRIDGE_ROUTED_##Route(Method, Request, Response, Field)
+#define LINEBRIDGE_ROUTED_kDirect(Method, Request, Response, Field)
+#define LINEBRIDGE_ROUTED_kFanOut(Method, Request, Response, Field)
+#define LINEBRIDGE_ROUTED_kLine(Method, Request, Response, Field) \
+  LINEBRIDGE_ROUTED(Method, Request, Response, kLine, Field)
+#define LINEBRIDGE_ROUTED_kCall(Method, Request, Response, Field) \
+  LINEBRIDGE_ROUTED(Method, Request, Response, kCall, Field)
+#define LINEBRIDGE_ROUTED_RPCS LINEBRIDGE_RPCS(LINEBRIDGE_ROUTED_ROW_)
 
 class Client {
  public:
@@ -209,12 +193,12 @@ class Client {
                       const CallOptions& options = {});
 
   // --- Routed RPCs ------------------------------------------------------------
-#define LINEBRIDGE_DECLARE_ROUTED(Method, Request, Response, kind, field)                    \
+#define LINEBRIDGE_ROUTED(Method, Request, Response, kind, field)                            \
   absl::StatusOr<v1::Response> Method(v1::Request request, const CallOptions& options = {}); \
   void Method##Async(v1::Request request, Callback<v1::Response> done,                       \
                      const CallOptions& options = {});
-  LINEBRIDGE_ROUTED_RPCS(LINEBRIDGE_DECLARE_ROUTED)
-#undef LINEBRIDGE_DECLARE_ROUTED
+  LINEBRIDGE_ROUTED_RPCS
+#undef LINEBRIDGE_ROUTED
 
   // --- Events -----------------------------------------------------------------
   std::unique_ptr<Subscription> Subscribe(SubscribeOptions options, EventHandler on_events,

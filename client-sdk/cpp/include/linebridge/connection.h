@@ -31,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "linebridge/rpc_table.h"
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
@@ -104,54 +105,6 @@ struct CallOptions {
   std::optional<size_t> server;
 };
 
-// X(Service, Method, Request, Response) for every unary RPC.
-#define LINEBRIDGE_UNARY_RPCS(X)                                                    \
-  X(Telephony, ListLines, ListLinesRequest, ListLinesResponse)                      \
-  X(Telephony, GetLine, GetLineRequest, Line)                                       \
-  X(Telephony, CreateSession, CreateSessionRequest, Session)                        \
-  X(Telephony, CloseSession, CloseSessionRequest, CloseSessionResponse)             \
-  X(Telephony, OpenLine, OpenLineRequest, OpenLineResponse)                         \
-  X(Telephony, CloseLine, CloseLineRequest, CloseLineResponse)                      \
-  X(Telephony, SetLineForwarding, SetLineForwardingRequest, Line)                   \
-  X(Telephony, ListCalls, ListCallsRequest, ListCallsResponse)                      \
-  X(Telephony, GetCall, GetCallRequest, Call)                                       \
-  X(Telephony, MakeCall, MakeCallRequest, Call)                                     \
-  X(Telephony, Dial, DialRequest, Call)                                             \
-  X(Telephony, Accept, CallActionRequest, Call)                                     \
-  X(Telephony, Answer, CallActionRequest, Call)                                     \
-  X(Telephony, Drop, CallActionRequest, Call)                                       \
-  X(Telephony, Hold, CallActionRequest, Call)                                       \
-  X(Telephony, Unhold, CallActionRequest, Call)                                     \
-  X(Telephony, Redirect, RedirectRequest, Call)                                     \
-  X(Telephony, BlindTransfer, BlindTransferRequest, Call)                           \
-  X(Telephony, SetupTransfer, SetupTransferRequest, SetupTransferResponse)          \
-  X(Telephony, CompleteTransfer, CompleteTransferRequest, CompleteTransferResponse) \
-  X(Telephony, SetupConference, SetupConferenceRequest, SetupConferenceResponse)    \
-  X(Telephony, PrepareAddToConference, PrepareAddToConferenceRequest, Call)         \
-  X(Telephony, AddToConference, AddToConferenceRequest, Call)                       \
-  X(Telephony, RemoveFromConference, CallActionRequest, Call)                       \
-  X(Telephony, Park, ParkRequest, ParkResponse)                                     \
-  X(Telephony, Unpark, UnparkRequest, Call)                                         \
-  X(Telephony, Pickup, PickupRequest, Call)                                         \
-  X(Telephony, GenerateDigits, GenerateDigitsRequest, Call)                         \
-  X(Telephony, MonitorDigits, MonitorDigitsRequest, Call)                           \
-  X(Telephony, SetAppSpecific, SetAppSpecificRequest, Call)                         \
-  X(Telephony, SetCallData, SetCallDataRequest, Call)                               \
-  X(Admin, GetServerStatus, GetServerStatusRequest, ServerStatus)                   \
-  X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse)                 \
-  X(Admin, ReloadConfig, ReloadConfigRequest, ReloadConfigResponse)                 \
-  X(Admin, ListCallRecords, ListCallRecordsRequest, ListCallRecordsResponse)        \
-  X(Admin, Ping, PingRequest, PingResponse)                                         \
-  X(Security, WhoAmI, WhoAmIRequest, Principal)                                     \
-  X(Security, AddPrincipal, AddPrincipalRequest, Principal)                         \
-  X(Security, RemovePrincipal, RemovePrincipalRequest, RemovePrincipalResponse)     \
-  X(Security, ListPrincipals, ListPrincipalsRequest, ListPrincipalsResponse)        \
-  X(Security, Assign, AssignRequest, Principal)                                     \
-  X(Security, Unassign, UnassignRequest, Principal)                                 \
-  X(Security, IssueToken, IssueTokenRequest, IssueTokenResponse)                    \
-  X(Security, RevokeToken, RevokeTokenRequest, TokenInfo)                           \
-  X(Security, ListTokens, ListTokensRequest, ListTokensResponse)                    \
-  X(Security, ListAudit, ListAuditRequest, ListAuditResponse)
 
 class Connection {
  public:
@@ -203,12 +156,13 @@ class Connection {
   std::unique_ptr<grpc::ClientReader<v1::EventBatch>> Subscribe(
       grpc::ClientContext* context, const v1::SubscribeRequest& request);
 
-#define LINEBRIDGE_DECLARE_UNARY(Service, Method, Request, Response)          \
+  // Every unary RPC of the RPC table (linebridge/rpc_table.h).
+#define LINEBRIDGE_DECLARE_UNARY(Service, Method, Request, Response, ...)     \
   absl::StatusOr<v1::Response> Method(const v1::Request& request,             \
                                       const CallOptions& options = {});       \
   void Method##Async(const v1::Request& request, Callback<v1::Response> done, \
                      const CallOptions& options = {});
-  LINEBRIDGE_UNARY_RPCS(LINEBRIDGE_DECLARE_UNARY)
+  LINEBRIDGE_RPCS(LINEBRIDGE_DECLARE_UNARY)
 #undef LINEBRIDGE_DECLARE_UNARY
 
  private:
