@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "api/listener.h"
 #include "config/config.h"
 #include "core/engine.h"
 #include "core/log.h"
@@ -109,6 +110,14 @@ std::shared_ptr<const PrincipalRecord> Guard::Resolve(const std::string& name,
 }
 
 absl::StatusOr<Caller> Guard::Authenticate(const grpc::ServerContextBase& ctx) const {
+  absl::StatusOr<Caller> caller = Identify(ctx);
+  // A connection that carried an authenticated request is not closed to
+  // make room for new ones (Listener).
+  if (caller.ok() && listener_ != nullptr) listener_->MarkAuthenticated(ctx.peer());
+  return caller;
+}
+
+absl::StatusOr<Caller> Guard::Identify(const grpc::ServerContextBase& ctx) const {
   Caller caller;
   const auto& md = ctx.client_metadata();
   const auto range = md.equal_range("authorization");

@@ -36,6 +36,7 @@
 namespace linebridge {
 
 class Engine;
+class Listener;
 
 struct Caller {
   std::string name;
@@ -57,6 +58,7 @@ inline constexpr uint32_t kDefaultMaxConcurrentCalls = 8;
 inline constexpr uint32_t kDefaultMaxStreamsPerPrincipal = 8;
 inline constexpr uint32_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
 inline constexpr uint32_t kDefaultIdleTimeoutMs = 30 * 60 * 1000;
+inline constexpr uint32_t kDefaultHandshakeTimeoutMs = 10 * 1000;
 inline constexpr size_t kMaxAuthorizationHeader = 1024;
 
 class Guard {
@@ -95,6 +97,9 @@ class Guard {
   void Audit(const Caller* caller, std::string operation, std::string line_id,
              std::string call_id, std::string detail, const absl::Status& outcome);
 
+  // Connections that authenticate are reported to `listener` (may be null).
+  void TrackConnections(Listener* listener) { listener_ = listener; }
+
   SecurityStore& store() { return *store_; }
   AsyncAuditWriter& audit() { return *audit_; }
 
@@ -103,6 +108,7 @@ class Guard {
     double tokens = 0;
     absl::Time last;
   };
+  absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& ctx) const;
   std::shared_ptr<const PrincipalRecord> Resolve(const std::string& name, bool config_admin) const;
 
   SecurityStore* const store_;
@@ -116,6 +122,7 @@ class Guard {
   const double origination_burst_;
   const uint32_t max_calls_;
   const uint32_t max_streams_;
+  Listener* listener_ = nullptr;
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::string> session_owner_ ABSL_GUARDED_BY(mu_);
