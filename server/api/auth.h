@@ -56,6 +56,7 @@ inline constexpr uint32_t kDefaultOriginationsPerMinute = 30;
 inline constexpr uint32_t kDefaultOriginationBurst = 10;
 inline constexpr uint32_t kDefaultMaxConcurrentCalls = 8;
 inline constexpr uint32_t kDefaultMaxStreamsPerPrincipal = 8;
+inline constexpr uint32_t kDefaultMaxSessionsPerPrincipal = 32;
 inline constexpr uint32_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
 inline constexpr uint32_t kDefaultIdleTimeoutMs = 30 * 60 * 1000;
 inline constexpr uint32_t kDefaultHandshakeTimeoutMs = 10 * 1000;
@@ -83,6 +84,9 @@ class Guard {
   // naming one gets the engine's "no session" error.
   absl::Status CheckSession(const Caller& caller, const std::string& session_id) const;
   void BindSession(const Caller& caller, const std::string& session_id);
+  // The per-principal session cap (users only): RESOURCE_EXHAUSTED +
+  // LINEERR_RESOURCEUNAVAIL at limits.max_sessions_per_principal.
+  absl::Status AdmitSession(const Caller& caller);
   void UnbindSession(const std::string& session_id);
 
   // Toll-fraud limits (users only): the origination token bucket and the
@@ -109,6 +113,7 @@ class Guard {
     absl::Time last;
   };
   absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& ctx) const;
+  void PruneSessions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<const PrincipalRecord> Resolve(const std::string& name, bool config_admin) const;
 
   SecurityStore* const store_;
@@ -122,6 +127,7 @@ class Guard {
   const double origination_burst_;
   const uint32_t max_calls_;
   const uint32_t max_streams_;
+  const uint32_t max_sessions_;
   Listener* listener_ = nullptr;
 
   mutable absl::Mutex mu_;

@@ -156,6 +156,15 @@ void After(Guard&, const Caller& caller, const v1::ListCallsRequest&,
                               [&](const v1::Call& c) { return !caller.CanSee(c.info().line_id()); }),
                calls->end());
 }
+// Admission beyond the policy table: the session cap on new sessions.
+template <typename Req>
+absl::Status Admit(Guard&, const Caller&, const Req&) {
+  return absl::OkStatus();
+}
+absl::Status Admit(Guard& guard, const Caller& caller, const v1::CreateSessionRequest& req) {
+  return req.reclaim_session_id().empty() ? guard.AdmitSession(caller) : absl::OkStatus();
+}
+
 void After(Guard& guard, const Caller& caller, const v1::CreateSessionRequest&,
            v1::Session* resp) {
   guard.BindSession(caller, resp->id());
@@ -209,6 +218,7 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   auto check = [&]() -> absl::Status {
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_session_id(req)));
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_reclaim_session_id(req)));
+    LB_RETURN_IF_ERROR(Admit(*guard_, *caller, req));
     switch (policy.target) {
       case Target::kNone:
         if (!PolicyFor(method).audited) return absl::OkStatus();

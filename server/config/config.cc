@@ -277,6 +277,10 @@ class Validator {
             absl::StrFormat("%u exceeds limits.max_connections (%u)", l.max_connections_per_peer(),
                             l.max_connections()));
     }
+    if (l.max_sessions_per_principal() > 100000) {
+      Error("limits.max_sessions_per_principal",
+            absl::StrFormat("%u exceeds 100000", l.max_sessions_per_principal()));
+    }
     if (l.handshake_timeout_ms() != 0 &&
         (l.handshake_timeout_ms() < 1000 || l.handshake_timeout_ms() > 600000)) {
       Error("limits.handshake_timeout_ms",
