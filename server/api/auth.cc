@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "api/listener.h"
 #include "config/config.h"
@@ -353,8 +354,16 @@ void Guard::ReleaseStream(const Caller& caller) {
 }
 
 void Guard::Audit(const Caller* caller, std::string operation, std::string line_id,
-                  std::string call_id, std::string detail, const absl::Status& outcome) {
+                  std::string call_id, std::string detail, const absl::Status& outcome,
+                  absl::string_view peer) {
   v1::AuditRecord r;
+  // "ipv4:1.2.3.4:5678" -> "ipv4:1.2.3.4": repeats aggregate per address.
+  if (const size_t colon = peer.rfind(':');
+      colon != absl::string_view::npos && peer.substr(0, colon).find_first_of(".]D") !=
+                                              absl::string_view::npos) {
+    peer = peer.substr(0, colon);
+  }
+  r.set_peer(absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5D", "]"}}));
   const int64_t us = absl::ToUnixMicros(absl::Now());
   r.mutable_time()->set_seconds(us / 1000000);
   r.mutable_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);

@@ -98,8 +98,12 @@ class Guard {
   absl::Status AcquireStream(const Caller& caller);
   void ReleaseStream(const Caller& caller);
 
+  // Fields are bounded and escaped by the writer; refusals that repeat are
+  // counted, not written each (AsyncAuditWriter). `peer`: the client's
+  // gRPC peer string when there is no caller.
   void Audit(const Caller* caller, std::string operation, std::string line_id,
-             std::string call_id, std::string detail, const absl::Status& outcome);
+             std::string call_id, std::string detail, const absl::Status& outcome,
+             absl::string_view peer = {});
 
   // Connections that authenticate are reported to `listener` (may be null).
   void TrackConnections(Listener* listener) { listener_ = listener; }

@@ -17,6 +17,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "config/config.h"
 #include "core/log.h"
 
@@ -375,8 +376,10 @@ void Listener::Sweep() {
 }
 
 void Listener::MarkAuthenticated(const std::string& peer) {
+  // gRPC may write IPv6 brackets URI-escaped ("ipv6:%5B::1%5D:5000").
+  const std::string key = absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5D", "]"}});
   absl::MutexLock lock(&mu_);
-  auto p = by_peer_.find(peer);
+  auto p = by_peer_.find(key);
   if (p == by_peer_.end()) return;
   auto it = conns_.find(p->second);
   if (it == conns_.end() || it->second.authenticated) return;

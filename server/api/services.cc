@@ -205,7 +205,7 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
     // names a token id at most).
     if (policy.audited) {
       guard_->Audit(nullptr, method, Get_line_id(req), Get_call_id(req),
-                    std::string(caller.status().message()), caller.status());
+                    std::string(caller.status().message()), caller.status(), ctx->peer());
     }
     return Reply<Resp>(ctx, resp, caller.status());
   }
