@@ -21,7 +21,7 @@ namespace {
 Connection& First(Context& context) { return context.client.connection(0); }
 
 void Out(Context& context, absl::string_view line) {
-  context.out << line << '\n';
+  context.out << TerminalSafe(line) << '\n';
   context.out.flush();
 }
 
@@ -175,7 +175,8 @@ absl::Status CmdTokenIssue(Context& context) {
     return absl::OkStatus();
   }
   Out(context, resp.token());
-  context.err << "token " << resp.info().token_id() << " for " << resp.info().principal()
+  context.err << "token " << TerminalSafe(resp.info().token_id()) << " for "
+              << TerminalSafe(resp.info().principal())
               << " expires " << FormatTimestamp(resp.info().expires(), context.zone)
               << "; it is shown only now: store it (e.g. chmod 600 file; --token-file file)\n";
   return absl::OkStatus();
@@ -240,20 +241,43 @@ absl::Status CmdAudit(Context& context) {
     req.mutable_since()->set_seconds(us / 1000000);
     req.mutable_since()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
   }
-  LB_ASSIGN_OR_RETURN(v1::ListAuditResponse resp, First(context).ListAudit(req));
+  if (context.invocation.Has("before")) {
+    int64_t before = 0;
+    if (!absl::SimpleAtoi(context.invocation.Get("before"), &before) || before <= 0) {
+      return UsageError("--before needs an audit id");
+    }
+    req.set_before_audit_id(before);
+  }
+  // Page by page (the server ends a page at its size bound): the newest
+  // `limit` records however large the log's rows are.
+  const uint32_t wanted = req.limit() == 0 ? 100 : req.limit();
+  v1::ListAuditResponse resp;
+  while (static_cast<uint32_t>(resp.records_size()) < wanted) {
+    req.set_limit(std::min<uint32_t>(wanted - resp.records_size(), 1000));
+    LB_ASSIGN_OR_RETURN(v1::ListAuditResponse page, First(context).ListAudit(req));
+    for (v1::AuditRecord& r : *page.mutable_records()) *resp.add_records() = std::move(r);
+    resp.set_next_before_audit_id(page.next_before_audit_id());
+    if (page.next_before_audit_id() == 0 || page.records_size() == 0) break;
+    req.set_before_audit_id(page.next_before_audit_id());
+  }
   if (context.json()) return Json(context, resp), absl::OkStatus();
   std::vector<std::vector<std::string>> rows;
   for (const v1::AuditRecord& r : resp.records()) {
-    rows.push_back({FormatTimestamp(r.time(), context.zone), r.principal(), r.operation(),
-                    r.line_id(), r.call_id(),
-                    r.code() == 0 ? "OK"
-                                  : absl::StrCat(r.code(), r.lineerr().empty() ? "" : " ",
-                                                 r.lineerr()),
-                    r.detail()});
+    std::string outcome =
+        r.code() == 0 ? "OK"
+                      : absl::StrCat(r.code(), r.lineerr().empty() ? "" : " ", r.lineerr());
+    if (r.count() > 1) absl::StrAppend(&outcome, " x", r.count());
+    rows.push_back({absl::StrCat(r.audit_id()), FormatTimestamp(r.time(), context.zone),
+                    TerminalSafe(r.principal().empty() ? r.peer() : r.principal()),
+                    TerminalSafe(r.operation()), TerminalSafe(r.line_id()),
+                    TerminalSafe(r.call_id()), TerminalSafe(outcome), TerminalSafe(r.detail())});
   }
   for (const std::string& line : FormatTable(
-           {"TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL"}, rows)) {
+           {"ID", "TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL"}, rows)) {
     Out(context, line);
+  }
+  if (resp.next_before_audit_id() != 0) {
+    context.err << "more: linectl audit --before " << resp.next_before_audit_id() << "\n";
   }
   return absl::OkStatus();
 }
