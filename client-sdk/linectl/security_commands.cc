@@ -10,8 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "linebridge/printable.h"
 #include "linebridge/status_macros.h"
 #include "linectl/format.h"
 
@@ -306,6 +308,25 @@ class XmlReader {
   explicit XmlReader(absl::string_view in) : in_(in) {}
 
   absl::StatusOr<std::unique_ptr<XmlNode>> Document() {
+    // The whole text first: UTF-8 (the tsecimp encoding) without control
+    // characters other than tab and line ends.
+    for (pos_ = 0; pos_ < in_.size();) {
+      const unsigned char c = static_cast<unsigned char>(in_[pos_]);
+      if (c < 0x80) {
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+          return Error(absl::StrFormat("control character 0x%02x", c));
+        }
+        ++pos_;
+        continue;
+      }
+      const size_t n = internal::PrintableUtf8Length(in_, pos_);
+      if (n == 0) {
+        return Error(absl::StrFormat(
+            "not valid UTF-8 (byte 0x%02x); save the file as UTF-8", c));
+      }
+      pos_ += n;
+    }
+    pos_ = 0;
     SkipMisc();
     LB_ASSIGN_OR_RETURN(std::unique_ptr<XmlNode> root, Element(0));
     SkipMisc();
@@ -372,6 +393,10 @@ class XmlReader {
                       ? absl::SimpleHexAtoi(ent.substr(2), &cp)
                       : absl::SimpleAtoi(ent.substr(1), &cp);
         if (!ok || cp == 0 || cp > 0x10FFFF) return Error("bad character reference");
+        if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+            (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+          return Error(absl::StrCat("character reference &", ent, "; is a control character"));
+        }
         if (cp < 0x80) {
           out.push_back(static_cast<char>(cp));
         } else if (cp < 0x800) {
@@ -396,6 +421,10 @@ class XmlReader {
   }
   absl::StatusOr<std::unique_ptr<XmlNode>> Element(int depth) {
     if (depth > 16) return Error("elements nested too deeply");
+    // Memory stays bounded whatever the file holds.
+    if (++elements_ > kMaxElements) {
+      return Error(absl::StrCat("more than ", kMaxElements, " elements"));
+    }
     if (!Starts("<")) return Error("expected an element");
     ++pos_;
     auto node = std::make_unique<XmlNode>();
@@ -454,8 +483,10 @@ class XmlReader {
     }
   }
 
+  static constexpr int kMaxElements = 100000;
   absl::string_view in_;
   size_t pos_ = 0;
+  int elements_ = 0;
 };
 
 bool Truthy(const std::map<std::string, std::string>& attrs, const std::string& name) {
@@ -617,54 +648,24 @@ absl::Status CmdTsecImport(Context& context) {
     }
     resolved.push_back(std::move(lines));
   }
-  LB_ASSIGN_OR_RETURN(v1::ListPrincipalsResponse existing,
-                      First(context).ListPrincipals(v1::ListPrincipalsRequest()));
-  int assigned = 0, removed = 0;
+  // One request: the server checks it all, then applies it in one
+  // transaction (nothing changes if anything is wrong).
+  v1::ImportAssignmentsRequest import;
   for (size_t i = 0; i < users.size(); ++i) {
     const TsecUser& u = users[i];
-    const v1::Principal* current = nullptr;
-    for (const v1::Principal& p : existing.principals()) {
-      if (p.name() == u.domain_user_name) current = &p;
-    }
-    v1::AddPrincipalRequest add;
-    add.set_name(u.domain_user_name);
-    add.set_display_name(u.friendly_name.empty() && current != nullptr ? current->display_name()
-                                                                       : u.friendly_name);
-    add.set_role(current != nullptr ? current->role() : v1::ROLE_USER);
-    add.set_update(current != nullptr);
-    LB_RETURN_IF_ERROR(First(context).AddPrincipal(add).status());
+    v1::ImportAssignmentsRequest::User* out = import.add_users();
+    out->set_name(u.domain_user_name);
+    out->set_display_name(u.friendly_name);
     // NoMerge, or no <LineList>: the user's current lines go first.
-    if (current != nullptr && (u.no_merge || !u.has_line_list)) {
-      for (const v1::LineGrant& g : current->lines()) {
-        v1::UnassignRequest un;
-        un.set_principal(u.domain_user_name);
-        un.set_line_id(g.line_id());
-        LB_RETURN_IF_ERROR(First(context).Unassign(un).status());
-        ++removed;
-      }
-    }
+    out->set_replace(u.no_merge || !u.has_line_list);
     for (const auto& [line, remove] : resolved[i]) {
-      if (remove) {
-        v1::UnassignRequest un;
-        un.set_principal(u.domain_user_name);
-        un.set_line_id(line);
-        LB_RETURN_IF_ERROR(First(context).Unassign(un).status());
-        ++removed;
-        continue;
-      }
-      // A Telephony Server assignment is full use of the line.
-      v1::AssignRequest as;
-      as.set_principal(u.domain_user_name);
-      as.mutable_grant()->set_line_id(line);
-      as.mutable_grant()->set_monitor(true);
-      as.mutable_grant()->set_control(true);
-      as.mutable_grant()->set_originate(true);
-      LB_RETURN_IF_ERROR(First(context).Assign(as).status());
-      ++assigned;
+      *(remove ? out->add_remove() : out->add_assign()) = line;
     }
   }
-  Out(context, absl::StrCat("imported ", users.size(), " users: ", assigned, " lines assigned, ",
-                            removed, " removed"));
+  LB_ASSIGN_OR_RETURN(v1::ImportAssignmentsResponse done,
+                      First(context).ImportAssignments(import));
+  Out(context, absl::StrCat("imported ", done.users(), " users: ", done.assigned(),
+                            " lines assigned, ", done.removed(), " removed"));
   return absl::OkStatus();
 }
 

@@ -385,6 +385,14 @@ AuditTarget TargetOf(const v1::RevokeTokenRequest& r) {
   return {"", "", absl::StrCat("token ", r.token_id())};
 }
 
+AuditTarget TargetOf(const v1::ImportAssignmentsRequest& r) {
+  return {"", "", absl::StrCat("tsecimp users=", r.users_size())};
+}
+absl::StatusOr<v1::ImportAssignmentsResponse> Do(SecurityStore& s,
+                                                 const v1::ImportAssignmentsRequest& r) {
+  return s.ImportAssignments(r);
+}
+
 absl::StatusOr<v1::Principal> Do(SecurityStore& s, const v1::AddPrincipalRequest& r) {
   return s.AddPrincipal(r);
 }

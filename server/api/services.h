@@ -131,7 +131,8 @@ class SecurityService final : public v1::Security::CallbackService {
   X(IssueToken, IssueTokenRequest, IssueTokenResponse)                    \
   X(RevokeToken, RevokeTokenRequest, TokenInfo)                           \
   X(ListTokens, ListTokensRequest, ListTokensResponse)                    \
-  X(ListAudit, ListAuditRequest, ListAuditResponse)
+  X(ListAudit, ListAuditRequest, ListAuditResponse)                       \
+  X(ImportAssignments, ImportAssignmentsRequest, ImportAssignmentsResponse)
 
 #define LB_DECLARE_UNARY(Method, Req, Resp)                                        \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req, \

@@ -19,6 +19,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/status_macros.h"
+#include "linebridge/printable.h"
 #include "store/audit_sanitize.h"
 
 namespace linebridge {
@@ -141,17 +142,6 @@ bool IsLowerHex(absl::string_view s) {
   return true;
 }
 
-absl::Status CheckLineId(absl::string_view line_id) {
-  if (line_id.empty() || line_id.size() > 256) {
-    return InvalidArgument(LINEERR_BADDEVICEID, "line_id: must be 1-256 characters");
-  }
-  for (char c : line_id) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgument(LINEERR_BADDEVICEID, "line_id: control characters are not allowed");
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);
@@ -364,11 +354,53 @@ absl::Status SecurityStore::CheckTokenStillValid(absl::string_view token_id,
   return absl::OkStatus();
 }
 
+absl::Status CheckLineId(absl::string_view line_id) {
+  if (line_id.empty() || line_id.size() > 256) {
+    return InvalidArgument(LINEERR_BADDEVICEID, "line_id: must be 1-256 characters");
+  }
+  for (char c : line_id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument(LINEERR_BADDEVICEID, "line_id: control characters are not allowed");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDisplayName(absl::string_view field, absl::string_view name) {
+  if (name.size() > 256) {
+    return InvalidArgument(LINEERR_INVALPARAM, absl::StrCat(field, ": at most 256 characters"));
+  }
+  if (EscapeControl(name) != name) {
+    return InvalidArgument(LINEERR_INVALPARAM,
+                           absl::StrCat(field, ": control characters or invalid UTF-8 (\"",
+                                        EscapeControl(name, 80), "\")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SecurityStore::UpsertPrincipal(const std::string& name, v1::Role role,
+                                            const std::string& display_name) {
+  Stmt q(db_,
+         "INSERT INTO principals (name, role, display_name, created_us) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT(name) DO UPDATE SET role = ?2, display_name = ?3");
+  q.Text(1, name);
+  q.Text(2, RoleText(role));
+  q.Text(3, display_name);
+  q.Int(4, ToMicros(absl::Now()));
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "add principal");
+  return absl::OkStatus();
+}
+
+absl::Status SecurityStore::DeleteGrants(const std::string& principal) {
+  Stmt q(db_, "DELETE FROM grants WHERE principal = ?1");
+  q.Text(1, principal);
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "unassign all");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipalRequest& req) {
   LB_RETURN_IF_ERROR(CheckPrincipalName("name", req.name()));
-  if (req.display_name().size() > 256) {
-    return InvalidArgument(LINEERR_INVALPARAM, "display_name: at most 256 characters");
-  }
+  LB_RETURN_IF_ERROR(CheckDisplayName("display_name", req.display_name()));
   if (req.role() != v1::ROLE_UNSPECIFIED && req.role() != v1::ROLE_ADMIN &&
       req.role() != v1::ROLE_USER) {
     return InvalidArgument(LINEERR_INVALPARAM, "role: unknown role");
@@ -382,14 +414,7 @@ absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipal
   if (existing == nullptr && req.update()) {
     return absl::NotFoundError(absl::StrCat("no principal \"", req.name(), "\""));
   }
-  Stmt q(db_,
-         "INSERT INTO principals (name, role, display_name, created_us) VALUES (?1, ?2, ?3, ?4) "
-         "ON CONFLICT(name) DO UPDATE SET role = ?2, display_name = ?3");
-  q.Text(1, req.name());
-  q.Text(2, RoleText(role));
-  q.Text(3, req.display_name());
-  q.Int(4, ToMicros(absl::Now()));
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "add principal");
+  LB_RETURN_IF_ERROR(UpsertPrincipal(req.name(), role, req.display_name()));
   auto rec = std::make_shared<PrincipalRecord>();
   if (existing != nullptr) *rec = *existing;
   rec->name = req.name();

@@ -95,6 +95,11 @@ class SecurityStore {
   absl::StatusOr<v1::Principal> AddPrincipal(const v1::AddPrincipalRequest& req);
   // Removes the principal with its grants and tokens.
   absl::Status RemovePrincipal(absl::string_view name);
+  // Validates every user first (names, display names: UTF-8 without
+  // control characters, line ids, bounds), then applies the batch in one
+  // transaction (store/import_assignments.cc).
+  absl::StatusOr<v1::ImportAssignmentsResponse> ImportAssignments(
+      const v1::ImportAssignmentsRequest& req);
   v1::ListPrincipalsResponse ListPrincipals() const;
   absl::StatusOr<v1::Principal> Assign(const v1::AssignRequest& req);
   absl::StatusOr<v1::Principal> Unassign(const v1::UnassignRequest& req);
@@ -123,6 +128,10 @@ class SecurityStore {
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status WriteGrant(const std::string& principal, const std::string& line,
                           const LineGrant& grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status UpsertPrincipal(const std::string& name, v1::Role role,
+                               const std::string& display_name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status DeleteGrants(const std::string& principal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   const std::string path_;
   // Order: db_mu_ before mu_.
@@ -137,6 +146,10 @@ class SecurityStore {
 // Validates a principal name: 1-128 characters, letters, digits and
 // . _ @ - \ / : + (room for DOMAIN\user, e-mail addresses and URIs).
 absl::Status CheckPrincipalName(absl::string_view field, absl::string_view name);
+// A line id: 1-256 bytes without control characters.
+absl::Status CheckLineId(absl::string_view line_id);
+// A display name: at most 256 bytes of UTF-8 without control characters.
+absl::Status CheckDisplayName(absl::string_view field, absl::string_view name);
 
 // Writes audit records on its own thread so the RPC path never waits on the
 // disk. When `queue_limit` records wait, further ones are dropped and counted.

@@ -141,7 +141,8 @@ struct CallOptions {
   X(Security, IssueToken, IssueTokenRequest, IssueTokenResponse)                    \
   X(Security, RevokeToken, RevokeTokenRequest, TokenInfo)                           \
   X(Security, ListTokens, ListTokensRequest, ListTokensResponse)                    \
-  X(Security, ListAudit, ListAuditRequest, ListAuditResponse)
+  X(Security, ListAudit, ListAuditRequest, ListAuditResponse)                       \
+  X(Security, ImportAssignments, ImportAssignmentsRequest, ImportAssignmentsResponse)
 
 class Connection {
  public:
