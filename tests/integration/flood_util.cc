@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -136,6 +137,53 @@ int IdleConnections::Open(int port, int count, int sources) {
 void IdleConnections::CloseAll() {
   for (int fd : fds_) ::close(fd);
   fds_.clear();
+}
+
+int ForkedIdleConnections::Open(int port, int count, int sources, int per_process) {
+  int total = 0;
+  for (int start = 0; start < count; start += per_process) {
+    const int n = std::min(per_process, count - start);
+    int ready[2];
+    int release[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) break;
+    if (::pipe2(release, O_CLOEXEC) != 0) {
+      ::close(ready[0]);
+      ::close(ready[1]);
+      break;
+    }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(ready[0]);
+      ::close(release[1]);
+      // Only plain system calls and the allocator (fork-safe in glibc) here.
+      IdleConnections conns;
+      const int32_t opened = conns.Open(port, n, sources);
+      [[maybe_unused]] ssize_t w = ::write(ready[1], &opened, sizeof(opened));
+      char byte;
+      while (::read(release[0], &byte, 1) > 0) {
+      }
+      conns.CloseAll();
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(release[0]);
+    if (pid < 0) {
+      ::close(ready[0]);
+      ::close(release[1]);
+      break;
+    }
+    children_.push_back({pid, release[1]});
+    int32_t opened = 0;
+    if (::read(ready[0], &opened, sizeof(opened)) == sizeof(opened)) total += opened;
+    ::close(ready[0]);
+  }
+  return total;
+}
+
+void ForkedIdleConnections::CloseAll() {
+  for (const Child& c : children_) ::close(c.release_fd);
+  for (const Child& c : children_) ::waitpid(c.pid, nullptr, 0);
+  children_.clear();
 }
 
 grpc::Status PingOnNewConnection(int port, absl::Duration timeout) {

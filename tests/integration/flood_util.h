@@ -50,6 +50,23 @@ class IdleConnections {
   std::vector<int> fds_;
 };
 
+// The same, held by child processes of at most `per_process` connections
+// each (a process's descriptor limit is below 50,000 here).
+class ForkedIdleConnections {
+ public:
+  ~ForkedIdleConnections() { CloseAll(); }
+  // Returns how many are open in all children.
+  int Open(int port, int count, int sources, int per_process);
+  void CloseAll();
+
+ private:
+  struct Child {
+    pid_t pid;
+    int release_fd;  // closing it tells the child to close and exit
+  };
+  std::vector<Child> children_;
+};
+
 // Admin.Ping on a new connection of its own, waiting for the channel to be
 // ready up to `timeout`.
 grpc::Status PingOnNewConnection(int port, absl::Duration timeout);
