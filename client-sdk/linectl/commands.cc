@@ -24,13 +24,15 @@ void OnSignal(int /*signal*/) { g_interrupted = 1; }
 
 // --- Output -------------------------------------------------------------------
 
+// Every line goes through TerminalSafe: names, caller ids and messages come
+// from the server and may carry terminal controls.
 void PrintLine(Context& context, absl::string_view line) {
-  context.out << line << '\n';
+  context.out << TerminalSafe(line) << '\n';
   context.out.flush();
 }
 
 void PrintLines(Context& context, const std::vector<std::string>& lines) {
-  for (const std::string& line : lines) context.out << line << '\n';
+  for (const std::string& line : lines) context.out << TerminalSafe(line) << '\n';
   context.out.flush();
 }
 
@@ -645,8 +647,8 @@ const CommandSpec kCommands[] = {
     {"token revoke", "<token-id>", 1, 1, "", "revoke a token", &CmdTokenRevoke},
     {"token list", "[--principal NAME]", 0, 0, "principal=", "tokens (ids, never secrets)",
      &CmdTokenList},
-    {"audit", "[--principal NAME] [--since 1h|RFC3339] [--limit N]", 0, 0,
-     "principal= since= limit=", "the audit log, newest first", &CmdAudit},
+    {"audit", "[--principal NAME] [--since 1h|RFC3339] [--limit N] [--before ID]", 0, 0,
+     "principal= since= limit= before=", "the audit log, newest first (paged)", &CmdAudit},
     {"tsec import", "<file.xml>", 1, 1, "", "import tsecimp XML (users and their lines)",
      &CmdTsecImport},
     {"tsec export", "[<file.xml>|-]", 0, 1, "", "export assignments as tsecimp XML",

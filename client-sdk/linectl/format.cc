@@ -1,5 +1,7 @@
 #include "linectl/format.h"
 
+#include "linebridge/printable.h"
+
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -15,6 +17,8 @@
 #include "linebridge/lineerr.h"
 
 namespace linebridge::linectl {
+
+std::string TerminalSafe(absl::string_view s) { return EscapeControl(s); }
 namespace {
 
 using google::protobuf::Descriptor;

@@ -55,6 +55,12 @@ std::string FormatDisconnected(const absl::Status& reason, absl::Duration retry_
 // "uncond 200", "noansw 200 rings=4"; "off" for no rules.
 std::string FormatForwarding(const google::protobuf::RepeatedPtrField<v1::ForwardRule>& rules);
 
+// `s` safe to print on a terminal: control characters and bytes that are
+// not UTF-8 as \xNN (linebridge/printable.h). Every line linectl prints
+// passes through it, so a name, caller id or message from the server cannot
+// move the cursor, clear the screen or start a fake row.
+std::string TerminalSafe(absl::string_view s);
+
 // `<message> (<GRPC_CODE>, LINEERR_XXX)`.
 std::string FormatError(const absl::Status& status);
 

@@ -80,18 +80,18 @@ int Main(const std::vector<std::string>& argv) {
   }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
   if (!client.ok()) {
-    std::cerr << "linectl: " << FormatError(client.status()) << "\n";
+    std::cerr << "linectl: " << TerminalSafe(FormatError(client.status())) << "\n";
     return 1;
   }
   Context context{**client, invocation, std::cout, std::cerr, absl::LocalTimeZone()};
   absl::Status status = invocation.command->handler(context);
   if (status.ok()) return 0;
   if (IsUsageError(status)) {
-    std::cerr << "linectl: " << status.message() << "\n"
+    std::cerr << "linectl: " << TerminalSafe(status.message()) << "\n"
               << "usage: " << UsageLine(*invocation.command) << "\n";
     return 2;
   }
-  std::cerr << "linectl: " << FormatError(status) << "\n";
+  std::cerr << "linectl: " << TerminalSafe(FormatError(status)) << "\n";
   return 1;
 }
 

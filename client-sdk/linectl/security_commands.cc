@@ -10,8 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "linebridge/printable.h"
 #include "linebridge/status_macros.h"
 #include "linectl/format.h"
 
@@ -21,7 +23,7 @@ namespace {
 Connection& First(Context& context) { return context.client.connection(0); }
 
 void Out(Context& context, absl::string_view line) {
-  context.out << line << '\n';
+  context.out << TerminalSafe(line) << '\n';
   context.out.flush();
 }
 
@@ -175,7 +177,8 @@ absl::Status CmdTokenIssue(Context& context) {
     return absl::OkStatus();
   }
   Out(context, resp.token());
-  context.err << "token " << resp.info().token_id() << " for " << resp.info().principal()
+  context.err << "token " << TerminalSafe(resp.info().token_id()) << " for "
+              << TerminalSafe(resp.info().principal())
               << " expires " << FormatTimestamp(resp.info().expires(), context.zone)
               << "; it is shown only now: store it (e.g. chmod 600 file; --token-file file)\n";
   return absl::OkStatus();
@@ -240,20 +243,43 @@ absl::Status CmdAudit(Context& context) {
     req.mutable_since()->set_seconds(us / 1000000);
     req.mutable_since()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
   }
-  LB_ASSIGN_OR_RETURN(v1::ListAuditResponse resp, First(context).ListAudit(req));
+  if (context.invocation.Has("before")) {
+    int64_t before = 0;
+    if (!absl::SimpleAtoi(context.invocation.Get("before"), &before) || before <= 0) {
+      return UsageError("--before needs an audit id");
+    }
+    req.set_before_audit_id(before);
+  }
+  // Page by page (the server ends a page at its size bound): the newest
+  // `limit` records however large the log's rows are.
+  const uint32_t wanted = req.limit() == 0 ? 100 : req.limit();
+  v1::ListAuditResponse resp;
+  while (static_cast<uint32_t>(resp.records_size()) < wanted) {
+    req.set_limit(std::min<uint32_t>(wanted - resp.records_size(), 1000));
+    LB_ASSIGN_OR_RETURN(v1::ListAuditResponse page, First(context).ListAudit(req));
+    for (v1::AuditRecord& r : *page.mutable_records()) *resp.add_records() = std::move(r);
+    resp.set_next_before_audit_id(page.next_before_audit_id());
+    if (page.next_before_audit_id() == 0 || page.records_size() == 0) break;
+    req.set_before_audit_id(page.next_before_audit_id());
+  }
   if (context.json()) return Json(context, resp), absl::OkStatus();
   std::vector<std::vector<std::string>> rows;
   for (const v1::AuditRecord& r : resp.records()) {
-    rows.push_back({FormatTimestamp(r.time(), context.zone), r.principal(), r.operation(),
-                    r.line_id(), r.call_id(),
-                    r.code() == 0 ? "OK"
-                                  : absl::StrCat(r.code(), r.lineerr().empty() ? "" : " ",
-                                                 r.lineerr()),
-                    r.detail()});
+    std::string outcome =
+        r.code() == 0 ? "OK"
+                      : absl::StrCat(r.code(), r.lineerr().empty() ? "" : " ", r.lineerr());
+    if (r.count() > 1) absl::StrAppend(&outcome, " x", r.count());
+    rows.push_back({absl::StrCat(r.audit_id()), FormatTimestamp(r.time(), context.zone),
+                    TerminalSafe(r.principal().empty() ? r.peer() : r.principal()),
+                    TerminalSafe(r.operation()), TerminalSafe(r.line_id()),
+                    TerminalSafe(r.call_id()), TerminalSafe(outcome), TerminalSafe(r.detail())});
   }
   for (const std::string& line : FormatTable(
-           {"TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL"}, rows)) {
+           {"ID", "TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL"}, rows)) {
     Out(context, line);
+  }
+  if (resp.next_before_audit_id() != 0) {
+    context.err << "more: linectl audit --before " << resp.next_before_audit_id() << "\n";
   }
   return absl::OkStatus();
 }
@@ -282,6 +308,25 @@ class XmlReader {
   explicit XmlReader(absl::string_view in) : in_(in) {}
 
   absl::StatusOr<std::unique_ptr<XmlNode>> Document() {
+    // The whole text first: UTF-8 (the tsecimp encoding) without control
+    // characters other than tab and line ends.
+    for (pos_ = 0; pos_ < in_.size();) {
+      const unsigned char c = static_cast<unsigned char>(in_[pos_]);
+      if (c < 0x80) {
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+          return Error(absl::StrFormat("control character 0x%02x", c));
+        }
+        ++pos_;
+        continue;
+      }
+      const size_t n = internal::PrintableUtf8Length(in_, pos_);
+      if (n == 0) {
+        return Error(absl::StrFormat(
+            "not valid UTF-8 (byte 0x%02x); save the file as UTF-8", c));
+      }
+      pos_ += n;
+    }
+    pos_ = 0;
     SkipMisc();
     LB_ASSIGN_OR_RETURN(std::unique_ptr<XmlNode> root, Element(0));
     SkipMisc();
@@ -348,6 +393,10 @@ class XmlReader {
                       ? absl::SimpleHexAtoi(ent.substr(2), &cp)
                       : absl::SimpleAtoi(ent.substr(1), &cp);
         if (!ok || cp == 0 || cp > 0x10FFFF) return Error("bad character reference");
+        if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+            (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+          return Error(absl::StrCat("character reference &", ent, "; is a control character"));
+        }
         if (cp < 0x80) {
           out.push_back(static_cast<char>(cp));
         } else if (cp < 0x800) {
@@ -372,6 +421,10 @@ class XmlReader {
   }
   absl::StatusOr<std::unique_ptr<XmlNode>> Element(int depth) {
     if (depth > 16) return Error("elements nested too deeply");
+    // Memory stays bounded whatever the file holds.
+    if (++elements_ > kMaxElements) {
+      return Error(absl::StrCat("more than ", kMaxElements, " elements"));
+    }
     if (!Starts("<")) return Error("expected an element");
     ++pos_;
     auto node = std::make_unique<XmlNode>();
@@ -430,8 +483,10 @@ class XmlReader {
     }
   }
 
+  static constexpr int kMaxElements = 100000;
   absl::string_view in_;
   size_t pos_ = 0;
+  int elements_ = 0;
 };
 
 bool Truthy(const std::map<std::string, std::string>& attrs, const std::string& name) {
@@ -593,54 +648,24 @@ absl::Status CmdTsecImport(Context& context) {
     }
     resolved.push_back(std::move(lines));
   }
-  LB_ASSIGN_OR_RETURN(v1::ListPrincipalsResponse existing,
-                      First(context).ListPrincipals(v1::ListPrincipalsRequest()));
-  int assigned = 0, removed = 0;
+  // One request: the server checks it all, then applies it in one
+  // transaction (nothing changes if anything is wrong).
+  v1::ImportAssignmentsRequest import;
   for (size_t i = 0; i < users.size(); ++i) {
     const TsecUser& u = users[i];
-    const v1::Principal* current = nullptr;
-    for (const v1::Principal& p : existing.principals()) {
-      if (p.name() == u.domain_user_name) current = &p;
-    }
-    v1::AddPrincipalRequest add;
-    add.set_name(u.domain_user_name);
-    add.set_display_name(u.friendly_name.empty() && current != nullptr ? current->display_name()
-                                                                       : u.friendly_name);
-    add.set_role(current != nullptr ? current->role() : v1::ROLE_USER);
-    add.set_update(current != nullptr);
-    LB_RETURN_IF_ERROR(First(context).AddPrincipal(add).status());
+    v1::ImportAssignmentsRequest::User* out = import.add_users();
+    out->set_name(u.domain_user_name);
+    out->set_display_name(u.friendly_name);
     // NoMerge, or no <LineList>: the user's current lines go first.
-    if (current != nullptr && (u.no_merge || !u.has_line_list)) {
-      for (const v1::LineGrant& g : current->lines()) {
-        v1::UnassignRequest un;
-        un.set_principal(u.domain_user_name);
-        un.set_line_id(g.line_id());
-        LB_RETURN_IF_ERROR(First(context).Unassign(un).status());
-        ++removed;
-      }
-    }
+    out->set_replace(u.no_merge || !u.has_line_list);
     for (const auto& [line, remove] : resolved[i]) {
-      if (remove) {
-        v1::UnassignRequest un;
-        un.set_principal(u.domain_user_name);
-        un.set_line_id(line);
-        LB_RETURN_IF_ERROR(First(context).Unassign(un).status());
-        ++removed;
-        continue;
-      }
-      // A Telephony Server assignment is full use of the line.
-      v1::AssignRequest as;
-      as.set_principal(u.domain_user_name);
-      as.mutable_grant()->set_line_id(line);
-      as.mutable_grant()->set_monitor(true);
-      as.mutable_grant()->set_control(true);
-      as.mutable_grant()->set_originate(true);
-      LB_RETURN_IF_ERROR(First(context).Assign(as).status());
-      ++assigned;
+      *(remove ? out->add_remove() : out->add_assign()) = line;
     }
   }
-  Out(context, absl::StrCat("imported ", users.size(), " users: ", assigned, " lines assigned, ",
-                            removed, " removed"));
+  LB_ASSIGN_OR_RETURN(v1::ImportAssignmentsResponse done,
+                      First(context).ImportAssignments(import));
+  Out(context, absl::StrCat("imported ", done.users(), " users: ", done.assigned(),
+                            " lines assigned, ", done.removed(), " removed"));
   return absl::OkStatus();
 }
 

@@ -106,7 +106,8 @@ struct Policy {
   X(Security, IssueToken, IssueTokenRequest, IssueTokenResponse, kAdmin, kNone, kAudited, kDirect, none)             \
   X(Security, RevokeToken, RevokeTokenRequest, TokenInfo, kAdmin, kNone, kAudited, kDirect, none)                    \
   X(Security, ListTokens, ListTokensRequest, ListTokensResponse, kAdmin, kNone, kPlain, kDirect, none)               \
-  X(Security, ListAudit, ListAuditRequest, ListAuditResponse, kAdmin, kNone, kPlain, kDirect, none)
+  X(Security, ListAudit, ListAuditRequest, ListAuditResponse, kAdmin, kNone, kPlain, kDirect, none)                 \
+  X(Security, ImportAssignments, ImportAssignmentsRequest, ImportAssignmentsResponse, kAdmin, kNone, kAudited, kDirect, none)
 
 // Server-streaming RPCs: same columns (the server and SDK write their
 // streams by hand; the authorization matrix covers them from here).

@@ -6,7 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "api/listener.h"
 #include "config/config.h"
 #include "core/engine.h"
 #include "core/log.h"
@@ -93,7 +95,10 @@ Guard::Guard(const v1::config::ServerConfig& config, SecurityStore* store, Async
                    : kDefaultMaxConcurrentCalls),
       max_streams_(config.limits().max_streams_per_principal() > 0
                        ? config.limits().max_streams_per_principal()
-                       : kDefaultMaxStreamsPerPrincipal) {}
+                       : kDefaultMaxStreamsPerPrincipal),
+      max_sessions_(config.limits().max_sessions_per_principal() > 0
+                        ? config.limits().max_sessions_per_principal()
+                        : kDefaultMaxSessionsPerPrincipal) {}
 
 std::shared_ptr<const PrincipalRecord> Guard::Resolve(const std::string& name,
                                                       bool config_admin) const {
@@ -108,6 +113,14 @@ std::shared_ptr<const PrincipalRecord> Guard::Resolve(const std::string& name,
 }
 
 absl::StatusOr<Caller> Guard::Authenticate(const grpc::ServerContextBase& ctx) const {
+  absl::StatusOr<Caller> caller = Identify(ctx);
+  // A connection that carried an authenticated request is not closed to
+  // make room for new ones (Listener).
+  if (caller.ok() && listener_ != nullptr) listener_->MarkAuthenticated(ctx.peer());
+  return caller;
+}
+
+absl::StatusOr<Caller> Guard::Identify(const grpc::ServerContextBase& ctx) const {
   Caller caller;
   const auto& md = ctx.client_metadata();
   const auto range = md.equal_range("authorization");
@@ -224,12 +237,45 @@ absl::Status Guard::CheckAdmin(const Caller& caller) const {
 }
 
 absl::Status Guard::CheckSession(const Caller& caller, const std::string& session_id) const {
-  if (session_id.empty()) return absl::OkStatus();
+  // Empty and over-long ids are the engine's to refuse (INVALID_ARGUMENT).
+  if (session_id.empty() || session_id.size() > kMaxIdLength) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
+  // Only the principal that created a session may name it. A session not
+  // bound yet (its CreateSession has not answered) is nobody's to name
+  // either: its id reaches the creator only after it is bound.
   auto it = session_owner_.find(session_id);
-  if (it == session_owner_.end() || it->second == caller.name) return absl::OkStatus();
+  if (it != session_owner_.end() && it->second == caller.name) return absl::OkStatus();
   return NotFound(LINEERR_INVALAPPHANDLE,
                   absl::StrCat("no session \"", session_id, "\" (closed or expired)"));
+}
+
+absl::Status Guard::AdmitSession(const Caller& caller) {
+  if (caller.admin()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  auto owned = [&] {
+    return static_cast<uint32_t>(std::count_if(session_owner_.begin(), session_owner_.end(),
+                                               [&](const auto& e) { return e.second == caller.name; }));
+  };
+  if (owned() >= max_sessions_) {
+    PruneSessions();  // expired sessions leave their entry behind
+    if (owned() >= max_sessions_) {
+      return ResourceExhausted(
+          LINEERR_RESOURCEUNAVAIL,
+          absl::StrCat("principal \"", caller.name, "\" has ", max_sessions_,
+                       " sessions (limits.max_sessions_per_principal)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Guard::PruneSessions() {
+  absl::StatusOr<v1::ListSessionsResponse> live = engine_->ListSessions();
+  if (!live.ok()) return;
+  std::set<std::string> ids;
+  for (const v1::Session& s : live->sessions()) ids.insert(s.id());
+  for (auto it = session_owner_.begin(); it != session_owner_.end();) {
+    it = ids.count(it->first) ? std::next(it) : session_owner_.erase(it);
+  }
 }
 
 void Guard::BindSession(const Caller& caller, const std::string& session_id) {
@@ -238,14 +284,7 @@ void Guard::BindSession(const Caller& caller, const std::string& session_id) {
   // Sessions that expired (rather than being closed) leave their entry behind:
   // drop those now and then.
   if (session_owner_.size() >= prune_sessions_at_) {
-    absl::StatusOr<v1::ListSessionsResponse> live = engine_->ListSessions();
-    if (live.ok()) {
-      std::set<std::string> ids;
-      for (const v1::Session& s : live->sessions()) ids.insert(s.id());
-      for (auto it = session_owner_.begin(); it != session_owner_.end();) {
-        it = ids.count(it->first) ? std::next(it) : session_owner_.erase(it);
-      }
-    }
+    PruneSessions();
     prune_sessions_at_ = std::max<size_t>(1024, 2 * session_owner_.size());
   }
 }
@@ -289,8 +328,16 @@ void Guard::ReleaseStream(const Caller& caller) {
 }
 
 void Guard::Audit(const Caller* caller, std::string operation, std::string line_id,
-                  std::string call_id, std::string detail, const absl::Status& outcome) {
+                  std::string call_id, std::string detail, const absl::Status& outcome,
+                  absl::string_view peer) {
   v1::AuditRecord r;
+  // "ipv4:1.2.3.4:5678" -> "ipv4:1.2.3.4": repeats aggregate per address.
+  if (const size_t colon = peer.rfind(':');
+      colon != absl::string_view::npos && peer.substr(0, colon).find_first_of(".]D") !=
+                                              absl::string_view::npos) {
+    peer = peer.substr(0, colon);
+  }
+  r.set_peer(absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5D", "]"}}));
   const int64_t us = absl::ToUnixMicros(absl::Now());
   r.mutable_time()->set_seconds(us / 1000000);
   r.mutable_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);

@@ -37,6 +37,7 @@
 namespace linebridge {
 
 class Engine;
+class Listener;
 
 struct Caller {
   std::string name;
@@ -56,8 +57,10 @@ inline constexpr uint32_t kDefaultOriginationsPerMinute = 30;
 inline constexpr uint32_t kDefaultOriginationBurst = 10;
 inline constexpr uint32_t kDefaultMaxConcurrentCalls = 8;
 inline constexpr uint32_t kDefaultMaxStreamsPerPrincipal = 8;
+inline constexpr uint32_t kDefaultMaxSessionsPerPrincipal = 32;
 inline constexpr uint32_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
 inline constexpr uint32_t kDefaultIdleTimeoutMs = 30 * 60 * 1000;
+inline constexpr uint32_t kDefaultHandshakeTimeoutMs = 10 * 1000;
 inline constexpr size_t kMaxAuthorizationHeader = 1024;
 
 class Guard {
@@ -82,6 +85,9 @@ class Guard {
   // naming one gets the engine's "no session" error.
   absl::Status CheckSession(const Caller& caller, const std::string& session_id) const;
   void BindSession(const Caller& caller, const std::string& session_id);
+  // The per-principal session cap (users only): RESOURCE_EXHAUSTED +
+  // LINEERR_RESOURCEUNAVAIL at limits.max_sessions_per_principal.
+  absl::Status AdmitSession(const Caller& caller);
   void UnbindSession(const std::string& session_id);
 
   // Toll-fraud limits (users only) for one outbound leg: the one
@@ -96,13 +102,22 @@ class Guard {
   absl::Status AcquireStream(const Caller& caller);
   void ReleaseStream(const Caller& caller);
 
+  // Fields are bounded and escaped by the writer; refusals that repeat are
+  // counted, not written each (AsyncAuditWriter). `peer`: the client's
+  // gRPC peer string when there is no caller.
   void Audit(const Caller* caller, std::string operation, std::string line_id,
-             std::string call_id, std::string detail, const absl::Status& outcome);
+             std::string call_id, std::string detail, const absl::Status& outcome,
+             absl::string_view peer = {});
+
+  // Connections that authenticate are reported to `listener` (may be null).
+  void TrackConnections(Listener* listener) { listener_ = listener; }
 
   SecurityStore& store() { return *store_; }
   AsyncAuditWriter& audit() { return *audit_; }
 
  private:
+  absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& ctx) const;
+  void PruneSessions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<const PrincipalRecord> Resolve(const std::string& name, bool config_admin) const;
 
   SecurityStore* const store_;
@@ -114,6 +129,8 @@ class Guard {
   const std::set<std::string> admin_principals_;
   OriginationLimiter limiter_;
   const uint32_t max_streams_;
+  const uint32_t max_sessions_;
+  Listener* listener_ = nullptr;
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::string> session_owner_ ABSL_GUARDED_BY(mu_);

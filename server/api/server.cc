@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "api/blocking_executor.h"
 #include "api/parse_failure.h"
+#include "api/listener.h"
 #include "api/services.h"
 #include "config/config.h"
 #include "config/server_identity.h"
@@ -196,8 +197,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen(),
-                           MakeServerCredentials(config, &s->certificate_provider_), &s->port_);
+  // The daemon's own listener accepts and hands connections to gRPC
+  // (api/listener.h: gRPC's stops for good at the first EMFILE).
+  ListenerOptions lo;
+  lo.max_connections = config.limits().max_connections();
+  lo.max_connections_per_peer = config.limits().max_connections_per_peer();
+  lo.on_health = [raw](bool accepting) { raw->SetListenerHealth(accepting); };
+  LB_ASSIGN_OR_RETURN(s->listener_, Listener::Bind(config.listen(), std::move(lo)));
+  s->port_ = s->listener_->port();
+  s->guard_->TrackConnections(s->listener_.get());
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+          MakeServerCredentials(config, &s->certificate_provider_));
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       config.limits().max_message_bytes() > 0 ? config.limits().max_message_bytes()
                                               : kDefaultMaxMessageBytes));
@@ -205,6 +217,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
                              static_cast<int>(config.limits().idle_timeout_ms() > 0
                                                   ? config.limits().idle_timeout_ms()
                                                   : kDefaultIdleTimeoutMs));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(config.limits().handshake_timeout_ms() > 0
+                                                  ? config.limits().handshake_timeout_ms()
+                                                  : kDefaultHandshakeTimeoutMs));
   builder.SetMaxSendMessageSize(64 * 1024 * 1024);
   // Unparsable requests: INVALID_ARGUMENT + TapiError, logged per peer with a count.
   InstallProtobufParseLogFilter();
@@ -223,21 +239,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   s->security_ = std::make_unique<SecurityService>(s->guard_.get(), s->executor_.get());
   builder.RegisterService(s->security_.get());
   s->grpc_server_ = builder.BuildAndStart();
-  if (s->grpc_server_ == nullptr || s->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", config.listen(), " (address in use or not local?)"));
+  if (s->grpc_server_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot start the gRPC server on ", config.listen()));
   }
   s->address_ = absl::StrCat(host, ":", s->port_);
   s->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  s->listener_->Start(std::move(acceptor));
   return s;
 }
 
 Server::~Server() { Shutdown("server destroyed"); }
 
 void Server::Shutdown(absl::string_view reason) {
-  if (shut_down_) return;
-  shut_down_ = true;
-  if (grpc_server_ != nullptr) grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  if (shut_down_.exchange(true)) return;
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (grpc_server_ != nullptr) grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  if (listener_ != nullptr) listener_->Stop();
   engine_->Shutdown(reason);  // subscribers get ServerShutdown, then their streams end
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -252,6 +271,14 @@ void Server::Shutdown(absl::string_view reason) {
     absl::Status flushed = writer_->Flush();
     if (!flushed.ok()) LB_LOG("cdr: flush at shutdown failed: %s", flushed.ToString());
   }
+}
+
+void Server::SetListenerHealth(bool accepting) {
+  absl::MutexLock lock(&health_mu_);
+  if (shut_down_ || grpc_server_ == nullptr) return;
+  // NOT_SERVING while no connection can be accepted: a supervisor watching
+  // the health service restarts the daemon if it never recovers.
+  grpc_server_->GetHealthCheckService()->SetServingStatus(accepting);
 }
 
 absl::Status Server::FlushAudit() { return audit_->Flush(); }

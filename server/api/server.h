@@ -9,6 +9,7 @@
 // address unless allow_insecure_non_loopback is set, and then logs a warning.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/engine.h"
 #include "linebridge/v1/config.pb.h"
 
@@ -31,6 +33,7 @@ class SecurityStore;
 class AsyncAuditWriter;
 class Guard;
 class ParseFailureLog;
+class Listener;
 
 class Server {
  public:
@@ -60,9 +63,13 @@ class Server {
   void Shutdown(absl::string_view reason);
   void Wait();
 
+  // The connection listener (caps, counters).
+  Listener& listener() { return *listener_; }
+
  private:
   Server() = default;
   class CdrSink;
+  void SetListenerHealth(bool accepting);
 
   Options options_;
   std::string address_;
@@ -81,8 +88,10 @@ class Server {
   // TLS only: watches the certificate files (the credentials share it).
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificate_provider_;
   std::unique_ptr<ParseFailureLog> parse_failures_;  // outlives grpc_server_
+  std::unique_ptr<Listener> listener_;
   std::unique_ptr<grpc::Server> grpc_server_;
-  bool shut_down_ = false;
+  absl::Mutex health_mu_;  // orders health updates against Shutdown
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace linebridge

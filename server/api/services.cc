@@ -122,6 +122,15 @@ void After(Guard&, const Caller& caller, const v1::ListCallsRequest&,
                               [&](const v1::Call& c) { return !caller.CanSee(c.info().line_id()); }),
                calls->end());
 }
+// Admission beyond the policy table: the session cap on new sessions.
+template <typename Req>
+absl::Status Admit(Guard&, const Caller&, const Req&) {
+  return absl::OkStatus();
+}
+absl::Status Admit(Guard& guard, const Caller& caller, const v1::CreateSessionRequest& req) {
+  return req.reclaim_session_id().empty() ? guard.AdmitSession(caller) : absl::OkStatus();
+}
+
 void After(Guard& guard, const Caller& caller, const v1::CreateSessionRequest&,
            v1::Session* resp) {
   guard.BindSession(caller, resp->id());
@@ -167,7 +176,7 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
     // names a token id at most).
     if (policy.audited()) {
       guard_->Audit(nullptr, method, Get_line_id(req), Get_call_id(req),
-                    std::string(caller.status().message()), caller.status());
+                    std::string(caller.status().message()), caller.status(), ctx->peer());
     }
     return Reply<Resp>(ctx, resp, caller.status());
   }
@@ -181,6 +190,7 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   auto check = [&]() -> absl::Status {
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_session_id(req)));
     LB_RETURN_IF_ERROR(guard_->CheckSession(*caller, Get_reclaim_session_id(req)));
+    LB_RETURN_IF_ERROR(Admit(*guard_, *caller, req));
     switch (policy.access) {
       case rpc::Access::kAny:
       case rpc::Access::kSession:
@@ -367,6 +377,14 @@ AuditTarget TargetOf(const v1::IssueTokenRequest& r) {
 }
 AuditTarget TargetOf(const v1::RevokeTokenRequest& r) {
   return {"", "", absl::StrCat("token ", r.token_id())};
+}
+
+AuditTarget TargetOf(const v1::ImportAssignmentsRequest& r) {
+  return {"", "", absl::StrCat("tsecimp users=", r.users_size())};
+}
+absl::StatusOr<v1::ImportAssignmentsResponse> Do(SecurityStore& s,
+                                                 const v1::ImportAssignmentsRequest& r) {
+  return s.ImportAssignments(r);
 }
 
 absl::StatusOr<v1::Principal> Do(SecurityStore& s, const v1::AddPrincipalRequest& r) {

@@ -128,6 +128,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
+}  // namespace
+
 // Splits "host:port" / "[v6]:port". False if it has neither shape (the host is
 // then not checked further).
 bool SplitHostPort(absl::string_view listen, absl::string_view* host, absl::string_view* port) {
@@ -156,6 +158,8 @@ bool SplitHostPort(absl::string_view listen, absl::string_view* host, absl::stri
   }
   return ok;
 }
+
+namespace {
 
 std::string PlaintextNonLoopbackReason(absl::string_view listen) {
   return absl::StrFormat(
@@ -265,6 +269,23 @@ class Validator {
     }
     if (l.idle_timeout_ms() != 0 && l.idle_timeout_ms() < 1000) {
       Error("limits.idle_timeout_ms", absl::StrFormat("%u is under 1000", l.idle_timeout_ms()));
+    }
+    if (l.max_connections() > 1000000) {
+      Error("limits.max_connections", absl::StrFormat("%u exceeds 1000000", l.max_connections()));
+    }
+    if (l.max_connections() != 0 && l.max_connections_per_peer() > l.max_connections()) {
+      Error("limits.max_connections_per_peer",
+            absl::StrFormat("%u exceeds limits.max_connections (%u)", l.max_connections_per_peer(),
+                            l.max_connections()));
+    }
+    if (l.max_sessions_per_principal() > 100000) {
+      Error("limits.max_sessions_per_principal",
+            absl::StrFormat("%u exceeds 100000", l.max_sessions_per_principal()));
+    }
+    if (l.handshake_timeout_ms() != 0 &&
+        (l.handshake_timeout_ms() < 1000 || l.handshake_timeout_ms() > 600000)) {
+      Error("limits.handshake_timeout_ms",
+            absl::StrFormat("%u out of range [1000, 600000]", l.handshake_timeout_ms()));
     }
   }
 

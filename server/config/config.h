@@ -140,6 +140,8 @@ bool TlsEnabled(const v1::config::ServerConfig& config);
 // Whether the host of `listen` ("host:port", "[v6]:port") is loopback:
 // 127.0.0.0/8, ::1 (also ::ffff:127.x.y.z) or "localhost". 0.0.0.0, [::],
 // other names and unparseable addresses are not.
+// Splits "host:port" / "[v6]:port". False if it has neither shape.
+bool SplitHostPort(absl::string_view listen, absl::string_view* host, absl::string_view* port);
 bool IsLoopbackListen(absl::string_view listen);
 
 // The loopback rule: a plaintext listener (no TLS) on a non-loopback address

@@ -1,6 +1,9 @@
 #include "core/engine.h"
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -96,6 +99,22 @@ absl::Status CheckId(absl::string_view what, const std::string& id, uint32_t lin
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> NewSessionId() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::ErrnoToStatus(errno, "getrandom");
+    }
+    got += static_cast<size_t>(n);
+  }
+  std::string id = "s-";
+  for (unsigned char b : bytes) absl::StrAppendFormat(&id, "%02x", b);
+  return id;
+}
 
 // ---------------------------------------------------------------------------
 
@@ -835,8 +854,10 @@ absl::StatusOr<v1::Session> Engine::CreateSession(const v1::CreateSessionRequest
     if (s->attached == 0) ArmExpiry(*s);  // a fresh grace period to attach a stream
     return s->session;
   }
-  const std::string id =
-      absl::StrFormat("s-%x-%d", journal_.epoch() & 0xffffff, next_session_number_++);
+  std::string id;
+  do {
+    LB_ASSIGN_OR_RETURN(id, NewSessionId());
+  } while (sessions_.count(id) > 0);
   SessionEntry& s = sessions_[id];
   s.session.set_id(id);
   s.session.set_client_name(req.client_name());
@@ -881,6 +902,12 @@ absl::StatusOr<v1::OpenLineResponse> Engine::OpenLine(const v1::OpenLineRequest&
     open.media_modes.push_back(static_cast<v1::MediaMode>(m));
   }
   const bool reopen = line.opens.count(req.session_id()) > 0;
+  // Every call event on the line lists the sessions that have it open.
+  if (!reopen && line.opens.size() >= kMaxOpensPerLine) {
+    return ResourceExhausted(LINEERR_RESOURCEUNAVAIL,
+                             absl::StrCat("line ", req.line_id(), " is open in ", kMaxOpensPerLine,
+                                          " sessions already"));
+  }
   line.opens[req.session_id()] = open;
   if (!reopen) s->session.add_open_lines(req.line_id());
   // Existing calls are reported to the new opener as monitor.

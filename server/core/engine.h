@@ -59,6 +59,12 @@ inline constexpr size_t kMaxCallDataSize = 4096;
 inline constexpr size_t kMaxClientNameLength = 256;
 inline constexpr size_t kMaxIdLength = 256;
 inline constexpr size_t kMaxSubscribeLines = 20000;
+// Sessions one line may be open in: a call event lists them all (owners and
+// monitors), so this bounds every event's session lists.
+inline constexpr size_t kMaxOpensPerLine = 256;
+
+// "s-" and 32 hex digits: 128 bits from getrandom(2), unguessable.
+absl::StatusOr<std::string> NewSessionId();
 
 // The subscription a Subscribe stream starts with.
 struct SubscriptionStart {
@@ -248,7 +254,6 @@ class Engine : private ProviderHost {
   // Last view of calls that ended during the current request (for replies).
   absl::flat_hash_map<std::string, v1::Call> ended_ ABSL_GUARDED_BY(mu_);
   uint64_t next_call_number_ ABSL_GUARDED_BY(mu_) = 1;
-  uint64_t next_session_number_ ABSL_GUARDED_BY(mu_) = 1;
   // The session acting in the current request, and its line: calls created on
   // that line during the request are owned by it.
   SessionEntry* op_session_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -19,6 +19,8 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/status_macros.h"
+#include "linebridge/printable.h"
+#include "store/audit_sanitize.h"
 
 namespace linebridge {
 namespace {
@@ -58,7 +60,9 @@ CREATE TABLE IF NOT EXISTS audit (
   call_id TEXT NOT NULL,
   detail TEXT NOT NULL,
   code INTEGER NOT NULL,
-  lineerr TEXT NOT NULL
+  lineerr TEXT NOT NULL,
+  peer TEXT NOT NULL DEFAULT '',
+  repeats INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS audit_by_principal ON audit(principal, audit_id);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit(time_us);
@@ -138,17 +142,6 @@ bool IsLowerHex(absl::string_view s) {
   return true;
 }
 
-absl::Status CheckLineId(absl::string_view line_id) {
-  if (line_id.empty() || line_id.size() > 256) {
-    return InvalidArgument(LINEERR_BADDEVICEID, "line_id: must be 1-256 characters");
-  }
-  for (char c : line_id) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgument(LINEERR_BADDEVICEID, "line_id: control characters are not allowed");
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);
@@ -242,6 +235,15 @@ absl::Status SecurityStore::Init() {
     }
   }
   LB_RETURN_IF_ERROR(Exec(kSchema));
+  {
+    // Stores from before the audit's peer and repeat count: add them.
+    Stmt q(db_, "SELECT 1 FROM pragma_table_info('audit') WHERE name = 'repeats'");
+    if (q.rc() != SQLITE_OK) return Error(q.rc(), "audit columns");
+    if (sqlite3_step(q.get()) != SQLITE_ROW) {
+      LB_RETURN_IF_ERROR(Exec("ALTER TABLE audit ADD COLUMN peer TEXT NOT NULL DEFAULT ''; "
+                              "ALTER TABLE audit ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;"));
+    }
+  }
   return LoadLocked();
 }
 
@@ -352,11 +354,53 @@ absl::Status SecurityStore::CheckTokenStillValid(absl::string_view token_id,
   return absl::OkStatus();
 }
 
+absl::Status CheckLineId(absl::string_view line_id) {
+  if (line_id.empty() || line_id.size() > 256) {
+    return InvalidArgument(LINEERR_BADDEVICEID, "line_id: must be 1-256 characters");
+  }
+  for (char c : line_id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument(LINEERR_BADDEVICEID, "line_id: control characters are not allowed");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDisplayName(absl::string_view field, absl::string_view name) {
+  if (name.size() > 256) {
+    return InvalidArgument(LINEERR_INVALPARAM, absl::StrCat(field, ": at most 256 characters"));
+  }
+  if (EscapeControl(name) != name) {
+    return InvalidArgument(LINEERR_INVALPARAM,
+                           absl::StrCat(field, ": control characters or invalid UTF-8 (\"",
+                                        EscapeControl(name, 80), "\")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SecurityStore::UpsertPrincipal(const std::string& name, v1::Role role,
+                                            const std::string& display_name) {
+  Stmt q(db_,
+         "INSERT INTO principals (name, role, display_name, created_us) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT(name) DO UPDATE SET role = ?2, display_name = ?3");
+  q.Text(1, name);
+  q.Text(2, RoleText(role));
+  q.Text(3, display_name);
+  q.Int(4, ToMicros(absl::Now()));
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "add principal");
+  return absl::OkStatus();
+}
+
+absl::Status SecurityStore::DeleteGrants(const std::string& principal) {
+  Stmt q(db_, "DELETE FROM grants WHERE principal = ?1");
+  q.Text(1, principal);
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "unassign all");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipalRequest& req) {
   LB_RETURN_IF_ERROR(CheckPrincipalName("name", req.name()));
-  if (req.display_name().size() > 256) {
-    return InvalidArgument(LINEERR_INVALPARAM, "display_name: at most 256 characters");
-  }
+  LB_RETURN_IF_ERROR(CheckDisplayName("display_name", req.display_name()));
   if (req.role() != v1::ROLE_UNSPECIFIED && req.role() != v1::ROLE_ADMIN &&
       req.role() != v1::ROLE_USER) {
     return InvalidArgument(LINEERR_INVALPARAM, "role: unknown role");
@@ -370,14 +414,7 @@ absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipal
   if (existing == nullptr && req.update()) {
     return absl::NotFoundError(absl::StrCat("no principal \"", req.name(), "\""));
   }
-  Stmt q(db_,
-         "INSERT INTO principals (name, role, display_name, created_us) VALUES (?1, ?2, ?3, ?4) "
-         "ON CONFLICT(name) DO UPDATE SET role = ?2, display_name = ?3");
-  q.Text(1, req.name());
-  q.Text(2, RoleText(role));
-  q.Text(3, req.display_name());
-  q.Int(4, ToMicros(absl::Now()));
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "add principal");
+  LB_RETURN_IF_ERROR(UpsertPrincipal(req.name(), role, req.display_name()));
   auto rec = std::make_shared<PrincipalRecord>();
   if (existing != nullptr) *rec = *existing;
   rec->name = req.name();
@@ -550,12 +587,13 @@ absl::Status SecurityStore::AppendAudit(const std::vector<v1::AuditRecord>& reco
   LB_RETURN_IF_ERROR(Exec("BEGIN"));
   Stmt q(db_,
          "INSERT INTO audit (time_us, principal, operation, line_id, call_id, detail, code, "
-         "lineerr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+         "lineerr, peer, repeats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (q.rc() != SQLITE_OK) {
     (void)Exec("ROLLBACK");
     return Error(q.rc(), "audit insert");
   }
-  for (const v1::AuditRecord& r : records) {
+  for (v1::AuditRecord r : records) {
+    SanitizeAuditRecord(&r);
     sqlite3_reset(q.get());
     q.Int(1, TsMicros(r.time()));
     q.Text(2, r.principal());
@@ -565,6 +603,8 @@ absl::Status SecurityStore::AppendAudit(const std::vector<v1::AuditRecord>& reco
     q.Text(6, r.detail());
     q.Int(7, r.code());
     q.Text(8, r.lineerr());
+    q.Text(9, r.peer());
+    q.Int(10, std::max<uint32_t>(1, r.count()));
     if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
       absl::Status st = Error(rc, "audit insert");
       (void)Exec("ROLLBACK");
@@ -579,21 +619,33 @@ absl::StatusOr<v1::ListAuditResponse> SecurityStore::ListAudit(const v1::ListAud
     return InvalidArgument(LINEERR_INVALPARAM, "limit: at most 10000");
   }
   if (!req.principal().empty()) LB_RETURN_IF_ERROR(CheckPrincipalName("principal", req.principal()));
+  if (req.before_audit_id() < 0) {
+    return InvalidArgument(LINEERR_INVALPARAM, "before_audit_id: must not be negative");
+  }
   const uint32_t limit = req.limit() == 0 ? kDefaultAuditLimit : req.limit();
   absl::MutexLock db(&db_mu_);
   Stmt q(db_,
          "SELECT audit_id, time_us, principal, operation, line_id, call_id, detail, code, "
-         "lineerr FROM audit WHERE (?1 = '' OR principal = ?1) AND time_us >= ?2 "
-         "ORDER BY audit_id DESC LIMIT ?3");
+         "lineerr, peer, repeats FROM audit WHERE (?1 = '' OR principal = ?1) AND time_us >= ?2 "
+         "AND (?4 = 0 OR audit_id < ?4) ORDER BY audit_id DESC LIMIT ?3");
   if (q.rc() != SQLITE_OK) return Error(q.rc(), "list audit");
   q.Text(1, req.principal());
   q.Int(2, req.has_since() ? TsMicros(req.since()) : 0);
-  q.Int(3, limit);
+  q.Int(3, static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
+  q.Int(4, req.before_audit_id());
   v1::ListAuditResponse resp;
+  size_t bytes = 0;
+  uint32_t rows = 0;
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(q.get(), 0);
+    // The page is full (by count or size): the rest is on the next page.
+    if (rows == limit || bytes >= kAuditPageBytes) {
+      resp.set_next_before_audit_id(resp.records(resp.records_size() - 1).audit_id());
+      break;
+    }
     v1::AuditRecord* r = resp.add_records();
-    r->set_audit_id(sqlite3_column_int64(q.get(), 0));
+    r->set_audit_id(id);
     *r->mutable_time() = Ts(sqlite3_column_int64(q.get(), 1));
     r->set_principal(q.Column(2));
     r->set_operation(q.Column(3));
@@ -602,79 +654,15 @@ absl::StatusOr<v1::ListAuditResponse> SecurityStore::ListAudit(const v1::ListAud
     r->set_detail(q.Column(6));
     r->set_code(sqlite3_column_int(q.get(), 7));
     r->set_lineerr(q.Column(8));
+    r->set_peer(q.Column(9));
+    r->set_count(static_cast<uint32_t>(sqlite3_column_int64(q.get(), 10)));
+    // Rows stored before the bounds existed are bounded on the way out.
+    SanitizeAuditRecord(r);
+    bytes += r->ByteSizeLong();
+    ++rows;
   }
-  if (rc != SQLITE_DONE) return Error(rc, "list audit");
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(rc, "list audit");
   return resp;
-}
-
-// ---------------------------------------------------------------------------
-
-AsyncAuditWriter::AsyncAuditWriter(SecurityStore* store, size_t queue_limit)
-    : store_(store), queue_limit_(queue_limit), thread_([this] { Run(); }) {}
-
-AsyncAuditWriter::~AsyncAuditWriter() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  thread_.join();
-}
-
-bool AsyncAuditWriter::Enqueue(v1::AuditRecord record) {
-  absl::MutexLock lock(&mu_);
-  if (queue_.size() >= queue_limit_) {
-    ++dropped_;
-    return false;
-  }
-  queue_.push_back(std::move(record));
-  ++enqueued_;
-  return true;
-}
-
-absl::Status AsyncAuditWriter::Flush() {
-  absl::MutexLock lock(&mu_);
-  struct Arg {
-    AsyncAuditWriter* writer;
-    uint64_t target;
-  } arg{this, enqueued_};
-  mu_.Await(absl::Condition(
-      +[](Arg* a) {
-        a->writer->mu_.AssertReaderHeld();
-        return a->writer->done_ >= a->target;
-      },
-      &arg));
-  absl::Status st = error_;
-  error_ = absl::OkStatus();
-  return st;
-}
-
-uint64_t AsyncAuditWriter::dropped() const {
-  absl::MutexLock lock(&mu_);
-  return dropped_;
-}
-
-void AsyncAuditWriter::Run() {
-  while (true) {
-    std::vector<v1::AuditRecord> batch;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](AsyncAuditWriter* w) {
-            w->mu_.AssertReaderHeld();
-            return w->stopping_ || !w->queue_.empty();
-          },
-          this));
-      if (queue_.empty()) return;  // stopping and drained
-      while (!queue_.empty() && batch.size() < 1024) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    absl::Status st = store_->AppendAudit(batch);
-    absl::MutexLock lock(&mu_);
-    done_ += batch.size();
-    if (!st.ok()) error_ = st;
-  }
 }
 
 }  // namespace linebridge

@@ -74,6 +74,8 @@ class SecurityStore {
   static constexpr uint64_t kMaxTtlSeconds = 10ull * 365 * 24 * 3600;
   static constexpr uint32_t kDefaultAuditLimit = 100;
   static constexpr uint32_t kMaxAuditLimit = 10000;
+  // A ListAudit page ends after about this many bytes of records.
+  static constexpr size_t kAuditPageBytes = 1024 * 1024;
 
   static absl::StatusOr<std::unique_ptr<SecurityStore>> Open(const std::string& path);
   ~SecurityStore();
@@ -93,6 +95,11 @@ class SecurityStore {
   absl::StatusOr<v1::Principal> AddPrincipal(const v1::AddPrincipalRequest& req);
   // Removes the principal with its grants and tokens.
   absl::Status RemovePrincipal(absl::string_view name);
+  // Validates every user first (names, display names: UTF-8 without
+  // control characters, line ids, bounds), then applies the batch in one
+  // transaction (store/import_assignments.cc).
+  absl::StatusOr<v1::ImportAssignmentsResponse> ImportAssignments(
+      const v1::ImportAssignmentsRequest& req);
   v1::ListPrincipalsResponse ListPrincipals() const;
   absl::StatusOr<v1::Principal> Assign(const v1::AssignRequest& req);
   absl::StatusOr<v1::Principal> Unassign(const v1::UnassignRequest& req);
@@ -121,6 +128,10 @@ class SecurityStore {
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status WriteGrant(const std::string& principal, const std::string& line,
                           const LineGrant& grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status UpsertPrincipal(const std::string& name, v1::Role role,
+                               const std::string& display_name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status DeleteGrants(const std::string& principal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   const std::string path_;
   // Order: db_mu_ before mu_.
@@ -135,27 +146,55 @@ class SecurityStore {
 // Validates a principal name: 1-128 characters, letters, digits and
 // . _ @ - \ / : + (room for DOMAIN\user, e-mail addresses and URIs).
 absl::Status CheckPrincipalName(absl::string_view field, absl::string_view name);
+// A line id: 1-256 bytes without control characters.
+absl::Status CheckLineId(absl::string_view line_id);
+// A display name: at most 256 bytes of UTF-8 without control characters.
+absl::Status CheckDisplayName(absl::string_view field, absl::string_view name);
 
 // Writes audit records on its own thread so the RPC path never waits on the
 // disk. When `queue_limit` records wait, further ones are dropped and counted.
+// Records are sanitized (store/audit_sanitize.h) as they are enqueued.
+// Refused requests that repeat — same peer address (or principal), operation,
+// gRPC code and LINEERR — within `repeat_window` of the first are not
+// written each: the first is, and at the end of the window one more row with
+// the number of repeats (AuditRecord.count). At most `max_repeat_keys` such
+// keys are followed at once; beyond that refusals are written as they come.
 class AsyncAuditWriter {
  public:
-  explicit AsyncAuditWriter(SecurityStore* store, size_t queue_limit = 65536);
+  explicit AsyncAuditWriter(SecurityStore* store, size_t queue_limit = 65536,
+                            absl::Duration repeat_window = absl::Seconds(10),
+                            size_t max_repeat_keys = 4096);
   ~AsyncAuditWriter();  // writes what is queued
   AsyncAuditWriter(const AsyncAuditWriter&) = delete;
   AsyncAuditWriter& operator=(const AsyncAuditWriter&) = delete;
 
+  // False if the record was dropped (queue full); an aggregated repeat is
+  // accepted.
   bool Enqueue(v1::AuditRecord record);
-  // Waits until everything enqueued before has been written.
+  // Waits until everything enqueued before has been written (repeats
+  // counted so far included).
   absl::Status Flush();
   uint64_t dropped() const;
 
  private:
+  struct Repeats {
+    v1::AuditRecord first;
+    uint32_t more = 0;
+    absl::Time window_end;
+  };
   void Run();
+  void PushLocked(v1::AuditRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the count row of every window that ended before `now` (all with
+  // InfiniteFuture).
+  void CloseWindowsLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   SecurityStore* const store_;
   const size_t queue_limit_;
+  const absl::Duration repeat_window_;
+  const size_t max_repeat_keys_;
   mutable absl::Mutex mu_;
   std::deque<v1::AuditRecord> queue_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Repeats> repeats_ ABSL_GUARDED_BY(mu_);
   uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;

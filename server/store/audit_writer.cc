@@ -1,0 +1,144 @@
+// AsyncAuditWriter: the audit log's writer thread and the aggregation of
+// repeated refusals (declared in store/security_store.h).
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "store/audit_sanitize.h"
+#include "store/security_store.h"
+
+namespace linebridge {
+namespace {
+
+// How often the writer looks for aggregation windows that have ended.
+constexpr absl::Duration kWindowCheck = absl::Milliseconds(500);
+
+std::string RepeatKey(const v1::AuditRecord& r) {
+  return absl::StrCat(r.peer(), "\x1f", r.principal(), "\x1f", r.operation(), "\x1f", r.code(),
+                      "\x1f", r.lineerr());
+}
+
+}  // namespace
+
+AsyncAuditWriter::AsyncAuditWriter(SecurityStore* store, size_t queue_limit,
+                                   absl::Duration repeat_window, size_t max_repeat_keys)
+    : store_(store),
+      queue_limit_(queue_limit),
+      repeat_window_(repeat_window),
+      max_repeat_keys_(max_repeat_keys),
+      thread_([this] { Run(); }) {}
+
+AsyncAuditWriter::~AsyncAuditWriter() {
+  {
+    absl::MutexLock lock(&mu_);
+    CloseWindowsLocked(absl::InfiniteFuture());
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void AsyncAuditWriter::PushLocked(v1::AuditRecord record) {
+  if (queue_.size() >= queue_limit_) {
+    ++dropped_;
+    return;
+  }
+  queue_.push_back(std::move(record));
+  ++enqueued_;
+}
+
+void AsyncAuditWriter::CloseWindowsLocked(absl::Time now) {
+  for (auto it = repeats_.begin(); it != repeats_.end();) {
+    if (it->second.window_end > now) {
+      ++it;
+      continue;
+    }
+    if (it->second.more > 0) {
+      v1::AuditRecord r = std::move(it->second.first);
+      r.set_count(it->second.more);
+      r.set_detail(AuditEscape(absl::StrCat("repeated ", it->second.more, " more times: ",
+                                            r.detail()),
+                               kAuditMaxDetail));
+      const int64_t us = absl::ToUnixMicros(absl::Now());
+      r.mutable_time()->set_seconds(us / 1000000);
+      r.mutable_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+      PushLocked(std::move(r));
+    }
+    it = repeats_.erase(it);
+  }
+}
+
+bool AsyncAuditWriter::Enqueue(v1::AuditRecord record) {
+  // Bounded before it waits in the queue (a request may carry megabytes).
+  SanitizeAuditRecord(&record);
+  absl::MutexLock lock(&mu_);
+  if (record.code() != 0) {
+    const absl::Time now = absl::Now();
+    const std::string key = RepeatKey(record);
+    auto it = repeats_.find(key);
+    if (it != repeats_.end() && now < it->second.window_end) {
+      ++it->second.more;
+      return true;
+    }
+    if (it != repeats_.end()) CloseWindowsLocked(now);
+    if (repeats_.size() < max_repeat_keys_) {
+      repeats_[key] = Repeats{record, 0, now + repeat_window_};
+    }
+  }
+  const uint64_t before = dropped_;
+  PushLocked(std::move(record));
+  return dropped_ == before;
+}
+
+absl::Status AsyncAuditWriter::Flush() {
+  absl::MutexLock lock(&mu_);
+  CloseWindowsLocked(absl::InfiniteFuture());
+  struct Arg {
+    AsyncAuditWriter* writer;
+    uint64_t target;
+  } arg{this, enqueued_};
+  mu_.Await(absl::Condition(
+      +[](Arg* a) {
+        a->writer->mu_.AssertReaderHeld();
+        return a->writer->done_ >= a->target;
+      },
+      &arg));
+  absl::Status st = error_;
+  error_ = absl::OkStatus();
+  return st;
+}
+
+uint64_t AsyncAuditWriter::dropped() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+void AsyncAuditWriter::Run() {
+  while (true) {
+    std::vector<v1::AuditRecord> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](AsyncAuditWriter* w) {
+                                 w->mu_.AssertReaderHeld();
+                                 return w->stopping_ || !w->queue_.empty();
+                               },
+                               this),
+                           kWindowCheck);
+      if (!repeats_.empty()) CloseWindowsLocked(absl::Now());
+      if (queue_.empty()) {
+        if (stopping_) return;  // stopping and drained
+        continue;
+      }
+      while (!queue_.empty() && batch.size() < 1024) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    absl::Status st = store_->AppendAudit(batch);
+    absl::MutexLock lock(&mu_);
+    done_ += batch.size();
+    if (!st.ok()) error_ = st;
+  }
+}
+
+}  // namespace linebridge
