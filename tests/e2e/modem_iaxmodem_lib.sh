@@ -56,7 +56,7 @@ port_config() {  # name number
       number: "$2"
       incoming_media: MEDIA_MODE_G3FAX
       ring_timeout_ms: 7000
-      connect_timeout_ms: 15000
+      connect_timeout_ms: ${CONNECT_TIMEOUT_MS:-15000}
       retry_interval_ms: 300
     }
 CONF
