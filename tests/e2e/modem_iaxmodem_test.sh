@@ -3,7 +3,8 @@
 # Scenarios: a fax call with caller id answered without override strings,
 # the caller hangs up; the same with the callee hanging up; rejection; caller
 # abandons; no answer (linebridged's connect timeout); the emulator killed
-# mid-call (line out of service, call disconnected) and restarted.
+# mid-call (line out of service, call disconnected) and restarted; `linectl
+# call make` without --media.
 source "$(dirname "$0")/modem_iaxmodem_lib.sh"
 
 # 1. A calls B: B is offered the call with A's caller id, answers (fax, from
@@ -58,3 +59,12 @@ wait_line iax/b in_service 20
 forget "$B"
 forget "$A"
 pass "modem restarted: iax/b back in service"
+
+# 6. `linectl call make` without --media takes the line's first media mode:
+#    data on this data/fax modem (not voice, which it cannot do).
+settle
+out=$(ctl call make iax/a 5550002)
+has "media: datamodem" <<<"$out" || fail "call make without --media: $out"
+A=$(awk '$1 == "call" {print $2; exit}' <<<"$out")
+forget "$A"
+pass "call make without --media: a data call (the line's first media mode)"

@@ -218,9 +218,9 @@ v1::Line ModemProvider::BuildLine(const Port& port, ModemProfile profile,
   v1::LineCaps* caps = line.mutable_caps();
   caps->set_permanent_line_id(PermanentLineId(c.device()));
   caps->set_provider_info(absl::StrCat("linebridge modem (", at::ProfileName(profile), ")"));
-  std::string ident = port.identity.manufacturer;
-  if (!port.identity.model.empty()) absl::StrAppend(&ident, ident.empty() ? "" : " ", port.identity.model);
-  caps->set_switch_info(ident.empty() ? c.device() : absl::StrCat(ident, " on ", c.device()));
+  caps->set_switch_info(port.phase == Port::Phase::kReady
+                            ? absl::StrCat(at::DescribeIdentity(port.identity), " on ", c.device())
+                            : c.device());
   caps->set_line_name(line.name());
   const bool voice = IsVoiceProfile(profile);
   switch (profile) {
@@ -504,8 +504,8 @@ void ModemProvider::Escape(Port& port, std::function<void()> then) {
 }
 
 void ModemProvider::OnReady(Port& port) {
-  LB_LOG("modem %s: %s \"%s\" ready as %s", port.line_id, port.identity.manufacturer,
-         port.identity.model, at::ProfileName(port.profile));
+  LB_LOG("modem %s: %s ready as %s", port.line_id, at::DescribeIdentity(port.identity),
+         at::ProfileName(port.profile));
   port.phase = Port::Phase::kReady;
   if (port.profile != port.declared) {
     // The probe found another kind of modem than announced: the line's
