@@ -55,4 +55,26 @@ std::optional<std::string> ClassSetBy(const std::vector<std::string>& commands) 
   return out;
 }
 
+v1::MediaMode OfferedMedia(const v1::config::ModemPort& config, at::ModemProfile profile) {
+  if (profile == at::ModemProfile::k3gppCellular) return v1::MEDIA_MODE_INTERACTIVE_VOICE;
+  const v1::MediaMode configured = config.incoming_media();
+  const bool voice_ok = profile != at::ModemProfile::kHayesData;
+  auto usable = [&](v1::MediaMode m) {
+    if (m == v1::MEDIA_MODE_INTERACTIVE_VOICE || m == v1::MEDIA_MODE_AUTOMATED_VOICE) {
+      return voice_ok;
+    }
+    return m == v1::MEDIA_MODE_DATAMODEM || m == v1::MEDIA_MODE_G3FAX;
+  };
+  if (configured != v1::MEDIA_MODE_UNSPECIFIED && usable(configured)) return configured;
+  // A class chosen by the override strings (the answer's, else init's).
+  for (const auto* strings : {&config.answer(), &config.init()}) {
+    const std::vector<std::string> list(strings->begin(), strings->end());
+    if (std::optional<std::string> c = ClassSetBy(list)) {
+      const v1::MediaMode m = MediaForClass(*c);
+      if (m != v1::MEDIA_MODE_UNSPECIFIED && usable(m)) return m;
+    }
+  }
+  return voice_ok ? v1::MEDIA_MODE_INTERACTIVE_VOICE : v1::MEDIA_MODE_DATAMODEM;
+}
+
 }  // namespace linebridge::modem

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "linebridge/v1/config.pb.h"
 #include "linebridge/v1/types.pb.h"
 #include "providers/modem/at/probe.h"
 
@@ -29,5 +30,10 @@ bool IsFaxClass(absl::string_view service_class);
 // The class the last "AT+FCLASS=<n>" of `commands` selects (override
 // strings that choose one themselves), if any.
 std::optional<std::string> ClassSetBy(const std::vector<std::string>& commands);
+
+// What a port's offered calls are (an analog line does not say): the
+// configured incoming_media, else the class an answer or init string selects,
+// else voice on a voice modem and data on a Hayes modem; 27.007: voice.
+v1::MediaMode OfferedMedia(const v1::config::ModemPort& config, at::ModemProfile profile);
 
 }  // namespace linebridge::modem
