@@ -313,10 +313,11 @@ absl::Status CmdMake(Context& context) {
     LB_RETURN_IF_ERROR(ParseMedia(context.invocation.Get("media"), &media));
   } else {
     // The line's first media mode (voice on a phone line, data on a data/fax
-    // modem), so that a plain `call make` works on every line.
-    LB_ASSIGN_OR_RETURN(v1::Line line, GetLine(context));
-    if (line.caps().media_modes_size() > 0) {
-      media = static_cast<v1::MediaMode>(line.caps().media_modes(0));
+    // modem), so that a plain `call make` works on every line. A line this
+    // client cannot read is left to MakeCall to refuse.
+    absl::StatusOr<v1::Line> line = GetLine(context);
+    if (line.ok() && line->caps().media_modes_size() > 0) {
+      media = static_cast<v1::MediaMode>(line->caps().media_modes(0));
     }
   }
   request.mutable_params()->set_media_mode(media);
