@@ -310,8 +310,18 @@ absl::Status CmdMake(Context& context) {
   v1::MakeCallRequest request;
   request.set_line_id(context.args()[0]);
   request.set_destination(context.args()[1]);
-  v1::MediaMode media = v1::MEDIA_MODE_INTERACTIVE_VOICE;
-  LB_RETURN_IF_ERROR(ParseMedia(context.invocation.Get("media", "voice"), &media));
+  v1::MediaMode media = v1::MEDIA_MODE_UNSPECIFIED;
+  if (context.invocation.Has("media")) {
+    LB_RETURN_IF_ERROR(ParseMedia(context.invocation.Get("media"), &media));
+  } else {
+    // The line's first media mode (voice on a phone line, data on a data/fax
+    // modem), so that a plain `call make` works on every line. A line this
+    // client cannot read is left to MakeCall to refuse.
+    absl::StatusOr<v1::Line> line = GetLine(context);
+    if (line.ok() && line->caps().media_modes_size() > 0) {
+      media = static_cast<v1::MediaMode>(line->caps().media_modes(0));
+    }
+  }
   request.mutable_params()->set_media_mode(media);
   request.mutable_params()->set_user_user_info(context.invocation.Get("uui"));
   LB_ASSIGN_OR_RETURN(v1::Call call, context.client.MakeCall(std::move(request)));
@@ -594,7 +604,7 @@ const CommandSpec kCommands[] = {
     {"lines status", "<line>", 1, 1, "", "line status", &CmdLineStatus},
     {"calls", "[<line>]", 0, 1, "", "table of calls", &CmdCalls},
     {"call make", "<line> <destination> [--media voice|data|fax] [--uui TEXT]", 2, 2,
-     "media= uui=", "make a call", &CmdMake},
+     "media= uui=", "make a call (default media: the line's first)", &CmdMake},
     {"call dial", "<call> <digits>", 2, 2, "", "dial on a call", &CmdDial},
     {"call accept", "<call> [--uui TEXT]", 1, 1, "uui=", "accept an offered call",
      &CmdCallAction<&Client::Accept>},

@@ -3,13 +3,17 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +36,20 @@
 
 namespace linebridge {
 namespace {
+
+// What identifies a serial device: its device number when it exists (a
+// symlink and /dev/pts/N are the same port), else its resolved path, else
+// the path as written (a device missing at start).
+std::string DeviceIdentity(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode)) {
+    return absl::StrCat("rdev:", static_cast<uint64_t>(st.st_rdev));
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) != nullptr) return absl::StrCat("path:", resolved);
+  return absl::StrCat("path:", path);
+}
+
 
 namespace pb = ::google::protobuf;
 using v1::config::ModemConfig;
@@ -321,7 +339,7 @@ class Validator {
                             kMaxGracePeriodMs));
     }
     std::set<std::string> sim_names;  // names of all providers
-    std::set<std::string> modem_devices;
+    std::map<std::string, std::string> modem_devices;  // device identity -> path
     for (int i = 0; i < c.providers_size(); ++i) {
       const ProviderConfig& p = c.providers(i);
       const std::string path = absl::StrCat("providers[", i, "]");
@@ -435,7 +453,8 @@ class Validator {
   }
 
   void CheckModem(const ModemConfig& modem, const std::string& path,
-                  std::set<std::string>* provider_names, std::set<std::string>* devices) {
+                  std::set<std::string>* provider_names,
+                  std::map<std::string, std::string>* devices) {
     if (!IsToken(modem.name(), 1, 32)) {
       Error(path + ".name", absl::StrFormat("invalid modem provider name \"%s\": want 1-32 of "
                                             "[a-z0-9_-]",
@@ -459,9 +478,16 @@ class Validator {
       if (!device_ok) {
         Error(pp + ".device", absl::StrFormat("\"%s\" is not an absolute device path",
                                               absl::CEscape(port.device())));
-      } else if (!devices->insert(port.device()).second) {
-        Error(pp + ".device", absl::StrFormat("device \"%s\" is used by another port",
-                                              port.device()));
+      } else {
+        // The same device under two paths (a symlink, /dev/pts/N) is one port.
+        const auto [it, inserted] = devices->emplace(DeviceIdentity(port.device()), port.device());
+        if (!inserted) {
+          Error(pp + ".device",
+                it->second == port.device()
+                    ? absl::StrFormat("device \"%s\" is used by another port", port.device())
+                    : absl::StrFormat("device \"%s\" is used by another port (as \"%s\")",
+                                      port.device(), it->second));
+        }
       }
       if (!v1::config::ModemProfileSetting_IsValid(port.profile())) {
         Error(pp + ".profile", absl::StrFormat("unknown profile %d", port.profile()));
@@ -489,6 +515,18 @@ class Validator {
       }
       for (int k = 0; k < port.answer_size(); ++k) {
         CheckAtCommand(port.answer(k), absl::StrCat(pp, ".answer[", k, "]"));
+      }
+      switch (port.incoming_media()) {
+        case v1::MEDIA_MODE_UNSPECIFIED:
+        case v1::MEDIA_MODE_INTERACTIVE_VOICE:
+        case v1::MEDIA_MODE_AUTOMATED_VOICE:
+        case v1::MEDIA_MODE_DATAMODEM:
+        case v1::MEDIA_MODE_G3FAX:
+          break;
+        default:
+          Error(pp + ".incoming_media",
+                absl::StrFormat("%s is not a modem's media mode (voice, data or fax)",
+                                v1::MediaMode_Name(port.incoming_media())));
       }
       if (!port.hangup().empty()) CheckAtCommand(port.hangup(), pp + ".hangup");
       if (!port.dial_prefix().empty()) CheckAtCommand(port.dial_prefix(), pp + ".dial_prefix");

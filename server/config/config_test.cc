@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <pty.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -751,6 +752,33 @@ TEST(ConfigModem, ErrorsNameFileLineAndField) {
                                         "\"hello\" is not an AT command"));
   EXPECT_THAT(err, ::testing::HasSubstr("t.conf:13: providers[0].modem.ports[2].device: device "
                                         "\"/dev/ttyS1\" is used by another port"));
+}
+
+// A symlink and the device it points at are one port: a config naming both
+// is refused, whatever the paths look like.
+TEST(ConfigModem, SameDeviceUnderTwoPathsIsOnePort) {
+  int master = -1, slave = -1;
+  char pts[256] = {};
+  ASSERT_EQ(::openpty(&master, &slave, pts, nullptr, nullptr), 0);
+  char tmpl[] = "/tmp/lb-config-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string link = std::string(tmpl) + "/ttyMODEM";
+  ASSERT_EQ(::symlink(pts, link.c_str()), 0);
+  const std::string err = ErrorOf(absl::StrCat(
+      "providers {\n  modem {\n",
+      "    ports { name: \"m0\" device: \"", pts, "\" }\n",
+      "    ports { name: \"m1\" device: \"", link, "\" }\n",
+      "    ports { name: \"m2\" device: \"/dev/ttyS7\" incoming_media: MEDIA_MODE_UNKNOWN }\n",
+      "  }\n}\n"));
+  EXPECT_THAT(err, ::testing::HasSubstr(absl::StrCat(
+                       "t.conf:4: providers[0].modem.ports[1].device: device \"", link,
+                       "\" is used by another port (as \"", pts, "\")")));
+  EXPECT_THAT(err, ::testing::HasSubstr("t.conf:5: providers[0].modem.ports[2].incoming_media: "
+                                        "MEDIA_MODE_UNKNOWN is not a modem's media mode"));
+  ::unlink(link.c_str());
+  ::rmdir(tmpl);
+  ::close(master);
+  ::close(slave);
 }
 
 TEST(ConfigModem, NeedsPortsAndAUniqueName) {

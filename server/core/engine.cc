@@ -185,7 +185,7 @@ Engine::Engine(EngineOptions options, CallRecordSink* cdr_sink)
     : options_(options),
       cdr_sink_(cdr_sink),
       journal_(PickEpoch(options.epoch), options.journal_capacity),
-      started_(absl::Now()) {}
+      started_(Now()) {}
 
 Engine::~Engine() {
   scheduler_.Stop();
@@ -339,7 +339,7 @@ std::string Engine::CreateCall(v1::CallInfo info, v1::CallStatus status) {
   const uint64_t number = next_call_number_++;
   const std::string id = absl::StrFormat("%x-%d", journal_.epoch() & 0xffffff, number);
   CallEntry& entry = calls_[id];
-  entry.started = absl::Now();
+  entry.started = Now();
   info.set_call_id(number);
   *info.mutable_created() = ToProto(entry.started);
   *entry.call.mutable_info() = std::move(info);
@@ -393,13 +393,17 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return;
   CallEntry& entry = it->second;
-  const absl::Time now = absl::Now();
+  const absl::Time now = Now();
   const CallState state = status.state();
   *status.mutable_state_entered() = ToProto(now);
   *entry.call.mutable_status() = std::move(status);
   if (state == v1::CALL_STATE_CONNECTED && entry.answered == absl::InfinitePast()) {
     entry.answered = now;
     *entry.call.mutable_info()->mutable_connected_at() = ToProto(now);
+  }
+  if ((state == v1::CALL_STATE_DISCONNECTED || state == v1::CALL_STATE_IDLE) &&
+      entry.ended == absl::InfinitePast()) {
+    entry.ended = now;
   }
   if (state == v1::CALL_STATE_DISCONNECTED) {
     entry.disconnect_mode = entry.call.status().disconnect_mode();
@@ -577,7 +581,9 @@ void Engine::RefreshFeatures(CallEntry& entry) {
 void Engine::FinishCall(CallEntry& entry) {
   CancelTimer(entry.linger_timer);
   entry.linger_timer = 0;
-  const absl::Time ended = absl::Now();
+  // The call ended when it was disconnected, not when it went IDLE after
+  // lingering in DISCONNECTED.
+  const absl::Time ended = entry.ended != absl::InfinitePast() ? entry.ended : Now();
   if (op_active_) ended_[entry.call.id()] = entry.call;
   if (cdr_sink_ == nullptr) return;
   v1::CallRecord r;
@@ -862,7 +868,7 @@ absl::StatusOr<v1::Session> Engine::CreateSession(const v1::CreateSessionRequest
   s.session.set_id(id);
   s.session.set_client_name(req.client_name());
   s.session.set_server_id(options_.server_id);
-  *s.session.mutable_created() = ToProto(absl::Now());
+  *s.session.mutable_created() = ToProto(Now());
   s.session.set_grace_period_ms(
       static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.session_grace_period)));
   ArmExpiry(s);

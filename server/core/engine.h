@@ -48,6 +48,9 @@ struct EngineOptions {
   uint32_t max_user_user_info = 256;
   // This server's identity, stamped on every Line, Session and ServerStatus.
   std::string server_id;
+  // The wall clock the engine stamps states and call records with; empty:
+  // absl::Now. Tests inject one to assert exact durations.
+  std::function<absl::Time()> clock;
   static EngineOptions FromConfig(const v1::config::ServerConfig& config);
 };
 
@@ -138,6 +141,9 @@ class Engine : private ProviderHost {
     bool server_owned = false;  // made without a session: never dropped for want of an owner
     absl::Time started;
     absl::Time answered = absl::InfinitePast();
+    // When the call ended: it first entered DISCONNECTED (or went IDLE
+    // without it). The record's end, not the later IDLE after the linger.
+    absl::Time ended = absl::InfinitePast();
     v1::DisconnectMode disconnect_mode = v1::DISCONNECT_MODE_UNSPECIFIED;
     TimerId linger_timer = 0;
   };
@@ -225,6 +231,7 @@ class Engine : private ProviderHost {
       std::initializer_list<v1::CallState> states, v1::CallFeature feature,
       const std::function<absl::Status(Provider*, const std::string&)>& action);
 
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
   void Emit(v1::Event event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EmitLineStatus(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecountLine(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -12,6 +12,9 @@
 //     connected_available, connected_blocked)
 //   indexes on (line_id, record_id) and (ended_us).
 // Timestamps keep microsecond precision; an unset timestamp is stored as NULL.
+// ended_us is when the call was disconnected (not when it later went idle) and
+// duration_ms runs from answered_us to it; rows written by earlier versions,
+// which took the idle time, are kept as they are (docs/linectl.md#cdr).
 #pragma once
 
 #include <cstddef>

@@ -132,6 +132,54 @@ TEST(CdrTest, UnansweredCallLingersThenIsRecorded) {
   EXPECT_FALSE(records[0].has_answered());
 }
 
+// Both legs of a call end when the call does: the party that did not hang up
+// lingers in DISCONNECTED (here 1 s) before going IDLE, and that linger is not
+// talk time.
+TEST(CdrTest, RecordsEndWhenTheCallIsDisconnectedNotAfterTheLinger) {
+  auto t = TestServer::Start("disconnected_linger_ms: 1000");
+  ASSERT_NE(t, nullptr);
+  for (const bool caller_hangs_up : {true, false}) {
+    SCOPED_TRACE(caller_hangs_up ? "caller hangs up" : "callee hangs up");
+    v1::Call call;
+    ASSERT_TRUE(MakeCall(t->telephony(), "sim/100", "101", &call).ok());
+    auto callee = CallsOn(t->telephony(), "sim/101");
+    ASSERT_EQ(callee.size(), 1u);
+    const std::string callee_id = callee[0].id();
+    ASSERT_TRUE(Answer(t->telephony(), callee_id).ok());
+    const absl::Time connected = absl::Now();
+    absl::SleepFor(absl::Milliseconds(400));  // talk time
+    const std::string first = caller_hangs_up ? call.id() : callee_id;
+    const std::string other = caller_hangs_up ? callee_id : call.id();
+    ASSERT_TRUE(Drop(t->telephony(), first).ok());
+    const int64_t talked = absl::ToInt64Milliseconds(absl::Now() - connected);
+    // The other leg is DISCONNECTED now and goes IDLE by itself a second later.
+    v1::GetCallRequest get;
+    get.set_call_id(other);
+    v1::Call lingering;
+    ASSERT_TRUE(Rpc(t->telephony(), &v1::Telephony::Stub::GetCall, get, &lingering).ok());
+    ASSERT_EQ(lingering.status().state(), v1::CALL_STATE_DISCONNECTED);
+
+    std::optional<v1::CallRecord> a, b;
+    const absl::Time deadline = absl::Now() + kTimeout;
+    while (!(a && b) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+      const auto records = ListRecords(*t);
+      a = RecordOf(records, first);
+      b = RecordOf(records, other);
+    }
+    ASSERT_TRUE(a.has_value());
+    ASSERT_TRUE(b.has_value());
+    for (const auto* r : {&*a, &*b}) {
+      SCOPED_TRACE(r->call_id());
+      EXPECT_NEAR(static_cast<double>(r->duration_ms()), static_cast<double>(talked), 100.0);
+      EXPECT_NEAR(static_cast<double>(r->duration_ms()),
+                  static_cast<double>(Millis(r->ended()) - Millis(r->answered())), 1.0);
+    }
+    // The lingering leg's record ends when it was disconnected.
+    EXPECT_EQ(Millis(b->ended()), Millis(lingering.status().state_entered()));
+  }
+}
+
 TEST(CdrTest, ListingPagesNewestFirst) {
   auto t = TestServer::Start();
   ASSERT_NE(t, nullptr);

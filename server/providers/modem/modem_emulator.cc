@@ -138,6 +138,12 @@ void ModemEmulator::StopRinging() {
   next_ring_ = absl::InfiniteFuture();
 }
 
+void ModemEmulator::Connect() {
+  fax_ = fclass_ == "1" || fclass_ == "1.0" || fclass_ == "2" || fclass_ == "2.0";
+  online_ = true;
+  Reply({}, fax_ ? "CONNECT" : "CONNECT 33600");
+}
+
 void ModemEmulator::RemoteHangup() {
   absl::MutexLock lock(&mu_);
   call_ = Call::kIdle;
@@ -169,6 +175,13 @@ void ModemEmulator::SetFailCommand(const std::string& command) {
 int ModemEmulator::CountCommand(const std::string& command) {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(std::count(commands_.begin(), commands_.end(), command));
+}
+
+void ModemEmulator::GoOnline(bool fax) {
+  absl::MutexLock lock(&mu_);
+  online_ = true;
+  fax_ = fax;
+  in_.clear();
 }
 
 void ModemEmulator::SetMute(bool mute) {
@@ -216,11 +229,15 @@ void ModemEmulator::HandleLine(const std::string& raw) {
     }
     return;
   }
-  commands_.push_back(line);
+  // Characters before the "AT" prefix are ignored (V.250 5.2.1), e.g. an
+  // escape sent while already in command state.
+  const size_t at = absl::AsciiStrToUpper(line).find("AT");
+  const std::string command = at == std::string::npos ? line : line.substr(at);
+  commands_.push_back(command);
   ++lines_;
   if (mute_) return;
   if (echo_) Write(line + "\r");
-  const std::string up = absl::AsciiStrToUpper(line);
+  const std::string up = absl::AsciiStrToUpper(command);
   if (dialect_ == Dialect::kEcho) {
     Reply({}, "OK");
     return;
@@ -237,6 +254,10 @@ void ModemEmulator::HandleLine(const std::string& raw) {
   } else if (up == "ATZ" || up == "AT&F") {
     echo_ = true;
     call_ = Call::kIdle;
+    fclass_ = "0";
+    Reply({}, "OK");
+  } else if (absl::StartsWith(up, "AT+FCLASS=") && up != "AT+FCLASS=?" && !gpp) {
+    fclass_ = up.substr(10);
     Reply({}, "OK");
   } else if (up == "ATI") {
     Reply({gpp ? "linebridge cellular emulator" : "linebridge voice modem emulator"}, "OK");
@@ -274,7 +295,11 @@ void ModemEmulator::HandleLine(const std::string& raw) {
     if (call_ == Call::kRinging) {
       call_ = Call::kActive;
       next_ring_ = absl::InfiniteFuture();
-      Reply({}, gpp ? "OK" : "VCON");
+      if (gpp || fclass_ == "8") {
+        Reply({}, gpp ? "OK" : "VCON");
+      } else {
+        Connect();
+      }
     } else {
       Reply({}, "NO CARRIER");
     }
@@ -313,6 +338,9 @@ void ModemEmulator::Run() {
           if (dialect_ == Dialect::k3gpp) {
             call_ = Call::kAlerting;
             Reply({}, "OK");
+          } else if (fclass_ != "8") {
+            call_ = Call::kActive;
+            Connect();
           } else {
             call_ = Call::kActive;
             Reply({}, "VCON");
@@ -320,6 +348,7 @@ void ModemEmulator::Run() {
         } else if (dial_result_.rfind("CONNECT", 0) == 0) {
           call_ = Call::kActive;
           online_ = true;
+          fax_ = fclass_ == "1" || fclass_ == "1.0" || fclass_ == "2" || fclass_ == "2.0";
           Reply({}, dial_result_);
         } else {
           call_ = Call::kIdle;
@@ -354,6 +383,18 @@ void ModemEmulator::Run() {
       if (r <= 0) continue;
       for (ssize_t i = 0; i < r; ++i) {
         const char c = buf[i];
+        if (online_ && fax_) {
+          // Online fax (class 1/2): "+++" is data; DLE ETX ends the
+          // transmission and the modem is back in command state.
+          in_.push_back(c);
+          if (in_.size() >= 2 && in_.compare(in_.size() - 2, 2, "\x10\x03") == 0) {
+            online_ = false;
+            in_.clear();
+            commands_.push_back("<DLE><ETX>");
+            Reply({}, "OK");
+          }
+          continue;
+        }
         if (online_) {
           // Online data: everything is data except the escape.
           in_.push_back(c);

@@ -44,6 +44,10 @@ class ModemEmulator {
   void StartRinging(const std::string& number, const std::string& name,
                     absl::Duration ring_every = absl::Milliseconds(300));
   void StopRinging();
+  // Dials and answers connect in the class last set with AT+FCLASS=<n>:
+  // class 8 with VCON, class 0 with "CONNECT 33600" (online data: only "+++"
+  // is heard), fax classes with "CONNECT" (online fax: "+++" is ignored, DLE
+  // ETX returns OK and is recorded as "<DLE><ETX>").
   // The far end hangs up an active call (NO CARRIER).
   void RemoteHangup();
   // 27.007: the far end answers an outbound call (+CLCC shows it active).
@@ -60,6 +64,9 @@ class ModemEmulator {
   void SetFailCommand(const std::string& command);
   // How many times `command` was received.
   int CountCommand(const std::string& command);
+  // The modem drops into an online state by itself (stuck in data, or in a
+  // fax class with `fax`), as after a call the DTE lost track of.
+  void GoOnline(bool fax);
   // Stops answering anything (an unresponsive modem) until set false.
   void SetMute(bool mute);
   // The pty goes away (master closed, link removed) / comes back (new pty).
@@ -73,6 +80,9 @@ class ModemEmulator {
   void Close();
   void Run();
   void HandleLine(const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The call connects in the current class: CONNECT and online data, or
+  // online fax (classes 1/1.0/2: "+++" is ignored, DLE ETX returns OK).
+  void Connect() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Reply(const std::vector<std::string>& info, const std::string& final)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Write(const std::string& bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -92,6 +102,8 @@ class ModemEmulator {
   uint64_t lines_ ABSL_GUARDED_BY(mu_) = 0;
   bool echo_ ABSL_GUARDED_BY(mu_) = true;
   bool online_ ABSL_GUARDED_BY(mu_) = false;
+  bool fax_ ABSL_GUARDED_BY(mu_) = false;             // online in a fax class
+  std::string fclass_ ABSL_GUARDED_BY(mu_) = "0";     // AT+FCLASS=<n>
   bool mute_ ABSL_GUARDED_BY(mu_) = false;
   bool fragmented_ ABSL_GUARDED_BY(mu_) = false;
   bool interleave_ ABSL_GUARDED_BY(mu_) = false;

@@ -14,16 +14,13 @@
 #include "linebridge/status_macros.h"
 #include "providers/modem/at/dial_string.h"
 #include "providers/modem/at/sequence.h"
+#include "providers/modem/line_caps.h"
+#include "providers/modem/service_class.h"
 
 namespace linebridge {
 namespace {
 
 using at::ModemProfile;
-
-template <typename E>
-void AddAll(google::protobuf::RepeatedField<int>* out, std::initializer_list<E> values) {
-  for (E v : values) out->Add(v);
-}
 
 // at::Port over the I/O thread's write buffer.
 class LoopPort : public at::Port {
@@ -99,8 +96,12 @@ v1::DisconnectMode ModeOf(at::FinalCode code) {
   }
 }
 
-// Guard time after the "+++" escape (S12 defaults to 1 s).
+// Guard time around the "+++" escape (S12 defaults to 1 s).
 constexpr absl::Duration kEscapeGuard = absl::Milliseconds(1200);
+// Fax classes end a transmission or reception with DLE ETX (T.31/T.32; a
+// class 1 modem ignores "+++"); the modem answers OK at once.
+constexpr char kDleEtx[] = "\x10\x03";
+constexpr absl::Duration kFaxEndGuard = absl::Milliseconds(300);
 
 // Removes TAPI's separators (space - ( ) . /) from a dialable address; what
 // is left must pass the modem's own dial-string check.
@@ -170,7 +171,8 @@ struct ModemProvider::Port {
   v1::PartyId caller;  // caller id collected for the next/current offering
   bool clcc_seen = false;
   bool data_mode = false;  // the call connected with CONNECT: online data state
-  bool escaping = false;   // "+++" sent; ATH follows after the guard time
+  bool escaping = false;   // escape sent; ATH (or the probe) follows after the guard time
+  std::string call_class;  // the +FCLASS the call runs in ("": not chosen by us)
   ProviderHost::TimerId escape_timer = 0;
 };
 
@@ -204,76 +206,9 @@ uint64_t ModemProvider::io_wakeups() const {
 
 v1::Line ModemProvider::BuildLine(const Port& port, ModemProfile profile,
                                   v1::LineState state) const {
-  const auto& c = port.config;
-  v1::Line line;
-  line.set_id(port.line_id);
-  line.set_name(c.display_name().empty() ? c.name() : c.display_name());
-  line.set_provider(std::string(type()));
-  v1::LineCaps* caps = line.mutable_caps();
-  caps->set_permanent_line_id(PermanentLineId(c.device()));
-  caps->set_provider_info(absl::StrCat("linebridge modem (", at::ProfileName(profile), ")"));
-  std::string ident = port.identity.manufacturer;
-  if (!port.identity.model.empty()) absl::StrAppend(&ident, ident.empty() ? "" : " ", port.identity.model);
-  caps->set_switch_info(ident.empty() ? c.device() : absl::StrCat(ident, " on ", c.device()));
-  caps->set_line_name(line.name());
-  const bool voice = IsVoiceProfile(profile);
-  switch (profile) {
-    case ModemProfile::kHayesData:
-      caps->set_max_data_rate(33600);
-      AddAll(caps->mutable_media_modes(), {v1::MEDIA_MODE_DATAMODEM, v1::MEDIA_MODE_G3FAX});
-      AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_VOICE});
-      break;
-    case ModemProfile::kV253Voice:
-      caps->set_max_data_rate(33600);
-      AddAll(caps->mutable_media_modes(),
-             {v1::MEDIA_MODE_INTERACTIVE_VOICE, v1::MEDIA_MODE_AUTOMATED_VOICE,
-              v1::MEDIA_MODE_DATAMODEM, v1::MEDIA_MODE_G3FAX});
-      AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_VOICE});
-      AddAll(caps->mutable_monitor_digit_modes(), {v1::DIGIT_MODE_DTMF});
-      break;
-    case ModemProfile::k3gppCellular:
-      caps->set_max_data_rate(9600);
-      AddAll(caps->mutable_media_modes(), {v1::MEDIA_MODE_INTERACTIVE_VOICE});
-      AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_SPEECH});
-      break;
-  }
-  if (voice) AddAll(caps->mutable_generate_digit_modes(), {v1::DIGIT_MODE_DTMF});
-  const std::initializer_list<v1::DisconnectMode> modes = {
-      v1::DISCONNECT_MODE_NORMAL,      v1::DISCONNECT_MODE_REJECT,
-      v1::DISCONNECT_MODE_BUSY,        v1::DISCONNECT_MODE_NOANSWER,
-      v1::DISCONNECT_MODE_UNREACHABLE, v1::DISCONNECT_MODE_UNAVAIL,
-      v1::DISCONNECT_MODE_NODIALTONE,  v1::DISCONNECT_MODE_OUTOFORDER,
-      v1::DISCONNECT_MODE_CANCELLED};
-  AddAll(caps->mutable_disconnect_modes(), modes);
-  caps->set_max_num_active_calls(1);
-  caps->set_can_generate_digits(voice);
-  caps->set_can_monitor_digits(profile == ModemProfile::kV253Voice);
-  caps->set_caller_id_supported(true);
-  caps->add_device_classes("tapi/line");
-  caps->add_device_classes("comm/datamodem");
-  caps->set_answer_mode(1);  // LINEANSWERMODE_NONE
-
-  v1::Address* addr = line.add_addresses();
-  addr->set_index(0);
-  addr->set_address(c.number());
-  v1::AddressCaps* ac = addr->mutable_caps();
-  ac->set_max_num_active_calls(1);
-  AddAll(ac->mutable_address_features(), {v1::ADDRESS_FEATURE_MAKECALL});
-  AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_ANSWER, v1::CALL_FEATURE_DROP});
-  if (voice) AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_GENERATEDIGITS});
-  if (profile == ModemProfile::kV253Voice) {
-    AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_MONITORDIGITS});
-  }
-  AddAll(ac->mutable_call_states(),
-         {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALING,
-          v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK, v1::CALL_STATE_CONNECTED,
-          v1::CALL_STATE_DISCONNECTED});
-  AddAll(ac->mutable_disconnect_modes(), modes);
-  ac->set_caller_id_supported(true);
-  ac->set_called_id_supported(true);
-  line.mutable_status()->set_state(state);
-  line.mutable_status()->set_connected(state == v1::LINE_STATE_IN_SERVICE);
-  return line;
+  return modem::BuildModemLine(port.config, port.line_id,
+                               port.phase == Port::Phase::kReady ? &port.identity : nullptr,
+                               profile, state);
 }
 
 ModemProvider::Port* ModemProvider::FindPortByLine(const std::string& line_id) {
@@ -362,7 +297,8 @@ absl::Status ModemProvider::Reconfigure(const v1::config::ProviderConfig& pc) {
 void ModemProvider::OnOpened(Port& port, uint64_t generation) {
   LB_LOG("modem %s: %s opened", port.line_id, port.config.device());
   port.generation = generation;
-  Bringup(port);
+  port.escaping = false;
+  Bringup(port, /*escape_first=*/false);
 }
 
 void ModemProvider::OnBytes(Port& port, uint64_t generation, const std::string& bytes) {
@@ -393,10 +329,20 @@ void ModemProvider::SetOutOfService(Port& port) {
 }
 
 // A fresh command queue, then reset strings, probe and init strings.
-void ModemProvider::Bringup(Port& port) {
+void ModemProvider::Bringup(Port& port, bool escape_first) {
   if (port.retry_timer != 0) {
     host_->CancelTimer(port.retry_timer);
     port.retry_timer = 0;
+  }
+  if (escape_first) {
+    // A modem that stopped answering may be in a data or fax state: both
+    // escapes, then the probe.
+    port.queue.reset();
+    ++port.epoch;
+    port.phase = Port::Phase::kProbing;
+    Port* p = &port;
+    Escape(port, [this, p] { Bringup(*p, /*escape_first=*/false); });
+    return;
   }
   port.queue = std::make_unique<at::CommandQueue>(*port.port, *port.clock);
   const uint64_t epoch = ++port.epoch;
@@ -419,7 +365,8 @@ void ModemProvider::Bringup(Port& port) {
       if (p->epoch != epoch) return;
       if (!id.ok()) {
         LB_LOG("modem %s: no AT modem answers: %s", p->line_id, id.status().message());
-        ScheduleRetry(*p);
+        // The modem may be stuck in a data or fax state: escape first.
+        ScheduleRetry(*p, /*escape=*/true);
         return;
       }
       p->identity = *id;
@@ -443,7 +390,7 @@ void ModemProvider::Bringup(Port& port) {
           LB_LOG("modem %s: init string \"%s\" failed: %s", p->line_id,
                  r.failed_step < texts.size() ? texts[r.failed_step] : std::string("?"),
                  r.results.empty() ? std::string("-") : at::Describe(r.results.back()));
-          ScheduleRetry(*p);
+          ScheduleRetry(*p, /*escape=*/false);
           return;
         }
         OnReady(*p);
@@ -452,21 +399,42 @@ void ModemProvider::Bringup(Port& port) {
   });
 }
 
-void ModemProvider::ScheduleRetry(Port& port) {
+void ModemProvider::ScheduleRetry(Port& port, bool escape) {
   port.phase = Port::Phase::kProbing;
   Port* p = &port;
   const uint64_t epoch = port.epoch;
-  port.retry_timer =
-      host_->Schedule(absl::Milliseconds(port.config.retry_interval_ms()), [this, p, epoch] {
+  port.retry_timer = host_->Schedule(
+      absl::Milliseconds(port.config.retry_interval_ms()), [this, p, epoch, escape] {
         p->retry_timer = 0;
         if (stopped_ || p->epoch != epoch || p->generation == 0) return;
-        Bringup(*p);
+        Bringup(*p, escape);
       });
 }
 
+void ModemProvider::Escape(Port& port, std::function<void()> then) {
+  port.escaping = true;
+  if (port.escape_timer != 0) host_->CancelTimer(port.escape_timer);
+  Port* p = &port;
+  const uint64_t epoch = port.epoch;
+  // DLE ETX first (fax classes, V.253 voice data): harmless in command
+  // state, where characters before "AT" are ignored.
+  (void)port.port->Write(kDleEtx);
+  port.escape_timer = host_->Schedule(kEscapeGuard, [this, p, epoch, then = std::move(then)] {
+    p->escape_timer = 0;
+    if (stopped_ || p->epoch != epoch) return;
+    (void)p->port->Write("+++");
+    p->escape_timer = host_->Schedule(kEscapeGuard, [this, p, epoch, then] {
+      p->escape_timer = 0;
+      if (stopped_ || p->epoch != epoch) return;
+      p->escaping = false;
+      then();
+    });
+  });
+}
+
 void ModemProvider::OnReady(Port& port) {
-  LB_LOG("modem %s: %s \"%s\" ready as %s", port.line_id, port.identity.manufacturer,
-         port.identity.model, at::ProfileName(port.profile));
+  LB_LOG("modem %s: %s ready as %s", port.line_id, at::DescribeIdentity(port.identity),
+         at::ProfileName(port.profile));
   port.phase = Port::Phase::kReady;
   if (port.profile != port.declared) {
     // The probe found another kind of modem than announced: the line's
@@ -486,7 +454,7 @@ void ModemProvider::Reprobe(Port& port, const std::string& why) {
   SetOutOfService(port);
   port.phase = Port::Phase::kProbing;
   port.queue.reset();  // callbacks of the old queue are not called
-  Bringup(port);
+  Bringup(port, /*escape_first=*/true);
 }
 
 void ModemProvider::Send(Port& port, at::Command command) {
@@ -515,6 +483,7 @@ void ModemProvider::ClearCall(Port& port) {
   port.call_phase = Port::CallPhase::kNone;
   port.connect_cmd.reset();
   port.clcc_seen = false;
+  // call_class stays: a hang-up after the drop still needs it.
   if (port.ring_timer != 0) host_->CancelTimer(port.ring_timer);
   if (port.clcc_timer != 0) host_->CancelTimer(port.clcc_timer);
   port.ring_timer = port.clcc_timer = 0;
@@ -541,28 +510,49 @@ void ModemProvider::OnCallIdle(const std::string& call_id) {
 void ModemProvider::Hangup(Port& port) {
   if (port.phase != Port::Phase::kReady) return;
   if (port.data_mode) {
-    // Online data state: the escape "+++" (V.250 6.3.3; in fax class 1 any
-    // character also ends reception) returns the modem to command state,
-    // then the guard time passes before ATH.
+    // Online: back to command state first. A fax class ends its
+    // transmission or reception with DLE ETX (class 1 ignores "+++"); data
+    // uses the "+++" escape (V.250 6.3.3) and its guard time.
     port.data_mode = false;
     port.escaping = true;
-    (void)port.port->Write("+++");
+    const bool fax = modem::IsFaxClass(port.call_class);
+    (void)port.port->Write(fax ? kDleEtx : "+++");
     Port* p = &port;
     const uint64_t epoch = port.epoch;
-    port.escape_timer = host_->Schedule(kEscapeGuard, [this, p, epoch] {
+    if (port.escape_timer != 0) host_->CancelTimer(port.escape_timer);
+    port.escape_timer = host_->Schedule(fax ? kFaxEndGuard : kEscapeGuard, [this, p, epoch] {
       p->escape_timer = 0;
-      if (p->epoch != epoch) return;
+      if (stopped_ || p->epoch != epoch) return;
       p->escaping = false;
-      Hangup(*p);
+      SendHangup(*p, /*attempt=*/0);
     });
     return;
   }
+  SendHangup(port, /*attempt=*/0);
+}
+
+void ModemProvider::SendHangup(Port& port, int attempt) {
+  if (port.phase != Port::Phase::kReady || !port.queue) return;
   at::Command c;
   c.text = port.config.hangup().empty()
                ? (port.profile == ModemProfile::k3gppCellular ? "AT+CHUP" : "ATH")
                : port.config.hangup();
   c.timeout = absl::Milliseconds(port.config.command_timeout_ms());
-  Send(port, std::move(c));
+  Port* p = &port;
+  const uint64_t epoch = port.epoch;
+  c.done = [this, p, epoch, attempt, text = c.text](const at::Result& r) {
+    if (p->epoch != epoch || r.outcome != at::Outcome::kTimeout) return;
+    if (attempt == 0) {
+      // Still online in some state the call's own escape did not end: try
+      // every escape, then hang up again, before calling the modem hung.
+      LB_LOG("modem %s: \"%s\" got no answer; escaping and hanging up again", p->line_id, text);
+      Escape(*p, [this, p] { SendHangup(*p, /*attempt=*/1); });
+      return;
+    }
+    Reprobe(*p, absl::StrCat("\"", text, "\" timed out after the escapes"));
+  };
+  absl::StatusOr<at::CommandQueue::CommandId> id = port.queue->Enqueue(std::move(c));
+  if (!id.ok()) LB_LOG("modem %s: %s", port.line_id, id.status().message());
 }
 
 absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, uint32_t,
@@ -583,38 +573,39 @@ absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, 
   if (port->call_phase != Port::CallPhase::kNone || port->escaping) {
     return ResourceExhausted(LINEERR_CALLUNAVAIL, absl::StrCat(line_id, " already has a call"));
   }
-  // The call's media: the profile's default unless asked for.
+  // The call's media: the line's first media mode unless asked for.
   std::vector<std::string> setup;
   v1::MediaMode media = params.media_mode();
+  if (media == v1::MEDIA_MODE_UNSPECIFIED) {
+    media = IsVoiceProfile(profile) ? v1::MEDIA_MODE_INTERACTIVE_VOICE : v1::MEDIA_MODE_DATAMODEM;
+  }
   bool voice = false;
   switch (media) {
-    case v1::MEDIA_MODE_UNSPECIFIED:
-      voice = IsVoiceProfile(profile);
-      media = voice ? v1::MEDIA_MODE_INTERACTIVE_VOICE : v1::MEDIA_MODE_DATAMODEM;
-      break;
     case v1::MEDIA_MODE_INTERACTIVE_VOICE:
     case v1::MEDIA_MODE_AUTOMATED_VOICE:
       if (!IsVoiceProfile(profile)) {
         return InvalidArgument(LINEERR_INVALMEDIAMODE, "this modem has no voice mode");
       }
       voice = true;
-      if (profile == ModemProfile::kV253Voice) setup.push_back("AT+FCLASS=8");
       break;
     case v1::MEDIA_MODE_DATAMODEM:
-      if (profile == ModemProfile::k3gppCellular) {
-        return InvalidArgument(LINEERR_INVALMEDIAMODE, "voice calls only on this modem");
-      }
-      setup.push_back("AT+FCLASS=0");
-      break;
     case v1::MEDIA_MODE_G3FAX:
       if (profile == ModemProfile::k3gppCellular) {
         return InvalidArgument(LINEERR_INVALMEDIAMODE, "voice calls only on this modem");
       }
-      setup.push_back("AT+FCLASS=1");
       break;
     default:
       return InvalidArgument(LINEERR_INVALMEDIAMODE, "media mode not supported by a modem");
   }
+  const std::string service_class =
+      port->phase == Port::Phase::kReady ? modem::ClassForMedia(media, port->identity.fclass, profile)
+                                         : "";
+  if (!voice && service_class.empty()) {
+    return InvalidArgument(LINEERR_INVALMEDIAMODE,
+                           absl::StrCat("the modem lists no service class for ",
+                                        v1::MediaMode_Name(media)));
+  }
+  if (!service_class.empty()) setup.push_back(absl::StrCat("AT+FCLASS=", service_class));
   const std::string& prefix = port->config.dial_prefix();
   std::string dial = absl::StrCat(
       !prefix.empty() ? prefix : (profile == ModemProfile::k3gppCellular ? "ATD" : "ATDT"), digits);
@@ -637,6 +628,7 @@ absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, 
   const std::string call_id = host_->CreateCall(std::move(info), MakeStatus(v1::CALL_STATE_DIALING));
   port->call_id = call_id;
   port->call_phase = Port::CallPhase::kDialing;
+  port->call_class = service_class;
 
   const absl::Duration t = absl::Milliseconds(port->config.command_timeout_ms());
   Port* p = port;
@@ -655,7 +647,7 @@ absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, 
   d.text = dial;
   d.timeout = absl::Milliseconds(port->config.connect_timeout_ms());
   d.abort_on_cancel = true;
-  if (profile == ModemProfile::kV253Voice) {
+  if (profile == ModemProfile::kV253Voice && voice) {
     d.expect = {"VCON"};
     d.processor = [](const std::string& line) {
       return at::TrimLine(line) == "VCON" ? at::Step::kSuccessFinal : at::Step::kContinue;
@@ -687,6 +679,7 @@ void ModemProvider::OnConnectDone(Port& port, const std::string& call_id, const 
     }
     port.call_phase = Port::CallPhase::kConnected;
     port.data_mode = r.outcome == at::Outcome::kConnect;
+    ReportCallMedia(port);
     host_->SetCallState(call_id, Connected());
     return;
   }
@@ -705,6 +698,34 @@ void ModemProvider::OnConnectDone(Port& port, const std::string& call_id, const 
     return;
   }
   Disconnect(port, mode);
+  switch (r.outcome) {
+    case at::Outcome::kNoAnswer:
+    case at::Outcome::kBusy:
+    case at::Outcome::kNoCarrier:
+    case at::Outcome::kNoDialtone:
+      // The modem is in command state but may still hold the line (the far
+      // end keeps ringing): hang it up.
+      Hangup(port);
+      break;
+    default:
+      break;
+  }
+}
+
+void ModemProvider::ReportCallMedia(Port& port) {
+  const v1::MediaMode media = modem::MediaForClass(port.call_class);
+  const v1::Call* call = host_->FindCall(port.call_id);
+  if (media == v1::MEDIA_MODE_UNSPECIFIED || call == nullptr) return;
+  const v1::MediaMode had = call->info().media_mode();
+  if (had == media) return;
+  // Voice stays what the call was made as (interactive or automated).
+  if (media == v1::MEDIA_MODE_INTERACTIVE_VOICE && had == v1::MEDIA_MODE_AUTOMATED_VOICE) return;
+  host_->UpdateCallInfo(port.call_id, [media](v1::CallInfo* i) { i->set_media_mode(media); },
+                        {"media_mode"});
+}
+
+v1::MediaMode ModemProvider::OfferedMedia(const Port& port) const {
+  return modem::OfferedMedia(port.config, port.profile);
 }
 
 // 27.007: while the far end has not answered, ask for the call list.
@@ -757,10 +778,22 @@ absl::Status ModemProvider::Answer(const std::string& call_id, const std::string
   port->ring_timer = 0;
   port->call_phase = Port::CallPhase::kAnswering;
   Port* p = port;
-  const int n = port->config.answer_size();
+  // Answer in the class of the offered call's media mode, unless the answer
+  // strings choose one themselves.
+  std::vector<std::string> answer(port->config.answer().begin(), port->config.answer().end());
+  std::string service_class = modem::ClassSetBy(answer).value_or("");
+  if (service_class.empty()) {
+    const v1::Call* call = host_->FindCall(call_id);
+    const v1::MediaMode media =
+        call != nullptr ? call->info().media_mode() : v1::MEDIA_MODE_UNSPECIFIED;
+    service_class = modem::ClassForMedia(media, port->identity.fclass, port->profile);
+    if (!service_class.empty()) answer.insert(answer.begin(), "AT+FCLASS=" + service_class);
+  }
+  port->call_class = service_class;
+  const int n = static_cast<int>(answer.size());
   for (int i = 0; i < n; ++i) {
     at::Command c;
-    c.text = port->config.answer(i);
+    c.text = answer[static_cast<size_t>(i)];
     if (i + 1 < n) {
       c.timeout = absl::Milliseconds(port->config.command_timeout_ms());
       c.done = [this, p, call_id](const at::Result& r) {
@@ -773,7 +806,7 @@ absl::Status ModemProvider::Answer(const std::string& call_id, const std::string
     }
     c.timeout = absl::Milliseconds(port->config.connect_timeout_ms());
     c.abort_on_cancel = true;
-    if (port->profile == ModemProfile::kV253Voice) {
+    if (port->profile == ModemProfile::kV253Voice && (service_class.empty() || service_class == "8")) {
       c.expect = {"VCON"};
       c.processor = [](const std::string& line) {
         return at::TrimLine(line) == "VCON" ? at::Step::kSuccessFinal : at::Step::kContinue;
@@ -907,8 +940,7 @@ void ModemProvider::OnRing(Port& port) {
   info.set_line_id(port.line_id);
   info.set_origin(v1::CALL_ORIGIN_INBOUND);
   info.set_reason(v1::CALL_REASON_DIRECT);
-  info.set_media_mode(IsVoiceProfile(port.profile) ? v1::MEDIA_MODE_INTERACTIVE_VOICE
-                                                    : v1::MEDIA_MODE_UNKNOWN);
+  info.set_media_mode(OfferedMedia(port));
   info.set_bearer_mode(port.profile == ModemProfile::k3gppCellular ? v1::BEARER_MODE_SPEECH
                                                                     : v1::BEARER_MODE_VOICE);
   *info.mutable_caller() = port.caller;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,9 +76,14 @@ class ModemProvider : public Provider {
   void OnOpened(Port& port, uint64_t generation);
   void OnBytes(Port& port, uint64_t generation, const std::string& bytes);
   void OnGone(Port& port, uint64_t generation, const std::string& why);
-  void Bringup(Port& port);
+  // `escape_first`: the modem stopped answering; escape from a data or fax
+  // state before probing.
+  void Bringup(Port& port, bool escape_first);
   void OnReady(Port& port);
-  void ScheduleRetry(Port& port);
+  void ScheduleRetry(Port& port, bool escape);
+  // Writes DLE ETX, then "+++" between guard times (line busy meanwhile),
+  // then runs `then`.
+  void Escape(Port& port, std::function<void()> then);
   void Reprobe(Port& port, const std::string& why);
   void SetOutOfService(Port& port);
   void OnUnsolicited(Port& port, const at::ParsedLine& urc);
@@ -90,6 +96,13 @@ class ModemProvider : public Provider {
   void Disconnect(Port& port, v1::DisconnectMode mode);
   void ClearCall(Port& port);
   void Hangup(Port& port);
+  // The hang-up command; `attempt` 0 escapes and retries once on a timeout,
+  // 1 declares the modem hung.
+  void SendHangup(Port& port, int attempt);
+  // What an offered call is (config, override strings, profile).
+  v1::MediaMode OfferedMedia(const Port& port) const;
+  // Reports the media mode the connected call really runs in.
+  void ReportCallMedia(Port& port);
   // Queues a command; a timeout outside dial/answer triggers Reprobe.
   void Send(Port& port, at::Command command);
 

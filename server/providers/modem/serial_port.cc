@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -67,6 +68,17 @@ absl::StatusOr<int> OpenSerial(const SerialSettings& s) {
     return absl::FailedPreconditionError(Errno(what, s.device, err));
   };
   if (!::isatty(fd)) return fail("not a terminal:");
+  // One owner per device, whatever path names it and whoever asks: an
+  // advisory lock on the device itself (root is not exempt, unlike TIOCEXCL).
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat(
+          s.device, " is in use: another port or program holds its lock (flock)"));
+    }
+    return absl::FailedPreconditionError(Errno("flock", s.device, err));
+  }
   // Other openers get EBUSY while we hold the port (root excepted).
   (void)::ioctl(fd, TIOCEXCL);
   termios tio;

@@ -35,8 +35,9 @@ struct SerialSettings {
 // Whether `baud` is a speed termios can set (300 ... 4000000).
 bool IsSupportedBaud(uint32_t baud);
 
-// Opens `settings.device` O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, claims it
-// exclusively (TIOCEXCL), and sets raw mode, 8N1, CLOCAL|CREAD, the speed and
+// Opens `settings.device` O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, takes an
+// advisory lock on the device (flock: Unavailable "in use" while another
+// port, process or root holds it), claims it exclusively (TIOCEXCL), and sets raw mode, 8N1, CLOCAL|CREAD, the speed and
 // CRTSCTS as asked. Returns the fd; errors name the device and errno.
 absl::StatusOr<int> OpenSerial(const SerialSettings& settings);
 

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -68,6 +69,37 @@ TEST(OpenSerial, RawEightNOneAtTheSpeedWithFlowControl) {
   EXPECT_NE(::fcntl(*fd, F_GETFL) & O_NONBLOCK, 0);
   EXPECT_NE(::fcntl(*fd, F_GETFD) & FD_CLOEXEC, 0);
   ::close(*fd);
+}
+
+// One owner per device: a second open through another path (a symlink) is
+// refused, and so is an open while another program holds the device's lock.
+// Root is not exempt (TIOCEXCL alone does not stop root).
+TEST(OpenSerial, OneOwnerPerDeviceWhateverThePath) {
+  Pty pty;
+  char tmpl[] = "/tmp/lb-serial-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string link = std::string(tmpl) + "/ttyLINK";
+  ASSERT_EQ(::symlink(pty.path.c_str(), link.c_str()), 0);
+  SerialSettings direct{pty.path};
+  SerialSettings aliased{link};
+  absl::StatusOr<int> first = OpenSerial(direct);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<int> second = OpenSerial(aliased);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status();
+  if (second.ok()) ::close(*second);
+  ::close(*first);
+  // Another program's lock (UUCP tools, another linebridged) keeps us off.
+  const int other = ::open(pty.path.c_str(), O_RDWR | O_NOCTTY);
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(::flock(other, LOCK_EX), 0);
+  EXPECT_EQ(OpenSerial(aliased).status().code(), absl::StatusCode::kUnavailable);
+  ::close(other);
+  absl::StatusOr<int> again = OpenSerial(aliased);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ::close(*again);
+  ::unlink(link.c_str());
+  ::rmdir(tmpl);
 }
 
 TEST(OpenSerial, Errors) {

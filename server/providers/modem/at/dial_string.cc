@@ -27,7 +27,11 @@ absl::Status Invalid(absl::string_view why) {
 absl::Status ValidateModemDialString(absl::string_view digits, ModemProfile profile) {
   if (digits.empty()) return Invalid("is empty");
   if (digits.size() > kMaxModemDialString) {
-    return Invalid(absl::StrCat("is longer than ", kMaxModemDialString, " characters"));
+    // Worded like the server's own length check (which applies first, at
+    // 128), so that a too long number reads the same at any length.
+    return InvalidArgument(LINEERR_INVALADDRESS,
+                           absl::StrCat("destination is ", digits.size(), " characters; at most ",
+                                        kMaxModemDialString, " allowed on a modem line"));
   }
   absl::string_view body = digits;
   if (body.back() == ';') {

@@ -77,6 +77,19 @@ ModemProfile PickProfile(const ModemIdentity& identity) {
   return ModemProfile::kHayesData;
 }
 
+std::string DescribeIdentity(const ModemIdentity& id) {
+  std::string out = id.manufacturer;
+  if (!id.model.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", id.model);
+  if (!out.empty()) return out;
+  std::vector<std::string> ati;
+  for (const std::string& line : id.ati) {
+    std::string t(TrimLine(line));
+    if (!t.empty()) ati.push_back(std::move(t));
+  }
+  if (!ati.empty()) return absl::StrCat("ATI: ", absl::StrJoin(ati, " / "));
+  return "an unidentified modem";
+}
+
 void Probe(CommandQueue& queue, std::function<void(absl::StatusOr<ModemIdentity>)> done) {
   std::vector<SequenceStep> steps(kStepCount);
   steps[kE0] = {"ATE0", absl::Seconds(2), nullptr, /*fatal=*/true};

@@ -34,6 +34,11 @@ struct ModemIdentity {
   bool cpas = false;             // AT+CPAS answered OK
 };
 
+// The modem in a few words, for logs and the line's switch info:
+// "<maker> <model>" from +GMI/+GMM (or +CGMI/+CGMM), else the ATI answer
+// ("ATI: ..."), else "an unidentified modem".
+std::string DescribeIdentity(const ModemIdentity& identity);
+
 // The profile the answers point to: 27.007 if +CGMI and +CPAS answered, else
 // V.253 voice if class 8 is listed, else a Hayes data modem.
 ModemProfile PickProfile(const ModemIdentity& identity);

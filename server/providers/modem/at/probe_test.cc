@@ -21,6 +21,17 @@ TEST(ParseFclassList, Forms) {
   EXPECT_THAT(ParseFclassList("(9999-1)"), ElementsAre("9999-1"));  // no silly ranges
 }
 
+TEST(DescribeIdentity, MakerAndModelElseAtiElseUnidentified) {
+  ModemIdentity id;
+  EXPECT_EQ(DescribeIdentity(id), "an unidentified modem");
+  id.ati = {"", "spandsp", "  "};  // a modem that answers only ATI (iaxmodem)
+  EXPECT_EQ(DescribeIdentity(id), "ATI: spandsp");
+  id.model = "USR5637";
+  EXPECT_EQ(DescribeIdentity(id), "USR5637");
+  id.manufacturer = "U.S. Robotics";
+  EXPECT_EQ(DescribeIdentity(id), "U.S. Robotics USR5637");
+}
+
 TEST(PickProfile, Rules) {
   ModemIdentity id;
   EXPECT_EQ(PickProfile(id), ModemProfile::kHayesData);  // answers nothing else
