@@ -1,14 +1,14 @@
 // linebridge.tsp with two linebridged servers in its configuration, driven the
 // way TAPISRV drives it: the lines of both merge into one device list keyed
-// by permanent line id; device ids are stable across provider restarts; two
+// by (server id, permanent line id); device ids are stable across provider restarts; two
 // workstations (two harness processes, each loading the TSP) see the same
 // lines with the same ids.
 //
 // What "the same ids" means for TAPI: TAPISRV numbers devices per machine
 // (dwDeviceIDBase + index), so a TAPI device id is a per-workstation number.
 // The TSP keeps it stable on each workstation (the persisted device map,
-// keyed by permanent line id), and workstations that share a device map
-// (deployed with the configuration) number every line identically. On every
+// keyed by (server id, permanent line id)), and workstations that share a
+// device map (deployed with the configuration) number every line identically. On every
 // workstation, whatever its map, a line has the same dwPermanentLineID and
 // SwitchInfo (the permanent line id, e.g. "pbx2/100").
 #include <gtest/gtest.h>
