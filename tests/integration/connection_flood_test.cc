@@ -32,7 +32,9 @@ void FloodRound(DaemonProcess& daemon, int round, int count, int sources) {
   const absl::Duration during_took = absl::Now() - t0;
   const int held_descriptors = daemon.OpenDescriptors();
   flood.CloseAll();
-  grpc::Status after = PingOnNewConnection(daemon.port(), absl::Seconds(1));
+  // A new connection and a first RPC: seconds at most even on a loaded CI
+  // machine (the listener itself recovers within a second: the health test).
+  grpc::Status after = PingOnNewConnection(daemon.port(), absl::Seconds(3));
   EXPECT_TRUE(after.ok()) << "after the flood: " << after.error_code() << " "
                           << after.error_message();
   if (round == 0 || !during.ok() || !after.ok()) {
