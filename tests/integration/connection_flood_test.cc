@@ -1,7 +1,9 @@
 // An unauthenticated client floods linebridged with idle TCP connections:
 // the listener keeps accepting (idle unauthenticated connections are closed
 // to make room), a normal client gets through while the flood is held and
-// within a second after it ends, and the descriptor count comes back down.
+// right after it ends, and the descriptor count comes back down. Running out
+// of descriptors in the process itself: health NOT_SERVING, then recovery
+// within a second.
 #include <sys/resource.h>
 #include <unistd.h>
 
