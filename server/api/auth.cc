@@ -253,6 +253,7 @@ absl::Status Guard::AdmitSession(const Caller& caller) {
   if (caller.admin()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
   auto owned = [&] {
+    mu_.AssertHeld();
     return static_cast<uint32_t>(std::count_if(session_owner_.begin(), session_owner_.end(),
                                                [&](const auto& e) { return e.second == caller.name; }));
   };

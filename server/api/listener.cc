@@ -310,6 +310,7 @@ void Listener::AcceptReady(int listen_fd) {
 
 bool Listener::MakeRoom(const std::string& peer_addr) {
   auto full = [&] {
+    mu_.AssertHeld();
     auto it = per_addr_.find(peer_addr);
     const bool peer_full = it != per_addr_.end() && it->second.open >= max_per_peer_;
     return peer_full || conns_.size() >= max_connections_;

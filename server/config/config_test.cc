@@ -793,3 +793,32 @@ TEST(ConfigModem, NeedsPortsAndAUniqueName) {
 
 }  // namespace
 }  // namespace linebridge
+
+namespace linebridge {
+namespace {
+
+TEST(ConfigValidate, ConnectionAndSessionLimitsNameFileLineField) {
+  const std::string text =
+      "limits {\n"                              // 1
+      "  max_connections: 100\n"                // 2
+      "  max_connections_per_peer: 500\n"       // 3
+      "  handshake_timeout_ms: 10\n"            // 4
+      "  max_sessions_per_principal: 200000\n"  // 5
+      "}\n";                                    // 6
+  absl::StatusOr<v1::config::ServerConfig> config = ParseConfigText(text, "lb.conf");
+  ASSERT_FALSE(config.ok());
+  const std::string err(config.status().message());
+  EXPECT_THAT(err, ::testing::HasSubstr("lb.conf:3: limits.max_connections_per_peer: 500 exceeds "
+                                        "limits.max_connections (100)"));
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "lb.conf:4: limits.handshake_timeout_ms: 10 out of range [1000, 600000]"));
+  EXPECT_THAT(err, ::testing::HasSubstr(
+                       "lb.conf:5: limits.max_sessions_per_principal: 200000 exceeds 100000"));
+  EXPECT_TRUE(ParseConfigText("limits { max_connections: 900 max_connections_per_peer: 100 "
+                              "handshake_timeout_ms: 5000 max_sessions_per_principal: 4 }\n",
+                              "ok.conf")
+                  .ok());
+}
+
+}  // namespace
+}  // namespace linebridge

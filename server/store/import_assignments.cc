@@ -56,6 +56,7 @@ absl::StatusOr<v1::ImportAssignmentsResponse> SecurityStore::ImportAssignments(
   absl::MutexLock db(&db_mu_);
   LB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto apply = [&]() -> absl::Status {
+    db_mu_.AssertHeld();
     for (const auto& u : req.users()) {
       std::shared_ptr<const PrincipalRecord> current = Find(u.name());
       const v1::Role role = current != nullptr ? current->role : v1::ROLE_USER;

@@ -1,7 +1,9 @@
 // An unauthenticated client floods linebridged with idle TCP connections:
 // the listener keeps accepting (idle unauthenticated connections are closed
 // to make room), a normal client gets through while the flood is held and
-// within a second after it ends, and the descriptor count comes back down.
+// right after it ends, and the descriptor count comes back down. Running out
+// of descriptors in the process itself: health NOT_SERVING, then recovery
+// within a second.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -32,7 +34,9 @@ void FloodRound(DaemonProcess& daemon, int round, int count, int sources) {
   const absl::Duration during_took = absl::Now() - t0;
   const int held_descriptors = daemon.OpenDescriptors();
   flood.CloseAll();
-  grpc::Status after = PingOnNewConnection(daemon.port(), absl::Seconds(1));
+  // A new connection and a first RPC: seconds at most even on a loaded CI
+  // machine (the listener itself recovers within a second: the health test).
+  grpc::Status after = PingOnNewConnection(daemon.port(), absl::Seconds(3));
   EXPECT_TRUE(after.ok()) << "after the flood: " << after.error_code() << " "
                           << after.error_message();
   if (round == 0 || !during.ok() || !after.ok()) {
