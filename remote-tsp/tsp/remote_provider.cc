@@ -423,6 +423,7 @@ void RemoteProvider::ConnectLoop() {
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
+    RunUnlocked(ExpireSessionWaitsLocked());
   }
   SubscribeOptions options;
   options.bind_session = true;
@@ -437,6 +438,7 @@ void RemoteProvider::ConnectLoop() {
   while (!stopping_) {
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(50));
     if (!stopping_) MaintainLocked();
+    RunUnlocked(ExpireSessionWaitsLocked());
   }
 }
 
@@ -1238,6 +1240,7 @@ LONG RemoteProvider::Open(DWORD device_id, HTAPILINE ht_line, LPHDRVLINE hd_line
 
 void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   OpenLine* open = open_lines_.Find(hd_line);
+  if (open != nullptr && !EndSessionWaitLocked(*open)) return;
   if (open == nullptr || open->open_in_flight || client_ == nullptr) return;
   const int want = open->media_modes != 0 ? v1::PRIVILEGE_OWNER : v1::PRIVILEGE_MONITOR;
   if (open->applied_privilege == want && open->applied_media == open->media_modes) return;
@@ -1247,11 +1250,10 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   // refuse the open (no session), and that refusal would drop the media
   // modes. OnStreamState opens every open line of a server once its stream
   // is up.
-  const bool reachable =
-      line.present ? (line.server < server_connected_.size() && server_connected_[line.server])
-                   : std::find(server_connected_.begin(), server_connected_.end(), true) !=
-                         server_connected_.end();
-  if (!reachable) return;
+  if (!ReachableLocked(line)) {
+    StartSessionWaitLocked(*open);  // before the first session: requests wait for it
+    return;
+  }
   if (line.closes_in_flight > 0) {
     open->open_in_flight = true;  // requests queue behind it
     open->waiting_for_close = true;

@@ -172,6 +172,11 @@ class RemoteProvider {
     absl::Duration retry_backoff = absl::ZeroDuration();
     // Requests (lineMakeCall, lineAnswer...) waiting for the OpenLine in flight.
     std::vector<absl::AnyInvocable<void()>> after_open;
+    // Opened before its server's first session (a static device from
+    // providerEnumDevices): open_in_flight, requests queue in after_open
+    // until the stream is up, at most until session_wait_until (deadline_ms).
+    bool awaiting_session = false;
+    absl::Time session_wait_until = absl::InfinitePast();
   };
   // A queued callback into TAPISRV.
   struct Outgoing {
@@ -270,6 +275,20 @@ class RemoteProvider {
   // detection) is applied on the server, so the server has given this
   // session every call offered after lineSetDefaultMediaDetection returned.
   void SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send);
+  // --- before the first session (session_wait.cc) ---
+  // Whether the server of `line` (any server for a line not listed yet) has
+  // its session and event stream up.
+  bool ReachableLocked(const LineEntry& line) const;
+  // The line's server never had a session yet: requests wait for it.
+  void StartSessionWaitLocked(OpenLine& open);
+  // false while `open` still waits for its server's first session; else
+  // ends the wait (the open goes out now).
+  bool EndSessionWaitLocked(OpenLine& open);
+  // Waits past deadline_ms end: their requests go out (and fail as requests
+  // to an unreachable server do). Returns them, to run without mu_.
+  std::vector<absl::AnyInvocable<void()>> ExpireSessionWaitsLocked();
+  // Runs `work` with mu_ released.
+  void RunUnlocked(std::vector<absl::AnyInvocable<void()>> work);
   // A reply with one Call as CreatedCalls.
   static Callback<v1::Call> OneCreatedCall(absl::AnyInvocable<void(CreatedCalls)> done);
   // A random prefix for this provider's tags.
