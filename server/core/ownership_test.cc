@@ -140,6 +140,17 @@ TEST_F(OwnershipTest, CallCreatingRequestsTagTheirCalls) {
   EXPECT_EQ(call->tag(), "ws1-42");
   EXPECT_EQ(Get(call->id()).tag(), "ws1-42");
   EXPECT_EQ(Get(CallOn("104")).tag(), "");
+  // The call_created event of the new call carries it too, from the start.
+  std::vector<EventPtr> events;
+  engine_->journal().Read(1, 100000, &events);
+  int tagged = 0;
+  for (const EventPtr& e : events) {
+    if (e->has_call_created() && e->call_created().call().id() == call->id()) {
+      EXPECT_EQ(e->call_created().call().tag(), "ws1-42");
+      ++tagged;
+    }
+  }
+  EXPECT_EQ(tagged, 1);
   make.set_tag(std::string(300, 't'));
   EXPECT_THAT(engine_->MakeCall(make),
               IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALPARAM));
