@@ -288,7 +288,8 @@ class RemoteProvider {
   // to an unreachable server do). Returns them, to run without mu_.
   std::vector<absl::AnyInvocable<void()>> ExpireSessionWaitsLocked();
   // Runs `work` with mu_ released.
-  void RunUnlocked(std::vector<absl::AnyInvocable<void()>> work);
+  void RunUnlocked(std::vector<absl::AnyInvocable<void()>> work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A reply with one Call as CreatedCalls.
   static Callback<v1::Call> OneCreatedCall(absl::AnyInvocable<void(CreatedCalls)> done);
   // A random prefix for this provider's tags.
