@@ -78,10 +78,18 @@ LONG RemoteProvider::CreateCallsLocked(DRV_REQUESTID request_id, uint32_t hd_lin
     DrainingLock done_lock(this);
     FinishCreateLocked(tag, std::move(result));
   };
-  SendWhenOpenLocked(hd_line, [send = std::move(send), tag = std::move(tag),
-                               done = std::move(done)]() mutable {
-    send(std::move(tag), std::move(done));
-  });
+  // No session with the line's server in time (session_wait.cc): the request
+  // fails here instead of going out without one.
+  auto fail = [this, tag] {
+    DrainingLock fail_lock(this);
+    FinishCreateLocked(tag, absl::UnavailableError("no session with the server yet"));
+  };
+  SendWhenOpenLocked(
+      hd_line,
+      [send = std::move(send), tag, done = std::move(done)]() mutable {
+        send(std::move(tag), std::move(done));
+      },
+      std::move(fail));
   return static_cast<LONG>(request_id);
 }
 
@@ -167,7 +175,8 @@ void RemoteProvider::AbandonRequestCallLocked(uint32_t hd_call, size_t server) {
   if (made) ApplyCallLocked(server, call, /*created=*/true);
 }
 
-void RemoteProvider::SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send) {
+void RemoteProvider::SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                                         absl::AnyInvocable<void()> fail) {
   OpenLine* open = open_lines_.Find(hd_line);
   const bool wish_applied = open == nullptr || open->media_modes == 0 ||
                             (!open->open_in_flight &&
@@ -177,7 +186,7 @@ void RemoteProvider::SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<vo
     if (!open->open_in_flight) OpenOnServerLocked(hd_line);
     // Not sent while the server cannot be reached: it fails as it would anyway.
     if (open->open_in_flight) {
-      open->after_open.push_back(std::move(send));
+      QueueAfterOpenLocked(*open, std::move(send), std::move(fail));
       return;
     }
   }

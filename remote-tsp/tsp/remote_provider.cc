@@ -1420,7 +1420,8 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
       });
 }
 
-void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send) {
+void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                                        absl::AnyInvocable<void()> fail) {
   // The line must be open on the server first (lineOpen opened it in the
   // background). If that open failed (e.g. it timed out), open it again; while
   // an open is in flight, send right after it (it fails on the server if the
@@ -1430,7 +1431,7 @@ void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<voi
     OpenOnServerLocked(hd_line);
   }
   if (open != nullptr && open->open_in_flight) {
-    open->after_open.push_back(std::move(send));
+    QueueAfterOpenLocked(*open, std::move(send), std::move(fail));
   } else {
     send();
   }
@@ -1453,14 +1454,19 @@ LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Acti
   if (action == Action::kAnswer || action == Action::kAccept) {
     // Once this session owns the call on the server (DESIGN.md 12).
     Client* client = client_.get();
-    SendWhenOwnerLocked(entry->hd_line, [this, client, action, request = std::move(request),
-                                         done = std::move(done)]() mutable {
-      if (action == Action::kAnswer) {
-        client->AnswerAsync(std::move(request), std::move(done), call_options());
-      } else {
-        client->AcceptAsync(std::move(request), std::move(done), call_options());
-      }
-    });
+    SendWhenOwnerLocked(
+        entry->hd_line,
+        [this, client, action, request = std::move(request), done = std::move(done)]() mutable {
+          if (action == Action::kAnswer) {
+            client->AnswerAsync(std::move(request), std::move(done), call_options());
+          } else {
+            client->AcceptAsync(std::move(request), std::move(done), call_options());
+          }
+        },
+        [this, request_id] {
+          DrainingLock fail_lock(this);
+          CompleteLocked(request_id, LINEERR_OPERATIONFAILED);
+        });
     return static_cast<LONG>(request_id);
   }
   switch (action) {

@@ -177,6 +177,13 @@ class RemoteProvider {
     // until the stream is up, at most until session_wait_until (deadline_ms).
     bool awaiting_session = false;
     absl::Time session_wait_until = absl::InfinitePast();
+    // Requests queued meanwhile: `send` once the open goes out, `fail` (if
+    // set) when the wait expires; a request without `fail` is sent then.
+    struct SessionWaiter {
+      absl::AnyInvocable<void()> send;
+      absl::AnyInvocable<void()> fail;
+    };
+    std::vector<SessionWaiter> session_waiters;
   };
   // A queued callback into TAPISRV.
   struct Outgoing {
@@ -274,7 +281,8 @@ class RemoteProvider {
   // lineAnswer / lineAccept: sent once the line's owner open (media
   // detection) is applied on the server, so the server has given this
   // session every call offered after lineSetDefaultMediaDetection returned.
-  void SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send);
+  void SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                           absl::AnyInvocable<void()> fail);
   // --- before the first session (session_wait.cc) ---
   // Whether the server of `line` (any server for a line not listed yet) has
   // its session and event stream up.
@@ -287,6 +295,9 @@ class RemoteProvider {
   // Waits past deadline_ms end: their requests go out (and fail as requests
   // to an unreachable server do). Returns them, to run without mu_.
   std::vector<absl::AnyInvocable<void()>> ExpireSessionWaitsLocked();
+  // Queues a request behind the open in flight (or the session wait).
+  void QueueAfterOpenLocked(OpenLine& open, absl::AnyInvocable<void()> send,
+                            absl::AnyInvocable<void()> fail);
   // Runs `work` with mu_ released.
   void RunUnlocked(std::vector<absl::AnyInvocable<void()>> work)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -296,7 +307,10 @@ class RemoteProvider {
   static std::string NewTagPrefix();
   // Sends a line request once the line is open on the server: at once, or
   // right after the OpenLine in flight (opening it again if that failed).
-  void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send);
+  // `fail` completes the request instead when the line's server never had a
+  // session within deadline_ms (session_wait.cc); without it, it is sent then.
+  void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                          absl::AnyInvocable<void()> fail = nullptr);
   // Validates the call for an asynchronous request; 0 or a LINEERR.
   LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry);
   // Completes `request_id` once `done` (run under mu_) returns; the common tail

@@ -6,7 +6,9 @@
 // no session (the server would act for nobody: a call made that way is not
 // this workstation's). So the open, and every request behind it, waits for
 // the stream, bounded by deadline_ms like any request; after that the
-// requests go out and fail as requests to an unreachable server do.
+// requests that create calls or answer/accept them complete with
+// LINEERR_OPERATIONFAILED without being sent (never a call no session owns),
+// the others go out and fail as requests to an unreachable server do.
 #include <algorithm>
 
 #include "absl/time/clock.h"
@@ -40,7 +42,19 @@ bool RemoteProvider::EndSessionWaitLocked(OpenLine& open) {
   if (!ReachableLocked(lines_[open.index])) return false;
   open.awaiting_session = false;
   open.open_in_flight = false;
+  // They wait for the open that goes out now.
+  for (auto& waiter : open.session_waiters) open.after_open.push_back(std::move(waiter.send));
+  open.session_waiters.clear();
   return true;
+}
+
+void RemoteProvider::QueueAfterOpenLocked(OpenLine& open, absl::AnyInvocable<void()> send,
+                                          absl::AnyInvocable<void()> fail) {
+  if (open.awaiting_session) {
+    open.session_waiters.push_back({std::move(send), std::move(fail)});
+  } else {
+    open.after_open.push_back(std::move(send));
+  }
 }
 
 std::vector<absl::AnyInvocable<void()>> RemoteProvider::ExpireSessionWaitsLocked() {
@@ -52,6 +66,10 @@ std::vector<absl::AnyInvocable<void()>> RemoteProvider::ExpireSessionWaitsLocked
     open.open_in_flight = false;
     for (auto& waiter : open.after_open) expired.push_back(std::move(waiter));
     open.after_open.clear();
+    for (auto& waiter : open.session_waiters) {
+      expired.push_back(waiter.fail ? std::move(waiter.fail) : std::move(waiter.send));
+    }
+    open.session_waiters.clear();
   });
   return expired;
 }

@@ -133,5 +133,58 @@ TEST_F(TspEnumerationTest, AServerThatDoesNotAnswerInTimeDeliversItsLinesByLineC
       << text;
 }
 
+// A line known at enumeration (from the device map) is used while its server
+// never answers (paused): lineMakeCall waits for the first session at most
+// deadline_ms, then fails without being sent; once the server runs again it
+// has made no call for nobody.
+TEST_F(TspEnumerationTest, RequestsBeforeTheFirstSessionFailWithoutBeingSent) {
+  Configure("");
+  Start();  // writes the device map
+  ASSERT_EQ(num_lines_, 9u);
+  ASSERT_EQ(harness_.Stop(), 0);
+  started_ = false;
+  server_.Pause();
+  Start();
+  ASSERT_EQ(num_lines_, 9u);  // from the map; the server did not answer
+  DWORD device = kNoDevice;
+  for (DWORD i = 0; i < num_lines_; ++i) {
+    auto b = Buffer(4096);
+    ASSERT_EQ(harness_.tspi().TSPI_lineGetDevCaps(TapiSrvHarness::kLineBase + i, 0x00030000, 0,
+                                                  reinterpret_cast<LPLINEDEVCAPS>(b.data())),
+              0);
+    const auto caps = Fixed<LINEDEVCAPS>(b);
+    if (String16At(b, caps.dwSwitchInfoSize, caps.dwSwitchInfoOffset) == "sim/102") {
+      device = TapiSrvHarness::kLineBase + i;
+    }
+  }
+  ASSERT_NE(device, kNoDevice);
+  const HTAPILINE ht_line = harness_.NewHtLine();
+  HDRVLINE hd_line = nullptr;
+  ASSERT_EQ(harness_.tspi().TSPI_lineOpen(device, ht_line, &hd_line, 0x00030000,
+                                          &TapiSrvHarness::LineEvent),
+            0);
+  const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xE100});
+  HDRVCALL hd_call = nullptr;
+  const DRV_REQUESTID make = harness_.NextRequestId();
+  harness_.OutboundCall(ht_call, make);
+  const absl::Time start = absl::Now();
+  const LONG r =
+      harness_.tspi().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100", 0, nullptr);
+  harness_.Issued(make, r);
+  ASSERT_EQ(r, static_cast<LONG>(make));
+  EXPECT_EQ(harness_.WaitCompletion(make, absl::Seconds(4)), ::LINEERR_OPERATIONFAILED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));  // deadline_ms = 1000, plus a tick
+  if (hd_call != nullptr) harness_.tspi().TSPI_lineCloseCall(hd_call);
+  server_.Resume();
+  ASSERT_TRUE(WaitInService(harness_, hd_line, absl::Seconds(10)));
+  std::string out;
+  ASSERT_EQ(RunLinectl({"--server", server_.address(), "--timeout", "3s", "calls", "sim/102"},
+                       &out),
+            0)
+      << out;
+  EXPECT_EQ(out.find("5550100"), std::string::npos) << out;
+  EXPECT_EQ(harness_.tspi().TSPI_lineClose(hd_line), 0);
+}
+
 }  // namespace
 }  // namespace linebridge::tsp_test
