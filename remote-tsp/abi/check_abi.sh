@@ -175,7 +175,9 @@ if [[ -n $gen ]]; then
     mkdir -p "$wininc"
     for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
     root=$src/..
-    units=("$src/tsp/exports.cc" "$src/tsp/remote_provider.cc" "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
+    units=("$src/tsp/exports.cc" "$src/tsp/remote_provider.cc" "$src/tsp/call_creation.cc"
+           "$src/tsp/enumeration.cc" "$src/tsp/session_wait.cc" "$src/tsp/tsp_log.cc"
+           "$src/tsp/tsp_config.cc" "$src/tsp/tsp_registry.cc"
            "$src/tsp/device_map.cc" "$src/tsp/server_identity.cc" "$src/tsp/tsp_shutdown.cc" "$src/tsp/var_struct.cc" "$src/tapi_mapping.cc"
            "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
            "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")

@@ -13,7 +13,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tsp/enumeration.h"
 #include "tsp/tsp_channel.h"
+#include "tsp/tsp_log.h"
 #include "tsp/tsp_shutdown.h"
 #include "tsp/var_struct.h"
 
@@ -229,7 +231,7 @@ void RemoteProvider::ResetLocked() {
   open_lines_ = HandleTable<OpenLine>();
   calls_ = HandleTable<CallEntry>();
   call_by_id_.clear();
-  held_calls_.clear();
+  creating_.clear();
   pending_.clear();
   queue_.clear();
   server_connected_.clear();
@@ -244,19 +246,28 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
   if (num_lines == nullptr || num_phones == nullptr) return LINEERR_INVALPOINTER;
   absl::StatusOr<TspConfig> config = LoadTspConfig();
   if (!config.ok()) {
-    std::fprintf(stderr, "linebridge.tsp: %s\n", config.status().ToString().c_str());
+    LogError(config.status().ToString());
     return LINEERR_OPERATIONFAILED;
   }
+  ConfigureLog(*config);
   absl::StatusOr<DeviceMap> map = DeviceMap::Load(config->device_map);
   if (!map.ok()) {
-    std::fprintf(stderr, "linebridge.tsp: %s\n", map.status().ToString().c_str());
+    LogError(map.status().ToString());
     return LINEERR_OPERATIONFAILED;
   }
+  {
+    absl::MutexLock lock(&mu_);
+    if (initialized_) return LINEERR_OPERATIONFAILED;  // providerShutdown first
+  }
+  // Static devices: the lines of every server that answers within
+  // kEnumerationBound (asked in parallel), numbered by the device map.
+  ServerLines listed = EnumerateServerLines(*config);
   absl::MutexLock lock(&mu_);
-  if (initialized_) return LINEERR_OPERATIONFAILED;  // providerShutdown first
+  if (initialized_) return LINEERR_OPERATIONFAILED;
   ResetLocked();
   config_ = *std::move(config);
   device_map_ = *std::move(map);
+  for (const auto& [server, line] : listed.lines) device_map_->IndexOf(line.id());
   enumerated_ = device_map_->size();
   hprovider_ = provider;
   line_create_proc_ = line_create_proc;
@@ -265,6 +276,14 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
     lines_[i].line_id = device_map_->LineAt(i);
     lines_[i].server_id = device_map_->KeyAt(i).server_id;
   }
+  for (const auto& [server, line] : listed.lines) {
+    LineEntry& entry = lines_[device_map_->IndexOf(line.server_id(), line.id())];
+    entry.info = line;
+    entry.server = server;
+    entry.present = true;
+  }
+  if (absl::Status saved = device_map_->Save(); !saved.ok()) LogError(saved.ToString());
+  enum_client_ = std::move(listed.client);
   *num_lines = enumerated_;
   *num_phones = 0;
   return 0;
@@ -285,14 +304,21 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
     options.deadline = absl::Milliseconds(config_.deadline_ms);
     options.channel = ChannelOptionsFor(config_);  // TLS, bearer token
   }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(std::move(options));
+  std::unique_ptr<Client> enum_client;
+  {
+    absl::MutexLock lock(&mu_);
+    enum_client = std::move(enum_client_);
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client = std::move(enum_client);
+  if (*client == nullptr) client = Client::Create(std::move(options));
   if (!client.ok()) {
-    std::fprintf(stderr, "linebridge.tsp: %s\n", client.status().ToString().c_str());
+    LogError(client.status().ToString());
     return LINEERR_OPERATIONFAILED;
   }
   if (tspi_options != nullptr) *tspi_options = 0;  // re-entrant
   absl::MutexLock lock(&mu_);
   client_ = *std::move(client);
+  tag_prefix_ = NewTagPrefix();
   completion_proc_ = completion_proc;
   line_base_ = line_device_id_base;
   for (uint32_t i = 0; i < enumerated_; ++i) {
@@ -349,7 +375,7 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
   absl::MutexLock lock(&mu_);
   if (device_map_.has_value()) {
     absl::Status saved = device_map_->Save();
-    if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
+    if (!saved.ok()) LogError(saved.ToString());
   }
   ResetLocked();
   device_map_.reset();
@@ -394,11 +420,12 @@ void RemoteProvider::ConnectLoop() {
     // server. The lines stay unavailable meanwhile.
     if (started.ToString() != reported && !absl::IsCancelled(started)) {
       reported = started.ToString();
-      std::fprintf(stderr, "linebridge.tsp: no session yet (retrying): %s\n", reported.c_str());
+      LogWarning(absl::StrCat("no session yet (retrying): ", reported));
     }
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
+    RunUnlocked(ExpireSessionWaitsLocked());
   }
   SubscribeOptions options;
   options.bind_session = true;
@@ -413,6 +440,7 @@ void RemoteProvider::ConnectLoop() {
   while (!stopping_) {
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(50));
     if (!stopping_) MaintainLocked();
+    RunUnlocked(ExpireSessionWaitsLocked());
   }
 }
 
@@ -658,7 +686,7 @@ void RemoteProvider::RegisterLineLocked(size_t server, const v1::Line& line) {
     }
   }
   absl::Status saved = device_map_->Save();
-  if (!saved.ok()) std::fprintf(stderr, "linebridge.tsp: %s\n", saved.ToString().c_str());
+  if (!saved.ok()) LogError(saved.ToString());
 }
 
 void RemoteProvider::RemoveLineLocked(LineEntry& line) {
@@ -758,25 +786,8 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
   if (!created) return;
   const uint32_t hd_line = OpenHandleOfLineLocked(server, call.info().line_id());
   if (hd_line == 0) return;  // not on a line TAPI has open
-  // Our own lineMakeCall whose response has not arrived yet?
-  const std::string session = client_->session_id(server);
-  const bool ours = !session.empty() && std::find(call.owner_sessions().begin(),
-                                                  call.owner_sessions().end(),
-                                                  session) != call.owner_sessions().end();
-  // A call one of our creating requests (setup transfer/conference, ...) made?
-  // Only its response says which handle it belongs to: hold it until then.
-  auto held = held_calls_.find(call.id());
-  const OpenLine* open = open_lines_.Find(hd_line);
-  if (held != held_calls_.end() || (ours && open != nullptr && open->creating > 0)) {
-    HeldCall& h = held_calls_[call.id()];
-    h.hd_line = hd_line;
-    h.server = server;
-    v1::Event ev;
-    ev.set_line_id(call.info().line_id());
-    *ev.mutable_call_created()->mutable_call() = call;
-    h.events.push_back(std::move(ev));
-    return;
-  }
+  // A call one of our requests created (its tag): bound to that handle now.
+  if (BindTaggedCallLocked(server, call)) return;
   // A call TAPI does not know: LINE_NEWCALL, then its state.
   CallEntry entry;
   entry.hd_line = hd_line;
@@ -843,22 +854,6 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
 }
 
 void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
-  // Events of a held call wait for the response that names it.
-  const std::string* call_id = nullptr;
-  switch (event.kind_case()) {
-    case v1::Event::kCallState: call_id = &event.call_state().call_id(); break;
-    case v1::Event::kCallInfo: call_id = &event.call_info().call_id(); break;
-    case v1::Event::kDigit: call_id = &event.digit().call_id(); break;
-    case v1::Event::kDigitsGenerated: call_id = &event.digits_generated().call_id(); break;
-    default: break;
-  }
-  if (call_id != nullptr) {
-    auto held = held_calls_.find(*call_id);
-    if (held != held_calls_.end()) {
-      held->second.events.push_back(event);
-      return;
-    }
-  }
   {
     switch (event.kind_case()) {
       case v1::Event::kLineCreated:
@@ -1272,6 +1267,7 @@ LONG RemoteProvider::Open(DWORD device_id, HTAPILINE ht_line, LPHDRVLINE hd_line
 
 void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   OpenLine* open = open_lines_.Find(hd_line);
+  if (open != nullptr && !EndSessionWaitLocked(*open)) return;
   if (open == nullptr || open->open_in_flight || client_ == nullptr) return;
   const int want = open->media_modes != 0 ? v1::PRIVILEGE_OWNER : v1::PRIVILEGE_MONITOR;
   if (open->applied_privilege == want && open->applied_media == open->media_modes) return;
@@ -1281,18 +1277,10 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   // refuse the open (no session), and that refusal would drop the media
   // modes. OnStreamState opens every open line of a server once its stream
   // is up.
-  // A line of the device map that names its server waits for that server
-  // (another server may have a line of the same id); one of a map without
-  // server ids goes to whichever server has it.
-  std::optional<size_t> target;
-  if (line.present) target = line.server;
-  else target = server_ids_.ServerOf(line.server_id);
-  const bool reachable =
-      target.has_value()
-          ? (*target < server_connected_.size() && server_connected_[*target])
-          : line.server_id.empty() && std::find(server_connected_.begin(), server_connected_.end(),
-                                                true) != server_connected_.end();
-  if (!reachable) return;
+  if (!ReachableLocked(line)) {
+    StartSessionWaitLocked(*open);  // before the first session: requests wait for it
+    return;
+  }
   if (line.closes_in_flight > 0) {
     open->open_in_flight = true;  // requests queue behind it
     open->waiting_for_close = true;
@@ -1338,8 +1326,8 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
             // The server refused (its state is unchanged): TAPI's media
             // detection falls back to what the server applied, so
             // lineGetLineDevStatus stays truthful and nothing retries a refusal.
-            std::fprintf(stderr, "linebridge.tsp: opening %s: %s\n",
-                         lines_[o->index].line_id.c_str(), response.status().ToString().c_str());
+            LogWarning(absl::StrCat("opening ", lines_[o->index].line_id, ": ",
+                                    response.status().ToString()));
             o->media_modes = o->applied_privilege != 0 ? o->applied_media : 0;
           }
           if (!o->open_in_flight) waiters.swap(o->after_open);
@@ -1365,7 +1353,6 @@ LONG RemoteProvider::Close(HDRVLINE hd_line) {
     std::optional<CallEntry> e = calls_.Remove(c);
     if (e.has_value() && !e->call_id.empty()) call_by_id_.erase(e->call_id);
   }
-  absl::erase_if(held_calls_, [id](const auto& kv) { return kv.second.hd_line == id; });
   if (client_ != nullptr && open->applied_privilege != 0) {
     v1::CloseLineRequest request;
     request.set_line_id(line.line_id);
@@ -1449,46 +1436,18 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
       request.mutable_params()->set_bearer_mode(*bearer);
     }
   }
-  // The call is bound to this handle by the response only (it names the
-  // server's call id). Until then calls the server creates for our session
-  // on this line, and all their events, are held (held_calls_): nothing is
-  // guessed from the order of call_created events, and nothing for this call
-  // can reach TAPI before the request's ASYNC_COMPLETION.
-  const uint32_t line_handle = IdOf(hd_line);
-  const uint32_t id = NewRequestCallLocked(line_handle, ht_call, request_id);
-  *hd_call = HandleOf<HDRVCALL>(id);
-  pending_[request_id] = Pending{id};
-  ++open->creating;
   Client* client = client_.get();
-  auto send = [this, client, request_id, id, line_handle, options = LineCallOptionsLocked(line),
-               request = std::move(request)]() mutable {
-    client->MakeCallAsync(
-        std::move(request),
-        [this, request_id, id, line_handle](absl::StatusOr<v1::Call> call) {
-          DrainingLock done_lock(this);
-          if (OpenLine* o = open_lines_.Find(line_handle)) --o->creating;
-          if (pending_.contains(request_id)) {  // else completed at shutdown
-            if (!call.ok()) {
-              CompleteLocked(request_id, ErrOf(call.status()));
-              DropRequestCallLocked(id);
-            } else {
-              // The completion is queued first; the call's events (held or
-              // deferred) follow it through the same dispatcher queue.
-              CompleteLocked(request_id, 0);
-              BindCallLocked(id, *call);
-            }
-          }
-          // Calls of ours nobody claimed (e.g. a request that failed at its
-          // deadline after the server made the call) become ordinary new calls.
-          ReleaseHeldLocked(line_handle);
-        },
-        options);
-  };
-  SendWhenOpenLocked(line_handle, std::move(send));
-  return static_cast<LONG>(request_id);
+  return CreateCallsLocked(
+      request_id, IdOf(hd_line), 0, {NewCall{ht_call, hd_call}},
+      [client, options = LineCallOptionsLocked(line), request = std::move(request)](
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->MakeCallAsync(std::move(request), OneCreatedCall(std::move(done)), options);
+      });
 }
 
-void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send) {
+void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                                        absl::AnyInvocable<void()> fail) {
   // The line must be open on the server first (lineOpen opened it in the
   // background). If that open failed (e.g. it timed out), open it again; while
   // an open is in flight, send right after it (it fails on the server if the
@@ -1498,7 +1457,7 @@ void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<voi
     OpenOnServerLocked(hd_line);
   }
   if (open != nullptr && open->open_in_flight) {
-    open->after_open.push_back(std::move(send));
+    QueueAfterOpenLocked(*open, std::move(send), std::move(fail));
   } else {
     send();
   }
@@ -1518,6 +1477,24 @@ LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Acti
     DrainingLock done_lock(this);
     CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
   };
+  if (action == Action::kAnswer || action == Action::kAccept) {
+    // Once this session owns the call on the server (DESIGN.md 12).
+    Client* client = client_.get();
+    SendWhenOwnerLocked(
+        entry->hd_line,
+        [this, client, action, request = std::move(request), done = std::move(done)]() mutable {
+          if (action == Action::kAnswer) {
+            client->AnswerAsync(std::move(request), std::move(done), call_options());
+          } else {
+            client->AcceptAsync(std::move(request), std::move(done), call_options());
+          }
+        },
+        [this, request_id] {
+          DrainingLock fail_lock(this);
+          CompleteLocked(request_id, LINEERR_OPERATIONFAILED);
+        });
+    return static_cast<LONG>(request_id);
+  }
   switch (action) {
     case Action::kAnswer: client_->AnswerAsync(std::move(request), std::move(done), call_options()); break;
     case Action::kDrop: client_->DropAsync(std::move(request), std::move(done), call_options()); break;
@@ -1682,77 +1659,6 @@ absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> RemoteProvider::CompleteWithC
   };
 }
 
-uint32_t RemoteProvider::NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call,
-                                              DRV_REQUESTID request_id) {
-  CallEntry fresh;
-  fresh.hd_line = hd_line;
-  fresh.ht_call = ht_call;
-  fresh.outbound_pending = true;
-  fresh.by_response = true;
-  fresh.make_request = request_id;
-  return calls_.Add(std::move(fresh));
-}
-
-void RemoteProvider::DropRequestCallLocked(uint32_t hd_call) {
-  // TAPI's rule: the hdCall a call-creating function handed out stays valid
-  // until TAPISRV calls lineCloseCall, which it does also when the request
-  // completed with an error. The entry stays, IDLE and bound to no server
-  // call; nothing is ever reported for it.
-  CallEntry* e = calls_.Find(hd_call);
-  if (e == nullptr) return;
-  if (!e->call_id.empty()) call_by_id_.erase(e->call_id);
-  e->call_id.clear();
-  e->outbound_pending = false;
-  e->deferred.clear();
-  e->generating.clear();
-  e->idle = true;
-}
-
-void RemoteProvider::ReplayHeldLocked(const std::string& call_id) {
-  auto it = held_calls_.find(call_id);
-  if (it == held_calls_.end()) return;
-  HeldCall held = std::move(it->second);
-  held_calls_.erase(it);
-  for (const v1::Event& event : held.events) ApplyEventLocked(held.server, event);
-}
-
-void RemoteProvider::BindCallLocked(uint32_t hd_call, const v1::Call& call) {
-  CallEntry* entry = calls_.Find(hd_call);
-  if (entry == nullptr) return;
-  if (call.id().empty()) {  // the server named no call: nothing to bind
-    DropRequestCallLocked(hd_call);
-    return;
-  }
-  auto other = call_by_id_.find(call.id());
-  if (other != call_by_id_.end() && other->second != hd_call) {
-    // Announced meanwhile under another handle (should not happen): keep that one.
-    DropRequestCallLocked(hd_call);
-    return;
-  }
-  entry->call_id = call.id();
-  call_by_id_[call.id()] = hd_call;
-  if (!entry->has_call) {
-    entry->call = call;
-    entry->has_call = true;
-  }
-  entry->outbound_pending = false;
-  for (Outgoing& out : entry->deferred) EnqueueLocked(out);
-  entry->deferred.clear();
-  // States come from the event stream (in its order), incl. the held ones.
-  ReplayHeldLocked(call.id());
-}
-
-void RemoteProvider::ReleaseHeldLocked(uint32_t hd_line) {
-  const OpenLine* open = open_lines_.Find(hd_line);
-  if (open != nullptr && open->creating > 0) return;
-  std::vector<std::string> ids;
-  for (const auto& [id, held] : held_calls_) {
-    if (held.hd_line == hd_line) ids.push_back(id);
-  }
-  std::sort(ids.begin(), ids.end());
-  for (const std::string& id : ids) ReplayHeldLocked(id);  // unclaimed: LINE_NEWCALL
-}
-
 void RemoteProvider::DigitsEventLocked(const v1::Event& event) {
   const bool digit = event.kind_case() == v1::Event::kDigit;
   const std::string& call_id =
@@ -1840,33 +1746,23 @@ LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
   if (hd_consult_call == nullptr) return LINEERR_INVALPOINTER;
-  const uint32_t hd_line = entry->hd_line;
-  OpenLine* open = open_lines_.Find(hd_line);
-  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
-  const uint32_t consult = NewRequestCallLocked(hd_line, ht_consult_call, request_id);
-  *hd_consult_call = HandleOf<HDRVCALL>(consult);
-  pending_[request_id] = Pending{IdOf(hd_call)};
-  ++open->creating;
+  if (open_lines_.Find(entry->hd_line) == nullptr) return LINEERR_INVALCALLHANDLE;
   v1::SetupTransferRequest request;
   request.set_call_id(entry->call_id);
-  client_->SetupTransferAsync(
-      std::move(request),
-      [this, request_id, hd_line, consult](absl::StatusOr<v1::SetupTransferResponse> response) {
-        DrainingLock done_lock(this);
-        if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
-        if (pending_.contains(request_id)) {
-          if (!response.ok()) {
-            CompleteLocked(request_id, ErrOf(response.status()));
-            DropRequestCallLocked(consult);
-          } else {
-            CompleteLocked(request_id, 0);
-            BindCallLocked(consult, response->consultation());
-          }
-        }
-        ReleaseHeldLocked(hd_line);
-      },
-      call_options());
-  return static_cast<LONG>(request_id);
+  Client* client = client_.get();
+  return CreateCallsLocked(
+      request_id, entry->hd_line, IdOf(hd_call), {NewCall{ht_consult_call, hd_consult_call}},
+      [this, client, request = std::move(request)](
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->SetupTransferAsync(
+            std::move(request),
+            [done = std::move(done)](absl::StatusOr<v1::SetupTransferResponse> r) mutable {
+              if (!r.ok()) return done(r.status());
+              done(std::vector<v1::Call>{r->consultation()});
+            },
+            call_options());
+      });
 }
 
 LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
@@ -1885,39 +1781,36 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
   const bool conference = *mode == v1::TRANSFER_MODE_CONFERENCE;
   if (conference && hd_conf_call == nullptr) return LINEERR_INVALPOINTER;
   const uint32_t hd_line = entry->hd_line;
-  OpenLine* open = open_lines_.Find(hd_line);
-  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
+  if (open_lines_.Find(hd_line) == nullptr) return LINEERR_INVALCALLHANDLE;
   v1::CompleteTransferRequest request;
   request.set_call_id(entry->call_id);
   request.set_consultation_call_id(consult->call_id);
   request.set_mode(*mode);
-  uint32_t conf = 0;
-  if (conference) {
-    conf = NewRequestCallLocked(hd_line, ht_conf_call, request_id);
-    *hd_conf_call = HandleOf<HDRVCALL>(conf);
-    ++open->creating;
+  Client* client = client_.get();
+  if (!conference) {  // creates no call
+    pending_[request_id] = Pending{IdOf(hd_call)};
+    client->CompleteTransferAsync(
+        std::move(request),
+        [this, request_id](absl::StatusOr<v1::CompleteTransferResponse> response) {
+          DrainingLock done_lock(this);
+          CompleteLocked(request_id, response.ok() ? 0 : ErrOf(response.status()));
+        },
+        call_options());
+    return static_cast<LONG>(request_id);
   }
-  pending_[request_id] = Pending{IdOf(hd_call)};
-  client_->CompleteTransferAsync(
-      std::move(request),
-      [this, request_id, hd_line, conf](absl::StatusOr<v1::CompleteTransferResponse> response) {
-        DrainingLock done_lock(this);
-        if (conf != 0) {
-          if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
-        }
-        if (pending_.contains(request_id)) {
-          if (!response.ok()) {
-            CompleteLocked(request_id, ErrOf(response.status()));
-            if (conf != 0) DropRequestCallLocked(conf);
-          } else {
-            CompleteLocked(request_id, 0);
-            if (conf != 0) BindCallLocked(conf, response->conference());
-          }
-        }
-        if (conf != 0) ReleaseHeldLocked(hd_line);
-      },
-      call_options());
-  return static_cast<LONG>(request_id);
+  return CreateCallsLocked(
+      request_id, hd_line, IdOf(hd_call), {NewCall{ht_conf_call, hd_conf_call}},
+      [this, client, request = std::move(request)](
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->CompleteTransferAsync(
+            std::move(request),
+            [done = std::move(done)](absl::StatusOr<v1::CompleteTransferResponse> r) mutable {
+              if (!r.ok()) return done(r.status());
+              done(std::vector<v1::Call>{r->conference()});
+            },
+            call_options());
+      });
 }
 
 LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call, HDRVLINE,
@@ -1930,38 +1823,26 @@ LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call,
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
   if (hd_conf_call == nullptr || hd_consult_call == nullptr) return LINEERR_INVALPOINTER;
-  const uint32_t hd_line = entry->hd_line;
-  OpenLine* open = open_lines_.Find(hd_line);
-  if (open == nullptr) return LINEERR_INVALCALLHANDLE;
-  const uint32_t conf = NewRequestCallLocked(hd_line, ht_conf_call, request_id);
-  const uint32_t consult = NewRequestCallLocked(hd_line, ht_consult_call, request_id);
-  *hd_conf_call = HandleOf<HDRVCALL>(conf);
-  *hd_consult_call = HandleOf<HDRVCALL>(consult);
-  pending_[request_id] = Pending{IdOf(hd_call)};
-  ++open->creating;
+  if (open_lines_.Find(entry->hd_line) == nullptr) return LINEERR_INVALCALLHANDLE;
   v1::SetupConferenceRequest request;
   request.set_call_id(entry->call_id);
-  client_->SetupConferenceAsync(
-      std::move(request),
-      [this, request_id, hd_line, conf, consult](
-          absl::StatusOr<v1::SetupConferenceResponse> response) {
-        DrainingLock done_lock(this);
-        if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
-        if (pending_.contains(request_id)) {
-          if (!response.ok()) {
-            CompleteLocked(request_id, ErrOf(response.status()));
-            DropRequestCallLocked(conf);
-            DropRequestCallLocked(consult);
-          } else {
-            CompleteLocked(request_id, 0);
-            BindCallLocked(conf, response->conference());
-            BindCallLocked(consult, response->consultation());
-          }
-        }
-        ReleaseHeldLocked(hd_line);
-      },
-      call_options());
-  return static_cast<LONG>(request_id);
+  Client* client = client_.get();
+  // Both new calls carry the tag; the conference call is the one of origin
+  // CONFERENCE (BindTaggedCallLocked).
+  return CreateCallsLocked(
+      request_id, entry->hd_line, IdOf(hd_call),
+      {NewCall{ht_conf_call, hd_conf_call}, NewCall{ht_consult_call, hd_consult_call}},
+      [this, client, request = std::move(request)](
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->SetupConferenceAsync(
+            std::move(request),
+            [done = std::move(done)](absl::StatusOr<v1::SetupConferenceResponse> r) mutable {
+              if (!r.ok()) return done(r.status());
+              done(std::vector<v1::Call>{r->conference(), r->consultation()});
+            },
+            call_options());
+      });
 }
 
 LONG RemoteProvider::AddToConference(DRV_REQUESTID request_id, HDRVCALL hd_conf_call,
@@ -2117,11 +1998,13 @@ LONG RemoteProvider::PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL h
   v1::PrepareAddToConferenceRequest request;
   request.set_conference_call_id(conf->call_id);
   Client* client = client_.get();
-  return CreateCallRequestLocked(
-      request_id, conf->hd_line, ht_consult_call, hd_consult_call,
+  return CreateCallsLocked(
+      request_id, conf->hd_line, IdOf(hd_conf_call), {NewCall{ht_consult_call, hd_consult_call}},
       [this, client, request = std::move(request)](
-          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
-        client->PrepareAddToConferenceAsync(std::move(request), std::move(done), call_options());
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->PrepareAddToConferenceAsync(std::move(request), OneCreatedCall(std::move(done)),
+                                            call_options());
       });
 }
 
@@ -2206,34 +2089,6 @@ LONG RemoteProvider::Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD a
 // Park, unpark, pickup
 // ============================================================================
 
-LONG RemoteProvider::CreateCallRequestLocked(
-    DRV_REQUESTID request_id, uint32_t hd_line, HTAPICALL ht_call, LPHDRVCALL hd_call,
-    absl::AnyInvocable<void(absl::AnyInvocable<void(absl::StatusOr<v1::Call>)>)> start) {
-  OpenLine* open = open_lines_.Find(hd_line);
-  const uint32_t id = NewRequestCallLocked(hd_line, ht_call, request_id);
-  *hd_call = HandleOf<HDRVCALL>(id);
-  pending_[request_id] = Pending{id};
-  ++open->creating;
-  auto done = [this, request_id, id, hd_line](absl::StatusOr<v1::Call> call) {
-    DrainingLock done_lock(this);
-    if (OpenLine* o = open_lines_.Find(hd_line)) --o->creating;
-    if (pending_.contains(request_id)) {
-      if (!call.ok()) {
-        CompleteLocked(request_id, ErrOf(call.status()));
-        DropRequestCallLocked(id);
-      } else {
-        CompleteLocked(request_id, 0);
-        BindCallLocked(id, *call);
-      }
-    }
-    ReleaseHeldLocked(hd_line);
-  };
-  SendWhenOpenLocked(hd_line, [start = std::move(start), done = std::move(done)]() mutable {
-    start(std::move(done));
-  });
-  return static_cast<LONG>(request_id);
-}
-
 LONG RemoteProvider::Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode,
                           LPCWSTR dir_address, LPVARSTRING non_dir_address) {
   absl::MutexLock lock(&mu_);
@@ -2292,11 +2147,12 @@ LONG RemoteProvider::Unpark(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
   request.set_park_address(Utf16ToUtf8(dest_address, 1024));
   if (request.park_address().empty()) return LINEERR_INVALADDRESS;
   Client* client = client_.get();
-  return CreateCallRequestLocked(
-      request_id, IdOf(hd_line), ht_call, hd_call,
+  return CreateCallsLocked(
+      request_id, IdOf(hd_line), 0, {NewCall{ht_call, hd_call}},
       [client, options = LineCallOptionsLocked(line), request = std::move(request)](
-          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
-        client->UnparkAsync(std::move(request), std::move(done), options);
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->UnparkAsync(std::move(request), OneCreatedCall(std::move(done)), options);
       });
 }
 
@@ -2323,11 +2179,12 @@ LONG RemoteProvider::Pickup(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD ad
     return group_id == nullptr ? LINEERR_INVALADDRESS : LINEERR_INVALGROUPID;
   }
   Client* client = client_.get();
-  return CreateCallRequestLocked(
-      request_id, IdOf(hd_line), ht_call, hd_call,
+  return CreateCallsLocked(
+      request_id, IdOf(hd_line), 0, {NewCall{ht_call, hd_call}},
       [client, options = LineCallOptionsLocked(line), request = std::move(request)](
-          absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> done) mutable {
-        client->PickupAsync(std::move(request), std::move(done), options);
+          std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
+        request.set_tag(std::move(tag));
+        client->PickupAsync(std::move(request), OneCreatedCall(std::move(done)), options);
       });
 }
 

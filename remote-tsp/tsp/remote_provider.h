@@ -172,12 +172,20 @@ class RemoteProvider {
     // backoff doubling from 200 ms to 5 s.
     absl::Time retry_at = absl::InfiniteFuture();
     absl::Duration retry_backoff = absl::ZeroDuration();
-    // Requests (lineMakeCall) waiting for the OpenLine in flight.
+    // Requests (lineMakeCall, lineAnswer...) waiting for the OpenLine in flight.
     std::vector<absl::AnyInvocable<void()>> after_open;
-    // Requests in flight that create calls whose ids only their response
-    // names (setup transfer/conference, complete as conference):
-    // while > 0, our calls created on this line are held back (held_calls_).
-    int creating = 0;
+    // Opened before its server's first session (a static device from
+    // providerEnumDevices): open_in_flight, requests queue in after_open
+    // until the stream is up, at most until session_wait_until (deadline_ms).
+    bool awaiting_session = false;
+    absl::Time session_wait_until = absl::InfinitePast();
+    // Requests queued meanwhile: `send` once the open goes out, `fail` (if
+    // set) when the wait expires; a request without `fail` is sent then.
+    struct SessionWaiter {
+      absl::AnyInvocable<void()> send;
+      absl::AnyInvocable<void()> fail;
+    };
+    std::vector<SessionWaiter> session_waiters;
   };
   // A queued callback into TAPISRV.
   struct Outgoing {
@@ -195,9 +203,7 @@ class RemoteProvider {
     uint32_t hd_line = 0;
     std::string call_id;  // "" until the server's id is known
     HTAPICALL ht_call = nullptr;
-    bool outbound_pending = false;  // lineMakeCall (or creating request) not completed yet
-    bool by_response = false;       // bound only by the creating request's response
-    DRV_REQUESTID make_request = 0;
+    bool outbound_pending = false;  // the creating request (lineMakeCall...) not completed yet
     std::vector<Outgoing> deferred;  // call events held until the completion
     bool has_call = false;
     v1::Call call;
@@ -207,13 +213,25 @@ class RemoteProvider {
     // lineGenerateDigits in progress (oldest first): dwEndToEndID.
     std::deque<DWORD> generating;
   };
-  // A call the server created for us (call_created) while a creating request
-  // on its line is in flight: its events wait until the response names it.
-  struct HeldCall {
+  // A call-creating request in flight, by the tag it sent (DESIGN.md 11):
+  // the handles it created, in the order its reply names the calls. A
+  // call_created event with the tag binds to one of them as it arrives.
+  struct Creating {
+    DRV_REQUESTID request_id = 0;
     uint32_t hd_line = 0;
     size_t server = 0;
-    std::vector<v1::Event> events;
+    std::vector<uint32_t> calls;
   };
+  // A call a request creates: TAPI's handle for it and where to write ours.
+  struct NewCall {
+    HTAPICALL ht_call = nullptr;
+    LPHDRVCALL hd_call = nullptr;
+  };
+  // The calls a reply names, in the order of the request's NewCalls.
+  using CreatedCalls = absl::StatusOr<std::vector<v1::Call>>;
+  // Sends a call-creating RPC with `tag` set; `done` gets the reply's calls.
+  using CreateSender =
+      absl::AnyInvocable<void(std::string tag, absl::AnyInvocable<void(CreatedCalls)> done)>;
   struct Pending {
     uint32_t hd_call = 0;
   };
@@ -246,25 +264,60 @@ class RemoteProvider {
   LONG SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address,
                   void (Client::*rpc)(Request, Callback<v1::Call>, const CallOptions&));
   void ApplyEventLocked(size_t server, const v1::Event& event);
-  // Held calls: bind `call_id` (a creating request's response) and replay
-  // its held events; ReleaseHeldLocked replays the rest of a line's once no
-  // creating request is in flight there.
-  void BindCallLocked(uint32_t hd_call, const v1::Call& call);
-  void ReleaseHeldLocked(uint32_t hd_line);
-  void ReplayHeldLocked(const std::string& call_id);
-  // A new call entry for a call a request creates (outbound_pending, by_response).
-  uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call, DRV_REQUESTID request_id);
+  // --- call-creating requests (call_creation.cc) ---
+  // The one path for every request that creates calls (lineMakeCall,
+  // lineSetupTransfer, lineSetupConference, lineCompleteTransfer as
+  // conference, linePrepareAddToConference, lineUnpark, linePickup): new
+  // handles written to each NewCall before returning, a fresh tag, the RPC
+  // sent once the line is open on the server; the completion is queued before
+  // any event of the new calls, which bind by tag as they arrive.
+  LONG CreateCallsLocked(DRV_REQUESTID request_id, uint32_t hd_line, uint32_t acting_call,
+                         std::vector<NewCall> calls, CreateSender send);
+  // A call_created event (or snapshot entry) carrying one of our tags: binds
+  // it to its handle; false if the tag is not one of ours.
+  bool BindTaggedCallLocked(size_t server, const v1::Call& call);
+  // The reply of a creating request (under the DrainingLock).
+  void FinishCreateLocked(const std::string& tag, CreatedCalls result);
+  void BindReplyLocked(uint32_t hd_call, const v1::Call& call);
+  // The request failed: its handle goes; a call the server made for it all
+  // the same (bound by its tag) is reported as a new call instead.
+  void AbandonRequestCallLocked(uint32_t hd_call, size_t server);
+  // A new call entry for a call a request creates (outbound_pending).
+  uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call);
   void DropRequestCallLocked(uint32_t hd_call);
+  // lineAnswer / lineAccept: sent once the line's owner open (media
+  // detection) is applied on the server, so the server has given this
+  // session every call offered after lineSetDefaultMediaDetection returned.
+  void SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                           absl::AnyInvocable<void()> fail);
+  // --- before the first session (session_wait.cc) ---
+  // Whether the server of `line` (any server for a line not listed yet) has
+  // its session and event stream up.
+  bool ReachableLocked(const LineEntry& line) const;
+  // The line's server never had a session yet: requests wait for it.
+  void StartSessionWaitLocked(OpenLine& open);
+  // false while `open` still waits for its server's first session; else
+  // ends the wait (the open goes out now).
+  bool EndSessionWaitLocked(OpenLine& open);
+  // Waits past deadline_ms end: their requests go out (and fail as requests
+  // to an unreachable server do). Returns them, to run without mu_.
+  std::vector<absl::AnyInvocable<void()>> ExpireSessionWaitsLocked();
+  // Queues a request behind the open in flight (or the session wait).
+  void QueueAfterOpenLocked(OpenLine& open, absl::AnyInvocable<void()> send,
+                            absl::AnyInvocable<void()> fail);
+  // Runs `work` with mu_ released.
+  void RunUnlocked(std::vector<absl::AnyInvocable<void()>> work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A reply with one Call as CreatedCalls.
+  static Callback<v1::Call> OneCreatedCall(absl::AnyInvocable<void(CreatedCalls)> done);
+  // A random prefix for this provider's tags.
+  static std::string NewTagPrefix();
   // Sends a line request once the line is open on the server: at once, or
   // right after the OpenLine in flight (opening it again if that failed).
-  void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send);
-  // A request that creates a call on `hd_line` answered by the server with
-  // that Call (lineUnpark, linePickup): the new handle is written to
-  // *hd_call, the call bound by the response, its events held until then.
-  // `start` sends the RPC with the given callback.
-  LONG CreateCallRequestLocked(
-      DRV_REQUESTID request_id, uint32_t hd_line, HTAPICALL ht_call, LPHDRVCALL hd_call,
-      absl::AnyInvocable<void(absl::AnyInvocable<void(absl::StatusOr<v1::Call>)>)> start);
+  // `fail` completes the request instead when the line's server never had a
+  // session within deadline_ms (session_wait.cc); without it, it is sent then.
+  void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
+                          absl::AnyInvocable<void()> fail = nullptr);
   // Validates the call for an asynchronous request; 0 or a LINEERR.
   LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry);
   // Completes `request_id` once `done` (run under mu_) returns; the common tail
@@ -332,7 +385,9 @@ class RemoteProvider {
   HandleTable<OpenLine> open_lines_;
   HandleTable<CallEntry> calls_;
   absl::flat_hash_map<std::string, uint32_t> call_by_id_;
-  absl::flat_hash_map<std::string, HeldCall> held_calls_;
+  absl::flat_hash_map<std::string, Creating> creating_;  // by tag
+  std::string tag_prefix_;  // random per providerInit: tags never collide with another client's
+  uint64_t next_tag_ = 1;
   absl::flat_hash_map<DRV_REQUESTID, Pending> pending_;
   ServerIdentities server_ids_;
   std::vector<bool> server_connected_;
@@ -345,6 +400,9 @@ class RemoteProvider {
   std::thread connector_;
 
   std::unique_ptr<Client> client_;
+  // Made by providerEnumDevices (to ask the servers for their lines), taken
+  // over by providerInit.
+  std::unique_ptr<Client> enum_client_;
   std::unique_ptr<Subscription> subscription_;
 };
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tsp/tsp_log.h"
 
 #ifdef _WIN32
 #ifndef NOMINMAX
@@ -72,6 +73,16 @@ absl::StatusOr<std::string> ReadToken(const RawSetting& s) {
 }
 
 }  // namespace
+
+void ConfigureLog(const TspConfig& config) {
+  LogSettings settings;
+  settings.file = config.log_file;
+  (void)ParseLogLevel(config.log_level, &settings.level);  // validated when loaded
+  settings.max_bytes = config.log_max_bytes;
+  settings.files = config.log_files;
+  settings.secret = config.token;
+  TspLog::Instance().Configure(std::move(settings));
+}
 
 bool IsLoopbackAddress(absl::string_view address) {
   absl::string_view host = address;
@@ -138,6 +149,26 @@ absl::StatusOr<TspConfig> TspConfigFromSettings(const std::vector<RawSetting>& s
       config.token_file = s.value;
       config.token = *std::move(t);
       token = &s;
+    } else if (s.key == "log_file") {
+      config.log_file = s.value;
+    } else if (s.key == "log_level") {
+      LogLevel level;
+      if (!ParseLogLevel(s.value, &level)) {
+        return Error(s, absl::StrCat("\"", s.value, "\" is not error, warning, info or debug"));
+      }
+      config.log_level = absl::AsciiStrToLower(s.value);
+    } else if (s.key == "log_max_bytes") {
+      uint64_t bytes = 0;
+      if (!absl::SimpleAtoi(s.value, &bytes) || bytes < 4096 || bytes > (uint64_t{1} << 30)) {
+        return Error(s, absl::StrCat("\"", s.value, "\" is not 4096..1073741824"));
+      }
+      config.log_max_bytes = bytes;
+    } else if (s.key == "log_files") {
+      uint32_t files = 0;
+      if (!absl::SimpleAtoi(s.value, &files) || files == 0 || files > 20) {
+        return Error(s, absl::StrCat("\"", s.value, "\" is not 1..20"));
+      }
+      config.log_files = files;
     } else if (s.key == "config_file") {
       return Error(s, "only valid in the registry (it names the file to read instead)");
     } else {

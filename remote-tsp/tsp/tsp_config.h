@@ -21,6 +21,11 @@
 //   key_file = client.key
 //   server_name = pbx.example.com     (name checked in the server's certificate)
 //   token_file = /etc/linebridge/tsp.token  (sent as "authorization: Bearer <token>")
+//   # The provider's log (tsp_log.h); without log_file it goes to stderr.
+//   log_file = C:\ProgramData\linebridge\tsp.log
+//   log_level = warning               (error, warning, info, debug)
+//   log_max_bytes = 1048576           (rotate past this size; 4096..1073741824)
+//   log_files = 3                     (rotated files kept: 1..20)
 //
 // Errors name the source and line (file) or value (registry).
 #pragma once
@@ -49,6 +54,12 @@ struct TspConfig {
   std::string server_name;  // certificate name override
   std::string token_file;   // where `token` was read from
   std::string token;        // bearer token (read from token_file at load time)
+
+  // The log (tsp_log.h).
+  std::string log_file;  // empty: stderr
+  std::string log_level = "warning";
+  uint64_t log_max_bytes = 1 << 20;
+  uint32_t log_files = 3;
 
   std::string source;  // the file or registry key it came from
 };
@@ -86,6 +97,10 @@ absl::StatusOr<TspConfig> SelectTspConfig(const char* env, const RegistryRead* r
                                           const std::string& default_path);
 // Reads the configuration from the sources above.
 absl::StatusOr<TspConfig> LoadTspConfig();
+
+// Applies the log settings of `config` to TspLog (tsp_log.h); the bearer
+// token is scrubbed from every line.
+void ConfigureLog(const TspConfig& config);
 
 // Whether `address` ("host:port") names a loopback host (127.0.0.0/8, ::1,
 // localhost).

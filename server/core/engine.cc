@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/authority.h"
+#include "core/ownership.h"
 #include "core/time_util.h"
 #include "linebridge/status_macros.h"
 
@@ -349,6 +350,7 @@ std::string Engine::CreateCall(v1::CallInfo info, v1::CallStatus status) {
   // Ownership: calls a session creates on its line belong to it; other calls
   // go to the sessions that opened the line as owner for this media mode.
   if (op_active_ && line_id == op_line_) {
+    entry.call.set_tag(op_tag_);  // the creating request's tag (DESIGN.md 11)
     if (op_session_ != nullptr) {
       entry.call.add_owner_sessions(op_session_->session.id());
     } else {
@@ -611,8 +613,11 @@ void Engine::FinishCall(CallEntry& entry) {
 void Engine::DropOrphans(LineEntry& line) {
   std::vector<std::string> orphans;
   for (const auto& [id, c] : calls_) {
+    // An offered call nobody decided on stays offered (a phone ringing with
+    // no application): the next owner open takes it (OffersOwnership), e.g.
+    // the same workstation reopening the line while its close was in flight.
     if (c.call.info().line_id() == line.line.id() && !c.server_owned &&
-        c.call.owner_sessions_size() == 0) {
+        c.call.owner_sessions_size() == 0 && !StaysOffered(c.call)) {
       orphans.push_back(id);
     }
   }
@@ -812,6 +817,7 @@ Engine::OpScope::~OpScope() {
   engine_->op_active_ = false;
   engine_->op_session_ = nullptr;
   engine_->op_line_.clear();
+  engine_->op_tag_.clear();
 }
 
 #define LB_OP_SCOPE(session, line) OpScope op_scope_(this, (session), (line))
@@ -916,10 +922,17 @@ absl::StatusOr<v1::OpenLineResponse> Engine::OpenLine(const v1::OpenLineRequest&
   }
   line.opens[req.session_id()] = open;
   if (!reopen) s->session.add_open_lines(req.line_id());
-  // Existing calls are reported to the new opener as monitor.
+  // Existing calls: an offered call nobody decided on yet (OFFERING: not
+  // answered, accepted or sent elsewhere) goes to an owner open of its media
+  // mode as if the open had come first (ownership has no window, DESIGN.md
+  // 12); every other call is reported to the new opener as monitor.
   if (open.privilege != v1::PRIVILEGE_NONE) {
     for (auto& [id, c] : calls_) {
       if (c.call.info().line_id() != req.line_id()) continue;
+      if (OffersOwnership(open.privilege, open.media_modes, c.call)) {
+        GrantOwnership(c.call, req.session_id());
+        continue;
+      }
       const auto& owners = c.call.owner_sessions();
       const auto& monitors = c.call.monitor_sessions();
       if (std::find(owners.begin(), owners.end(), req.session_id()) == owners.end() &&
@@ -1017,6 +1030,7 @@ absl::Status ValidateParty(absl::string_view what, const v1::PartyId& p) {
 }  // namespace
 
 absl::StatusOr<v1::Call> Engine::MakeCall(const v1::MakeCallRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   if (!req.destination().empty()) {
     LB_RETURN_IF_ERROR(NormalizeDialString(req.destination()).status());
   }
@@ -1046,6 +1060,7 @@ absl::StatusOr<v1::Call> Engine::MakeCall(const v1::MakeCallRequest& req) {
                               absl::StrCat("line ", req.line_id(), " is out of service"));
   }
   LB_OP_SCOPE(op.session, req.line_id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string id, op.provider->MakeCall(req.line_id(), req.address_index(),
                                                             req.destination(), p));
   if (auto it = calls_.find(id); it != calls_.end() && !p.app_specific().empty()) {
@@ -1129,11 +1144,13 @@ absl::StatusOr<v1::Call> Engine::BlindTransfer(const v1::BlindTransferRequest& r
 
 absl::StatusOr<v1::SetupTransferResponse> Engine::SetupTransfer(
     const v1::SetupTransferRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.call_id(),
                                            {v1::CALL_STATE_CONNECTED},
                                            v1::CALL_FEATURE_SETUPTRANSFER));
   LB_OP_SCOPE(op.session, op.line->line.id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string consult, op.provider->SetupTransfer(req.call_id()));
   v1::SetupTransferResponse resp;
   *resp.mutable_call() = View(req.call_id(), op.session);
@@ -1143,6 +1160,7 @@ absl::StatusOr<v1::SetupTransferResponse> Engine::SetupTransfer(
 
 absl::StatusOr<v1::CompleteTransferResponse> Engine::CompleteTransfer(
     const v1::CompleteTransferRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   const v1::TransferMode mode = req.mode() == v1::TRANSFER_MODE_UNSPECIFIED
                                     ? v1::TRANSFER_MODE_TRANSFER
                                     : req.mode();
@@ -1169,6 +1187,7 @@ absl::StatusOr<v1::CompleteTransferResponse> Engine::CompleteTransfer(
                            "the consultation call must be another call on the same line");
   }
   LB_OP_SCOPE(op.session, op.line->line.id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string conf, op.provider->CompleteTransfer(
                                             req.call_id(), req.consultation_call_id(), mode));
   v1::CompleteTransferResponse resp;
@@ -1178,10 +1197,12 @@ absl::StatusOr<v1::CompleteTransferResponse> Engine::CompleteTransfer(
 
 absl::StatusOr<v1::SetupConferenceResponse> Engine::SetupConference(
     const v1::SetupConferenceRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.call_id(),
                                            {v1::CALL_STATE_CONNECTED}, v1::CALL_FEATURE_SETUPCONF));
   LB_OP_SCOPE(op.session, op.line->line.id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(auto ids, op.provider->SetupConference(req.call_id()));
   v1::SetupConferenceResponse resp;
   *resp.mutable_conference() = View(ids.first, op.session);
@@ -1191,6 +1212,7 @@ absl::StatusOr<v1::SetupConferenceResponse> Engine::SetupConference(
 
 absl::StatusOr<v1::Call> Engine::PrepareAddToConference(
     const v1::PrepareAddToConferenceRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(req.session_id(), req.conference_call_id(),
                                            {v1::CALL_STATE_CONNECTED},
@@ -1200,6 +1222,7 @@ absl::StatusOr<v1::Call> Engine::PrepareAddToConference(
                            absl::StrCat("call ", req.conference_call_id(), " is not a conference"));
   }
   LB_OP_SCOPE(op.session, op.line->line.id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string consult,
                       op.provider->PrepareAddToConference(req.conference_call_id()));
   return View(consult, op.session);
@@ -1266,17 +1289,20 @@ absl::StatusOr<v1::ParkResponse> Engine::Park(const v1::ParkRequest& req) {
 }
 
 absl::StatusOr<v1::Call> Engine::Unpark(const v1::UnparkRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   LB_RETURN_IF_ERROR(NormalizeDialString(req.park_address()).status());
   EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(Op op, PrepareLineOp(req.session_id(), req.line_id(), req.address_index(),
                                            v1::ADDRESS_FEATURE_UNPARK));
   LB_OP_SCOPE(op.session, req.line_id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string id, op.provider->Unpark(req.line_id(), req.address_index(),
                                                           req.park_address()));
   return View(id, op.session);
 }
 
 absl::StatusOr<v1::Call> Engine::Pickup(const v1::PickupRequest& req) {
+  LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
   if (req.destination().empty() && req.group_id().empty()) {
     return InvalidArgument(LINEERR_INVALADDRESS, "pickup needs a destination or a group id");
   }
@@ -1288,6 +1314,7 @@ absl::StatusOr<v1::Call> Engine::Pickup(const v1::PickupRequest& req) {
   LB_ASSIGN_OR_RETURN(Op op, PrepareLineOp(req.session_id(), req.line_id(), req.address_index(),
                                            v1::ADDRESS_FEATURE_PICKUP));
   LB_OP_SCOPE(op.session, req.line_id());
+  op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string id, op.provider->Pickup(req.line_id(), req.address_index(),
                                                           req.destination(), req.group_id()));
   return View(id, op.session);

@@ -265,6 +265,9 @@ class Engine : private ProviderHost {
   // that line during the request are owned by it.
   SessionEntry* op_session_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::string op_line_ ABSL_GUARDED_BY(mu_);
+  // The tag of the current call-creating request: calls created on op_line_
+  // during it carry it (Call.tag).
+  std::string op_tag_ ABSL_GUARDED_BY(mu_);
   bool op_active_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -234,14 +234,20 @@ TEST_F(TspMultiServerTest, LinesOfTwoServersMergeIntoOneDeviceListWithStableIds)
   std::string error;
   ASSERT_TRUE(harness.Load(std::getenv("LINEBRIDGE_TSP_LIBRARY"), &error)) << error;
   DWORD num_lines = 0;
+  const absl::Time start = absl::Now();
   ASSERT_EQ(harness.Start(&num_lines), 0);
-  EXPECT_EQ(num_lines, 0u);  // nothing known yet
+  // A answers at enumeration (static devices); B is down (refused at once).
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2) + absl::Milliseconds(500));
+  EXPECT_EQ(num_lines, 9u);  // sim/100..107, sim/199
   const DeviceTable only_a = WaitDevices(harness, num_lines, 9);
-  ASSERT_EQ(only_a.size(), 9u);  // sim/100..107, sim/199
+  ASSERT_EQ(only_a.size(), 9u);
+  EXPECT_EQ(harness.create_count(), 0u);
+  // B starts only after providerInit: its lines come by LINE_CREATE.
   ASSERT_TRUE(server_b_->Start(dir_ + "/b", &error, port_b_, dir_ + "/b/linebridged.textproto"))
       << error;
   first_ = WaitDevices(harness, num_lines, 11);
   ASSERT_EQ(first_.size(), 11u) << Serialize(first_);
+  EXPECT_EQ(harness.create_count(), 2u);  // pbx2's two lines
   std::map<std::string, DWORD> id_of;
   for (const auto& [id, row] : first_) {
     EXPECT_EQ(id_of.count(row.line_id), 0u) << "two devices for " << row.line_id;

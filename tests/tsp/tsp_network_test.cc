@@ -54,8 +54,7 @@ class TspNetworkTest : public ::testing::Test {
       setup_error_ = error;
       return;
     }
-    DWORD lines = 0;
-    if (harness_->Start(&lines) != 0) setup_error_ = "provider start failed";
+    if (harness_->Start(&num_lines_) != 0) setup_error_ = "provider start failed";
   }
   static void TearDownTestSuite() {
     if (harness_ != nullptr) harness_->Stop();
@@ -74,7 +73,10 @@ class TspNetworkTest : public ::testing::Test {
   DWORD DeviceOf(const std::string& line_id) {
     const absl::Time deadline = absl::Now() + absl::Seconds(5);
     while (absl::Now() < deadline) {
-      for (DWORD id : harness_->created_devices()) {
+      std::vector<DWORD> ids;  // enumerated (static) devices, then created ones
+      for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
+      for (DWORD id : harness_->created_devices()) ids.push_back(id);
+      for (DWORD id : ids) {
         auto b = Buffer(4096);
         if (T().TSPI_lineGetDevCaps(id, 0x00030000, 0, reinterpret_cast<LPLINEDEVCAPS>(b.data())) != 0) {
           continue;
@@ -155,6 +157,7 @@ class TspNetworkTest : public ::testing::Test {
     }
     return out;
   }
+  static inline DWORD num_lines_ = 0;
   static inline std::string dir_;
   static inline std::string setup_error_;
   static inline ServerProcess* server_ = nullptr;

@@ -187,10 +187,14 @@ class TspTlsTest : public ::testing::Test {
                                    args, " 2>> '", test_dir_, "/linectl.log'"),
                       out);
   }
-  // Device ids the provider created (LINE_CREATE) whose SwitchInfo is known.
-  std::vector<std::string> CreatedLineIds() {
+  // The lines of the devices the provider reported (enumerated or created
+  // by LINE_CREATE) whose SwitchInfo is known.
+  std::vector<std::string> KnownLineIds() {
     std::vector<std::string> ids;
-    for (DWORD id : harness_->created_devices()) {
+    std::vector<DWORD> devices;
+    for (DWORD i = 0; i < num_lines_; ++i) devices.push_back(TapiSrvHarness::kLineBase + i);
+    for (DWORD id : harness_->created_devices()) devices.push_back(id);
+    for (DWORD id : devices) {
       std::vector<unsigned char> b(4096, 0);
       const DWORD total = static_cast<DWORD>(b.size());
       std::memcpy(b.data(), &total, sizeof total);
@@ -221,10 +225,9 @@ class TspTlsTest : public ::testing::Test {
   }
 
   void StartProvider() {
-    DWORD lines = 0;
-    ASSERT_EQ(harness_->Start(&lines), 0);
+    num_lines_ = 0;
+    ASSERT_EQ(harness_->Start(&num_lines_), 0);
     started_ = true;
-    EXPECT_EQ(lines, 0u);  // no device map: every line comes with LINE_CREATE
   }
 
   // The device whose caps name `line_id` and offer MAKECALL (the provider
@@ -232,7 +235,10 @@ class TspTlsTest : public ::testing::Test {
   DWORD DeviceOf(const std::string& line_id, absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
     do {
-      for (DWORD id : harness_->created_devices()) {
+      std::vector<DWORD> ids;  // enumerated (static) devices, then created ones
+      for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
+      for (DWORD id : harness_->created_devices()) ids.push_back(id);
+      for (DWORD id : ids) {
         std::vector<unsigned char> b(4096, 0);
         const DWORD total = static_cast<DWORD>(b.size());
         std::memcpy(b.data(), &total, sizeof total);
@@ -294,6 +300,7 @@ class TspTlsTest : public ::testing::Test {
   static inline std::string load_error_;
   std::string test_dir_;
   std::unique_ptr<itest::TestPki> pki_;
+  DWORD num_lines_ = 0;  // enumerated by providerEnumDevices
   bool started_ = false;
 };
 
@@ -395,11 +402,18 @@ TEST_F(TspTlsTest, WrongTokenMakesNoLinesAndSaysWhy) {
   EXPECT_EQ(harness_->create_count(), 0u);
   const std::string text = log.Text();
   log.Restore();
-  // One clear message, not one per retry.
-  const size_t first = text.find("linebridge.tsp: ");
-  ASSERT_NE(first, std::string::npos) << text;
+  // One clear message from the enumeration and one from the session, not one
+  // per retry.
+  size_t messages = 0;
+  for (size_t at = text.find("linebridge.tsp: "); at != std::string::npos;
+       at = text.find("linebridge.tsp: ", at + 1)) {
+    ++messages;
+  }
+  EXPECT_EQ(messages, 2u) << text;
+  EXPECT_NE(text.find("enumeration: "), std::string::npos) << text;
+  EXPECT_NE(text.find("no session yet"), std::string::npos) << text;
   EXPECT_NE(text.find("UNAUTHENTICATED"), std::string::npos) << text;
-  EXPECT_EQ(text.find("linebridge.tsp: ", first + 1), std::string::npos) << text;
+  EXPECT_EQ(text.find("0123456789abcdef0123456789abcdef"), std::string::npos) << text;
 }
 
 TEST_F(TspTlsTest, RevokedTokenMakesCallsFail) {
@@ -450,10 +464,11 @@ TEST_F(TspTlsTest, UserPrincipalSeesOnlyItsAssignedLines) {
   StartProvider();
   const DWORD device = DeviceOf("sim/101", absl::Seconds(10));
   ASSERT_NE(device, 0xFFFFFFFF) << "the assigned line did not appear";
-  // The snapshot came in one batch: every LINE_CREATE is there by now. Give
-  // stragglers a moment anyway, then only sim/101 may have been created.
+  // Enumerated (ListLines shows a principal its lines only) or, had the
+  // server been late, created from the snapshot (one batch: every LINE_CREATE
+  // is there by now). Give stragglers a moment anyway: only sim/101.
   absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(CreatedLineIds(), std::vector<std::string>{"sim/101"});
+  EXPECT_EQ(KnownLineIds(), std::vector<std::string>{"sim/101"});
   EXPECT_EQ(DeviceOf("sim/100", absl::Milliseconds(100)), 0xFFFFFFFF);
   EXPECT_TRUE(CallConnects(device));
 }
