@@ -267,7 +267,14 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
   ResetLocked();
   config_ = *std::move(config);
   device_map_ = *std::move(map);
-  for (const auto& [server, line] : listed.lines) device_map_->IndexOf(line.id());
+  // Two servers reporting the same server id are a configuration error
+  // (server_identity.h): the second one's lines are left out, not merged.
+  ServerIdentities identities;
+  identities.Reset(config_.servers);
+  std::erase_if(listed.lines, [&identities](const auto& entry) {
+    return !identities.Accept(entry.first, entry.second.server_id());
+  });
+  for (const auto& [server, line] : listed.lines) device_map_->IndexOf(line.server_id(), line.id());
   enumerated_ = device_map_->size();
   hprovider_ = provider;
   line_create_proc_ = line_create_proc;
