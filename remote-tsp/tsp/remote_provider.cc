@@ -1528,14 +1528,25 @@ LONG RemoteProvider::Unhold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
   return CallAction(request_id, hd_call, Action::kUnhold);
 }
 
+bool RemoteProvider::OwnedByUsLocked(const CallEntry& entry) {
+  if (entry.call.status().privilege() == v1::PRIVILEGE_OWNER) return true;
+  const OpenLine* open = open_lines_.Find(entry.hd_line);
+  if (open == nullptr || !lines_[open->index].present) return false;
+  const std::string session = client_->session_id(lines_[open->index].server);
+  const auto& owners = entry.call.owner_sessions();
+  return !session.empty() && std::find(owners.begin(), owners.end(), session) != owners.end();
+}
+
 LONG RemoteProvider::CloseCall(HDRVCALL hd_call) {
   absl::MutexLock lock(&mu_);
   std::optional<CallEntry> entry = calls_.Remove(IdOf(hd_call));
   if (!entry.has_value()) return LINEERR_INVALCALLHANDLE;
   if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
-  // A call TAPI lets go of while still up is dropped (if we own it).
+  // A call TAPI lets go of while still up is dropped (if we own it: TAPISRV
+  // closes a line with lineCloseCall for each call, then lineClose, and the
+  // line advertises LINEDEVCAPFLAGS_CLOSEDROP).
   if (!entry->idle && !entry->call_id.empty() && client_ != nullptr && !stopping_ &&
-      entry->call.status().privilege() == v1::PRIVILEGE_OWNER) {
+      OwnedByUsLocked(*entry)) {
     v1::CallActionRequest request;
     request.set_call_id(entry->call_id);
     client_->DropAsync(std::move(request), [](absl::StatusOr<v1::Call>) {}, call_options());

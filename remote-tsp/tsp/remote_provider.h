@@ -257,6 +257,9 @@ class RemoteProvider {
   // Options for a line-scoped request: sent to the line's own server (two
   // servers may have lines of the same id).
   CallOptions LineCallOptionsLocked(const LineEntry& line) const;
+  // Whether this workstation's session owns the call (its privilege, or its
+  // session among the call's owners).
+  bool OwnedByUsLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
   // lineRedirect / lineBlindTransfer: `rpc` sends the call to `dest_address`
   // (validated first: missing, empty or not dialable is INVALADDRESS).
