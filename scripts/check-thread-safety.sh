@@ -16,7 +16,7 @@ todo = []
 for e in entries:
     f = e["file"]
     rel = os.path.relpath(f, root)
-    if not rel.startswith(("server/", "client-sdk/", "proto/linebridge/")) or "/gen/" in rel:
+    if not rel.startswith(("server/", "client-sdk/", "proto/linebridge/", "remote-tsp/")) or "/gen/" in rel:
         continue
     args = shlex.split(e["command"])[1:]
     out = []

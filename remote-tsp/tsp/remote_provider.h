@@ -342,11 +342,11 @@ class RemoteProvider {
     ASYNC_COMPLETION completion = nullptr;
     HPROVIDER hprovider = nullptr;
   };
-  bool TakeLocked(Delivery* d);
+  bool TakeLocked(Delivery* d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Deliver(const Delivery& d);  // without mu_
   // Delivers the queue unless another thread is; releases mu_ around each
   // callback.
-  void DrainLocked();
+  void DrainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // mu_ for a gRPC callback or event thread: on release, it delivers what
   // was queued meanwhile (DrainLocked) before unlocking.
   class DrainingLock {
