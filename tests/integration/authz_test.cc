@@ -22,12 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto ctx = Ctx();
-  if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  return ctx;
-}
-
 void ExpectRefused(const grpc::Status& st, grpc::StatusCode code, uint32_t lineerr) {
   EXPECT_EQ(st.error_code(), code) << st.error_message();
   EXPECT_EQ(TapiErrorOf(st), std::optional<uint32_t>(lineerr)) << TapiErrorNameOf(st);

@@ -24,13 +24,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A ClientContext with a deadline and, if `token` is set, the bearer header.
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto ctx = Ctx();
-  if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  return ctx;
-}
-
 class SecurityTest : public ::testing::Test {
  protected:
   void Start(const std::string& config = "") {

@@ -20,12 +20,6 @@
 namespace linebridge::itest {
 namespace {
 
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto ctx = Ctx();
-  if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  return ctx;
-}
-
 class SessionSecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {

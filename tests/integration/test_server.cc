@@ -31,6 +31,12 @@ std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout) {
   return ctx;
 }
 
+std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+  auto ctx = Ctx();
+  if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  return ctx;
+}
+
 std::optional<uint32_t> TapiErrorOf(const grpc::Status& status) {
   if (status.error_details().empty()) return std::nullopt;
   google::rpc::Status rpc;

@@ -29,6 +29,8 @@ inline constexpr uint64_t kDefaultEpoch = 0x5eed0001;
 
 // A ClientContext with a deadline.
 std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = kTimeout);
+// Ctx() with, if `token` is set, the bearer authorization header.
+std::unique_ptr<grpc::ClientContext> As(const std::string& token);
 
 // The LINEERR_* value in the TapiError detail of `status` (parsed from
 // error_details() as google.rpc.Status), or nullopt when there is none.
