@@ -90,7 +90,10 @@ int main(int argc, char** argv) {
     return absl::EndsWith(file, "daemon/main.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  // "Flags from server/daemon/main.cc", wherever the tree was built.
   usage.normalize_filename = [](absl::string_view file) {
+    const size_t at = file.rfind("server/daemon/");
+    if (at != absl::string_view::npos) file.remove_prefix(at);
     while (absl::ConsumePrefix(&file, "../")) {
     }
     return std::string(file);
