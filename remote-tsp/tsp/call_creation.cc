@@ -120,6 +120,7 @@ bool RemoteProvider::BindTaggedCallLocked(size_t server, const v1::Call& call) {
     entry->call_id = call.id();
     entry->call = call;
     entry->has_call = true;
+    entry->seen_on_stream = true;
     call_by_id_[call.id()] = id;
     // Deferred until the completion while the request is outstanding.
     CallStateLocked(id, *entry, call.status(), ToTapi(call.info().media_mode()));

@@ -787,6 +787,7 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
     if (entry == nullptr) return;
     entry->call = call;
     entry->has_call = true;
+    entry->seen_on_stream = true;
     CallStateLocked(known->second, *entry, call.status(), ToTapi(call.info().media_mode()));
     return;
   }
@@ -801,6 +802,7 @@ void RemoteProvider::ApplyCallLocked(size_t server, const v1::Call& call, bool c
   entry.call_id = call.id();
   entry.call = call;
   entry.has_call = true;
+  entry.seen_on_stream = true;
   const uint32_t hd_call = calls_.Add(std::move(entry));
   call_by_id_[call.id()] = hd_call;
   Outgoing out;
@@ -831,33 +833,63 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
       live[call.id()] = true;
       ApplyCallLocked(server, call, /*created=*/true);
     }
-    // Calls of this server that the snapshot no longer has are gone.
-    std::vector<uint32_t> gone;
+    // Calls of this server that the snapshot no longer has are gone (they
+    // ended while we could not see it, e.g. the server restarted), unless
+    // only a reply has named them so far: a call made after the snapshot
+    // was taken is not in it, its call_created event follows it.
+    std::vector<uint32_t> gone, unsure;
     calls_.ForEach([&](uint32_t id, CallEntry& e) {
-      if (e.call_id.empty() || e.outbound_pending || live.contains(e.call_id)) return;
+      if (e.call_id.empty() || e.outbound_pending || e.idle || live.contains(e.call_id)) return;
       const OpenLine* o = open_lines_.Find(e.hd_line);
-      if (o != nullptr && lines_[o->index].server == server) gone.push_back(id);
+      if (o == nullptr || lines_[o->index].server != server) return;
+      (e.seen_on_stream ? gone : unsure).push_back(id);
     });
-    // They ended while we could not see it (e.g. the server restarted):
-    // DISCONNECTED (reason unknown) unless already reported, then IDLE. The
-    // handles stay valid until TAPI closes them.
     std::sort(gone.begin(), gone.end());
-    for (uint32_t id : gone) {
-      CallEntry& entry = *calls_.Find(id);
-      const DWORD media = ToTapi(entry.call.info().media_mode());
-      if (entry.reported_state != LINECALLSTATE_DISCONNECTED) {
-        v1::CallStatus ended;
-        ended.set_state(v1::CALL_STATE_DISCONNECTED);
-        ended.set_disconnect_mode(v1::DISCONNECT_MODE_UNKNOWN);
-        CallStateLocked(id, entry, ended, media);
-      }
-      v1::CallStatus idle;
-      idle.set_state(v1::CALL_STATE_IDLE);
-      CallStateLocked(id, entry, idle, media);
-      entry.call.mutable_status()->set_state(v1::CALL_STATE_IDLE);
-    }
+    for (uint32_t id : gone) EndVanishedCallLocked(id);
+    if (!unsure.empty()) VerifyCallsLocked(server, unsure);
   }
   for (const v1::Event& event : batch.events()) ApplyEventLocked(server, event);
+}
+
+void RemoteProvider::EndVanishedCallLocked(uint32_t hd_call) {
+  CallEntry* entry = calls_.Find(hd_call);
+  if (entry == nullptr || entry->idle) return;
+  const DWORD media = ToTapi(entry->call.info().media_mode());
+  if (entry->reported_state != LINECALLSTATE_DISCONNECTED) {
+    v1::CallStatus ended;
+    ended.set_state(v1::CALL_STATE_DISCONNECTED);
+    ended.set_disconnect_mode(v1::DISCONNECT_MODE_UNKNOWN);
+    CallStateLocked(hd_call, *entry, ended, media);
+  }
+  v1::CallStatus idle;
+  idle.set_state(v1::CALL_STATE_IDLE);
+  CallStateLocked(hd_call, *entry, idle, media);
+  entry->call.mutable_status()->set_state(v1::CALL_STATE_IDLE);
+}
+
+void RemoteProvider::VerifyCallsLocked(size_t server, const std::vector<uint32_t>& hd_calls) {
+  CallOptions options = call_options();
+  options.server = server;
+  for (uint32_t hd_call : hd_calls) {
+    const std::string call_id = calls_.Find(hd_call)->call_id;
+    v1::GetCallRequest request;
+    request.set_call_id(call_id);
+    client_->GetCallAsync(
+        std::move(request),
+        [this, hd_call, call_id](absl::StatusOr<v1::Call> call) {
+          DrainingLock lock(this);
+          if (!initialized_ || stopping_) return;
+          CallEntry* entry = calls_.Find(hd_call);
+          // Closed, reused, or shown by the stream meanwhile: nothing to settle.
+          if (entry == nullptr || entry->call_id != call_id || entry->seen_on_stream) return;
+          // The server has it: made after the snapshot was taken, its events
+          // follow on the stream in their order (applying the state read
+          // here first would report them out of order). Anything but
+          // NOT_FOUND (the server unreachable): the next snapshot asks again.
+          if (absl::IsNotFound(call.status())) EndVanishedCallLocked(hd_call);
+        },
+        options);
+  }
 }
 
 void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
@@ -920,6 +952,7 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         if (it == call_by_id_.end()) break;
         CallEntry* entry = calls_.Find(it->second);
         if (entry == nullptr) break;
+        entry->seen_on_stream = true;
         *entry->call.mutable_status() = event.call_state().status();
         CallStateLocked(it->second, *entry, event.call_state().status(),
                         ToTapi(event.call_state().media_mode()));
@@ -930,6 +963,7 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         if (it == call_by_id_.end()) break;
         CallEntry* entry = calls_.Find(it->second);
         if (entry == nullptr || entry->idle) break;
+        entry->seen_on_stream = true;
         *entry->call.mutable_info() = event.call_info().info();
         Outgoing out;
         out.kind = Outgoing::Kind::kCallEvent;

@@ -210,6 +210,11 @@ class RemoteProvider {
     DWORD reported_state = 0;
     DWORD reported_mode = 0;
     bool idle = false;
+    // The event stream has shown the call (an event of it, or a snapshot
+    // that lists it). A call known from a reply alone is not taken for gone
+    // by a snapshot that lacks it: that snapshot may predate the call; the
+    // server is asked (VerifyCallsLocked).
+    bool seen_on_stream = false;
     // lineGenerateDigits in progress (oldest first): dwEndToEndID.
     std::deque<DWORD> generating;
   };
@@ -247,6 +252,12 @@ class RemoteProvider {
   // The server no longer has the line: its calls go IDLE, LINE_REMOVE.
   void RemoveLineLocked(LineEntry& line);
   void ApplyCallLocked(size_t server, const v1::Call& call, bool created);
+  // A call the server no longer has (it ended unseen): DISCONNECTED (reason
+  // unknown) unless reported, then IDLE; the handle stays valid.
+  void EndVanishedCallLocked(uint32_t hd_call);
+  // Asks `server` about calls known from replies alone that a snapshot did
+  // not list: gone if it has no such call.
+  void VerifyCallsLocked(size_t server, const std::vector<uint32_t>& hd_calls);
   void CallStateLocked(uint32_t hd_call, CallEntry& entry, const v1::CallStatus& status,
                        DWORD media_mode);
   void LineDevStateLocked(uint32_t hd_line, DWORD state);

@@ -36,6 +36,7 @@ bool PreConnect(DWORD s) {
 
 TapiSrvHarness::TapiSrvHarness() { g_harness = this; }
 TapiSrvHarness::~TapiSrvHarness() {
+  if (started_) (void)Stop();
   g_harness = nullptr;
   // The library stays loaded (TAPISRV, too, unloads only at process end).
 }
@@ -70,11 +71,16 @@ LONG TapiSrvHarness::Start(DWORD* num_lines) {
     created_.clear();
   }
   DWORD options = 0xFFFF;
-  return tspi_.TSPI_providerInit(0x00030000, kProviderId, kLineBase, 0, *num_lines, 0,
-                                 &TapiSrvHarness::Completion, &options);
+  r = tspi_.TSPI_providerInit(0x00030000, kProviderId, kLineBase, 0, *num_lines, 0,
+                              &TapiSrvHarness::Completion, &options);
+  started_ = r == 0;
+  return r;
 }
 
-LONG TapiSrvHarness::Stop() { return tspi_.TSPI_providerShutdown(0x00030000, kProviderId); }
+LONG TapiSrvHarness::Stop() {
+  started_ = false;
+  return tspi_.TSPI_providerShutdown(0x00030000, kProviderId);
+}
 
 DRV_REQUESTID TapiSrvHarness::NextRequestId() {
   absl::MutexLock lock(&mu_);

@@ -106,6 +106,10 @@ class TapiSrvHarness {
   void Violation(const std::string& what);
 
   void* library_ = nullptr;
+  // providerInit succeeded and no providerShutdown followed: the destructor
+  // shuts the provider down, so a test that fails midway leaves the (process-
+  // wide) provider ready for the next one.
+  bool started_ = false;
   TspiTable tspi_;
 
   absl::Mutex mu_;

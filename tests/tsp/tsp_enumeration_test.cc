@@ -186,5 +186,46 @@ TEST_F(TspEnumerationTest, RequestsBeforeTheFirstSessionFailWithoutBeingSent) {
   EXPECT_EQ(harness_.tspi().TSPI_lineClose(hd_line), 0);
 }
 
+// An application dials the moment TAPISRV has started the provider (an
+// auto-dialer on a workstation that just booted), 40 times under a CPU hog.
+// The reply naming the call may arrive before the event stream's first
+// snapshot, which the server took before the call existed: the call is not
+// taken for gone (DISCONNECTED/IDLE while the server has it connected); its
+// states come in order and it reaches CONNECTED every time.
+TEST_F(TspEnumerationTest, ACallMadeAsTheProviderStartsIsNotTakenForGoneByAnOlderSnapshot) {
+  Configure("");
+  CpuHogProcesses hog(2);
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    Start();
+    ASSERT_EQ(num_lines_, 9u);
+    const DWORD device = DeviceOf(harness_, num_lines_, "sim/100");
+    ASSERT_NE(device, kNoDevice);
+    HDRVLINE hd_line = nullptr;
+    ASSERT_EQ(harness_.tspi().TSPI_lineOpen(device, harness_.NewHtLine(), &hd_line, 0x00030000,
+                                            &TapiSrvHarness::LineEvent),
+              0);
+    const HTAPICALL ht_call = reinterpret_cast<HTAPICALL>(uintptr_t{0xE200} + round);
+    HDRVCALL hd_call = nullptr;
+    const DRV_REQUESTID make = harness_.NextRequestId();
+    harness_.OutboundCall(ht_call, make);
+    const LONG r = harness_.tspi().TSPI_lineMakeCall(make, hd_line, ht_call, &hd_call, u"5550100",
+                                                     0, nullptr);
+    harness_.Issued(make, r);
+    ASSERT_EQ(r, static_cast<LONG>(make));
+    ASSERT_EQ(harness_.WaitCompletion(make, absl::Seconds(10)), 0);
+    ASSERT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_CONNECTED, absl::Seconds(10)));
+    const DRV_REQUESTID drop = harness_.NextRequestId();
+    harness_.Issued(drop, harness_.tspi().TSPI_lineDrop(drop, hd_call, nullptr, 0));
+    EXPECT_EQ(harness_.WaitCompletion(drop), 0);
+    EXPECT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_IDLE));
+    EXPECT_EQ(harness_.tspi().TSPI_lineCloseCall(hd_call), 0);
+    EXPECT_EQ(harness_.tspi().TSPI_lineClose(hd_line), 0);
+    ASSERT_EQ(harness_.Stop(), 0);
+    started_ = false;
+    ASSERT_EQ(harness_.TakeViolations(), std::vector<std::string>{});
+  }
+}
+
 }  // namespace
 }  // namespace linebridge::tsp_test
