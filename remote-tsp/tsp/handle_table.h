@@ -46,4 +46,14 @@ class HandleTable {
   absl::flat_hash_map<uint32_t, T> entries_;
 };
 
+// A TAPI handle (HDRVLINE, HDRVCALL) carries its table id; 0 if it cannot.
+inline uint32_t IdOf(const void* handle) {
+  const auto v = reinterpret_cast<uintptr_t>(handle);
+  return v > UINT32_MAX ? 0 : static_cast<uint32_t>(v);
+}
+template <typename Handle>
+Handle HandleOf(uint32_t id) {
+  return reinterpret_cast<Handle>(static_cast<uintptr_t>(id));
+}
+
 }  // namespace linebridge::tsp

@@ -75,15 +75,6 @@ DWORD PartyFlags(const v1::PartyId& p) {
 
 // ---- handles and structure sizes ----
 
-uint32_t IdOf(const void* handle) {
-  const auto v = reinterpret_cast<uintptr_t>(handle);
-  return v > UINT32_MAX ? 0 : static_cast<uint32_t>(v);
-}
-template <typename Handle>
-Handle HandleOf(uint32_t id) {
-  return reinterpret_cast<Handle>(static_cast<uintptr_t>(id));
-}
-
 DWORD MinDevCaps(DWORD version) {
   if (version >= 0x00030000) return sizeof(LINEDEVCAPS);
   if (version >= 0x00020002) return offsetof(LINEDEVCAPS, dwAddressTypes);
@@ -1337,12 +1328,19 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
   open->open_in_flight = true;
   client_->OpenLineAsync(
       std::move(request),
-      [this, hd_line, want, media](absl::StatusOr<v1::OpenLineResponse> response) {
+      [this, hd_line, index = open->index, want, media](
+          absl::StatusOr<v1::OpenLineResponse> response) {
         std::vector<absl::AnyInvocable<void()>> waiters;
         {
           absl::MutexLock lock(&mu_);
+          if (stopping_) return;
           OpenLine* o = open_lines_.Find(hd_line);
-          if (o == nullptr || stopping_) return;
+          if (o == nullptr) {
+            // lineClose came while this open was on its way: the close it
+            // held back goes out now (the server may have applied the open).
+            ClosedWhileOpeningLocked(index, response.ok());
+            return;
+          }
           o->open_in_flight = false;
           if (response.ok()) {
             o->applied_privilege = want;
@@ -1377,46 +1375,6 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
         for (auto& waiter : waiters) waiter();
       },
       LineCallOptionsLocked(line));
-}
-
-LONG RemoteProvider::Close(HDRVLINE hd_line) {
-  absl::MutexLock lock(&mu_);
-  const uint32_t id = IdOf(hd_line);
-  std::optional<OpenLine> open = open_lines_.Remove(id);
-  if (!open.has_value()) return LINEERR_INVALLINEHANDLE;
-  LineEntry& line = lines_[open->index];
-  line.hd_line = 0;
-  std::vector<uint32_t> calls;
-  calls_.ForEach([&](uint32_t call_id, CallEntry& e) {
-    if (e.hd_line == id) calls.push_back(call_id);
-  });
-  for (uint32_t c : calls) {
-    std::optional<CallEntry> e = calls_.Remove(c);
-    if (e.has_value() && !e->call_id.empty()) call_by_id_.erase(e->call_id);
-  }
-  if (client_ != nullptr && open->applied_privilege != 0) {
-    v1::CloseLineRequest request;
-    request.set_line_id(line.line_id);
-    ++line.closes_in_flight;
-    const uint32_t index = open->index;
-    client_->CloseLineAsync(
-        std::move(request),
-        [this, index](absl::StatusOr<v1::CloseLineResponse>) {
-          DrainingLock done_lock(this);
-          if (stopping_ || index >= lines_.size()) return;
-          LineEntry& closed = lines_[index];
-          if (--closed.closes_in_flight > 0 || closed.hd_line == 0) return;
-          // A reopen that waited for this close goes out now.
-          OpenLine* reopened = open_lines_.Find(closed.hd_line);
-          if (reopened != nullptr && reopened->waiting_for_close) {
-            reopened->waiting_for_close = false;
-            reopened->open_in_flight = false;
-            OpenOnServerLocked(closed.hd_line);
-          }
-        },
-        LineCallOptionsLocked(line));
-  }
-  return 0;
 }
 
 LONG RemoteProvider::SetDefaultMediaDetection(HDRVLINE hd_line, DWORD media_modes) {
@@ -1560,32 +1518,6 @@ LONG RemoteProvider::Hold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
 }
 LONG RemoteProvider::Unhold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
   return CallAction(request_id, hd_call, Action::kUnhold);
-}
-
-bool RemoteProvider::OwnedByUsLocked(const CallEntry& entry) {
-  if (entry.call.status().privilege() == v1::PRIVILEGE_OWNER) return true;
-  const OpenLine* open = open_lines_.Find(entry.hd_line);
-  if (open == nullptr || !lines_[open->index].present) return false;
-  const std::string session = client_->session_id(lines_[open->index].server);
-  const auto& owners = entry.call.owner_sessions();
-  return !session.empty() && std::find(owners.begin(), owners.end(), session) != owners.end();
-}
-
-LONG RemoteProvider::CloseCall(HDRVCALL hd_call) {
-  absl::MutexLock lock(&mu_);
-  std::optional<CallEntry> entry = calls_.Remove(IdOf(hd_call));
-  if (!entry.has_value()) return LINEERR_INVALCALLHANDLE;
-  if (!entry->call_id.empty()) call_by_id_.erase(entry->call_id);
-  // A call TAPI lets go of while still up is dropped (if we own it: TAPISRV
-  // closes a line with lineCloseCall for each call, then lineClose, and the
-  // line advertises LINEDEVCAPFLAGS_CLOSEDROP).
-  if (!entry->idle && !entry->call_id.empty() && client_ != nullptr && !stopping_ &&
-      OwnedByUsLocked(*entry)) {
-    v1::CallActionRequest request;
-    request.set_call_id(entry->call_id);
-    client_->DropAsync(std::move(request), [](absl::StatusOr<v1::Call>) {}, call_options());
-  }
-  return 0;
 }
 
 LONG RemoteProvider::GetCallInfo(HDRVCALL hd_call, LPLINECALLINFO info) {

@@ -150,7 +150,11 @@ class RemoteProvider {
     bool removed = false;       // LINE_REMOVE queued
     DWORD device_id = 0;
     uint32_t hd_line = 0;       // open handle, 0 if closed
-    int closes_in_flight = 0;   // CloseLine requests not answered yet
+    int closes_in_flight = 0;   // CloseLine requests not answered yet (or held back)
+    // lineClose's CloseLine waits for these (line_close.cc).
+    int drops_in_flight = 0;         // drops lineCloseCall sent
+    bool close_after_drops = false;  // held until drops_in_flight is 0
+    bool close_after_open = false;   // held until the OpenLine on the wire is answered
   };
   // An open line (HDRVLINE).
   struct OpenLine {
@@ -262,6 +266,11 @@ class RemoteProvider {
                        DWORD media_mode);
   void LineDevStateLocked(uint32_t hd_line, DWORD state);
   void OpenOnServerLocked(uint32_t hd_line);
+  // The CloseLine of lines_[index] (line_close.cc): sent, and answered
+  // (which lets a waiting reopen go); an OpenLine answered after its lineClose.
+  void SendCloseLineLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CloseLineAnsweredLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ClosedWhileOpeningLocked(uint32_t index, bool opened) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t OpenHandleOfLineLocked(size_t server, const std::string& line_id) const;
   // Whether `line` is the line `line_id` of `server` (present there now).
   static bool IsLineOf(const LineEntry& line, size_t server, const std::string& line_id);

@@ -32,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "tsp_test_util.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -582,6 +583,75 @@ TEST_F(TspEdgeTest, LineCloseOnARingingLineDropsTheCallAsTheCapsSay) {
     EXPECT_EQ(t.TSPI_lineClose(caller), 0);
     EXPECT_TRUE(WaitServerCalls(server.address(), 0));
   }
+  ASSERT_EQ(harness.Stop(), 0);
+  EXPECT_EQ(harness.violations(), std::vector<std::string>{});
+}
+
+// An application that opens a line and closes it at once (a line picker, a
+// probe): lineClose comes while the OpenLine is still on its way. The line
+// must not stay open for this workstation on the server, where it would take
+// the calls ringing in as owner with no application behind it; a reopen right
+// after still gets its media modes.
+TEST_F(TspEdgeTest, LineClosedWhileItsOpenIsOnTheWayIsClosedOnTheServer) {
+  ServerProcess server;
+  StartServer(server, "a");
+  UseConfig({server.address()});
+  TapiSrvHarness harness;
+  std::string error;
+  ASSERT_TRUE(harness.Load(lib_, &error)) << error;
+  TspiTable& t = harness.tspi();
+  DWORD num_lines = 0;
+  ASSERT_EQ(harness.Start(&num_lines), 0);
+  const Devices devices = WaitDevices(harness, num_lines, 9);
+  ASSERT_EQ(devices.size(), 9u);
+  const DWORD device = DevicesOf(devices, "sim/100").at(0);
+  // Opens the line as owner and waits until the server applied it.
+  auto open_applied = [&](HDRVLINE* hd_line) {
+    ASSERT_EQ(t.TSPI_lineOpen(device, harness.NewHtLine(), hd_line, kVersion,
+                              &TapiSrvHarness::LineEvent),
+              0);
+    ASSERT_EQ(t.TSPI_lineSetDefaultMediaDetection(*hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+    const absl::Time applied_by = absl::Now() + absl::Seconds(10);
+    while (OpenMediaModes(t, *hd_line) != LINEMEDIAMODE_INTERACTIVEVOICE) {
+      ASSERT_LT(absl::Now(), applied_by);
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  };
+  HDRVLINE hd_line = nullptr;
+  open_applied(&hd_line);  // the session is up: every open below goes out at once
+  ASSERT_EQ(t.TSPI_lineClose(hd_line), 0);
+  CpuHogProcesses hog(2);
+  for (int round = 0; round < 30; ++round) {
+    ASSERT_EQ(t.TSPI_lineOpen(device, harness.NewHtLine(), &hd_line, kVersion,
+                              &TapiSrvHarness::LineEvent),
+              0);
+    ASSERT_EQ(t.TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE), 0);
+    // Closed at once or a little later: before, while and after the
+    // server's replies arrive.
+    absl::SleepFor(absl::Microseconds(200 * (round % 10)));
+    ASSERT_EQ(t.TSPI_lineClose(hd_line), 0);
+  }
+  // Once all is quiet, the plain case: the OpenLine goes out at once and the
+  // close comes before its reply.
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_EQ(t.TSPI_lineOpen(device, harness.NewHtLine(), &hd_line, kVersion,
+                            &TapiSrvHarness::LineEvent),
+            0);
+  ASSERT_EQ(t.TSPI_lineClose(hd_line), 0);
+  // Nothing of the line is left open on the server.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::string out;
+  while (absl::Now() < deadline) {
+    ASSERT_EQ(RunLinectl({"--server", server.address(), "--timeout", "3s", "sessions"}, &out), 0);
+    if (out.find("sim/100") == std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(out.find("sim/100"), std::string::npos) << out;
+  // And the line opens again as owner.
+  open_applied(&hd_line);
+  ASSERT_EQ(RunLinectl({"--server", server.address(), "--timeout", "3s", "sessions"}, &out), 0);
+  EXPECT_NE(out.find("sim/100"), std::string::npos) << out;
+  EXPECT_EQ(t.TSPI_lineClose(hd_line), 0);
   ASSERT_EQ(harness.Stop(), 0);
   EXPECT_EQ(harness.violations(), std::vector<std::string>{});
 }
