@@ -15,21 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tapi_mapping.h"
+#include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
 
-namespace linebridge {
-uint32_t LineErrOf(const absl::Status& status);  // see remote_provider.cc
-}  // namespace linebridge
-
 namespace linebridge::tsp {
-namespace {
-
-LONG ErrorOf(const absl::Status& status) {
-  const uint32_t err = LineErrOf(status);
-  return err == 0 ? LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
-}
-
-}  // namespace
 
 std::string RemoteProvider::NewTagPrefix() {
   std::random_device random;
@@ -137,7 +126,7 @@ void RemoteProvider::FinishCreateLocked(const std::string& tag, CreatedCalls res
   creating_.erase(it);
   if (!pending_.contains(creating.request_id)) return;  // completed at providerShutdown
   if (!result.ok()) {
-    CompleteLocked(creating.request_id, ErrorOf(result.status()));
+    CompleteLocked(creating.request_id, ErrOf(result.status()));
     for (uint32_t id : creating.calls) AbandonRequestCallLocked(id, creating.server);
     return;
   }

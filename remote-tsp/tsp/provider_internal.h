@@ -1,0 +1,84 @@
+// Helpers the RemoteProvider's parts share (not part of the provider's API).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "linebridge/client.h"
+#include "linebridge/tapi_abi.h"
+#include "tsp/var_struct.h"
+
+namespace linebridge {
+// From linebridge/lineerr.h (proto/), which the provider does not include: its
+// LINEERR_* enumerators clash with the SDK tapi.h's LINEERR_* macros in the
+// Windows build. The error codes used here are TAPI's (tapi_abi.h/tapi.h).
+uint32_t LineErrOf(const absl::Status& status);
+}  // namespace linebridge
+
+namespace linebridge::tsp {
+
+// Sets a DWORD field of structure S being written by `w`.
+#define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))
+
+// The LINECALLINFOSTATE_* bits a CallInfoChanged event reports.
+DWORD CallInfoStateBits(const v1::CallInfoChanged& change);
+// The LINECALLINFOSTATE_* bits this provider ever reports (LINEADDRESSCAPS).
+inline constexpr DWORD kReportedCallInfoStates =
+    LINECALLINFOSTATE_OTHER | LINECALLINFOSTATE_CALLERID | LINECALLINFOSTATE_CALLEDID |
+    LINECALLINFOSTATE_CONNECTEDID | LINECALLINFOSTATE_REDIRECTIONID |
+    LINECALLINFOSTATE_REDIRECTINGID | LINECALLINFOSTATE_USERUSERINFO |
+    LINECALLINFOSTATE_RELATEDCALLID | LINECALLINFOSTATE_MEDIAMODE |
+    LINECALLINFOSTATE_BEARERMODE | LINECALLINFOSTATE_APPSPECIFIC | LINECALLINFOSTATE_CALLDATA |
+    LINECALLINFOSTATE_ORIGIN | LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
+    LINECALLINFOSTATE_MONITORMODES;
+inline constexpr DWORD kPartyIdFlags = LINECALLPARTYID_BLOCKED | LINECALLPARTYID_NAME |
+                                       LINECALLPARTYID_ADDRESS | LINECALLPARTYID_UNKNOWN |
+                                       LINECALLPARTYID_UNAVAIL;
+// The LINECALLPARTYID_* flags of a party.
+DWORD PartyFlags(const v1::PartyId& p);
+
+// ---- structure sizes and writing ----
+
+// The fixed part of LINEDEVCAPS / LINECALLINFO for a negotiated version.
+DWORD MinDevCaps(DWORD version);
+DWORD MinCallInfo(DWORD version);
+// dwTotalSize of a TAPI structure.
+DWORD TotalSizeOf(const void* structure);
+// Zeroes the fixed part (as far as it fits) and returns the writer.
+VarStructWriter StartStruct(void* structure, DWORD fixed);
+// "tapi/line\0\0": the device classes lineGetID answers.
+void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_field);
+
+// ---- forwarding ----
+
+// Forward modes that name a caller address: ForwardRule has no caller, so
+// these are neither advertised nor accepted.
+inline constexpr DWORD kSpecificForwardModes =
+    LINEFORWARDMODE_UNCONDSPECIFIC | LINEFORWARDMODE_BUSYSPECIFIC |
+    LINEFORWARDMODE_NOANSWSPECIFIC | LINEFORWARDMODE_BUSYNASPECIFIC;
+inline constexpr DWORD kNoAnswerForwardModes =
+    LINEFORWARDMODE_NOANSW | LINEFORWARDMODE_NOANSWINTERNAL | LINEFORWARDMODE_NOANSWEXTERNAL |
+    LINEFORWARDMODE_BUSYNA | LINEFORWARDMODE_BUSYNAINTERNAL | LINEFORWARDMODE_BUSYNAEXTERNAL;
+// dwMinFwdNumRings / dwMaxFwdNumRings; dwNumRingsNoAnswer is clamped to it.
+inline constexpr DWORD kMinFwdRings = 1;
+inline constexpr DWORD kMaxFwdRings = 15;
+// LINEFORWARD is 8 DWORDs from TSPI 3.0 on, 6 before.
+DWORD ForwardEntrySize(DWORD version);
+
+// ---- requests ----
+
+// TAPI's pre-scan of a dialable address: 0 or the LINEERR (see the .cc).
+LONG ScanDialable(const std::string& address);
+// Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
+inline constexpr DWORD kAllMediaModes = 0x0000FFFE;
+// The LINEDIGITMODE_* bits lineGenerateDigits / lineMonitorDigits accept.
+inline constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
+inline constexpr DWORD kMonitorDigitModes =
+    LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE | LINEDIGITMODE_DTMFEND;
+// A failure that says nothing about the server's state (it may come back).
+bool IsTransient(const absl::Status& status);
+// The LINEERR_* of a failed RPC (LINEERR_OPERATIONFAILED if it names none).
+LONG ErrOf(const absl::Status& status);
+
+}  // namespace linebridge::tsp
