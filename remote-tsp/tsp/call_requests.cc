@@ -92,11 +92,12 @@ LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Acti
     Client* client = client_.get();
     SendWhenOwnerLocked(
         entry->hd_line,
-        [this, client, action, request = std::move(request), done = std::move(done)]() mutable {
+        [client, options = call_options(), action, request = std::move(request),
+         done = std::move(done)]() mutable {
           if (action == Action::kAnswer) {
-            client->AnswerAsync(std::move(request), std::move(done), call_options());
+            client->AnswerAsync(std::move(request), std::move(done), options);
           } else {
-            client->AcceptAsync(std::move(request), std::move(done), call_options());
+            client->AcceptAsync(std::move(request), std::move(done), options);
           }
         },
         [this, request_id] {

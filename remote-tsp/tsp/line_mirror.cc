@@ -207,6 +207,7 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
     // was taken is not in it, its call_created event follows it.
     std::vector<uint32_t> gone, unsure;
     calls_.ForEach([&](uint32_t id, CallEntry& e) {
+      mu_.AssertHeld();  // run by ForEach under the caller's lock
       if (e.call_id.empty() || e.outbound_pending || e.idle || live.contains(e.call_id)) return;
       const OpenLine* o = open_lines_.Find(e.hd_line);
       if (o == nullptr || lines_[o->index].server != server) return;

@@ -219,6 +219,15 @@ LONG RemoteProvider::CreateLineDevice(DWORD_PTR temp_id, DWORD device_id) {
 
 void RemoteProvider::ConnectLoop() {
   std::string reported;  // the last session error written to stderr
+  // client_ lives from providerInit until providerShutdown has joined this
+  // thread.
+  Client* client;
+  CallOptions options;
+  {
+    absl::MutexLock lock(&mu_);
+    client = client_.get();
+    options = call_options();
+  }
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -227,10 +236,10 @@ void RemoteProvider::ConnectLoop() {
     // A session on every server that answers; the event stream starts as
     // soon as one does (a server still down gets its session when its
     // stream reconnects, see OnStreamState).
-    absl::Status started = client_->StartSession(call_options());
+    absl::Status started = client->StartSession(options);
     bool any = false;
-    for (size_t server = 0; server < client_->num_servers(); ++server) {
-      any = any || !client_->session_id(server).empty();
+    for (size_t server = 0; server < client->num_servers(); ++server) {
+      any = any || !client->session_id(server).empty();
     }
     if (started.ok() || any) break;
     // Said once per distinct error (not every retry): a refused credential
@@ -245,11 +254,11 @@ void RemoteProvider::ConnectLoop() {
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(200));
     RunUnlocked(ExpireSessionWaitsLocked());
   }
-  SubscribeOptions options;
-  options.bind_session = true;
-  options.snapshot = true;
-  std::unique_ptr<Subscription> subscription = client_->Subscribe(
-      options, [this](size_t server, const v1::EventBatch& batch) { OnEvents(server, batch); },
+  SubscribeOptions subscribe;
+  subscribe.bind_session = true;
+  subscribe.snapshot = true;
+  std::unique_ptr<Subscription> subscription = client->Subscribe(
+      subscribe, [this](size_t server, const v1::EventBatch& batch) { OnEvents(server, batch); },
       [this](const StreamState& state) { OnStreamState(state); });
   absl::MutexLock lock(&mu_);
   subscription_ = std::move(subscription);
@@ -266,6 +275,7 @@ void RemoteProvider::MaintainLocked() {
   const absl::Time now = absl::Now();
   std::vector<uint32_t> due;
   open_lines_.ForEach([&](uint32_t id, OpenLine& open) {
+    mu_.AssertHeld();  // run by ForEach under the caller's lock
     if (open.retry_at <= now && !open.open_in_flight &&
         server_connected_[lines_[open.index].server]) {
       due.push_back(id);
@@ -287,14 +297,16 @@ void RemoteProvider::OnStreamState(const StreamState& state) {
     // server came up between the first attempts; create it now, the stream
     // binds to it at its next reconnect.)
     Client* client = nullptr;
+    CallOptions options;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_ || client_ == nullptr) return;
       client = client_.get();
+      options = call_options();
     }
     absl::Duration backoff = absl::Milliseconds(200);
     while (client->session_id(state.server).empty()) {
-      if (client->StartSession(state.server, call_options()).ok()) break;
+      if (client->StartSession(state.server, options).ok()) break;
       if (state.kind == StreamState::Kind::kConnected) break;
       // Backoff doubling to 5 s, with jitter (half to all of it).
       const double jitter = 0.5 + static_cast<double>(absl::ToUnixNanos(absl::Now()) % 1000) / 2000;
@@ -332,6 +344,7 @@ void RemoteProvider::OnStreamState(const StreamState& state) {
     server_connected_[state.server] = false;
     std::vector<uint32_t> handles;
     open_lines_.ForEach([&](uint32_t id, OpenLine& open) {
+      mu_.AssertHeld();  // run by ForEach under the caller's lock
       if (lines_[open.index].server == state.server && !open.reported_out_of_service) {
         handles.push_back(id);
       }

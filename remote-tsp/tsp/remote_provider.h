@@ -246,37 +246,41 @@ class RemoteProvider {
   };
 
   // Helpers; *Locked ones need mu_.
-  void ResetLocked();
-  std::optional<uint32_t> IndexOfDeviceLocked(DWORD device_id) const;
-  OpenLine* FindOpenLocked(HDRVLINE hd_line);
-  CallEntry* FindCallLocked(HDRVCALL hd_call);
-  void EnqueueLocked(Outgoing out);
-  void CompleteLocked(DRV_REQUESTID request_id, LONG result);
-  void RegisterLineLocked(size_t server, const v1::Line& line);
+  void ResetLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<uint32_t> IndexOfDeviceLocked(DWORD device_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  OpenLine* FindOpenLocked(HDRVLINE hd_line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  CallEntry* FindCallLocked(HDRVCALL hd_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EnqueueLocked(Outgoing out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompleteLocked(DRV_REQUESTID request_id, LONG result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RegisterLineLocked(size_t server, const v1::Line& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The server no longer has the line: its calls go IDLE, LINE_REMOVE.
-  void RemoveLineLocked(LineEntry& line);
-  void ApplyCallLocked(size_t server, const v1::Call& call, bool created);
+  void RemoveLineLocked(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyCallLocked(size_t server, const v1::Call& call, bool created)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A call the server no longer has (it ended unseen): DISCONNECTED (reason
   // unknown) unless reported, then IDLE; the handle stays valid.
-  void EndVanishedCallLocked(uint32_t hd_call);
+  void EndVanishedCallLocked(uint32_t hd_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Asks `server` about calls known from replies alone that a snapshot did
   // not list: gone if it has no such call.
-  void VerifyCallsLocked(size_t server, const std::vector<uint32_t>& hd_calls);
+  void VerifyCallsLocked(size_t server, const std::vector<uint32_t>& hd_calls)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CallStateLocked(uint32_t hd_call, CallEntry& entry, const v1::CallStatus& status,
-                       DWORD media_mode);
-  void LineDevStateLocked(uint32_t hd_line, DWORD state);
-  void OpenOnServerLocked(uint32_t hd_line);
+                       DWORD media_mode) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LineDevStateLocked(uint32_t hd_line, DWORD state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OpenOnServerLocked(uint32_t hd_line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The CloseLine of lines_[index] (line_close.cc): sent, and answered
   // (which lets a waiting reopen go); an OpenLine answered after its lineClose.
   void SendCloseLineLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLineAnsweredLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ClosedWhileOpeningLocked(uint32_t index, bool opened) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  uint32_t OpenHandleOfLineLocked(size_t server, const std::string& line_id) const;
+  uint32_t OpenHandleOfLineLocked(size_t server, const std::string& line_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `line` is the line `line_id` of `server` (present there now).
   static bool IsLineOf(const LineEntry& line, size_t server, const std::string& line_id);
   // Options for a line-scoped request: sent to the line's own server (two
   // servers may have lines of the same id).
-  CallOptions LineCallOptionsLocked(const LineEntry& line) const;
+  CallOptions LineCallOptionsLocked(const LineEntry& line) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether this workstation's session owns the call (its privilege, or its
   // session among the call's owners).
   bool OwnedByUsLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -286,7 +290,7 @@ class RemoteProvider {
   template <typename Request>
   LONG SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address,
                   void (Client::*rpc)(Request, Callback<v1::Call>, const CallOptions&));
-  void ApplyEventLocked(size_t server, const v1::Event& event);
+  void ApplyEventLocked(size_t server, const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // --- call-creating requests (call_creation.cc) ---
   // The one path for every request that creates calls (lineMakeCall,
   // lineSetupTransfer, lineSetupConference, lineCompleteTransfer as
@@ -295,39 +299,43 @@ class RemoteProvider {
   // sent once the line is open on the server; the completion is queued before
   // any event of the new calls, which bind by tag as they arrive.
   LONG CreateCallsLocked(DRV_REQUESTID request_id, uint32_t hd_line, uint32_t acting_call,
-                         std::vector<NewCall> calls, CreateSender send);
+                         std::vector<NewCall> calls, CreateSender send)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A call_created event (or snapshot entry) carrying one of our tags: binds
   // it to its handle; false if the tag is not one of ours.
-  bool BindTaggedCallLocked(size_t server, const v1::Call& call);
+  bool BindTaggedCallLocked(size_t server, const v1::Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The reply of a creating request (under the DrainingLock).
-  void FinishCreateLocked(const std::string& tag, CreatedCalls result);
-  void BindReplyLocked(uint32_t hd_call, const v1::Call& call);
+  void FinishCreateLocked(const std::string& tag, CreatedCalls result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void BindReplyLocked(uint32_t hd_call, const v1::Call& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The request failed: its handle goes; a call the server made for it all
   // the same (bound by its tag) is reported as a new call instead.
-  void AbandonRequestCallLocked(uint32_t hd_call, size_t server);
+  void AbandonRequestCallLocked(uint32_t hd_call, size_t server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A new call entry for a call a request creates (outbound_pending).
-  uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call);
-  void DropRequestCallLocked(uint32_t hd_call);
+  uint32_t NewRequestCallLocked(uint32_t hd_line, HTAPICALL ht_call)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropRequestCallLocked(uint32_t hd_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // lineAnswer / lineAccept: sent once the line's owner open (media
   // detection) is applied on the server, so the server has given this
   // session every call offered after lineSetDefaultMediaDetection returned.
   void SendWhenOwnerLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
-                           absl::AnyInvocable<void()> fail);
+                           absl::AnyInvocable<void()> fail) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // --- before the first session (session_wait.cc) ---
   // Whether the server of `line` (any server for a line not listed yet) has
   // its session and event stream up.
-  bool ReachableLocked(const LineEntry& line) const;
+  bool ReachableLocked(const LineEntry& line) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The line's server never had a session yet: requests wait for it.
-  void StartSessionWaitLocked(OpenLine& open);
+  void StartSessionWaitLocked(OpenLine& open) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // false while `open` still waits for its server's first session; else
   // ends the wait (the open goes out now).
-  bool EndSessionWaitLocked(OpenLine& open);
+  bool EndSessionWaitLocked(OpenLine& open) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits past deadline_ms end: their requests go out (and fail as requests
   // to an unreachable server do). Returns them, to run without mu_.
-  std::vector<absl::AnyInvocable<void()>> ExpireSessionWaitsLocked();
+  std::vector<absl::AnyInvocable<void()>> ExpireSessionWaitsLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues a request behind the open in flight (or the session wait).
   void QueueAfterOpenLocked(OpenLine& open, absl::AnyInvocable<void()> send,
-                            absl::AnyInvocable<void()> fail);
+                            absl::AnyInvocable<void()> fail) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `work` with mu_ released.
   void RunUnlocked(std::vector<absl::AnyInvocable<void()>> work)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -340,13 +348,15 @@ class RemoteProvider {
   // `fail` completes the request instead when the line's server never had a
   // session within deadline_ms (session_wait.cc); without it, it is sent then.
   void SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<void()> send,
-                          absl::AnyInvocable<void()> fail = nullptr);
+                          absl::AnyInvocable<void()> fail = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Validates the call for an asynchronous request; 0 or a LINEERR.
-  LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry);
+  LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Completes `request_id` once `done` (run under mu_) returns; the common tail
   // for RPCs that answer with a Call.
   absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> CompleteWithCall(DRV_REQUESTID request_id);
-  void DigitsEventLocked(const v1::Event& event);
+  void DigitsEventLocked(const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Callbacks into TAPISRV leave the queue in order, one drainer at a time
   // (`draining_`): the thread that queued them (a gRPC callback or event
@@ -369,10 +379,12 @@ class RemoteProvider {
   void DrainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // mu_ for a gRPC callback or event thread: on release, it delivers what
   // was queued meanwhile (DrainLocked) before unlocking.
-  class DrainingLock {
+  class ABSL_SCOPED_LOCKABLE DrainingLock {
    public:
-    explicit DrainingLock(RemoteProvider* p) : p_(p) { p_->mu_.Lock(); }
-    ~DrainingLock() {
+    explicit DrainingLock(RemoteProvider* p) ABSL_EXCLUSIVE_LOCK_FUNCTION(p->mu_) : p_(p) {
+      p_->mu_.Lock();
+    }
+    ~DrainingLock() ABSL_UNLOCK_FUNCTION() {
       p_->DrainLocked();
       p_->mu_.Unlock();
     }
@@ -385,48 +397,52 @@ class RemoteProvider {
   void Dispatch();
   void ConnectLoop();
   // After the connection is up: retries failed opens until providerShutdown.
-  void MaintainLocked();
+  void MaintainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnEvents(size_t server, const v1::EventBatch& batch);
   void OnStreamState(const StreamState& state);
-  CallOptions call_options() const;
+  CallOptions call_options() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   // Configuration and TAPI's parameters.
-  TspConfig config_;
-  std::optional<DeviceMap> device_map_;
-  uint32_t enumerated_ = 0;  // lines reported by providerEnumDevices
-  HPROVIDER hprovider_ = nullptr;
-  LINEEVENT line_create_proc_ = nullptr;
-  ASYNC_COMPLETION completion_proc_ = nullptr;
-  DWORD line_base_ = 0;
-  bool initialized_ = false;
-  bool stopping_ = false;
+  TspConfig config_ ABSL_GUARDED_BY(mu_);
+  std::optional<DeviceMap> device_map_ ABSL_GUARDED_BY(mu_);
+  uint32_t enumerated_ ABSL_GUARDED_BY(mu_) = 0;  // lines reported by providerEnumDevices
+  HPROVIDER hprovider_ ABSL_GUARDED_BY(mu_) = nullptr;
+  LINEEVENT line_create_proc_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ASYNC_COMPLETION completion_proc_ ABSL_GUARDED_BY(mu_) = nullptr;
+  DWORD line_base_ ABSL_GUARDED_BY(mu_) = 0;
+  bool initialized_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
-  std::vector<LineEntry> lines_;
-  absl::flat_hash_map<DWORD, uint32_t> created_devices_;  // device id -> index
-  absl::flat_hash_set<DWORD> removed_devices_;  // LINE_REMOVE sent: refused from then on
-  HandleTable<OpenLine> open_lines_;
-  HandleTable<CallEntry> calls_;
-  absl::flat_hash_map<std::string, uint32_t> call_by_id_;
-  absl::flat_hash_map<std::string, Creating> creating_;  // by tag
-  std::string tag_prefix_;  // random per providerInit: tags never collide with another client's
-  uint64_t next_tag_ = 1;
-  absl::flat_hash_map<DRV_REQUESTID, Pending> pending_;
-  ServerIdentities server_ids_;
-  std::vector<bool> server_connected_;
-  std::vector<bool> server_ever_connected_;
+  std::vector<LineEntry> lines_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<DWORD, uint32_t> created_devices_ ABSL_GUARDED_BY(mu_);  // device id -> index
+  // LINE_REMOVE sent: refused from then on
+  absl::flat_hash_set<DWORD> removed_devices_ ABSL_GUARDED_BY(mu_);
+  HandleTable<OpenLine> open_lines_ ABSL_GUARDED_BY(mu_);
+  HandleTable<CallEntry> calls_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> call_by_id_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Creating> creating_ ABSL_GUARDED_BY(mu_);  // by tag
+  // random per providerInit: tags never collide with another client's
+  std::string tag_prefix_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_tag_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<DRV_REQUESTID, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  ServerIdentities server_ids_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> server_connected_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> server_ever_connected_ ABSL_GUARDED_BY(mu_);
 
-  std::deque<Outgoing> queue_;
-  bool dispatcher_stop_ = false;
-  bool draining_ = false;  // a thread is delivering the queue
+  std::deque<Outgoing> queue_ ABSL_GUARDED_BY(mu_);
+  bool dispatcher_stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // a thread is delivering the queue
+  // Started by providerInit and joined by providerShutdown, which TAPISRV
+  // never runs at the same time (nor with anything else of the provider).
   std::thread dispatcher_;
   std::thread connector_;
 
-  std::unique_ptr<Client> client_;
+  std::unique_ptr<Client> client_ ABSL_GUARDED_BY(mu_);
   // Made by providerEnumDevices (to ask the servers for their lines), taken
   // over by providerInit.
-  std::unique_ptr<Client> enum_client_;
-  std::unique_ptr<Subscription> subscription_;
+  std::unique_ptr<Client> enum_client_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Subscription> subscription_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace linebridge::tsp

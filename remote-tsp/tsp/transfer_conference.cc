@@ -26,7 +26,7 @@ LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
   Client* client = client_.get();
   return CreateCallsLocked(
       request_id, entry->hd_line, IdOf(hd_call), {NewCall{ht_consult_call, hd_consult_call}},
-      [this, client, request = std::move(request)](
+      [client, options = call_options(), request = std::move(request)](
           std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
         request.set_tag(std::move(tag));
         client->SetupTransferAsync(
@@ -35,7 +35,7 @@ LONG RemoteProvider::SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
               if (!r.ok()) return done(r.status());
               done(std::vector<v1::Call>{r->consultation()});
             },
-            call_options());
+            options);
       });
 }
 
@@ -74,7 +74,7 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
   }
   return CreateCallsLocked(
       request_id, hd_line, IdOf(hd_call), {NewCall{ht_conf_call, hd_conf_call}},
-      [this, client, request = std::move(request)](
+      [client, options = call_options(), request = std::move(request)](
           std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
         request.set_tag(std::move(tag));
         client->CompleteTransferAsync(
@@ -83,7 +83,7 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
               if (!r.ok()) return done(r.status());
               done(std::vector<v1::Call>{r->conference()});
             },
-            call_options());
+            options);
       });
 }
 
@@ -106,7 +106,7 @@ LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call,
   return CreateCallsLocked(
       request_id, entry->hd_line, IdOf(hd_call),
       {NewCall{ht_conf_call, hd_conf_call}, NewCall{ht_consult_call, hd_consult_call}},
-      [this, client, request = std::move(request)](
+      [client, options = call_options(), request = std::move(request)](
           std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
         request.set_tag(std::move(tag));
         client->SetupConferenceAsync(
@@ -115,7 +115,7 @@ LONG RemoteProvider::SetupConference(DRV_REQUESTID request_id, HDRVCALL hd_call,
               if (!r.ok()) return done(r.status());
               done(std::vector<v1::Call>{r->conference(), r->consultation()});
             },
-            call_options());
+            options);
       });
 }
 
@@ -159,11 +159,11 @@ LONG RemoteProvider::PrepareAddToConference(DRV_REQUESTID request_id, HDRVCALL h
   Client* client = client_.get();
   return CreateCallsLocked(
       request_id, conf->hd_line, IdOf(hd_conf_call), {NewCall{ht_consult_call, hd_consult_call}},
-      [this, client, request = std::move(request)](
+      [client, options = call_options(), request = std::move(request)](
           std::string tag, absl::AnyInvocable<void(CreatedCalls)> done) mutable {
         request.set_tag(std::move(tag));
         client->PrepareAddToConferenceAsync(std::move(request), OneCreatedCall(std::move(done)),
-                                            call_options());
+                                            options);
       });
 }
 
