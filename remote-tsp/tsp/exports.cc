@@ -183,6 +183,24 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallData(DRV_REQUESTID dwRequestID, HDRV
   return P().SetCallData(dwRequestID, hdCall, lpCallData, dwSize);
 }
 
+// ---- forwarding, park and pickup -------------------------------------------
+
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineForward(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD bAllAddresses, DWORD dwAddressID, LPLINEFORWARDLIST const lpForwardList, DWORD dwNumRingsNoAnswer, HTAPICALL, LPHDRVCALL lphdConsultCall, LPLINECALLPARAMS const) {
+  return P().Forward(dwRequestID, hdLine, bAllAddresses, dwAddressID, lpForwardList, dwNumRingsNoAnswer, lphdConsultCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePark(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, DWORD dwParkMode, LPCWSTR lpszDirAddress, LPVARSTRING lpNonDirAddress) {
+  return P().Park(dwRequestID, hdCall, dwParkMode, lpszDirAddress, lpNonDirAddress);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePickup(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD dwAddressID, HTAPICALL htCall, LPHDRVCALL lphdCall, LPCWSTR lpszDestAddress, LPCWSTR lpszGroupID) {
+  return P().Pickup(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress, lpszGroupID);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePrepareAddToConference(DRV_REQUESTID dwRequestID, HDRVCALL hdConfCall, HTAPICALL htConsultCall, LPHDRVCALL lphdConsultCall, LPLINECALLPARAMS const) {
+  return P().PrepareAddToConference(dwRequestID, hdConfCall, htConsultCall, lphdConsultCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUnpark(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD dwAddressID, HTAPICALL htCall, LPHDRVCALL lphdCall, LPCWSTR lpszDestAddress) {
+  return P().Unpark(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress);
+}
+
 // ---- not in this slice: LINEERR_OPERATIONUNAVAIL ------------------------------
 
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerConfig(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
@@ -200,9 +218,6 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecific(DRV_REQUESTID, HDRVLINE, DWORD,
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecificFeature(DRV_REQUESTID, HDRVLINE, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropNoOwner(HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropOnClose(HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineForward(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD bAllAddresses, DWORD dwAddressID, LPLINEFORWARDLIST const lpForwardList, DWORD dwNumRingsNoAnswer, HTAPICALL, LPHDRVCALL lphdConsultCall, LPLINECALLPARAMS const) {
-  return P().Forward(dwRequestID, hdLine, bAllAddresses, dwAddressID, lpForwardList, dwNumRingsNoAnswer, lphdConsultCall);
-}
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGatherDigits(HDRVCALL, DWORD, DWORD, LPWSTR, DWORD, LPCWSTR, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateTone(HDRVCALL, DWORD, DWORD, DWORD, DWORD, LPLINEGENERATETONE const) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetAddressID(HDRVLINE, LPDWORD, DWORD, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
@@ -215,15 +230,6 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMSPIdentify(DWORD, GUID*) { return LINEERR_
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorMedia(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorTones(HDRVCALL, DWORD, LPLINEMONITORTONE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineNegotiateExtVersion(DWORD, DWORD, DWORD, DWORD, LPDWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePark(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, DWORD dwParkMode, LPCWSTR lpszDirAddress, LPVARSTRING lpNonDirAddress) {
-  return P().Park(dwRequestID, hdCall, dwParkMode, lpszDirAddress, lpNonDirAddress);
-}
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePrepareAddToConference(DRV_REQUESTID dwRequestID, HDRVCALL hdConfCall, HTAPICALL htConsultCall, LPHDRVCALL lphdConsultCall, LPLINECALLPARAMS const) {
-  return P().PrepareAddToConference(dwRequestID, hdConfCall, htConsultCall, lphdConsultCall);
-}
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_linePickup(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD dwAddressID, HTAPICALL htCall, LPHDRVCALL lphdCall, LPCWSTR lpszDestAddress, LPCWSTR lpszGroupID) {
-  return P().Pickup(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress, lpszGroupID);
-}
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReceiveMSPData(HDRVLINE, HDRVCALL, HDRVMSPLINE, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReleaseUserUserInfo(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSecureCall(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
@@ -241,8 +247,5 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaMode(HDRVCALL, DWORD) { return LINE
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetTerminal(DRV_REQUESTID, HDRVLINE, DWORD, HDRVCALL, DWORD, DWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSwapHold(DRV_REQUESTID, HDRVCALL, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUncompleteCall(DRV_REQUESTID, HDRVLINE, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUnpark(DRV_REQUESTID dwRequestID, HDRVLINE hdLine, DWORD dwAddressID, HTAPICALL htCall, LPHDRVCALL lphdCall, LPCWSTR lpszDestAddress) {
-  return P().Unpark(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress);
-}
 
 }  // extern "C"
