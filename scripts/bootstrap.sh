@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
-# Installs every system package linebridge needs to build, test and run on
-# Debian 12. Idempotent; run as root (or with sudo available).
+# Installs the Debian 12 packages linebridge needs. Idempotent; run as root
+# (or with sudo available).
+#   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh)
+#   scripts/bootstrap.sh --test   also what the tests use (scripts/test.sh):
+#                                 clang, the mingw-w64 cross compilers, iaxmodem,
+#                                 socat, the Python and Node clients' toolchains
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
-  python3 procps clang systemd openssl
+  python3 procps openssl
+)
+TEST_PACKAGES=(
+  clang systemd
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
-  iaxmodem socat
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
+  iaxmodem socat
   python3-grpcio python3-protobuf python3-venv
 )
-# The Node client's tests: node and npm from Debian (nodejs 18, npm 9) unless
-# some node and npm are already installed.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  PACKAGES+=(nodejs npm)
-fi
+case "${1:-}" in
+  "") ;;
+  --test)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
+    # The Node client's tests: node and npm from Debian (nodejs 18, npm 9)
+    # unless some node and npm are already installed.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+      PACKAGES+=(nodejs npm)
+    fi
+    ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

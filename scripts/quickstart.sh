@@ -10,7 +10,12 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 LISTEN="${LINEBRIDGE_LISTEN:-127.0.0.1:50051}"
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold step headers on a terminal, plain ones in a log.
+if [ -t 1 ]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 
 step "Installing build dependencies (Debian packages)"
 scripts/bootstrap.sh

@@ -4,7 +4,7 @@
 # calls are fax calls: incoming_media), driven with linectl. Source it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-command -v iaxmodem >/dev/null || fail "iaxmodem is not installed (scripts/bootstrap.sh installs it)"
+command -v iaxmodem >/dev/null || fail "iaxmodem is not installed (scripts/bootstrap.sh --test installs it)"
 
 free_udp_port() {
   python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

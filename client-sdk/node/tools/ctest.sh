@@ -6,7 +6,7 @@
 set -euo pipefail
 src=$1 work=$2 proto=$3
 command -v node >/dev/null && command -v npm >/dev/null ||
-  { echo "node and npm are needed (scripts/bootstrap.sh installs them)" >&2; exit 1; }
+  { echo "node and npm are needed (scripts/bootstrap.sh --test installs them)" >&2; exit 1; }
 mkdir -p "$work"
 rm -rf "$work/src" "$work/test" "$work/tools" "$work/examples"
 cp -r "$src/src" "$src/test" "$src/tools" "$src/examples" "$work/"
