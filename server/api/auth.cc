@@ -350,7 +350,7 @@ void Guard::Audit(const Caller* caller, std::string operation, std::string line_
   r.set_code(static_cast<int>(outcome.code()));
   if (!outcome.ok()) r.set_lineerr(std::string(LineErrName(LineErrOf(outcome))));
   if (!audit_->Enqueue(std::move(r))) {
-    LB_LOG("audit: queue full, a record was dropped (%d so far)", audit_->dropped());
+    LB_WARN("audit: queue full, a record was dropped (%d so far)", audit_->dropped());
   }
 }
 

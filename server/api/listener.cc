@@ -148,7 +148,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& addr
   const uint32_t derived = ListenerOptions::DefaultMaxConnections(lim.rlim_cur);
   l->max_connections_ = options.max_connections > 0 ? options.max_connections : derived;
   if (l->max_connections_ > derived) {
-    LB_LOG("listener: limits.max_connections %u exceeds what %llu descriptors allow; using %u "
+    LB_WARN("listener: limits.max_connections %u exceeds what %llu descriptors allow; using %u "
            "(raise LimitNOFILE, docs/security.md)",
            l->max_connections_, static_cast<unsigned long long>(lim.rlim_cur), derived);
     l->max_connections_ = derived;
@@ -195,7 +195,7 @@ void Listener::SetAccepting(bool accepting) {
   if (accepting) {
     LB_LOG("listener: descriptors available again, accepting connections");
   } else {
-    LB_LOG("listener: out of descriptors (%s); pending connections are closed until "
+    LB_WARN("listener: out of descriptors (%s); pending connections are closed until "
            "descriptors are free (limits.max_connections, LimitNOFILE: docs/security.md)",
            std::strerror(errno));
   }
@@ -270,7 +270,7 @@ void Listener::AcceptReady(int listen_fd) {
         if (!DropWithReserve(listen_fd)) return;
         continue;
       }
-      LB_LOG("listener: accept4: %s", std::strerror(err));
+      LB_WARN("listener: accept4: %s", std::strerror(err));
       return;
     }
     if (!accepting_) {

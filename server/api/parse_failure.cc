@@ -36,7 +36,7 @@ void ParseFailureLog::Emit(const std::string& line) {
   if (options_.sink) {
     options_.sink(line);
   } else {
-    LB_LOG("%s", line);
+    LB_WARN("%s", line);
   }
 }
 

@@ -34,7 +34,7 @@ class Server::CdrSink : public CallRecordSink {
   explicit CdrSink(AsyncCdrWriter* writer) : writer_(writer) {}
   void Record(v1::CallRecord record) override {
     if (!writer_->Enqueue(std::move(record))) {
-      LB_LOG("cdr: queue full, a call-detail record was dropped (%d so far)", writer_->dropped());
+      LB_WARN("cdr: queue full, a call-detail record was dropped (%d so far)", writer_->dropped());
     }
   }
 
@@ -88,8 +88,8 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
     std::shared_ptr<grpc::experimental::CertificateProviderInterface>* provider) {
   if (!TlsEnabled(config)) {
     if (InsecureNonLoopbackAllowed(config)) {
-      LB_LOG(
-          "WARNING: INSECURE: serving PLAINTEXT gRPC (no TLS) on non-loopback address %s "
+      LB_WARN(
+          "INSECURE: serving PLAINTEXT gRPC (no TLS) on non-loopback address %s "
           "because allow_insecure_non_loopback is set: anyone who can reach it controls "
           "the lines. Configure tls { cert_file key_file } (docs/security.md).",
           config.listen());
@@ -265,11 +265,11 @@ void Server::Shutdown(absl::string_view reason) {
   executor_.reset();
   if (audit_ != nullptr) {
     absl::Status flushed = audit_->Flush();
-    if (!flushed.ok()) LB_LOG("audit: flush at shutdown failed: %s", flushed.ToString());
+    if (!flushed.ok()) LB_ERROR("audit: flush at shutdown failed: %s", flushed.ToString());
   }
   if (writer_ != nullptr) {
     absl::Status flushed = writer_->Flush();
-    if (!flushed.ok()) LB_LOG("cdr: flush at shutdown failed: %s", flushed.ToString());
+    if (!flushed.ok()) LB_ERROR("cdr: flush at shutdown failed: %s", flushed.ToString());
   }
 }
 

@@ -1,4 +1,5 @@
 // linebridged: the linebridge telephony server.
+#include <grpc/support/log.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -31,6 +33,12 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "Override `tls.client_ca_file`: CA bundle (PEM) that client certificates are verified "
           "against (mutual TLS is required with `tls.require_client_cert: true`).");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port to this file once serving.");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines on stderr as `text` or `json` (one object per line: time, level, message "
+          "and fields such as the line, for journald and Kubernetes collectors).");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe level logged: debug, info, warning or error. At run time SIGUSR1 "
+          "logs everything (debug) and SIGUSR2 returns to this level.");
 ABSL_FLAG(bool, print_config, false, "Print the effective configuration and exit.");
 ABSL_FLAG(bool, check_config, false, "Validate the configuration and exit (0 = valid).");
 ABSL_FLAG(std::string, bootstrap_admin, "",
@@ -39,6 +47,18 @@ ABSL_FLAG(std::string, bootstrap_admin, "",
           "on SIGHUP. See docs/security.md.");
 
 namespace linebridge {
+
+// gRPC's own log lines go through the daemon's log (its format and level),
+// so a JSON log stays JSON.
+void GrpcLog(gpr_log_func_args* args) {
+  LogLevel level = LogLevel::kError;
+  if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = LogLevel::kDebug;
+  if (args->severity == GPR_LOG_SEVERITY_INFO) level = LogLevel::kInfo;
+  if (!LogEnabled(level)) return;
+  const std::string where = absl::StrCat(args->file != nullptr ? args->file : "?", ":", args->line);
+  WriteLog(level, absl::StrCat("grpc: ", args->message != nullptr ? args->message : ""),
+           {{"source", "grpc"}, {"file", where}});
+}
 
 // --bootstrap_admin: the first administrator of a server that accepts no
 // anonymous calls (TLS or non-loopback listener).
@@ -103,6 +123,21 @@ int main(int argc, char** argv) {
   // Debian's Abseil is built with lock-order (deadlock) detection on, which costs
   // more than the locking itself on the event path. The tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  linebridge::LogFormat log_format;
+  linebridge::LogLevel log_level;
+  if (!linebridge::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &log_format)) {
+    std::fprintf(stderr, "linebridged: --log_format: \"%s\" is not text or json\n",
+                 absl::GetFlag(FLAGS_log_format).c_str());
+    return 2;
+  }
+  if (!linebridge::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &log_level)) {
+    std::fprintf(stderr, "linebridged: --log_level: \"%s\" is not debug, info, warning or error\n",
+                 absl::GetFlag(FLAGS_log_level).c_str());
+    return 2;
+  }
+  linebridge::SetLogFormat(log_format);
+  linebridge::SetLogLevel(log_level);
+  gpr_set_log_function(&linebridge::GrpcLog);
 
   // The file, then the flags on top, then defaults and validation (so a flag
   // can fix what the file alone would fail, e.g. --tls_cert for a 0.0.0.0
@@ -169,6 +204,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -199,6 +236,15 @@ int main(int argc, char** argv) {
       LB_LOG("SIGHUP: principals and tokens re-read from the store%s%s; use `linectl reload` "
              "(Admin.ReloadConfig) to reload the configuration",
              reloaded.ok() ? "" : ": ", reloaded.ok() ? "" : reloaded.ToString());
+      continue;
+    }
+    if (sig == SIGUSR1 || sig == SIGUSR2) {
+      const linebridge::LogLevel level = sig == SIGUSR1 ? linebridge::LogLevel::kDebug : log_level;
+      linebridge::SetLogLevel(level);
+      // Said whatever the level (WriteLog does not filter).
+      linebridge::WriteLog(linebridge::LogLevel::kInfo,
+                           absl::StrCat(sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2", ": log level ",
+                                        linebridge::LogLevelName(level)));
       continue;
     }
     LB_LOG("signal %d: shutting down", sig);

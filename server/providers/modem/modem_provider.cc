@@ -22,6 +22,15 @@ namespace {
 
 using at::ModemProfile;
 
+// A modem's log line; its line id (the first argument) is also the "line"
+// field of a JSON log line.
+template <typename Line, typename... Args>
+void ModemLog(LogLevel level, const absl::FormatSpec<Line, Args...>& format, const Line& line,
+              const Args&... args) {
+  if (!LogEnabled(level)) return;
+  WriteLog(level, absl::StrFormat(format, line, args...), {{"line", line}});
+}
+
 // at::Port over the I/O thread's write buffer.
 class LoopPort : public at::Port {
  public:
@@ -256,7 +265,7 @@ absl::Status ModemProvider::Start(ProviderHost& host) {
       });
     };
     cb.open_failed = [line = port->line_id](std::string why) {
-      LB_LOG("modem %s: %s (retrying)", line, why);
+      ModemLog(LogLevel::kWarning, "modem %s: %s (retrying)", line, why);
     };
     modem::SerialSettings settings{pc.device(), pc.baud(), pc.rtscts()};
     port->loop = std::make_unique<modem::PortLoop>(
@@ -295,7 +304,7 @@ absl::Status ModemProvider::Reconfigure(const v1::config::ProviderConfig& pc) {
 }
 
 void ModemProvider::OnOpened(Port& port, uint64_t generation) {
-  LB_LOG("modem %s: %s opened", port.line_id, port.config.device());
+  ModemLog(LogLevel::kInfo, "modem %s: %s opened", port.line_id, port.config.device());
   port.generation = generation;
   port.escaping = false;
   Bringup(port, /*escape_first=*/false);
@@ -308,8 +317,8 @@ void ModemProvider::OnBytes(Port& port, uint64_t generation, const std::string& 
 
 void ModemProvider::OnGone(Port& port, uint64_t generation, const std::string& why) {
   if (generation != port.generation) return;
-  LB_LOG("modem %s: device went away (%s); retrying every %u ms", port.line_id, why,
-         port.config.retry_interval_ms());
+  ModemLog(LogLevel::kWarning, "modem %s: device went away (%s); retrying every %u ms",
+           port.line_id, why, port.config.retry_interval_ms());
   port.generation = 0;
   port.queue.reset();
   ++port.epoch;
@@ -364,7 +373,8 @@ void ModemProvider::Bringup(Port& port, bool escape_first) {
     at::Probe(*p->queue, [this, p, epoch](absl::StatusOr<at::ModemIdentity> id) {
       if (p->epoch != epoch) return;
       if (!id.ok()) {
-        LB_LOG("modem %s: no AT modem answers: %s", p->line_id, id.status().message());
+        ModemLog(LogLevel::kWarning, "modem %s: no AT modem answers: %s", p->line_id,
+                 id.status().message());
         // The modem may be stuck in a data or fax state: escape first.
         ScheduleRetry(*p, /*escape=*/true);
         return;
@@ -387,9 +397,9 @@ void ModemProvider::Bringup(Port& port, bool escape_first) {
                       [this, p, epoch, texts = std::move(texts)](const at::SequenceResult& r) {
         if (p->epoch != epoch) return;
         if (!r.ok()) {
-          LB_LOG("modem %s: init string \"%s\" failed: %s", p->line_id,
-                 r.failed_step < texts.size() ? texts[r.failed_step] : std::string("?"),
-                 r.results.empty() ? std::string("-") : at::Describe(r.results.back()));
+          ModemLog(LogLevel::kWarning, "modem %s: init string \"%s\" failed: %s", p->line_id,
+                   r.failed_step < texts.size() ? texts[r.failed_step] : std::string("?"),
+                   r.results.empty() ? std::string("-") : at::Describe(r.results.back()));
           ScheduleRetry(*p, /*escape=*/false);
           return;
         }
@@ -433,8 +443,8 @@ void ModemProvider::Escape(Port& port, std::function<void()> then) {
 }
 
 void ModemProvider::OnReady(Port& port) {
-  LB_LOG("modem %s: %s ready as %s", port.line_id, at::DescribeIdentity(port.identity),
-         at::ProfileName(port.profile));
+  ModemLog(LogLevel::kInfo, "modem %s: %s ready as %s", port.line_id,
+           at::DescribeIdentity(port.identity), at::ProfileName(port.profile));
   port.phase = Port::Phase::kReady;
   if (port.profile != port.declared) {
     // The probe found another kind of modem than announced: the line's
@@ -449,7 +459,7 @@ void ModemProvider::OnReady(Port& port) {
 
 void ModemProvider::Reprobe(Port& port, const std::string& why) {
   if (port.phase != Port::Phase::kReady) return;
-  LB_LOG("modem %s: %s; resetting and probing again", port.line_id, why);
+  ModemLog(LogLevel::kWarning, "modem %s: %s; resetting and probing again", port.line_id, why);
   Disconnect(port, v1::DISCONNECT_MODE_OUTOFORDER);
   SetOutOfService(port);
   port.phase = Port::Phase::kProbing;
@@ -472,7 +482,7 @@ void ModemProvider::Send(Port& port, at::Command command) {
     if (done) done(r);
   };
   absl::StatusOr<at::CommandQueue::CommandId> id = port.queue->Enqueue(std::move(command));
-  if (!id.ok()) LB_LOG("modem %s: %s", port.line_id, id.status().message());
+  if (!id.ok()) ModemLog(LogLevel::kWarning, "modem %s: %s", port.line_id, id.status().message());
 }
 
 // ---------------------------------------------------------------------------
@@ -545,14 +555,16 @@ void ModemProvider::SendHangup(Port& port, int attempt) {
     if (attempt == 0) {
       // Still online in some state the call's own escape did not end: try
       // every escape, then hang up again, before calling the modem hung.
-      LB_LOG("modem %s: \"%s\" got no answer; escaping and hanging up again", p->line_id, text);
+      ModemLog(LogLevel::kWarning,
+               "modem %s: \"%s\" got no answer; escaping and hanging up again", p->line_id,
+               text);
       Escape(*p, [this, p] { SendHangup(*p, /*attempt=*/1); });
       return;
     }
     Reprobe(*p, absl::StrCat("\"", text, "\" timed out after the escapes"));
   };
   absl::StatusOr<at::CommandQueue::CommandId> id = port.queue->Enqueue(std::move(c));
-  if (!id.ok()) LB_LOG("modem %s: %s", port.line_id, id.status().message());
+  if (!id.ok()) ModemLog(LogLevel::kWarning, "modem %s: %s", port.line_id, id.status().message());
 }
 
 absl::StatusOr<std::string> ModemProvider::MakeCall(const std::string& line_id, uint32_t,
@@ -688,7 +700,7 @@ void ModemProvider::OnConnectDone(Port& port, const std::string& call_id, const 
       port.call_phase == Port::CallPhase::kAnswering && r.outcome == at::Outcome::kNoCarrier
           ? v1::DISCONNECT_MODE_CANCELLED
           : ModeOf(r.outcome);
-  LB_LOG("modem %s: call %s: %s", port.line_id, call_id, at::Describe(r));
+  ModemLog(LogLevel::kInfo, "modem %s: call %s: %s", port.line_id, call_id, at::Describe(r));
   if (r.outcome == at::Outcome::kTimeout) {
     // No connection in time: the dial or answer is aborted (the queue wrote
     // nothing; a CR aborts it) and the line hung up.
