@@ -171,6 +171,19 @@ class TspEdgeTest : public ::testing::Test {
     setenv("LINEBRIDGE_TSP_CONFIG", path.c_str(), 1);
   }
 
+  // One default-configured server "a" and the provider started on it with
+  // its 9 lines known (fatal failure otherwise: ASSERT_NO_FATAL_FAILURE).
+  void StartWithOneServer(ServerProcess& server, TapiSrvHarness& harness, Devices* devices) {
+    StartServer(server, "a");
+    UseConfig({server.address()});
+    std::string error;
+    ASSERT_TRUE(harness.Load(lib_, &error)) << error;
+    DWORD num_lines = 0;
+    ASSERT_EQ(harness.Start(&num_lines), 0);
+    *devices = WaitDevices(harness, num_lines, 9);
+    ASSERT_EQ(devices->size(), 9u);
+  }
+
   // Makes a call from `hd_line` to `dest`; returns the completion result.
   LONG MakeCall(TapiSrvHarness& h, HDRVLINE hd_line, HTAPICALL ht_call, HDRVCALL* hd_call,
                 const char16_t* dest) {
@@ -539,16 +552,10 @@ TEST_F(TspEdgeTest, InServiceWhenLinesFirstBecomeUsableAfterAStartWithTheServerD
 // LINEDEVCAPFLAGS_CLOSEDROP and the call is dropped (the caller's ends).
 TEST_F(TspEdgeTest, LineCloseOnARingingLineDropsTheCallAsTheCapsSay) {
   ServerProcess server;
-  StartServer(server, "a");
-  UseConfig({server.address()});
   TapiSrvHarness harness;
-  std::string error;
-  ASSERT_TRUE(harness.Load(lib_, &error)) << error;
+  Devices devices;
+  ASSERT_NO_FATAL_FAILURE(StartWithOneServer(server, harness, &devices));
   TspiTable& t = harness.tspi();
-  DWORD num_lines = 0;
-  ASSERT_EQ(harness.Start(&num_lines), 0);
-  const Devices devices = WaitDevices(harness, num_lines, 9);
-  ASSERT_EQ(devices.size(), 9u);
   const DWORD callee_device = DevicesOf(devices, "sim/100").at(0);
   const DWORD caller_device = DevicesOf(devices, "sim/101").at(0);
   EXPECT_NE(devices.at(callee_device).dev_cap_flags & LINEDEVCAPFLAGS_CLOSEDROP, 0u);
@@ -594,16 +601,10 @@ TEST_F(TspEdgeTest, LineCloseOnARingingLineDropsTheCallAsTheCapsSay) {
 // after still gets its media modes.
 TEST_F(TspEdgeTest, LineClosedWhileItsOpenIsOnTheWayIsClosedOnTheServer) {
   ServerProcess server;
-  StartServer(server, "a");
-  UseConfig({server.address()});
   TapiSrvHarness harness;
-  std::string error;
-  ASSERT_TRUE(harness.Load(lib_, &error)) << error;
+  Devices devices;
+  ASSERT_NO_FATAL_FAILURE(StartWithOneServer(server, harness, &devices));
   TspiTable& t = harness.tspi();
-  DWORD num_lines = 0;
-  ASSERT_EQ(harness.Start(&num_lines), 0);
-  const Devices devices = WaitDevices(harness, num_lines, 9);
-  ASSERT_EQ(devices.size(), 9u);
   const DWORD device = DevicesOf(devices, "sim/100").at(0);
   // Opens the line as owner and waits until the server applied it.
   auto open_applied = [&](HDRVLINE* hd_line) {
