@@ -21,6 +21,8 @@ echo "== clang thread-safety analysis"
 scripts/check-thread-safety.sh build
 (cd build && ctest --output-on-failure -j "$jobs" "${filter[@]}")
 if [ $# -eq 0 ]; then
+  echo "== 50,000 idle connections against the listener (release build only)"
+  (cd build && ctest --output-on-failure -L flood)
   echo "== benchmark smoke run (figures: docs/benchmarks.md)"
   (cd build && ctest --output-on-failure -L bench)
 fi
