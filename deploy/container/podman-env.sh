@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# Sourced: podman settings for the project's container scripts and tests.
+# A private containers.conf (runc, explicit ulimits: both needed where podman
+# runs inside a sandbox) and private image storage under the cache directory,
+# so nothing goes to the system's podman storage.
+#   LINEBRIDGE_CACHE_DIR   default /var/cache/linebridge
+LINEBRIDGE_CACHE_DIR="${LINEBRIDGE_CACHE_DIR:-/var/cache/linebridge}"
+lb_podman_dir="$LINEBRIDGE_CACHE_DIR/podman"
+mkdir -p "$lb_podman_dir/storage" "$lb_podman_dir/run"
+if [ ! -f "$lb_podman_dir/containers.conf" ]; then
+  cat >"$lb_podman_dir/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+
+[engine]
+runtime = "runc"
+CONF
+fi
+if [ ! -f "$lb_podman_dir/storage.conf" ]; then
+  cat >"$lb_podman_dir/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$lb_podman_dir/storage"
+runroot = "$lb_podman_dir/run"
+CONF
+fi
+export CONTAINERS_CONF="$lb_podman_dir/containers.conf"
+export CONTAINERS_STORAGE_CONF="$lb_podman_dir/storage.conf"
