@@ -40,6 +40,6 @@ file(WRITE ${PROJECT_BINARY_DIR}/install/linebridged.textproto "${_lb_conf}")
 install(FILES ${PROJECT_BINARY_DIR}/install/linebridged.textproto
   DESTINATION ${LINEBRIDGE_CONFIG_DIR})
 
-install(FILES README.md docs/configuration.md docs/linectl.md
+install(FILES README.md docs/deployment.md docs/configuration.md docs/linectl.md
   docs/security.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -60,7 +60,8 @@ done
 
 dpkg-deb --contents "$deb" >"$tmp/contents"
 for f in ./usr/bin/linebridged ./usr/bin/linectl ./lib/systemd/system/linebridged.service \
-    ./etc/linebridge/linebridged.textproto ./usr/share/doc/linebridge/README.md; do
+    ./etc/linebridge/linebridged.textproto ./usr/share/doc/linebridge/README.md \
+    ./usr/share/doc/linebridge/deployment.md; do
   grep -q " $f\$" "$tmp/contents" || { cat "$tmp/contents"; fail "$f not in the package"; }
 done
 ! grep -q '/usr/local' "$tmp/contents" || fail "files under /usr/local"
