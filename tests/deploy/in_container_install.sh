@@ -53,12 +53,18 @@ uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$(find /var/lib/linebridge -mindepth 1 ! -user linebridge | wc -l)" = 0 ] ||
   fail "files in /var/lib/linebridge not owned by linebridge"
 
-step "reinstall (the upgrade path) keeps an edited conffile"
+step "upgrade to the next release keeps an edited conffile"
 echo '# local edit' >>/etc/linebridge/linebridged.textproto
-timeout 120 dpkg -i --force-confold /tmp/"$(basename "$deb")" >/tmp/dpkg.log 2>&1 ||
-  { cat /tmp/dpkg.log; fail "dpkg -i (reinstall)"; }
+next=$(ls /pkg/upgrade/linebridge_*.deb)
+cp "$next" /tmp/
+timeout 120 apt-get install -y -qq -o Dpkg::Options::=--force-confold \
+  /tmp/"$(basename "$next")" >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; fail "upgrade"; }
+[ "$(dpkg-query -W -f='${Version}' linebridge)" = "$(dpkg-deb --field "$next" Version)" ] ||
+  fail "version after upgrade: $(dpkg-query -W -f='${Version}' linebridge)"
 tail -n1 /etc/linebridge/linebridged.textproto | grep -qx '# local edit' || fail "conffile edit lost"
-[ "$(stat -c '%U:%G %a' /var/lib/linebridge)" = "linebridge:linebridge 750" ] || fail "data dir after reinstall"
+[ "$(stat -c '%U:%G %a' /var/lib/linebridge)" = "linebridge:linebridge 750" ] || fail "data dir after upgrade"
+[ "$(stat -c '%U:%G %a' /etc/linebridge/linebridged.textproto)" = "root:linebridge 640" ] ||
+  fail "config mode after upgrade"
 
 step "apt-get remove: the daemon is stopped, data and user stay"
 timeout 120 apt-get remove -y -qq linebridge >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; fail "apt-get remove"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside a Debian 12 container whose PID 1 is systemd
 # (package_install_test.sh): the maintainer scripts' systemd path. /pkg holds
-# linebridge_*.deb.
+# linebridge_*.deb, /pkg/upgrade the same package's next release.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; journalctl -u linebridged --no-pager 2>/dev/null | tail -n 20 >&2; exit 1; }
 step() { echo "== [systemd] $*"; }
@@ -28,8 +28,14 @@ pid1=$(main_pid)
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid1/status")
 [ "$uid" = "$(id -u linebridge)" ] || fail "the service runs as uid $uid"
 
-step "upgrade (reinstall): the service is restarted"
-timeout 120 dpkg -i --force-confold "$deb" >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; fail "dpkg -i"; }
+step "upgrade to the next release: the service is restarted"
+next=$(ls /pkg/upgrade/linebridge_*.deb)
+cp "$next" /tmp/
+timeout 120 apt-get install -y -qq /tmp/"$(basename "$next")" >/tmp/apt.log 2>&1 ||
+  { cat /tmp/apt.log; fail "upgrade"; }
+[ "$(dpkg-query -W -f='${Version}' linebridge)" = "$(dpkg-deb --field "$next" Version)" ] ||
+  fail "version after upgrade: $(dpkg-query -W -f='${Version}' linebridge)"
+[ "$(systemctl is-enabled linebridged)" = enabled ] || fail "unit not enabled after upgrade"
 wait_active
 pid2=$(main_pid)
 [ "$pid2" != "$pid1" ] || fail "not restarted (MainPID $pid1)"

@@ -3,13 +3,14 @@
 # image from deploy/container/base.sh, no registry): apt installs it with its
 # dependencies; the linebridge user and /var/lib/linebridge exist; linebridged
 # runs as that user the way the unit starts it (no systemd in the container);
-# linectl lists the simulated lines; a reinstall (upgrade path) keeps an edited
-# conffile; remove stops the daemon and keeps the data; purge removes the data,
-# the configuration and the user. Then the same with systemd as the
+# linectl lists the simulated lines; an upgrade to the next release keeps an
+# edited conffile; remove stops the daemon and keeps the data; purge removes the
+# data, the configuration and the user. Then the same with systemd as the
 # container's PID 1 (an image made from the base with systemd added, removed
 # afterwards): the unit is enabled and started as linebridge, restarted on an
 # upgrade, stopped on removal, and purge leaves no systemd state. Run as root.
-#   LINEBRIDGE_PACKAGE_DIR   where deploy_package left linebridge_*.deb
+#   LINEBRIDGE_PACKAGE_DIR   where deploy_package left linebridge_*.deb (and
+#                            upgrade/, its next release)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pkgdir="${LINEBRIDGE_PACKAGE_DIR:?}"

@@ -2,8 +2,9 @@
 # The Debian package: cpack builds linebridge_<version>-1_<arch>.deb from the
 # build tree; its control data (dependencies from dpkg-shlibdeps, conffiles,
 # maintainer scripts) and its files are checked. Leaves the .deb in
-# $LINEBRIDGE_PACKAGE_DIR for deploy_package_install. lintian runs if installed
-# (advisory only).
+# $LINEBRIDGE_PACKAGE_DIR for deploy_package_install, with a copy of release 2
+# (the same files, version <version>-2) in upgrade/ to upgrade to. lintian runs
+# if installed (advisory only).
 #   LINEBRIDGE_BUILD_DIR   the build tree (linebridged and linectl built)
 set -euo pipefail
 build="${LINEBRIDGE_BUILD_DIR:?}"
@@ -88,4 +89,12 @@ if command -v lintian >/dev/null; then
 fi
 
 cp "$deb" "$out/"
+# The same package as release 2: what deploy_package_install upgrades to.
+mkdir -p "$out/upgrade"
+timeout 240 cpack --config "$build/CPackConfig.cmake" -G DEB -B "$tmp/cpack2" \
+  -D CPACK_DEBIAN_PACKAGE_RELEASE=2 >"$tmp/cpack2.log" 2>&1 ||
+  { cat "$tmp/cpack2.log"; fail "cpack (release 2) failed"; }
+[ "$(dpkg-deb --field "$tmp"/cpack2/linebridge_*.deb Version)" = "$version-2" ] ||
+  fail "release 2 has version $(dpkg-deb --field "$tmp"/cpack2/linebridge_*.deb Version)"
+cp "$tmp"/cpack2/linebridge_*.deb "$out/upgrade/"
 echo "ok: $(basename "$deb") ($(stat -c %s "$deb") bytes), Depends: $depends"
