@@ -85,7 +85,7 @@ grep -q 'usage: linectl' "$tmp/help" || fail "linectl --help: $(head -5 "$tmp/he
 
 if command -v lintian >/dev/null; then
   echo "lintian (advisory):"
-  lintian --no-tag-display-limit "$deb" || true
+  lintian --tag-display-limit 0 "$deb" || true
 fi
 
 cp "$deb" "$out/"
