@@ -16,13 +16,23 @@ default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 runtime = "runc"
 CONF
 fi
-if [ ! -f "$lb_podman_dir/storage.conf" ]; then
+export CONTAINERS_CONF="$lb_podman_dir/containers.conf"
+export CONTAINERS_STORAGE_CONF="$lb_podman_dir/storage.conf"
+lb_storage_conf() {
   cat >"$lb_podman_dir/storage.conf" <<CONF
 [storage]
-driver = "overlay"
+driver = "$1"
 graphroot = "$lb_podman_dir/storage"
 runroot = "$lb_podman_dir/run"
 CONF
+}
+# overlay where the kernel and the sandbox allow it, else vfs (slower: every
+# container is a full copy of its image). Chosen once.
+if [ ! -f "$lb_podman_dir/storage.conf" ]; then
+  lb_storage_conf overlay
+  if ! podman info >/dev/null 2>&1; then
+    rm -rf "$lb_podman_dir/storage" "$lb_podman_dir/run"
+    mkdir -p "$lb_podman_dir/storage" "$lb_podman_dir/run"
+    lb_storage_conf vfs
+  fi
 fi
-export CONTAINERS_CONF="$lb_podman_dir/containers.conf"
-export CONTAINERS_STORAGE_CONF="$lb_podman_dir/storage.conf"
