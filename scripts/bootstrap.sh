@@ -4,7 +4,9 @@
 #   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh)
 #   scripts/bootstrap.sh --test   also what the tests use (scripts/test.sh):
 #                                 clang, the mingw-w64 cross compilers, iaxmodem,
-#                                 socat, the Python and Node clients' toolchains
+#                                 socat, the Python and Node clients' toolchains,
+#                                 podman, runc and debootstrap (the Debian
+#                                 package's container test)
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +21,7 @@ TEST_PACKAGES=(
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   iaxmodem socat
   python3-grpcio python3-protobuf python3-venv
+  podman runc debootstrap dpkg-dev
 )
 case "${1:-}" in
   "") ;;

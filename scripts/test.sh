@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, builds twice (release, and
-# ASan+UBSan), runs unit, integration and end-to-end tests in both builds and
-# a quick benchmark smoke run in the release build.
+# ASan+UBSan), runs unit, integration and end-to-end tests in both builds, and
+# in the release build the Debian package's tests (package: cpack and the
+# .deb's contents; container: install, run, remove and purge in a Debian 12
+# container, as root) and a quick benchmark smoke run.
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only one label (passed to ctest), both builds
 set -euo pipefail
@@ -13,7 +15,12 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_sup
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 jobs="${LINEBRIDGE_JOBS:-$(nproc)}"
 filter=("$@")
-if [ ${#filter[@]} -eq 0 ]; then filter=(-L 'unit|integration|e2e'); fi
+asan_filter=("$@")
+if [ ${#filter[@]} -eq 0 ]; then
+  filter=(-L 'unit|integration|e2e|package|container')
+  # The package is made from the release build only.
+  asan_filter=(-L 'unit|integration|e2e')
+fi
 
 echo "== release build"
 scripts/build.sh release
@@ -31,4 +38,5 @@ echo "== ASan + UBSan build"
 scripts/build.sh asan
 # The ABI conformance check cross-compiles with mingw-w64 and runs no code of
 # this build: it ran above already.
-(cd build-asan && ctest --output-on-failure -j "$jobs" "${filter[@]}" -E '^tsp_abi_conformance$')
+(cd build-asan && ctest --output-on-failure -j "$jobs" "${asan_filter[@]}" \
+  -E '^(tsp_abi_conformance|deploy_package|deploy_package_install)$')
