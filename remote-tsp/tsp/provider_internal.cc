@@ -1,13 +1,11 @@
-// Helpers the provider's parts share: structure sizes and writers, error
-// mapping, the dialable-address pre-scan, the features this provider
-// implements.
+// Helpers the provider's parts share: starting a structure, the LINEFORWARD
+// size, error mapping, the dialable-address pre-scan.
 #include "tsp/provider_internal.h"
 
 #include <algorithm>
 #include <cstring>
 
 namespace linebridge::tsp {
-
 
 DWORD CallInfoStateBits(const v1::CallInfoChanged& change) {
   DWORD out = 0;
@@ -32,26 +30,7 @@ DWORD CallInfoStateBits(const v1::CallInfoChanged& change) {
   return out == 0 ? static_cast<DWORD>(LINECALLINFOSTATE_OTHER) : out;
 }
 
-DWORD PartyFlags(const v1::PartyId& p) {
-  if (p.blocked()) return LINECALLPARTYID_BLOCKED;
-  if (!p.available()) return LINECALLPARTYID_UNAVAIL;
-  DWORD flags = 0;
-  if (!p.number().empty()) flags |= LINECALLPARTYID_ADDRESS;
-  if (!p.name().empty()) flags |= LINECALLPARTYID_NAME;
-  return flags == 0 ? static_cast<DWORD>(LINECALLPARTYID_UNKNOWN) : flags;
-}
-
-// ---- handles and structure sizes ----
-
-DWORD MinDevCaps(DWORD version) {
-  if (version >= 0x00030000) return sizeof(LINEDEVCAPS);
-  if (version >= 0x00020002) return offsetof(LINEDEVCAPS, dwAddressTypes);
-  return offsetof(LINEDEVCAPS, PermanentLineGuid);
-}
-DWORD MinCallInfo(DWORD version) {
-  return version >= 0x00030000 ? sizeof(LINECALLINFO)
-                               : offsetof(LINECALLINFO, dwCallerIDAddressType);
-}
+// ---- structure writing ----
 
 DWORD TotalSizeOf(const void* structure) {
   DWORD total;
@@ -69,12 +48,6 @@ VarStructWriter StartStruct(void* structure, DWORD fixed) {
                 end - VarStructWriter::kHeaderSize);
   }
   return w;
-}
-
-// "tapi/line\0\0": the device classes lineGetID answers.
-void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_field) {
-  static constexpr char16_t kClasses[] = u"tapi/line\0";
-  w.AppendBytes(size_field, offset_field, kClasses, sizeof kClasses);
 }
 
 // LINEFORWARD is 8 DWORDs from TSPI 3.0 on, 6 before.
@@ -129,21 +102,6 @@ bool IsTransient(const absl::Status& status) {
 LONG ErrOf(const absl::Status& status) {
   const uint32_t err = LineErrOf(status);
   return err == 0 ? LINEERR_OPERATIONFAILED : static_cast<LONG>(err);
-}
-
-DWORD ImplementedCallFeatures() {
-  return LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP | LINECALLFEATURE_HOLD |
-         LINECALLFEATURE_UNHOLD | LINECALLFEATURE_ACCEPT | LINECALLFEATURE_DIAL |
-         LINECALLFEATURE_REDIRECT | LINECALLFEATURE_BLINDTRANSFER |
-         LINECALLFEATURE_SETUPTRANSFER | LINECALLFEATURE_COMPLETETRANSF |
-         LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
-         LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS |
-         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF;
-}
-DWORD ImplementedAddressFeatures() {
-  return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
-         LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK | LINEADDRFEATURE_FORWARD |
-         LINEADDRFEATURE_FORWARDFWD;
 }
 
 }  // namespace linebridge::tsp

@@ -23,32 +23,13 @@ namespace linebridge::tsp {
 
 // The LINECALLINFOSTATE_* bits a CallInfoChanged event reports.
 DWORD CallInfoStateBits(const v1::CallInfoChanged& change);
-// The LINECALLINFOSTATE_* bits this provider ever reports (LINEADDRESSCAPS).
-inline constexpr DWORD kReportedCallInfoStates =
-    LINECALLINFOSTATE_OTHER | LINECALLINFOSTATE_CALLERID | LINECALLINFOSTATE_CALLEDID |
-    LINECALLINFOSTATE_CONNECTEDID | LINECALLINFOSTATE_REDIRECTIONID |
-    LINECALLINFOSTATE_REDIRECTINGID | LINECALLINFOSTATE_USERUSERINFO |
-    LINECALLINFOSTATE_RELATEDCALLID | LINECALLINFOSTATE_MEDIAMODE |
-    LINECALLINFOSTATE_BEARERMODE | LINECALLINFOSTATE_APPSPECIFIC | LINECALLINFOSTATE_CALLDATA |
-    LINECALLINFOSTATE_ORIGIN | LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
-    LINECALLINFOSTATE_MONITORMODES;
-inline constexpr DWORD kPartyIdFlags = LINECALLPARTYID_BLOCKED | LINECALLPARTYID_NAME |
-                                       LINECALLPARTYID_ADDRESS | LINECALLPARTYID_UNKNOWN |
-                                       LINECALLPARTYID_UNAVAIL;
-// The LINECALLPARTYID_* flags of a party.
-DWORD PartyFlags(const v1::PartyId& p);
 
-// ---- structure sizes and writing ----
+// ---- structure writing (the writers themselves: tapi_structs.h) ----
 
-// The fixed part of LINEDEVCAPS / LINECALLINFO for a negotiated version.
-DWORD MinDevCaps(DWORD version);
-DWORD MinCallInfo(DWORD version);
 // dwTotalSize of a TAPI structure.
 DWORD TotalSizeOf(const void* structure);
 // Zeroes the fixed part (as far as it fits) and returns the writer.
 VarStructWriter StartStruct(void* structure, DWORD fixed);
-// "tapi/line\0\0": the device classes lineGetID answers.
-void AppendDeviceClasses(VarStructWriter& w, size_t size_field, size_t offset_field);
 
 // ---- forwarding ----
 

@@ -40,17 +40,14 @@
 
 namespace linebridge::tsp {
 
+struct LineSnapshot;  // tapi_structs.h
+
 // TSPI versions this provider negotiates.
 inline constexpr DWORD kTspiVersionLow = 0x00020000;
 inline constexpr DWORD kTspiVersionHigh = 0x00030000;
 // dwDeviceID of TSPI_lineNegotiateTSPIVersion before providerInit (tspi.h's
 // INITIALIZE_NEGOTIATION, which tapi_abi.h does not declare).
 inline constexpr DWORD kInitializeNegotiation = 0xFFFFFFFF;
-
-// The call features (LINECALLFEATURE_*) and address features this slice
-// implements; reported caps and call status are masked with them.
-DWORD ImplementedCallFeatures();
-DWORD ImplementedAddressFeatures();
 
 class RemoteProvider {
  public:
@@ -248,6 +245,10 @@ class RemoteProvider {
   // Helpers; *Locked ones need mu_.
   void ResetLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<uint32_t> IndexOfDeviceLocked(DWORD device_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the structure writers (tapi_structs.h) read about `line`, copied
+  // so they run on a consistent state (line_info.cc).
+  LineSnapshot SnapshotOfLineLocked(const LineEntry& line) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   OpenLine* FindOpenLocked(HDRVLINE hd_line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   CallEntry* FindCallLocked(HDRVCALL hd_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
