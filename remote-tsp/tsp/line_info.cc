@@ -28,6 +28,14 @@ LONG RemoteProvider::NegotiateTSPIVersion(DWORD device_id, DWORD low_version,
   return 0;
 }
 
+LONG RemoteProvider::SnapshotOfDevice(DWORD device_id, LineSnapshot* snapshot) {
+  absl::MutexLock lock(&mu_);
+  std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
+  if (!index.has_value()) return LINEERR_BADDEVICEID;
+  *snapshot = SnapshotOfLineLocked(lines_[*index]);
+  return 0;
+}
+
 LineSnapshot RemoteProvider::SnapshotOfLineLocked(const LineEntry& line) const {
   LineSnapshot s;
   s.device_id = line.device_id;
@@ -60,12 +68,7 @@ LONG RemoteProvider::GetDevCaps(DWORD device_id, DWORD tspi_version, DWORD,
   // The caller's buffer is checked before the device (TAPI's order).
   if (LONG err = CheckDevCaps(tspi_version, caps); err != 0) return err;
   LineSnapshot snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
-    if (!index.has_value()) return LINEERR_BADDEVICEID;
-    snapshot = SnapshotOfLineLocked(lines_[*index]);
-  }
+  if (LONG err = SnapshotOfDevice(device_id, &snapshot); err != 0) return err;
   return WriteLineDevCaps(snapshot, tspi_version, caps);
 }
 
@@ -77,12 +80,7 @@ LONG RemoteProvider::GetAddressCaps(DWORD device_id, DWORD address_id, DWORD tsp
   }
   if (LONG err = CheckAddressCaps(caps); err != 0) return err;
   LineSnapshot snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    std::optional<uint32_t> index = IndexOfDeviceLocked(device_id);
-    if (!index.has_value()) return LINEERR_BADDEVICEID;
-    snapshot = SnapshotOfLineLocked(lines_[*index]);
-  }
+  if (LONG err = SnapshotOfDevice(device_id, &snapshot); err != 0) return err;
   // The address id is the writer's to check (INVALADDRESSID).
   return WriteLineAddressCaps(snapshot, address_id, caps);
 }

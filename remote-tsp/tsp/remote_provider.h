@@ -246,6 +246,9 @@ class RemoteProvider {
   void ResetLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<uint32_t> IndexOfDeviceLocked(DWORD device_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The snapshot of a device's line (takes mu_); LINEERR_BADDEVICEID if
+  // there is no such device.
+  LONG SnapshotOfDevice(DWORD device_id, LineSnapshot* snapshot);
   // What the structure writers (tapi_structs.h) read about `line`, copied
   // so they run on a consistent state (line_info.cc).
   LineSnapshot SnapshotOfLineLocked(const LineEntry& line) const
