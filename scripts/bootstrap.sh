@@ -6,14 +6,15 @@
 #                                 clang, the mingw-w64 cross compilers, iaxmodem,
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
-#                                 package's container test)
+#                                 package's container test), prometheus (the
+#                                 metrics test scrapes with it)
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
-  python3 procps openssl
+  prometheus-cpp-dev python3 procps openssl
 )
 TEST_PACKAGES=(
   clang systemd
@@ -21,7 +22,7 @@ TEST_PACKAGES=(
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   iaxmodem socat
   python3-grpcio python3-protobuf python3-venv
-  podman runc debootstrap dpkg-dev
+  podman runc debootstrap dpkg-dev prometheus
 )
 case "${1:-}" in
   "") ;;
