@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/authority.h"
+#include "core/log.h"
 #include "core/ownership.h"
 #include "core/time_util.h"
 #include "linebridge/status_macros.h"
@@ -217,18 +218,48 @@ absl::StatusOr<v1::ReloadConfigResponse> Engine::Reconfigure(
   EngineLock lock(this);
   std::set<std::string> before;
   for (const auto& [id, line] : lines_) before.insert(id);
+  // Every provider of the new configuration is made first: one that cannot
+  // be made fails the reload before anything changes.
+  std::vector<std::unique_ptr<Provider>> wanted;
   for (const auto& pc : config.providers()) {
     auto created = ProviderRegistry::Get().Create(pc);
     if (!created.ok()) return created.status();
+    wanted.push_back(*std::move(created));
+  }
+  auto same = [](const Provider& a, const Provider& b) {
+    return a.name() == b.name() && a.type() == b.type();
+  };
+  // Running providers the configuration no longer has (or has under the
+  // same name with another kind) go first: their lines are removed (calls
+  // end out of order), then they stop. They stay allocated: timers and I/O
+  // callbacks of theirs may still be queued.
+  for (auto it = providers_.begin(); it != providers_.end();) {
+    const bool kept = std::any_of(wanted.begin(), wanted.end(),
+                                  [&](const auto& w) { return same(**it, *w); });
+    if (kept) {
+      ++it;
+      continue;
+    }
+    std::vector<std::string> ids;
+    for (const auto& [id, line] : lines_) {
+      if (line.provider == it->get()) ids.push_back(id);
+    }
+    for (const auto& id : ids) RemoveLine(id);
+    (*it)->Stop();
+    LB_LOG("config reload: provider %s:%s removed", (*it)->type(), (*it)->name());
+    retired_providers_.push_back(std::move(*it));
+    it = providers_.erase(it);
+  }
+  for (size_t i = 0; i < wanted.size(); ++i) {
     Provider* existing = nullptr;
     for (auto& p : providers_) {
-      if (p->name() == (*created)->name() && p->type() == (*created)->type()) existing = p.get();
+      if (same(*p, *wanted[i])) existing = p.get();
     }
     if (existing != nullptr) {
-      LB_RETURN_IF_ERROR(existing->Reconfigure(pc));
+      LB_RETURN_IF_ERROR(existing->Reconfigure(config.providers(static_cast<int>(i))));
     } else {
-      Provider* raw = created->get();
-      providers_.push_back(*std::move(created));
+      Provider* raw = wanted[i].get();
+      providers_.push_back(std::move(wanted[i]));
       LB_RETURN_IF_ERROR(raw->Start(*this));
     }
   }

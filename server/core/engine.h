@@ -280,6 +280,8 @@ class Engine : private ProviderHost {
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Provider>> providers_ ABSL_GUARDED_BY(mu_);
+  // Providers a reload removed: stopped, kept until the engine goes.
+  std::vector<std::unique_ptr<Provider>> retired_providers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, LineEntry> lines_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, CallEntry> calls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, SessionEntry> sessions_ ABSL_GUARDED_BY(mu_);
