@@ -71,8 +71,6 @@ grep -q "INVALID_ARGUMENT" <<<"$err" && grep -q "LINEERR_INVALADDRESS" <<<"$err"
 pass "errors carry the gRPC code and LINEERR"
 
 # SIGTERM: subscribers are told, the daemon exits cleanly.
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" || fail "linebridged exited non-zero on SIGTERM"
-DAEMON_PID=""
+stop_daemon
 wait_for "$E2E_TMP/watch.log" "server_shutdown"
 pass "graceful shutdown announced to watchers"

@@ -17,9 +17,7 @@ kill -USR1 "$DAEMON_PID"
 wait_for "$E2E_TMP/daemon.log" '"message":"SIGUSR1: log level debug"'
 kill -USR2 "$DAEMON_PID"
 wait_for "$E2E_TMP/daemon.log" '"message":"SIGUSR2: log level warning"'
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" || fail "linebridged exited with $?"
-DAEMON_PID=""
+stop_daemon
 python3 - "$E2E_TMP/daemon.log" <<'PY' || fail "not JSON lines: $(cat "$E2E_TMP/daemon.log")"
 import json, re, sys
 lines = open(sys.argv[1], encoding="utf-8").read().splitlines()

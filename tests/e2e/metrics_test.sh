@@ -141,12 +141,5 @@ print("ok: Prometheus accepts the dashboard's %d queries" % n)
 PY
 pass "docs/metrics.md covers every exported family; the dashboard's series exist"
 
-kill -TERM "$DAEMON_PID"
-rc=0
-wait "$DAEMON_PID" || rc=$?
-DAEMON_PID=""
-[ "$rc" -eq 0 ] || fail "linebridged exited with $rc on SIGTERM"
-if grep -Eq 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$E2E_TMP/daemon.log"; then
-  fail "sanitizer report in the daemon log"
-fi
+stop_daemon
 pass "SIGTERM: linebridged stopped cleanly"

@@ -4,12 +4,6 @@
 # linectl, a user acts with its token and sees only what it was given.
 source "$(dirname "$0")/lib.sh"
 
-expect_fail() {  # expect_fail STATUS OUTFILE CMD...
-  local want=$1 out=$2 status=0
-  shift 2
-  "$@" >"$out.stdout" 2>"$out" || status=$?
-  [ "$status" -eq "$want" ] || fail "exit status $status, want $want: $* ($(cat "$out") $(cat "$out.stdout"))"
-}
 
 start_daemon
 ctl whoami | has '^principal local role=admin via=loopback' || fail "whoami: $(ctl whoami)"
@@ -115,7 +109,7 @@ pass "tsec export / import round trip"
 
 # --- no secrets in the log -------------------------------------------------------------
 if grep -q "$SECRET" "$E2E_TMP/daemon.log"; then fail "the daemon log holds a token secret"; fi
-kill9_daemon
+stop_daemon
 
 # --- credentials required on loopback, bootstrap admin --------------------------------------
 printf 'auth { require_credentials_on_loopback: true }\n' >"$E2E_TMP/strict.textproto"

@@ -57,7 +57,7 @@ for args in "-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA" \
 done
 pass "CBC suites and TLS 1.0/1.1 are refused"
 
-kill9_daemon
+stop_daemon
 
 # GRPC_SSL_CIPHER_SUITES (gRPC's own variable) may narrow the list...
 GRPC_SSL_CIPHER_SUITES="TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256" \
@@ -69,7 +69,7 @@ got=$(handshake -tls1_2)
 got=$(handshake -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384)
 [ "$got" = "(NONE) (NONE)" ] || fail "a suite left out of GRPC_SSL_CIPHER_SUITES was served: $got"
 pass "GRPC_SSL_CIPHER_SUITES narrows the TLS 1.2 suites"
-kill9_daemon
+stop_daemon
 
 # ...but never widen it: a CBC suite in it stops the daemon, naming it.
 status=0

@@ -25,14 +25,6 @@ leaf server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1"
 leaf client linectl-e2e ""
 pass "certificates made with openssl"
 
-# expect_fail STATUS OUTFILE CMD...: CMD exits STATUS; its stderr is in OUTFILE.
-expect_fail() {
-  local want=$1 out=$2 status=0
-  shift 2
-  "$@" >"$out.stdout" 2>"$out" || status=$?
-  [ "$status" -eq "$want" ] || fail "exit status $status, want $want: $* ($(cat "$out"))"
-}
-
 # Off plaintext loopback every call needs credentials: the first admin's token
 # comes from linebridged itself (docs/security.md).
 "$BIN/linebridged" --data_dir "$E2E_TMP/data" --bootstrap_admin ops >"$E2E_TMP/token" \
@@ -62,7 +54,7 @@ grep -q "^linectl: cannot read TLS CA file $P/nope.pem: No such file or director
 expect_fail 2 "$E2E_TMP/err" "$BIN/linectl" --tls-cert "$P/client.pem" lines
 grep -q "^linectl: --tls-cert needs --tls-key" "$E2E_TMP/err" || fail "$(cat "$E2E_TMP/err")"
 pass "unreadable TLS files and half a client certificate are reported"
-kill9_daemon
+stop_daemon
 
 # --- mutual TLS --------------------------------------------------------------
 cat >"$E2E_TMP/mtls.textproto" <<EOF
@@ -80,7 +72,7 @@ expect_fail 1 "$E2E_TMP/err" "$BIN/linectl" --timeout 3s --tls-ca "$P/ca.pem" li
 LINEBRIDGE_TOKEN_FILE= ctl --tls-ca "$P/ca.pem" --tls-cert "$P/client.pem" --tls-key "$P/client.key" lines \
   | has '^sim/100 ' || fail "mutual TLS with a client certificate"
 pass "mutual TLS: refused without a client certificate, works with one"
-kill9_daemon
+stop_daemon
 
 # --- the loopback rule ---------------------------------------------------------
 expect_fail 2 "$E2E_TMP/err" "$BIN/linebridged" --listen 0.0.0.0:0 --data_dir "$E2E_TMP/d"

@@ -23,6 +23,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "linebridge/v1/admin.grpc.pb.h"
+#include "tapisrv_harness.h"
 #include "test_server.h"
 
 namespace linebridge::itest {
@@ -35,10 +36,7 @@ std::chrono::system_clock::time_point Deadline(absl::Duration d) {
 }  // namespace
 
 DaemonProcess::~DaemonProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  if (pid_ > 0) tsp_test::StopDaemonProcess(pid_, dir_ + "/log");
 }
 
 std::string DaemonProcess::Start(uint64_t nofile, const std::string& config_text) {

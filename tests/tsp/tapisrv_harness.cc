@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -401,12 +402,60 @@ void ServerProcess::Resume() {
   if (pid_ > 0) kill(pid_, SIGCONT);
 }
 
+void StopDaemonProcess(pid_t pid, const std::string& log) {
+  kill(pid, SIGCONT);
+  kill(pid, SIGTERM);
+  int status = 0;
+  bool exited = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ADD_FAILURE() << "linebridged did not stop within 30 s of SIGTERM; see " << log;
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ADD_FAILURE() << "linebridged ended with "
+                  << (WIFEXITED(status) ? absl::StrCat("exit status ", WEXITSTATUS(status))
+                                        : absl::StrCat("signal ", WTERMSIG(status)))
+                  << " on SIGTERM; see " << log;
+  }
+  CheckDaemonLog(log);
+}
+
+void CheckDaemonLog(const std::string& log) {
+  std::ifstream in(log);
+  std::string line;
+  std::string report;
+  while (std::getline(in, line)) {
+    if (!report.empty() || line.find("ERROR: AddressSanitizer") != std::string::npos ||
+        line.find("ERROR: LeakSanitizer") != std::string::npos ||
+        line.find("runtime error:") != std::string::npos) {
+      if (report.size() < 8000) absl::StrAppend(&report, line, "\n");
+    }
+  }
+  if (!report.empty()) ADD_FAILURE() << "sanitizer report in " << log << ":\n" << report;
+}
+
 void ServerProcess::Stop() {
+  if (pid_ <= 0) return;
+  const pid_t pid = pid_;
+  pid_ = -1;
+  StopDaemonProcess(pid, dir_ + "/linebridged.log");
+}
+
+void ServerProcess::Kill() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  CheckDaemonLog(dir_ + "/linebridged.log");
 }
 
 TcpProxy::~TcpProxy() {

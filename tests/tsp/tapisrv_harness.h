@@ -131,6 +131,13 @@ class TapiSrvHarness {
 
 // linebridged on 127.0.0.1 with an ephemeral port (binary from
 // $LINEBRIDGE_BIN_DIR).
+// Ends a linebridged child as systemd does (SIGCONT, SIGTERM): it must exit
+// 0 within 30 s with no ASan/LSan/UBSan report in `log`, else a gtest
+// failure names the log. For every test that starts the daemon.
+void StopDaemonProcess(pid_t pid, const std::string& log);
+// A gtest failure quoting the report if `log` holds a sanitizer report.
+void CheckDaemonLog(const std::string& log);
+
 class ServerProcess {
  public:
   ~ServerProcess();
@@ -138,9 +145,14 @@ class ServerProcess {
   // port (then reused by Restart); `config`: a --config file ("" none).
   bool Start(const std::string& dir, std::string* error, int port = 0,
              const std::string& config = "");
-  // Starts it again after Stop(): same data dir, port and config.
+  // Starts it again after Stop() or Kill(): same data dir, port and config.
   bool Restart(std::string* error);
-  void Stop();                     // SIGKILL + wait
+  // Stops it as systemd would (SIGTERM; SIGCONT first if paused): it must
+  // exit 0 within 30 s with no sanitizer report in its log, else the test
+  // fails (gtest failure naming the log). Idempotent; the destructor calls it.
+  void Stop();
+  // A crash (SIGKILL): what survives one. The log is still checked.
+  void Kill();
   void Pause();                    // SIGSTOP
   void Resume();                   // SIGCONT
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }

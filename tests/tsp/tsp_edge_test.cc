@@ -497,7 +497,7 @@ TEST_F(TspEdgeTest, HandleOfAFailedCallCreationStaysValidUntilLineCloseCall) {
     expect_closable(hd);
   }
   // The server is gone: lineMakeCall fails; the handle stays.
-  server.Stop();
+  server.Kill();
   const HTAPICALL third = reinterpret_cast<HTAPICALL>(uintptr_t{0xC004});
   HDRVCALL hd_third = nullptr;
   EXPECT_EQ(MakeCall(harness, hd_line, third, &hd_third, u"101"), LINEERR_OPERATIONFAILED);

@@ -1360,7 +1360,7 @@ TEST_F(TspHarnessTest, ServerLossFailsPendingRequestsAndGoesOutOfService) {
   EXPECT_LT(held, 0);
   EXPECT_NE(held, 1);  // 1: no completion within 5 s
   // Then it dies: the open line goes out of service.
-  server_->Stop();
+  server_->Kill();
   EXPECT_TRUE(harness_->WaitEvent([&](const RecordedEvent& e) {
     return e.msg == LINE_LINEDEVSTATE && e.ht_line == ht_line && e.p1 == LINEDEVSTATE_OUTOFSERVICE;
   }));

@@ -283,7 +283,7 @@ TEST_F(TspNetworkTest, ServerKilledAndRestartedMidCall) {
   const HDRVCALL hd_call = MakeCall(hd_line, ht_call, u"5550100");
   ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_CONNECTED));
 
-  server_->Stop();  // SIGKILL
+  server_->Kill();
   ASSERT_TRUE(WaitLineState(ht_line, LINEDEVSTATE_OUTOFSERVICE));
   const LONG held = Run([&](DRV_REQUESTID id) { return T().TSPI_lineHold(id, hd_call); });
   EXPECT_LT(held, 0);

@@ -77,7 +77,22 @@ class Daemon {
   }
 
   kill9() { return this.signal('SIGKILL'); }
-  stop() { return this.signal('SIGTERM'); }
+
+  // SIGTERM, as systemd stops it: linebridged must exit 0 in time, with no
+  // sanitizer report in its log.
+  async stop() {
+    const running = this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+    await this.signal('SIGTERM');
+    if (running && this.proc.exitCode !== 0) {
+      throw new Error(`linebridged ended with ${this.proc.exitCode ?? this.proc.signalCode} ` +
+                      `on SIGTERM: ${this.log().slice(-2000)}`);
+    }
+    const log = fs.existsSync(this.logPath) ? this.log() : '';
+    for (const marker of ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:']) {
+      const at = log.indexOf(marker);
+      if (at >= 0) throw new Error(`sanitizer report in the linebridged log: ${log.slice(at, at + 4000)}`);
+    }
+  }
 
   log() {
     return fs.readFileSync(this.logPath, 'utf8');

@@ -73,6 +73,8 @@ class Daemon:
         self.proc.wait(TIMEOUT)
 
     def stop(self):
+        """SIGTERM, as systemd stops it: linebridged must exit 0 within the
+        timeout, with no sanitizer report in its log."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -80,6 +82,18 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(TIMEOUT)
+                raise AssertionError(f"linebridged did not stop on SIGTERM: {self.log()[-2000:]}")
+            if self.proc.returncode != 0:
+                raise AssertionError(
+                    f"linebridged exited with {self.proc.returncode} on SIGTERM: {self.log()[-2000:]}")
+        self.check_log()
+
+    def check_log(self):
+        log = self.log() if os.path.exists(self.log_path) else ""
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                at = log.index(marker)
+                raise AssertionError(f"sanitizer report in the linebridged log: {log[at:at + 4000]}")
 
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
