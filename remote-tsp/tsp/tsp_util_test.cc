@@ -7,6 +7,7 @@
 
 #include "tsp/device_map.h"
 #include "tsp/handle_table.h"
+#include "tsp/server_identity.h"
 #include "tsp/var_struct.h"
 
 namespace linebridge::tsp {
@@ -39,6 +40,15 @@ void Fill(VarStructWriter& w) {
   const unsigned char data[3] = {1, 2, 3};
   w.AppendBytes(offsetof(FakeCaps, dwDataSize), offsetof(FakeCaps, dwDataOffset), data, 3);
   w.Finish();
+}
+
+// TAPI's dwPermanentLineID of a line: kept in device maps and by
+// applications across restarts, so pinned (32-bit FNV-1a of
+// "<server id>/<line id>", or of the line id for a server without an id).
+TEST(PermanentLineIdOf, GoldenValues) {
+  EXPECT_EQ(PermanentLineIdOf("", "sim/100"), 0x57d6f650u);
+  EXPECT_EQ(PermanentLineIdOf("pbx1", "sim/100"), 0xb7fb4314u);
+  EXPECT_NE(PermanentLineIdOf("pbx2", "sim/100"), PermanentLineIdOf("pbx1", "sim/100"));
 }
 
 TEST(VarStructWriter, EverythingFits) {

@@ -34,6 +34,16 @@ TEST(PermanentLineId, IsStableAndDistinct) {
   EXPECT_NE(PermanentLineId("sim/100"), PermanentLineId("sim/101"));
 }
 
+// Device maps and tsecimp files keep these ids: they must never change. The
+// function is 32-bit FNV-1a; the first three are its published test vectors.
+TEST(PermanentLineId, GoldenValues) {
+  EXPECT_EQ(PermanentLineId(""), 0x811c9dc5u);
+  EXPECT_EQ(PermanentLineId("a"), 0xe40c292cu);
+  EXPECT_EQ(PermanentLineId("foobar"), 0xbf9cf968u);
+  EXPECT_EQ(PermanentLineId("sim/100"), 0x57d6f650u);
+  EXPECT_EQ(PermanentLineId("modem//dev/serial/by-id/usb-Example_Modem-if00"), 0x5ec768c6u);
+}
+
 class EngineTest : public SimFixture {
  protected:
   std::string NewSession() {
