@@ -6,7 +6,9 @@
 #                                 clang, the mingw-w64 cross compilers, iaxmodem,
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
-#                                 package's container test)
+#                                 package's container test), podman-compose
+#                                 and the CNI dnsname plugin (the compose
+#                                 test: services find each other by name)
 set -euo pipefail
 
 PACKAGES=(
@@ -22,6 +24,7 @@ TEST_PACKAGES=(
   iaxmodem socat
   python3-grpcio python3-protobuf python3-venv
   podman runc debootstrap dpkg-dev
+  podman-compose golang-github-containernetworking-plugin-dnsname
 )
 case "${1:-}" in
   "") ;;
