@@ -161,7 +161,8 @@ elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 code=$(timeout 10 podman inspect --format '{{.State.ExitCode}}' "$name")
 [ "$code" = 0 ] || { logs "$name"; fail "exit code $code after podman stop"; }
 ((elapsed_ms < 5000)) || fail "podman stop took $elapsed_ms ms (SIGKILL after the grace period?)"
-timeout 30 podman logs "$name" 2>&1 | grep -q 'signal 15: shutting down' ||
+timeout 30 podman logs "$name" >"$tmp/stop.log" 2>&1 || true
+grep -q 'signal 15: shutting down' "$tmp/stop.log" ||
   { logs "$name"; fail "no SIGTERM shutdown in the log"; }
 echo "ok: podman stop -t 10: SIGTERM, exit code 0 in $elapsed_ms ms"
 timeout 60 podman rm "$name" >/dev/null
