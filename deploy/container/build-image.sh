@@ -9,7 +9,8 @@
 #     IMAGE    name:tag to build, default localhost/linebridge:latest
 # Uses the private podman settings and storage of podman-env.sh
 # (LINEBRIDGE_CACHE_DIR, default /var/cache/linebridge). Docker image format:
-# the OCI format has no HEALTHCHECK.
+# the OCI format has no HEALTHCHECK. No layer cache: each .deb would leave
+# another copy behind.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -36,7 +37,7 @@ cp "${debs[0]}" "$here/Containerfile" "$here/linebridged.container.textproto" \
   "$here/linebridged.insecure.textproto" "$context/"
 version=$(dpkg-deb --field "${debs[0]}" Version)
 echo "build-image: $image from $(basename "${debs[0]}")"
-podman build --quiet --pull=never --format docker --file "$context/Containerfile" \
+podman build --quiet --pull=never --layers=false --format docker --file "$context/Containerfile" \
   --label "org.opencontainers.image.title=linebridged" \
   --label "org.opencontainers.image.version=$version" \
   --tag "$image" "$context" >/dev/null

@@ -29,7 +29,7 @@ cleanup() {
   compose down -t 5 >>"$tmp/compose.log" 2>&1 || true
   local label="label=io.podman.compose.project=$project" c
   for c in $(timeout 30 podman ps -a -q --filter "$label" 2>/dev/null); do
-    timeout 60 podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+    timeout 60 podman rm -f -v -t 0 "$c" >/dev/null 2>&1 || true
   done
   timeout 60 podman network rm -f "${project}_default" >/dev/null 2>&1 || true
   for c in $(timeout 30 podman volume ls -q --filter "$label" 2>/dev/null); do
@@ -108,7 +108,12 @@ for _ in $(seq 240); do
 done
 if [ -z "$series" ]; then
   echo "up: $up" >&2
-  query 'up' >&2 || true
+  python3 - "$LINEBRIDGE_PROMETHEUS_PORT" >&2 <<'PY' || true
+import json, sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/targets" % sys.argv[1], timeout=3) as r:
+    for t in json.load(r)["data"]["activeTargets"]:
+        print("target", t["scrapeUrl"], t["health"], t.get("lastError", ""))
+PY
   logs
   fail "Prometheus did not report linebridged up with linebridge_* series within ~2 min"
 fi

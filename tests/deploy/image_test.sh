@@ -32,7 +32,7 @@ volume="linebridge-imagetest-$$"
 tmp=$(mktemp -d)
 cleanup() {
   for c in "$name" "$name-2" "$name-nosecret"; do
-    timeout 60 podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+    timeout 60 podman rm -f -v -t 0 "$c" >/dev/null 2>&1 || true
   done
   timeout 60 podman volume rm -f "$volume" >/dev/null 2>&1 || true
   timeout 60 podman rmi -f "$image" >/dev/null 2>&1 || true
@@ -56,7 +56,7 @@ timeout 30 podman image inspect --format '{{json .Config.Healthcheck}}' "$image"
 
 # Without the TLS secret the image's default configuration refuses to start.
 rc=0
-timeout 60 podman run --name "$name-nosecret" --read-only "$image" >"$tmp/nosecret.log" 2>&1 || rc=$?
+timeout 60 podman run --rm --name "$name-nosecret" --read-only "$image" >"$tmp/nosecret.log" 2>&1 || rc=$?
 [ "$rc" = 2 ] || { cat "$tmp/nosecret.log"; fail "started without TLS files (rc $rc)"; }
 grep -q '/run/secrets/linebridge/tls' "$tmp/nosecret.log" ||
   { cat "$tmp/nosecret.log"; fail "the refusal does not name the TLS file"; }
@@ -165,7 +165,7 @@ timeout 30 podman logs "$name" >"$tmp/stop.log" 2>&1 || true
 grep -q 'signal 15: shutting down' "$tmp/stop.log" ||
   { logs "$name"; fail "no SIGTERM shutdown in the log"; }
 echo "ok: podman stop -t 10: SIGTERM, exit code 0 in $elapsed_ms ms"
-timeout 60 podman rm "$name" >/dev/null
+timeout 60 podman rm -v "$name" >/dev/null
 
 run_container "$name-2"
 until_ok "$name-2" ctl --token-file "$tmp/client/ops.token" principal list ||
