@@ -61,6 +61,10 @@ timeout 60 podman run --rm --name "$name-nosecret" --read-only "$image" >"$tmp/n
 grep -q '/run/secrets/linebridge/tls' "$tmp/nosecret.log" ||
   { cat "$tmp/nosecret.log"; fail "the refusal does not name the TLS file"; }
 echo "ok: refuses to start without the TLS files"
+timeout 60 podman run --rm --read-only "$image" --check_config \
+  --config /usr/share/doc/linebridge/examples/linebridged.insecure.textproto >"$tmp/insecure.log" 2>&1 ||
+  { cat "$tmp/insecure.log"; fail "the insecure example configuration does not check"; }
+echo "ok: the insecure example configuration checks"
 
 # A CA and a server certificate for 127.0.0.1 and localhost, readable by the
 # image's user (uid 10001) only.
