@@ -6,7 +6,8 @@
 #                                 clang, the mingw-w64 cross compilers, iaxmodem,
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
-#                                 package's container test), podman-compose
+#                                 package's container test), prometheus (the
+#                                 metrics test scrapes with it), podman-compose
 #                                 and the CNI dnsname plugin (the compose
 #                                 test: services find each other by name)
 set -euo pipefail
@@ -15,7 +16,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
-  python3 procps openssl
+  prometheus-cpp-dev python3 procps openssl
 )
 TEST_PACKAGES=(
   clang systemd
@@ -23,7 +24,7 @@ TEST_PACKAGES=(
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   iaxmodem socat
   python3-grpcio python3-protobuf python3-venv
-  podman runc debootstrap dpkg-dev
+  podman runc debootstrap dpkg-dev prometheus
   podman-compose golang-github-containernetworking-plugin-dnsname
 )
 case "${1:-}" in

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "linebridge/status_macros.h"
 #include "linectl/format.h"
+#include "linectl/health_command.h"
 #include "linectl/security_commands.h"
 
 namespace linebridge::linectl {
@@ -596,6 +597,8 @@ absl::Status CmdWatch(Context& context) {
 const CommandSpec kCommands[] = {
     {"status", "", 0, 0, "", "server status", &CmdStatus},
     {"ping", "", 0, 0, "", "round trip time to each server", &CmdPing},
+    {"health", "[--service NAME]", 0, 0, "service=",
+     "standard gRPC health check (exit 0 only if SERVING; needs no credentials)", &CmdHealth},
     {"sessions", "", 0, 0, "", "table of sessions", &CmdSessions},
     {"reload", "", 0, 0, "", "reload the configuration (lines added/removed)", &CmdReload},
     {"lines", "[list]", 0, 0, "", "table of lines", &CmdLines},

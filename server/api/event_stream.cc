@@ -7,6 +7,11 @@
 
 namespace linebridge {
 
+EventStream::Counters& EventStream::counters() {
+  static Counters* c = new Counters();
+  return *c;
+}
+
 std::atomic<uint32_t>& EventStream::live_count() {
   static std::atomic<uint32_t> count{0};
   return count;
@@ -83,6 +88,7 @@ void EventStream::Pump() {
   if (in_flight_) {
     if (lag > options_.queue_limit) {
       // The client stopped reading: end the RPC without waiting for it.
+      counters().cutoffs.fetch_add(1, std::memory_order_relaxed);
       ctx_->TryCancel();
       return;
     }
@@ -99,6 +105,7 @@ void EventStream::Pump() {
         LINEERR_RESOURCEUNAVAIL,
         absl::StrFormat("subscriber fell %d events behind (limit %d); resume from sequence %d",
                         lag, options_.queue_limit, next_ - 1))));
+    counters().cutoffs.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   batch_.Clear();
@@ -115,6 +122,7 @@ void EventStream::Pump() {
           LINEERR_RESOURCEUNAVAIL,
           absl::StrFormat("subscriber fell behind the journal; resume from sequence %d",
                           next_ - 1))));
+      counters().cutoffs.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     for (const EventPtr& ev : scratch_) {
@@ -134,6 +142,7 @@ void EventStream::Pump() {
     }
   }
   in_flight_ = true;
+  in_flight_events_ = batch_.events_size();
   // While this write is out, look again if the lag could pass the limit.
   journal.WaitForSequence(next_ + options_.queue_limit, waker_);
   StartWrite(&batch_);
@@ -143,6 +152,7 @@ void EventStream::OnWriteDone(bool ok) {
   {
     absl::MutexLock lock(&mu_);
     in_flight_ = false;
+    if (ok) counters().events_delivered.fetch_add(in_flight_events_, std::memory_order_relaxed);
     if (!ok) {
       FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
       return;

@@ -29,6 +29,12 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
  public:
   // Counts live streams (for ServerStatus).
   static std::atomic<uint32_t>& live_count();
+  // Process-wide counters for metrics.
+  struct Counters {
+    std::atomic<uint64_t> events_delivered{0};  // events in writes that completed
+    std::atomic<uint64_t> cutoffs{0};           // subscribers cut off for falling behind
+  };
+  static Counters& counters();
 
   // The caller is authenticated and may see only its lines (Guard); a
   // stream holds one of its principal's stream slots until it ends.
@@ -71,6 +77,7 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
   absl::Mutex mu_;
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  int in_flight_events_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool idle_ ABSL_GUARDED_BY(mu_) = false;  // caught up, sleeping on the journal
   bool finish_after_write_ ABSL_GUARDED_BY(mu_) = false;  // ServerShutdown is in the batch

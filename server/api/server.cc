@@ -16,8 +16,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/blocking_executor.h"
-#include "api/parse_failure.h"
+#include "api/grpc_metrics.h"
+#include "api/health_server.h"
 #include "api/listener.h"
+#include "api/metrics_endpoint.h"
+#include "api/parse_failure.h"
+#include "api/server_metrics.h"
 #include "api/services.h"
 #include "config/config.h"
 #include "config/server_identity.h"
@@ -163,9 +167,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   Server* raw = s.get();
   if (!s->options_.config_path.empty()) {
     hooks.reload = [raw]() -> absl::StatusOr<v1::ReloadConfigResponse> {
-      // The listener (listen, tls, allow_insecure_non_loopback) is fixed until
-      // a restart and may come from flags: validate the file with the running
-      // values. Certificate files are re-read by the TLS provider anyway.
+      // The listeners (listen, tls, allow_insecure_non_loopback, health,
+      // metrics) are fixed until a restart and may come from flags: validate
+      // the file with the running values. Certificate files are re-read by the TLS provider anyway.
       v1::config::ServerConfig fresh;
       ParseLocations locations;
       LB_RETURN_IF_ERROR(LoadConfigRaw(raw->options_.config_path, &fresh, &locations));
@@ -176,6 +180,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
       if (!running.has_tls()) fresh.clear_tls();
       locations.SetOverride("tls", "running");
       fresh.set_allow_insecure_non_loopback(running.allow_insecure_non_loopback());
+      *fresh.mutable_health() = running.health();
+      *fresh.mutable_metrics() = running.metrics();
+      locations.SetOverride("health", "running");
+      locations.SetOverride("metrics", "running");
       ApplyDefaults(&fresh);
       LB_RETURN_IF_ERROR(ValidateConfig(fresh, locations));
       LB_ASSIGN_OR_RETURN(v1::ReloadConfigResponse resp, raw->engine_->Reconfigure(fresh));
@@ -227,6 +235,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   s->parse_failures_ = std::make_unique<ParseFailureLog>();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(NewParseFailureInterceptorFactory(s->parse_failures_.get()));
+  if (!config.metrics().listen().empty()) {
+    // After the parse-failure interceptor: it sees the status that one sets.
+    s->grpc_metrics_ = std::make_unique<GrpcMetrics>(GrpcMetrics::ServedMethods());
+    creators.push_back(s->grpc_metrics_->NewInterceptorFactory());
+  }
   builder.experimental().SetInterceptorCreators(std::move(creators));
   builder.RegisterService(s->telephony_.get());
   std::string host = config.listen().substr(0, config.listen().rfind(':'));
@@ -243,9 +256,50 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
     return absl::UnavailableError(absl::StrCat("cannot start the gRPC server on ", config.listen()));
   }
   s->address_ = absl::StrCat(host, ":", s->port_);
-  s->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  LB_RETURN_IF_ERROR(s->StartSideServers());
+  {
+    absl::MutexLock lock(&s->health_mu_);
+    s->SetServingLocked(true);
+  }
   s->listener_->Start(std::move(acceptor));
   return s;
+}
+
+absl::Status Server::StartSideServers() {
+  const v1::config::ServerConfig& config = options_.config;
+  if (!config.health().listen().empty()) {
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<HealthServer> health,
+                        HealthServer::Start(config.health().listen()));
+    health_address_ = health->address();
+    absl::MutexLock lock(&health_mu_);
+    health_server_ = std::move(health);
+  }
+  if (!config.metrics().listen().empty()) {
+    MetricSources sources;
+    sources.engine = engine_.get();
+    sources.listener = listener_.get();
+    sources.cdr = writer_.get();
+    sources.audit = audit_.get();
+    const v1::ServerStatus status = engine_->Status();
+    sources.version = status.version();
+    sources.server_id = status.server_id();
+    LB_ASSIGN_OR_RETURN(metrics_endpoint_,
+                        MetricsEndpoint::Start(config.metrics().listen(),
+                                               {std::make_shared<ServerCollector>(sources),
+                                                grpc_metrics_->registry()}));
+  }
+  return absl::OkStatus();
+}
+
+std::string Server::health_address() const { return health_address_; }
+
+std::string Server::metrics_address() const {
+  return metrics_endpoint_ != nullptr ? metrics_endpoint_->address() : "";
+}
+
+void Server::SetServingLocked(bool serving) {
+  if (grpc_server_ != nullptr) grpc_server_->GetHealthCheckService()->SetServingStatus(serving);
+  if (health_server_ != nullptr) health_server_->SetServing(serving);
 }
 
 Server::~Server() { Shutdown("server destroyed"); }
@@ -254,13 +308,17 @@ void Server::Shutdown(absl::string_view reason) {
   if (shut_down_.exchange(true)) return;
   {
     absl::MutexLock lock(&health_mu_);
-    if (grpc_server_ != nullptr) grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+    SetServingLocked(false);
   }
   if (listener_ != nullptr) listener_->Stop();
   engine_->Shutdown(reason);  // subscribers get ServerShutdown, then their streams end
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_->Wait();
+  }
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (health_server_ != nullptr) health_server_->Shutdown();
   }
   executor_.reset();
   if (audit_ != nullptr) {
@@ -278,7 +336,7 @@ void Server::SetListenerHealth(bool accepting) {
   if (shut_down_ || grpc_server_ == nullptr) return;
   // NOT_SERVING while no connection can be accepted: a supervisor watching
   // the health service restarts the daemon if it never recovers.
-  grpc_server_->GetHealthCheckService()->SetServingStatus(accepting);
+  SetServingLocked(accepting);
 }
 
 absl::Status Server::FlushAudit() { return audit_->Flush(); }

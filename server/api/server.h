@@ -34,6 +34,9 @@ class AsyncAuditWriter;
 class Guard;
 class ParseFailureLog;
 class Listener;
+class HealthServer;
+class GrpcMetrics;
+class MetricsEndpoint;
 
 class Server {
  public:
@@ -65,11 +68,17 @@ class Server {
 
   // The connection listener (caps, counters).
   Listener& listener() { return *listener_; }
+  // "host:port" of the health-only server / the metrics endpoint; "" when
+  // not configured.
+  std::string health_address() const;
+  std::string metrics_address() const;
 
  private:
   Server() = default;
   class CdrSink;
   void SetListenerHealth(bool accepting);
+  void SetServingLocked(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu_);
+  absl::Status StartSideServers();
 
   Options options_;
   std::string address_;
@@ -88,10 +97,15 @@ class Server {
   // TLS only: watches the certificate files (the credentials share it).
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificate_provider_;
   std::unique_ptr<ParseFailureLog> parse_failures_;  // outlives grpc_server_
+  std::unique_ptr<GrpcMetrics> grpc_metrics_;         // outlives grpc_server_
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<grpc::Server> grpc_server_;
   absl::Mutex health_mu_;  // orders health updates against Shutdown
+  std::unique_ptr<HealthServer> health_server_ ABSL_GUARDED_BY(health_mu_);
+  std::string health_address_;
   std::atomic<bool> shut_down_{false};
+  // Last: it reads the parts above while it serves, so it goes first.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
 };
 
 }  // namespace linebridge

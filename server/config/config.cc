@@ -308,11 +308,12 @@ class Validator {
   }
 
   void CheckServer(const ServerConfig& c) {
-    if (CheckListen(c.listen())) {
+    if (CheckListen("listen", c.listen())) {
       if (absl::Status secure = CheckListenSecurity(c); !secure.ok()) {
         Error("listen", PlaintextNonLoopbackReason(c.listen()));
       }
     }
+    CheckSideListeners(c);
     CheckTls(c);
     CheckAuth(c);
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
@@ -359,21 +360,41 @@ class Validator {
 
  private:
   // False if `listen` is malformed (reported).
-  bool CheckListen(const std::string& listen) {
+  bool CheckListen(const std::string& field, const std::string& listen) {
     absl::string_view host;
     absl::string_view port;
     if (!SplitHostPort(listen, &host, &port)) {
-      Error("listen", absl::StrFormat("\"%s\" is not host:port (IPv6 as [::1]:port)",
+      Error(field, absl::StrFormat("\"%s\" is not host:port (IPv6 as [::1]:port)",
                                       absl::CEscape(listen)));
       return false;
     }
     uint32_t value = 0;
     if (port.empty() || port.size() > 5 || !AllDigits(port) || !absl::SimpleAtoi(port, &value) ||
         value > 65535) {
-      Error("listen", absl::StrFormat("port \"%s\" out of range 0..65535", absl::CEscape(port)));
+      Error(field, absl::StrFormat("port \"%s\" out of range 0..65535", absl::CEscape(port)));
       return false;
     }
     return true;
+  }
+
+  // health.listen and metrics.listen: well-formed, and no two listeners on
+  // the same fixed host:port.
+  void CheckSideListeners(const ServerConfig& c) {
+    std::map<std::string, std::string> taken;  // "host:port" -> field
+    if (!c.listen().empty()) taken[c.listen()] = "listen";
+    const std::pair<const char*, const std::string*> side[] = {
+        {"health.listen", &c.health().listen()},
+        {"metrics.listen", &c.metrics().listen()},
+    };
+    for (const auto& [field, listen] : side) {
+      if (listen->empty() || !CheckListen(field, *listen)) continue;
+      const bool fixed_port = !absl::EndsWith(*listen, ":0");
+      auto [it, inserted] = taken.emplace(*listen, field);
+      if (!inserted && fixed_port) {
+        Error(field, absl::StrFormat("\"%s\" is %s's address too", absl::CEscape(*listen),
+                                     it->second));
+      }
+    }
   }
 
   // The TLS files must be readable PEM now; gRPC re-reads them while serving.

@@ -243,9 +243,9 @@ TEST(ConfigLoad, ExampleFileLoads) {
   EXPECT_EQ(c->providers(0).sim().outside_prefix(), "9");
   EXPECT_EQ(c->providers(0).sim().externals_size(), 5);
   EXPECT_EQ(c->providers(1).sim().name(), "lab");
-  // The example shows every field of every message (allow_insecure_non_loopback
-  // and the TLS file names only in comments: they would not be good examples
-  // or need files).
+  // The example shows every field of every message (allow_insecure_non_loopback,
+  // health, metrics and the TLS file names only in comments: they would not be
+  // good examples, need files or take fixed ports).
   ServerConfig raw;
   std::string text;
   {
@@ -256,18 +256,22 @@ TEST(ConfigLoad, ExampleFileLoads) {
   const auto all_set = [](const google::protobuf::Message& m) {
     std::vector<const google::protobuf::FieldDescriptor*> set;
     m.GetReflection()->ListFields(m, &set);
-    const bool commented_out =
-        m.GetDescriptor()->FindFieldByName("allow_insecure_non_loopback") != nullptr;
+    const int commented_out =
+        m.GetDescriptor()->FindFieldByName("allow_insecure_non_loopback") != nullptr ? 3 : 0;
     // A oneof holds one of its fields at a time.
     int settable = m.GetDescriptor()->field_count();
     for (int i = 0; i < m.GetDescriptor()->oneof_decl_count(); ++i) {
       settable -= m.GetDescriptor()->oneof_decl(i)->field_count() - 1;
     }
-    return static_cast<int>(set.size()) + (commented_out ? 1 : 0) == settable;
+    return static_cast<int>(set.size()) + commented_out == settable;
   };
   EXPECT_TRUE(all_set(raw));
   EXPECT_TRUE(raw.has_tls());
   EXPECT_FALSE(TlsEnabled(*c));
+  for (const char* commented : {"# health {", "#   listen: \"127.0.0.1:50052\"", "# metrics {",
+                                "#   listen: \"127.0.0.1:9464\""}) {
+    EXPECT_THAT(text, ::testing::HasSubstr(commented));
+  }
   EXPECT_TRUE(all_set(raw.providers(0)));
   EXPECT_TRUE(all_set(raw.providers(0).sim()));
   EXPECT_TRUE(all_set(raw.providers(0).sim().externals(0)));
@@ -703,6 +707,35 @@ TEST(ConfigValidate, AuthAndLimitsErrorsNameFileLineField) {
                               "limits { originations_per_minute: 5 max_concurrent_calls: 2 }\n",
                               "ok.conf")
                   .ok());
+}
+
+TEST(ConfigValidate, HealthAndMetricsListeners) {
+  absl::StatusOr<v1::config::ServerConfig> ok =
+      ParseConfigText("health { listen: \"0.0.0.0:50052\" }\n"
+                      "metrics { listen: \"127.0.0.1:9464\" }\n",
+                      "ok.conf");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->health().listen(), "0.0.0.0:50052");  // plaintext anywhere: health only
+  EXPECT_EQ(ok->metrics().listen(), "127.0.0.1:9464");
+  // Both default to off.
+  absl::StatusOr<v1::config::ServerConfig> off = ParseConfigText("", "off.conf");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->health().listen(), "");
+  EXPECT_EQ(off->metrics().listen(), "");
+  // Port 0 everywhere is fine (each picks its own).
+  EXPECT_TRUE(ParseConfigText("listen: \"127.0.0.1:0\"\nhealth { listen: \"127.0.0.1:0\" }\n"
+                              "metrics { listen: \"127.0.0.1:0\" }\n",
+                              "zero.conf")
+                  .ok());
+
+  EXPECT_EQ(ErrorOf("\nhealth {\n  listen: \"localhost\"\n}\n"),
+            "t.conf:3: health.listen: \"localhost\" is not host:port (IPv6 as [::1]:port)");
+  EXPECT_EQ(ErrorOf("metrics { listen: \"127.0.0.1:70000\" }\n"),
+            "t.conf:1: metrics.listen: port \"70000\" out of range 0..65535");
+  EXPECT_EQ(ErrorOf("listen: \"127.0.0.1:7000\"\nmetrics { listen: \"127.0.0.1:7000\" }\n"),
+            "t.conf:2: metrics.listen: \"127.0.0.1:7000\" is listen's address too");
+  EXPECT_EQ(ErrorOf("health { listen: \"[::1]:7001\" }\nmetrics { listen: \"[::1]:7001\" }\n"),
+            "t.conf:2: metrics.listen: \"[::1]:7001\" is health.listen's address too");
 }
 
 TEST(ConfigModem, ValidPortGetsDefaults) {

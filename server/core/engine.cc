@@ -345,6 +345,7 @@ std::string Engine::CreateCall(v1::CallInfo info, v1::CallStatus status) {
   *info.mutable_created() = ToProto(entry.started);
   *entry.call.mutable_info() = std::move(info);
   entry.call.set_id(id);
+  ++setup_counts_[entry.call.info().origin()];
   const std::string& line_id = entry.call.info().line_id();
   auto line_it = lines_.find(line_id);
   // Ownership: calls a session creates on its line belong to it; other calls
@@ -587,6 +588,10 @@ void Engine::FinishCall(CallEntry& entry) {
   // lingering in DISCONNECTED.
   const absl::Time ended = entry.ended != absl::InfinitePast() ? entry.ended : Now();
   if (op_active_) ended_[entry.call.id()] = entry.call;
+  ++ended_counts_[{entry.call.info().origin(), entry.answered != absl::InfinitePast(),
+                   entry.disconnect_mode != v1::DISCONNECT_MODE_UNSPECIFIED
+                       ? entry.disconnect_mode
+                       : v1::DISCONNECT_MODE_NORMAL}];
   if (cdr_sink_ == nullptr) return;
   v1::CallRecord r;
   const auto& info = entry.call.info();

@@ -125,6 +125,31 @@ class Engine : private ProviderHost {
   size_t num_calls();
   void set_subscriber_count_fn(std::function<uint32_t()> fn) { subscriber_count_ = std::move(fn); }
 
+  // One consistent snapshot of what metrics report (api/server_metrics.h),
+  // taken under the engine lock (engine_figures.cc).
+  struct Figures {
+    struct LineKey {
+      std::string provider_type;  // "sim", "modem"
+      std::string provider;       // instance name
+      v1::LineState state;
+      auto operator<=>(const LineKey&) const = default;
+    };
+    struct EndKey {
+      v1::CallOrigin origin;
+      bool answered;  // ever connected
+      v1::DisconnectMode mode;
+      auto operator<=>(const EndKey&) const = default;
+    };
+    std::vector<std::pair<std::string, std::string>> providers;  // (type, name)
+    std::map<LineKey, uint64_t> lines;
+    std::map<v1::CallState, uint64_t> calls;  // live calls by state
+    uint64_t sessions = 0;
+    std::map<v1::CallOrigin, uint64_t> setups;  // calls created since start
+    std::map<EndKey, uint64_t> ended;           // calls ended since start
+    std::vector<ProviderCounter> provider_counters;
+  };
+  Figures TakeFigures();
+
  private:
   struct LineOpen {
     v1::Privilege privilege = v1::PRIVILEGE_NONE;
@@ -261,6 +286,8 @@ class Engine : private ProviderHost {
   // Last view of calls that ended during the current request (for replies).
   absl::flat_hash_map<std::string, v1::Call> ended_ ABSL_GUARDED_BY(mu_);
   uint64_t next_call_number_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<v1::CallOrigin, uint64_t> setup_counts_ ABSL_GUARDED_BY(mu_);
+  std::map<Figures::EndKey, uint64_t> ended_counts_ ABSL_GUARDED_BY(mu_);
   // The session acting in the current request, and its line: calls created on
   // that line during the request are owned by it.
   SessionEntry* op_session_ ABSL_GUARDED_BY(mu_) = nullptr;

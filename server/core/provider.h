@@ -83,6 +83,14 @@ v1::CallStatus DialTone(v1::DialToneMode mode = v1::DIAL_TONE_MODE_INTERNAL);
 v1::CallStatus Busy(v1::BusyMode mode);
 v1::CallStatus SpecialInfo(v1::SpecialInfoMode mode);
 
+// A provider's own counter for metrics, e.g. modem resets per line.
+struct ProviderCounter {
+  std::string name;  // metric name without the "linebridge_" prefix, ending in _total
+  std::string help;
+  std::vector<std::pair<std::string, std::string>> labels;  // besides provider
+  uint64_t value = 0;
+};
+
 struct ParkResult {
   std::string park_address;
 };
@@ -102,6 +110,9 @@ class Provider {
     (void)config;
     return Unimplemented("provider cannot be reconfigured at runtime");
   }
+
+  // Counters for metrics; called under the engine lock.
+  virtual std::vector<ProviderCounter> Counters() const { return {}; }
 
   // The engine forgot a call (it went IDLE, by the provider's doing or the
   // engine's: a lingering DISCONNECTED call, a dropped orphan, a removed line).

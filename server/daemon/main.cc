@@ -221,6 +221,12 @@ int main(int argc, char** argv) {
   LB_LOG("linebridged %s (server id %s) listening on %s (epoch %d): %d lines from %s; data in %s",
          status.version(), status.server_id(), (*server)->address(), status.epoch(), status.lines(),
          absl::StrJoin(status.providers(), ", "), config.data_dir());
+  if (const std::string health = (*server)->health_address(); !health.empty()) {
+    LB_LOG("health service (plaintext, health checks only) on %s", health);
+  }
+  if (const std::string metrics = (*server)->metrics_address(); !metrics.empty()) {
+    LB_LOG("metrics on http://%s/metrics", metrics);
+  }
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     const std::string path = absl::GetFlag(FLAGS_port_file);
     const std::string tmp = path + ".tmp";

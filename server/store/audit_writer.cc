@@ -112,6 +112,21 @@ uint64_t AsyncAuditWriter::dropped() const {
   return dropped_;
 }
 
+uint64_t AsyncAuditWriter::written() const {
+  absl::MutexLock lock(&mu_);
+  return written_;
+}
+
+uint64_t AsyncAuditWriter::failed() const {
+  absl::MutexLock lock(&mu_);
+  return failed_;
+}
+
+size_t AsyncAuditWriter::queued() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<size_t>(enqueued_ - done_);
+}
+
 void AsyncAuditWriter::Run() {
   while (true) {
     std::vector<v1::AuditRecord> batch;
@@ -137,7 +152,12 @@ void AsyncAuditWriter::Run() {
     absl::Status st = store_->AppendAudit(batch);
     absl::MutexLock lock(&mu_);
     done_ += batch.size();
-    if (!st.ok()) error_ = st;
+    if (st.ok()) {
+      written_ += batch.size();
+    } else {
+      failed_ += batch.size();
+      error_ = st;
+    }
   }
 }
 

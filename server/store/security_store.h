@@ -174,7 +174,10 @@ class AsyncAuditWriter {
   // Waits until everything enqueued before has been written (repeats
   // counted so far included).
   absl::Status Flush();
-  uint64_t dropped() const;
+  uint64_t dropped() const;  // rejected by Enqueue: queue full
+  uint64_t written() const;  // committed
+  uint64_t failed() const;   // lost to write errors
+  size_t queued() const;     // waiting or being written
 
  private:
   struct Repeats {
@@ -198,6 +201,8 @@ class AsyncAuditWriter {
   uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -165,6 +165,10 @@ struct ModemProvider::Port {
   std::unique_ptr<at::CommandQueue> queue;
   uint64_t generation = 0;  // of the open the queue belongs to
   uint64_t epoch = 0;       // bumps whenever the queue is replaced
+  // For metrics (Counters).
+  uint64_t probes = 0;        // probe sequences started
+  uint64_t resets = 0;        // resets of a modem that stopped answering
+  uint64_t device_losses = 0;  // the device went away
   Phase phase = Phase::kClosed;
   ModemProfile declared = ModemProfile::kHayesData;  // caps announced
   ModemProfile profile = ModemProfile::kHayesData;
@@ -317,6 +321,7 @@ void ModemProvider::OnBytes(Port& port, uint64_t generation, const std::string& 
 
 void ModemProvider::OnGone(Port& port, uint64_t generation, const std::string& why) {
   if (generation != port.generation) return;
+  ++port.device_losses;
   ModemLog(LogLevel::kWarning, "modem %s: device went away (%s); retrying every %u ms",
            port.line_id, why, port.config.retry_interval_ms());
   port.generation = 0;
@@ -354,6 +359,7 @@ void ModemProvider::Bringup(Port& port, bool escape_first) {
     return;
   }
   port.queue = std::make_unique<at::CommandQueue>(*port.port, *port.clock);
+  ++port.probes;
   const uint64_t epoch = ++port.epoch;
   port.data_mode = false;
   port.escaping = false;
@@ -459,6 +465,7 @@ void ModemProvider::OnReady(Port& port) {
 
 void ModemProvider::Reprobe(Port& port, const std::string& why) {
   if (port.phase != Port::Phase::kReady) return;
+  ++port.resets;
   ModemLog(LogLevel::kWarning, "modem %s: %s; resetting and probing again", port.line_id, why);
   Disconnect(port, v1::DISCONNECT_MODE_OUTOFORDER);
   SetOutOfService(port);
@@ -507,6 +514,22 @@ void ModemProvider::Disconnect(Port& port, v1::DisconnectMode mode) {
   port.caller = v1::PartyId();
   port.data_mode = false;  // NO CARRIER, or the port is gone
   host_->SetCallState(id, Disconnected(mode));
+}
+
+std::vector<ProviderCounter> ModemProvider::Counters() const {
+  std::vector<ProviderCounter> out;
+  for (const auto& port : ports_) {
+    const std::vector<std::pair<std::string, std::string>> labels = {{"line", port->line_id}};
+    out.push_back({"modem_probes_total", "Probe sequences started (open, reset or retry).",
+                   labels, port->probes});
+    out.push_back({"modem_resets_total",
+                   "Resets of a modem that stopped answering a command.", labels,
+                   port->resets});
+    out.push_back({"modem_device_losses_total",
+                   "Times the serial device went away (unplugged, I/O error).", labels,
+                   port->device_losses});
+  }
+  return out;
 }
 
 void ModemProvider::OnCallIdle(const std::string& call_id) {

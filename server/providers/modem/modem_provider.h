@@ -53,6 +53,8 @@ class ModemProvider : public Provider {
   // (FailedPrecondition naming the provider).
   absl::Status Reconfigure(const v1::config::ProviderConfig& config) override;
   void OnCallIdle(const std::string& call_id) override;
+  // modem_probes_total, modem_resets_total, modem_device_losses_total by line.
+  std::vector<ProviderCounter> Counters() const override;
 
   absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
                                        const std::string& destination,

@@ -29,6 +29,15 @@ using modem::ModemEmulator;
 using ::testing::HasSubstr;
 using testing::IsTapiError;
 
+// The modem's metrics counter `name` (the fixture has one port).
+uint64_t CounterOf(Engine& engine, const std::string& name) {
+  for (const ProviderCounter& c : engine.TakeFigures().provider_counters) {
+    if (c.name == name) return c.value;
+  }
+  ADD_FAILURE() << "no counter " << name;
+  return 0;
+}
+
 
 TEST_F(ModemFixture, V253ProbedLineInServiceWithVoiceCaps) {
   Start(ModemEmulator::Dialect::kV253);
@@ -238,6 +247,9 @@ TEST_F(ModemFixture, PortVanishesAndReturns) {
   absl::SleepFor(absl::Milliseconds(300));  // a few failed reopen attempts
   emu_->Return();
   ASSERT_TRUE(WaitLineState(v1::LINE_STATE_IN_SERVICE));
+  EXPECT_EQ(CounterOf(*engine_, "modem_device_losses_total"), 1u);
+  EXPECT_EQ(CounterOf(*engine_, "modem_resets_total"), 0u);
+  EXPECT_EQ(CounterOf(*engine_, "modem_probes_total"), 2u);  // at start, after the return
   ASSERT_TRUE(engine_->Drop(Action(call->id())).ok());
   auto again = Make("5551234");
   ASSERT_TRUE(again.ok()) << again.status();
@@ -274,6 +286,9 @@ TEST_F(ModemFixture, UnresponsiveModemIsResetAndProbedAgain) {
   ASSERT_TRUE(WaitLineState(v1::LINE_STATE_OUT_OF_SERVICE));
   emu_->SetMute(false);
   ASSERT_TRUE(WaitLineState(v1::LINE_STATE_IN_SERVICE));
+  EXPECT_EQ(CounterOf(*engine_, "modem_resets_total"), 1u);
+  EXPECT_GE(CounterOf(*engine_, "modem_probes_total"), 2u);
+  EXPECT_EQ(CounterOf(*engine_, "modem_device_losses_total"), 0u);
 }
 
 TEST_F(ModemFixture, ForcedHayesProfileRefusesVoiceAndDigits) {
