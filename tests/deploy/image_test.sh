@@ -164,7 +164,9 @@ timeout 60 podman stop -t 10 "$name" >/dev/null
 elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 code=$(timeout 10 podman inspect --format '{{.State.ExitCode}}' "$name")
 [ "$code" = 0 ] || { logs "$name"; fail "exit code $code after podman stop"; }
-((elapsed_ms < 5000)) || fail "podman stop took $elapsed_ms ms (SIGKILL after the grace period?)"
+# Exit code 0 means linebridged exited by itself (SIGKILL would give 137);
+# linebridged itself is gone within ~0.1 s of SIGTERM; podman adds ~2 s here.
+((elapsed_ms < 8000)) || fail "podman stop took $elapsed_ms ms (SIGKILL after the grace period?)"
 timeout 30 podman logs "$name" >"$tmp/stop.log" 2>&1 || true
 grep -q 'signal 15: shutting down' "$tmp/stop.log" ||
   { logs "$name"; fail "no SIGTERM shutdown in the log"; }
