@@ -17,12 +17,14 @@
 //               strategic merge patch naming its target by apiVersion, kind
 //               and metadata.name (no `target` selectors, no JSON 6902):
 //                 maps merge key by key, a null value deletes the key;
-//                 lists of containers, initContainers, ephemeralContainers,
-//                 volumes, env, envFrom-less lists keyed as in the API
-//                 (name; volumeMounts by mountPath; ports by containerPort,
-//                 else port) merge element by element; every other list is
-//                 replaced whole, as kustomize does for lists without a
-//                 merge key (e.g. volumeClaimTemplates, args);
+//                 these lists merge element by element on the API's merge
+//                 key: containers, initContainers, ephemeralContainers,
+//                 volumes, env, imagePullSecrets (name), volumeMounts
+//                 (mountPath), volumeDevices (devicePath), ports
+//                 (containerPort, else port); an element with
+//                 `$patch: delete` is removed; every other list is replaced
+//                 whole, as kustomize does for lists without a merge key
+//                 (e.g. volumeClaimTemplates, args);
 //                 `$patch: delete` at the top removes the target resource
 //   namespace   set on every namespaced resource
 //   images      name -> newName / newTag / digest, on every container and
