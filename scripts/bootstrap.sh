@@ -7,7 +7,9 @@
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
 #                                 package's container test), prometheus (the
-#                                 metrics test scrapes with it)
+#                                 metrics test scrapes with it), podman-compose
+#                                 and the CNI dnsname plugin (the compose
+#                                 test: services find each other by name)
 set -euo pipefail
 
 PACKAGES=(
@@ -23,6 +25,7 @@ TEST_PACKAGES=(
   iaxmodem socat
   python3-grpcio python3-protobuf python3-venv
   podman runc debootstrap dpkg-dev prometheus
+  podman-compose golang-github-containernetworking-plugin-dnsname
 )
 case "${1:-}" in
   "") ;;

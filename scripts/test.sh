@@ -3,7 +3,8 @@
 # ASan+UBSan), runs unit, integration and end-to-end tests in both builds, and
 # in the release build the Debian package's tests (package: cpack and the
 # .deb's contents; container: install, run, remove and purge in a Debian 12
-# container, as root) and a quick benchmark smoke run.
+# container, the OCI image and compose with Prometheus, as root) and a quick
+# benchmark smoke run.
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only one label (passed to ctest), both builds
 set -euo pipefail
