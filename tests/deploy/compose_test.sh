@@ -19,6 +19,8 @@ done
   fail "the CNI dnsname plugin is not installed (golang-github-containernetworking-plugin-dnsname; scripts/bootstrap.sh --test): services cannot find each other by name"
 
 . "$repo/deploy/container/podman-env.sh"
+# shellcheck source=tests/deploy/test_certs.sh
+. "$repo/tests/deploy/test_certs.sh"
 project="linebridge-composetest-$$"
 export LINEBRIDGE_IMAGE="localhost/linebridge-composetest:$$"
 export LINEBRIDGE_PROMETHEUS_IMAGE="localhost/linebridge-composetest-prometheus:$$"
@@ -54,18 +56,8 @@ echo "ok: images built in $((SECONDS - start)) s"
 
 # The server's TLS files, for the image's default configuration.
 mkdir -p "$LINEBRIDGE_TLS_DIR"
-(
-  cd "$tmp"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=linebridge test CA" -keyout ca.key -out ca.pem \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -subj "/CN=linebridged" -keyout "$LINEBRIDGE_TLS_DIR/tls.key" -out server.csr
-  printf '%s\n' "basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" \
-    "subjectAltName=DNS:linebridged,DNS:localhost,IP:127.0.0.1" >server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile server.ext -out "$LINEBRIDGE_TLS_DIR/tls.crt"
-) >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; fail "openssl"; }
+make_server_cert "$tmp" "$LINEBRIDGE_TLS_DIR/tls.key" "$LINEBRIDGE_TLS_DIR/tls.crt" linebridged \
+  DNS:linebridged DNS:localhost IP:127.0.0.1 || fail "openssl"
 chown 10001:10001 "$LINEBRIDGE_TLS_DIR"/tls.*
 chmod 0400 "$LINEBRIDGE_TLS_DIR/tls.key"
 chmod 0755 "$LINEBRIDGE_TLS_DIR"

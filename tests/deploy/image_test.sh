@@ -26,6 +26,8 @@ done
 [ -x "$linectl" ] || fail "$linectl not built"
 
 . "$repo/deploy/container/podman-env.sh"
+# shellcheck source=tests/deploy/test_certs.sh
+. "$repo/tests/deploy/test_certs.sh"
 image="localhost/linebridge-imagetest:$$"
 name="linebridge-imagetest-$$"
 volume="linebridge-imagetest-$$"
@@ -69,18 +71,8 @@ echo "ok: the insecure example configuration checks"
 # A CA and a server certificate for 127.0.0.1 and localhost, readable by the
 # image's user (uid 10001) only.
 mkdir -p "$tmp/secrets" "$tmp/client"
-(
-  cd "$tmp/client"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=linebridge test CA" -keyout ca.key -out ca.pem \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -subj "/CN=localhost" -keyout "$tmp/secrets/tls.key" -out server.csr
-  printf '%s\n' "basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" \
-    "subjectAltName=DNS:localhost,IP:127.0.0.1" >server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile server.ext -out "$tmp/secrets/tls.crt"
-) >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; fail "openssl"; }
+make_server_cert "$tmp/client" "$tmp/secrets/tls.key" "$tmp/secrets/tls.crt" localhost \
+  DNS:localhost IP:127.0.0.1 || fail "openssl"
 chown 10001:10001 "$tmp/secrets/tls.key" "$tmp/secrets/tls.crt"
 chmod 0400 "$tmp/secrets/tls.key"
 chmod 0444 "$tmp/secrets/tls.crt"

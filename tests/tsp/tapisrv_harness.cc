@@ -402,22 +402,22 @@ void ServerProcess::Resume() {
   if (pid_ > 0) kill(pid_, SIGCONT);
 }
 
+bool WaitOrKill(pid_t pid, absl::Duration timeout, int* status) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (waitpid(pid, status, WNOHANG) == pid) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, status, 0);
+  return false;
+}
+
 void StopDaemonProcess(pid_t pid, const std::string& log) {
   kill(pid, SIGCONT);
   kill(pid, SIGTERM);
   int status = 0;
-  bool exited = false;
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
+  if (!WaitOrKill(pid, absl::Seconds(30), &status)) {
     ADD_FAILURE() << "linebridged did not stop within 30 s of SIGTERM; see " << log;
   } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     ADD_FAILURE() << "linebridged ended with "
@@ -614,19 +614,7 @@ int RunLinectl(const std::vector<std::string>& args, std::string* output) {
   }
   close(fd);
   int status = -1;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  bool exited = false;
-  while (absl::Now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-  }
+  const bool exited = WaitOrKill(pid, absl::Seconds(5), &status);
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();

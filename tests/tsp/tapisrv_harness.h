@@ -131,6 +131,10 @@ class TapiSrvHarness {
 
 // linebridged on 127.0.0.1 with an ephemeral port (binary from
 // $LINEBRIDGE_BIN_DIR).
+// Waits up to `timeout` for child `pid`; if it has not exited by then it is
+// killed (SIGKILL) and reaped, and the result is false. `status` as waitpid.
+bool WaitOrKill(pid_t pid, absl::Duration timeout, int* status);
+
 // Ends a linebridged child as systemd does (SIGCONT, SIGTERM): it must exit
 // 0 within 30 s with no ASan/LSan/UBSan report in `log`, else a gtest
 // failure names the log. For every test that starts the daemon.

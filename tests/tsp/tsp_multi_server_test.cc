@@ -195,21 +195,8 @@ class TspMultiServerTest : public ::testing::Test {
   }
   // Waits (bounded) for a workstation; its table ("" if it failed).
   static std::string WaitWorkstation(pid_t pid, const std::string& out) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(40);
     int status = -1;
-    bool exited = false;
-    while (absl::Now() < deadline) {
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        exited = true;
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    if (!exited) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return "";
-    }
+    if (!WaitOrKill(pid, absl::Seconds(40), &status)) return "";
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
     std::ifstream in(out);
     std::stringstream text;
