@@ -128,8 +128,8 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary, const std::stri
 
 Daemon::~Daemon() { Stop(); }
 
-void Daemon::Stop() {
-  if (pid_ <= 0) return;
+bool Daemon::Stop() {
+  if (pid_ <= 0) return false;
   const pid_t pid = pid_;
   pid_ = -1;
   kill(pid, SIGTERM);
@@ -137,12 +137,22 @@ void Daemon::Stop() {
   while (Clock::now() < give_up) {
     int status = 0;
     const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno == ECHILD)) return;
+    if (r == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (r < 0 && errno == ECHILD) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
+  return false;
+}
+
+std::string BinaryBesideThis(const std::string& name) {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return name;
+  std::string self(buf, static_cast<size_t>(n));
+  return self.substr(0, self.rfind('/') + 1) + name;
 }
 
 uint64_t Daemon::RssBytes() const {

@@ -27,6 +27,9 @@ inline std::chrono::system_clock::time_point DeadlineIn(double seconds) {
          std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
 }
 
+// The program `name` in the directory of the running executable (bin/).
+std::string BinaryBesideThis(const std::string& name);
+
 // A private temporary directory, removed (recursively) on destruction unless
 // keep() was called.
 class TempDir {
@@ -65,8 +68,9 @@ class Daemon {
   uint64_t RssBytes() const;
   // Last lines of its log (for error messages).
   std::string LogTail(size_t max_bytes = 2000) const;
-  // SIGTERM, wait up to 5 s, then SIGKILL. Idempotent.
-  void Stop();
+  // SIGTERM, wait up to 5 s, then SIGKILL. True if it exited with status 0
+  // on SIGTERM (false on a second call). Idempotent.
+  bool Stop();
 
  private:
   Daemon() = default;

@@ -830,14 +830,6 @@ void BenchMemory(const Options& opt, const TempDir& dir, Report* report) {
 
 // ===========================================================================
 
-std::string DefaultDaemonPath() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "linebridged";
-  std::string self(buf, static_cast<size_t>(n));
-  return self.substr(0, self.rfind('/') + 1) + "linebridged";
-}
-
 int Usage() {
   std::fprintf(stderr,
                "usage: linebridge_bench [--quick] [--json FILE] [--linebridged PATH]\n"
@@ -848,7 +840,7 @@ int Usage() {
 
 int Main(int argc, char** argv) {
   Options opt;
-  opt.linebridged = DefaultDaemonPath();
+  opt.linebridged = BinaryBesideThis("linebridged");
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const std::string& name) -> const char* {

@@ -143,6 +143,12 @@ bool IsLowerHex(absl::string_view s) {
 }
 
 
+// A principal or token the request names that does not exist: NOT_FOUND with
+// LINEERR_INVALPARAM (LINEERR_BADDEVICEID would say the line is unknown).
+absl::Status NoPrincipal(absl::string_view name) {
+  return NotFound(LINEERR_INVALPARAM, absl::StrCat("no principal \"", name, "\""));
+}
+
 absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);
 }
@@ -198,6 +204,11 @@ absl::Status SecurityStore::Error(int rc, absl::string_view what) {
                                           db_ != nullptr ? sqlite3_errmsg(db_) : "", ")"));
 }
 
+void SecurityStore::SetBusyTimeout(absl::Duration timeout) {
+  absl::MutexLock lock(&db_mu_);
+  sqlite3_busy_timeout(db_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+}
+
 absl::Status SecurityStore::Exec(const char* sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
@@ -218,7 +229,7 @@ absl::Status SecurityStore::Init() {
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) return Error(rc, "open");
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, static_cast<int>(absl::ToInt64Milliseconds(kDefaultBusyTimeout)));
   // Secrets' hashes live here: owner-only.
   std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
                                           std::filesystem::perms::owner_write,
@@ -409,10 +420,11 @@ absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipal
   absl::MutexLock db(&db_mu_);
   auto existing = Find(req.name());
   if (existing != nullptr && !req.update()) {
-    return absl::AlreadyExistsError(absl::StrCat("principal \"", req.name(), "\" exists"));
+    return TapiStatus(absl::StatusCode::kAlreadyExists, LINEERR_INVALPARAM,
+                      absl::StrCat("principal \"", req.name(), "\" exists"));
   }
   if (existing == nullptr && req.update()) {
-    return absl::NotFoundError(absl::StrCat("no principal \"", req.name(), "\""));
+    return NoPrincipal(req.name());
   }
   LB_RETURN_IF_ERROR(UpsertPrincipal(req.name(), role, req.display_name()));
   auto rec = std::make_shared<PrincipalRecord>();
@@ -429,7 +441,7 @@ absl::Status SecurityStore::RemovePrincipal(absl::string_view name) {
   LB_RETURN_IF_ERROR(CheckPrincipalName("name", name));
   absl::MutexLock db(&db_mu_);
   if (Find(name) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no principal \"", name, "\""));
+    return NoPrincipal(name);
   }
   Stmt q(db_, "DELETE FROM principals WHERE name = ?1");
   q.Text(1, name);
@@ -477,7 +489,7 @@ absl::StatusOr<v1::Principal> SecurityStore::Assign(const v1::AssignRequest& req
   absl::MutexLock db(&db_mu_);
   auto existing = Find(req.principal());
   if (existing == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no principal \"", req.principal(), "\""));
+    return NoPrincipal(req.principal());
   }
   LineGrant g;
   g.control = req.grant().control();
@@ -531,7 +543,7 @@ absl::StatusOr<v1::IssueTokenResponse> SecurityStore::IssueToken(
 
   absl::MutexLock db(&db_mu_);
   if (Find(req.principal()) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no principal \"", req.principal(), "\""));
+    return NoPrincipal(req.principal());
   }
   Stmt q(db_,
          "INSERT INTO tokens (token_id, principal, secret_sha256, created_us, expires_us, "
@@ -561,7 +573,7 @@ absl::StatusOr<v1::TokenInfo> SecurityStore::RevokeToken(absl::string_view token
   {
     absl::ReaderMutexLock lock(&mu_);
     if (tokens_.find(token_id) == tokens_.end()) {
-      return absl::NotFoundError(absl::StrCat("no token ", token_id));
+      return NotFound(LINEERR_INVALPARAM, absl::StrCat("no token ", token_id));
     }
   }
   Stmt q(db_, "UPDATE tokens SET revoked = 1 WHERE token_id = ?1");

@@ -76,6 +76,7 @@ class SecurityStore {
   static constexpr uint32_t kMaxAuditLimit = 10000;
   // A ListAudit page ends after about this many bytes of records.
   static constexpr size_t kAuditPageBytes = 1024 * 1024;
+  static constexpr absl::Duration kDefaultBusyTimeout = absl::Seconds(5);
 
   static absl::StatusOr<std::unique_ptr<SecurityStore>> Open(const std::string& path);
   ~SecurityStore();
@@ -111,6 +112,10 @@ class SecurityStore {
   // Audit log.
   absl::Status AppendAudit(const std::vector<v1::AuditRecord>& records);
   absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& req);
+
+  // How long a write waits for a lock another connection holds before it
+  // fails (INTERNAL, "database is locked"); 5 s unless set.
+  void SetBusyTimeout(absl::Duration timeout);
 
   // Re-reads principals, grants and tokens from disk (changes made by
   // another process, e.g. `linebridged --issue_token`).

@@ -1,8 +1,10 @@
 #include "store/security_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -172,6 +174,102 @@ TEST(SecurityStore, AuditWrittenAsynchronouslyAndQueried) {
   EXPECT_EQ(store->ListAudit(req)->records_size(), 1);
   req.set_limit(10001);
   EXPECT_EQ(store->ListAudit(req).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+
+// A store that cannot be opened stops the daemon with the file and the reason.
+TEST(SecurityStore, WhatIsNotADatabaseIsRefusedNamingTheFile) {
+  const std::string path = FreshPath("garbage");
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>(i * 37 + 11));
+  }
+  auto s = SecurityStore::Open(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(s.status().message().find(path), std::string::npos) << s.status();
+  EXPECT_NE(s.status().message().find("not a database"), std::string::npos) << s.status();
+}
+
+TEST(SecurityStore, ADirectoryInThePlaceOfTheFileIsRefused) {
+  const std::string path = FreshPath("dir");
+  std::filesystem::create_directories(path);
+  auto s = SecurityStore::Open(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(path), std::string::npos) << s.status();
+}
+
+TEST(SecurityStore, AStoreWrittenByANewerVersionIsRefused) {
+  const std::string path = FreshPath("newer");
+  { ASSERT_NE(OpenOrDie(path), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         absl::StrCat("PRAGMA user_version = ", SecurityStore::kSchemaVersion + 1)
+                             .c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = SecurityStore::Open(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos) << s.status();
+}
+
+// A write the database refuses (here: another connection holds the write
+// lock past the busy timeout) is an error to the caller and changes nothing
+// in memory; the same write succeeds once the lock is gone. Every writing
+// method takes this path; each is tried.
+TEST(SecurityStore, RefusedWritesChangeNothing) {
+  const std::string path = FreshPath("locked");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store->AddPrincipal(User("mallory")).ok());
+  v1::IssueTokenRequest issue;
+  issue.set_principal("mallory");
+  auto token = store->IssueToken(issue, absl::Now());
+  ASSERT_TRUE(token.ok());
+  store->SetBusyTimeout(absl::Milliseconds(50));
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto locked = [](const absl::Status& st) {
+    return st.code() == absl::StatusCode::kInternal &&
+           st.message().find("locked") != std::string::npos;
+  };
+  EXPECT_TRUE(locked(store->AddPrincipal(User("oscar")).status()));
+  v1::AssignRequest assign;
+  assign.set_principal("mallory");
+  assign.mutable_grant()->set_line_id("sim/100");
+  assign.mutable_grant()->set_control(true);
+  EXPECT_TRUE(locked(store->Assign(assign).status()));
+  EXPECT_TRUE(locked(store->IssueToken(issue, absl::Now()).status()));
+  EXPECT_TRUE(locked(store->RevokeToken(token->info().token_id()).status()));
+  EXPECT_TRUE(locked(store->RemovePrincipal("mallory")));
+  v1::AuditRecord row;
+  row.set_operation("Drop");
+  EXPECT_TRUE(locked(store->AppendAudit({row})));
+
+  // Nothing of it took effect.
+  const auto principals = store->ListPrincipals();
+  ASSERT_EQ(principals.principals_size(), 1);
+  EXPECT_EQ(principals.principals(0).name(), "mallory");
+  EXPECT_EQ(principals.principals(0).lines_size(), 0);
+  EXPECT_TRUE(store->VerifyToken(token->token(), absl::Now()).ok());
+  EXPECT_EQ(store->ListTokens("").tokens_size(), 1);
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_TRUE(store->Assign(assign).ok());
+  EXPECT_TRUE(store->AppendAudit({row}).ok());
+  EXPECT_TRUE(store->RevokeToken(token->info().token_id()).ok());
+  EXPECT_FALSE(store->VerifyToken(token->token(), absl::Now()).ok());
+  // And the reopened file agrees with memory.
+  store.reset();
+  auto again = OpenOrDie(path);
+  ASSERT_EQ(again->ListPrincipals().principals_size(), 1);
+  EXPECT_EQ(again->ListPrincipals().principals(0).lines_size(), 1);
 }
 
 }  // namespace

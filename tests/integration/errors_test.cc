@@ -12,27 +12,6 @@
 namespace linebridge::itest {
 namespace {
 
-// Checks code and TAPI detail of a failed RPC.
-void ExpectTapi(const grpc::Status& st, grpc::StatusCode code, uint32_t lineerr,
-                const std::string& what) {
-  SCOPED_TRACE(what);
-  EXPECT_EQ(st.error_code(), code) << st.error_message();
-  EXPECT_FALSE(st.error_message().empty());
-  // The detail: a google.rpc.Status whose code and message match, carrying
-  // exactly one linebridge.v1.TapiError.
-  google::rpc::Status rpc;
-  ASSERT_TRUE(rpc.ParseFromString(st.error_details())) << "no parsable error details";
-  EXPECT_EQ(rpc.code(), static_cast<int>(code));
-  EXPECT_EQ(rpc.message(), st.error_message());
-  ASSERT_EQ(rpc.details_size(), 1);
-  EXPECT_EQ(rpc.details(0).type_url(), "type.googleapis.com/linebridge.v1.TapiError");
-  v1::TapiError err;
-  ASSERT_TRUE(rpc.details(0).UnpackTo(&err));
-  EXPECT_EQ(err.lineerr(), lineerr) << std::hex << err.lineerr() << " " << err.name();
-  EXPECT_EQ(err.name(), std::string(LineErrName(lineerr)));
-  EXPECT_EQ(TapiErrorOf(st), std::optional<uint32_t>(lineerr));
-}
-
 class ErrorsTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -37,6 +37,11 @@ std::unique_ptr<grpc::ClientContext> As(const std::string& token);
 std::optional<uint32_t> TapiErrorOf(const grpc::Status& status);
 // Its name ("LINEERR_INVALCALLSTATE"), or "".
 std::string TapiErrorNameOf(const grpc::Status& status);
+// Expects a failed RPC with exactly this canonical code and, in its details,
+// a google.rpc.Status of the same code and message carrying exactly one
+// linebridge.v1.TapiError with this LINEERR value and its name.
+void ExpectTapi(const grpc::Status& st, grpc::StatusCode code, uint32_t lineerr,
+                const std::string& what);
 
 // A fresh directory under testing::TempDir().
 std::string NewTempDir(const std::string& prefix);
