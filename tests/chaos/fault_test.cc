@@ -3,7 +3,8 @@
 //    line noise on a pty the modem provider opened): memory stays bounded and
 //    the server keeps answering;
 //  - a subscriber that never reads (small HTTP/2 windows): the server cuts it
-//    off with a resumable error once it is subscriber_queue_limit events
+//    off (RESOURCE_EXHAUSTED, or CANCELLED when its stream is stuck in flow
+//    control; both resumable) once it is subscriber_queue_limit events
 //    behind, its memory stays bounded, and another subscriber gets every
 //    event.
 // LINEBRIDGE_FAULT_SECONDS sets how long the flood lasts (default 10).
@@ -232,7 +233,11 @@ TEST(Faults, SubscriberThatNeverReadsIsCutOffWithMemoryBounded) {
   uint64_t stalled_events = 0;
   while (stalled->Read(&batch)) stalled_events += static_cast<uint64_t>(batch.events_size());
   const grpc::Status end = stalled->Finish();
-  EXPECT_EQ(end.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << end.error_message();
+  // RESOURCE_EXHAUSTED when the server's status gets through; a stream stuck
+  // in flow control cannot carry it and is cancelled. Both are resumable.
+  EXPECT_TRUE(end.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+              end.error_code() == grpc::StatusCode::CANCELLED)
+      << end.error_code() << " " << end.error_message();
   EXPECT_LT(stalled_events, checker.events());
   std::cout << "stalled subscriber: cut off after " << stalled_events << " of "
             << checker.events() << " events (" << end.error_message() << "); daemon RSS "
