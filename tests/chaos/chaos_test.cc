@@ -54,9 +54,10 @@ using tsp_test::ServerProcess;
 constexpr int kSubscribers = 20;
 constexpr int kCallers = 4;  // sim/100 .. sim/103
 // A call's record must have survived a kill that came this long after its
-// IDLE event reached a subscriber (the writer commits at once; the margin
-// only absorbs the moment between the event and the commit).
-constexpr absl::Duration kCdrMargin = absl::Milliseconds(250);
+// IDLE event reached a subscriber. The writer commits at once, normally
+// within milliseconds, but a commit waits for the disk: on a loaded machine a
+// WAL checkpoint's fsync stalled it past 250 ms (docs/reliability.md).
+constexpr absl::Duration kCdrMargin = absl::Seconds(1);
 
 ClientOptions FastClient(const std::string& address, const std::string& name) {
   ClientOptions options;
@@ -325,8 +326,8 @@ TEST(Chaos, KilledUnderLoadAndRestartedOnTheSameDataDir) {
 
   int tsp_checks = 0;
   for (int k = 1; k <= kills; ++k) {
-    // A random moment: 100 ms .. 800 ms into this server's life.
-    absl::SleepFor(absl::Milliseconds(100 + static_cast<int64_t>(rng() % 700)));
+    // A random moment: 100 ms .. 1500 ms into this server's life.
+    absl::SleepFor(absl::Milliseconds(100 + static_cast<int64_t>(rng() % 1400)));
     const absl::Time kill_time = absl::Now();
     server.Kill();
     ended.Killed(kill_time);
