@@ -11,7 +11,7 @@
 //  - sessions: none can be reclaimed across a restart (NOT_FOUND, a new one is
 //    made), and the final server holds only the sessions of live clients;
 //  - call records: every call whose IDLE event reached a subscriber at least
-//    `cdr_margin` before a kill has its record after the restart (the
+//    1 s before the kill of its server has its record after the restart (the
 //    durability promise of docs/reliability.md, process-crash half);
 //  - `PRAGMA integrity_check` is ok for every SQLite file in the data dir;
 //  - the TSP keeps its device ids and working line handles across restarts;
@@ -55,8 +55,8 @@ constexpr int kSubscribers = 20;
 constexpr int kCallers = 4;  // sim/100 .. sim/103
 // A call's record must have survived a kill that came this long after its
 // IDLE event reached a subscriber. The writer commits at once, normally
-// within milliseconds, but a commit waits for the disk: on a loaded machine a
-// WAL checkpoint's fsync stalled it past 250 ms (docs/reliability.md).
+// within milliseconds, but a commit waits for the disk: on a loaded machine
+// it was held back past 250 ms (docs/reliability.md).
 constexpr absl::Duration kCdrMargin = absl::Seconds(1);
 
 ClientOptions FastClient(const std::string& address, const std::string& name) {
