@@ -50,6 +50,8 @@ run_ctest build -j "$jobs" "${filter[@]}"
 if [ $# -eq 0 ]; then
   echo "== 50,000 idle connections against the listener (release build only)"
   run_ctest build -L flood
+  echo "== chaos: 100 SIGKILLs under load, runtime faults (release build only; docs/reliability.md)"
+  run_ctest build -L chaos
   echo "== benchmark smoke run (figures: docs/benchmarks.md)"
   run_ctest build -L bench
 fi
@@ -57,8 +59,12 @@ fi
 echo "== ASan + UBSan build"
 scripts/build.sh asan
 # The ABI conformance check cross-compiles with mingw-w64 and runs no code of
-# this build, and the package, container, flood and benchmark labels belong to
+# this build, and the package, container, flood, chaos and benchmark labels belong to
 # the release build: they ran above already. (A label only they carry selects
 # nothing here; the release run above has already failed a mistyped one.)
 NO_TESTS=ignore run_ctest build-asan -j "$jobs" "${asan_filter[@]}" \
-  -E '^tsp_abi_conformance$' -LE '^(package|container|flood|bench)$'
+  -E '^tsp_abi_conformance$' -LE '^(package|container|flood|bench|chaos)$'
+if [ $# -eq 0 ]; then
+  echo "== chaos under ASan + UBSan: 20 SIGKILLs (the release run above did 100)"
+  LINEBRIDGE_CHAOS_KILLS=20 run_ctest build-asan -R '^chaos_test$'
+fi

@@ -91,5 +91,29 @@ TEST_F(CallRecordTiming, UnansweredCallEndsAtItsDisconnect) {
   EXPECT_EQ(FromProto(r->ended()), started);
 }
 
+// The wall clock set back an hour during a call (an NTP step): the record's
+// duration is 0, not a wrapped-around negative; set forward, the jump counts.
+// The linger timer runs on the monotonic clock either way.
+TEST_F(CallRecordTiming, WallClockJumpsDuringCalls) {
+  {
+    const auto [a, b] = Connect("100", "101");
+    clock_.Advance(-absl::Hours(1));
+    ASSERT_TRUE(Drop(a).ok());
+    const auto r = WaitRecord(a);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->duration_ms(), 0u);
+    ASSERT_TRUE(WaitRecord(b).has_value());  // the other leg's linger still ends
+  }
+  {
+    const auto [a, b] = Connect("100", "101");
+    clock_.Advance(absl::Hours(1));
+    ASSERT_TRUE(Drop(b).ok());
+    const auto r = WaitRecord(b);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->duration_ms(), 3600000u);
+    ASSERT_TRUE(WaitRecord(a).has_value());
+  }
+}
+
 }  // namespace
 }  // namespace linebridge::testing

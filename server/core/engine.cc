@@ -636,7 +636,10 @@ void Engine::FinishCall(CallEntry& entry) {
   *r.mutable_started() = ToProto(entry.started);
   if (entry.answered != absl::InfinitePast()) {
     *r.mutable_answered() = ToProto(entry.answered);
-    r.set_duration_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(ended - entry.answered)));
+    // The wall clock may have been set back during the call (an NTP step):
+    // a duration is never negative.
+    r.set_duration_ms(static_cast<uint64_t>(
+        absl::ToInt64Milliseconds(std::max(ended - entry.answered, absl::ZeroDuration()))));
   }
   *r.mutable_ended() = ToProto(ended);
   r.set_disposition(entry.disconnect_mode != v1::DISCONNECT_MODE_UNSPECIFIED

@@ -1,6 +1,20 @@
 #include "core/scheduler.h"
 
 namespace linebridge {
+namespace {
+
+// absl::Mutex as a BasicLockable for std::condition_variable_any.
+class LockableMutex {
+ public:
+  explicit LockableMutex(absl::Mutex& mu) : mu_(mu) {}
+  void lock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Lock(); }
+  void unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
+
+ private:
+  absl::Mutex& mu_;
+};
+
+}  // namespace
 
 Scheduler::Scheduler() : thread_([this] { Run(); }) {}
 
@@ -12,6 +26,7 @@ void Scheduler::Stop() {
     stopping_ = true;
     queue_.clear();
     deadlines_.clear();
+    wake_.notify_all();
   }
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
@@ -20,9 +35,11 @@ Scheduler::TimerId Scheduler::Schedule(absl::Duration delay, std::function<void(
   absl::MutexLock lock(&mu_);
   if (stopping_) return 0;
   const TimerId id = next_id_++;
-  const absl::Time when = absl::Now() + std::max(delay, absl::ZeroDuration());
-  queue_.emplace(std::make_pair(when, id), std::move(fn));
+  const Clock::time_point when =
+      Clock::now() + absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration()));
+  auto it = queue_.emplace(std::make_pair(when, id), std::move(fn)).first;
   deadlines_.emplace(id, when);
+  if (it == queue_.begin()) wake_.notify_all();  // a new earliest deadline
   return id;
 }
 
@@ -42,27 +59,18 @@ size_t Scheduler::pending() const {
 
 void Scheduler::Run() {
   absl::MutexLock lock(&mu_);
+  LockableMutex lockable(mu_);
   while (!stopping_) {
     if (queue_.empty()) {
-      mu_.Await(absl::Condition(
-          +[](Scheduler* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->stopping_ || !s->queue_.empty(); },
-          this));
+      wake_.wait(lockable);
       continue;
     }
     auto first = queue_.begin();
-    const absl::Time when = first->first.first;
-    if (absl::Now() < when) {
-      // Wake on the deadline, or earlier when a sooner timer arrives or we stop.
-      std::pair<Scheduler*, std::pair<absl::Time, TimerId>> arg(this, first->first);
-      mu_.AwaitWithDeadline(
-          absl::Condition(
-              +[](std::pair<Scheduler*, std::pair<absl::Time, TimerId>>* a)
-                   ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                     Scheduler* s = a->first;
-                     return s->stopping_ || s->queue_.empty() || s->queue_.begin()->first != a->second;
-                   },
-              &arg),
-          when);
+    const Clock::time_point when = first->first.first;
+    if (Clock::now() < when) {
+      // Wake on the deadline, or earlier when a sooner timer arrives or we
+      // stop (both notify with mu_ held, so no wake-up is missed).
+      wake_.wait_until(lockable, when);
       continue;
     }
     std::function<void()> fn = std::move(first->second);
