@@ -171,8 +171,8 @@ TEST_F(RetentionTest, AuditRowsGoByAgeAndCount) {
   table.name = "audit";
   table.max_age = absl::Hours(100);
   table.max_rows = 150;
-  table.prune = [this](int64_t cutoff_us, uint64_t rows, uint32_t batch) {
-    return security_->PruneAuditBatch(cutoff_us, rows, batch);
+  table.prune = [this](int64_t cutoff_us, uint64_t max_rows, uint32_t batch) {
+    return security_->PruneAuditBatch(cutoff_us, max_rows, batch);
   };
   RetentionPruner::Options options;
   options.batch_rows = 64;

@@ -39,7 +39,9 @@ class LockHolder {
     sqlite3_close(db_);
   }
   void Release() {
-    if (held_) EXPECT_EQ(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    if (held_) {
+      EXPECT_EQ(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    }
     held_ = false;
   }
 
