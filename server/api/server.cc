@@ -29,7 +29,9 @@
 #include "linebridge/status_macros.h"
 #include "providers/builtin.h"
 #include "store/cdr_store.h"
+#include "store/retention.h"
 #include "store/security_store.h"
+#include "store/store_status.h"
 
 namespace linebridge {
 
@@ -125,6 +127,31 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
   return grpc::experimental::TlsServerCredentials(options);
 }
 
+std::unique_ptr<RetentionPruner> StartRetention(const v1::config::RetentionConfig& config,
+                                                CdrStore* records, SecurityStore* audit) {
+  v1::config::RetentionConfig r = config;
+  ApplyRetentionDefaults(&r);  // a config built in code may leave it out
+  std::vector<RetentionTable> tables(2);
+  tables[0].name = "call_records";
+  tables[0].max_age = absl::Hours(24) * r.call_records().max_age_days();
+  tables[0].max_rows = r.call_records().max_rows();
+  tables[0].prune = [records](int64_t cutoff_us, uint64_t max_rows, uint32_t batch) {
+    return records->PruneBatch(cutoff_us, max_rows, batch);
+  };
+  tables[1].name = "audit";
+  tables[1].max_age = absl::Hours(24) * r.audit().max_age_days();
+  tables[1].max_rows = r.audit().max_rows();
+  tables[1].prune = [audit](int64_t cutoff_us, uint64_t max_rows, uint32_t batch) {
+    return audit->PruneAuditBatch(cutoff_us, max_rows, batch);
+  };
+  RetentionPruner::Options options;
+  options.interval = absl::Milliseconds(r.interval_ms());
+  LB_LOG("retention: call records %u days / %u rows, audit %u days / %u rows, checked every %u ms",
+         r.call_records().max_age_days(), r.call_records().max_rows(), r.audit().max_age_days(),
+         r.audit().max_rows(), r.interval_ms());
+  return std::make_unique<RetentionPruner>(std::move(tables), std::move(options));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
@@ -154,6 +181,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   LB_ASSIGN_OR_RETURN(s->security_store_,
                       SecurityStore::Open(SecurityStore::PathInDataDir(config.data_dir())));
   s->audit_ = std::make_unique<AsyncAuditWriter>(s->security_store_.get());
+  s->retention_ = StartRetention(config.retention(), s->store_.get(), s->security_store_.get());
   s->guard_ = std::make_unique<Guard>(config, s->security_store_.get(), s->audit_.get(),
                                       s->engine_.get());
 
@@ -200,6 +228,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   hooks.count_records = [raw]() -> uint64_t {
     auto n = raw->store_->Count();
     return n.ok() ? *n : 0;
+  };
+  hooks.store_status = [raw]() -> std::vector<v1::StoreStatus> {
+    return {MakeStoreStatus("call_records", *raw->writer_, raw->retention_->stats("call_records")),
+            MakeStoreStatus("audit", *raw->audit_, raw->retention_->stats("audit"))};
   };
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -280,6 +312,7 @@ absl::Status Server::StartSideServers() {
     sources.listener = listener_.get();
     sources.cdr = writer_.get();
     sources.audit = audit_.get();
+    sources.retention = retention_.get();
     const v1::ServerStatus status = engine_->Status();
     sources.version = status.version();
     sources.server_id = status.server_id();

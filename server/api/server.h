@@ -31,6 +31,7 @@ class AdminService;
 class SecurityService;
 class SecurityStore;
 class AsyncAuditWriter;
+class RetentionPruner;
 class Guard;
 class ParseFailureLog;
 class Listener;
@@ -92,6 +93,7 @@ class Server {
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<SecurityStore> security_store_;
   std::unique_ptr<AsyncAuditWriter> audit_;
+  std::unique_ptr<RetentionPruner> retention_;  // before the stores go
   std::unique_ptr<Guard> guard_;
   std::unique_ptr<SecurityService> security_;
   // TLS only: watches the certificate files (the credentials share it).

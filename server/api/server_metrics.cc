@@ -10,6 +10,7 @@
 #include "api/listener.h"
 #include "core/engine.h"
 #include "store/cdr_store.h"
+#include "store/retention.h"
 #include "store/security_store.h"
 
 namespace linebridge {
@@ -152,7 +153,8 @@ void AddListener(const Listener& listener, Families& out) {
 }
 
 template <typename Writer>
-void AddWriter(const Writer& w, const std::string& what, const std::string& noun, Families& out) {
+void AddWriter(const Writer& w, const std::string& what, const std::string& noun,
+               const RetentionPruner* retention, const std::string& table, Families& out) {
   const std::string prefix = "linebridge_" + what;
   out.Counter(prefix + "_written_total", noun + " committed to the store.",
               static_cast<double>(w.written()));
@@ -162,6 +164,17 @@ void AddWriter(const Writer& w, const std::string& what, const std::string& noun
               static_cast<double>(w.dropped()));
   out.Gauge(prefix + "_queue_depth", noun + " waiting to be written.",
             static_cast<double>(w.queued()));
+  const WriteHealthSnapshot health = w.health();
+  out.Counter(prefix + "_write_errors_total",
+              noun + ": failed write attempts (disk full, database locked, I/O); retried.",
+              static_cast<double>(health.write_errors));
+  out.Gauge(prefix + "_write_failing",
+            noun + ": 1 while writes fail (the records wait in the queue), else 0.",
+            health.failing() ? 1 : 0);
+  if (retention != nullptr) {
+    out.Counter(prefix + "_pruned_total", noun + " deleted by retention (age or row limit).",
+                static_cast<double>(retention->stats(table).pruned));
+  }
 }
 
 }  // namespace
@@ -173,8 +186,13 @@ std::vector<prometheus::MetricFamily> ServerCollector::Collect() const {
   if (sources_.engine != nullptr) AddEngine(*sources_.engine, out);
   AddStreams(out);
   if (sources_.listener != nullptr) AddListener(*sources_.listener, out);
-  if (sources_.cdr != nullptr) AddWriter(*sources_.cdr, "call_records", "Call records", out);
-  if (sources_.audit != nullptr) AddWriter(*sources_.audit, "audit_records", "Audit records", out);
+  if (sources_.cdr != nullptr) {
+    AddWriter(*sources_.cdr, "call_records", "Call records", sources_.retention, "call_records",
+              out);
+  }
+  if (sources_.audit != nullptr) {
+    AddWriter(*sources_.audit, "audit_records", "Audit records", sources_.retention, "audit", out);
+  }
   return out.Take();
 }
 

@@ -17,12 +17,14 @@ class Engine;
 class Listener;
 class AsyncCdrWriter;
 class AsyncAuditWriter;
+class RetentionPruner;
 
 struct MetricSources {
   Engine* engine = nullptr;
   const Listener* listener = nullptr;      // optional
   const AsyncCdrWriter* cdr = nullptr;     // optional
   const AsyncAuditWriter* audit = nullptr;  // optional
+  const RetentionPruner* retention = nullptr;  // optional
   std::string version;
   std::string server_id;
 };

@@ -277,6 +277,9 @@ grpc::ServerUnaryReactor* AdminService::GetServerStatusImpl(grpc::CallbackServer
         st.set_data_dir(hooks_.data_dir);
         st.set_subscribers(EventStream::live_count().load());
         if (hooks_.count_records) st.set_call_records(hooks_.count_records());
+        if (hooks_.store_status) {
+          for (v1::StoreStatus& store : hooks_.store_status()) *st.add_stores() = std::move(store);
+        }
         return st;
       });
 }

@@ -63,6 +63,8 @@ struct AdminHooks {
   std::function<absl::StatusOr<v1::ListCallRecordsResponse>(const v1::ListCallRecordsRequest&)>
       list_records;
   std::function<uint64_t()> count_records;
+  // The record stores' writers and retention (ServerStatus.stores).
+  std::function<std::vector<v1::StoreStatus>()> store_status;
 };
 
 class AdminService final : public v1::Admin::CallbackService {

@@ -16,6 +16,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -316,6 +317,7 @@ class Validator {
     CheckSideListeners(c);
     CheckTls(c);
     CheckAuth(c);
+    CheckRetention(c.retention());
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
     if (!c.server_id().empty() && !IsServerId(c.server_id())) {
       Error("server_id", absl::StrFormat("invalid server id \"%s\": want 1-64 of [A-Za-z0-9._-]",
@@ -464,6 +466,27 @@ class Validator {
       Error(path, absl::StrFormat("\"%s\" is not an AT command: want 1-%u printable ASCII "
                                   "characters starting with AT, no CR/LF",
                                   absl::CEscape(cmd), kMaxModemCommand));
+    }
+  }
+
+  // 0 stands for the default (a config that skipped ApplyDefaults).
+  void CheckRetention(const v1::config::RetentionConfig& r) {
+    if (r.interval_ms() != 0) {
+      CheckRange(r.interval_ms(), kMinRetentionIntervalMs, kMaxRetentionIntervalMs,
+                 "retention.interval_ms");
+    }
+    for (const auto& [name, limits] :
+         {std::pair<const char*, const v1::config::RetentionLimits*>{"call_records",
+                                                                     &r.call_records()},
+          {"audit", &r.audit()}}) {
+      const std::string path = absl::StrCat("retention.", name);
+      if (limits->max_age_days() != 0) {
+        CheckRange(limits->max_age_days(), 1, kMaxRetentionAgeDays, path + ".max_age_days");
+      }
+      if (limits->max_rows() > kMaxRetentionRows) {
+        Error(path + ".max_rows",
+              absl::StrFormat("%u out of range [1, %u]", limits->max_rows(), kMaxRetentionRows));
+      }
     }
   }
 
@@ -781,6 +804,16 @@ void ApplySimDefaults(SimConfig* sim) {
   }
 }
 
+void ApplyRetentionDefaults(v1::config::RetentionConfig* retention) {
+  if (retention->interval_ms() == 0) retention->set_interval_ms(kDefaultRetentionIntervalMs);
+  auto* records = retention->mutable_call_records();
+  if (records->max_age_days() == 0) records->set_max_age_days(kDefaultRecordsMaxAgeDays);
+  if (records->max_rows() == 0) records->set_max_rows(kDefaultRecordsMaxRows);
+  auto* audit = retention->mutable_audit();
+  if (audit->max_age_days() == 0) audit->set_max_age_days(kDefaultAuditMaxAgeDays);
+  if (audit->max_rows() == 0) audit->set_max_rows(kDefaultAuditMaxRows);
+}
+
 void ApplyDefaults(ServerConfig* config) {
   if (config->listen().empty()) config->set_listen(kDefaultListen);
   if (config->data_dir().empty()) config->set_data_dir(kDefaultDataDir);
@@ -799,6 +832,7 @@ void ApplyDefaults(ServerConfig* config) {
   if (config->has_tls() && config->tls().reload_interval_ms() == 0) {
     config->mutable_tls()->set_reload_interval_ms(kDefaultTlsReloadIntervalMs);
   }
+  ApplyRetentionDefaults(config->mutable_retention());
   if (config->providers().empty()) {
     *config->add_providers()->mutable_sim() = DefaultSimConfig();
   }

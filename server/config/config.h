@@ -106,7 +106,21 @@ inline constexpr uint32_t kSimParkOrbits = 100;  // orbits base .. base+99
 inline constexpr uint32_t kDefaultTlsReloadIntervalMs = 60000;  // only when `tls` is present
 inline constexpr uint32_t kMaxTlsReloadIntervalMs = 86400000;   // one day
 
+// Retention (docs/configuration.md#durability-and-retention). Call records
+// are kept a year (a billing and dispute cycle) up to 10 M rows (about 3 GB);
+// the audit log 90 days up to 1 M rows (a refusal flood cannot fill the disk).
+inline constexpr uint32_t kDefaultRetentionIntervalMs = 60000;
+inline constexpr uint32_t kMinRetentionIntervalMs = 100;
+inline constexpr uint32_t kMaxRetentionIntervalMs = 86400000;
+inline constexpr uint32_t kDefaultRecordsMaxAgeDays = 365;
+inline constexpr uint64_t kDefaultRecordsMaxRows = 10000000;
+inline constexpr uint32_t kDefaultAuditMaxAgeDays = 90;
+inline constexpr uint64_t kDefaultAuditMaxRows = 1000000;
+inline constexpr uint32_t kMaxRetentionAgeDays = 36500;
+inline constexpr uint64_t kMaxRetentionRows = 1000000000;
+
 void ApplyDefaults(v1::config::ServerConfig* config);
+void ApplyRetentionDefaults(v1::config::RetentionConfig* retention);
 void ApplySimDefaults(v1::config::SimConfig* sim);
 
 // Modem provider defaults (config.proto, docs/modems.md). The provider applies

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/log.h"
 #include "store/audit_sanitize.h"
 #include "store/security_store.h"
 
@@ -92,14 +93,16 @@ bool AsyncAuditWriter::Enqueue(v1::AuditRecord record) {
 absl::Status AsyncAuditWriter::Flush() {
   absl::MutexLock lock(&mu_);
   CloseWindowsLocked(absl::InfiniteFuture());
+  // Done, or an attempt failed after the call (the records stay for retry).
   struct Arg {
     AsyncAuditWriter* writer;
     uint64_t target;
-  } arg{this, enqueued_};
+    uint64_t attempts;
+  } arg{this, enqueued_, failed_attempts_};
   mu_.Await(absl::Condition(
       +[](Arg* a) {
         a->writer->mu_.AssertReaderHeld();
-        return a->writer->done_ >= a->target;
+        return a->writer->done_ >= a->target || a->writer->failed_attempts_ > a->attempts;
       },
       &arg));
   absl::Status st = error_;
@@ -128,36 +131,62 @@ size_t AsyncAuditWriter::queued() const {
 }
 
 void AsyncAuditWriter::Run() {
+  std::vector<v1::AuditRecord> batch;  // kept while a transient error lasts
   while (true) {
-    std::vector<v1::AuditRecord> batch;
     {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(
-                               +[](AsyncAuditWriter* w) {
-                                 w->mu_.AssertReaderHeld();
-                                 return w->stopping_ || !w->queue_.empty();
-                               },
-                               this),
-                           kWindowCheck);
-      if (!repeats_.empty()) CloseWindowsLocked(absl::Now());
-      if (queue_.empty()) {
-        if (stopping_) return;  // stopping and drained
-        continue;
-      }
-      while (!queue_.empty() && batch.size() < 1024) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (batch.empty()) {
+        mu_.AwaitWithTimeout(absl::Condition(
+                                 +[](AsyncAuditWriter* w) {
+                                   w->mu_.AssertReaderHeld();
+                                   return w->stopping_ || !w->queue_.empty();
+                                 },
+                                 this),
+                             kWindowCheck);
+        if (!repeats_.empty()) CloseWindowsLocked(absl::Now());
+        if (queue_.empty()) {
+          if (stopping_) return;  // stopping and drained
+          continue;
+        }
+        while (!queue_.empty() && batch.size() < 1024) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
     }
     absl::Status st = store_->AppendAudit(batch);
+    if (st.ok()) {
+      health_.Succeeded();
+    } else {
+      health_.Failed(st, batch.size(), queued());
+    }
     absl::MutexLock lock(&mu_);
+    if (!st.ok()) {
+      ++failed_attempts_;
+      error_ = st;
+    }
+    if (!st.ok() && IsTransientWriteError(st)) {
+      if (!stopping_) {
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), health_.Backoff());
+        if (!repeats_.empty()) CloseWindowsLocked(absl::Now());
+        continue;  // the same batch again
+      }
+      // Shutting down and the store still refuses: give up what is left.
+      const uint64_t lost = batch.size() + queue_.size();
+      LB_ERROR("audit: %d audit records lost at shutdown: %s", lost, st.message());
+      done_ += lost;
+      failed_ += lost;
+      queue_.clear();
+      batch.clear();
+      continue;
+    }
     done_ += batch.size();
     if (st.ok()) {
       written_ += batch.size();
     } else {
       failed_ += batch.size();
-      error_ = st;
     }
+    batch.clear();
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -14,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "core/log.h"
 #include "linebridge/status_macros.h"
 
 namespace linebridge {
@@ -76,6 +79,15 @@ constexpr char kInsertSql[] =
     "called_available, called_blocked, connected_available, connected_blocked) VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
     "?20, ?21, ?22)";
+
+// One retention batch: among the `?3` oldest records, those that ended
+// before ?1 or that have more than ?2 newer records (record ids only grow, so
+// at most ?2 records have an id above MAX - ?2). Looking at the oldest rows
+// only keeps every batch small, however large the table.
+constexpr char kPruneSql[] =
+    "DELETE FROM call_records WHERE record_id IN (SELECT record_id FROM call_records "
+    "ORDER BY record_id LIMIT ?3) AND (ended_us < ?1 OR "
+    "record_id <= (SELECT MAX(record_id) FROM call_records) - ?2)";
 
 enum ListFilter { kByLine = 1, kBySince = 2, kByBefore = 4 };
 
@@ -213,16 +225,20 @@ std::string CdrStore::PathInDataDir(absl::string_view data_dir) {
   return absl::StrCat(data_dir, "/", kFileName);
 }
 
-CdrStore::CdrStore(std::string path) : path_(std::move(path)) {}
+CdrStore::CdrStore(std::string path, int busy_timeout_ms)
+    : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
 
 CdrStore::~CdrStore() {
   absl::MutexLock lock(&mu_);
-  for (sqlite3_stmt* stmt : {begin_, commit_, rollback_, insert_, count_}) sqlite3_finalize(stmt);
+  for (sqlite3_stmt* stmt : {begin_, commit_, rollback_, insert_, count_, prune_}) {
+    sqlite3_finalize(stmt);
+  }
   for (sqlite3_stmt* stmt : list_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
-absl::StatusOr<std::unique_ptr<CdrStore>> CdrStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<CdrStore>> CdrStore::Open(const std::string& path,
+                                                        int busy_timeout_ms) {
   if (path != ":memory:") {
     const std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::error_code ec;
@@ -232,7 +248,7 @@ absl::StatusOr<std::unique_ptr<CdrStore>> CdrStore::Open(const std::string& path
                                                  parent.string(), ": ", ec.message()));
     }
   }
-  std::unique_ptr<CdrStore> store(new CdrStore(path));
+  std::unique_ptr<CdrStore> store(new CdrStore(path, busy_timeout_ms));
   absl::MutexLock lock(&store->mu_);
   LB_RETURN_IF_ERROR(store->Init());
   return store;
@@ -255,7 +271,7 @@ absl::Status CdrStore::Init() {
                                  nullptr);
   if (rc != SQLITE_OK) return Error(rc, "open");
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);
 
   // journal_mode answers with the mode in effect; insist on WAL for files.
   {
@@ -459,6 +475,22 @@ absl::StatusOr<uint64_t> CdrStore::Count() {
   return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
 }
 
+absl::StatusOr<uint64_t> CdrStore::PruneBatch(int64_t cutoff_us, uint64_t max_rows,
+                                              uint32_t batch) {
+  absl::MutexLock lock(&mu_);
+  LB_ASSIGN_OR_RETURN(sqlite3_stmt * s, Statement(&prune_, kPruneSql));
+  ResetOnExit reset(s);
+  int rc = sqlite3_bind_int64(s, 1, cutoff_us);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_bind_int64(s, 2, static_cast<int64_t>(std::min<uint64_t>(max_rows, INT64_MAX)));
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 3, batch);
+  if (rc != SQLITE_OK) return Error(rc, "bind prune");
+  rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE) return Error(rc, "prune call records");
+  return static_cast<uint64_t>(sqlite3_changes(db_));
+}
+
 // ---------------------------------------------------------------------------
 
 AsyncCdrWriter::AsyncCdrWriter(CdrStore* store, size_t queue_limit, size_t max_batch)
@@ -489,7 +521,10 @@ bool AsyncCdrWriter::Enqueue(v1::CallRecord record) {
 absl::Status AsyncCdrWriter::Flush() {
   absl::MutexLock lock(&mu_);
   const uint64_t target = enqueued_;
-  const auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ >= target; };
+  const uint64_t attempts = failed_attempts_;
+  const auto done = [this, target, attempts]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return done_ >= target || failed_attempts_ > attempts;
+  };
   mu_.Await(absl::Condition(&done));
   absl::Status status = std::move(error_);
   error_ = absl::OkStatus();
@@ -517,23 +552,44 @@ size_t AsyncCdrWriter::queued() const {
 }
 
 void AsyncCdrWriter::Run() {
-  std::vector<v1::CallRecord> batch;
+  std::vector<v1::CallRecord> batch;  // kept while a transient error lasts
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || stopping_;
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping, and everything is written
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (batch.empty()) {
+        const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !queue_.empty() || stopping_;
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (queue_.empty()) return;  // stopping, and everything is written
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
+    }
+    absl::StatusOr<std::vector<int64_t>> ids = store_->AppendBatch(batch);
+    if (!ids.ok() && IsTransientWriteError(ids.status())) {
+      health_.Failed(ids.status(), batch.size(), queued());
+      absl::MutexLock lock(&mu_);
+      ++failed_attempts_;
+      error_ = ids.status();
+      if (stopping_) {
+        // Shutting down and the store still refuses: give up what is left.
+        const uint64_t lost = batch.size() + queue_.size();
+        LB_ERROR("cdr: %d call records lost at shutdown: %s", lost, ids.status().message());
+        done_ += lost;
+        failed_ += lost;
+        queue_.clear();
+        batch.clear();
+        continue;
+      }
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), health_.Backoff());
+      continue;  // the same batch again
     }
     uint64_t ok = 0;
     absl::Status error;
-    if (absl::StatusOr<std::vector<int64_t>> ids = store_->AppendBatch(batch); ids.ok()) {
+    if (ids.ok()) {
       ok = batch.size();
     } else if (batch.size() == 1) {
       error = ids.status();
@@ -547,11 +603,19 @@ void AsyncCdrWriter::Run() {
         }
       }
     }
+    if (error.ok()) {
+      health_.Succeeded();
+    } else {
+      health_.Failed(error, batch.size() - ok, queued());
+    }
     absl::MutexLock lock(&mu_);
     done_ += batch.size();
     written_ += ok;
     failed_ += batch.size() - ok;
-    if (!error.ok()) error_ = std::move(error);
+    if (!error.ok()) {
+      ++failed_attempts_;
+      error_ = std::move(error);
+    }
     batch.clear();
   }
 }

@@ -32,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "linebridge/v1/admin.pb.h"
 #include "linebridge/v1/types.pb.h"
+#include "store/write_health.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -52,7 +53,10 @@ class CdrStore {
   // Opens or creates the database at `path` (creating its directory), sets
   // WAL / synchronous=NORMAL / busy_timeout and migrates the schema. A
   // database with a newer schema than this build knows is FailedPrecondition.
-  static absl::StatusOr<std::unique_ptr<CdrStore>> Open(const std::string& path);
+  // `busy_timeout_ms`: how long a statement waits for another process's lock
+  // before it fails with Unavailable.
+  static absl::StatusOr<std::unique_ptr<CdrStore>> Open(const std::string& path,
+                                                        int busy_timeout_ms = kBusyTimeoutMs);
 
   CdrStore(const CdrStore&) = delete;
   CdrStore& operator=(const CdrStore&) = delete;
@@ -76,8 +80,14 @@ class CdrStore {
   // Number of records stored.
   absl::StatusOr<uint64_t> Count();
 
+  // Retention: deletes, in one transaction, up to `batch` of the oldest
+  // records (by record_id) that ended before `cutoff_us` or that have more
+  // than `max_rows` newer records. Returns how many went; fewer than `batch`
+  // means nothing more is due.
+  absl::StatusOr<uint64_t> PruneBatch(int64_t cutoff_us, uint64_t max_rows, uint32_t batch);
+
  private:
-  explicit CdrStore(std::string path);
+  CdrStore(std::string path, int busy_timeout_ms);
 
   absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -92,6 +102,7 @@ class CdrStore {
   absl::Status Error(int rc, absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
+  const int busy_timeout_ms_;
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* begin_ ABSL_GUARDED_BY(mu_) = nullptr;
@@ -99,6 +110,7 @@ class CdrStore {
   sqlite3_stmt* rollback_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* insert_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* count_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* prune_ ABSL_GUARDED_BY(mu_) = nullptr;
   // One List statement per filter combination (bit 0 line_id, 1 since,
   // 2 before_record_id), so that each can use its index.
   sqlite3_stmt* list_[8] ABSL_GUARDED_BY(mu_) = {};
@@ -107,6 +119,11 @@ class CdrStore {
 // Writes call records to a CdrStore on its own thread. Enqueue never blocks on
 // the database: when `queue_limit` records are waiting, further records are
 // dropped and counted. Each batch taken from the queue is one transaction.
+// A batch that fails with a transient error (disk full, database locked, I/O
+// error: Unavailable) is kept and retried with backoff until it is written,
+// while new records queue behind it; other errors lose the records that
+// cause them (retried one by one first). At shutdown a batch that still
+// cannot be written is given up with everything queued behind it (failed()).
 class AsyncCdrWriter {
  public:
   static constexpr size_t kDefaultQueueLimit = 65536;
@@ -124,13 +141,16 @@ class AsyncCdrWriter {
   bool Enqueue(v1::CallRecord record);
 
   // Waits until every record enqueued before the call has been written (or has
-  // failed). Returns the last write error since the previous Flush, else OK.
+  // failed), or until a write attempt fails after the call (the records stay
+  // queued for retry). Returns the last write error since the previous Flush,
+  // else OK.
   absl::Status Flush();
 
   uint64_t dropped() const;  // rejected by Enqueue: queue full
   uint64_t written() const;  // committed
   uint64_t failed() const;   // lost to write errors
   size_t queued() const;     // waiting or being written
+  WriteHealthSnapshot health() const { return health_.Get(); }
 
  private:
   void Run();
@@ -146,7 +166,9 @@ class AsyncCdrWriter {
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);  // since the last Flush
+  uint64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;  // for Flush
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  WriteHealth health_{"cdr"};
   std::thread thread_;
 };
 

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -98,6 +100,23 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
+// Transient failures (the disk, another process's lock) are Unavailable: the
+// audit writer keeps and retries what failed with them.
+absl::StatusCode ErrorCodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      return absl::StatusCode::kUnavailable;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 pb::Timestamp Ts(int64_t us) {
   pb::Timestamp t;
@@ -188,8 +207,9 @@ std::string SecurityStore::PathInDataDir(absl::string_view data_dir) {
   return (std::filesystem::path(std::string(data_dir)) / kFileName).string();
 }
 
-absl::StatusOr<std::unique_ptr<SecurityStore>> SecurityStore::Open(const std::string& path) {
-  std::unique_ptr<SecurityStore> s(new SecurityStore(path));
+absl::StatusOr<std::unique_ptr<SecurityStore>> SecurityStore::Open(const std::string& path,
+                                                                   int busy_timeout_ms) {
+  std::unique_ptr<SecurityStore> s(new SecurityStore(path, busy_timeout_ms));
   LB_RETURN_IF_ERROR(s->Init());
   return s;
 }
@@ -200,8 +220,9 @@ SecurityStore::~SecurityStore() {
 }
 
 absl::Status SecurityStore::Error(int rc, absl::string_view what) {
-  return absl::InternalError(absl::StrCat(path_, ": ", what, ": ", sqlite3_errstr(rc), " (",
-                                          db_ != nullptr ? sqlite3_errmsg(db_) : "", ")"));
+  return absl::Status(ErrorCodeFor(rc),
+                      absl::StrCat(path_, ": ", what, ": ", sqlite3_errstr(rc), " (",
+                                   db_ != nullptr ? sqlite3_errmsg(db_) : "", ")"));
 }
 
 void SecurityStore::SetBusyTimeout(absl::Duration timeout) {
@@ -215,7 +236,7 @@ absl::Status SecurityStore::Exec(const char* sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : "";
     sqlite3_free(err);
-    return absl::InternalError(absl::StrCat(path_, ": ", msg));
+    return absl::Status(ErrorCodeFor(rc), absl::StrCat(path_, ": ", msg));
   }
   return absl::OkStatus();
 }
@@ -229,7 +250,7 @@ absl::Status SecurityStore::Init() {
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) return Error(rc, "open");
-  sqlite3_busy_timeout(db_, static_cast<int>(absl::ToInt64Milliseconds(kDefaultBusyTimeout)));
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);
   // Secrets' hashes live here: owner-only.
   std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
                                           std::filesystem::perms::owner_write,
@@ -624,6 +645,22 @@ absl::Status SecurityStore::AppendAudit(const std::vector<v1::AuditRecord>& reco
     }
   }
   return Exec("COMMIT");
+}
+
+absl::StatusOr<uint64_t> SecurityStore::PruneAuditBatch(int64_t cutoff_us, uint64_t max_rows,
+                                                        uint32_t batch) {
+  absl::MutexLock db(&db_mu_);
+  // Among the `batch` oldest rows, those written before the cutoff or with
+  // more than max_rows newer rows (audit ids only grow).
+  Stmt q(db_,
+         "DELETE FROM audit WHERE audit_id IN (SELECT audit_id FROM audit ORDER BY audit_id "
+         "LIMIT ?3) AND (time_us < ?1 OR audit_id <= (SELECT MAX(audit_id) FROM audit) - ?2)");
+  if (q.rc() != SQLITE_OK) return Error(q.rc(), "audit prune");
+  q.Int(1, cutoff_us);
+  q.Int(2, static_cast<int64_t>(std::min<uint64_t>(max_rows, INT64_MAX)));
+  q.Int(3, batch);
+  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "audit prune");
+  return static_cast<uint64_t>(sqlite3_changes(db_));
 }
 
 absl::StatusOr<v1::ListAuditResponse> SecurityStore::ListAudit(const v1::ListAuditRequest& req) {

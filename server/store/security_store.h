@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "linebridge/v1/security.pb.h"
+#include "store/write_health.h"
 
 struct sqlite3;
 
@@ -76,9 +77,13 @@ class SecurityStore {
   static constexpr uint32_t kMaxAuditLimit = 10000;
   // A ListAudit page ends after about this many bytes of records.
   static constexpr size_t kAuditPageBytes = 1024 * 1024;
-  static constexpr absl::Duration kDefaultBusyTimeout = absl::Seconds(5);
 
-  static absl::StatusOr<std::unique_ptr<SecurityStore>> Open(const std::string& path);
+  static constexpr int kBusyTimeoutMs = 5000;
+
+  // Opens or creates the store. Errors that may pass (disk full, another
+  // process's lock after `busy_timeout_ms`, I/O) are Unavailable.
+  static absl::StatusOr<std::unique_ptr<SecurityStore>> Open(const std::string& path,
+                                                             int busy_timeout_ms = kBusyTimeoutMs);
   ~SecurityStore();
   SecurityStore(const SecurityStore&) = delete;
   SecurityStore& operator=(const SecurityStore&) = delete;
@@ -112,9 +117,14 @@ class SecurityStore {
   // Audit log.
   absl::Status AppendAudit(const std::vector<v1::AuditRecord>& records);
   absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& req);
+  // Retention: deletes, in one transaction, up to `batch` of the oldest
+  // audit rows that were written before `cutoff_us` or that have more than
+  // `max_rows` newer rows. Fewer than `batch` deleted: nothing more is due.
+  absl::StatusOr<uint64_t> PruneAuditBatch(int64_t cutoff_us, uint64_t max_rows, uint32_t batch);
 
   // How long a write waits for a lock another connection holds before it
-  // fails (INTERNAL, "database is locked"); 5 s unless set.
+  // fails (UNAVAILABLE, "database is locked"); kBusyTimeoutMs unless set
+  // here or at Open.
   void SetBusyTimeout(absl::Duration timeout);
 
   // Re-reads principals, grants and tokens from disk (changes made by
@@ -126,7 +136,8 @@ class SecurityStore {
     v1::TokenInfo info;
     std::string sha256;  // 32 bytes
   };
-  explicit SecurityStore(std::string path) : path_(std::move(path)) {}
+  SecurityStore(std::string path, int busy_timeout_ms)
+      : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
   absl::Status Init();
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Error(int rc, absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
@@ -139,6 +150,7 @@ class SecurityStore {
   absl::Status DeleteGrants(const std::string& principal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   const std::string path_;
+  const int busy_timeout_ms_;
   // Order: db_mu_ before mu_.
   absl::Mutex db_mu_;
   sqlite3* db_ ABSL_GUARDED_BY(db_mu_) = nullptr;
@@ -158,6 +170,8 @@ absl::Status CheckDisplayName(absl::string_view field, absl::string_view name);
 
 // Writes audit records on its own thread so the RPC path never waits on the
 // disk. When `queue_limit` records wait, further ones are dropped and counted.
+// A batch that fails with a transient error (Unavailable: disk full, locked,
+// I/O) is kept and retried with backoff; at shutdown it is given up (failed).
 // Records are sanitized (store/audit_sanitize.h) as they are enqueued.
 // Refused requests that repeat — same peer address (or principal), operation,
 // gRPC code and LINEERR — within `repeat_window` of the first are not
@@ -183,6 +197,7 @@ class AsyncAuditWriter {
   uint64_t written() const;  // committed
   uint64_t failed() const;   // lost to write errors
   size_t queued() const;     // waiting or being written
+  WriteHealthSnapshot health() const { return health_.Get(); }
 
  private:
   struct Repeats {
@@ -209,7 +224,9 @@ class AsyncAuditWriter {
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
+  uint64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;  // for Flush
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  WriteHealth health_{"audit"};
   std::thread thread_;
 };
 

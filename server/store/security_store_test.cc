@@ -235,7 +235,7 @@ TEST(SecurityStore, RefusedWritesChangeNothing) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   auto locked = [](const absl::Status& st) {
-    return st.code() == absl::StatusCode::kInternal &&
+    return st.code() == absl::StatusCode::kUnavailable &&
            st.message().find("locked") != std::string::npos;
   };
   EXPECT_TRUE(locked(store->AddPrincipal(User("oscar")).status()));

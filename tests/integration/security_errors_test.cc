@@ -1,7 +1,7 @@
 // Every Security RPC's refusals over real gRPC: the exact canonical code and
 // TapiError detail, nothing changed by a refused request, the refusal audited,
 // and a security store that cannot write (another process holds its lock)
-// answering INTERNAL until the lock is released.
+// answering UNAVAILABLE until the lock is released.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -209,7 +209,7 @@ TEST_F(SecurityErrorsTest, AuditQueryRefusalsAndRefusalsAreAudited) {
 }
 
 // Another process holds the security database's write lock: a change waits
-// the store's busy timeout, then fails with INTERNAL and the database's
+// the store's busy timeout, then fails with UNAVAILABLE and the database's
 // reason; what could not be written is not in effect; after the lock is
 // released the same change succeeds.
 TEST_F(SecurityErrorsTest, LockedSecurityStoreFailsLoudlyAndRecovers) {
@@ -219,7 +219,7 @@ TEST_F(SecurityErrorsTest, LockedSecurityStoreFailsLoudlyAndRecovers) {
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   const absl::Time start = absl::Now();
   grpc::Status st = AddPrincipal("kate", v1::ROLE_USER, "", false, absl::Seconds(30));
-  ExpectTapi(st, StatusCode::INTERNAL, LINEERR_OPERATIONFAILED, "locked store");
+  ExpectTapi(st, StatusCode::UNAVAILABLE, LINEERR_OPERATIONFAILED, "locked store");
   EXPECT_NE(st.error_message().find("locked"), std::string::npos) << st.error_message();
   EXPECT_GE(absl::Now() - start, absl::Seconds(4)) << "no busy wait before failing";
   // Reads are served from memory meanwhile, and the refused change is absent.

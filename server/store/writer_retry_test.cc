@@ -1,0 +1,162 @@
+// The record writers under a transient store failure: another process holds
+// the database's write lock (SQLITE_BUSY after the busy timeout). Records
+// wait and are retried, the failure is visible, nothing is lost.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "store/cdr_store.h"
+#include "store/security_store.h"
+
+namespace linebridge {
+namespace {
+
+constexpr int kBusyMs = 50;
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir();
+  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
+  tmpl += "writer_retry_test.XXXXXX";
+  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+// A second connection to `path` holding its write lock until Release.
+class LockHolder {
+ public:
+  explicit LockHolder(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+  ~LockHolder() {
+    Release();
+    sqlite3_close(db_);
+  }
+  void Release() {
+    if (held_) {
+      EXPECT_EQ(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    held_ = false;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool held_ = true;
+};
+
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!pred()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+v1::CallRecord Record(int n) {
+  v1::CallRecord r;
+  r.set_call_id(absl::StrCat("call-", n));
+  r.set_line_id("sim/100");
+  return r;
+}
+
+TEST(CdrWriterRetry, LockedDatabaseDelaysRecordsWithoutLosingThem) {
+  const std::string path = CdrStore::PathInDataDir(MakeTempDir());
+  auto store = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  AsyncCdrWriter writer(store->get());
+  {
+    LockHolder lock(path);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(writer.Enqueue(Record(i)));
+    ASSERT_TRUE(WaitFor([&] { return writer.health().write_errors >= 2; }));
+    const WriteHealthSnapshot health = writer.health();
+    EXPECT_TRUE(health.failing());
+    EXPECT_NE(health.last_error.find("locked"), std::string::npos) << health.last_error;
+    // Flush comes back with the error instead of waiting for the lock.
+    absl::Status flushed = writer.Flush();
+    EXPECT_TRUE(absl::IsUnavailable(flushed)) << flushed;
+    EXPECT_EQ(writer.written(), 0u);
+    EXPECT_EQ(writer.failed(), 0u);
+    EXPECT_EQ(writer.queued(), 10u);
+    ASSERT_TRUE(writer.Enqueue(Record(10)));  // calls keep ending meanwhile
+  }
+  ASSERT_TRUE(WaitFor([&] { return writer.written() == 11; }));
+  EXPECT_TRUE(writer.Flush().ok());
+  EXPECT_FALSE(writer.health().failing());
+  EXPECT_EQ(writer.failed(), 0u);
+  EXPECT_EQ(writer.dropped(), 0u);
+  EXPECT_EQ(*(*store)->Count(), 11u);
+}
+
+TEST(CdrWriterRetry, FullQueueWhileFailingCountsDrops) {
+  const std::string path = CdrStore::PathInDataDir(MakeTempDir());
+  auto store = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  AsyncCdrWriter writer(store->get(), /*queue_limit=*/4, /*max_batch=*/2);
+  LockHolder lock(path);
+  ASSERT_TRUE(writer.Enqueue(Record(0)));
+  ASSERT_TRUE(writer.Enqueue(Record(1)));
+  ASSERT_TRUE(WaitFor([&] { return writer.health().failing(); }));
+  // The failing batch (2) is out of the queue: 4 more fit, then drops.
+  int accepted = 0;
+  for (int i = 2; i < 10; ++i) accepted += writer.Enqueue(Record(i)) ? 1 : 0;
+  EXPECT_EQ(accepted, 4);
+  EXPECT_EQ(writer.dropped(), 4u);
+  lock.Release();
+  ASSERT_TRUE(WaitFor([&] { return writer.written() == 6; }));
+  EXPECT_EQ(*(*store)->Count(), 6u);
+}
+
+TEST(CdrWriterRetry, ShutdownWhileLockedGivesUpInsteadOfHanging) {
+  const std::string path = CdrStore::PathInDataDir(MakeTempDir());
+  auto store = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  LockHolder lock(path);
+  const absl::Time start = absl::Now();
+  {
+    AsyncCdrWriter writer(store->get());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(writer.Enqueue(Record(i)));
+    ASSERT_TRUE(WaitFor([&] { return writer.health().failing(); }));
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  lock.Release();
+  EXPECT_EQ(*(*store)->Count(), 0u);
+}
+
+TEST(AuditWriterRetry, LockedDatabaseDelaysAuditRowsWithoutLosingThem) {
+  const std::string path = SecurityStore::PathInDataDir(MakeTempDir());
+  auto store = SecurityStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  AsyncAuditWriter writer(store->get());
+  {
+    LockHolder lock(path);
+    for (int i = 0; i < 5; ++i) {
+      v1::AuditRecord r;
+      r.set_principal("alice");
+      r.set_operation(absl::StrCat("Op", i));  // distinct: no aggregation
+      ASSERT_TRUE(writer.Enqueue(r));
+    }
+    ASSERT_TRUE(WaitFor([&] { return writer.health().write_errors >= 2; }));
+    EXPECT_TRUE(writer.health().failing());
+    EXPECT_TRUE(absl::IsUnavailable(writer.Flush()));
+    EXPECT_EQ(writer.written(), 0u);
+    EXPECT_EQ(writer.failed(), 0u);
+  }
+  ASSERT_TRUE(WaitFor([&] { return writer.written() == 5; }));
+  EXPECT_TRUE(writer.Flush().ok());
+  EXPECT_FALSE(writer.health().failing());
+  v1::ListAuditRequest req;
+  absl::StatusOr<v1::ListAuditResponse> rows = (*store)->ListAudit(req);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->records_size(), 5);
+}
+
+}  // namespace
+}  // namespace linebridge
