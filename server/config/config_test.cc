@@ -738,6 +738,30 @@ TEST(ConfigValidate, HealthAndMetricsListeners) {
             "t.conf:2: metrics.listen: \"[::1]:7001\" is health.listen's address too");
 }
 
+TEST(ConfigRetention, DefaultsAndErrorsNameFileLineField) {
+  absl::StatusOr<v1::config::ServerConfig> d = ParseConfigText("", "d.conf");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->retention().call_records().max_age_days(), 365u);
+  EXPECT_EQ(d->retention().call_records().max_rows(), 10000000u);
+  EXPECT_EQ(d->retention().audit().max_age_days(), 90u);
+  EXPECT_EQ(d->retention().audit().max_rows(), 1000000u);
+  EXPECT_EQ(d->retention().interval_ms(), 60000u);
+  // Set values are kept; what is left out gets its default.
+  absl::StatusOr<v1::config::ServerConfig> set =
+      ParseConfigText("retention { audit { max_rows: 500 } interval_ms: 100 }\n", "s.conf");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->retention().audit().max_rows(), 500u);
+  EXPECT_EQ(set->retention().audit().max_age_days(), 90u);
+  EXPECT_EQ(set->retention().interval_ms(), 100u);
+
+  EXPECT_EQ(ErrorOf("retention {\n  interval_ms: 99\n}\n"),
+            "t.conf:2: retention.interval_ms: 99 out of range [100, 86400000]");
+  EXPECT_EQ(ErrorOf("retention {\n  call_records {\n    max_age_days: 36501\n  }\n}\n"),
+            "t.conf:3: retention.call_records.max_age_days: 36501 out of range [1, 36500]");
+  EXPECT_EQ(ErrorOf("retention { audit { max_rows: 1000000001 } }\n"),
+            "t.conf:1: retention.audit.max_rows: 1000000001 out of range [1, 1000000000]");
+}
+
 TEST(ConfigModem, ValidPortGetsDefaults) {
   absl::StatusOr<v1::config::ServerConfig> c = ParseConfigText(
       "providers {\n  modem {\n    ports { name: \"m0\" device: \"/dev/ttyACM0\" }\n  }\n}\n",
