@@ -92,6 +92,51 @@ TEST(TsecXml, RejectsMalformedFiles) {
   EXPECT_FALSE(ParseTsecXml(deep).ok());
 }
 
+TEST(TsecXml, ErrorsNameTheLineAndTheRule) {
+  auto error = [](const char* xml) { return std::string(ParseTsecXml(xml).status().message()); };
+  EXPECT_EQ(error("<UserList>\n<User>\n</Userx>"), "XML line 3: mismatched tag");
+  EXPECT_EQ(error("<UserList>\n\n<User>&bogus;</User></UserList>"),
+            "XML line 3: unknown entity (only &amp; &lt; &gt; &quot; &apos; and character "
+            "references)");
+  EXPECT_EQ(error("<UserList/>\n<extra/>"), "XML line 2: content after the root element");
+  EXPECT_EQ(error("<UserList>\x01</UserList>"), "XML line 1: control character 0x01");
+  EXPECT_EQ(error("<UserList>\n\xff</UserList>"),
+            "XML line 2: not valid UTF-8 (byte 0xff); save the file as UTF-8");
+  // Control characters as character references: C0 (not XML characters)
+  // and C1 (XML characters, but a terminal acts on them).
+  EXPECT_EQ(error("<UserList>&#27;</UserList>"),
+            "XML line 1: bad character reference (a control character or not a character)");
+  EXPECT_EQ(error("<UserList>\n<User><DomainUserName>a&#x9b;</DomainUserName></User></UserList>"),
+            "XML line 2: control character U+009B in <DomainUserName>");
+  EXPECT_EQ(error("<UserList><User NoMerge=\"&#133;\"/></UserList>"),
+            "XML line 1: control character U+0085 in attribute NoMerge of <User>");
+}
+
+TEST(TsecXml, RefusesDtds) {
+  // No entity expansion (billion laughs), no external entities.
+  const char* laughs =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE UserList [<!ENTITY a \"aaaaaaaaaa\">"
+      "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n<UserList>&b;</UserList>";
+  EXPECT_EQ(ParseTsecXml(laughs).status().message(),
+            "XML line 2: DTDs (<!DOCTYPE>) are not allowed");
+  EXPECT_FALSE(
+      ParseTsecXml("<!DOCTYPE UserList SYSTEM \"file:///etc/passwd\"><UserList/>").ok());
+}
+
+TEST(TsecXml, LimitsDepthAndElements) {
+  std::string deep;
+  for (int i = 0; i < kMaxTsecDepth; ++i) deep += "<a>";
+  for (int i = 0; i < kMaxTsecDepth; ++i) deep += "</a>";
+  EXPECT_EQ(ParseTsecXml(deep).status().message(),
+            "the root element is <a>, not <UserList>");  // deep enough, not too deep
+  EXPECT_EQ(ParseTsecXml("<b>" + deep + "</b>").status().message(),
+            "XML line 1: elements nested too deeply");
+  std::string many = "<UserList>";
+  for (int i = 0; i < kMaxTsecElements; ++i) many += "<a/>";
+  EXPECT_EQ(ParseTsecXml(many + "</UserList>").status().message(),
+            "XML line 1: more than 100000 elements");
+}
+
 TEST(TsecXml, SurvivesMutatedInput) {
   // Every truncation, and bytes flipped all over: an error or a parse, never
   // a crash (run under ASan too).
