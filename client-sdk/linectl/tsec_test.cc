@@ -71,6 +71,17 @@ TEST(TsecXml, RoundTrip) {
   EXPECT_EQ(WriteTsecXml(*again), written);
 }
 
+TEST(TsecXml, CarriageReturnsSurviveARoundTrip) {
+  // Found by tsec_xml_fuzz: a CR from &#13; was written raw and read back as LF.
+  auto users = ParseTsecXml("<UserList><User><DomainUserName>a&#13;b</DomainUserName>"
+                            "</User></UserList>");
+  ASSERT_TRUE(users.ok()) << users.status();
+  EXPECT_EQ((*users)[0].domain_user_name, "a\rb");
+  auto again = ParseTsecXml(WriteTsecXml(*users));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].domain_user_name, "a\rb");
+}
+
 TEST(TsecXml, RejectsMalformedFiles) {
   for (const char* bad : {
            "",

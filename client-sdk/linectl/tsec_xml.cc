@@ -217,6 +217,9 @@ std::string Escape(absl::string_view s) {
       case '"':
         out += "&quot;";
         break;
+      case '\r':  // a raw CR would be read back as a line feed
+        out += "&#13;";
+        break;
       default:
         out.push_back(c);
     }
