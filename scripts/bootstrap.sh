@@ -3,7 +3,8 @@
 # (or with sudo available).
 #   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh)
 #   scripts/bootstrap.sh --test   also what the tests use (scripts/test.sh):
-#                                 clang (and its libFuzzer runtime), the mingw-w64 cross compilers, iaxmodem,
+#                                 clang (and its libFuzzer runtime), the
+#                                 mingw-w64 cross compilers, iaxmodem,
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
 #                                 package's container test), prometheus (the
