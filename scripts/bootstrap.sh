@@ -3,7 +3,8 @@
 # (or with sudo available).
 #   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh)
 #   scripts/bootstrap.sh --test   also what the tests use (scripts/test.sh):
-#                                 clang, the mingw-w64 cross compilers, iaxmodem,
+#                                 clang (and its libFuzzer runtime), the
+#                                 mingw-w64 cross compilers, iaxmodem,
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
 #                                 package's container test), prometheus (the
@@ -16,10 +17,10 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
-  prometheus-cpp-dev python3 procps openssl
+  prometheus-cpp-dev libexpat1-dev python3 procps openssl
 )
 TEST_PACKAGES=(
-  clang systemd
+  clang libclang-rt-14-dev systemd
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   iaxmodem socat

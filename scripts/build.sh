@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Configures and builds linebridge.   scripts/build.sh [release|asan] [targets...]
+# Configures and builds linebridge.   scripts/build.sh [release|asan|fuzz] [targets...]
 #   release  -> build/       (RelWithDebInfo, warnings are errors)
 #   asan     -> build-asan/  (AddressSanitizer + UndefinedBehaviorSanitizer)
+#   fuzz     -> build-fuzz/  (clang, libFuzzer + ASan + UBSan; builds only the
+#                             fuzzers unless targets are given: docs/fuzzing.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavor="${1:-release}"
@@ -9,7 +11,13 @@ shift || true
 case "$flavor" in
   release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DLINEBRIDGE_SANITIZE=ON -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g") ;;
-  *) echo "usage: $0 [release|asan] [targets...]" >&2; exit 2 ;;
+  fuzz)
+    dir=build-fuzz
+    args=(-DCMAKE_BUILD_TYPE=Debug -DLINEBRIDGE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++
+      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only")
+    [ $# -gt 0 ] || set -- fuzzers
+    ;;
+  *) echo "usage: $0 [release|asan|fuzz] [targets...]" >&2; exit 2 ;;
 esac
 jobs="${LINEBRIDGE_JOBS:-$(nproc)}"
 if [ ! -f "$dir/build.ninja" ]; then

@@ -4,9 +4,11 @@
 # in the release build the Debian package's tests (package: cpack and the
 # .deb's contents; container: install, run, remove and purge in a Debian 12
 # container, the OCI image and compose with Prometheus, as root) and a quick
-# benchmark smoke run.
+# benchmark smoke run; then the fuzzers (a clang build of their own, each
+# for a short fixed time: docs/fuzzing.md).
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only one label (passed to ctest), both builds
+#   scripts/test.sh -L fuzz    only the fuzzers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --test
@@ -42,6 +44,18 @@ run_ctest() {
   return $rc
 }
 
+# The libFuzzer targets: their own build (clang, build-fuzz/), each run for
+# LINEBRIDGE_FUZZ_SECONDS (default 20) after its regression inputs.
+run_fuzzers() {
+  echo "== fuzzers (libFuzzer + ASan + UBSan, docs/fuzzing.md)"
+  scripts/build.sh fuzz
+  run_ctest build-fuzz -j "$jobs" -L fuzz
+}
+if [ "$*" = "-L fuzz" ]; then
+  run_fuzzers
+  exit
+fi
+
 echo "== release build"
 scripts/build.sh release
 echo "== clang thread-safety analysis"
@@ -67,4 +81,5 @@ NO_TESTS=ignore run_ctest build-asan -j "$jobs" "${asan_filter[@]}" \
 if [ $# -eq 0 ]; then
   echo "== chaos under ASan + UBSan: 20 SIGKILLs (the release run above did 100)"
   LINEBRIDGE_CHAOS_KILLS=20 run_ctest build-asan -R '^chaos_test$'
+  run_fuzzers
 fi

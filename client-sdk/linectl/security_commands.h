@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "linebridge/v1/security.pb.h"
 #include "linectl/commands.h"
+#include "linectl/tsec_xml.h"
 
 namespace linebridge::linectl {
 
@@ -28,23 +29,5 @@ absl::Status CmdTsecExport(Context& context);
 
 // "90d", "12h", "30m", "45s", or bare seconds.
 bool ParseTtl(absl::string_view text, uint64_t* seconds);
-
-// tsecimp XML: <UserList><User NoMerge="1"><DomainUserName>DOMAIN\user</DomainUserName>
-// <FriendlyName>..</FriendlyName><LineList><Line Remove="1"><Address>101</Address> |
-// <PermanentID>123</PermanentID></Line></LineList></User></UserList>.
-struct TsecLine {
-  std::string address;       // <Address> (or <Addr>)
-  std::string permanent_id;  // <PermanentID>
-  bool remove = false;
-};
-struct TsecUser {
-  std::string domain_user_name;
-  std::string friendly_name;
-  bool no_merge = false;
-  bool has_line_list = false;  // no <LineList>: every line of the user is removed
-  std::vector<TsecLine> lines;
-};
-absl::StatusOr<std::vector<TsecUser>> ParseTsecXml(absl::string_view xml);
-std::string WriteTsecXml(const std::vector<TsecUser>& users);
 
 }  // namespace linebridge::linectl

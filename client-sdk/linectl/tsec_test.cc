@@ -71,6 +71,17 @@ TEST(TsecXml, RoundTrip) {
   EXPECT_EQ(WriteTsecXml(*again), written);
 }
 
+TEST(TsecXml, CarriageReturnsSurviveARoundTrip) {
+  // Found by tsec_xml_fuzz: a CR from &#13; was written raw and read back as LF.
+  auto users = ParseTsecXml("<UserList><User><DomainUserName>a&#13;b</DomainUserName>"
+                            "</User></UserList>");
+  ASSERT_TRUE(users.ok()) << users.status();
+  EXPECT_EQ((*users)[0].domain_user_name, "a\rb");
+  auto again = ParseTsecXml(WriteTsecXml(*users));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].domain_user_name, "a\rb");
+}
+
 TEST(TsecXml, RejectsMalformedFiles) {
   for (const char* bad : {
            "",
@@ -90,6 +101,51 @@ TEST(TsecXml, RejectsMalformedFiles) {
   std::string deep;
   for (int i = 0; i < 100; ++i) deep += "<a>";
   EXPECT_FALSE(ParseTsecXml(deep).ok());
+}
+
+TEST(TsecXml, ErrorsNameTheLineAndTheRule) {
+  auto error = [](const char* xml) { return std::string(ParseTsecXml(xml).status().message()); };
+  EXPECT_EQ(error("<UserList>\n<User>\n</Userx>"), "XML line 3: mismatched tag");
+  EXPECT_EQ(error("<UserList>\n\n<User>&bogus;</User></UserList>"),
+            "XML line 3: unknown entity (only &amp; &lt; &gt; &quot; &apos; and character "
+            "references)");
+  EXPECT_EQ(error("<UserList/>\n<extra/>"), "XML line 2: content after the root element");
+  EXPECT_EQ(error("<UserList>\x01</UserList>"), "XML line 1: control character 0x01");
+  EXPECT_EQ(error("<UserList>\n\xff</UserList>"),
+            "XML line 2: not valid UTF-8 (byte 0xff); save the file as UTF-8");
+  // Control characters as character references: C0 (not XML characters)
+  // and C1 (XML characters, but a terminal acts on them).
+  EXPECT_EQ(error("<UserList>&#27;</UserList>"),
+            "XML line 1: bad character reference (a control character or not a character)");
+  EXPECT_EQ(error("<UserList>\n<User><DomainUserName>a&#x9b;</DomainUserName></User></UserList>"),
+            "XML line 2: control character U+009B in <DomainUserName>");
+  EXPECT_EQ(error("<UserList><User NoMerge=\"&#133;\"/></UserList>"),
+            "XML line 1: control character U+0085 in attribute NoMerge of <User>");
+}
+
+TEST(TsecXml, RefusesDtds) {
+  // No entity expansion (billion laughs), no external entities.
+  const char* laughs =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE UserList [<!ENTITY a \"aaaaaaaaaa\">"
+      "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n<UserList>&b;</UserList>";
+  EXPECT_EQ(ParseTsecXml(laughs).status().message(),
+            "XML line 2: DTDs (<!DOCTYPE>) are not allowed");
+  EXPECT_FALSE(
+      ParseTsecXml("<!DOCTYPE UserList SYSTEM \"file:///etc/passwd\"><UserList/>").ok());
+}
+
+TEST(TsecXml, LimitsDepthAndElements) {
+  std::string deep;
+  for (int i = 0; i < kMaxTsecDepth; ++i) deep += "<a>";
+  for (int i = 0; i < kMaxTsecDepth; ++i) deep += "</a>";
+  EXPECT_EQ(ParseTsecXml(deep).status().message(),
+            "the root element is <a>, not <UserList>");  // deep enough, not too deep
+  EXPECT_EQ(ParseTsecXml("<b>" + deep + "</b>").status().message(),
+            "XML line 1: elements nested too deeply");
+  std::string many = "<UserList>";
+  for (int i = 0; i < kMaxTsecElements; ++i) many += "<a/>";
+  EXPECT_EQ(ParseTsecXml(many + "</UserList>").status().message(),
+            "XML line 1: more than 100000 elements");
 }
 
 TEST(TsecXml, SurvivesMutatedInput) {

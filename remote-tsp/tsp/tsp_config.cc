@@ -29,14 +29,26 @@ absl::Status Error(const RawSetting& s, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(s.where, ": ", s.key, ": ", what));
 }
 
+// The largest file a setting may name (a CA bundle is a few hundred KiB):
+// a setting naming a device (/dev/zero) or a huge file fails instead of
+// reading without end.
+constexpr size_t kMaxSettingFileBytes = 4 << 20;
+
 // Reads a whole file; NotFound/PermissionDenied-style message on failure.
 absl::StatusOr<std::string> ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read \"", path, "\""));
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text;
+  char buffer[8192];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxSettingFileBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", path, "\" is larger than ", kMaxSettingFileBytes >> 20, " MiB"));
+    }
+  }
   if (in.bad()) return absl::DataLossError(absl::StrCat("error reading \"", path, "\""));
-  return text.str();
+  return text;
 }
 
 // A PEM file that must exist and hold `marker`.

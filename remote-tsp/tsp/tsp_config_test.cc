@@ -134,6 +134,11 @@ TEST_F(TspConfigTest, TokenErrors) {
   EXPECT_EQ(ErrorOf(absl::StrCat("server = a:1\ntls = on\ntoken_file = ", two)),
             absl::StrCat("tsp.conf:3: token_file: \"", two,
                          "\" must hold one token (printable ASCII, no spaces or line breaks)"));
+  // A device or a huge file fails instead of being read without end.
+  EXPECT_EQ(ErrorOf("server = a:1\ntls = on\ntoken_file = /dev/zero\n"),
+            "tsp.conf:3: token_file: \"/dev/zero\" is larger than 4 MiB");
+  EXPECT_EQ(ErrorOf("server = a:1\nca_file = /dev/zero\n"),
+            "tsp.conf:2: ca_file: \"/dev/zero\" is larger than 4 MiB");
   // Never in plaintext off loopback ...
   EXPECT_EQ(ErrorOf(absl::StrCat("server = 127.0.0.1:1\nserver = pbx.example.com:1\n"
                                  "token_file = ", token_)),

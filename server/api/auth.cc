@@ -112,6 +112,18 @@ std::shared_ptr<const PrincipalRecord> Guard::Resolve(const std::string& name,
   return rec;
 }
 
+absl::StatusOr<absl::string_view> BearerToken(absl::string_view header) {
+  if (header.size() > kMaxAuthorizationHeader) {
+    return absl::UnauthenticatedError("authorization header too long");
+  }
+  constexpr absl::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme)) {
+    return absl::UnauthenticatedError("authorization header: expected \"Bearer <token>\"");
+  }
+  return absl::StripAsciiWhitespace(header.substr(kScheme.size()));
+}
+
 absl::StatusOr<Caller> Guard::Authenticate(const grpc::ServerContextBase& ctx) const {
   absl::StatusOr<Caller> caller = Identify(ctx);
   // A connection that carried an authenticated request is not closed to
@@ -129,17 +141,9 @@ absl::StatusOr<Caller> Guard::Identify(const grpc::ServerContextBase& ctx) const
       return absl::UnauthenticatedError("more than one authorization header");
     }
     const grpc::string_ref v = range.first->second;
-    if (v.size() > kMaxAuthorizationHeader) {
-      return absl::UnauthenticatedError("authorization header too long");
-    }
-    absl::string_view header(v.data(), v.size());
-    constexpr absl::string_view kScheme = "bearer ";
-    if (header.size() <= kScheme.size() ||
-        !absl::EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme)) {
-      return absl::UnauthenticatedError("authorization header: expected \"Bearer <token>\"");
-    }
-    absl::string_view token = absl::StripAsciiWhitespace(header.substr(kScheme.size()));
-    absl::StatusOr<TokenCheck> check = store_->VerifyToken(token, absl::Now());
+    absl::StatusOr<absl::string_view> token = BearerToken(absl::string_view(v.data(), v.size()));
+    if (!token.ok()) return token.status();
+    absl::StatusOr<TokenCheck> check = store_->VerifyToken(*token, absl::Now());
     if (!check.ok()) return check.status();
     caller.name = check->principal;
     caller.by = "token";

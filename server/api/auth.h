@@ -63,6 +63,12 @@ inline constexpr uint32_t kDefaultIdleTimeoutMs = 30 * 60 * 1000;
 inline constexpr uint32_t kDefaultHandshakeTimeoutMs = 10 * 1000;
 inline constexpr size_t kMaxAuthorizationHeader = 1024;
 
+// The token of an authorization header value ("Bearer <token>", the scheme
+// in any case, whitespace around the token ignored); UNAUTHENTICATED when the
+// value is longer than kMaxAuthorizationHeader or not of that form. The
+// token itself is checked by SecurityStore::VerifyToken.
+absl::StatusOr<absl::string_view> BearerToken(absl::string_view header);
+
 class Guard {
  public:
   // `store`, `audit` and `engine` must outlive the guard.
