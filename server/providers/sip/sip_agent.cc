@@ -79,6 +79,8 @@ struct SipAgent::Impl {
 
   absl::Status Init(su_root_t* r) {
     root = r;
+    // Parse P-Asserted-Identity and the other extension headers.
+    sip_update_default_mclass(sip_extend_mclass(nullptr));
     for (size_t i = 0; i < agent->accounts_.size(); ++i) {
       auto a = std::make_unique<AccountState>();
       a->impl = this;
@@ -299,6 +301,17 @@ struct SipAgent::Impl {
   }
 
   void OnIncoming(AccountState& a, nua_handle_t* nh, const sip_t* sip) {
+    // An offer without a usable audio stream is refused before anyone sees it.
+    if (sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
+      SdpAudio audio;
+      const std::string body(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+      if (!ParseSdpAudio(body, &audio) || audio.port == 0 || audio.payload_type < 0) {
+        Counters(a.index).rejected_requests.fetch_add(1);
+        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+        nua_handle_destroy(nh);
+        return;
+      }
+    }
     Leg* leg = NewLeg(agent->NewLegId(), a.index, nh, true);
     nua_handle_bind(nh, leg);
     v1::PartyId caller;
