@@ -52,6 +52,8 @@ if [ $# -eq 0 ]; then
   run_ctest build -L flood
   echo "== benchmark smoke run (figures: docs/benchmarks.md)"
   run_ctest build -L bench
+  echo "== SIP provider against kamailio and sipp (docs/sip.md)"
+  run_ctest build -L sip
 fi
 
 echo "== ASan + UBSan build"
@@ -62,3 +64,7 @@ scripts/build.sh asan
 # nothing here; the release run above has already failed a mistyped one.)
 NO_TESTS=ignore run_ctest build-asan -j "$jobs" "${asan_filter[@]}" \
   -E '^tsp_abi_conformance$' -LE '^(package|container|flood|bench)$'
+if [ $# -eq 0 ]; then
+  echo "== SIP provider against kamailio and sipp, ASan + UBSan"
+  run_ctest build-asan -L sip
+fi
