@@ -9,6 +9,7 @@
 #include <sofia-sip/soa_tag.h>
 #include <sofia-sip/su_tag.h>
 
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -79,8 +80,10 @@ struct SipAgent::Impl {
 
   absl::Status Init(su_root_t* r) {
     root = r;
-    // Parse P-Asserted-Identity and the other extension headers.
-    sip_update_default_mclass(sip_extend_mclass(nullptr));
+    // Parse P-Asserted-Identity and the other extension headers (the
+    // process-wide parser table, extended once).
+    static std::once_flag extended;
+    std::call_once(extended, [] { sip_update_default_mclass(sip_extend_mclass(nullptr)); });
     for (size_t i = 0; i < agent->accounts_.size(); ++i) {
       auto a = std::make_unique<AccountState>();
       a->impl = this;
