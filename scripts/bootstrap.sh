@@ -18,12 +18,14 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
   prometheus-cpp-dev libexpat1-dev python3 procps openssl
+  libsofia-sip-ua-dev
 )
 TEST_PACKAGES=(
   clang libclang-rt-14-dev systemd
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   iaxmodem socat
+  sip-tester kamailio baresip-core
   python3-grpcio python3-protobuf python3-venv
   podman runc debootstrap dpkg-dev prometheus
   podman-compose golang-github-containernetworking-plugin-dnsname

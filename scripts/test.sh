@@ -68,6 +68,8 @@ if [ $# -eq 0 ]; then
   run_ctest build -L chaos
   echo "== benchmark smoke run (figures: docs/benchmarks.md)"
   run_ctest build -L bench
+  echo "== SIP provider against kamailio and sipp (docs/sip.md)"
+  run_ctest build -L sip
 fi
 
 echo "== ASan + UBSan build"
@@ -81,5 +83,7 @@ NO_TESTS=ignore run_ctest build-asan -j "$jobs" "${asan_filter[@]}" \
 if [ $# -eq 0 ]; then
   echo "== chaos under ASan + UBSan: 20 SIGKILLs (the release run above did 100)"
   LINEBRIDGE_CHAOS_KILLS=20 run_ctest build-asan -R '^chaos_test$'
+  echo "== SIP provider against kamailio and sipp, ASan + UBSan"
+  run_ctest build-asan -L sip
   run_fuzzers
 fi

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/provider_config_hooks.h"
 #include "config/server_identity.h"
 
 #include <arpa/inet.h>
@@ -356,6 +357,9 @@ class Validator {
         case ProviderConfig::KIND_NOT_SET:
           Error(path, "no provider kind set (expected sim { ... } or modem { ... })");
           break;
+        default:
+          CheckRegistered(p, path, &sim_names);
+          break;
       }
     }
   }
@@ -584,6 +588,24 @@ class Validator {
       CheckRange(port.command_timeout_ms(), 100, 60000, pp + ".command_timeout_ms");
       CheckRange(port.connect_timeout_ms(), 1000, 600000, pp + ".connect_timeout_ms");
       CheckRange(port.retry_interval_ms(), 100, 3600000, pp + ".retry_interval_ms");
+    }
+  }
+
+  // A provider kind whose rules live in the provider (provider_config_hooks.h).
+  void CheckRegistered(const ProviderConfig& p, const std::string& path,
+                       std::set<std::string>* provider_names) {
+    const ProviderConfigHooks* hooks = FindProviderConfigHooks(p.kind_case());
+    const pb::FieldDescriptor* field =
+        ProviderConfig::descriptor()->FindFieldByNumber(static_cast<int>(p.kind_case()));
+    const std::string kind_path = absl::StrCat(path, ".", field != nullptr ? field->name() : "?");
+    if (hooks == nullptr || !hooks->validate) {
+      Error(kind_path, "this provider kind is not built into this server");
+      return;
+    }
+    const std::string name = hooks->validate(
+        p, kind_path, [this](const std::string& at, absl::string_view what) { Error(at, what); });
+    if (!name.empty() && !provider_names->insert(name).second) {
+      Error(kind_path + ".name", absl::StrFormat("duplicate provider name \"%s\"", name));
     }
   }
 
@@ -839,6 +861,10 @@ void ApplyDefaults(ServerConfig* config) {
   for (ProviderConfig& p : *config->mutable_providers()) {
     if (p.has_sim()) ApplySimDefaults(p.mutable_sim());
     if (p.has_modem()) ApplyModemDefaults(p.mutable_modem());
+    if (const ProviderConfigHooks* hooks = FindProviderConfigHooks(p.kind_case());
+        hooks != nullptr && hooks->apply_defaults) {
+      hooks->apply_defaults(&p);
+    }
   }
 }
 

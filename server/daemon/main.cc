@@ -19,6 +19,7 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "providers/builtin.h"
 #include "store/security_store.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
     *(config.mutable_tls()->*o.field)() = absl::GetFlag(o.flag);
     locations.SetOverride(o.path, "flags");
   }
+  linebridge::RegisterBuiltinProviders();  // provider kinds own their config rules
   linebridge::ApplyDefaults(&config);
   if (absl::Status valid = linebridge::ValidateConfig(config, locations); !valid.ok()) {
     std::fprintf(stderr, "linebridged: bad configuration:\n%s\n",

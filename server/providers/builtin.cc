@@ -5,6 +5,7 @@
 #include "core/provider.h"
 #include "providers/modem/modem_provider.h"
 #include "providers/sim/sim_provider.h"
+#include "providers/sip/sip_provider.h"
 
 namespace linebridge {
 
@@ -13,6 +14,7 @@ void RegisterBuiltinProviders() {
   std::call_once(once, [] {
     ProviderRegistry::Get().Register("sim", &SimProvider::Create);
     ProviderRegistry::Get().Register("modem", &ModemProvider::Create);
+    RegisterSipProvider();
   });
 }
 

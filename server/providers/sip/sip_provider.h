@@ -1,0 +1,80 @@
+// The SIP provider: user-agent lines, one TAPI line per account
+// (docs/sip.md). The SIP stack (SipAgent) runs on its own loop thread; the
+// provider's state here lives under the engine lock. Requests go to the loop
+// with SipAgent's posting methods (never blocking); what the loop learns
+// comes back through ProviderHost::RunLocked.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/provider.h"
+#include "linebridge/v1/config.pb.h"
+#include "providers/sip/sip_agent.h"
+
+namespace linebridge {
+
+class SipProvider : public Provider, public sip::SipAgentSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<Provider>> Create(const v1::config::ProviderConfig& config);
+  explicit SipProvider(v1::config::SipConfig config);
+  ~SipProvider() override;
+
+  absl::string_view type() const override { return "sip"; }
+  absl::string_view name() const override { return config_.name(); }
+
+  absl::Status Start(ProviderHost& host) override;
+  void Stop() override;
+  absl::Status Reconfigure(const v1::config::ProviderConfig& config) override;
+  void OnCallIdle(const std::string& call_id) override;
+  std::vector<ProviderCounter> Counters() const override;
+
+  absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
+                                       const std::string& destination,
+                                       const v1::CallParams& params) override;
+  absl::Status Answer(const std::string& call_id, const std::string& uui) override;
+  absl::Status Drop(const std::string& call_id, const std::string& uui) override;
+
+ private:
+  struct Call {
+    std::string call_id;
+    size_t account = 0;
+    bool inbound = false;
+    v1::CallState state = v1::CALL_STATE_IDLE;
+  };
+  struct Line {
+    std::string line_id;
+    bool in_service = false;
+  };
+
+  v1::Line BuildLine(size_t account, bool in_service) const;
+  int FindAccount(const std::string& line_id) const;
+  bool LineBusy(size_t account) const;
+  void SetState(uint64_t leg, v1::CallStatus status);
+  // Loop thread -> engine lock; skipped once stopped.
+  void RunLocked(std::function<void()> fn);
+
+  // SipAgentSink (loop thread).
+  void OnRegistration(size_t account, bool in_service, const std::string& why) override;
+  void OnIncoming(size_t account, uint64_t leg, v1::PartyId caller, v1::PartyId called) override;
+  void OnProgress(uint64_t leg, sip::LegProgress progress) override;
+  void OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) override;
+
+  v1::config::SipConfig config_;
+  ProviderHost* host_ = nullptr;
+  std::unique_ptr<sip::SipAgent> agent_;
+  std::atomic<bool> stopped_{false};
+  // Under the engine lock.
+  std::vector<Line> lines_;
+  std::map<uint64_t, Call> calls_;              // by leg
+  std::map<std::string, uint64_t> leg_of_call_;  // call id -> leg
+};
+
+// Registers the "sip" provider kind and its configuration rules.
+void RegisterSipProvider();
+
+}  // namespace linebridge

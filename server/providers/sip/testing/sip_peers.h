@@ -1,0 +1,65 @@
+// Real SIP peers for the SIP provider's tests, all on 127.0.0.1: sipp
+// scenarios (this folder) as far ends and kamailio as a registrar with
+// digest auth. Each peer is a child process the test started, stopped by
+// its PID; its output goes to a log file in the test's temp directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace linebridge::sip::testing {
+
+// A free port on 127.0.0.1 for both UDP and TCP (bound and released).
+int FreePort();
+
+// The directory with the sipp scenarios.
+std::string ScenarioDir();
+
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();  // Kill()
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Starts `argv` with stdout and stderr to `log`.
+  bool Start(const std::vector<std::string>& argv, const std::string& log);
+  // Waits up to `timeout` for the exit; the exit code, or -1 (killed on timeout or by a signal).
+  int Wait(absl::Duration timeout);
+  // SIGTERM, then SIGKILL after 3 s; reaps. Idempotent.
+  void Kill();
+  pid_t pid() const { return pid_; }
+  const std::string& log() const { return log_; }
+  std::string ReadLog() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+// sipp running `scenario` (a file name in ScenarioDir()) once on `port`,
+// against `remote` ("127.0.0.1:port") for client scenarios. `keys` are
+// -key name value pairs. RTP is echoed on a free media port. Bounded by
+// `timeout` (sipp fails when it runs out).
+struct SippOptions {
+  std::string scenario;
+  int port = 0;
+  std::string remote;       // client scenarios only
+  std::string service;      // -s (request user part)
+  std::vector<std::pair<std::string, std::string>> keys;
+  bool tcp = false;
+  absl::Duration timeout = absl::Seconds(20);
+};
+bool StartSipp(ChildProcess& child, const SippOptions& options, const std::string& dir);
+
+// kamailio as registrar on 127.0.0.1:`port` (UDP and TCP) that accepts any
+// user with `password` (digest, realm 127.0.0.1). Waits until it answers
+// OPTIONS.
+bool StartKamailio(ChildProcess& child, int port, const std::string& password,
+                   const std::string& dir, std::string* error);
+
+}  // namespace linebridge::sip::testing
