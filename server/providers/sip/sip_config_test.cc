@@ -119,6 +119,33 @@ TEST(SipMappingTest, SdpAudio) {
   EXPECT_FALSE(sip::ParseSdpAudio("v=0\r\nm=video 4000 RTP/AVP 96\r\n", &audio));
 }
 
+TEST(SipMappingTest, SdpAudioToleratesLineEndingsAndPortCounts) {
+  sip::SdpAudio audio;
+  // Bare LF, tabs, a port count and a multicast TTL.
+  ASSERT_TRUE(
+      sip::ParseSdpAudio("v=0\nm=audio\t4000/2 RTP/AVP 0\nc=IN IP4 224.2.1.1/127\n", &audio));
+  EXPECT_EQ(audio.address, "224.2.1.1");
+  EXPECT_EQ(audio.port, 4000);
+  EXPECT_EQ(audio.payload_type, 0);
+  // A bare CR ends a line: it never stays inside the address (a fuzzer's find).
+  ASSERT_TRUE(
+      sip::ParseSdpAudio("v=0\r\nc=IN IP4 10.0.0.1\r\rm=audio 4000 RTP/AVP 8\r\n", &audio));
+  EXPECT_EQ(audio.address, "10.0.0.1");
+  ASSERT_TRUE(sip::ParseSdpAudio("c=IN IP4 10.0.0.1\rX\nm=audio 4000 RTP/AVP 8\n", &audio));
+  EXPECT_EQ(audio.address, "10.0.0.1");
+}
+
+TEST(SipMappingTest, SdpAudioRefusesAddressesThatAreNotAddresses) {
+  sip::SdpAudio audio;
+  EXPECT_FALSE(sip::ParseSdpAudio("c=IN IP4 \"10.0.0.1\"\nm=audio 4000 RTP/AVP 8\n", &audio));
+  EXPECT_FALSE(sip::ParseSdpAudio("c=IN IP4 10.0.0.1\x01\nm=audio 4000 RTP/AVP 8\n", &audio));
+  // A bad media-level address falls back to the session-level one.
+  ASSERT_TRUE(sip::ParseSdpAudio(
+      "c=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 8\nc=IN IP4 a;b\n", &audio));
+  EXPECT_EQ(audio.address, "10.0.0.1");
+  EXPECT_FALSE(sip::ParseSdpAudio("c=IN IP4 10.0.0.1\nm=audio 70000 RTP/AVP 8\n", &audio));
+}
+
 TEST(SipMappingTest, PartiesFromIdentities) {
   v1::PartyId p = sip::PartyFromIdentity("\"Alice A\"", "1001", "pbx");
   EXPECT_EQ(p.number(), "1001");

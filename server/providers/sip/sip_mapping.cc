@@ -98,20 +98,47 @@ std::string LocalSdp(const std::string& address, int port) {
                       "a=ptime:20\r\n");
 }
 
+namespace {
+
+// An SDP connection address (RFC 4566 section 5.7, RFC 8866 section 5.7): an
+// IPv4 or IPv6 literal or a host name. Anything else — a control character,
+// a quote, a space smuggled in — is not an address to send RTP to.
+bool IsSdpAddress(absl::string_view a) {
+  if (a.empty() || a.size() > 255) return false;
+  for (const char c : a) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != ':' &&
+        c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool ParseSdpAudio(const std::string& sdp, SdpAudio* out) {
   std::string session_address;
   std::string media_address;
   bool in_audio = false;
   bool found = false;
-  for (absl::string_view line : absl::StrSplit(sdp, '\n')) {
-    line = absl::StripTrailingAsciiWhitespace(line);
+  // Lines end in CRLF; a bare LF is tolerated, and a bare CR ends a line too,
+  // so no CR ever stays inside a field.
+  for (absl::string_view line :
+       absl::StrSplit(sdp, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
+    line = absl::StripAsciiWhitespace(line);
     if (absl::StartsWith(line, "m=")) {
       if (found) break;  // only the first audio stream
-      std::vector<absl::string_view> f = absl::StrSplit(line.substr(2), ' ', absl::SkipEmpty());
+      std::vector<absl::string_view> f =
+          absl::StrSplit(line.substr(2), absl::ByAnyChar(" \t"), absl::SkipEmpty());
       in_audio = f.size() >= 4 && f[0] == "audio";
       if (!in_audio) continue;
+      // <port>[/<number of ports>]
+      absl::string_view port_field = f[1];
+      if (const size_t slash = port_field.find('/'); slash != absl::string_view::npos) {
+        port_field = port_field.substr(0, slash);
+      }
       int port = 0;
-      if (!absl::SimpleAtoi(f[1], &port) || port < 0 || port > 65535) return false;
+      if (!absl::SimpleAtoi(port_field, &port) || port < 0 || port > 65535) return false;
       out->port = port;
       out->payload_type = -1;
       for (size_t i = 3; i < f.size(); ++i) {
@@ -123,11 +150,15 @@ bool ParseSdpAudio(const std::string& sdp, SdpAudio* out) {
       }
       found = true;
     } else if (absl::StartsWith(line, "c=")) {
-      std::vector<absl::string_view> f = absl::StrSplit(line.substr(2), ' ', absl::SkipEmpty());
+      std::vector<absl::string_view> f =
+          absl::StrSplit(line.substr(2), absl::ByAnyChar(" \t"), absl::SkipEmpty());
       if (f.size() < 3) continue;
-      std::string addr(f[2]);
-      if (const size_t slash = addr.find('/'); slash != std::string::npos) addr.resize(slash);
-      (in_audio ? media_address : session_address) = addr;
+      absl::string_view addr = f[2];
+      if (const size_t slash = addr.find('/'); slash != absl::string_view::npos) {
+        addr = addr.substr(0, slash);  // multicast TTL / count
+      }
+      if (!IsSdpAddress(addr)) continue;
+      (in_audio ? media_address : session_address) = std::string(addr);
     }
   }
   if (!found) return false;
