@@ -30,7 +30,24 @@ uint64_t EventJournal::Append(v1::Event event) {
   absl::MutexLock lock(&mu_);
   const uint64_t seq = ++last_;
   event.set_sequence(seq);
-  const std::string& line = event.line_id();
+  if (fences_.empty()) {
+    visible_ = seq;
+    QueueFor(seq, event.line_id());
+  }
+  while (!by_sequence_.empty() && by_sequence_.begin()->first <= seq) {
+    Entry& e = by_sequence_.begin()->second;
+    Waiter* w = e.waiter.get();
+    if (w->registered_ && w->generation_ == e.generation) {
+      w->registered_ = false;
+      to_wake_.push_back(std::move(e.waiter));
+    }
+    by_sequence_.erase(by_sequence_.begin());
+  }
+  ring_[seq % capacity_] = std::make_shared<const v1::Event>(std::move(event));
+  return seq;
+}
+
+void EventJournal::QueueFor(uint64_t seq, const std::string& line) {
   // Everyone hears server-wide events, and filtered cursors are moved along
   // often enough that the ring never overtakes them.
   const bool everyone =
@@ -44,17 +61,31 @@ uint64_t EventJournal::Append(v1::Event event) {
     QueueAll(&it->second);
     by_line_.erase(it);
   }
-  while (!by_sequence_.empty() && by_sequence_.begin()->first <= seq) {
-    Entry& e = by_sequence_.begin()->second;
-    Waiter* w = e.waiter.get();
-    if (w->registered_ && w->generation_ == e.generation) {
-      w->registered_ = false;
-      to_wake_.push_back(std::move(e.waiter));
-    }
-    by_sequence_.erase(by_sequence_.begin());
+}
+
+uint64_t EventJournal::Fence() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t id = ++next_fence_;
+  fences_.emplace(id, last_);
+  return id;
+}
+
+void EventJournal::Release(uint64_t fence) {
+  absl::MutexLock lock(&mu_);
+  if (fences_.erase(fence) == 0) return;
+  const uint64_t limit = fences_.empty() ? last_ : fences_.begin()->second;
+  const uint64_t oldest = last_ >= capacity_ ? last_ - capacity_ + 1 : 1;
+  // Events the ring has already overwritten wake nobody: their readers get
+  // a gap, and the wake of the newest uncovered event reaches them anyway.
+  for (uint64_t s = std::max(visible_ + 1, oldest); s <= limit; ++s) {
+    QueueFor(s, ring_[s % capacity_]->line_id());
   }
-  ring_[seq % capacity_] = std::make_shared<const v1::Event>(std::move(event));
-  return seq;
+  visible_ = std::max(visible_, limit);
+}
+
+size_t EventJournal::open_fences() const {
+  absl::MutexLock lock(&mu_);
+  return fences_.size();
 }
 
 void EventJournal::DeliverWakes() {
@@ -72,6 +103,11 @@ uint64_t EventJournal::last_sequence() const {
   return last_;
 }
 
+uint64_t EventJournal::visible_sequence() const {
+  absl::MutexLock lock(&mu_);
+  return visible_;
+}
+
 uint64_t EventJournal::oldest_sequence() const {
   absl::MutexLock lock(&mu_);
   return last_ >= capacity_ ? last_ - capacity_ + 1 : 1;
@@ -82,7 +118,7 @@ EventJournal::ReadStatus EventJournal::Read(uint64_t from, size_t max,
   absl::MutexLock lock(&mu_);
   const uint64_t oldest = last_ >= capacity_ ? last_ - capacity_ + 1 : 1;
   if (from < oldest) return ReadStatus::kGap;
-  for (uint64_t s = from; s <= last_ && max > 0; ++s, --max) {
+  for (uint64_t s = from; s <= visible_ && max > 0; ++s, --max) {
     out->push_back(ring_[s % capacity_]);
   }
   return ReadStatus::kOk;
@@ -91,7 +127,7 @@ EventJournal::ReadStatus EventJournal::Read(uint64_t from, size_t max,
 bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
                            const std::set<std::string>* lines) {
   absl::MutexLock lock(&mu_);
-  if (from <= last_) return false;
+  if (from <= visible_) return false;
   const uint64_t generation = ++w->generation_;  // earlier entries go stale
   w->registered_ = true;
   if (lines == nullptr || lines->empty()) {

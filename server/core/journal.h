@@ -9,6 +9,13 @@
 // every capacity/4 events so filtered cursors never fall off the ring);
 // DeliverWakes, called by the appender once it has released its own locks,
 // wakes them. Registration and wake-up are O(1) per waiter.
+//
+// Fences: an appender can hold back what is appended after a point until
+// something outside the journal is done — the engine holds a call's IDLE
+// event until the call's record is on disk, so that no client sees a call end
+// whose record a crash could still lose. Held events have their sequence and
+// their place in the ring, but Read and WaitFor do not see them, and their
+// waiters are woken when the last fence before them is released.
 #pragma once
 
 #include <cstdint>
@@ -52,22 +59,31 @@ class EventJournal {
   // Wakes the waiters queued by Append so far. Cheap when there are none.
   void DeliverWakes();
 
-  uint64_t last_sequence() const;    // 0 before the first event
-  uint64_t oldest_sequence() const;  // first retained; last+1 when empty
+  uint64_t last_sequence() const;     // appended; 0 before the first event
+  uint64_t visible_sequence() const;  // readable: last_sequence() unless fenced
+  uint64_t oldest_sequence() const;   // first retained; last+1 when empty
+
+  // Holds back every event appended from now on, until Release(fence) (and
+  // every earlier fence's release). Returns the fence's id (never 0).
+  uint64_t Fence();
+  // Releases a fence; the waiters of the events it uncovers are woken by the
+  // next DeliverWakes. Releasing an unknown or released fence does nothing.
+  void Release(uint64_t fence);
+  size_t open_fences() const;
 
   enum class ReadStatus { kOk, kGap };
-  // Appends to `out` up to `max` events with sequence >= `from`. kGap when
+  // Appends to `out` up to `max` visible events with sequence >= `from`. kGap when
   // `from` is older than the oldest retained event (nothing is read then).
   ReadStatus Read(uint64_t from, size_t max, std::vector<EventPtr>* out) const;
 
   // Registers `w` for a wake-up by the next append that concerns `lines`
-  // (nullptr or empty: every append), unless an event with sequence >= `from`
-  // is already there: then returns false and does not register. Registering a
+  // (nullptr or empty: every append), unless a visible event with sequence
+  // >= `from` is already there: then returns false and does not register. Registering a
   // registered waiter again replaces its registration.
   bool WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
                const std::set<std::string>* lines = nullptr);
   // Registers `w` for a wake-up by the append of sequence `seq` (or a later
-  // one). Replaces any other registration of `w`.
+  // one), visible or not (for a subscriber's lag). Replaces any other registration of `w`.
   void WaitForSequence(uint64_t seq, const std::shared_ptr<Waiter>& w);
   void CancelWait(Waiter* w);
 
@@ -77,12 +93,19 @@ class EventJournal {
     uint64_t generation;
   };
   void QueueAll(std::vector<Entry>* list) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the waiters the event `seq` (now visible) concerns.
+  void QueueFor(uint64_t seq, const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t epoch_;
   const size_t capacity_;
   mutable absl::Mutex mu_;
   std::vector<EventPtr> ring_ ABSL_GUARDED_BY(mu_);  // index = seq % capacity
   uint64_t last_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t visible_ ABSL_GUARDED_BY(mu_) = 0;  // == last_ while no fence is open
+  // Open fences: id -> the last sequence before it. Ids grow, and so do the
+  // sequences, so the first entry is the one that holds events back.
+  std::map<uint64_t, uint64_t> fences_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_fence_ ABSL_GUARDED_BY(mu_) = 0;
   // Registered waiters; an entry is live while its generation matches the
   // waiter's and the waiter is registered (stale entries are skipped).
   std::vector<Entry> unfiltered_ ABSL_GUARDED_BY(mu_);

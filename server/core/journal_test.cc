@@ -397,5 +397,127 @@ TEST(EventJournalTest, WaitForSequenceWakesAtThatSequence) {
   EXPECT_EQ(w->wakes.load(), 2);
 }
 
+// Sequences of the events Read returns from `from`.
+std::vector<uint64_t> ReadSeqs(const EventJournal& j, uint64_t from) {
+  std::vector<EventPtr> out;
+  EXPECT_EQ(j.Read(from, 1000, &out), EventJournal::ReadStatus::kOk);
+  std::vector<uint64_t> seqs;
+  for (const auto& e : out) seqs.push_back(e->sequence());
+  return seqs;
+}
+
+TEST(EventJournalTest, AFenceHoldsBackWhatIsAppendedAfterIt) {
+  EventJournal j(1, 64);
+  AppendWake(j, LineEvent("a"));
+  const uint64_t fence = j.Fence();
+  auto w = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(j.WaitFor(2, w));
+  EXPECT_EQ(AppendWake(j, LineEvent("a")), 2u);
+  EXPECT_EQ(AppendWake(j, LineEvent("b")), 3u);
+  EXPECT_EQ(j.last_sequence(), 3u);
+  EXPECT_EQ(j.visible_sequence(), 1u);
+  EXPECT_EQ(ReadSeqs(j, 1), std::vector<uint64_t>{1});
+  EXPECT_EQ(w->wakes.load(), 0);
+  EXPECT_TRUE(j.WaitFor(2, w));  // nothing to read yet: registers again
+  j.Release(fence);
+  EXPECT_EQ(w->wakes.load(), 0);  // woken by DeliverWakes, as for appends
+  j.DeliverWakes();
+  EXPECT_EQ(w->wakes.load(), 1);
+  EXPECT_EQ(j.visible_sequence(), 3u);
+  EXPECT_EQ(ReadSeqs(j, 2), (std::vector<uint64_t>{2, 3}));
+  EXPECT_FALSE(j.WaitFor(2, w));
+  EXPECT_EQ(j.open_fences(), 0u);
+  // Appends after the release are visible at once.
+  AppendWake(j, LineEvent("a"));
+  EXPECT_EQ(j.visible_sequence(), 4u);
+}
+
+TEST(EventJournalTest, TheOldestOpenFenceDecidesWhatIsVisible) {
+  EventJournal j(1, 64);
+  const uint64_t first = j.Fence();
+  AppendWake(j, LineEvent("a"));  // 1: held by first
+  const uint64_t second = j.Fence();
+  AppendWake(j, LineEvent("a"));  // 2: held by both
+  j.Release(second);             // released out of order
+  EXPECT_EQ(j.visible_sequence(), 0u);
+  EXPECT_TRUE(ReadSeqs(j, 1).empty());
+  j.Release(second);  // twice: nothing
+  j.Release(12345);   // unknown: nothing
+  EXPECT_EQ(j.open_fences(), 1u);
+  const uint64_t third = j.Fence();
+  AppendWake(j, LineEvent("a"));  // 3: held by first and third
+  j.Release(first);
+  EXPECT_EQ(j.visible_sequence(), 2u);  // up to the third fence
+  EXPECT_EQ(ReadSeqs(j, 1), (std::vector<uint64_t>{1, 2}));
+  j.Release(third);
+  EXPECT_EQ(ReadSeqs(j, 1), (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(EventJournalTest, ReleasedEventsWakeTheWaitersTheyConcern) {
+  EventJournal j(1, 1024);
+  auto on_b = std::make_shared<CountingWaiter>();
+  auto on_c = std::make_shared<CountingWaiter>();
+  const std::set<std::string> b = {"b"};
+  const std::set<std::string> c = {"c"};
+  ASSERT_TRUE(j.WaitFor(1, on_b, &b));
+  ASSERT_TRUE(j.WaitFor(1, on_c, &c));
+  const uint64_t fence = j.Fence();
+  AppendWake(j, LineEvent("a"));
+  AppendWake(j, LineEvent("b"));
+  EXPECT_EQ(on_b->wakes.load(), 0);
+  j.Release(fence);
+  j.DeliverWakes();
+  EXPECT_EQ(on_b->wakes.load(), 1);
+  EXPECT_EQ(on_c->wakes.load(), 0);
+}
+
+TEST(EventJournalTest, WaitForSequenceCountsHeldEvents) {
+  // A subscriber's lag watch (WaitForSequence) sees appends, held or not.
+  EventJournal j(1, 64);
+  auto w = std::make_shared<CountingWaiter>();
+  j.WaitForSequence(2, w);
+  j.Fence();
+  AppendWake(j, LineEvent("a"));
+  AppendWake(j, LineEvent("a"));
+  EXPECT_EQ(w->wakes.load(), 1);
+}
+
+TEST(EventJournalTest, FencesReleasedFromOtherThreadsLoseNoWake) {
+  EventJournal j(1, 1 << 16);
+  constexpr int kFences = 2000;
+  auto w = std::make_shared<CountingWaiter>();
+  uint64_t read_to = 0;
+  std::thread releaser;
+  {
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < kFences; ++i) {
+      ids.push_back(j.Fence());
+      AppendWake(j, LineEvent(absl::StrCat("l", i % 7)));
+    }
+    releaser = std::thread([&j, ids] {
+      for (auto it = ids.rbegin(); it != ids.rend(); ++it) {  // newest first
+        j.Release(*it);
+        j.DeliverWakes();
+      }
+    });
+  }
+  // A reader that sleeps whenever it has read all it can: it must be woken
+  // until it has read every event.
+  while (read_to < static_cast<uint64_t>(kFences)) {
+    std::vector<EventPtr> out;
+    ASSERT_EQ(j.Read(read_to + 1, 1000, &out), EventJournal::ReadStatus::kOk);
+    read_to += out.size();
+    if (out.empty()) {
+      const int before = w->wakes.load();
+      if (j.WaitFor(read_to + 1, w)) {
+        while (w->wakes.load() == before) std::this_thread::yield();
+      }
+    }
+  }
+  releaser.join();
+  EXPECT_EQ(read_to, static_cast<uint64_t>(kFences));
+  EXPECT_EQ(j.open_fences(), 0u);
+}
+
 }  // namespace
 }  // namespace linebridge
