@@ -201,22 +201,6 @@ void ReadRow(sqlite3_stmt* s, v1::CallRecord* r) {
   r->mutable_connected()->set_blocked(sqlite3_column_int(s, 22) != 0);
 }
 
-absl::StatusCode CodeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PROTOCOL:
-    case SQLITE_NOLFS:
-      return absl::StatusCode::kUnavailable;
-    default:
-      return absl::StatusCode::kInternal;
-  }
-}
-
 }  // namespace
 
 std::string CdrStore::PathInDataDir(absl::string_view data_dir) {
@@ -251,12 +235,18 @@ absl::StatusOr<std::unique_ptr<CdrStore>> CdrStore::Open(const std::string& path
   std::unique_ptr<CdrStore> store(new CdrStore(path, busy_timeout_ms));
   absl::MutexLock lock(&store->mu_);
   LB_RETURN_IF_ERROR(store->Init());
+  if (path != ":memory:") {
+    // Record commits never wait for a checkpoint (docs/reliability.md).
+    LB_ASSIGN_OR_RETURN(store->checkpointer_, WalCheckpointer::Start(path, busy_timeout_ms));
+    store->checkpointer_->Attach(store->db_, &store->mu_);
+  }
   return store;
 }
 
 absl::Status CdrStore::Error(int rc, absl::string_view what) {
   const char* message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  return absl::Status(CodeFor(rc), absl::StrCat("cdr store ", path_, ": ", what, ": ", message));
+  return absl::Status(SqliteStatusCode(rc),
+                      absl::StrCat("cdr store ", path_, ": ", what, ": ", message));
 }
 
 absl::Status CdrStore::Exec(const char* sql) {
@@ -507,13 +497,13 @@ AsyncCdrWriter::~AsyncCdrWriter() {
   thread_.join();
 }
 
-bool AsyncCdrWriter::Enqueue(v1::CallRecord record) {
+bool AsyncCdrWriter::Enqueue(v1::CallRecord record, std::function<void()> settled) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= queue_limit_) {
     ++dropped_;
     return false;
   }
-  queue_.push_back(std::move(record));
+  queue_.push_back({std::move(record), std::move(settled)});
   ++enqueued_;
   return true;
 }
@@ -551,8 +541,20 @@ size_t AsyncCdrWriter::queued() const {
   return static_cast<size_t>(enqueued_ - done_);
 }
 
+namespace {
+
+void Settle(std::vector<std::function<void()>>* settled) {
+  for (auto& fn : *settled) {
+    if (fn) fn();
+  }
+  settled->clear();
+}
+
+}  // namespace
+
 void AsyncCdrWriter::Run() {
   std::vector<v1::CallRecord> batch;  // kept while a transient error lasts
+  std::vector<std::function<void()>> settled;  // the batch's, until first settled
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -563,7 +565,8 @@ void AsyncCdrWriter::Run() {
         mu_.Await(absl::Condition(&ready));
         if (queue_.empty()) return;  // stopping, and everything is written
         while (!queue_.empty() && batch.size() < max_batch_) {
-          batch.push_back(std::move(queue_.front()));
+          batch.push_back(std::move(queue_.front().record));
+          settled.push_back(std::move(queue_.front().settled));
           queue_.pop_front();
         }
       }
@@ -571,21 +574,26 @@ void AsyncCdrWriter::Run() {
     absl::StatusOr<std::vector<int64_t>> ids = store_->AppendBatch(batch);
     if (!ids.ok() && IsTransientWriteError(ids.status())) {
       health_.Failed(ids.status(), batch.size(), queued());
-      absl::MutexLock lock(&mu_);
-      ++failed_attempts_;
-      error_ = ids.status();
-      if (stopping_) {
+      Settle(&settled);  // the failure is loud; nothing waits for the retries
+      {
+        absl::MutexLock lock(&mu_);
+        ++failed_attempts_;
+        error_ = ids.status();
+        if (!stopping_) {
+          mu_.AwaitWithTimeout(absl::Condition(&stopping_), health_.Backoff());
+          continue;  // the same batch again
+        }
         // Shutting down and the store still refuses: give up what is left.
         const uint64_t lost = batch.size() + queue_.size();
         LB_ERROR("cdr: %d call records lost at shutdown: %s", lost, ids.status().message());
         done_ += lost;
         failed_ += lost;
+        for (Pending& p : queue_) settled.push_back(std::move(p.settled));
         queue_.clear();
         batch.clear();
-        continue;
       }
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), health_.Backoff());
-      continue;  // the same batch again
+      Settle(&settled);
+      continue;
     }
     uint64_t ok = 0;
     absl::Status error;
@@ -608,6 +616,7 @@ void AsyncCdrWriter::Run() {
     } else {
       health_.Failed(error, batch.size() - ok, queued());
     }
+    Settle(&settled);
     absl::MutexLock lock(&mu_);
     done_ += batch.size();
     written_ += ok;

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -32,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "linebridge/v1/admin.pb.h"
 #include "linebridge/v1/types.pb.h"
+#include "store/wal_checkpointer.h"
 #include "store/write_health.h"
 
 struct sqlite3;
@@ -103,6 +105,8 @@ class CdrStore {
 
   const std::string path_;
   const int busy_timeout_ms_;
+  // Checkpoints the log for db_ (files only): set by Open, then constant.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* begin_ ABSL_GUARDED_BY(mu_) = nullptr;
@@ -137,8 +141,12 @@ class AsyncCdrWriter {
   // Flushes what is queued and joins the thread.
   ~AsyncCdrWriter();
 
-  // Queues `record`; false (and dropped() + 1) if the queue is full.
-  bool Enqueue(v1::CallRecord record);
+  // Queues `record`; false (and dropped() + 1) if the queue is full. Unless
+  // the record is refused, `settled` (if any) is called once, on the writer's
+  // thread and without the writer's lock, when the record is committed, or
+  // when its first write attempt fails (it is then kept for retry or lost, as
+  // above: loud either way), or when it is given up at shutdown.
+  bool Enqueue(v1::CallRecord record, std::function<void()> settled = nullptr);
 
   // Waits until every record enqueued before the call has been written (or has
   // failed), or until a write attempt fails after the call (the records stay
@@ -159,7 +167,11 @@ class AsyncCdrWriter {
   const size_t queue_limit_;
   const size_t max_batch_;
   mutable absl::Mutex mu_;
-  std::deque<v1::CallRecord> queue_ ABSL_GUARDED_BY(mu_);
+  struct Pending {
+    v1::CallRecord record;
+    std::function<void()> settled;
+  };
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;  // accepted by Enqueue, ever
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;      // written or failed, ever
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;

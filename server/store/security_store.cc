@@ -100,23 +100,6 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
-// Transient failures (the disk, another process's lock) are Unavailable: the
-// audit writer keeps and retries what failed with them.
-absl::StatusCode ErrorCodeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PROTOCOL:
-      return absl::StatusCode::kUnavailable;
-    default:
-      return absl::StatusCode::kInternal;
-  }
-}
-
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 pb::Timestamp Ts(int64_t us) {
   pb::Timestamp t;
@@ -220,7 +203,7 @@ SecurityStore::~SecurityStore() {
 }
 
 absl::Status SecurityStore::Error(int rc, absl::string_view what) {
-  return absl::Status(ErrorCodeFor(rc),
+  return absl::Status(SqliteStatusCode(rc),
                       absl::StrCat(path_, ": ", what, ": ", sqlite3_errstr(rc), " (",
                                    db_ != nullptr ? sqlite3_errmsg(db_) : "", ")"));
 }
@@ -236,7 +219,7 @@ absl::Status SecurityStore::Exec(const char* sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : "";
     sqlite3_free(err);
-    return absl::Status(ErrorCodeFor(rc), absl::StrCat(path_, ": ", msg));
+    return absl::Status(SqliteStatusCode(rc), absl::StrCat(path_, ": ", msg));
   }
   return absl::OkStatus();
 }

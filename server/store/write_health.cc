@@ -1,5 +1,7 @@
 #include "store/write_health.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 
 #include "core/log.h"
@@ -8,6 +10,22 @@ namespace linebridge {
 
 bool IsTransientWriteError(const absl::Status& status) {
   return absl::IsUnavailable(status);
+}
+
+absl::StatusCode SqliteStatusCode(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+    case SQLITE_NOLFS:
+      return absl::StatusCode::kUnavailable;
+    default:
+      return absl::StatusCode::kInternal;
+  }
 }
 
 void WriteHealth::Failed(const absl::Status& error, size_t records, size_t pending) {

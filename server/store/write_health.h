@@ -19,6 +19,11 @@ namespace linebridge {
 // retried (absl Unavailable: SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR, ...).
 bool IsTransientWriteError(const absl::Status& status);
 
+// The status code for a SQLite result code: Unavailable for what may pass
+// (busy, locked, I/O error, full, cannot open, read-only, protocol, no large
+// file support), Internal for the rest. Both stores build their errors with it.
+absl::StatusCode SqliteStatusCode(int rc);
+
 struct WriteHealthSnapshot {
   uint64_t write_errors = 0;          // failed attempts, ever
   absl::Time failing_since = absl::InfinitePast();  // InfinitePast: not failing

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -128,6 +129,65 @@ TEST(CdrWriterRetry, ShutdownWhileLockedGivesUpInsteadOfHanging) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   lock.Release();
   EXPECT_EQ(*(*store)->Count(), 0u);
+}
+
+TEST(CdrWriterSettle, SettledOnlyOnceTheRecordIsCommitted) {
+  const std::string path = CdrStore::PathInDataDir(MakeTempDir());
+  auto store = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // A second connection: what it reads is what a restarted daemon would.
+  auto reader = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  AsyncCdrWriter writer(store->get());
+  constexpr int kRecords = 200;
+  std::atomic<int> settled{0};
+  std::atomic<int> unseen{0};
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_TRUE(writer.Enqueue(Record(i), [&, i] {
+      // Called on the writer's thread once committed: the row is there.
+      absl::StatusOr<uint64_t> n = (*reader)->Count();
+      if (!n.ok() || *n < static_cast<uint64_t>(i + 1)) unseen.fetch_add(1);
+      settled.fetch_add(1);
+    }));
+  }
+  ASSERT_TRUE(WaitFor([&] { return settled.load() == kRecords; }));
+  EXPECT_EQ(unseen.load(), 0);
+  EXPECT_EQ(writer.written(), static_cast<uint64_t>(kRecords));
+}
+
+TEST(CdrWriterSettle, AFailingWriteSettlesOnceAndKeepsTheRecord) {
+  const std::string path = CdrStore::PathInDataDir(MakeTempDir());
+  auto store = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  AsyncCdrWriter writer(store->get());
+  std::atomic<int> settled{0};
+  {
+    LockHolder lock(path);
+    ASSERT_TRUE(writer.Enqueue(Record(0), [&] { settled.fetch_add(1); }));
+    // Settled at the first failed attempt: nothing waits on a failing disk.
+    ASSERT_TRUE(WaitFor([&] { return settled.load() == 1; }));
+    ASSERT_TRUE(WaitFor([&] { return writer.health().write_errors >= 3; }));
+    EXPECT_EQ(settled.load(), 1);  // not again on the retries
+  }
+  ASSERT_TRUE(WaitFor([&] { return writer.written() == 1; }));
+  EXPECT_EQ(settled.load(), 1);
+  EXPECT_EQ(*(*store)->Count(), 1u);
+}
+
+TEST(CdrWriterSettle, EveryRecordIsSettledAtShutdownEvenIfLost) {
+  const std::string path = CdrStore::PathInDataDir(MakeTempDir());
+  auto store = CdrStore::Open(path, kBusyMs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  LockHolder lock(path);
+  std::atomic<int> settled{0};
+  {
+    AsyncCdrWriter writer(store->get(), /*queue_limit=*/100, /*max_batch=*/1);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(writer.Enqueue(Record(i), [&] { settled.fetch_add(1); }));
+    }
+    ASSERT_TRUE(WaitFor([&] { return writer.health().failing(); }));
+  }
+  EXPECT_EQ(settled.load(), 5);
 }
 
 TEST(AuditWriterRetry, LockedDatabaseDelaysAuditRowsWithoutLosingThem) {
