@@ -51,7 +51,7 @@ using modem::ModemEmulator;
 
 class NullSink : public CallRecordSink {
  public:
-  void Record(v1::CallRecord) override {}
+  void Record(v1::CallRecord, std::function<void()> settled) override { settled(); }
 };
 
 class CondWaiter : public EventJournal::Waiter {

@@ -83,7 +83,9 @@ void EventStream::Pump() {
     FinishOnce(ToGrpcStatus(fresh.status()));
     return;
   }
-  const uint64_t last = journal.last_sequence();
+  // Lag counts what the client could have read (not events held back for a
+  // call record: journal.h).
+  const uint64_t last = journal.visible_sequence();
   const uint64_t lag = last >= next_ ? last - next_ + 1 : 0;
   if (in_flight_) {
     if (lag > options_.queue_limit) {

@@ -38,9 +38,12 @@ namespace linebridge {
 class Server::CdrSink : public CallRecordSink {
  public:
   explicit CdrSink(AsyncCdrWriter* writer) : writer_(writer) {}
-  void Record(v1::CallRecord record) override {
-    if (!writer_->Enqueue(std::move(record))) {
+  void Record(v1::CallRecord record, std::function<void()> settled) override {
+    // Enqueue keeps `settled` only if it takes the record.
+    auto keep = std::make_shared<std::function<void()>>(std::move(settled));
+    if (!writer_->Enqueue(std::move(record), [keep] { (*keep)(); })) {
       LB_WARN("cdr: queue full, a call-detail record was dropped (%d so far)", writer_->dropped());
+      (*keep)();
     }
   }
 

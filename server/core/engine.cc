@@ -183,13 +183,38 @@ uint64_t PickEpoch(uint64_t requested) {
 }
 }  // namespace
 
+thread_local int Engine::locks_held_ = 0;
+
+class Engine::FenceGate {
+ public:
+  explicit FenceGate(EventJournal* journal) : journal_(journal) {}
+  // A reader lock: releases never wait for each other, only Detach waits
+  // for them.
+  void Release(uint64_t fence) {
+    absl::ReaderMutexLock lock(&mu_);
+    if (journal_ == nullptr) return;
+    journal_->Release(fence);
+    if (locks_held_ == 0) journal_->DeliverWakes();
+  }
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    journal_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  EventJournal* journal_ ABSL_GUARDED_BY(mu_);
+};
+
 Engine::Engine(EngineOptions options, CallRecordSink* cdr_sink)
     : options_(options),
       cdr_sink_(cdr_sink),
       journal_(PickEpoch(options.epoch), options.journal_capacity),
+      fence_gate_(std::make_shared<FenceGate>(&journal_)),
       started_(Now()) {}
 
 Engine::~Engine() {
+  fence_gate_->Detach();
   scheduler_.Stop();
   EngineLock lock(this);
   for (auto& p : providers_) p->Stop();
@@ -454,6 +479,10 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
     }
   }
   RefreshFeatures(entry);
+  // No subscriber hears of a call's end before its record is durable: the
+  // IDLE event, and everything after it, waits for the record writer.
+  const uint64_t fence =
+      state == v1::CALL_STATE_IDLE && cdr_sink_ != nullptr ? journal_.Fence() : 0;
   v1::Event ev;
   ev.set_line_id(entry.call.info().line_id());
   auto* cs = ev.mutable_call_state();
@@ -466,7 +495,7 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
     if (line_it != lines_.end()) RecountLine(line_it->second);
     return;
   }
-  FinishCall(entry);
+  FinishCall(entry, fence);
   calls_.erase(it);
   if (line_it != lines_.end()) {
     line_it->second.calls.erase(call_id);
@@ -612,7 +641,7 @@ void Engine::RefreshFeatures(CallEntry& entry) {
   }
 }
 
-void Engine::FinishCall(CallEntry& entry) {
+void Engine::FinishCall(CallEntry& entry, uint64_t fence) {
   CancelTimer(entry.linger_timer);
   entry.linger_timer = 0;
   // The call ended when it was disconnected, not when it went IDLE after
@@ -646,7 +675,7 @@ void Engine::FinishCall(CallEntry& entry) {
                         ? entry.disconnect_mode
                         : v1::DISCONNECT_MODE_NORMAL);
   r.set_media_mode(info.media_mode());
-  cdr_sink_->Record(std::move(r));
+  cdr_sink_->Record(std::move(r), [gate = fence_gate_, fence] { gate->Release(fence); });
 }
 
 void Engine::DropOrphans(LineEntry& line) {

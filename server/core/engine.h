@@ -37,7 +37,11 @@ namespace linebridge {
 class CallRecordSink {
  public:
   virtual ~CallRecordSink() = default;
-  virtual void Record(v1::CallRecord record) = 0;  // must not block
+  // Must not block. `settled` must be called exactly once, from any thread
+  // (also from within Record), once the record is durable or its write has
+  // failed loudly: until then the engine holds the call's IDLE event, and
+  // every later event, back from subscribers.
+  virtual void Record(v1::CallRecord record, std::function<void()> settled) = 0;
 };
 
 struct EngineOptions {
@@ -205,8 +209,10 @@ class Engine : private ProviderHost {
     explicit EngineLock(Engine* engine) ABSL_EXCLUSIVE_LOCK_FUNCTION(engine->mu_)
         : engine_(engine) {
       engine_->mu_.Lock();
+      ++locks_held_;
     }
     ~EngineLock() ABSL_UNLOCK_FUNCTION() {
+      --locks_held_;
       engine_->mu_.Unlock();
       engine_->journal_.DeliverWakes();
     }
@@ -261,7 +267,9 @@ class Engine : private ProviderHost {
   void EmitLineStatus(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecountLine(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RefreshFeatures(CallEntry& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FinishCall(CallEntry& call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records the call; `fence` (from the journal) is released once the record
+  // is settled.
+  void FinishCall(CallEntry& call, uint64_t fence) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops calls of `line` that no longer have an owner (TSPI drop-no-owner).
   void DropOrphans(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLineLocked(SessionEntry& session, LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -274,6 +282,13 @@ class Engine : private ProviderHost {
   const EngineOptions options_;
   CallRecordSink* const cdr_sink_;
   EventJournal journal_;
+  // Releases record fences on the journal from the record writer's thread;
+  // detached when the engine goes, so that a late release touches nothing.
+  class FenceGate;
+  std::shared_ptr<FenceGate> fence_gate_;
+  // Engine locks this thread holds: a fence released under one is woken by
+  // the lock's release, never under it.
+  static thread_local int locks_held_;
   Scheduler scheduler_;
   std::function<uint32_t()> subscriber_count_;
   const absl::Time started_;

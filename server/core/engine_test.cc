@@ -80,6 +80,39 @@ TEST_F(EngineTest, UnknownHandlesAreNotFoundWithTheTapiError) {
               IsTapiError(StatusCode::kNotFound, LINEERR_INVALAPPHANDLE));
 }
 
+TEST_F(EngineTest, NoSubscriberSeesACallEndBeforeItsRecordIsSettled) {
+  sink_.Hold(true);
+  const uint64_t seq = Seq();
+  auto [a, b] = Connect("100", "101");
+  ASSERT_TRUE(Drop(a).ok());
+  ASSERT_TRUE(Drop(b).ok());
+  EXPECT_EQ(State(a), v1::CALL_STATE_IDLE);
+  EXPECT_EQ(State(b), v1::CALL_STATE_IDLE);
+  ASSERT_EQ(sink_.records().size(), 2u);
+  // The engine is done with both calls, but their IDLE events (and whatever
+  // followed them) are held back until the records are durable.
+  auto idle_seen = [&] {
+    int n = 0;
+    for (const v1::Event& e : EventsSince(seq)) {
+      if (e.has_call_state() && e.call_state().status().state() == v1::CALL_STATE_IDLE) ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(idle_seen(), 0);
+  EXPECT_LT(engine_->journal().visible_sequence(), engine_->journal().last_sequence());
+  EXPECT_EQ(engine_->journal().open_fences(), 2u);
+  sink_.SettleHeld();
+  EXPECT_EQ(idle_seen(), 2);
+  EXPECT_EQ(engine_->journal().visible_sequence(), engine_->journal().last_sequence());
+  // Not held: visible at once.
+  sink_.Hold(false);
+  auto [c, d] = Connect("102", "103");
+  ASSERT_TRUE(Drop(c).ok());
+  ASSERT_TRUE(Drop(d).ok());
+  EXPECT_EQ(engine_->journal().open_fences(), 0u);
+  EXPECT_EQ(engine_->journal().visible_sequence(), engine_->journal().last_sequence());
+}
+
 TEST_F(EngineTest, WrongCallStateIsFailedPrecondition) {
   v1::Call a = Make("100", "101");
   EXPECT_THAT(engine_->Hold(Action(CallOn("101"))),

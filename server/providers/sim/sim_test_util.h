@@ -21,18 +21,41 @@ namespace linebridge::testing {
 
 class RecordingSink : public CallRecordSink {
  public:
-  void Record(v1::CallRecord record) override {
-    absl::MutexLock lock(&mu_);
-    records_.push_back(std::move(record));
+  void Record(v1::CallRecord record, std::function<void()> settled) override {
+    {
+      absl::MutexLock lock(&mu_);
+      records_.push_back(std::move(record));
+      if (hold_) {
+        held_.push_back(std::move(settled));
+        return;
+      }
+    }
+    settled();
   }
   std::vector<v1::CallRecord> records() {
     absl::MutexLock lock(&mu_);
     return records_;
   }
+  // While held, records are not settled (as if the disk were slow) until
+  // SettleHeld, which settles them from the calling thread.
+  void Hold(bool hold) {
+    absl::MutexLock lock(&mu_);
+    hold_ = hold;
+  }
+  void SettleHeld() {
+    std::vector<std::function<void()>> held;
+    {
+      absl::MutexLock lock(&mu_);
+      held.swap(held_);
+    }
+    for (auto& fn : held) fn();
+  }
 
  private:
   absl::Mutex mu_;
-  std::vector<v1::CallRecord> records_;
+  std::vector<v1::CallRecord> records_ ABSL_GUARDED_BY(mu_);
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> held_ ABSL_GUARDED_BY(mu_);
 };
 
 inline v1::config::SimConfig TestPbx() {
