@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "store/testing/store_test_util.h"
 
 namespace linebridge {
 namespace {
@@ -22,13 +23,7 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::testing::HasSubstr;
 
-std::string MakeTempDir() {
-  std::string tmpl = testing::TempDir();
-  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
-  tmpl += "cdr_store_test.XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
+std::string MakeTempDir() { return store_testing::MakeTempDir("cdr_store_test"); }
 
 // A valid Timestamp (nanos in [0, 1e9)) for `us` microseconds since the epoch.
 google::protobuf::Timestamp Micros(int64_t us) {

@@ -11,19 +11,14 @@
 #include "absl/time/clock.h"
 #include "core/testing/manual_clock.h"
 #include "gtest/gtest.h"
+#include "store/testing/store_test_util.h"
 #include "store/cdr_store.h"
 #include "store/security_store.h"
 
 namespace linebridge {
 namespace {
 
-std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir();
-  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
-  tmpl += "retention_test.XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
+std::string MakeTempDir() { return store_testing::MakeTempDir("retention_test"); }
 
 google::protobuf::Timestamp At(absl::Time t) {
   const int64_t us = absl::ToUnixMicros(t);

@@ -1,6 +1,7 @@
 // The WAL checkpointer: the writing connection's commits never checkpoint;
 // the checkpointer's own connection does, once the log passes its threshold,
 // and the log then starts over instead of growing.
+#include "store/testing/store_test_util.h"
 #include "store/wal_checkpointer.h"
 
 #include <sqlite3.h>
@@ -20,28 +21,14 @@
 namespace linebridge {
 namespace {
 
-std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir();
-  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
-  tmpl += "wal_checkpointer_test.XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
+std::string MakeTempDir() { return store_testing::MakeTempDir("wal_checkpointer_test"); }
 
 int64_t FileSize(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
 }
 
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (!pred()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return true;
-}
+using store_testing::WaitFor;
 
 class WalCheckpointerTest : public ::testing::Test {
  protected:
