@@ -58,7 +58,7 @@ run() {  # run <mode>
 run dialog || fail "ui_wine_test.exe dialog"
 
 # What the dialog wrote, as wine's registry tool sees it.
-query=$(wine reg query 'HKLM\SOFTWARE\linebridge\TSP' 2>/dev/null | tr -d '\r')
+query=$(timeout 60 wine reg query 'HKLM\SOFTWARE\linebridge\TSP' 2>/dev/null | tr -d '\r')
 echo "$query"
 grep -Eq '^ +server +REG_MULTI_SZ +127\.0\.0\.1:50051\\0pbx\.example\.com:50052' <<<"$query" ||
   fail "reg query: server is not the REG_MULTI_SZ the dialog was given"
@@ -76,7 +76,7 @@ echo "screenshot: $png (${width}x${height}, $colours colours)"
 ((colours >= 4)) || fail "screenshot has $colours colours: blank"
 
 run remove || fail "ui_wine_test.exe remove"
-if wine reg query 'HKLM\SOFTWARE\linebridge\TSP' >/dev/null 2>&1; then
+if timeout 60 wine reg query 'HKLM\SOFTWARE\linebridge\TSP' >/dev/null 2>&1; then
   fail "the settings key is still there after providerRemove"
 fi
 echo "PASS: tspui_wine_test"
