@@ -99,7 +99,8 @@ std::vector<RegistryValue> EncodeRegistrySettings(const std::vector<RawSetting>&
       values.push_back({s.key, s.key == "server" ? kRegMultiSz : kRegSz, {}});
       value = &values.back();
     } else if (value->type == kRegMultiSz) {
-      value->data.resize(value->data.size() - 2);  // the list's final NUL comes again
+      value->data.pop_back();  // the list's final NUL comes again after this string
+      value->data.pop_back();
     } else {
       continue;  // a second value for a single-valued key: the first one stays
     }
