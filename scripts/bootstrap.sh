@@ -4,7 +4,8 @@
 #   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh)
 #   scripts/bootstrap.sh --test   also what the tests use (scripts/test.sh):
 #                                 clang (and its libFuzzer runtime), the
-#                                 mingw-w64 cross compilers, iaxmodem,
+#                                 mingw-w64 cross compilers, wine, Xvfb and
+#                                 ImageMagick (the UI DLL's test), iaxmodem,
 #                                 socat, the Python and Node clients' toolchains,
 #                                 podman, runc and debootstrap (the Debian
 #                                 package's container test), prometheus (the
@@ -24,6 +25,7 @@ TEST_PACKAGES=(
   clang libclang-rt-14-dev systemd
   mingw-w64-common g++-mingw-w64-x86-64 g++-mingw-w64-i686
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
+  wine wine64 xvfb imagemagick
   iaxmodem socat
   sip-tester kamailio baresip-core
   python3-grpcio python3-protobuf python3-venv

@@ -70,6 +70,8 @@ if [ $# -eq 0 ]; then
   run_ctest build -L bench
   echo "== SIP provider against kamailio and sipp (docs/sip.md)"
   run_ctest build -L sip
+  echo "== the remote TSP's UI DLL under wine and Xvfb (docs/remote-tsp.md)"
+  run_ctest build -L wine
 fi
 
 echo "== ASan + UBSan build"

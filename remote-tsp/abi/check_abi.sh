@@ -2,7 +2,7 @@
 # ABI conformance check of the remote TSP's TAPI header (ctest tsp_abi_conformance).
 #
 #   check_abi.sh <remote-tsp source dir> <proto source dir> <work dir> [native c++]
-#                [generated proto headers dir]
+#                [generated proto headers dir] [UI DLL build dir]
 #
 # 1. abi_conformance.cc compiles with x86_64- and i686-w64-mingw32-g++ against
 #    the real <windows.h>/<tapi.h>/<tspi.h> (all checks are static_asserts), and
@@ -15,10 +15,14 @@
 #    TSPI_line* functions declared by tspi.h are the same set.
 # 4. A DLL linked from tspi_stubs.cc with linebridge.def exports exactly those
 #    names, undecorated (no @N, no leading underscore), on both architectures.
+#    The UI DLL: ui/linebridge_ui.def lists exactly the TUISPI_* functions of
+#    tspi.h, and (with the UI DLL build dir given) the linebridge_ui.dll built
+#    for each architecture exports exactly those, undecorated.
 # 5. The registry reader (tsp/tsp_registry.cc) compiles for both Windows
 #    targets and links into a program against advapi32.
-# 6. docs/remote-tsp.md maps every export, and says "not supported" for
-#    exactly the exports.cc stubs returning LINEERR_OPERATIONUNAVAIL.
+# 6. docs/remote-tsp.md maps every export (linebridge.tsp's and
+#    linebridge_ui.dll's), and says "not supported" for exactly the
+#    exports.cc stubs returning LINEERR_OPERATIONUNAVAIL.
 # 7. With the generated proto headers given: the Windows build's translation
 #    units compile (-fsyntax-only) for x86_64 and i686 with mingw-w64's posix
 #    compilers, the SDK's tapi.h/tspi.h (LINEBRIDGE_USE_SDK_TAPI, as the
@@ -33,6 +37,7 @@ proto=${2:?proto source dir}
 work=${3:?work dir}
 native=${4:-g++}
 gen=${5:-}
+uibuild=${6:-}
 archs=(x86_64 i686)
 std=(-std=c++20 -Wall -Wextra -Wshadow=local -Werror)
 inc=(-I"$src/include" -I"$proto")
@@ -125,6 +130,31 @@ for a in "${archs[@]}"; do
   echo "ok   $a: $(wc -l < "$work/exports-$a") undecorated exports in $(basename "$dll")"
 done
 
+# The UI DLL's exports.
+sed -n '/^EXPORTS/,$p' "$src/ui/linebridge_ui.def" | sed '1d; s/;.*//; s/[[:space:]]//g; /^$/d' |
+  sort > "$work/tuispi.def"
+printf '#include <windows.h>\n#include <tspi.h>\n' | x86_64-w64-mingw32-g++ -x c++ -E - |
+  grep -oE '\bTUISPI_[A-Za-z]+\b' | sort -u > "$work/tuispi.sdk"
+diff -u "$work/tuispi.sdk" "$work/tuispi.def" || fail "ui/linebridge_ui.def differs from tspi.h's TUISPI_*"
+echo "ok   $(wc -l < "$work/tuispi.def") TUISPI functions: ui/linebridge_ui.def = tspi.h"
+if [[ -n $uibuild ]]; then
+  for a in "${archs[@]}"; do
+    dll=$uibuild/$a/linebridge_ui.dll
+    [[ -f $dll ]] || fail "$dll not built"
+    "$a-w64-mingw32-objdump" -p "$dll" > "$work/objdump-ui-$a.txt"
+    awk '/\[Ordinal\/Name Pointer\] Table/ { on = 1; next } on && /^\t\[/ { print $NF; next }
+         on && !/^\t\[/ { on = 0 }' "$work/objdump-ui-$a.txt" | sort > "$work/exports-ui-$a"
+    bad=$(grep -E '@|^_' "$work/exports-ui-$a" || true)
+    [[ -z $bad ]] || fail "$a: decorated exports in linebridge_ui.dll: $bad"
+    diff -u "$work/tuispi.def" "$work/exports-ui-$a" || fail "$a: linebridge_ui.dll exports differ"
+    # Only system DLLs (the C++ runtime and winpthreads are linked in).
+    deps=$(grep 'DLL Name:' "$work/objdump-ui-$a.txt" | awk '{ print tolower($3) }' |
+      grep -vE '^(kernel32|user32|advapi32|msvcrt)\.dll$' || true)
+    [[ -z $deps ]] || fail "$a: linebridge_ui.dll needs non-system DLLs: $deps"
+    echo "ok   $a: linebridge_ui.dll exports the $(wc -l < "$work/exports-ui-$a") TUISPI functions, undecorated; imports only system DLLs"
+  done
+fi
+
 # ---- 5. the registry reader ------------------------------------------------------
 # tsp/tsp_registry.cc (Win32 registry API under _WIN32) compiles warning-free
 # natively and for both Windows targets, and links into a Windows program.
@@ -151,13 +181,16 @@ doc=$src/../docs/remote-tsp.md
 if [[ -f $doc && -f $src/tsp/exports.cc ]]; then
   grep -E '^\| TSPI_' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort > "$work/tspi.doc"
   diff -u "$work/tspi.def" "$work/tspi.doc" || fail "docs/remote-tsp.md table differs from linebridge.def"
+  grep -E '^\| TUISPI_' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort > "$work/tuispi.doc"
+  diff -u "$work/tuispi.def" "$work/tuispi.doc" ||
+    fail "docs/remote-tsp.md TUISPI table differs from ui/linebridge_ui.def"
   grep -E '^\| TSPI_[A-Za-z]+ \| not supported' "$doc" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
     sort > "$work/tspi.doc-unavail"
   grep -oE 'TSPI_[A-Za-z]+\([^)]*\) *\{ *return LINEERR_OPERATIONUNAVAIL; *\}' "$src/tsp/exports.cc" |
     grep -oE '^TSPI_[A-Za-z]+' | sort > "$work/tspi.unavail"
   diff -u "$work/tspi.unavail" "$work/tspi.doc-unavail" ||
     fail "docs/remote-tsp.md 'not supported' rows differ from exports.cc's OPERATIONUNAVAIL stubs"
-  echo "ok   docs/remote-tsp.md maps all $(wc -l < "$work/tspi.doc") exports;" \
+  echo "ok   docs/remote-tsp.md maps all $(wc -l < "$work/tspi.doc") + $(wc -l < "$work/tuispi.doc") exports;" \
        "$(wc -l < "$work/tspi.unavail") not supported, as in exports.cc"
 fi
 

@@ -4,6 +4,7 @@
 // (and the caps the provider reports do not advertise them).
 #include "linebridge/tapi_abi.h"
 #include "tsp/remote_provider.h"
+#include "tsp/ui_identify.h"
 
 #define LB_TSPI_EXPORT __attribute__((visibility("default")))
 
@@ -201,6 +202,19 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUnpark(DRV_REQUESTID dwRequestID, HDRVLINE 
   return P().Unpark(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress);
 }
 
+// The UI DLL (remote-tsp/ui/, TUISPI_*) beside this module: its full path into
+// TAPI's MAX_PATH buffer.
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerUIIdentify(LPWSTR lpszUIDLLName) {
+  const std::u16string path = linebridge::tsp::UiDllPath();
+  constexpr size_t kMaxPath = 260;
+  if (lpszUIDLLName == nullptr || path.empty() || path.size() >= kMaxPath) {
+    return LINEERR_OPERATIONFAILED;
+  }
+  for (size_t i = 0; i < path.size(); ++i) lpszUIDLLName[i] = static_cast<WCHAR>(path[i]);
+  lpszUIDLLName[path.size()] = 0;
+  return 0;
+}
+
 // ---- not in this slice: LINEERR_OPERATIONUNAVAIL ------------------------------
 
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerConfig(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
@@ -209,7 +223,6 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerFreeDialogInstance(HDRVDIALOGINSTANCE) 
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerGenericDialogData(DWORD_PTR, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerInstall(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerRemove(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerUIIdentify(LPWSTR) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCloseMSPInstance(HDRVMSPLINE) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCompleteCall(DRV_REQUESTID, HDRVCALL, LPDWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineConditionalMediaDetection(HDRVLINE, DWORD, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }

@@ -37,32 +37,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tsp/tsp_settings.h"
+#include "tsp/tsp_settings_check.h"
 
 namespace linebridge::tsp {
 
-struct TspConfig {
-  std::vector<std::string> servers;
-  std::string device_map;  // empty: in memory only
-  std::string client_name = "linebridge-tsp";
-  uint32_t deadline_ms = 3000;
-
-  // Client-side security, the same for every server.
-  bool tls = false;         // `tls = on`, or implied by a TLS file / server_name
-  std::string ca_file;      // PEM roots; empty: the system roots
-  std::string cert_file;    // client certificate chain (mutual TLS)
-  std::string key_file;     // its private key
-  std::string server_name;  // certificate name override
-  std::string token_file;   // where `token` was read from
-  std::string token;        // bearer token (read from token_file at load time)
-
-  // The log (tsp_log.h).
-  std::string log_file;  // empty: stderr
-  std::string log_level = "warning";
-  uint64_t log_max_bytes = 1 << 20;
-  uint32_t log_files = 3;
-
-  std::string source;  // the file or registry key it came from
-};
+// TspConfig: tsp_settings_check.h (the validation the configuration dialog
+// shares).
 
 inline constexpr char kTspConfigEnv[] = "LINEBRIDGE_TSP_CONFIG";
 #ifdef _WIN32
@@ -72,9 +52,8 @@ inline constexpr char kTspConfigDefault[] = "./linebridge-tsp.conf";
 #endif
 
 // Validates settings from either source (`source` names it in errors about
-// what is missing). Files named by ca_file/cert_file/key_file must be
-// readable PEM; token_file is read here (one line, printable, no spaces).
-// A token is refused over plaintext to a server that is not on loopback.
+// what is missing): CheckTspSettings (tsp_settings_check.h), errors as
+// InvalidArgument.
 absl::StatusOr<TspConfig> TspConfigFromSettings(const std::vector<RawSetting>& settings,
                                                 absl::string_view source);
 

@@ -12,13 +12,7 @@
 namespace linebridge::tsp {
 
 bool ParseLogLevel(absl::string_view text, LogLevel* level) {
-  const std::string v = absl::AsciiStrToLower(text);
-  if (v == "error") *level = LogLevel::kError;
-  else if (v == "warning" || v == "warn") *level = LogLevel::kWarning;
-  else if (v == "info") *level = LogLevel::kInfo;
-  else if (v == "debug") *level = LogLevel::kDebug;
-  else return false;
-  return true;
+  return ParseLogLevelName(std::string(text), level);
 }
 
 absl::string_view LogLevelName(LogLevel level) {

@@ -21,10 +21,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "tsp/tsp_settings_check.h"  // LogLevel
 
 namespace linebridge::tsp {
-
-enum class LogLevel { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
 
 // "error", "warning", "info", "debug" (case-insensitive); false if none.
 bool ParseLogLevel(absl::string_view text, LogLevel* level);

@@ -3,6 +3,7 @@
 // remote-tsp/abi/check_abi.sh.
 #include "tsp/tsp_settings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -45,6 +46,75 @@ std::string Trim(const std::string& s) {
 }
 
 }  // namespace
+
+std::u16string Utf8ToRegistryText(const std::string& utf8) {
+  std::u16string out;
+  out.reserve(utf8.size());
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(utf8[i]); };
+  for (size_t i = 0; i < utf8.size();) {
+    const unsigned char b = byte(i);
+    size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    bool ok = len != 0 && i + len <= utf8.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (byte(i + k) & 0xC0) == 0x80;
+      cp = cp << 6 | (byte(i + k) & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (ok && (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
+    if (!ok) {
+      out.push_back(u'\uFFFD');
+      ++i;
+      continue;
+    }
+    if (cp >= 0x10000) {
+      out.push_back(static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+    } else {
+      out.push_back(static_cast<char16_t>(cp));
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::vector<RegistryValue> EncodeRegistrySettings(const std::vector<RawSetting>& settings) {
+  std::vector<RegistryValue> values;
+  const auto append = [](const std::string& text, std::vector<unsigned char>* data) {
+    for (char16_t u : Utf8ToRegistryText(text)) {
+      data->push_back(static_cast<unsigned char>(u & 0xFF));
+      data->push_back(static_cast<unsigned char>(u >> 8));
+    }
+    data->push_back(0);
+    data->push_back(0);
+  };
+  for (const RawSetting& s : settings) {
+    if (s.value.empty()) continue;
+    RegistryValue* value = nullptr;
+    for (RegistryValue& v : values) {
+      if (v.name == s.key) value = &v;
+    }
+    if (value == nullptr) {
+      values.push_back({s.key, s.key == "server" ? kRegMultiSz : kRegSz, {}});
+      value = &values.back();
+    } else if (value->type == kRegMultiSz) {
+      value->data.pop_back();  // the list's final NUL comes again after this string
+      value->data.pop_back();
+    } else {
+      continue;  // a second value for a single-valued key: the first one stays
+    }
+    if (value->type != kRegMultiSz && s.value.find('%') != std::string::npos) {
+      value->type = kRegExpandSz;
+    }
+    append(s.value, &value->data);
+    if (value->type == kRegMultiSz) {
+      value->data.push_back(0);
+      value->data.push_back(0);
+    }
+  }
+  return values;
+}
 
 std::string RegistryTextToUtf8(const char16_t* text, size_t units) {
   std::string out;
@@ -146,7 +216,9 @@ std::string ExpandEnvironment(const std::string& utf8) {
 
 }  // namespace
 
-bool ReadRegistrySettings(std::vector<RawSetting>* out, std::string* error) {
+std::string ExpandEnvironmentUtf8(const std::string& utf8) { return ExpandEnvironment(utf8); }
+
+bool ReadRegistrySettings(std::vector<RawSetting>* out, std::string* error, bool expand) {
   error->clear();
   HKEY key = nullptr;
   // The 64-bit view also from a 32-bit TSP (TAPISRV is 64-bit on x64
@@ -182,10 +254,68 @@ bool ReadRegistrySettings(std::vector<RawSetting>* out, std::string* error) {
     if (name_len == 0) continue;  // the key's (Default) value is not a setting
     const std::string utf8_name =
         RegistryTextToUtf8(reinterpret_cast<const char16_t*>(name.data()), name_len);
-    if (!DecodeRegistryValue(utf8_name, type, data.data(), data_len, ExpandEnvironment, out,
-                             error)) {
+    const auto as_written = [](const std::string& text) { return text; };
+    if (!DecodeRegistryValue(utf8_name, type, data.data(), data_len,
+                             expand ? std::function<std::string(const std::string&)>(
+                                          ExpandEnvironment)
+                                    : as_written,
+                             out, error)) {
       ok = false;
       break;
+    }
+  }
+  RegCloseKey(key);
+  return ok;
+}
+
+bool WriteRegistrySettings(const std::vector<RawSetting>& settings, std::string* error) {
+  error->clear();
+  HKEY key = nullptr;
+  LONG r = RegCreateKeyExA(HKEY_LOCAL_MACHINE, kTspRegistryKey, 0, nullptr, 0,
+                           KEY_READ | KEY_WRITE | KEY_WOW64_64KEY, nullptr, &key, nullptr);
+  if (r != ERROR_SUCCESS) {
+    *error = std::string(kTspRegistryKeyDisplay) + ": cannot create: " + Win32Message(r);
+    return false;
+  }
+  const std::vector<RegistryValue> values = EncodeRegistrySettings(settings);
+  // The names already there, to delete those not written now.
+  std::vector<std::wstring> stale;
+  for (DWORD index = 0;; ++index) {
+    wchar_t name[256];
+    DWORD name_len = 256;
+    r = RegEnumValueW(key, index, name, &name_len, nullptr, nullptr, nullptr, nullptr);
+    if (r != ERROR_SUCCESS) break;
+    if (name_len == 0) continue;
+    const std::string utf8 = RegistryTextToUtf8(reinterpret_cast<const char16_t*>(name), name_len);
+    bool kept = false;
+    for (const RegistryValue& v : values) {
+      if (v.name.size() == utf8.size() &&
+          std::equal(v.name.begin(), v.name.end(), utf8.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          })) {
+        kept = true;
+      }
+    }
+    if (!kept) stale.emplace_back(name, name_len);
+  }
+  bool ok = true;
+  for (const RegistryValue& v : values) {
+    const std::u16string name = Utf8ToRegistryText(v.name);
+    r = RegSetValueExW(key, reinterpret_cast<const wchar_t*>(name.c_str()), 0, v.type,
+                       v.data.data(), static_cast<DWORD>(v.data.size()));
+    if (r != ERROR_SUCCESS) {
+      *error = std::string(kTspRegistryKeyDisplay) + ": cannot write value " + v.name + ": " +
+               Win32Message(r);
+      ok = false;
+      break;
+    }
+  }
+  for (size_t i = 0; ok && i < stale.size(); ++i) {
+    r = RegDeleteValueW(key, stale[i].c_str());
+    if (r != ERROR_SUCCESS && r != ERROR_FILE_NOT_FOUND) {
+      *error = std::string(kTspRegistryKeyDisplay) + ": cannot delete a value: " + Win32Message(r);
+      ok = false;
     }
   }
   RegCloseKey(key);

@@ -46,11 +46,37 @@ bool DecodeRegistryValue(const std::string& name, uint32_t type, const unsigned 
                          size_t size, const std::function<std::string(const std::string&)>& expand,
                          std::vector<RawSetting>* out, std::string* error);
 
+// UTF-8 to UTF-16 code units (what the registry stores); invalid bytes
+// become U+FFFD.
+std::u16string Utf8ToRegistryText(const std::string& utf8);
+
+// One registry value to write.
+struct RegistryValue {
+  std::string name;                // the setting's key
+  uint32_t type = kRegSz;          // kRegSz, kRegExpandSz or kRegMultiSz
+  std::vector<unsigned char> data; // UTF-16LE with the terminating NUL(s)
+};
+
+// The settings as the registry values DecodeRegistryValue reads back: one
+// value per key in first-seen order; `server` as one REG_MULTI_SZ with every
+// server; a value holding '%' as REG_EXPAND_SZ (expanded when read), others
+// REG_SZ. Empty values are left out.
+std::vector<RegistryValue> EncodeRegistrySettings(const std::vector<RawSetting>& settings);
+
 #ifdef _WIN32
 // Reads every value of HKLM\SOFTWARE\linebridge\TSP (64-bit view). Returns
 // false with `error` empty if the key does not exist, false with `error` set
-// if it exists but cannot be read or a value is malformed.
-bool ReadRegistrySettings(std::vector<RawSetting>* out, std::string* error);
+// if it exists but cannot be read or a value is malformed. With `expand`
+// false, REG_EXPAND_SZ values come as written (the configuration dialog
+// shows and saves them unexpanded).
+bool ReadRegistrySettings(std::vector<RawSetting>* out, std::string* error, bool expand = true);
+
+// Replaces the key's values with `settings` (EncodeRegistrySettings), creating
+// the key if needed; values not among them are deleted. False with `error`.
+bool WriteRegistrySettings(const std::vector<RawSetting>& settings, std::string* error);
+
+// Expands %VARIABLES% in a UTF-8 string (ExpandEnvironmentStringsW).
+std::string ExpandEnvironmentUtf8(const std::string& utf8);
 #endif
 
 }  // namespace linebridge::tsp

@@ -1372,5 +1372,21 @@ TEST_F(TspHarnessTest, ServerLossFailsPendingRequestsAndGoesOutOfService) {
   EXPECT_LT(dropped, 0);
 }
 
+// TSPI_providerUIIdentify: the full path of linebridge_ui.dll, in the
+// directory TAPISRV loaded the provider from (docs/remote-tsp.md "The UI DLL").
+TEST_F(TspHarnessTest, UIIdentifyNamesTheUiDllBesideTheProvider) {
+  const std::string lib = std::getenv("LINEBRIDGE_TSP_LIBRARY");
+  const std::string expected = lib.substr(0, lib.rfind('/') + 1) + "linebridge_ui.dll";
+  std::vector<WCHAR> buffer(260, 0xFFFF);  // TAPI passes MAX_PATH characters
+  ASSERT_EQ(harness_->tspi().TSPI_providerUIIdentify(buffer.data()), 0);
+  std::string got;
+  for (size_t i = 0; i < buffer.size() && buffer[i] != 0; ++i) {
+    got.push_back(static_cast<char>(buffer[i]));  // the build path is ASCII
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(buffer[got.size()], 0);
+  EXPECT_EQ(harness_->tspi().TSPI_providerUIIdentify(nullptr), LINEERR_OPERATIONFAILED);
+}
+
 }  // namespace
 }  // namespace linebridge::tsp_test
