@@ -1,6 +1,6 @@
 // Opens the stores the configuration names: SQLite files in data_dir (the
 // default) or a PostgreSQL database shared by a fleet of servers
-// (docs/configuration.md).
+// (`store { postgres { ... } }`, docs/configuration.md#store).
 #pragma once
 
 #include <memory>
