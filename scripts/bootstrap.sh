@@ -11,7 +11,9 @@
 #                                 package's container test), prometheus (the
 #                                 metrics test scrapes with it), podman-compose
 #                                 and the CNI dnsname plugin (the compose
-#                                 test: services find each other by name)
+#                                 test: services find each other by name),
+#                                 postgresql-15 (the `postgres` tests start
+#                                 their own server from its binaries)
 set -euo pipefail
 
 PACKAGES=(
@@ -19,7 +21,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
   prometheus-cpp-dev libexpat1-dev python3 procps openssl
-  libsofia-sip-ua-dev
+  libsofia-sip-ua-dev libpq-dev
 )
 TEST_PACKAGES=(
   clang libclang-rt-14-dev systemd
@@ -31,6 +33,7 @@ TEST_PACKAGES=(
   python3-grpcio python3-protobuf python3-venv
   podman runc debootstrap dpkg-dev prometheus
   podman-compose golang-github-containernetworking-plugin-dnsname
+  postgresql-15
 )
 case "${1:-}" in
   "") ;;

@@ -72,6 +72,8 @@ if [ $# -eq 0 ]; then
   run_ctest build -L sip
   echo "== the remote TSP's UI DLL under wine and Xvfb (docs/remote-tsp.md)"
   run_ctest build -L wine
+  echo "== the shared store on a real PostgreSQL 15 (docs/deployment.md#a-fleet-on-postgresql)"
+  run_ctest build -L postgres
 fi
 
 echo "== ASan + UBSan build"
@@ -87,5 +89,7 @@ if [ $# -eq 0 ]; then
   LINEBRIDGE_CHAOS_KILLS=20 run_ctest build-asan -R '^chaos_test$'
   echo "== SIP provider against kamailio and sipp, ASan + UBSan"
   run_ctest build-asan -L sip
+  echo "== the shared store on a real PostgreSQL 15, ASan + UBSan"
+  run_ctest build-asan -L postgres
   run_fuzzers
 fi

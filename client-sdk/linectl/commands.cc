@@ -204,6 +204,8 @@ absl::Status CmdReload(Context& context) {
 absl::Status CmdCdr(Context& context) {
   v1::ListCallRecordsRequest request;
   request.set_line_id(context.invocation.Get("line"));
+  // Servers sharing a PostgreSQL store list the whole fleet's records.
+  request.set_server_id(context.invocation.Get("server"));
   uint32_t limit = 0;
   LB_RETURN_IF_ERROR(ParseCount(context, "limit", &limit));
   request.set_limit(limit);
@@ -644,7 +646,9 @@ const CommandSpec kCommands[] = {
      &CmdMonitorDigits},
     {"watch", "[--line L]... [--count N] [--duration 10s]", 0, 0,
      "line= count= duration=", "live events (reconnects and resumes)", &CmdWatch},
-    {"cdr", "[--line L] [--limit N]", 0, 0, "line= limit=", "call-detail records", &CmdCdr},
+    {"cdr", "[--line L] [--server ID] [--limit N]", 0, 0, "line= server= limit=",
+     "call-detail records (of the whole fleet on a shared store; --server: one server's)",
+     &CmdCdr},
     {"whoami", "", 0, 0, "", "the principal this client acts as", &CmdWhoAmI},
     {"principal add", "<name> [--role admin|user] [--display-name TEXT] [--update]", 1, 1,
      "role= display-name= update", "add (or --update) a principal", &CmdPrincipalAdd},
@@ -660,8 +664,9 @@ const CommandSpec kCommands[] = {
     {"token revoke", "<token-id>", 1, 1, "", "revoke a token", &CmdTokenRevoke},
     {"token list", "[--principal NAME]", 0, 0, "principal=", "tokens (ids, never secrets)",
      &CmdTokenList},
-    {"audit", "[--principal NAME] [--since 1h|RFC3339] [--limit N] [--before ID]", 0, 0,
-     "principal= since= limit= before=", "the audit log, newest first (paged)", &CmdAudit},
+    {"audit", "[--principal NAME] [--server ID] [--since 1h|RFC3339] [--limit N] [--before ID]",
+     0, 0, "principal= server= since= limit= before=",
+     "the audit log, newest first (paged; the whole fleet on a shared store)", &CmdAudit},
     {"tsec import", "<file.xml>", 1, 1, "", "import tsecimp XML (users and their lines)",
      &CmdTsecImport},
     {"tsec export", "[<file.xml>|-]", 0, 1, "", "export assignments as tsecimp XML",

@@ -367,7 +367,8 @@ std::vector<std::string> CallRecordRow(const v1::CallRecord& record, absl::TimeZ
           FormatParty(record.called()),
           FormatTimestamp(record.started(), zone),
           FormatDurationMs(record.duration_ms()),
-          EnumName(record.disposition())};
+          EnumName(record.disposition()),
+          OrDash(record.server_id())};
 }
 
 std::string ToJson(const Message& message) {

@@ -97,7 +97,8 @@ inline const std::vector<std::string>& SessionHeader() {
 }
 inline const std::vector<std::string>& CallRecordHeader() {
   static const auto* header = new std::vector<std::string>{
-      "RECORD", "CALL", "LINE", "ORIGIN", "CALLER", "CALLED", "STARTED", "DURATION", "DISPOSITION"};
+      "RECORD", "CALL", "LINE", "ORIGIN", "CALLER", "CALLED", "STARTED", "DURATION", "DISPOSITION",
+      "SERVER"};
   return *header;
 }
 

@@ -221,6 +221,7 @@ absl::Status CmdTokenList(Context& context) {
 absl::Status CmdAudit(Context& context) {
   v1::ListAuditRequest req;
   req.set_principal(context.invocation.Get("principal"));
+  req.set_server_id(context.invocation.Get("server"));
   if (context.invocation.Has("limit")) {
     uint32_t limit = 0;
     if (!absl::SimpleAtoi(context.invocation.Get("limit"), &limit)) {
@@ -272,10 +273,13 @@ absl::Status CmdAudit(Context& context) {
     rows.push_back({absl::StrCat(r.audit_id()), FormatTimestamp(r.time(), context.zone),
                     TerminalSafe(r.principal().empty() ? r.peer() : r.principal()),
                     TerminalSafe(r.operation()), TerminalSafe(r.line_id()),
-                    TerminalSafe(r.call_id()), TerminalSafe(outcome), TerminalSafe(r.detail())});
+                    TerminalSafe(r.call_id()), TerminalSafe(outcome), TerminalSafe(r.detail()),
+                    TerminalSafe(r.server_id().empty() ? "-" : r.server_id())});
   }
-  for (const std::string& line : FormatTable(
-           {"ID", "TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL"}, rows)) {
+  for (const std::string& line :
+       FormatTable({"ID", "TIME", "PRINCIPAL", "OPERATION", "LINE", "CALL", "OUTCOME", "DETAIL",
+                    "SERVER"},
+                   rows)) {
     Out(context, line);
   }
   if (resp.next_before_audit_id() != 0) {

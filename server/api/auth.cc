@@ -143,6 +143,8 @@ absl::StatusOr<Caller> Guard::Identify(const grpc::ServerContextBase& ctx) const
     const grpc::string_ref v = range.first->second;
     absl::StatusOr<absl::string_view> token = BearerToken(absl::string_view(v.data(), v.size()));
     if (!token.ok()) return token.status();
+    // A shared store unreachable for longer than its cache time: fail closed.
+    LB_RETURN_IF_ERROR(store_->CheckFresh(absl::Now()));
     absl::StatusOr<TokenCheck> check = store_->VerifyToken(*token, absl::Now());
     if (!check.ok()) return check.status();
     caller.name = check->principal;
@@ -163,6 +165,7 @@ absl::StatusOr<Caller> Guard::Identify(const grpc::ServerContextBase& ctx) const
       if (!identity.empty()) break;
     }
     if (!identity.empty()) {
+      LB_RETURN_IF_ERROR(store_->CheckFresh(absl::Now()));
       caller.name = identity;
       caller.by = "certificate";
       caller.record = Resolve(identity, admin_principals_.count(identity) > 0);
@@ -206,6 +209,7 @@ absl::StatusOr<Caller> Guard::Refresh(const Caller& caller) const {
   if (fresh.record == nullptr) {
     return absl::UnauthenticatedError(absl::StrCat("principal \"", caller.name, "\" was removed"));
   }
+  LB_RETURN_IF_ERROR(store_->CheckFresh(absl::Now()));
   if (caller.by == "token") {
     // A revoked or expired token ends the streams it opened.
     LB_RETURN_IF_ERROR(store_->CheckTokenStillValid(caller.token_id, absl::Now()));

@@ -29,6 +29,7 @@
 #include "linebridge/status_macros.h"
 #include "providers/builtin.h"
 #include "store/cdr_store.h"
+#include "store/open_stores.h"
 #include "store/retention.h"
 #include "store/security_store.h"
 #include "store/store_status.h"
@@ -131,7 +132,7 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
 }
 
 std::unique_ptr<RetentionPruner> StartRetention(const v1::config::RetentionConfig& config,
-                                                CdrStore* records, SecurityStore* audit) {
+                                                CallRecordStore* records, SecurityStore* audit) {
   v1::config::RetentionConfig r = config;
   ApplyRetentionDefaults(&r);  // a config built in code may leave it out
   std::vector<RetentionTable> tables(2);
@@ -167,22 +168,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   s->options_ = std::move(options);
   const auto& config = s->options_.config;
 
-  LB_ASSIGN_OR_RETURN(s->store_, CdrStore::Open(CdrStore::PathInDataDir(config.data_dir())));
+  LB_ASSIGN_OR_RETURN(const std::string server_id, ResolveServerId(config));
+  LB_ASSIGN_OR_RETURN(Stores stores, OpenStores(config, server_id));
+  s->store_backend_ = stores.backend;
+  s->store_ = std::move(stores.records);
+  s->security_store_ = std::move(stores.security);
   s->writer_ = std::make_unique<AsyncCdrWriter>(s->store_.get());
   s->sink_ = std::make_unique<CdrSink>(s->writer_.get());
   s->executor_ = std::make_unique<BlockingExecutor>();
 
   EngineOptions eo = EngineOptions::FromConfig(config);
   eo.epoch = s->options_.epoch;
-  LB_ASSIGN_OR_RETURN(eo.server_id, ResolveServerId(config));
+  eo.server_id = server_id;
   s->engine_ = std::make_unique<Engine>(eo, s->sink_.get());
   for (const auto& pc : config.providers()) {
     LB_ASSIGN_OR_RETURN(std::unique_ptr<Provider> provider, ProviderRegistry::Get().Create(pc));
     LB_RETURN_IF_ERROR(s->engine_->AddProvider(std::move(provider)));
   }
 
-  LB_ASSIGN_OR_RETURN(s->security_store_,
-                      SecurityStore::Open(SecurityStore::PathInDataDir(config.data_dir())));
   s->audit_ = std::make_unique<AsyncAuditWriter>(s->security_store_.get());
   s->retention_ = StartRetention(config.retention(), s->store_.get(), s->security_store_.get());
   s->guard_ = std::make_unique<Guard>(config, s->security_store_.get(), s->audit_.get(),
@@ -233,8 +236,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
     return n.ok() ? *n : 0;
   };
   hooks.store_status = [raw]() -> std::vector<v1::StoreStatus> {
-    return {MakeStoreStatus("call_records", *raw->writer_, raw->retention_->stats("call_records")),
-            MakeStoreStatus("audit", *raw->audit_, raw->retention_->stats("audit"))};
+    std::vector<v1::StoreStatus> result = {
+        MakeStoreStatus("call_records", *raw->writer_, raw->retention_->stats("call_records")),
+        MakeStoreStatus("audit", *raw->audit_, raw->retention_->stats("audit"))};
+    for (v1::StoreStatus& st : result) st.set_backend(raw->store_backend_);
+    return result;
   };
 
   grpc::EnableDefaultHealthCheckService(true);

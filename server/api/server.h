@@ -23,7 +23,7 @@
 
 namespace linebridge {
 
-class CdrStore;
+class CallRecordStore;
 class AsyncCdrWriter;
 class BlockingExecutor;
 class TelephonyService;
@@ -84,7 +84,8 @@ class Server {
   Options options_;
   std::string address_;
   int port_ = 0;
-  std::unique_ptr<CdrStore> store_;
+  std::string store_backend_;  // "sqlite" or "postgresql"
+  std::unique_ptr<CallRecordStore> store_;
   std::unique_ptr<AsyncCdrWriter> writer_;
   std::unique_ptr<CdrSink> sink_;
   std::unique_ptr<BlockingExecutor> executor_;

@@ -319,6 +319,7 @@ class Validator {
     CheckTls(c);
     CheckAuth(c);
     CheckRetention(c.retention());
+    CheckStore(c.store());
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
     if (!c.server_id().empty() && !IsServerId(c.server_id())) {
       Error("server_id", absl::StrFormat("invalid server id \"%s\": want 1-64 of [A-Za-z0-9._-]",
@@ -474,6 +475,26 @@ class Validator {
   }
 
   // 0 stands for the default (a config that skipped ApplyDefaults).
+  void CheckStore(const v1::config::StoreConfig& store) {
+    if (!store.has_postgres()) return;
+    const v1::config::PostgresConfig& pg = store.postgres();
+    if (pg.conninfo().empty()) {
+      Error("store.postgres.conninfo", "must not be empty (a libpq connection string)");
+    } else if (pg.conninfo().size() > 4096) {
+      Error("store.postgres.conninfo", "at most 4096 characters");
+    }
+    if (!pg.password_file().empty() && !pg.password_env().empty()) {
+      Error("store.postgres.password_env", "set password_file or password_env, not both");
+    }
+    if (pg.refresh_ms() != 0) {
+      CheckRange(pg.refresh_ms(), 100, 600000, "store.postgres.refresh_ms");
+    }
+    if (pg.cache_ms() != 0) {
+      const uint32_t refresh = pg.refresh_ms() != 0 ? pg.refresh_ms() : kDefaultStoreRefreshMs;
+      CheckRange(pg.cache_ms(), refresh, 3600000, "store.postgres.cache_ms");
+    }
+  }
+
   void CheckRetention(const v1::config::RetentionConfig& r) {
     if (r.interval_ms() != 0) {
       CheckRange(r.interval_ms(), kMinRetentionIntervalMs, kMaxRetentionIntervalMs,
@@ -855,6 +876,11 @@ void ApplyDefaults(ServerConfig* config) {
     config->mutable_tls()->set_reload_interval_ms(kDefaultTlsReloadIntervalMs);
   }
   ApplyRetentionDefaults(config->mutable_retention());
+  if (config->store().has_postgres()) {
+    auto* pg = config->mutable_store()->mutable_postgres();
+    if (pg->refresh_ms() == 0) pg->set_refresh_ms(kDefaultStoreRefreshMs);
+    if (pg->cache_ms() == 0) pg->set_cache_ms(std::max(kDefaultStoreCacheMs, pg->refresh_ms()));
+  }
   if (config->providers().empty()) {
     *config->add_providers()->mutable_sim() = DefaultSimConfig();
   }

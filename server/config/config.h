@@ -110,6 +110,8 @@ inline constexpr uint32_t kMaxTlsReloadIntervalMs = 86400000;   // one day
 // are kept a year (a billing and dispute cycle) up to 10 M rows (about 3 GB);
 // the audit log 90 days up to 1 M rows (a refusal flood cannot fill the disk).
 inline constexpr uint32_t kDefaultRetentionIntervalMs = 60000;
+inline constexpr uint32_t kDefaultStoreRefreshMs = 5000;   // store.postgres.refresh_ms
+inline constexpr uint32_t kDefaultStoreCacheMs = 30000;    // store.postgres.cache_ms
 inline constexpr uint32_t kMinRetentionIntervalMs = 100;
 inline constexpr uint32_t kMaxRetentionIntervalMs = 86400000;
 inline constexpr uint32_t kDefaultRecordsMaxAgeDays = 365;

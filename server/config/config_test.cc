@@ -257,7 +257,7 @@ TEST(ConfigLoad, ExampleFileLoads) {
     std::vector<const google::protobuf::FieldDescriptor*> set;
     m.GetReflection()->ListFields(m, &set);
     const int commented_out =
-        m.GetDescriptor()->FindFieldByName("allow_insecure_non_loopback") != nullptr ? 3 : 0;
+        m.GetDescriptor()->FindFieldByName("allow_insecure_non_loopback") != nullptr ? 4 : 0;
     // A oneof holds one of its fields at a time.
     int settable = m.GetDescriptor()->field_count();
     for (int i = 0; i < m.GetDescriptor()->oneof_decl_count(); ++i) {
@@ -269,7 +269,7 @@ TEST(ConfigLoad, ExampleFileLoads) {
   EXPECT_TRUE(raw.has_tls());
   EXPECT_FALSE(TlsEnabled(*c));
   for (const char* commented : {"# health {", "#   listen: \"127.0.0.1:50052\"", "# metrics {",
-                                "#   listen: \"127.0.0.1:9464\""}) {
+                                "#   listen: \"127.0.0.1:9464\"", "# store {", "#   postgres {"}) {
     EXPECT_THAT(text, ::testing::HasSubstr(commented));
   }
   EXPECT_TRUE(all_set(raw.providers(0)));
@@ -377,6 +377,24 @@ TEST(ConfigValidate, ExactMessages) {
   EXPECT_EQ(ErrorOf("journal_capacity: 1\nsubscriber_queue_limit: 2\n"),
             "t.conf:1: journal_capacity: 1 out of range [16, 16777216]\n"
             "t.conf:2: subscriber_queue_limit: 2 out of range [1, 1] (at most journal_capacity)");
+}
+
+TEST(ConfigValidate, PostgresStore) {
+  EXPECT_EQ(ErrorOf("store {\n  postgres { password_env: \"X\" }\n}\n"),
+            "t.conf:2: store.postgres.conninfo: must not be empty (a libpq connection string)");
+  EXPECT_EQ(ErrorOf("store { postgres { conninfo: \"dbname=x\" password_file: \"f\" "
+                    "password_env: \"X\" } }\n"),
+            "t.conf:1: store.postgres.password_env: set password_file or password_env, not both");
+  EXPECT_EQ(ErrorOf("store { postgres { conninfo: \"dbname=x\" refresh_ms: 10000 cache_ms: 5000 } }\n"),
+            "t.conf:1: store.postgres.cache_ms: 5000 out of range [10000, 3600000]");
+  EXPECT_EQ(ErrorOf("store { postgres { conninfo: \"dbname=x\" refresh_ms: 50 } }\n"),
+            "t.conf:1: store.postgres.refresh_ms: 50 out of range [100, 600000]");
+  ServerConfig c;
+  c.mutable_store()->mutable_postgres()->set_conninfo("dbname=x");
+  ApplyDefaults(&c);
+  EXPECT_EQ(c.store().postgres().refresh_ms(), 5000u);
+  EXPECT_EQ(c.store().postgres().cache_ms(), 30000u);
+  EXPECT_TRUE(ValidateConfig(c, ParseLocations()).ok());
 }
 
 TEST(ConfigValidate, NoFileReportsLineZero) {

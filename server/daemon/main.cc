@@ -20,6 +20,9 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "providers/builtin.h"
+#include "config/server_identity.h"
+#include "store/open_stores.h"
+#include "store/postgres/sqlite_to_pg.h"
 #include "store/security_store.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -45,9 +48,48 @@ ABSL_FLAG(bool, check_config, false, "Validate the configuration and exit (0 = v
 ABSL_FLAG(std::string, bootstrap_admin, "",
           "Make this principal an admin in data_dir's security store, issue it a bearer token "
           "(printed once on stdout, valid 90 days) and exit. A running linebridged picks it up "
-          "on SIGHUP. See docs/security.md.");
+          "on SIGHUP (servers sharing a PostgreSQL store see it at once). See docs/security.md.");
+
+ABSL_FLAG(std::string, import_sqlite, "",
+          "Copy the SQLite stores of this data directory (principals, token hashes, line "
+          "assignments, call records, audit) into the PostgreSQL store the configuration "
+          "names (`store { postgres {...} }`), verify the copy and exit (0: every row is "
+          "there). Idempotent: run it again to copy what was added since. See "
+          "docs/deployment.md.");
+ABSL_FLAG(std::string, verify_import, "",
+          "Like --import_sqlite but only verify: exit 0 if every row of this data "
+          "directory's SQLite stores is in the PostgreSQL store.");
+ABSL_FLAG(std::string, import_server_id, "",
+          "With --import_sqlite/--verify_import: the copied server's id (default: the one kept "
+          "in that data directory).");
 
 namespace linebridge {
+
+// --import_sqlite / --verify_import.
+int ImportSqlite(const v1::config::ServerConfig& config, const std::string& dir, bool copy) {
+  if (!config.store().has_postgres()) {
+    std::fprintf(stderr, "linebridged: --%s needs a configuration with store { postgres {...} }\n",
+                 copy ? "import_sqlite" : "verify_import");
+    return 2;
+  }
+  v1::config::ServerConfig source = config;
+  source.set_data_dir(dir);
+  source.set_server_id(absl::GetFlag(FLAGS_import_server_id));
+  absl::StatusOr<std::string> server_id = ResolveServerId(source);
+  absl::StatusOr<PgOptions> options =
+      server_id.ok() ? PgOptionsFromConfig(config.store().postgres(), "linebridged import")
+                     : absl::StatusOr<PgOptions>(server_id.status());
+  absl::StatusOr<SqliteCopyReport> report =
+      options.ok() ? CopySqliteToPg(dir, *server_id, *options, copy)
+                   : absl::StatusOr<SqliteCopyReport>(options.status());
+  if (!report.ok()) {
+    std::fprintf(stderr, "linebridged: %s\n", report.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s %s as server %s: %s\n", copy ? "copied" : "checked", dir.c_str(),
+              server_id->c_str(), report->ToString().c_str());
+  return report->missing == 0 ? 0 : 3;
+}
 
 // gRPC's own log lines go through the daemon's log (its format and level),
 // so a JSON log stays JSON.
@@ -63,13 +105,17 @@ void GrpcLog(gpr_log_func_args* args) {
 
 // --bootstrap_admin: the first administrator of a server that accepts no
 // anonymous calls (TLS or non-loopback listener).
-int BootstrapAdmin(const std::string& data_dir, const std::string& name) {
-  absl::StatusOr<std::unique_ptr<SecurityStore>> store =
-      SecurityStore::Open(SecurityStore::PathInDataDir(data_dir));
-  if (!store.ok()) {
-    std::fprintf(stderr, "linebridged: %s\n", store.status().ToString().c_str());
+// The store is the one the configuration names (data_dir's SQLite file or
+// the shared PostgreSQL database).
+int BootstrapAdmin(const v1::config::ServerConfig& config, const std::string& name) {
+  absl::StatusOr<std::string> server_id = ResolveServerId(config);
+  absl::StatusOr<Stores> stores =
+      server_id.ok() ? OpenStores(config, *server_id) : absl::StatusOr<Stores>(server_id.status());
+  if (!stores.ok()) {
+    std::fprintf(stderr, "linebridged: %s\n", stores.status().ToString().c_str());
     return 1;
   }
+  std::unique_ptr<SecurityStore>* store = &stores->security;
   v1::AddPrincipalRequest add;
   add.set_name(name);
   add.set_role(v1::ROLE_ADMIN);
@@ -196,7 +242,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!absl::GetFlag(FLAGS_bootstrap_admin).empty()) {
-    return linebridge::BootstrapAdmin(config.data_dir(), absl::GetFlag(FLAGS_bootstrap_admin));
+    return linebridge::BootstrapAdmin(config, absl::GetFlag(FLAGS_bootstrap_admin));
+  }
+  if (!absl::GetFlag(FLAGS_import_sqlite).empty()) {
+    return linebridge::ImportSqlite(config, absl::GetFlag(FLAGS_import_sqlite), true);
+  }
+  if (!absl::GetFlag(FLAGS_verify_import).empty()) {
+    return linebridge::ImportSqlite(config, absl::GetFlag(FLAGS_verify_import), false);
   }
 
   // Signals are taken synchronously by the main thread; every other thread

@@ -18,6 +18,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "core/log.h"
 #include "linebridge/status_macros.h"
+#include "store/record_enums.h"
 
 namespace linebridge {
 namespace {
@@ -131,21 +132,6 @@ pb::Timestamp FromMicros(int64_t us) {
   return t;
 }
 
-// Enum values are stored by name; a value the schema does not know (open
-// proto3 enums) by its number.
-std::string EnumName(const pb::EnumDescriptor* descriptor, int value) {
-  const pb::EnumValueDescriptor* v = descriptor->FindValueByNumber(value);
-  return v != nullptr ? v->name() : absl::StrCat(value);
-}
-
-int EnumValue(const pb::EnumDescriptor* descriptor, const std::string& text) {
-  if (const pb::EnumValueDescriptor* v = descriptor->FindValueByName(text); v != nullptr) {
-    return v->number();
-  }
-  int value = 0;
-  return absl::SimpleAtoi(text, &value) ? value : 0;
-}
-
 int BindText(sqlite3_stmt* stmt, int index, const std::string& text) {
   return sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
                            SQLITE_TRANSIENT);
@@ -203,14 +189,29 @@ void ReadRow(sqlite3_stmt* s, v1::CallRecord* r) {
 
 }  // namespace
 
+// Enum values are stored by name; a value the schema does not know (open
+// proto3 enums) by its number.
+std::string EnumName(const pb::EnumDescriptor* descriptor, int value) {
+  const pb::EnumValueDescriptor* v = descriptor->FindValueByNumber(value);
+  return v != nullptr ? v->name() : absl::StrCat(value);
+}
+
+int EnumValue(const pb::EnumDescriptor* descriptor, const std::string& text) {
+  if (const pb::EnumValueDescriptor* v = descriptor->FindValueByName(text); v != nullptr) {
+    return v->number();
+  }
+  int value = 0;
+  return absl::SimpleAtoi(text, &value) ? value : 0;
+}
+
 std::string CdrStore::PathInDataDir(absl::string_view data_dir) {
   if (data_dir.empty()) return kFileName;
   if (data_dir.back() == '/') return absl::StrCat(data_dir, kFileName);
   return absl::StrCat(data_dir, "/", kFileName);
 }
 
-CdrStore::CdrStore(std::string path, int busy_timeout_ms)
-    : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
+CdrStore::CdrStore(std::string path, int busy_timeout_ms, std::string server_id)
+    : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms), server_id_(std::move(server_id)) {}
 
 CdrStore::~CdrStore() {
   absl::MutexLock lock(&mu_);
@@ -222,7 +223,8 @@ CdrStore::~CdrStore() {
 }
 
 absl::StatusOr<std::unique_ptr<CdrStore>> CdrStore::Open(const std::string& path,
-                                                        int busy_timeout_ms) {
+                                                        int busy_timeout_ms,
+                                                        std::string server_id) {
   if (path != ":memory:") {
     const std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::error_code ec;
@@ -232,7 +234,7 @@ absl::StatusOr<std::unique_ptr<CdrStore>> CdrStore::Open(const std::string& path
                                                  parent.string(), ": ", ec.message()));
     }
   }
-  std::unique_ptr<CdrStore> store(new CdrStore(path, busy_timeout_ms));
+  std::unique_ptr<CdrStore> store(new CdrStore(path, busy_timeout_ms, std::move(server_id)));
   absl::MutexLock lock(&store->mu_);
   LB_RETURN_IF_ERROR(store->Init());
   if (path != ":memory:") {
@@ -368,13 +370,6 @@ absl::Status CdrStore::InsertLocked(const v1::CallRecord& r, int64_t* id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> CdrStore::Append(const v1::CallRecord& record) {
-  std::vector<v1::CallRecord> one;
-  one.push_back(record);
-  LB_ASSIGN_OR_RETURN(std::vector<int64_t> ids, AppendBatch(one));
-  return ids.front();
-}
-
 absl::StatusOr<std::vector<int64_t>> CdrStore::AppendBatch(
     const std::vector<v1::CallRecord>& records) {
   absl::MutexLock lock(&mu_);
@@ -417,6 +412,10 @@ absl::StatusOr<v1::ListCallRecordsResponse> CdrStore::List(
         absl::StrCat("before_record_id ", request.before_record_id(), " is negative"));
   }
   const uint32_t limit = request.limit() == 0 ? kDefaultListLimit : request.limit();
+  // The file holds this server's records only.
+  if (!request.server_id().empty() && request.server_id() != server_id_) {
+    return v1::ListCallRecordsResponse();
+  }
   int filters = 0;
   if (!request.line_id().empty()) filters |= kByLine;
   if (request.has_since()) filters |= kBySince;
@@ -445,7 +444,9 @@ absl::StatusOr<v1::ListCallRecordsResponse> CdrStore::List(
       more = true;
       break;
     }
-    ReadRow(s, response.add_records());
+    v1::CallRecord* record = response.add_records();
+    ReadRow(s, record);
+    record->set_server_id(server_id_);
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "list call records");
   if (more) {
@@ -483,7 +484,7 @@ absl::StatusOr<uint64_t> CdrStore::PruneBatch(int64_t cutoff_us, uint64_t max_ro
 
 // ---------------------------------------------------------------------------
 
-AsyncCdrWriter::AsyncCdrWriter(CdrStore* store, size_t queue_limit, size_t max_batch)
+AsyncCdrWriter::AsyncCdrWriter(CallRecordStore* store, size_t queue_limit, size_t max_batch)
     : store_(store),
       queue_limit_(queue_limit == 0 ? 1 : queue_limit),
       max_batch_(max_batch == 0 ? 1 : max_batch),

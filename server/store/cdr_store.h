@@ -1,6 +1,7 @@
-// The call-detail record store: one SQLite database (WAL mode) holding a row
-// per closed call (v1::CallRecord), and an asynchronous writer that keeps the
-// disk off the telephony threads.
+// The call-detail record store on SQLite (the embedded default backend of
+// CallRecordStore): one database (WAL mode) holding a row per closed call
+// (v1::CallRecord), and an asynchronous writer (for any CallRecordStore) that
+// keeps the database off the telephony threads.
 //
 // Schema (user_version 1), readable with the sqlite3 CLI (enum columns hold
 // the proto enum names, times are microseconds since the Unix epoch):
@@ -33,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "linebridge/v1/admin.pb.h"
 #include "linebridge/v1/types.pb.h"
+#include "store/call_record_store.h"
 #include "store/wal_checkpointer.h"
 #include "store/write_health.h"
 
@@ -41,14 +43,12 @@ struct sqlite3_stmt;
 
 namespace linebridge {
 
-class CdrStore {
+class CdrStore : public CallRecordStore {
  public:
   // File name of the store inside the server's data_dir.
   static constexpr char kFileName[] = "cdr.sqlite3";
   static std::string PathInDataDir(absl::string_view data_dir);
 
-  static constexpr uint32_t kDefaultListLimit = 100;
-  static constexpr uint32_t kMaxListLimit = 10000;
   static constexpr int kSchemaVersion = 1;
   static constexpr int kBusyTimeoutMs = 5000;
 
@@ -56,40 +56,31 @@ class CdrStore {
   // WAL / synchronous=NORMAL / busy_timeout and migrates the schema. A
   // database with a newer schema than this build knows is FailedPrecondition.
   // `busy_timeout_ms`: how long a statement waits for another process's lock
-  // before it fails with Unavailable.
+  // before it fails with Unavailable. `server_id`: this server's id, which
+  // every listed record carries (the file holds only this server's records,
+  // so a server_id filter naming another server matches none).
   static absl::StatusOr<std::unique_ptr<CdrStore>> Open(const std::string& path,
-                                                        int busy_timeout_ms = kBusyTimeoutMs);
+                                                        int busy_timeout_ms = kBusyTimeoutMs,
+                                                        std::string server_id = "");
 
   CdrStore(const CdrStore&) = delete;
   CdrStore& operator=(const CdrStore&) = delete;
-  ~CdrStore();
+  ~CdrStore() override;
 
   const std::string& path() const { return path_; }
 
-  // Stores `record` (its record_id is ignored) in one transaction; returns the
-  // new record_id. Durable against a process crash once it returns.
-  absl::StatusOr<int64_t> Append(const v1::CallRecord& record);
-  // Stores all of `records` in one transaction (all or nothing); returns their
-  // record_ids in order.
-  absl::StatusOr<std::vector<int64_t>> AppendBatch(const std::vector<v1::CallRecord>& records);
-
-  // Newest first. Filters: line_id (exact), since (ended at or after),
-  // before_record_id (> 0: only older records). limit 0 = 100; more than 10000
-  // (or a negative before_record_id) is InvalidArgument. next_before_record_id
-  // is the last returned record_id if more records match, else 0.
-  absl::StatusOr<v1::ListCallRecordsResponse> List(const v1::ListCallRecordsRequest& request);
-
-  // Number of records stored.
-  absl::StatusOr<uint64_t> Count();
-
-  // Retention: deletes, in one transaction, up to `batch` of the oldest
-  // records (by record_id) that ended before `cutoff_us` or that have more
-  // than `max_rows` newer records. Returns how many went; fewer than `batch`
-  // means nothing more is due.
-  absl::StatusOr<uint64_t> PruneBatch(int64_t cutoff_us, uint64_t max_rows, uint32_t batch);
+  // CallRecordStore. A record's record_id is ignored on the way in; once
+  // AppendBatch returns its records are durable against a process crash.
+  absl::StatusOr<std::vector<int64_t>> AppendBatch(
+      const std::vector<v1::CallRecord>& records) override;
+  absl::StatusOr<v1::ListCallRecordsResponse> List(
+      const v1::ListCallRecordsRequest& request) override;
+  absl::StatusOr<uint64_t> Count() override;
+  absl::StatusOr<uint64_t> PruneBatch(int64_t cutoff_us, uint64_t max_rows,
+                                      uint32_t batch) override;
 
  private:
-  CdrStore(std::string path, int busy_timeout_ms);
+  CdrStore(std::string path, int busy_timeout_ms, std::string server_id);
 
   absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -105,6 +96,7 @@ class CdrStore {
 
   const std::string path_;
   const int busy_timeout_ms_;
+  const std::string server_id_;
   // Checkpoints the log for db_ (files only): set by Open, then constant.
   std::unique_ptr<WalCheckpointer> checkpointer_;
   absl::Mutex mu_;
@@ -120,7 +112,7 @@ class CdrStore {
   sqlite3_stmt* list_[8] ABSL_GUARDED_BY(mu_) = {};
 };
 
-// Writes call records to a CdrStore on its own thread. Enqueue never blocks on
+// Writes call records to a CallRecordStore on its own thread. Enqueue never blocks on
 // the database: when `queue_limit` records are waiting, further records are
 // dropped and counted. Each batch taken from the queue is one transaction.
 // A batch that fails with a transient error (disk full, database locked, I/O
@@ -134,7 +126,7 @@ class AsyncCdrWriter {
   static constexpr size_t kDefaultMaxBatch = 1024;
 
   // `store` must outlive the writer.
-  explicit AsyncCdrWriter(CdrStore* store, size_t queue_limit = kDefaultQueueLimit,
+  explicit AsyncCdrWriter(CallRecordStore* store, size_t queue_limit = kDefaultQueueLimit,
                           size_t max_batch = kDefaultMaxBatch);
   AsyncCdrWriter(const AsyncCdrWriter&) = delete;
   AsyncCdrWriter& operator=(const AsyncCdrWriter&) = delete;
@@ -163,7 +155,7 @@ class AsyncCdrWriter {
  private:
   void Run();
 
-  CdrStore* const store_;
+  CallRecordStore* const store_;
   const size_t queue_limit_;
   const size_t max_batch_;
   mutable absl::Mutex mu_;

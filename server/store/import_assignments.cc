@@ -1,5 +1,5 @@
 // SecurityStore::ImportAssignments: a tsecimp batch, validated as a whole and
-// applied in one SQLite transaction.
+// applied in one transaction of the backend.
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -54,7 +54,7 @@ absl::StatusOr<v1::ImportAssignmentsResponse> SecurityStore::ImportAssignments(
   }
   v1::ImportAssignmentsResponse resp;
   absl::MutexLock db(&db_mu_);
-  LB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
   auto apply = [&]() -> absl::Status {
     db_mu_.AssertHeld();
     for (const auto& u : req.users()) {
@@ -63,28 +63,25 @@ absl::StatusOr<v1::ImportAssignmentsResponse> SecurityStore::ImportAssignments(
       const std::string display = u.display_name().empty() && current != nullptr
                                       ? current->display_name
                                       : u.display_name();
-      LB_RETURN_IF_ERROR(UpsertPrincipal(u.name(), role, display));
+      LB_RETURN_IF_ERROR(backend_->UpsertPrincipal(u.name(), role, display, now_us));
       if (u.replace() && current != nullptr) {
         resp.set_removed(resp.removed() + static_cast<uint32_t>(current->lines.size()));
-        LB_RETURN_IF_ERROR(DeleteGrants(u.name()));
+        LB_RETURN_IF_ERROR(backend_->DeleteGrants(u.name()));
       }
       for (const std::string& line : u.remove()) {
-        LB_RETURN_IF_ERROR(WriteGrant(u.name(), line, LineGrant{}));
+        LB_RETURN_IF_ERROR(backend_->WriteGrant(u.name(), line, LineGrant{}));
         resp.set_removed(resp.removed() + 1);
       }
       LineGrant full;
       full.monitor = full.control = full.originate = true;
       for (const std::string& line : u.assign()) {
-        LB_RETURN_IF_ERROR(WriteGrant(u.name(), line, full));
+        LB_RETURN_IF_ERROR(backend_->WriteGrant(u.name(), line, full));
         resp.set_assigned(resp.assigned() + 1);
       }
     }
-    return Exec("COMMIT");
+    return absl::OkStatus();
   };
-  if (absl::Status st = apply(); !st.ok()) {
-    (void)Exec("ROLLBACK");
-    return st;
-  }
+  LB_RETURN_IF_ERROR(backend_->InTransaction(apply));
   resp.set_users(static_cast<uint32_t>(req.users_size()));
   LB_RETURN_IF_ERROR(LoadLocked());  // the cache follows the committed rows
   return resp;

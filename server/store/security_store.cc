@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <sqlite3.h>
 #include <sys/random.h>
 
 #include <cerrno>
@@ -23,99 +22,21 @@
 #include "linebridge/status_macros.h"
 #include "linebridge/printable.h"
 #include "store/audit_sanitize.h"
+#include "store/sqlite_security_backend.h"
+#include "core/log.h"
 
 namespace linebridge {
 namespace {
 
 namespace pb = ::google::protobuf;
 
-constexpr char kSchema[] = R"sql(
-CREATE TABLE IF NOT EXISTS principals (
-  name TEXT PRIMARY KEY,
-  role TEXT NOT NULL,
-  display_name TEXT NOT NULL DEFAULT '',
-  created_us INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS grants (
-  principal TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
-  line_id TEXT NOT NULL,
-  monitor INTEGER NOT NULL,
-  control INTEGER NOT NULL,
-  originate INTEGER NOT NULL,
-  PRIMARY KEY (principal, line_id)
-);
-CREATE TABLE IF NOT EXISTS tokens (
-  token_id TEXT PRIMARY KEY,
-  principal TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
-  secret_sha256 BLOB NOT NULL,
-  created_us INTEGER NOT NULL,
-  expires_us INTEGER,
-  revoked INTEGER NOT NULL DEFAULT 0,
-  description TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS audit (
-  audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
-  time_us INTEGER NOT NULL,
-  principal TEXT NOT NULL,
-  operation TEXT NOT NULL,
-  line_id TEXT NOT NULL,
-  call_id TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  code INTEGER NOT NULL,
-  lineerr TEXT NOT NULL,
-  peer TEXT NOT NULL DEFAULT '',
-  repeats INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX IF NOT EXISTS audit_by_principal ON audit(principal, audit_id);
-CREATE INDEX IF NOT EXISTS audit_by_time ON audit(time_us);
-PRAGMA user_version = 1;
-)sql";
-
 constexpr char kTokenPrefix[] = "lb1.";
 constexpr size_t kIdHexLength = 16;
 constexpr size_t kSecretHexLength = 64;
 
-// Finalizes a statement when leaving scope.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  int rc() const { return rc_; }
-  sqlite3_stmt* get() { return stmt_; }
-  void Text(int i, absl::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  std::string Column(int i) {
-    const unsigned char* t = sqlite3_column_text(stmt_, i);
-    return t == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(t),
-                                      static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_OK;
-};
-
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
-pb::Timestamp Ts(int64_t us) {
-  pb::Timestamp t;
-  int64_t s = us / 1000000, r = us % 1000000;
-  if (r < 0) {
-    r += 1000000;
-    --s;
-  }
-  t.set_seconds(s);
-  t.set_nanos(static_cast<int32_t>(r * 1000));
-  return t;
-}
-int64_t TsMicros(const pb::Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
-
-const char* RoleText(v1::Role role) { return role == v1::ROLE_ADMIN ? "admin" : "user"; }
-v1::Role RoleFromText(absl::string_view s) { return s == "admin" ? v1::ROLE_ADMIN : v1::ROLE_USER; }
+pb::Timestamp Ts(int64_t us) { return MicrosTimestamp(us); }
+int64_t TsMicros(const pb::Timestamp& t) { return TimestampMicros(t); }
 
 std::string Sha256(absl::string_view data) {
   unsigned char out[SHA256_DIGEST_LENGTH];
@@ -157,6 +78,21 @@ absl::Status Unauthenticated(absl::string_view message) {
 
 }  // namespace
 
+pb::Timestamp MicrosTimestamp(int64_t us) {
+  pb::Timestamp t;
+  int64_t s = us / 1000000, r = us % 1000000;
+  if (r < 0) {
+    r += 1000000;
+    --s;
+  }
+  t.set_seconds(s);
+  t.set_nanos(static_cast<int32_t>(r * 1000));
+  return t;
+}
+int64_t TimestampMicros(const pb::Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
+const char* RoleText(v1::Role role) { return role == v1::ROLE_ADMIN ? "admin" : "user"; }
+v1::Role RoleFromText(absl::string_view s) { return s == "admin" ? v1::ROLE_ADMIN : v1::ROLE_USER; }
+
 absl::Status CheckPrincipalName(absl::string_view field, absl::string_view name) {
   if (name.empty() || name.size() > SecurityStore::kMaxNameLength) {
     return InvalidArgument(LINEERR_INVALPARAM, absl::StrCat(field, ": must be 1-128 characters"));
@@ -191,75 +127,39 @@ std::string SecurityStore::PathInDataDir(absl::string_view data_dir) {
 }
 
 absl::StatusOr<std::unique_ptr<SecurityStore>> SecurityStore::Open(const std::string& path,
-                                                                   int busy_timeout_ms) {
-  std::unique_ptr<SecurityStore> s(new SecurityStore(path, busy_timeout_ms));
-  LB_RETURN_IF_ERROR(s->Init());
+                                                                   int busy_timeout_ms,
+                                                                   std::string server_id) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<SqliteSecurityBackend> backend,
+                      SqliteSecurityBackend::Open(path, busy_timeout_ms, std::move(server_id)));
+  return Create(std::move(backend), Options());
+}
+
+absl::StatusOr<std::unique_ptr<SecurityStore>> SecurityStore::Create(
+    std::unique_ptr<SecurityBackend> backend, Options options) {
+  std::unique_ptr<SecurityStore> s(new SecurityStore(std::move(backend), options));
+  {
+    absl::MutexLock lock(&s->db_mu_);
+    LB_RETURN_IF_ERROR(s->LoadLocked());
+  }
+  if (s->backend_->shared()) s->watcher_ = std::thread([raw = s.get()] { raw->Watch(); });
   return s;
 }
 
-SecurityStore::~SecurityStore() {
-  absl::MutexLock lock(&db_mu_);
-  if (db_ != nullptr) sqlite3_close_v2(db_);
-}
+SecurityStore::SecurityStore(std::unique_ptr<SecurityBackend> backend, Options options)
+    : options_(options), backend_(std::move(backend)) {}
 
-absl::Status SecurityStore::Error(int rc, absl::string_view what) {
-  return absl::Status(SqliteStatusCode(rc),
-                      absl::StrCat(path_, ": ", what, ": ", sqlite3_errstr(rc), " (",
-                                   db_ != nullptr ? sqlite3_errmsg(db_) : "", ")"));
+SecurityStore::~SecurityStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  backend_->Wake();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 void SecurityStore::SetBusyTimeout(absl::Duration timeout) {
   absl::MutexLock lock(&db_mu_);
-  sqlite3_busy_timeout(db_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-}
-
-absl::Status SecurityStore::Exec(const char* sql) {
-  char* err = nullptr;
-  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "";
-    sqlite3_free(err);
-    return absl::Status(SqliteStatusCode(rc), absl::StrCat(path_, ": ", msg));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SecurityStore::Init() {
-  std::error_code ec;
-  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  absl::MutexLock lock(&db_mu_);
-  int rc = sqlite3_open_v2(path_.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
-  if (rc != SQLITE_OK) return Error(rc, "open");
-  sqlite3_busy_timeout(db_, busy_timeout_ms_);
-  // Secrets' hashes live here: owner-only.
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
-                                          std::filesystem::perms::owner_write,
-                               ec);
-  LB_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                          "PRAGMA foreign_keys=ON;"));
-  {
-    Stmt v(db_, "PRAGMA user_version");
-    if (v.rc() != SQLITE_OK) return Error(v.rc(), "user_version");
-    if (sqlite3_step(v.get()) == SQLITE_ROW && sqlite3_column_int(v.get(), 0) > kSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path_, ": written by a newer linebridged (schema ",
-                       sqlite3_column_int(v.get(), 0), ")"));
-    }
-  }
-  LB_RETURN_IF_ERROR(Exec(kSchema));
-  {
-    // Stores from before the audit's peer and repeat count: add them.
-    Stmt q(db_, "SELECT 1 FROM pragma_table_info('audit') WHERE name = 'repeats'");
-    if (q.rc() != SQLITE_OK) return Error(q.rc(), "audit columns");
-    if (sqlite3_step(q.get()) != SQLITE_ROW) {
-      LB_RETURN_IF_ERROR(Exec("ALTER TABLE audit ADD COLUMN peer TEXT NOT NULL DEFAULT ''; "
-                              "ALTER TABLE audit ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;"));
-    }
-  }
-  return LoadLocked();
+  backend_->SetBusyTimeout(timeout);
 }
 
 absl::Status SecurityStore::Reload() {
@@ -268,57 +168,58 @@ absl::Status SecurityStore::Reload() {
 }
 
 absl::Status SecurityStore::LoadLocked() {
-  std::map<std::string, std::shared_ptr<PrincipalRecord>, std::less<>> principals;
-  {
-    Stmt q(db_, "SELECT name, role, display_name FROM principals");
-    if (q.rc() != SQLITE_OK) return Error(q.rc(), "load principals");
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
-      auto rec = std::make_shared<PrincipalRecord>();
-      rec->name = q.Column(0);
-      rec->role = RoleFromText(q.Column(1));
-      rec->display_name = q.Column(2);
-      principals[rec->name] = rec;
-    }
-  }
-  {
-    Stmt q(db_, "SELECT principal, line_id, monitor, control, originate FROM grants");
-    if (q.rc() != SQLITE_OK) return Error(q.rc(), "load grants");
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
-      auto it = principals.find(q.Column(0));
-      if (it == principals.end()) continue;
-      LineGrant g;
-      g.monitor = sqlite3_column_int(q.get(), 2) != 0;
-      g.control = sqlite3_column_int(q.get(), 3) != 0;
-      g.originate = sqlite3_column_int(q.get(), 4) != 0;
-      it->second->lines[q.Column(1)] = g;
-    }
-  }
-  std::map<std::string, TokenEntry, std::less<>> tokens;
-  {
-    Stmt q(db_,
-           "SELECT token_id, principal, secret_sha256, created_us, expires_us, revoked, "
-           "description FROM tokens");
-    if (q.rc() != SQLITE_OK) return Error(q.rc(), "load tokens");
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
-      TokenEntry e;
-      e.info.set_token_id(q.Column(0));
-      e.info.set_principal(q.Column(1));
-      e.sha256.assign(static_cast<const char*>(sqlite3_column_blob(q.get(), 2)),
-                      static_cast<size_t>(sqlite3_column_bytes(q.get(), 2)));
-      *e.info.mutable_created() = Ts(sqlite3_column_int64(q.get(), 3));
-      if (sqlite3_column_type(q.get(), 4) != SQLITE_NULL) {
-        *e.info.mutable_expires() = Ts(sqlite3_column_int64(q.get(), 4));
-      }
-      e.info.set_revoked(sqlite3_column_int(q.get(), 5) != 0);
-      e.info.set_description(q.Column(6));
-      tokens[e.info.token_id()] = std::move(e);
-    }
-  }
+  LB_ASSIGN_OR_RETURN(SecuritySnapshot snap, backend_->Load());
+  const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   principals_.clear();
-  for (auto& [name, rec] : principals) principals_[name] = std::move(rec);
-  tokens_ = std::move(tokens);
+  for (auto& [name, rec] : snap.principals) principals_[name] = std::move(rec);
+  tokens_ = std::move(snap.tokens);
+  last_load_ = now;
   return absl::OkStatus();
+}
+
+void SecurityStore::Watch() {
+  absl::Time last_log = absl::InfinitePast();
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<bool> changed = backend_->WaitForChange(options_.refresh);
+    absl::Status st = changed.status();
+    if (st.ok()) {
+      // A change, or the refresh interval passed: read the snapshot again.
+      absl::MutexLock lock(&db_mu_);
+      st = LoadLocked();
+    }
+    if (st.ok()) continue;
+    const absl::Time now = absl::Now();
+    if (now - last_log >= WriteHealth::kLogInterval) {
+      LB_ERROR("security store %s: cannot refresh principals and tokens (the snapshot of %s "
+               "serves until %s): %s",
+               backend_->Describe(), absl::FormatTime(last_load(), absl::UTCTimeZone()),
+               absl::FormatTime(last_load() + options_.cache_time, absl::UTCTimeZone()),
+               st.message());
+      last_log = now;
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(500));
+  }
+}
+
+absl::Time SecurityStore::last_load() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return last_load_;
+}
+
+absl::Status SecurityStore::CheckFresh(absl::Time now) const {
+  if (!backend_->shared()) return absl::OkStatus();
+  const absl::Time loaded = last_load();
+  if (now - loaded <= options_.cache_time) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "the security store (", backend_->Describe(), ") has been unreachable since ",
+      absl::FormatTime(loaded, absl::UTCTimeZone()),
+      ": authorization fails closed after the cache time"));
 }
 
 std::shared_ptr<const PrincipalRecord> SecurityStore::Find(absl::string_view name) const {
@@ -393,26 +294,6 @@ absl::Status CheckDisplayName(absl::string_view field, absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::Status SecurityStore::UpsertPrincipal(const std::string& name, v1::Role role,
-                                            const std::string& display_name) {
-  Stmt q(db_,
-         "INSERT INTO principals (name, role, display_name, created_us) VALUES (?1, ?2, ?3, ?4) "
-         "ON CONFLICT(name) DO UPDATE SET role = ?2, display_name = ?3");
-  q.Text(1, name);
-  q.Text(2, RoleText(role));
-  q.Text(3, display_name);
-  q.Int(4, ToMicros(absl::Now()));
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "add principal");
-  return absl::OkStatus();
-}
-
-absl::Status SecurityStore::DeleteGrants(const std::string& principal) {
-  Stmt q(db_, "DELETE FROM grants WHERE principal = ?1");
-  q.Text(1, principal);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "unassign all");
-  return absl::OkStatus();
-}
-
 absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipalRequest& req) {
   LB_RETURN_IF_ERROR(CheckPrincipalName("name", req.name()));
   LB_RETURN_IF_ERROR(CheckDisplayName("display_name", req.display_name()));
@@ -430,7 +311,8 @@ absl::StatusOr<v1::Principal> SecurityStore::AddPrincipal(const v1::AddPrincipal
   if (existing == nullptr && req.update()) {
     return NoPrincipal(req.name());
   }
-  LB_RETURN_IF_ERROR(UpsertPrincipal(req.name(), role, req.display_name()));
+  LB_RETURN_IF_ERROR(
+      backend_->UpsertPrincipal(req.name(), role, req.display_name(), ToMicros(absl::Now())));
   auto rec = std::make_shared<PrincipalRecord>();
   if (existing != nullptr) *rec = *existing;
   rec->name = req.name();
@@ -447,11 +329,9 @@ absl::Status SecurityStore::RemovePrincipal(absl::string_view name) {
   if (Find(name) == nullptr) {
     return NoPrincipal(name);
   }
-  Stmt q(db_, "DELETE FROM principals WHERE name = ?1");
-  q.Text(1, name);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "remove principal");
+  LB_RETURN_IF_ERROR(backend_->DeletePrincipal(name));
   absl::MutexLock lock(&mu_);
-  principals_.erase(principals_.find(name));
+  if (auto it = principals_.find(name); it != principals_.end()) principals_.erase(it);
   for (auto it = tokens_.begin(); it != tokens_.end();) {
     it = it->second.info.principal() == name ? tokens_.erase(it) : std::next(it);
   }
@@ -463,28 +343,6 @@ v1::ListPrincipalsResponse SecurityStore::ListPrincipals() const {
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [name, rec] : principals_) *resp.add_principals() = rec->ToProto();
   return resp;
-}
-
-absl::Status SecurityStore::WriteGrant(const std::string& principal, const std::string& line,
-                                       const LineGrant& g) {
-  if (!g.visible()) {
-    Stmt q(db_, "DELETE FROM grants WHERE principal = ?1 AND line_id = ?2");
-    q.Text(1, principal);
-    q.Text(2, line);
-    if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "unassign");
-    return absl::OkStatus();
-  }
-  Stmt q(db_,
-         "INSERT INTO grants (principal, line_id, monitor, control, originate) "
-         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(principal, line_id) DO UPDATE SET "
-         "monitor = ?3, control = ?4, originate = ?5");
-  q.Text(1, principal);
-  q.Text(2, line);
-  q.Int(3, g.monitor || g.control || g.originate);  // control and originate imply monitor
-  q.Int(4, g.control);
-  q.Int(5, g.originate);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "assign");
-  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Principal> SecurityStore::Assign(const v1::AssignRequest& req) {
@@ -499,7 +357,7 @@ absl::StatusOr<v1::Principal> SecurityStore::Assign(const v1::AssignRequest& req
   g.control = req.grant().control();
   g.originate = req.grant().originate();
   g.monitor = req.grant().monitor() || g.control || g.originate;
-  LB_RETURN_IF_ERROR(WriteGrant(req.principal(), req.grant().line_id(), g));
+  LB_RETURN_IF_ERROR(backend_->WriteGrant(req.principal(), req.grant().line_id(), g));
   auto rec = std::make_shared<PrincipalRecord>(*existing);
   if (g.visible()) {
     rec->lines[req.grant().line_id()] = g;
@@ -536,7 +394,7 @@ absl::StatusOr<v1::IssueTokenResponse> SecurityStore::IssueToken(
   std::string secret = absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(secret_bytes), sizeof(secret_bytes)));
   OPENSSL_cleanse(secret_bytes, sizeof(secret_bytes));
-  TokenEntry e;
+  TokenRow e;
   e.sha256 = Sha256(secret);
   e.info.set_token_id(id);
   e.info.set_principal(req.principal());
@@ -549,17 +407,7 @@ absl::StatusOr<v1::IssueTokenResponse> SecurityStore::IssueToken(
   if (Find(req.principal()) == nullptr) {
     return NoPrincipal(req.principal());
   }
-  Stmt q(db_,
-         "INSERT INTO tokens (token_id, principal, secret_sha256, created_us, expires_us, "
-         "revoked, description) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)");
-  q.Text(1, id);
-  q.Text(2, req.principal());
-  sqlite3_bind_blob(q.get(), 3, e.sha256.data(), static_cast<int>(e.sha256.size()),
-                    SQLITE_TRANSIENT);
-  q.Int(4, TsMicros(e.info.created()));
-  q.Int(5, TsMicros(e.info.expires()));
-  q.Text(6, req.description());
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "issue token");
+  LB_RETURN_IF_ERROR(backend_->InsertToken(e));
   v1::IssueTokenResponse resp;
   *resp.mutable_info() = e.info;
   resp.set_token(absl::StrCat(kTokenPrefix, id, ".", secret));
@@ -580,9 +428,7 @@ absl::StatusOr<v1::TokenInfo> SecurityStore::RevokeToken(absl::string_view token
       return NotFound(LINEERR_INVALPARAM, absl::StrCat("no token ", token_id));
     }
   }
-  Stmt q(db_, "UPDATE tokens SET revoked = 1 WHERE token_id = ?1");
-  q.Text(1, token_id);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "revoke token");
+  LB_RETURN_IF_ERROR(backend_->SetRevoked(token_id));
   absl::MutexLock lock(&mu_);
   auto it = tokens_.find(token_id);
   it->second.info.set_revoked(true);
@@ -599,51 +445,16 @@ v1::ListTokensResponse SecurityStore::ListTokens(absl::string_view principal) co
 }
 
 absl::Status SecurityStore::AppendAudit(const std::vector<v1::AuditRecord>& records) {
+  std::vector<v1::AuditRecord> clean = records;
+  for (v1::AuditRecord& r : clean) SanitizeAuditRecord(&r);
   absl::MutexLock db(&db_mu_);
-  LB_RETURN_IF_ERROR(Exec("BEGIN"));
-  Stmt q(db_,
-         "INSERT INTO audit (time_us, principal, operation, line_id, call_id, detail, code, "
-         "lineerr, peer, repeats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-  if (q.rc() != SQLITE_OK) {
-    (void)Exec("ROLLBACK");
-    return Error(q.rc(), "audit insert");
-  }
-  for (v1::AuditRecord r : records) {
-    SanitizeAuditRecord(&r);
-    sqlite3_reset(q.get());
-    q.Int(1, TsMicros(r.time()));
-    q.Text(2, r.principal());
-    q.Text(3, r.operation());
-    q.Text(4, r.line_id());
-    q.Text(5, r.call_id());
-    q.Text(6, r.detail());
-    q.Int(7, r.code());
-    q.Text(8, r.lineerr());
-    q.Text(9, r.peer());
-    q.Int(10, std::max<uint32_t>(1, r.count()));
-    if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
-      absl::Status st = Error(rc, "audit insert");
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-  }
-  return Exec("COMMIT");
+  return backend_->AppendAudit(clean);
 }
 
 absl::StatusOr<uint64_t> SecurityStore::PruneAuditBatch(int64_t cutoff_us, uint64_t max_rows,
                                                         uint32_t batch) {
   absl::MutexLock db(&db_mu_);
-  // Among the `batch` oldest rows, those written before the cutoff or with
-  // more than max_rows newer rows (audit ids only grow).
-  Stmt q(db_,
-         "DELETE FROM audit WHERE audit_id IN (SELECT audit_id FROM audit ORDER BY audit_id "
-         "LIMIT ?3) AND (time_us < ?1 OR audit_id <= (SELECT MAX(audit_id) FROM audit) - ?2)");
-  if (q.rc() != SQLITE_OK) return Error(q.rc(), "audit prune");
-  q.Int(1, cutoff_us);
-  q.Int(2, static_cast<int64_t>(std::min<uint64_t>(max_rows, INT64_MAX)));
-  q.Int(3, batch);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return Error(rc, "audit prune");
-  return static_cast<uint64_t>(sqlite3_changes(db_));
+  return backend_->PruneAudit(cutoff_us, max_rows, batch);
 }
 
 absl::StatusOr<v1::ListAuditResponse> SecurityStore::ListAudit(const v1::ListAuditRequest& req) {
@@ -654,47 +465,12 @@ absl::StatusOr<v1::ListAuditResponse> SecurityStore::ListAudit(const v1::ListAud
   if (req.before_audit_id() < 0) {
     return InvalidArgument(LINEERR_INVALPARAM, "before_audit_id: must not be negative");
   }
+  if (req.server_id().size() > 64) {
+    return InvalidArgument(LINEERR_INVALPARAM, "server_id: at most 64 characters");
+  }
   const uint32_t limit = req.limit() == 0 ? kDefaultAuditLimit : req.limit();
   absl::MutexLock db(&db_mu_);
-  Stmt q(db_,
-         "SELECT audit_id, time_us, principal, operation, line_id, call_id, detail, code, "
-         "lineerr, peer, repeats FROM audit WHERE (?1 = '' OR principal = ?1) AND time_us >= ?2 "
-         "AND (?4 = 0 OR audit_id < ?4) ORDER BY audit_id DESC LIMIT ?3");
-  if (q.rc() != SQLITE_OK) return Error(q.rc(), "list audit");
-  q.Text(1, req.principal());
-  q.Int(2, req.has_since() ? TsMicros(req.since()) : 0);
-  q.Int(3, static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
-  q.Int(4, req.before_audit_id());
-  v1::ListAuditResponse resp;
-  size_t bytes = 0;
-  uint32_t rows = 0;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    const int64_t id = sqlite3_column_int64(q.get(), 0);
-    // The page is full (by count or size): the rest is on the next page.
-    if (rows == limit || bytes >= kAuditPageBytes) {
-      resp.set_next_before_audit_id(resp.records(resp.records_size() - 1).audit_id());
-      break;
-    }
-    v1::AuditRecord* r = resp.add_records();
-    r->set_audit_id(id);
-    *r->mutable_time() = Ts(sqlite3_column_int64(q.get(), 1));
-    r->set_principal(q.Column(2));
-    r->set_operation(q.Column(3));
-    r->set_line_id(q.Column(4));
-    r->set_call_id(q.Column(5));
-    r->set_detail(q.Column(6));
-    r->set_code(sqlite3_column_int(q.get(), 7));
-    r->set_lineerr(q.Column(8));
-    r->set_peer(q.Column(9));
-    r->set_count(static_cast<uint32_t>(sqlite3_column_int64(q.get(), 10)));
-    // Rows stored before the bounds existed are bounded on the way out.
-    SanitizeAuditRecord(r);
-    bytes += r->ByteSizeLong();
-    ++rows;
-  }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(rc, "list audit");
-  return resp;
+  return backend_->ListAudit(req, limit, kAuditPageBytes);
 }
 
 }  // namespace linebridge

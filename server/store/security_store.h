@@ -1,23 +1,22 @@
 // The security store: principals (name, role), their per-line grants, bearer
-// tokens (only a SHA-256 of each secret is kept) and the audit log, in one
-// SQLite database next to the call-detail records (data_dir/security.sqlite3).
+// tokens (only a SHA-256 of each secret is kept) and the audit log. The rows
+// live in a SecurityBackend: SQLite next to the call-detail records
+// (data_dir/security.sqlite3, the default) or PostgreSQL shared by a fleet
+// of servers (store/postgres/).
 //
 // Principals, grants and tokens are cached in memory: every RPC is checked
-// against the cache without touching the disk; every change is written to
-// SQLite first and then to the cache, so it applies to the next RPC.
+// against the cache without touching the database; every change is written
+// to the backend first and then to the cache, so it applies to the next RPC.
+// With a shared backend a watcher thread re-reads the cache when another
+// server changes a row (PostgreSQL LISTEN/NOTIFY) and at least every
+// `refresh`; while the database cannot be read the last snapshot serves for
+// `cache_time` after its last successful read, then CheckFresh fails
+// (Unavailable) and authentication fails closed.
 //
 // Tokens look like "lb1.<id>.<secret>": id is 16 hex digits (64 random bits,
 // public, the only part ever logged), secret 64 hex digits (256 random bits
 // from getrandom). The store keeps SHA-256(secret) and compares in constant
 // time.
-//
-// Schema (user_version 1):
-//   principals(name PRIMARY KEY, role, display_name, created_us)
-//   grants(principal, line_id, monitor, control, originate, PRIMARY KEY(principal, line_id))
-//   tokens(token_id PRIMARY KEY, principal, secret_sha256 BLOB, created_us,
-//          expires_us (NULL = never), revoked, description)
-//   audit(audit_id INTEGER PRIMARY KEY AUTOINCREMENT, time_us, principal,
-//         operation, line_id, call_id, detail, code, lineerr)
 #pragma once
 
 #include <cstdint>
@@ -35,28 +34,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "linebridge/v1/security.pb.h"
+#include "store/security_backend.h"
 #include "store/write_health.h"
 
-struct sqlite3;
-
 namespace linebridge {
-
-struct LineGrant {
-  bool monitor = false;
-  bool control = false;
-  bool originate = false;
-  bool visible() const { return monitor || control || originate; }
-};
-
-// One principal as cached; immutable once published (a change publishes a
-// new copy), so a reader may keep it while the store changes.
-struct PrincipalRecord {
-  std::string name;
-  v1::Role role = v1::ROLE_USER;
-  std::string display_name;
-  std::map<std::string, LineGrant> lines;
-  v1::Principal ToProto() const;
-};
 
 // The outcome of checking a bearer token.
 struct TokenCheck {
@@ -68,7 +49,6 @@ class SecurityStore {
  public:
   static constexpr char kFileName[] = "security.sqlite3";
   static std::string PathInDataDir(absl::string_view data_dir);
-  static constexpr int kSchemaVersion = 1;
   static constexpr size_t kMaxNameLength = 128;
   static constexpr size_t kMaxTokenLength = 128;
   static constexpr uint64_t kDefaultTtlSeconds = 90ull * 24 * 3600;
@@ -80,10 +60,24 @@ class SecurityStore {
 
   static constexpr int kBusyTimeoutMs = 5000;
 
-  // Opens or creates the store. Errors that may pass (disk full, another
-  // process's lock after `busy_timeout_ms`, I/O) are Unavailable.
+  struct Options {
+    // Shared backends: the snapshot is re-read at least this often (and at
+    // once when another server announces a change).
+    absl::Duration refresh = absl::Seconds(5);
+    // Shared backends: how long the last snapshot serves while the database
+    // cannot be read; then authentication fails closed.
+    absl::Duration cache_time = absl::Seconds(30);
+  };
+
+  // Opens or creates the SQLite store at `path`. Errors that may pass (disk
+  // full, another process's lock after `busy_timeout_ms`, I/O) are
+  // Unavailable.
   static absl::StatusOr<std::unique_ptr<SecurityStore>> Open(const std::string& path,
-                                                             int busy_timeout_ms = kBusyTimeoutMs);
+                                                             int busy_timeout_ms = kBusyTimeoutMs,
+                                                             std::string server_id = "");
+  // A store over `backend` (loaded once before it returns).
+  static absl::StatusOr<std::unique_ptr<SecurityStore>> Create(
+      std::unique_ptr<SecurityBackend> backend, Options options);
   ~SecurityStore();
   SecurityStore(const SecurityStore&) = delete;
   SecurityStore& operator=(const SecurityStore&) = delete;
@@ -96,6 +90,13 @@ class SecurityStore {
 
   // UNAUTHENTICATED if the token with this id is gone, revoked or expired.
   absl::Status CheckTokenStillValid(absl::string_view token_id, absl::Time now) const;
+
+  // UNAVAILABLE when the backend is shared and the snapshot has not been
+  // read successfully for longer than the cache time (fail closed); else OK.
+  absl::Status CheckFresh(absl::Time now) const;
+  // When the snapshot was last read successfully.
+  absl::Time last_load() const;
+  const SecurityBackend& backend() const { return *backend_; }
 
   // Changes (disk, then cache). Names and line ids are validated.
   absl::StatusOr<v1::Principal> AddPrincipal(const v1::AddPrincipalRequest& req);
@@ -127,37 +128,29 @@ class SecurityStore {
   // here or at Open.
   void SetBusyTimeout(absl::Duration timeout);
 
-  // Re-reads principals, grants and tokens from disk (changes made by
-  // another process, e.g. `linebridged --issue_token`).
+  // Re-reads principals, grants and tokens from the backend (changes made
+  // by another process, e.g. `linebridged --issue_token`, or another server).
   absl::Status Reload();
 
  private:
-  struct TokenEntry {
-    v1::TokenInfo info;
-    std::string sha256;  // 32 bytes
-  };
-  SecurityStore(std::string path, int busy_timeout_ms)
-      : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
-  absl::Status Init();
-  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status Error(int rc, absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  SecurityStore(std::unique_ptr<SecurityBackend> backend, Options options);
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status WriteGrant(const std::string& principal, const std::string& line,
-                          const LineGrant& grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status UpsertPrincipal(const std::string& name, v1::Role role,
-                               const std::string& display_name)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status DeleteGrants(const std::string& principal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Shared backends: re-reads on every announced change and every refresh.
+  void Watch();
 
-  const std::string path_;
-  const int busy_timeout_ms_;
-  // Order: db_mu_ before mu_.
+  const Options options_;
+  // Order: db_mu_ before mu_. Every backend call is made under db_mu_.
   absl::Mutex db_mu_;
-  sqlite3* db_ ABSL_GUARDED_BY(db_mu_) = nullptr;
+  // Row calls under db_mu_; WaitForChange and Wake (their own connection)
+  // from the watcher without it.
+  const std::unique_ptr<SecurityBackend> backend_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<const PrincipalRecord>, std::less<>> principals_
       ABSL_GUARDED_BY(mu_);
-  std::map<std::string, TokenEntry, std::less<>> tokens_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, TokenRow, std::less<>> tokens_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_load_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread watcher_;
 };
 
 // Validates a principal name: 1-128 characters, letters, digits and

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "store/sqlite_security_backend.h"
 
 namespace linebridge {
 namespace {
@@ -206,7 +207,7 @@ TEST(SecurityStore, AStoreWrittenByANewerVersionIsRefused) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         absl::StrCat("PRAGMA user_version = ", SecurityStore::kSchemaVersion + 1)
+                         absl::StrCat("PRAGMA user_version = ", SqliteSecurityBackend::kSchemaVersion + 1)
                              .c_str(),
                          nullptr, nullptr, nullptr),
             SQLITE_OK);

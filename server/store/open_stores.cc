@@ -1,0 +1,41 @@
+#include "store/open_stores.h"
+
+#include "core/log.h"
+#include "linebridge/status_macros.h"
+#include "store/cdr_store.h"
+#include "store/postgres/pg_call_record_store.h"
+#include "store/postgres/pg_security_backend.h"
+
+namespace linebridge {
+
+absl::StatusOr<Stores> OpenStores(const v1::config::ServerConfig& config,
+                                  const std::string& server_id) {
+  Stores stores;
+  if (config.store().has_postgres()) {
+    const v1::config::PostgresConfig& pg = config.store().postgres();
+    LB_ASSIGN_OR_RETURN(PgOptions options,
+                        PgOptionsFromConfig(pg, absl::StrCat("linebridged ", server_id)));
+    stores.backend = "postgresql";
+    LB_ASSIGN_OR_RETURN(stores.records, PgCallRecordStore::Open(options, server_id));
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<PgSecurityBackend> backend,
+                        PgSecurityBackend::Open(options, server_id));
+    SecurityStore::Options so;
+    if (pg.refresh_ms() != 0) so.refresh = absl::Milliseconds(pg.refresh_ms());
+    if (pg.cache_ms() != 0) so.cache_time = absl::Milliseconds(pg.cache_ms());
+    const std::string where = backend->Describe();
+    LB_ASSIGN_OR_RETURN(stores.security, SecurityStore::Create(std::move(backend), so));
+    LB_LOG("store: %s shared as server %s (refresh %d ms, cache %d ms)", where, server_id,
+           absl::ToInt64Milliseconds(so.refresh), absl::ToInt64Milliseconds(so.cache_time));
+    return stores;
+  }
+  stores.backend = "sqlite";
+  LB_ASSIGN_OR_RETURN(stores.records,
+                      CdrStore::Open(CdrStore::PathInDataDir(config.data_dir()),
+                                     CdrStore::kBusyTimeoutMs, server_id));
+  LB_ASSIGN_OR_RETURN(stores.security,
+                      SecurityStore::Open(SecurityStore::PathInDataDir(config.data_dir()),
+                                          SecurityStore::kBusyTimeoutMs, server_id));
+  return stores;
+}
+
+}  // namespace linebridge

@@ -1,0 +1,26 @@
+// Opens the stores the configuration names: SQLite files in data_dir (the
+// default) or a PostgreSQL database shared by a fleet of servers
+// (`store { postgres { ... } }`, docs/configuration.md#store).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "linebridge/v1/config.pb.h"
+#include "store/call_record_store.h"
+#include "store/security_store.h"
+
+namespace linebridge {
+
+struct Stores {
+  std::string backend;  // "sqlite" or "postgresql"
+  std::unique_ptr<CallRecordStore> records;
+  std::unique_ptr<SecurityStore> security;
+};
+
+// `server_id`: this server's id, stamped on its call records and audit rows.
+absl::StatusOr<Stores> OpenStores(const v1::config::ServerConfig& config,
+                                  const std::string& server_id);
+
+}  // namespace linebridge
