@@ -219,12 +219,23 @@ if [[ -n $gen ]]; then
     units+=("$src/tapi_mapping.cc"
            "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
            "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
+    # Each unit parses the gRPC and protobuf headers (some 10 s of CPU):
+    # as many compilers at once as there are CPUs.
+    parallel=$(nproc 2>/dev/null || echo 2)
     for a in "${archs[@]}"; do
       for u in "${units[@]}"; do
-        "$a-w64-mingw32-g++-posix" "${std[@]}" -DLINEBRIDGE_USE_SDK_TAPI -isystem "$wininc" \
-          -isystem "$gen" -I"$src" "${inc[@]}" -I"$root/client-sdk/cpp/include" -fsyntax-only "$u" \
-          2> "$work/win-$a-$(basename "$u").log" ||
-          { cat "$work/win-$a-$(basename "$u").log" >&2; fail "$a: $u does not compile for Windows"; }
+        while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+        log="$work/win-$a-$(basename "$u")"
+        { "$a-w64-mingw32-g++-posix" "${std[@]}" -DLINEBRIDGE_USE_SDK_TAPI -isystem "$wininc" \
+            -isystem "$gen" -I"$src" "${inc[@]}" -I"$root/client-sdk/cpp/include" -fsyntax-only \
+            "$u" 2> "$log.log" && touch "$log.ok"; } &
+      done
+    done
+    wait
+    for a in "${archs[@]}"; do
+      for u in "${units[@]}"; do
+        log="$work/win-$a-$(basename "$u")"
+        [ -f "$log.ok" ] || { cat "$log.log" >&2; fail "$a: $u does not compile for Windows"; }
       done
     done
     echo "ok   ${#units[@]} translation units of the Windows build compile (x86_64, i686; SDK" \
