@@ -1,7 +1,10 @@
 // The event journal: every change in the server is an Event with (epoch,
 // sequence), kept in a bounded ring so subscribers can resume. Events are
 // stored once and shared by every subscriber (no per-subscriber copies); a
-// subscriber is just a cursor into the ring.
+// subscriber is just a cursor into the ring. Each event is also encoded once,
+// at append, as the bytes of an `EventBatch.events` field: a stream writes
+// those bytes for every subscriber whose filter admits the event instead of
+// serializing it again (Visit).
 //
 // Wake-ups: a subscriber that has caught up registers a Waiter, optionally for
 // a set of lines. Append queues the waiters the event concerns (those of its
@@ -20,12 +23,24 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "linebridge/v1/telephony.pb.h"
 
 namespace linebridge {
 
 using EventPtr = std::shared_ptr<const v1::Event>;
+
+// One journal event and its wire form: field 2 of EventBatch (tag, length)
+// followed by the Event's bytes, exactly as EventBatch serialization writes it.
+struct JournalEntry {
+  v1::Event event;
+  std::string wire;
+};
+
+// The wire form of `event` (its epoch and sequence set), for tests and tools;
+// Append produces the same bytes without serializing under its lock.
+std::string EncodeEventField(const v1::Event& event);
 
 class EventJournal {
  public:
@@ -59,6 +74,12 @@ class EventJournal {
   // Appends to `out` up to `max` events with sequence >= `from`. kGap when
   // `from` is older than the oldest retained event (nothing is read then).
   ReadStatus Read(uint64_t from, size_t max, std::vector<EventPtr>* out) const;
+  // Calls `fn` for up to `max` entries with sequence >= `from`, in order, and
+  // sets `*visited` to their number; kGap as for Read (then nothing is
+  // visited). No reference is taken: `fn` runs under the journal's shared
+  // lock, so it must be quick and must not call back into the journal.
+  ReadStatus Visit(uint64_t from, size_t max, absl::FunctionRef<void(const JournalEntry&)> fn,
+                   size_t* visited) const;
 
   // Registers `w` for a wake-up by the next append that concerns `lines`
   // (nullptr or empty: every append), unless an event with sequence >= `from`
@@ -81,7 +102,7 @@ class EventJournal {
   const uint64_t epoch_;
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  std::vector<EventPtr> ring_ ABSL_GUARDED_BY(mu_);  // index = seq % capacity
+  std::vector<std::shared_ptr<const JournalEntry>> ring_ ABSL_GUARDED_BY(mu_);  // seq % capacity
   uint64_t last_ ABSL_GUARDED_BY(mu_) = 0;
   // Registered waiters; an entry is live while its generation matches the
   // waiter's and the waiter is registered (stale entries are skipped).
