@@ -120,6 +120,7 @@ uint64_t EventJournal::Append(v1::Event event) {
   while (!by_sequence_.empty() && by_sequence_.begin()->first <= seq) {
     Entry& e = by_sequence_.begin()->second;
     Waiter* w = e.waiter.get();
+    seq_entry_.erase(w);
     if (w->registered_ && w->generation_ == e.generation) {
       w->registered_ = false;
       to_wake_.push_back(std::move(e.waiter));
@@ -181,6 +182,7 @@ bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
   if (from <= last_) return false;
   const uint64_t generation = ++w->generation_;  // earlier entries go stale
   w->registered_ = true;
+  DropSequenceEntry(w.get());
   if (lines == nullptr || lines->empty()) {
     unfiltered_.push_back({w, generation});
   } else {
@@ -190,11 +192,19 @@ bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
   return true;
 }
 
+void EventJournal::DropSequenceEntry(Waiter* w) {
+  auto it = seq_entry_.find(w);
+  if (it == seq_entry_.end()) return;
+  by_sequence_.erase(it->second);
+  seq_entry_.erase(it);
+}
+
 void EventJournal::WaitForSequence(uint64_t seq, const std::shared_ptr<Waiter>& w) {
   absl::MutexLock lock(&mu_);
   const uint64_t generation = ++w->generation_;
   w->registered_ = true;
-  by_sequence_.emplace(seq, Entry{w, generation});
+  DropSequenceEntry(w.get());
+  seq_entry_[w.get()] = by_sequence_.emplace(seq, Entry{w, generation});
 }
 
 void EventJournal::CancelWait(Waiter* w) {
@@ -209,9 +219,7 @@ void EventJournal::CancelWait(Waiter* w) {
   for (auto& [line, list] : by_line_) {
     list.erase(std::remove_if(list.begin(), list.end(), not_this), list.end());
   }
-  for (auto it = by_sequence_.begin(); it != by_sequence_.end();) {
-    it = not_this(it->second) ? by_sequence_.erase(it) : std::next(it);
-  }
+  DropSequenceEntry(w);
   to_wake_.erase(std::remove_if(to_wake_.begin(), to_wake_.end(),
                                 [w](const std::shared_ptr<Waiter>& x) { return x.get() == w; }),
                  to_wake_.end());

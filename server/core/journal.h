@@ -98,6 +98,7 @@ class EventJournal {
     uint64_t generation;
   };
   void QueueAll(std::vector<Entry>* list) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropSequenceEntry(Waiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t epoch_;
   const size_t capacity_;
@@ -109,7 +110,12 @@ class EventJournal {
   std::vector<Entry> unfiltered_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<Entry>> by_line_ ABSL_GUARDED_BY(mu_);
   size_t filtered_count_ ABSL_GUARDED_BY(mu_) = 0;  // live filtered registrations
+  // At most one entry per waiter: a stream re-registers with every write, so
+  // its previous entry is removed (found through seq_entry_) instead of left
+  // to go stale.
   std::multimap<uint64_t, Entry> by_sequence_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Waiter*, std::multimap<uint64_t, Entry>::iterator> seq_entry_
+      ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Waiter>> to_wake_ ABSL_GUARDED_BY(mu_);
 };
 

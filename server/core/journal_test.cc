@@ -397,6 +397,25 @@ TEST(EventJournalTest, WaitForSequenceWakesAtThatSequence) {
   EXPECT_EQ(w->wakes.load(), 2);
 }
 
+TEST(EventJournalTest, ReRegisteringBySequenceKeepsOneEntryPerWaiter) {
+  EventJournal j(1, 16);
+  auto w = std::make_shared<CountingWaiter>();
+  // A stream re-registers with every write; the journal holds one reference.
+  for (uint64_t s = 10; s < 1010; ++s) j.WaitForSequence(s, w);
+  EXPECT_EQ(w.use_count(), 2);
+  // Registering by line drops the by-sequence entry too.
+  std::set<std::string> lines = {"a"};
+  ASSERT_TRUE(j.WaitFor(1, w, &lines));
+  j.WaitForSequence(3, w);  // replaces the line registration
+  for (int i = 0; i < 3; ++i) AppendWake(j, LineEvent("b"));
+  EXPECT_EQ(w->wakes.load(), 1);  // once, at sequence 3
+  j.WaitForSequence(100, w);
+  j.CancelWait(w.get());
+  EXPECT_EQ(w.use_count(), 1);
+  for (int i = 0; i < 200; ++i) AppendWake(j, LineEvent("b"));
+  EXPECT_EQ(w->wakes.load(), 1);
+}
+
 // ---------------------------------------------------------------------------
 // The encoding made once at append.
 
