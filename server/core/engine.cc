@@ -1488,12 +1488,21 @@ std::unique_ptr<v1::EventBatch> Engine::BuildSnapshot(const std::set<std::string
   batch->set_snapshot_reason(reason);
   v1::Snapshot* snap = batch->mutable_snapshot();
   snap->set_sequence(journal_.last_sequence());
-  for (const auto& [id, line] : lines_) {
-    if (lines.empty() || lines.count(id)) *snap->add_lines() = line.line;
-  }
   std::vector<const v1::Call*> calls;
-  for (const auto& [id, c] : calls_) {
-    if (lines.empty() || lines.count(c.call.info().line_id())) calls.push_back(&c.call);
+  if (lines.empty()) {
+    for (const auto& [id, line] : lines_) *snap->add_lines() = line.line;
+    for (const auto& [id, c] : calls_) calls.push_back(&c.call);
+  } else {
+    // A filtered subscription costs its own lines, not the server's: both
+    // sets are in id order, so the lines come out in the same order.
+    for (const std::string& id : lines) {
+      auto it = lines_.find(id);
+      if (it == lines_.end()) continue;
+      *snap->add_lines() = it->second.line;
+      for (const std::string& call_id : it->second.calls) {
+        if (auto c = calls_.find(call_id); c != calls_.end()) calls.push_back(&c->second.call);
+      }
+    }
   }
   std::sort(calls.begin(), calls.end(), [](const v1::Call* a, const v1::Call* b) {
     return a->info().call_id() < b->info().call_id();
