@@ -112,13 +112,13 @@ void EventStream::Pump() {
   if (snapshot) FilterSnapshot(*caller_, snapshot.get());
   encoder_.Start(journal.epoch());
   bool shutdown = false;
-  BatchEncoder& encoder = encoder_;  // mu_ is held while `add` runs
-  // Runs under the journal's shared lock: no allocation but the batch's bytes.
-  auto add = [&](const JournalEntry& entry) {
+  // Runs under the journal's shared lock (and mu_): no allocation but the
+  // batch's bytes.
+  auto add = [&](const JournalEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const v1::Event& ev = entry.event;
     if (!Engine::Matches(ev, lines_)) return;
     if (!EventVisible(*caller_, ev, session_id_)) return;
-    encoder.AddEvent(entry.wire);
+    encoder_.AddEvent(entry.wire);
     if (ev.has_server_shutdown()) shutdown = true;
   };
   while (true) {
