@@ -57,25 +57,32 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary, const std::stri
                                       const std::string& name,
                                       const v1::config::ServerConfig& config,
                                       std::string* error) {
-  if (access(binary.c_str(), X_OK) != 0) {
-    *error = "cannot execute " + binary + ": " + std::strerror(errno);
-    return nullptr;
-  }
   const std::string config_path = dir + "/" + name + ".textproto";
-  const std::string port_path = dir + "/" + name + ".port";
   const std::string data_dir = dir + "/" + name + "-data";
-  std::unique_ptr<Daemon> d(new Daemon());
-  d->log_path_ = dir + "/" + name + ".log";
   if (!WriteFile(config_path, ConfigToText(config))) {
     *error = "cannot write " + config_path;
     return nullptr;
   }
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
+  return StartProgram({binary, "--config", config_path, "--listen", "127.0.0.1:0", "--data_dir",
+                       data_dir},
+                      dir, name, error);
+}
 
-  std::vector<std::string> args = {binary,       "--config", config_path, "--listen",
-                                   "127.0.0.1:0", "--data_dir", data_dir,  "--port_file",
-                                   port_path};
+std::unique_ptr<Daemon> Daemon::StartProgram(std::vector<std::string> args,
+                                             const std::string& dir, const std::string& name,
+                                             std::string* error) {
+  const std::string binary = args.at(0);
+  if (access(binary.c_str(), X_OK) != 0) {
+    *error = "cannot execute " + binary + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  const std::string port_path = dir + "/" + name + ".port";
+  std::unique_ptr<Daemon> d(new Daemon());
+  d->log_path_ = dir + "/" + name + ".log";
+  args.push_back("--port_file");
+  args.push_back(port_path);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -109,8 +116,8 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary, const std::stri
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       d->pid_ = -1;
-      *error = "linebridged exited during startup (status " + std::to_string(status) +
-               "):\n" + d->LogTail();
+      *error = binary + " exited during startup (status " + std::to_string(status) + "):\n" +
+               d->LogTail();
       return nullptr;
     }
     std::ifstream in(port_path);
@@ -121,7 +128,7 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary, const std::stri
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  *error = "linebridged did not write its port file within 30 s:\n" + d->LogTail();
+  *error = binary + " did not write its port file within 30 s:\n" + d->LogTail();
   d->Stop();
   return nullptr;
 }

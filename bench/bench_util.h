@@ -55,6 +55,11 @@ class Daemon {
                                        const std::string& name,
                                        const v1::config::ServerConfig& config,
                                        std::string* error);
+  // Any server program that takes `--port_file PATH` (appended to `args`,
+  // whose first element is the binary) and writes its port there.
+  static std::unique_ptr<Daemon> StartProgram(std::vector<std::string> args,
+                                              const std::string& dir, const std::string& name,
+                                              std::string* error);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;

@@ -377,10 +377,10 @@ void FilterSnapshot(const Caller& caller, v1::EventBatch* batch) {
 
 bool EventVisible(const Caller& caller, const v1::Event& event, const std::string& session_id) {
   if (caller.admin()) return true;
-  std::string line = event.line_id();
-  if (line.empty() && event.has_line_created()) line = event.line_created().line().id();
-  if (line.empty() && event.has_line_removed()) line = event.line_removed().line_id();
-  if (!line.empty()) return caller.CanSee(line);
+  const std::string* line = &event.line_id();  // no copy: runs for every event
+  if (line->empty() && event.has_line_created()) line = &event.line_created().line().id();
+  if (line->empty() && event.has_line_removed()) line = &event.line_removed().line_id();
+  if (!line->empty()) return caller.CanSee(*line);
   if (event.has_session_expired()) return event.session_expired().session_id() == session_id;
   return true;
 }

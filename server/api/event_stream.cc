@@ -110,16 +110,22 @@ void EventStream::Pump() {
     counters().cutoffs.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  batch_.Clear();
-  if (pending_snapshot_) {
-    batch_.Swap(pending_snapshot_.get());
-    pending_snapshot_.reset();
-    FilterSnapshot(*caller_, &batch_);
-  }
-  batch_.set_epoch(journal.epoch());
+  std::unique_ptr<v1::EventBatch> snapshot = std::move(pending_snapshot_);
+  if (snapshot) FilterSnapshot(*caller_, snapshot.get());
+  encoder_.Start(journal.epoch());
+  bool shutdown = false;
+  // Runs under the journal's shared lock (and mu_): no allocation but the
+  // batch's bytes.
+  auto add = [&](const JournalEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const v1::Event& ev = entry.event;
+    if (!Engine::Matches(ev, lines_)) return;
+    if (!EventVisible(*caller_, ev, session_id_)) return;
+    encoder_.AddEvent(entry.wire);
+    if (ev.has_server_shutdown()) shutdown = true;
+  };
   while (true) {
-    scratch_.clear();
-    if (journal.Read(next_, options_.max_batch, &scratch_) == EventJournal::ReadStatus::kGap) {
+    size_t visited = 0;
+    if (journal.Visit(next_, options_.max_batch, add, &visited) == EventJournal::ReadStatus::kGap) {
       FinishOnce(ToGrpcStatus(ResourceExhausted(
           LINEERR_RESOURCEUNAVAIL,
           absl::StrFormat("subscriber fell behind the journal; resume from sequence %d",
@@ -127,15 +133,9 @@ void EventStream::Pump() {
       counters().cutoffs.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    for (const EventPtr& ev : scratch_) {
-      if (!Engine::Matches(*ev, lines_)) continue;
-      if (!EventVisible(*caller_, *ev, session_id_)) continue;
-      *batch_.add_events() = *ev;
-      if (ev->has_server_shutdown()) finish_after_write_ = true;
-    }
-    next_ += scratch_.size();
-    if (batch_.events_size() > 0 || batch_.has_snapshot()) break;
-    if (scratch_.empty()) {
+    next_ += visited;
+    if (encoder_.events() > 0 || snapshot) break;
+    if (visited == 0) {
       // Caught up: sleep until an event for our lines (unless one slipped in).
       if (journal.WaitFor(next_, waker_, &lines_)) {
         idle_ = true;
@@ -143,11 +143,30 @@ void EventStream::Pump() {
       }
     }
   }
+  if (shutdown) finish_after_write_ = true;
+  if (snapshot) encoder_.AddSnapshot(snapshot.get());
   in_flight_ = true;
-  in_flight_events_ = batch_.events_size();
+  in_flight_events_ = encoder_.events();
+  batch_ = encoder_.Finish();
   // While this write is out, look again if the lag could pass the limit.
   journal.WaitForSequence(next_ + options_.queue_limit, waker_);
   StartWrite(&batch_);
+}
+
+namespace {
+
+class RefusedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit RefusedStream(const std::string& why) {
+    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, why));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStream::Refuse(const std::string& why) {
+  return new RefusedStream(why);
 }
 
 void EventStream::OnWriteDone(bool ok) {

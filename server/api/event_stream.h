@@ -3,6 +3,11 @@
 // holds past its cursor into each write, and sleeps on the journal when it has
 // caught up. A subscriber that falls further behind than its queue limit is
 // cut off with a resumable error; the server never waits for it.
+//
+// The stream writes raw bytes (the method is registered as a raw callback
+// method): each event's encoding is made once by the journal and copied into
+// the batch of every subscriber whose filter admits it (BatchEncoder). The
+// bytes are those of a serialized v1::EventBatch; clients see no difference.
 #pragma once
 
 #include <atomic>
@@ -15,6 +20,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "api/auth.h"
+#include "api/batch_encoder.h"
 #include "core/engine.h"
 #include "linebridge/v1/telephony.pb.h"
 
@@ -25,7 +31,7 @@ struct EventStreamOptions {
   size_t queue_limit = 16384;  // events a subscriber may lag before it is cut off
 };
 
-class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
+class EventStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // Counts live streams (for ServerStatus).
   static std::atomic<uint32_t>& live_count();
@@ -40,6 +46,10 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
   // stream holds one of its principal's stream slots until it ends.
   EventStream(grpc::CallbackServerContext* ctx, Engine* engine, EventStreamOptions options,
               const v1::SubscribeRequest& request, Guard* guard);
+
+  // The reactor for a request that did not parse: finishes at once with the
+  // status the parse-failure interceptor turns into INVALID_ARGUMENT.
+  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Refuse(const std::string& why);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -82,8 +92,8 @@ class EventStream : public grpc::ServerWriteReactor<v1::EventBatch> {
   bool idle_ ABSL_GUARDED_BY(mu_) = false;  // caught up, sleeping on the journal
   bool finish_after_write_ ABSL_GUARDED_BY(mu_) = false;  // ServerShutdown is in the batch
   std::unique_ptr<v1::EventBatch> pending_snapshot_ ABSL_GUARDED_BY(mu_);
-  v1::EventBatch batch_ ABSL_GUARDED_BY(mu_);
-  std::vector<EventPtr> scratch_ ABSL_GUARDED_BY(mu_);
+  BatchEncoder encoder_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer batch_ ABSL_GUARDED_BY(mu_);  // the write in flight
 };
 
 }  // namespace linebridge

@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/stubs/logging.h>
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/proto_buffer_reader.h>
 
 #include <mutex>
 #include <utility>
@@ -154,6 +155,21 @@ std::string RequestTypeOf(absl::string_view method) {
                                : descriptor->input_type()->full_name();
 }
 
+}  // namespace
+
+bool ParseRawRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* out,
+                     std::string* why) {
+  grpc::ByteBuffer copy(raw);  // shares the slices
+  grpc::ProtoBufferReader reader(&copy);
+  TakeParseError();  // nothing older
+  if (out->ParseFromZeroCopyStream(&reader)) return true;
+  *why = TakeParseError();
+  if (why->empty()) *why = "malformed protobuf";
+  return false;
+}
+
+namespace {
+
 class ParseFailureInterceptor final : public grpc::experimental::Interceptor {
  public:
   ParseFailureInterceptor(grpc::experimental::ServerRpcInfo* info, ParseFailureLog* log)
@@ -168,6 +184,15 @@ class ParseFailureInterceptor final : public grpc::experimental::Interceptor {
         // The handler could not deserialize the request (there is no message).
         failed_ = true;
         why_ = parse_error.empty() ? "malformed protobuf" : std::move(parse_error);
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      // A raw method's own parse failure (ParseRawRequest).
+      const std::string message = methods->GetSendStatus().error_message();
+      if (absl::StartsWith(message, kRequestDidNotParse)) {
+        failed_ = true;
+        why_ = message.substr(kRequestDidNotParse.size());
       }
     }
     if (failed_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&

@@ -15,7 +15,10 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_interceptor.h>
+
+#include "google/protobuf/message.h"
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -67,6 +70,14 @@ class ParseFailureLog {
   absl::flat_hash_map<std::string, PeerState> peers_ ABSL_GUARDED_BY(mu_);
   uint64_t total_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// Methods registered as raw (the Subscribe stream, which writes pre-encoded
+// bytes) parse their own request. ParseRawRequest does it and says what was
+// wrong; such a method then finishes with UNIMPLEMENTED and a message that
+// starts with kRequestDidNotParse followed by `why`, and the interceptor
+// answers it like any other request that did not parse.
+inline constexpr absl::string_view kRequestDidNotParse = "linebridge: request did not parse: ";
+bool ParseRawRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* out, std::string* why);
 
 // Installs the interceptor's factory: add it with
 // ServerBuilder::experimental().SetInterceptorCreators. `log` must outlive the

@@ -11,6 +11,7 @@
 
 #include "api/blocking_executor.h"
 #include "api/call_authority.h"
+#include "api/parse_failure.h"
 #include "core/authority.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
@@ -244,9 +245,14 @@ LINEBRIDGE_RPCS(LB_DEFINE_UNARY)
 #undef LB_DEFINE_Telephony
 #undef LB_DEFINE_Admin
 
-grpc::ServerWriteReactor<v1::EventBatch>* TelephonyService::Subscribe(
-    grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
-  return new EventStream(ctx, engine_, stream_options_, *req, guard_);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* TelephonyService::Subscribe(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw) {
+  v1::SubscribeRequest req;
+  std::string why;
+  if (!ParseRawRequest(*raw, &req, &why)) {
+    return EventStream::Refuse(absl::StrCat(kRequestDidNotParse, why));
+  }
+  return new EventStream(ctx, engine_, stream_options_, req, guard_);
 }
 
 // Every Admin RPC: the row's policy, then its Impl.

@@ -24,7 +24,10 @@ namespace linebridge {
 
 class BlockingExecutor;
 
-class TelephonyService final : public v1::Telephony::CallbackService {
+// Subscribe is a raw method: its stream writes pre-encoded EventBatch bytes
+// (api/event_stream.h); every other method is typed.
+class TelephonyService final
+    : public v1::Telephony::WithRawCallbackMethod_Subscribe<v1::Telephony::CallbackService> {
  public:
   TelephonyService(Engine* engine, EventStreamOptions stream_options, Guard* guard)
       : engine_(engine), stream_options_(stream_options), guard_(guard) {}
@@ -40,8 +43,8 @@ class TelephonyService final : public v1::Telephony::CallbackService {
 #undef LB_DECLARE_Admin
 #undef LB_DECLARE_Security
 
-  grpc::ServerWriteReactor<v1::EventBatch>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                      const v1::SubscribeRequest* req) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                       const grpc::ByteBuffer* req) override;
 
  private:
   template <typename Req, typename Resp>

@@ -3,12 +3,14 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +27,12 @@ using v1::CallFeature;
 using v1::CallState;
 
 constexpr char kVersion[] = "0.1.0";
+
+// Entries per ListLines/ListCalls reply: 0 (no paging) is everything.
+size_t PageSize(uint32_t requested) {
+  if (requested == 0) return std::numeric_limits<size_t>::max();
+  return std::min<size_t>(requested, kMaxPageSize);
+}
 
 bool Has(const google::protobuf::RepeatedField<int>& list, int value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -906,10 +914,20 @@ absl::StatusOr<v1::Call> Engine::CallAction(
 
 absl::StatusOr<v1::ListLinesResponse> Engine::ListLines(const v1::ListLinesRequest& req) {
   LB_RETURN_IF_ERROR(CheckSize("provider", req.provider().size(), kMaxIdLength, LINEERR_INVALPARAM));
+  LB_RETURN_IF_ERROR(
+      CheckSize("page_token", req.page_token().size(), kMaxIdLength, LINEERR_INVALPARAM));
+  const size_t page = PageSize(req.page_size());
   EngineLock lock(this);
   v1::ListLinesResponse resp;
-  for (const auto& [id, line] : lines_) {
+  // The token is the last line id of the previous page.
+  auto it = req.page_token().empty() ? lines_.begin() : lines_.upper_bound(req.page_token());
+  for (; it != lines_.end(); ++it) {
+    const LineEntry& line = it->second;
     if (!req.provider().empty() && line.line.provider() != req.provider()) continue;
+    if (static_cast<size_t>(resp.lines_size()) == page) {
+      resp.set_next_page_token(resp.lines(resp.lines_size() - 1).id());
+      break;
+    }
     *resp.add_lines() = line.line;
   }
   return resp;
@@ -1057,18 +1075,34 @@ absl::StatusOr<v1::Line> Engine::SetLineForwarding(const v1::SetLineForwardingRe
 }
 
 absl::StatusOr<v1::ListCallsResponse> Engine::ListCalls(const v1::ListCallsRequest& req) {
+  // The token is the last call's CallInfo.call_id (calls are listed in its order).
+  uint64_t after = 0;
+  if (!req.page_token().empty() && !absl::SimpleAtoi(req.page_token(), &after)) {
+    return InvalidArgument(LINEERR_INVALPARAM,
+                           "page_token is not a next_page_token of ListCalls");
+  }
+  const size_t page = PageSize(req.page_size());
   EngineLock lock(this);
   if (!req.line_id().empty() && !lines_.count(req.line_id())) {
     return NotFound(LINEERR_BADDEVICEID, absl::StrCat("no line \"", req.line_id(), "\""));
   }
   std::vector<const v1::Call*> calls;
   for (const auto& [id, c] : calls_) {
+    if (!req.page_token().empty() && c.call.info().call_id() <= after) continue;
     if (req.line_id().empty() || c.call.info().line_id() == req.line_id()) calls.push_back(&c.call);
   }
-  std::sort(calls.begin(), calls.end(), [](const v1::Call* a, const v1::Call* b) {
+  auto by_id = [](const v1::Call* a, const v1::Call* b) {
     return a->info().call_id() < b->info().call_id();
-  });
+  };
   v1::ListCallsResponse resp;
+  if (calls.size() > page) {
+    std::partial_sort(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(page), calls.end(),
+                      by_id);
+    calls.resize(page);
+    resp.set_next_page_token(absl::StrCat(calls.back()->info().call_id()));
+  } else {
+    std::sort(calls.begin(), calls.end(), by_id);
+  }
   for (const auto* c : calls) *resp.add_calls() = *c;
   return resp;
 }
@@ -1483,12 +1517,21 @@ std::unique_ptr<v1::EventBatch> Engine::BuildSnapshot(const std::set<std::string
   batch->set_snapshot_reason(reason);
   v1::Snapshot* snap = batch->mutable_snapshot();
   snap->set_sequence(journal_.last_sequence());
-  for (const auto& [id, line] : lines_) {
-    if (lines.empty() || lines.count(id)) *snap->add_lines() = line.line;
-  }
   std::vector<const v1::Call*> calls;
-  for (const auto& [id, c] : calls_) {
-    if (lines.empty() || lines.count(c.call.info().line_id())) calls.push_back(&c.call);
+  if (lines.empty()) {
+    for (const auto& [id, line] : lines_) *snap->add_lines() = line.line;
+    for (const auto& [id, c] : calls_) calls.push_back(&c.call);
+  } else {
+    // A filtered subscription costs its own lines, not the server's: both
+    // sets are in id order, so the lines come out in the same order.
+    for (const std::string& id : lines) {
+      auto it = lines_.find(id);
+      if (it == lines_.end()) continue;
+      *snap->add_lines() = it->second.line;
+      for (const std::string& call_id : it->second.calls) {
+        if (auto c = calls_.find(call_id); c != calls_.end()) calls.push_back(&c->second.call);
+      }
+    }
   }
   std::sort(calls.begin(), calls.end(), [](const v1::Call* a, const v1::Call* b) {
     return a->info().call_id() < b->info().call_id();

@@ -66,6 +66,8 @@ inline constexpr size_t kMaxCallDataSize = 4096;
 inline constexpr size_t kMaxClientNameLength = 256;
 inline constexpr size_t kMaxIdLength = 256;
 inline constexpr size_t kMaxSubscribeLines = 20000;
+// ListLines / ListCalls page_size above this is treated as this.
+inline constexpr size_t kMaxPageSize = 10000;
 // Sessions one line may be open in: a call event lists them all (owners and
 // monitors), so this bounds every event's session lists.
 inline constexpr size_t kMaxOpensPerLine = 256;

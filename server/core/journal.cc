@@ -1,10 +1,76 @@
 #include "core/journal.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "google/protobuf/util/time_util.h"
 
 namespace linebridge {
+namespace {
+
+// Protobuf wire format: base-128 varints; a tag is (field << 3) | wire type.
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+constexpr char kEventsTag = (2 << 3) | 2;    // EventBatch.events, length-delimited
+constexpr char kEpochTag = (1 << 3) | 0;     // Event.epoch, varint
+constexpr char kSequenceTag = (2 << 3) | 0;  // Event.sequence, varint
+
+// `rest` is the Event serialized without epoch and sequence (fields 1 and 2):
+// protobuf writes fields in number order, so they simply go in front.
+void EncodeInto(uint64_t epoch, uint64_t sequence, const std::string& rest, std::string* out) {
+  size_t head = 0;
+  if (epoch != 0) head += 1 + VarintSize(epoch);
+  if (sequence != 0) head += 1 + VarintSize(sequence);
+  const size_t len = head + rest.size();
+  out->clear();
+  out->reserve(1 + VarintSize(len) + len);
+  out->push_back(kEventsTag);
+  AppendVarint(len, out);
+  if (epoch != 0) {
+    out->push_back(kEpochTag);
+    AppendVarint(epoch, out);
+  }
+  if (sequence != 0) {
+    out->push_back(kSequenceTag);
+    AppendVarint(sequence, out);
+  }
+  out->append(rest);
+}
+
+std::string SerializeRest(v1::Event* event) {
+  const uint64_t epoch = event->epoch();
+  const uint64_t sequence = event->sequence();
+  event->clear_epoch();
+  event->clear_sequence();
+  std::string rest = event->SerializeAsString();
+  event->set_epoch(epoch);
+  event->set_sequence(sequence);
+  return rest;
+}
+
+}  // namespace
+
+std::string EncodeEventField(const v1::Event& event) {
+  v1::Event copy = event;
+  std::string out;
+  EncodeInto(event.epoch(), event.sequence(), SerializeRest(&copy), &out);
+  return out;
+}
 
 EventJournal::EventJournal(uint64_t epoch, size_t capacity)
     : epoch_(epoch), capacity_(std::max<size_t>(capacity, 1)) {
@@ -27,23 +93,31 @@ uint64_t EventJournal::Append(v1::Event event) {
   if (!event.has_time()) {
     *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
   }
+  // Encoded once, here, for every subscriber; only the sequence number is
+  // left for the lock.
+  auto entry = std::make_shared<JournalEntry>();
+  const std::string rest = SerializeRest(&event);
+  entry->event = std::move(event);
+  std::shared_ptr<const JournalEntry> overwritten;  // freed after the lock
   absl::MutexLock lock(&mu_);
   const uint64_t seq = ++last_;
-  event.set_sequence(seq);
+  entry->event.set_sequence(seq);
+  EncodeInto(epoch_, seq, rest, &entry->wire);
   if (fences_.empty()) {
     visible_ = seq;
-    QueueFor(seq, event.line_id());
+    QueueFor(seq, entry->event.line_id());
   }
   while (!by_sequence_.empty() && by_sequence_.begin()->first <= seq) {
     Entry& e = by_sequence_.begin()->second;
     Waiter* w = e.waiter.get();
+    seq_entry_.erase(w);
     if (w->registered_ && w->generation_ == e.generation) {
       w->registered_ = false;
       to_wake_.push_back(std::move(e.waiter));
     }
     by_sequence_.erase(by_sequence_.begin());
   }
-  ring_[seq % capacity_] = std::make_shared<const v1::Event>(std::move(event));
+  overwritten = std::exchange(ring_[seq % capacity_], std::move(entry));
   return seq;
 }
 
@@ -78,13 +152,13 @@ void EventJournal::Release(uint64_t fence) {
   // Events the ring has already overwritten wake nobody: their readers get
   // a gap, and the wake of the newest uncovered event reaches them anyway.
   for (uint64_t s = std::max(visible_ + 1, oldest); s <= limit; ++s) {
-    QueueFor(s, ring_[s % capacity_]->line_id());
+    QueueFor(s, ring_[s % capacity_]->event.line_id());
   }
   visible_ = std::max(visible_, limit);
 }
 
 size_t EventJournal::open_fences() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return fences_.size();
 }
 
@@ -99,28 +173,42 @@ void EventJournal::DeliverWakes() {
 }
 
 uint64_t EventJournal::last_sequence() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return last_;
 }
 
 uint64_t EventJournal::visible_sequence() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return visible_;
 }
 
 uint64_t EventJournal::oldest_sequence() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return last_ >= capacity_ ? last_ - capacity_ + 1 : 1;
 }
 
 EventJournal::ReadStatus EventJournal::Read(uint64_t from, size_t max,
                                             std::vector<EventPtr>* out) const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   const uint64_t oldest = last_ >= capacity_ ? last_ - capacity_ + 1 : 1;
   if (from < oldest) return ReadStatus::kGap;
   for (uint64_t s = from; s <= visible_ && max > 0; ++s, --max) {
-    out->push_back(ring_[s % capacity_]);
+    const std::shared_ptr<const JournalEntry>& entry = ring_[s % capacity_];
+    out->push_back(EventPtr(entry, &entry->event));  // shares the entry
   }
+  return ReadStatus::kOk;
+}
+
+EventJournal::ReadStatus EventJournal::Visit(uint64_t from, size_t max,
+                                             absl::FunctionRef<void(const JournalEntry&)> fn,
+                                             size_t* visited) const {
+  *visited = 0;
+  absl::ReaderMutexLock lock(&mu_);
+  const uint64_t oldest = last_ >= capacity_ ? last_ - capacity_ + 1 : 1;
+  if (from < oldest) return ReadStatus::kGap;
+  size_t n = 0;
+  for (uint64_t s = from; s <= visible_ && n < max; ++s, ++n) fn(*ring_[s % capacity_]);
+  *visited = n;
   return ReadStatus::kOk;
 }
 
@@ -130,6 +218,7 @@ bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
   if (from <= visible_) return false;
   const uint64_t generation = ++w->generation_;  // earlier entries go stale
   w->registered_ = true;
+  DropSequenceEntry(w.get());
   if (lines == nullptr || lines->empty()) {
     unfiltered_.push_back({w, generation});
   } else {
@@ -139,11 +228,19 @@ bool EventJournal::WaitFor(uint64_t from, const std::shared_ptr<Waiter>& w,
   return true;
 }
 
+void EventJournal::DropSequenceEntry(Waiter* w) {
+  auto it = seq_entry_.find(w);
+  if (it == seq_entry_.end()) return;
+  by_sequence_.erase(it->second);
+  seq_entry_.erase(it);
+}
+
 void EventJournal::WaitForSequence(uint64_t seq, const std::shared_ptr<Waiter>& w) {
   absl::MutexLock lock(&mu_);
   const uint64_t generation = ++w->generation_;
   w->registered_ = true;
-  by_sequence_.emplace(seq, Entry{w, generation});
+  DropSequenceEntry(w.get());
+  seq_entry_[w.get()] = by_sequence_.emplace(seq, Entry{w, generation});
 }
 
 void EventJournal::CancelWait(Waiter* w) {
@@ -158,9 +255,7 @@ void EventJournal::CancelWait(Waiter* w) {
   for (auto& [line, list] : by_line_) {
     list.erase(std::remove_if(list.begin(), list.end(), not_this), list.end());
   }
-  for (auto it = by_sequence_.begin(); it != by_sequence_.end();) {
-    it = not_this(it->second) ? by_sequence_.erase(it) : std::next(it);
-  }
+  DropSequenceEntry(w);
   to_wake_.erase(std::remove_if(to_wake_.begin(), to_wake_.end(),
                                 [w](const std::shared_ptr<Waiter>& x) { return x.get() == w; }),
                  to_wake_.end());

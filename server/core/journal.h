@@ -1,7 +1,10 @@
 // The event journal: every change in the server is an Event with (epoch,
 // sequence), kept in a bounded ring so subscribers can resume. Events are
 // stored once and shared by every subscriber (no per-subscriber copies); a
-// subscriber is just a cursor into the ring.
+// subscriber is just a cursor into the ring. Each event is also encoded once,
+// at append, as the bytes of an `EventBatch.events` field: a stream writes
+// those bytes for every subscriber whose filter admits the event instead of
+// serializing it again (Visit).
 //
 // Wake-ups: a subscriber that has caught up registers a Waiter, optionally for
 // a set of lines. Append queues the waiters the event concerns (those of its
@@ -27,12 +30,24 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "linebridge/v1/telephony.pb.h"
 
 namespace linebridge {
 
 using EventPtr = std::shared_ptr<const v1::Event>;
+
+// One journal event and its wire form: field 2 of EventBatch (tag, length)
+// followed by the Event's bytes, exactly as EventBatch serialization writes it.
+struct JournalEntry {
+  v1::Event event;
+  std::string wire;
+};
+
+// The wire form of `event` (its epoch and sequence set), for tests and tools;
+// Append produces the same bytes without serializing under its lock.
+std::string EncodeEventField(const v1::Event& event);
 
 class EventJournal {
  public:
@@ -75,6 +90,12 @@ class EventJournal {
   // Appends to `out` up to `max` visible events with sequence >= `from`. kGap when
   // `from` is older than the oldest retained event (nothing is read then).
   ReadStatus Read(uint64_t from, size_t max, std::vector<EventPtr>* out) const;
+  // Calls `fn` for up to `max` visible entries with sequence >= `from`, in order, and
+  // sets `*visited` to their number; kGap as for Read (then nothing is
+  // visited). No reference is taken: `fn` runs under the journal's shared
+  // lock, so it must be quick and must not call back into the journal.
+  ReadStatus Visit(uint64_t from, size_t max, absl::FunctionRef<void(const JournalEntry&)> fn,
+                   size_t* visited) const;
 
   // Registers `w` for a wake-up by the next append that concerns `lines`
   // (nullptr or empty: every append), unless a visible event with sequence
@@ -95,11 +116,12 @@ class EventJournal {
   void QueueAll(std::vector<Entry>* list) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues the waiters the event `seq` (now visible) concerns.
   void QueueFor(uint64_t seq, const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropSequenceEntry(Waiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t epoch_;
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  std::vector<EventPtr> ring_ ABSL_GUARDED_BY(mu_);  // index = seq % capacity
+  std::vector<std::shared_ptr<const JournalEntry>> ring_ ABSL_GUARDED_BY(mu_);  // seq % capacity
   uint64_t last_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t visible_ ABSL_GUARDED_BY(mu_) = 0;  // == last_ while no fence is open
   // Open fences: id -> the last sequence before it. Ids grow, and so do the
@@ -111,7 +133,12 @@ class EventJournal {
   std::vector<Entry> unfiltered_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<Entry>> by_line_ ABSL_GUARDED_BY(mu_);
   size_t filtered_count_ ABSL_GUARDED_BY(mu_) = 0;  // live filtered registrations
+  // At most one entry per waiter: a stream re-registers with every write, so
+  // its previous entry is removed (found through seq_entry_) instead of left
+  // to go stale.
   std::multimap<uint64_t, Entry> by_sequence_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Waiter*, std::multimap<uint64_t, Entry>::iterator> seq_entry_
+      ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Waiter>> to_wake_ ABSL_GUARDED_BY(mu_);
 };
 

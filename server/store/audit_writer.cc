@@ -13,6 +13,8 @@ namespace {
 
 // How often the writer looks for aggregation windows that have ended.
 constexpr absl::Duration kWindowCheck = absl::Milliseconds(500);
+// Records per transaction at most.
+constexpr size_t kMaxBatch = 1024;
 
 std::string RepeatKey(const v1::AuditRecord& r) {
   return absl::StrCat(r.peer(), "\x1f", r.principal(), "\x1f", r.operation(), "\x1f", r.code(),
@@ -99,12 +101,14 @@ absl::Status AsyncAuditWriter::Flush() {
     uint64_t target;
     uint64_t attempts;
   } arg{this, enqueued_, failed_attempts_};
+  ++flushing_;
   mu_.Await(absl::Condition(
       +[](Arg* a) {
         a->writer->mu_.AssertReaderHeld();
         return a->writer->done_ >= a->target || a->writer->failed_attempts_ > a->attempts;
       },
       &arg));
+  --flushing_;
   absl::Status st = error_;
   error_ = absl::OkStatus();
   return st;
@@ -136,19 +140,33 @@ void AsyncAuditWriter::Run() {
     {
       absl::MutexLock lock(&mu_);
       if (batch.empty()) {
-        mu_.AwaitWithTimeout(absl::Condition(
-                                 +[](AsyncAuditWriter* w) {
-                                   w->mu_.AssertReaderHeld();
-                                   return w->stopping_ || !w->queue_.empty();
-                                 },
-                                 this),
-                             kWindowCheck);
+        const absl::Condition work(
+            +[](AsyncAuditWriter* w) {
+              w->mu_.AssertReaderHeld();
+              return w->stopping_ || !w->queue_.empty();
+            },
+            this);
+        // Only open aggregation windows need a timer; otherwise the writer
+        // sleeps until a record comes.
+        if (repeats_.empty()) {
+          mu_.Await(work);
+        } else {
+          mu_.AwaitWithTimeout(work, kWindowCheck);
+        }
+        // Let more records join this transaction (kCommitLinger).
+        const absl::Condition enough(
+            +[](AsyncAuditWriter* w) {
+              w->mu_.AssertReaderHeld();
+              return w->stopping_ || w->flushing_ > 0 || w->queue_.size() >= kMaxBatch;
+            },
+            this);
+        if (!queue_.empty() && !enough.Eval()) mu_.AwaitWithTimeout(enough, kCommitLinger);
         if (!repeats_.empty()) CloseWindowsLocked(absl::Now());
         if (queue_.empty()) {
           if (stopping_) return;  // stopping and drained
           continue;
         }
-        while (!queue_.empty() && batch.size() < 1024) {
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }

@@ -516,7 +516,9 @@ absl::Status AsyncCdrWriter::Flush() {
   const auto done = [this, target, attempts]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return done_ >= target || failed_attempts_ > attempts;
   };
+  ++flushing_;
   mu_.Await(absl::Condition(&done));
+  --flushing_;
   absl::Status status = std::move(error_);
   error_ = absl::OkStatus();
   return status;
@@ -564,6 +566,11 @@ void AsyncCdrWriter::Run() {
           return !queue_.empty() || stopping_;
         };
         mu_.Await(absl::Condition(&ready));
+        // Let more records join this transaction (kRecordCommitLinger).
+        const auto enough = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return queue_.size() >= max_batch_ || stopping_ || flushing_ > 0;
+        };
+        if (!enough()) mu_.AwaitWithTimeout(absl::Condition(&enough), kRecordCommitLinger);
         if (queue_.empty()) return;  // stopping, and everything is written
         while (!queue_.empty() && batch.size() < max_batch_) {
           batch.push_back(std::move(queue_.front().record));

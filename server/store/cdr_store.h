@@ -114,7 +114,8 @@ class CdrStore : public CallRecordStore {
 
 // Writes call records to a CallRecordStore on its own thread. Enqueue never blocks on
 // the database: when `queue_limit` records are waiting, further records are
-// dropped and counted. Each batch taken from the queue is one transaction.
+// dropped and counted. Each batch taken from the queue is one transaction;
+// the writer lets records gather for up to kRecordCommitLinger first.
 // A batch that fails with a transient error (disk full, database locked, I/O
 // error: Unavailable) is kept and retried with backoff until it is written,
 // while new records queue behind it; other errors lose the records that
@@ -171,6 +172,7 @@ class AsyncCdrWriter {
   uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);  // since the last Flush
   uint64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;  // for Flush
+  int flushing_ ABSL_GUARDED_BY(mu_) = 0;  // Flush calls waiting: no linger
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WriteHealth health_{"cdr"};
   std::thread thread_;

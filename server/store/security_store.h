@@ -218,6 +218,7 @@ class AsyncAuditWriter {
   uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   uint64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;  // for Flush
+  int flushing_ ABSL_GUARDED_BY(mu_) = 0;  // Flush calls waiting: no linger
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WriteHealth health_{"audit"};
   std::thread thread_;

@@ -15,6 +15,15 @@
 
 namespace linebridge {
 
+// How long a writer lets records gather after the first one arrives before
+// it commits them, unless a full batch is there first or someone Flushes:
+// under load, one transaction for many calls instead of one per record (and
+// one wake-up of the writer), which takes the writer's CPU off the call path.
+inline constexpr absl::Duration kCommitLinger = absl::Milliseconds(10);
+// The call-record writer's linger is shorter: a call's IDLE event, and every
+// event after it, waits for the record's commit (docs/reliability.md).
+inline constexpr absl::Duration kRecordCommitLinger = absl::Milliseconds(2);
+
 // True for errors that may go away by themselves: the batch is kept and
 // retried (absl Unavailable: SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR, ...).
 bool IsTransientWriteError(const absl::Status& status);
