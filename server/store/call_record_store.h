@@ -23,16 +23,17 @@ class CallRecordStore {
   virtual ~CallRecordStore() = default;
 
   // Stores all of `records` in one transaction (all or nothing); returns
-  // their record_ids in order. Errors that may pass by themselves (disk
+  // their record_ids in order (a backend that recognises a record it already
+  // holds — a batch written again after a lost commit reply — leaves it out). Errors that may pass by themselves (disk
   // full, a lock, the database unreachable) are Unavailable: the writer
   // keeps the batch and retries it.
   virtual absl::StatusOr<std::vector<int64_t>> AppendBatch(
       const std::vector<v1::CallRecord>& records) = 0;
-  // One record (AppendBatch of one).
+  // One record (AppendBatch of one); 0 if the store already held it.
   absl::StatusOr<int64_t> Append(const v1::CallRecord& record) {
     absl::StatusOr<std::vector<int64_t>> ids = AppendBatch({record});
     if (!ids.ok()) return ids.status();
-    return ids->front();
+    return ids->empty() ? 0 : ids->front();
   }
 
   // Newest first. Filters: line_id (exact), server_id (exact), since (ended

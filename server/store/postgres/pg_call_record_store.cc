@@ -137,7 +137,18 @@ absl::StatusOr<std::vector<int64_t>> PgCallRecordStore::AppendBatch(
       const size_t n = std::min(kMaxRowsPerInsert, records.size() - at);
       std::vector<v1::CallRecord> part(records.begin() + static_cast<ptrdiff_t>(at),
                                        records.begin() + static_cast<ptrdiff_t>(at + n));
-      LB_ASSIGN_OR_RETURN(PgResult r, Insert(part, nullptr, server_id_));
+      // A batch is written again when its commit's reply was lost with the
+      // connection: each record's key makes the second write a no-op. (A
+      // call id is unique in its server's run; with the end time no two
+      // calls ever share a key. "live:" keeps these apart from the keys of
+      // imported records, which begin with the server id.)
+      std::vector<std::string> keys;
+      keys.reserve(part.size());
+      for (const v1::CallRecord& r : part) {
+        keys.push_back(absl::StrCat("live:", server_id_, "/", r.call_id(), "/",
+                                    r.ended().seconds(), ".", r.ended().nanos()));
+      }
+      LB_ASSIGN_OR_RETURN(PgResult r, Insert(part, &keys, server_id_));
       for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
     }
     return absl::OkStatus();
