@@ -772,6 +772,85 @@ class SessionStream : public grpc::ClientReadReactor<v1::EventBatch> {
   grpc::Status status_;
 };
 
+// One one-line Subscribe stream per session, spread over `channels` shared
+// channels: opened together, waited for (first batch: a one-line snapshot),
+// and cancelled together. Streams gRPC never lets go of are leaked with the
+// counters their callbacks use, rather than freed under them.
+class SessionStreams {
+ public:
+  SessionStreams(const std::string& target, int channels, int channel_base, int count,
+                 const std::string& what)
+      : count_(count), sync_(std::make_unique<Sync>()) {
+    for (int i = 0; i < channels; ++i) {
+      channels_.push_back(MakeChannel(target, channel_base + i));
+      if (!WaitConnected(channels_.back(), 10)) Fail(what + " channel did not connect");
+      stubs_.push_back(v1::Telephony::NewStub(channels_.back()));
+    }
+    Sync& sync = *sync_;
+    for (int i = 0; i < count; ++i) {
+      streams_.push_back(std::make_unique<SessionStream>(
+          [&sync](bool good) {
+            std::lock_guard<std::mutex> lock(sync.mu);
+            ++sync.firsts;
+            sync.good_firsts += good;
+            sync.cv.notify_all();
+          },
+          [&sync] {
+            std::lock_guard<std::mutex> lock(sync.mu);
+            ++sync.done;
+            sync.cv.notify_all();
+          }));
+    }
+  }
+  ~SessionStreams() { Stop(std::chrono::seconds(60)); }
+
+  void Start(const std::vector<std::string>& sessions, const std::vector<std::string>& lines) {
+    for (int i = 0; i < count_; ++i) {
+      streams_[i]->Start(stubs_[i % stubs_.size()].get(), sessions[i], lines[i], 600);
+    }
+  }
+  // Waits up to `timeout` for every stream's first batch; returns how many
+  // were a one-line snapshot (and sets `*firsts` to how many came at all).
+  int WaitFirsts(std::chrono::seconds timeout, int* firsts) {
+    std::unique_lock<std::mutex> lock(sync_->mu);
+    sync_->cv.wait_for(lock, timeout, [&] { return sync_->firsts >= count_; });
+    *firsts = sync_->firsts;
+    return sync_->good_firsts;
+  }
+  // How the first stream that ended with an error ended ("" if none did).
+  std::string FirstError() {
+    for (auto& s : streams_) {
+      if (std::string e = s->error(); !e.empty()) return e;
+    }
+    return "";
+  }
+  // Cancels every stream and waits up to `timeout` for them to end.
+  void Stop(std::chrono::seconds timeout) {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& s : streams_) s->Cancel();
+    std::unique_lock<std::mutex> lock(sync_->mu);
+    if (!sync_->cv.wait_for(lock, timeout, [&] { return sync_->done >= count_; })) {
+      lock.unlock();
+      for (auto& s : streams_) (void)s.release();  // gRPC still owns some
+      (void)sync_.release();
+    }
+  }
+
+ private:
+  struct Sync {
+    std::mutex mu;
+    std::condition_variable cv;
+    int firsts = 0, good_firsts = 0, done = 0;
+  };
+  const int count_;
+  std::unique_ptr<Sync> sync_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  std::vector<std::unique_ptr<v1::Telephony::Stub>> stubs_;
+  std::vector<std::unique_ptr<SessionStream>> streams_;
+  bool stopped_ = false;
+};
+
 void BenchMemory(const Options& opt, const TempDir& dir, Report* report) {
   constexpr int kLines = 10000;
   constexpr int kSessions = 1000;
@@ -836,61 +915,18 @@ void BenchMemory(const Options& opt, const TempDir& dir, Report* report) {
   const double rss_sessions = static_cast<double>(t.daemon->RssBytes()) / kMB;
   Progress("memory: %d sessions, each with its line open: RSS %.1f MB", kSessions, rss_sessions);
 
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  std::vector<std::unique_ptr<v1::Telephony::Stub>> stubs;
-  for (int i = 0; i < kChannels; ++i) {
-    channels.push_back(MakeChannel(t.daemon->target(), 200 + i));
-    if (!WaitConnected(channels.back(), 10)) Fail("memory channel did not connect");
-    stubs.push_back(v1::Telephony::NewStub(channels.back()));
-  }
-  // Shared with the stream callbacks; leaked with them if gRPC never lets go.
-  struct Sync {
-    std::mutex mu;
-    std::condition_variable cv;
-    int firsts = 0, good_firsts = 0, done = 0;
-  };
-  auto sync_owner = std::make_unique<Sync>();
-  Sync& sync = *sync_owner;
-  std::vector<std::unique_ptr<SessionStream>> streams;
-  for (int i = 0; i < kSessions; ++i) {
-    streams.push_back(std::make_unique<SessionStream>(
-        [&sync](bool good) {
-          std::lock_guard<std::mutex> lock(sync.mu);
-          ++sync.firsts;
-          sync.good_firsts += good;
-          sync.cv.notify_all();
-        },
-        [&sync] {
-          std::lock_guard<std::mutex> lock(sync.mu);
-          ++sync.done;
-          sync.cv.notify_all();
-        }));
-  }
-  bool stopped = false;
-  auto stop_streams = [&] {
-    if (stopped) return;
-    stopped = true;
-    for (auto& s : streams) s->Cancel();
-    std::unique_lock<std::mutex> lock(sync.mu);
-    if (!sync.cv.wait_for(lock, std::chrono::seconds(30), [&] { return sync.done >= kSessions; })) {
-      for (auto& s : streams) (void)s.release();  // gRPC still owns some
-      (void)sync_owner.release();
-    }
-  };
+  SessionStreams streams(t.daemon->target(), kChannels, 200, kSessions, "memory");
+  auto stop_streams = [&] { streams.Stop(std::chrono::seconds(30)); };
   const auto open_t0 = Clock::now();
-  for (int i = 0; i < kSessions; ++i) {
-    streams[i]->Start(stubs[i % kChannels].get(), sessions[i], lines[i], 600);
-  }
+  streams.Start(sessions, lines);
   double open_ms = 0, rss_streams = 0, rss_calls = 0, calls_ms = 0;
   v1::ServerStatus st;
   try {
-    {
-      std::unique_lock<std::mutex> lock(sync.mu);
-      sync.cv.wait_for(lock, std::chrono::seconds(60), [&] { return sync.firsts >= kSessions; });
-    }
+    int firsts = 0;
+    const int good_firsts = streams.WaitFirsts(std::chrono::seconds(60), &firsts);
     open_ms = MicrosSince(open_t0) / 1000;
-    if (sync.firsts < kSessions || sync.good_firsts < kSessions) {
-      Fail("only " + std::to_string(sync.good_firsts) + " of " + std::to_string(kSessions) +
+    if (firsts < kSessions || good_firsts < kSessions) {
+      Fail("only " + std::to_string(good_firsts) + " of " + std::to_string(kSessions) +
            " streams delivered a one-line snapshot");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -1269,61 +1305,19 @@ void BenchScale(const Options& opt, const TempDir& dir, Report* report) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const double rss_sessions = static_cast<double>(t.daemon->RssBytes()) / kMB;
 
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  std::vector<std::unique_ptr<v1::Telephony::Stub>> stubs;
-  for (int i = 0; i < kChannels; ++i) {
-    channels.push_back(MakeChannel(t.daemon->target(), 500 + i));
-    if (!WaitConnected(channels.back(), 10)) Fail("scale channel did not connect");
-    stubs.push_back(v1::Telephony::NewStub(channels.back()));
-  }
-  struct Sync {
-    std::mutex mu;
-    std::condition_variable cv;
-    int firsts = 0, good_firsts = 0, done = 0;
-  };
-  auto sync_owner = std::make_unique<Sync>();
-  Sync& sync = *sync_owner;
-  std::vector<std::unique_ptr<SessionStream>> streams;
-  for (int i = 0; i < sessions; ++i) {
-    streams.push_back(std::make_unique<SessionStream>(
-        [&sync](bool good) {
-          std::lock_guard<std::mutex> lock(sync.mu);
-          ++sync.firsts;
-          sync.good_firsts += good;
-          sync.cv.notify_all();
-        },
-        [&sync] {
-          std::lock_guard<std::mutex> lock(sync.mu);
-          ++sync.done;
-          sync.cv.notify_all();
-        }));
-  }
-  auto stop_streams = [&] {
-    for (auto& s : streams) s->Cancel();
-    std::unique_lock<std::mutex> lock(sync.mu);
-    if (!sync.cv.wait_for(lock, std::chrono::seconds(60), [&] { return sync.done >= sessions; })) {
-      for (auto& s : streams) (void)s.release();  // gRPC still owns some
-      (void)sync_owner.release();
-    }
-  };
+  SessionStreams streams(t.daemon->target(), kChannels, 500, sessions, "scale");
+  auto stop_streams = [&] { streams.Stop(std::chrono::seconds(60)); };
   const auto open_t0 = Clock::now();
-  for (int i = 0; i < sessions; ++i) {
-    streams[i]->Start(stubs[i % kChannels].get(), ids[i], line_ids[i], 600);
-  }
+  streams.Start(ids, line_ids);
   double open_ms = 0, rss_streams = 0;
   Stats probe;
   try {
-    {
-      std::unique_lock<std::mutex> lock(sync.mu);
-      sync.cv.wait_for(lock, std::chrono::seconds(120), [&] { return sync.firsts >= sessions; });
-    }
+    int firsts = 0;
+    const int good_firsts = streams.WaitFirsts(std::chrono::seconds(120), &firsts);
     open_ms = MicrosSince(open_t0) / 1000;
-    if (sync.good_firsts < sessions) {
-      std::string why;
-      for (auto& st : streams) {
-        if (why.empty()) why = st->error();
-      }
-      Fail("only " + std::to_string(sync.good_firsts) + " of " + std::to_string(sessions) +
+    if (good_firsts < sessions) {
+      const std::string why = streams.FirstError();
+      Fail("only " + std::to_string(good_firsts) + " of " + std::to_string(sessions) +
            " streams delivered a one-line snapshot in " + Fmt("%.0f", open_ms) +
            " ms; first error: " + (why.empty() ? "none (still waiting)" : why));
     }
