@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
+#include "linebridge/snapshot_assembler.h"
 
 namespace linebridge {
 namespace {
@@ -504,6 +505,7 @@ absl::Status Subscription::Stream(size_t server, int attempt, bool session_repla
     std::unique_ptr<grpc::ClientReader<v1::EventBatch>> reader =
         client_->connection(server).Subscribe(&context, request);
     v1::EventBatch batch;
+    SnapshotAssembler snapshot;  // a large snapshot comes in parts
     bool connected = false;
     while (reader->Read(&batch)) {
       if (!connected) {
@@ -515,6 +517,7 @@ absl::Status Subscription::Stream(size_t server, int attempt, bool session_repla
         state.session_replaced = session_replaced;
         Notify(state);
       }
+      if (!snapshot.Add(&batch)) continue;
       Deliver(server, batch);
       backoff.Reset();
     }

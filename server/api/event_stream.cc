@@ -1,5 +1,7 @@
 #include "api/event_stream.h"
 
+#include "api/snapshot_parts.h"
+
 #include "absl/strings/str_format.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
@@ -54,7 +56,9 @@ EventStream::EventStream(grpc::CallbackServerContext* ctx, Engine* engine,
   {
     absl::MutexLock lock(&mu_);
     next_ = start->next_sequence;
-    pending_snapshot_ = std::move(start->snapshot);
+    if (start->snapshot) {
+      pending_snapshot_ = SplitSnapshot(std::move(start->snapshot), kSnapshotPartBytes);
+    }
   }
   Pump();
 }
@@ -110,9 +114,23 @@ void EventStream::Pump() {
     counters().cutoffs.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  std::unique_ptr<v1::EventBatch> snapshot = std::move(pending_snapshot_);
-  if (snapshot) FilterSnapshot(*caller_, snapshot.get());
+  std::unique_ptr<v1::EventBatch> snapshot;
+  if (!pending_snapshot_.empty()) {
+    snapshot = std::move(pending_snapshot_.front());
+    pending_snapshot_.pop_front();
+    FilterSnapshot(*caller_, snapshot.get());
+  }
   encoder_.Start(journal.epoch());
+  if (snapshot && snapshot->snapshot().more()) {
+    // A part of a large snapshot: a batch of its own, no events.
+    encoder_.AddSnapshot(snapshot.get());
+    in_flight_ = true;
+    in_flight_events_ = 0;
+    batch_ = encoder_.Finish();
+    journal.WaitForSequence(next_ + options_.queue_limit, waker_);
+    StartWrite(&batch_);
+    return;
+  }
   bool shutdown = false;
   // Runs under the journal's shared lock (and mu_): no allocation but the
   // batch's bytes.

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <set>
@@ -91,7 +92,8 @@ class EventStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool idle_ ABSL_GUARDED_BY(mu_) = false;  // caught up, sleeping on the journal
   bool finish_after_write_ ABSL_GUARDED_BY(mu_) = false;  // ServerShutdown is in the batch
-  std::unique_ptr<v1::EventBatch> pending_snapshot_ ABSL_GUARDED_BY(mu_);
+  // The snapshot still to send, in parts (api/snapshot_parts.h).
+  std::deque<std::unique_ptr<v1::EventBatch>> pending_snapshot_ ABSL_GUARDED_BY(mu_);
   BatchEncoder encoder_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer batch_ ABSL_GUARDED_BY(mu_);  // the write in flight
 };

@@ -87,8 +87,23 @@ export class EventStream implements AsyncIterable<EventBatch__Output> {
       const call = this.telephony.Subscribe(this.request(), this.metadata());
       this.call = call;
       try {
+        // A large snapshot comes in parts (`snapshot.more`): they are merged
+        // and handed on as one batch.
+        let parts: EventBatch__Output['snapshot'] = null;
         for await (const batch of call as AsyncIterable<EventBatch__Output>) {
           attempt = 0;
+          const snap = batch.snapshot;
+          if (snap) {
+            if (parts && parts.sequence === snap.sequence) {
+              parts.lines.push(...snap.lines);
+              parts.calls.push(...snap.calls);
+            } else {
+              parts = snap;
+            }
+            if (snap.more) continue;
+            batch.snapshot = { ...parts, more: false };
+          }
+          parts = null;
           this.advance(batch);
           yield batch;
         }

@@ -108,6 +108,43 @@ describe('calls and events', () => {
   });
 });
 
+describe('a snapshot larger than a message', () => {
+  const LINES = 16000;
+  const ctx = {};
+  before(async () => {
+    ctx.dir = tempDir();
+    const config = path.join(ctx.dir, 'large.textproto');
+    let text = 'providers { sim { name: "sim" ';
+    for (let i = 0; i < LINES; i++) {
+      text += `extensions { number: "${100000 + i}" name: "Extension ${i} of the large test switch" } `;
+    }
+    fs.writeFileSync(config, `${text}} }\n`);
+    ctx.daemon = await new Daemon(ctx.dir, await freePort(), ['--config', config]).start();
+    ctx.client = new Client({ server: ctx.daemon.address });
+  });
+  after(async () => {
+    ctx.client.close();
+    await ctx.daemon.stop();
+    fs.rmSync(ctx.dir, { recursive: true, force: true });
+  });
+
+  test('its parts arrive as one batch with every line', async () => {
+    const stream = ctx.client.events();
+    const events = new Collector(stream);
+    try {
+      const first = await events.nextBatch();
+      assert.ok(first.snapshot, 'no snapshot');
+      assert.equal(first.snapshot.more, false);
+      const ids = new Set(first.snapshot.lines.map((l) => l.id));
+      assert.equal(first.snapshot.lines.length, LINES);
+      assert.equal(ids.size, LINES);
+      assert.equal(stream.position.sequence, first.snapshot.sequence);
+    } finally {
+      await events.close();
+    }
+  });
+});
+
 describe('errors', () => {
   const ctx = withDaemon();
 

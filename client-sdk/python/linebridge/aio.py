@@ -16,7 +16,7 @@ from linebridge import _messages as rq
 from linebridge._helpers import CallHelpers
 from linebridge.config import Config
 from linebridge.errors import TapiError
-from linebridge.events import RETRYABLE, Backoff, EventBatch, Position
+from linebridge.events import RETRYABLE, Backoff, EventBatch, Position, SnapshotParts
 from linebridge.v1 import (
     admin_pb2,
     admin_pb2_grpc,
@@ -139,8 +139,12 @@ class AsyncEventStream:
             request = self.position.request(self._line_ids, self._session_id)
             self._call = self._client.telephony.Subscribe(request, metadata=self._client.metadata)
             try:
+                parts = SnapshotParts()  # a large snapshot comes in parts
                 async for batch in self._call:
                     self._backoff.reset()
+                    batch = parts.add(batch)
+                    if batch is None:
+                        continue
                     self.position.advance(batch)
                     yield batch
             except grpc.aio.AioRpcError as e:

@@ -9,7 +9,7 @@ from linebridge import _messages as rq
 from linebridge._helpers import CallHelpers
 from linebridge.config import Config
 from linebridge.errors import TapiError
-from linebridge.events import RETRYABLE, Backoff, EventBatch, Position
+from linebridge.events import RETRYABLE, Backoff, EventBatch, Position, SnapshotParts
 from linebridge.v1 import (
     admin_pb2,
     admin_pb2_grpc,
@@ -228,8 +228,12 @@ class EventStream:
             with self._lock:
                 self._call = stub.Subscribe(request, metadata=self._client.metadata)
             try:
+                parts = SnapshotParts()  # a large snapshot comes in parts
                 for batch in self._call:
                     self._backoff.reset()
+                    batch = parts.add(batch)
+                    if batch is None:
+                        continue
                     self.position.advance(batch)
                     self._client._learn(self._server, batch)  # pylint: disable=protected-access
                     yield batch

@@ -34,6 +34,32 @@ RETRYABLE = frozenset(
 )
 
 
+class SnapshotParts:
+    """Merges the parts of a large snapshot (`snapshot.more`) into one batch:
+    `add` returns the batch to hand on, or None while parts are still due."""
+
+    def __init__(self):
+        self._pending = None
+
+    def add(self, batch: EventBatch) -> Optional[EventBatch]:
+        if not batch.HasField("snapshot"):
+            self._pending = None
+            return batch
+        part = batch.snapshot
+        if self._pending is not None and self._pending.sequence == part.sequence:
+            self._pending.lines.extend(part.lines)
+            self._pending.calls.extend(part.calls)
+        else:
+            self._pending = telephony_pb2.Snapshot()
+            self._pending.CopyFrom(part)
+        if part.more:
+            return None
+        batch.snapshot.CopyFrom(self._pending)
+        batch.snapshot.more = False
+        self._pending = None
+        return batch
+
+
 class Position:
     """The last (epoch, sequence) processed; (0, 0) = none yet."""
 

@@ -314,5 +314,45 @@ class MutualTlsTest(unittest.TestCase):
             linebridge.Client(daemon.address, tls_cert=certs["client.pem"])
 
 
+class LargeSnapshotTest(unittest.TestCase):
+    LINES = 16000
+
+    def test_a_snapshot_sent_in_parts_arrives_as_one_batch(self):
+        tmp = TempDir()
+        self.addCleanup(tmp.cleanup)
+        config = os.path.join(tmp.path, "large.textproto")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write('providers { sim { name: "sim" ')
+            for i in range(self.LINES):
+                f.write(f'extensions {{ number: "{100000 + i}" name: "Extension {i} of the large '
+                        'test switch" } ')
+            f.write("} }\n")
+        daemon = Daemon(tmp.path, 0, ["--config", config]).start()
+        self.addCleanup(daemon.stop)
+        with linebridge.Client(daemon.address) as client:
+            # Parts as the server sends them, read raw: more than one, each under 4 MiB.
+            raw = client._servers[0].telephony.Subscribe(  # pylint: disable=protected-access
+                telephony_pb2.SubscribeRequest(), metadata=client.metadata)
+            parts = []
+            for batch in raw:
+                parts.append(batch)
+                if not batch.snapshot.more:
+                    break
+            raw.cancel()
+            self.assertGreater(len(parts), 3)
+            self.assertTrue(all(p.ByteSize() < 4 * 1024 * 1024 for p in parts))
+            self.assertEqual(sum(len(p.snapshot.lines) for p in parts), self.LINES)
+            # Through the client: one batch with every line, then live events.
+            stream = client.events()
+            self.addCleanup(stream.close)
+            first = next(iter(stream))
+            self.assertTrue(first.HasField("snapshot"))
+            self.assertFalse(first.snapshot.more)
+            ids = [line.id for line in first.snapshot.lines]
+            self.assertEqual(len(ids), self.LINES)
+            self.assertEqual(len(set(ids)), self.LINES)
+            self.assertEqual(stream.position.sequence, first.snapshot.sequence)
+
+
 if __name__ == "__main__":
     unittest.main()
