@@ -10,6 +10,7 @@
 #include "linebridge/v1/config.pb.h"
 #include "store/call_record_store.h"
 #include "store/security_store.h"
+#include "store/spooler.h"
 
 namespace linebridge {
 
@@ -17,7 +18,15 @@ struct Stores {
   std::string backend;  // "sqlite" or "postgresql"
   std::unique_ptr<CallRecordStore> records;
   std::unique_ptr<SecurityStore> security;
+  // PostgreSQL: the spools of call records and audit rows (owned by the
+  // stores above), else null.
+  const Spooler* record_spool = nullptr;
+  const Spooler* audit_spool = nullptr;
 };
+
+// The spool files' names inside data_dir.
+inline constexpr char kRecordSpoolFile[] = "cdr.spool";
+inline constexpr char kAuditSpoolFile[] = "audit.spool";
 
 // `server_id`: this server's id, stamped on its call records and audit rows.
 absl::StatusOr<Stores> OpenStores(const v1::config::ServerConfig& config,
