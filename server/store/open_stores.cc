@@ -12,35 +12,38 @@
 namespace linebridge {
 
 absl::StatusOr<Stores> OpenStores(const v1::config::ServerConfig& config,
-                                  const std::string& server_id) {
+                                  const std::string& server_id, bool spools) {
   Stores stores;
   if (config.store().has_postgres()) {
     const v1::config::PostgresConfig& pg = config.store().postgres();
     LB_ASSIGN_OR_RETURN(PgOptions options,
                         PgOptionsFromConfig(pg, absl::StrCat("linebridged ", server_id)));
     stores.backend = "postgresql";
-    std::error_code ec;
-    std::filesystem::create_directories(config.data_dir(), ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("data_dir ", config.data_dir(), ": ", ec.message()));
-    }
     const uint64_t spool_bytes =
         pg.spool_max_bytes() != 0 ? pg.spool_max_bytes() : uint64_t{64} << 20;
-    LB_ASSIGN_OR_RETURN(std::unique_ptr<SpoolFile> record_spool,
-                        SpoolFile::Open(absl::StrCat(config.data_dir(), "/", kRecordSpoolFile),
-                                        spool_bytes));
-    LB_ASSIGN_OR_RETURN(std::unique_ptr<SpoolFile> audit_spool,
-                        SpoolFile::Open(absl::StrCat(config.data_dir(), "/", kAuditSpoolFile),
-                                        spool_bytes));
+    std::unique_ptr<SpoolFile> record_spool, audit_spool;
+    if (spools) {
+      std::error_code ec;
+      std::filesystem::create_directories(config.data_dir(), ec);
+      if (ec) {
+        return absl::UnavailableError(
+            absl::StrCat("data_dir ", config.data_dir(), ": ", ec.message()));
+      }
+      LB_ASSIGN_OR_RETURN(record_spool,
+                          SpoolFile::Open(absl::StrCat(config.data_dir(), "/", kRecordSpoolFile),
+                                          spool_bytes));
+      LB_ASSIGN_OR_RETURN(audit_spool,
+                          SpoolFile::Open(absl::StrCat(config.data_dir(), "/", kAuditSpoolFile),
+                                          spool_bytes));
+    }
     LB_ASSIGN_OR_RETURN(std::unique_ptr<PgCallRecordStore> records,
                         PgCallRecordStore::Open(options, server_id));
-    records->EnableSpool(std::move(record_spool));
+    if (record_spool != nullptr) records->EnableSpool(std::move(record_spool));
     stores.record_spool = records->spooler();
     stores.records = std::move(records);
     LB_ASSIGN_OR_RETURN(std::unique_ptr<PgSecurityBackend> backend,
                         PgSecurityBackend::Open(options, server_id));
-    LB_RETURN_IF_ERROR(backend->EnableSpool(std::move(audit_spool)));
+    if (audit_spool != nullptr) LB_RETURN_IF_ERROR(backend->EnableSpool(std::move(audit_spool)));
     stores.audit_spool = backend->spooler();
     SecurityStore::Options so;
     if (pg.refresh_ms() != 0) so.refresh = absl::Milliseconds(pg.refresh_ms());

@@ -29,7 +29,10 @@ inline constexpr char kRecordSpoolFile[] = "cdr.spool";
 inline constexpr char kAuditSpoolFile[] = "audit.spool";
 
 // `server_id`: this server's id, stamped on its call records and audit rows.
+// `spools`: PostgreSQL only — false for a tool that runs beside the daemon
+// on the same data_dir (--bootstrap_admin): the spool files are the
+// daemon's (each is locked by the process that opened it).
 absl::StatusOr<Stores> OpenStores(const v1::config::ServerConfig& config,
-                                  const std::string& server_id);
+                                  const std::string& server_id, bool spools = true);
 
 }  // namespace linebridge

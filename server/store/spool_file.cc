@@ -1,6 +1,7 @@
 #include "store/spool_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,13 @@ absl::StatusOr<std::unique_ptr<SpoolFile>> SpoolFile::Open(const std::string& pa
   std::unique_ptr<SpoolFile> f(new SpoolFile(path, max_bytes));
   f->fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (f->fd_ < 0) return f->Error("open");
+  if (flock(f->fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "spool ", path, " is in use by another process (two servers on one data_dir?)"));
+    }
+    return f->Error("lock");
+  }
   if (absl::Status st = f->Load(); !st.ok()) return st;
   return f;
 }
@@ -275,7 +283,10 @@ absl::Status SpoolFile::Compact() {
     at += n;
     to += n;
   }
-  if (ok) ok = fdatasync(out) == 0 && rename(tmp.c_str(), path_.c_str()) == 0;
+  if (ok) {
+    ok = flock(out, LOCK_EX | LOCK_NB) == 0 && fdatasync(out) == 0 &&
+         rename(tmp.c_str(), path_.c_str()) == 0;
+  }
   if (!ok) {
     absl::Status st = Error("compact");
     close(out);

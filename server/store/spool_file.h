@@ -51,8 +51,9 @@ class SpoolFile {
   static constexpr size_t kFrameBytes = 16;  // before the body
   static constexpr uint32_t kMaxBody = 16u << 20;
 
-  // Opens or creates `path` (0600), checks the entries from the head on and
-  // cuts a torn tail. A file that is not a spool is FailedPrecondition.
+  // Opens or creates `path` (0600), locks it (flock; held while open),
+  // checks the entries from the head on and cuts a torn tail. A file that is
+  // not a spool, or one another process holds, is FailedPrecondition.
   static absl::StatusOr<std::unique_ptr<SpoolFile>> Open(const std::string& path,
                                                          uint64_t max_bytes);
   ~SpoolFile();

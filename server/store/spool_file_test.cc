@@ -207,5 +207,15 @@ TEST(SpoolFile, AnotherFileIsNotTakenForASpool) {
   EXPECT_EQ(f.status().code(), absl::StatusCode::kFailedPrecondition) << f.status();
 }
 
+TEST(SpoolFile, OneProcessAtATime) {
+  const std::string path = store_testing::MakeTempDir("spool") + "/a.spool";
+  auto first = OpenOrDie(path);
+  ASSERT_NE(first, nullptr);
+  absl::StatusOr<std::unique_ptr<SpoolFile>> second = SpoolFile::Open(path, 1 << 20);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+  first.reset();
+  EXPECT_NE(OpenOrDie(path), nullptr);
+}
+
 }  // namespace
 }  // namespace linebridge
