@@ -30,27 +30,13 @@
 #include "providers/builtin.h"
 #include "store/cdr_store.h"
 #include "store/open_stores.h"
+#include "store/record_sink.h"
 #include "store/retention.h"
 #include "store/security_store.h"
+#include "store/spooler.h"
 #include "store/store_status.h"
 
 namespace linebridge {
-
-class Server::CdrSink : public CallRecordSink {
- public:
-  explicit CdrSink(AsyncCdrWriter* writer) : writer_(writer) {}
-  void Record(v1::CallRecord record, std::function<void()> settled) override {
-    // Enqueue keeps `settled` only if it takes the record.
-    auto keep = std::make_shared<std::function<void()>>(std::move(settled));
-    if (!writer_->Enqueue(std::move(record), [keep] { (*keep)(); })) {
-      LB_WARN("cdr: queue full, a call-detail record was dropped (%d so far)", writer_->dropped());
-      (*keep)();
-    }
-  }
-
- private:
-  AsyncCdrWriter* writer_;
-};
 
 namespace {
 
@@ -173,8 +159,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   s->store_backend_ = stores.backend;
   s->store_ = std::move(stores.records);
   s->security_store_ = std::move(stores.security);
+  s->record_spool_ = stores.record_spool;
+  s->audit_spool_ = stores.audit_spool;
   s->writer_ = std::make_unique<AsyncCdrWriter>(s->store_.get());
-  s->sink_ = std::make_unique<CdrSink>(s->writer_.get());
+  s->sink_ = std::make_unique<WriterRecordSink>(s->writer_.get());
   s->executor_ = std::make_unique<BlockingExecutor>();
 
   EngineOptions eo = EngineOptions::FromConfig(config);
@@ -229,6 +217,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   hooks.list_records = [raw](const v1::ListCallRecordsRequest& req)
       -> absl::StatusOr<v1::ListCallRecordsResponse> {
     LB_RETURN_IF_ERROR(raw->writer_->Flush());  // what has ended is visible
+    // ... or, while records wait in the spool for PostgreSQL, soon is.
+    if (raw->record_spool_ != nullptr) raw->record_spool_->WaitDrained(absl::Seconds(1));
     return raw->store_->List(req);
   };
   hooks.count_records = [raw]() -> uint64_t {
@@ -237,8 +227,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   };
   hooks.store_status = [raw]() -> std::vector<v1::StoreStatus> {
     std::vector<v1::StoreStatus> result = {
-        MakeStoreStatus("call_records", *raw->writer_, raw->retention_->stats("call_records")),
-        MakeStoreStatus("audit", *raw->audit_, raw->retention_->stats("audit"))};
+        MakeStoreStatus("call_records", *raw->writer_, raw->retention_->stats("call_records"),
+                        raw->record_spool_),
+        MakeStoreStatus("audit", *raw->audit_, raw->retention_->stats("audit"),
+                        raw->audit_spool_)};
     for (v1::StoreStatus& st : result) st.set_backend(raw->store_backend_);
     return result;
   };
@@ -321,6 +313,8 @@ absl::Status Server::StartSideServers() {
     sources.listener = listener_.get();
     sources.cdr = writer_.get();
     sources.audit = audit_.get();
+    sources.cdr_spool = record_spool_;
+    sources.audit_spool = audit_spool_;
     sources.retention = retention_.get();
     const v1::ServerStatus status = engine_->Status();
     sources.version = status.version();

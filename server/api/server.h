@@ -25,6 +25,8 @@ namespace linebridge {
 
 class CallRecordStore;
 class AsyncCdrWriter;
+class Spooler;
+class WriterRecordSink;
 class BlockingExecutor;
 class TelephonyService;
 class AdminService;
@@ -76,7 +78,6 @@ class Server {
 
  private:
   Server() = default;
-  class CdrSink;
   void SetListenerHealth(bool accepting);
   void SetServingLocked(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu_);
   absl::Status StartSideServers();
@@ -86,8 +87,10 @@ class Server {
   int port_ = 0;
   std::string store_backend_;  // "sqlite" or "postgresql"
   std::unique_ptr<CallRecordStore> store_;
+  const Spooler* record_spool_ = nullptr;  // PostgreSQL: owned by store_
+  const Spooler* audit_spool_ = nullptr;   // PostgreSQL: owned by security_store_
   std::unique_ptr<AsyncCdrWriter> writer_;
-  std::unique_ptr<CdrSink> sink_;
+  std::unique_ptr<WriterRecordSink> sink_;
   std::unique_ptr<BlockingExecutor> executor_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TelephonyService> telephony_;

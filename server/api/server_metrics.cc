@@ -6,12 +6,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "api/event_stream.h"
 #include "api/listener.h"
 #include "core/engine.h"
 #include "store/cdr_store.h"
 #include "store/retention.h"
 #include "store/security_store.h"
+#include "store/spooler.h"
 
 namespace linebridge {
 namespace {
@@ -152,6 +154,24 @@ void AddListener(const Listener& listener, Families& out) {
               static_cast<double>(s.dropped_no_descriptor), {{"reason", "no_descriptor"}});
 }
 
+void AddSpool(const Spooler& spool, const std::string& what, const std::string& noun,
+              Families& out) {
+  const SpoolStats s = spool.stats();
+  const std::string prefix = "linebridge_" + what + "_spool";
+  out.Gauge(prefix + "_rows",
+            noun + " waiting in the spool file for PostgreSQL (synced to disk).",
+            static_cast<double>(s.rows));
+  out.Gauge(prefix + "_bytes", noun + ": bytes the spool file holds for PostgreSQL.",
+            static_cast<double>(s.bytes));
+  out.Gauge(prefix + "_oldest_age_seconds",
+            noun + ": age of the oldest row waiting in the spool (0 if none).",
+            s.oldest_us == 0
+                ? 0.0
+                : absl::ToDoubleSeconds(absl::Now() - absl::FromUnixMicros(s.oldest_us)));
+  out.Counter(prefix + "_full_drops_total", noun + " lost because the spool file was full.",
+              static_cast<double>(s.full_drops));
+}
+
 template <typename Writer>
 void AddWriter(const Writer& w, const std::string& what, const std::string& noun,
                const RetentionPruner* retention, const std::string& table, Families& out) {
@@ -192,6 +212,12 @@ std::vector<prometheus::MetricFamily> ServerCollector::Collect() const {
   }
   if (sources_.audit != nullptr) {
     AddWriter(*sources_.audit, "audit_records", "Audit records", sources_.retention, "audit", out);
+  }
+  if (sources_.cdr_spool != nullptr) {
+    AddSpool(*sources_.cdr_spool, "call_records", "Call records", out);
+  }
+  if (sources_.audit_spool != nullptr) {
+    AddSpool(*sources_.audit_spool, "audit_records", "Audit records", out);
   }
   return out.Take();
 }

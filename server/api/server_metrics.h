@@ -18,6 +18,7 @@ class Listener;
 class AsyncCdrWriter;
 class AsyncAuditWriter;
 class RetentionPruner;
+class Spooler;
 
 struct MetricSources {
   Engine* engine = nullptr;
@@ -25,6 +26,8 @@ struct MetricSources {
   const AsyncCdrWriter* cdr = nullptr;     // optional
   const AsyncAuditWriter* audit = nullptr;  // optional
   const RetentionPruner* retention = nullptr;  // optional
+  const Spooler* cdr_spool = nullptr;     // PostgreSQL only
+  const Spooler* audit_spool = nullptr;   // PostgreSQL only
   std::string version;
   std::string server_id;
 };

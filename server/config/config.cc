@@ -493,6 +493,12 @@ class Validator {
       const uint32_t refresh = pg.refresh_ms() != 0 ? pg.refresh_ms() : kDefaultStoreRefreshMs;
       CheckRange(pg.cache_ms(), refresh, 3600000, "store.postgres.cache_ms");
     }
+    if (pg.spool_max_bytes() != 0 &&
+        (pg.spool_max_bytes() < kMinStoreSpoolBytes || pg.spool_max_bytes() > kMaxStoreSpoolBytes)) {
+      Error("store.postgres.spool_max_bytes",
+            absl::StrFormat("%u out of range [%u, %u]", pg.spool_max_bytes(), kMinStoreSpoolBytes,
+                            kMaxStoreSpoolBytes));
+    }
   }
 
   void CheckRetention(const v1::config::RetentionConfig& r) {
@@ -880,6 +886,7 @@ void ApplyDefaults(ServerConfig* config) {
     auto* pg = config->mutable_store()->mutable_postgres();
     if (pg->refresh_ms() == 0) pg->set_refresh_ms(kDefaultStoreRefreshMs);
     if (pg->cache_ms() == 0) pg->set_cache_ms(std::max(kDefaultStoreCacheMs, pg->refresh_ms()));
+    if (pg->spool_max_bytes() == 0) pg->set_spool_max_bytes(kDefaultStoreSpoolBytes);
   }
   if (config->providers().empty()) {
     *config->add_providers()->mutable_sim() = DefaultSimConfig();

@@ -112,6 +112,11 @@ inline constexpr uint32_t kMaxTlsReloadIntervalMs = 86400000;   // one day
 inline constexpr uint32_t kDefaultRetentionIntervalMs = 60000;
 inline constexpr uint32_t kDefaultStoreRefreshMs = 5000;   // store.postgres.refresh_ms
 inline constexpr uint32_t kDefaultStoreCacheMs = 30000;    // store.postgres.cache_ms
+// store.postgres.spool_max_bytes: each spool file (call records, audit).
+// 64 MiB holds some 200,000 call records.
+inline constexpr uint64_t kDefaultStoreSpoolBytes = uint64_t{64} << 20;
+inline constexpr uint64_t kMinStoreSpoolBytes = uint64_t{64} << 10;
+inline constexpr uint64_t kMaxStoreSpoolBytes = uint64_t{1} << 40;
 inline constexpr uint32_t kMinRetentionIntervalMs = 100;
 inline constexpr uint32_t kMaxRetentionIntervalMs = 86400000;
 inline constexpr uint32_t kDefaultRecordsMaxAgeDays = 365;

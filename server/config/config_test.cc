@@ -389,11 +389,14 @@ TEST(ConfigValidate, PostgresStore) {
             "t.conf:1: store.postgres.cache_ms: 5000 out of range [10000, 3600000]");
   EXPECT_EQ(ErrorOf("store { postgres { conninfo: \"dbname=x\" refresh_ms: 50 } }\n"),
             "t.conf:1: store.postgres.refresh_ms: 50 out of range [100, 600000]");
+  EXPECT_EQ(ErrorOf("store { postgres { conninfo: \"dbname=x\" spool_max_bytes: 1000 } }\n"),
+            "t.conf:1: store.postgres.spool_max_bytes: 1000 out of range [65536, 1099511627776]");
   ServerConfig c;
   c.mutable_store()->mutable_postgres()->set_conninfo("dbname=x");
   ApplyDefaults(&c);
   EXPECT_EQ(c.store().postgres().refresh_ms(), 5000u);
   EXPECT_EQ(c.store().postgres().cache_ms(), 30000u);
+  EXPECT_EQ(c.store().postgres().spool_max_bytes(), 64u << 20);
   EXPECT_TRUE(ValidateConfig(c, ParseLocations()).ok());
 }
 

@@ -110,7 +110,8 @@ void GrpcLog(gpr_log_func_args* args) {
 int BootstrapAdmin(const v1::config::ServerConfig& config, const std::string& name) {
   absl::StatusOr<std::string> server_id = ResolveServerId(config);
   absl::StatusOr<Stores> stores =
-      server_id.ok() ? OpenStores(config, *server_id) : absl::StatusOr<Stores>(server_id.status());
+      server_id.ok() ? OpenStores(config, *server_id, /*spools=*/false)
+                     : absl::StatusOr<Stores>(server_id.status());
   if (!stores.ok()) {
     std::fprintf(stderr, "linebridged: %s\n", stores.status().ToString().c_str());
     return 1;

@@ -607,7 +607,8 @@ void AsyncCdrWriter::Run() {
     absl::Status error;
     if (ids.ok()) {
       ok = batch.size();
-    } else if (batch.size() == 1) {
+    } else if (batch.size() == 1 || absl::IsResourceExhausted(ids.status())) {
+      // (ResourceExhausted — a full spool — is not the records' fault.)
       error = ids.status();
     } else {
       // Do not let one record take the whole batch with it: retry one by one.

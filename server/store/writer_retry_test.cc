@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "store/testing/sqlite_lock_holder.h"
 #include "store/testing/store_test_util.h"
 #include "store/cdr_store.h"
 #include "store/security_store.h"
@@ -22,30 +23,7 @@ constexpr int kBusyMs = 50;
 
 std::string MakeTempDir() { return store_testing::MakeTempDir("writer_retry_test"); }
 
-// A second connection to `path` holding its write lock until Release.
-class LockHolder {
- public:
-  explicit LockHolder(const std::string& path) {
-    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db_);
-  }
-  ~LockHolder() {
-    Release();
-    sqlite3_close(db_);
-  }
-  void Release() {
-    if (held_) {
-      EXPECT_EQ(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
-    }
-    held_ = false;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  bool held_ = true;
-};
-
+using store_testing::LockHolder;
 using store_testing::WaitFor;
 
 v1::CallRecord Record(int n) {

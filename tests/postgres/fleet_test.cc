@@ -247,7 +247,8 @@ TEST_F(FleetTest, PostgresCrashUnderLoadLosesNoRecord) {
   ASSERT_TRUE(Within(absl::Seconds(10), [&] { return count() >= 20; }));
   ASSERT_TRUE(cluster_->Crash().ok());
   const size_t at_crash = count();
-  // Calls go on while the database is down; the stores report failing.
+  // Calls go on while the database is down; the stores report failing and
+  // the records wait in the spool.
   ASSERT_TRUE(Within(absl::Seconds(10), [&] { return count() >= at_crash + 40; }));
   bool failing = false;
   ASSERT_TRUE(Within(absl::Seconds(10), [&] {
@@ -257,7 +258,7 @@ TEST_F(FleetTest, PostgresCrashUnderLoadLosesNoRecord) {
     }
     for (const v1::StoreStatus& s : status.stores()) {
       if (s.name() == "call_records" && s.backend() == "postgresql" && s.has_failing_since() &&
-          s.queued() > 0) {
+          s.spool_rows() > 0) {
         failing = true;
       }
     }

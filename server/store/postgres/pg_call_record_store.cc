@@ -125,7 +125,39 @@ absl::StatusOr<PgResult> PgCallRecordStore::Insert(const std::vector<v1::CallRec
   return conn_->Exec(sql, params);
 }
 
+PgCallRecordStore::~PgCallRecordStore() { spooler_.reset(); }
+
+void PgCallRecordStore::EnableSpool(std::unique_ptr<SpoolFile> file) {
+  spooler_ = std::make_unique<Spooler>(
+      std::move(file),
+      [this](const std::vector<SpoolEntry>& entries) -> absl::Status {
+        std::vector<v1::CallRecord> records(entries.size());
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (!records[i].ParseFromString(entries[i].payload)) {
+            return absl::DataLossError("a spooled call record does not parse");
+          }
+        }
+        return InsertLive(records).status();
+      },
+      "cdr");
+}
+
 absl::StatusOr<std::vector<int64_t>> PgCallRecordStore::AppendBatch(
+    const std::vector<v1::CallRecord>& records) {
+  if (spooler_ == nullptr) return InsertLive(records);
+  std::vector<SpoolEntry> entries(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].SerializeToString(&entries[i].payload);
+  }
+  std::vector<int64_t> ids;
+  LB_RETURN_IF_ERROR(spooler_->Write(entries, [&]() -> absl::Status {
+    LB_ASSIGN_OR_RETURN(ids, InsertLive(records));
+    return absl::OkStatus();
+  }));
+  return ids;
+}
+
+absl::StatusOr<std::vector<int64_t>> PgCallRecordStore::InsertLive(
     const std::vector<v1::CallRecord>& records) {
   std::vector<int64_t> ids;
   if (records.empty()) return ids;

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "store/call_record_store.h"
 #include "store/postgres/pg_connection.h"
+#include "store/spooler.h"
 
 namespace linebridge {
 
@@ -18,6 +19,14 @@ class PgCallRecordStore : public CallRecordStore {
   // Connects and migrates the schema (store/postgres/pg_schema.h).
   static absl::StatusOr<std::unique_ptr<PgCallRecordStore>> Open(const PgOptions& options,
                                                                  std::string server_id);
+  ~PgCallRecordStore() override;
+
+  // From now on AppendBatch spools to `file` what PostgreSQL cannot take
+  // (store/spooler.h): once it returns OK its records are in PostgreSQL or
+  // durably in the spool. Rows left in the file by an earlier run are
+  // delivered from now on. Call once, before the first AppendBatch.
+  void EnableSpool(std::unique_ptr<SpoolFile> file);
+  const Spooler* spooler() const { return spooler_.get(); }
 
   absl::StatusOr<std::vector<int64_t>> AppendBatch(
       const std::vector<v1::CallRecord>& records) override;
@@ -38,6 +47,8 @@ class PgCallRecordStore : public CallRecordStore {
  private:
   PgCallRecordStore(std::unique_ptr<PgConnection> conn, std::string server_id)
       : server_id_(std::move(server_id)), conn_(std::move(conn)) {}
+  // The records with their live keys, in one statement per 2000.
+  absl::StatusOr<std::vector<int64_t>> InsertLive(const std::vector<v1::CallRecord>& records);
   absl::StatusOr<PgResult> Insert(const std::vector<v1::CallRecord>& records,
                                   const std::vector<std::string>* source_keys,
                                   const std::string& server_id)
@@ -46,6 +57,7 @@ class PgCallRecordStore : public CallRecordStore {
   const std::string server_id_;
   absl::Mutex mu_;
   std::unique_ptr<PgConnection> conn_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Spooler> spooler_;  // set by EnableSpool, then constant
 };
 
 }  // namespace linebridge

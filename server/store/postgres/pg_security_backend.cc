@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <utility>
 
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "linebridge/status_macros.h"
@@ -45,6 +48,7 @@ PgSecurityBackend::PgSecurityBackend(std::unique_ptr<PgConnection> conn, PgOptio
       conn_(std::move(conn)) {}
 
 PgSecurityBackend::~PgSecurityBackend() {
+  spooler_.reset();  // its thread writes through audit_conn_
   for (int fd : wake_) {
     if (fd >= 0) close(fd);
   }
@@ -207,7 +211,8 @@ absl::Status PgSecurityBackend::SetRevoked(absl::string_view token_id) {
                     {std::string(token_id)});
 }
 
-absl::Status PgSecurityBackend::InsertAudit(const std::vector<v1::AuditRecord>& records,
+absl::Status PgSecurityBackend::InsertAudit(PgConnection& conn,
+                                            const std::vector<v1::AuditRecord>& records,
                                             const std::vector<std::string>* source_keys,
                                             const std::string& server_id, uint64_t* inserted) {
   if (records.empty()) return absl::OkStatus();
@@ -241,22 +246,66 @@ absl::Status PgSecurityBackend::InsertAudit(const std::vector<v1::AuditRecord>& 
       params.push_back(source_keys != nullptr ? PgParam((*source_keys)[at + i]) : std::nullopt);
     }
     if (source_keys != nullptr) absl::StrAppend(&sql, " ON CONFLICT (source_key) DO NOTHING");
-    LB_ASSIGN_OR_RETURN(PgResult r, conn_->Exec(sql, params));
+    LB_ASSIGN_OR_RETURN(PgResult r, conn.Exec(sql, params));
     if (inserted != nullptr) *inserted += r.affected();
   }
   return absl::OkStatus();
 }
 
 absl::Status PgSecurityBackend::AppendAudit(const std::vector<v1::AuditRecord>& records) {
-  if (records.size() <= 4000) return InsertAudit(records, nullptr, server_id_, nullptr);
+  if (spooler_ != nullptr) {
+    std::vector<SpoolEntry> entries(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      entries[i].key = absl::StrCat(key_prefix_, next_key_++);
+      records[i].SerializeToString(&entries[i].payload);
+    }
+    return spooler_->Write(entries);
+  }
+  if (records.size() <= 4000) return InsertAudit(*conn_, records, nullptr, server_id_, nullptr);
   return conn_->Transaction(
-      "BEGIN", [&]() { return InsertAudit(records, nullptr, server_id_, nullptr); });
+      "BEGIN", [&]() { return InsertAudit(*conn_, records, nullptr, server_id_, nullptr); });
+}
+
+absl::Status PgSecurityBackend::InsertKeyedAudit(const std::vector<v1::AuditRecord>& records,
+                                                 const std::vector<std::string>& keys) {
+  absl::MutexLock lock(&audit_mu_);
+  if (records.size() <= 4000) return InsertAudit(*audit_conn_, records, &keys, server_id_, nullptr);
+  return audit_conn_->Transaction(
+      "BEGIN", [&]() { return InsertAudit(*audit_conn_, records, &keys, server_id_, nullptr); });
+}
+
+absl::Status PgSecurityBackend::EnableSpool(std::unique_ptr<SpoolFile> file) {
+  unsigned char run[8];
+  if (RAND_bytes(run, sizeof(run)) != 1) return absl::InternalError("RAND_bytes failed");
+  key_prefix_ = absl::StrCat("live:", server_id_, "/",
+                             absl::BytesToHexString(absl::string_view(
+                                 reinterpret_cast<const char*>(run), sizeof(run))),
+                             "/");
+  {
+    absl::MutexLock lock(&audit_mu_);
+    LB_ASSIGN_OR_RETURN(audit_conn_, PgConnection::Connect(options_));
+  }
+  spooler_ = std::make_unique<Spooler>(
+      std::move(file),
+      [this](const std::vector<SpoolEntry>& entries) -> absl::Status {
+        std::vector<v1::AuditRecord> records(entries.size());
+        std::vector<std::string> keys(entries.size());
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (!records[i].ParseFromString(entries[i].payload)) {
+            return absl::DataLossError("a spooled audit row does not parse");
+          }
+          keys[i] = entries[i].key;
+        }
+        return InsertKeyedAudit(records, keys);
+      },
+      "audit");
+  return absl::OkStatus();
 }
 
 absl::Status PgSecurityBackend::CopyAudit(const std::vector<v1::AuditRecord>& records,
                                           const std::vector<std::string>& source_keys,
                                           const std::string& server_id, uint64_t* inserted) {
-  return InsertAudit(records, &source_keys, server_id, inserted);
+  return InsertAudit(*conn_, records, &source_keys, server_id, inserted);
 }
 
 absl::StatusOr<uint64_t> PgSecurityBackend::CountAuditSourced(const std::string& prefix) {

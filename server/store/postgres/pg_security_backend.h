@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "store/postgres/pg_connection.h"
 #include "store/security_backend.h"
+#include "store/spooler.h"
 
 namespace linebridge {
 
@@ -20,6 +21,14 @@ class PgSecurityBackend : public SecurityBackend {
   static absl::StatusOr<std::unique_ptr<PgSecurityBackend>> Open(const PgOptions& options,
                                                                  std::string server_id);
   ~PgSecurityBackend() override;
+
+  // From now on audit rows go through their own connection and a spool
+  // (store/spooler.h): AppendAudit returns OK once they are in PostgreSQL
+  // or durably in `file`. Each row gets a key of its own
+  // ("live:<server>/<run>/<n>") so that writing it again is a no-op. Call
+  // once, before the first AppendAudit.
+  absl::Status EnableSpool(std::unique_ptr<SpoolFile> file);
+  const Spooler* spooler() const { return spooler_.get(); }
 
   std::string Describe() const override { return description_; }
   const char* kind() const override { return "postgresql"; }
@@ -53,9 +62,12 @@ class PgSecurityBackend : public SecurityBackend {
 
  private:
   PgSecurityBackend(std::unique_ptr<PgConnection> conn, PgOptions options, std::string server_id);
-  absl::Status InsertAudit(const std::vector<v1::AuditRecord>& records,
+  absl::Status InsertAudit(PgConnection& conn, const std::vector<v1::AuditRecord>& records,
                            const std::vector<std::string>* source_keys,
                            const std::string& server_id, uint64_t* inserted);
+  // Audit rows with their keys on audit_conn_ (one transaction).
+  absl::Status InsertKeyedAudit(const std::vector<v1::AuditRecord>& records,
+                                const std::vector<std::string>& keys);
   // (Re)connects the listening connection and LISTENs.
   absl::Status Listen() ABSL_EXCLUSIVE_LOCKS_REQUIRED(listen_mu_);
 
@@ -66,6 +78,13 @@ class PgSecurityBackend : public SecurityBackend {
   absl::Mutex listen_mu_;                     // the watcher thread's
   std::unique_ptr<PgConnection> listen_ ABSL_GUARDED_BY(listen_mu_);
   int wake_[2] = {-1, -1};  // a pipe: Wake writes, WaitForChange polls
+  // With a spool: audit rows on a connection of their own (the spool's
+  // thread writes without the caller's serialization).
+  absl::Mutex audit_mu_;
+  std::unique_ptr<PgConnection> audit_conn_ ABSL_GUARDED_BY(audit_mu_);
+  std::string key_prefix_;      // "live:<server>/<run>/", set by EnableSpool
+  uint64_t next_key_ = 0;       // AppendAudit's (serialized by the caller)
+  std::unique_ptr<Spooler> spooler_;  // set by EnableSpool, then constant
 };
 
 }  // namespace linebridge
