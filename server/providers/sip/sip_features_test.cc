@@ -259,5 +259,21 @@ TEST_F(SipFeaturesTest, SessionRefreshThatFailsEndsTheCall) {
   ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
 }
 
+TEST_F(SipFeaturesTest, SessionWithASilentRefresherIsRefreshedByTheLine) {
+  auto t = StartServer("session_expires_s: 2");
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ChildProcess sipp;
+  const std::string id = CallSipp(*t, sipp, {.scenario = "uas_session_expires.xml"});
+  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
+  // The far end took the refresher role and stays silent: the line
+  // refreshes (sipp requires the re-INVITE) and the call lives on until the
+  // far end hangs up.
+  ASSERT_TRUE(reader.WaitFor(IsDisconnected(id, v1::DISCONNECT_MODE_NORMAL), kWait));
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+  EXPECT_EQ(CounterOf(*t, "sip_session_refresh_failures_total", "sip/alice"), 0u);
+  ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
+}
+
 }  // namespace
 }  // namespace linebridge
