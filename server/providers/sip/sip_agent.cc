@@ -226,6 +226,7 @@ void SipAgent::Impl::Call(size_t account, uint64_t id, const std::string& uri) {
   AccountState& a = *accounts[account];
   nua_handle_t* nh = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(uri.c_str()), TAG_END());
   Leg* leg = NewLeg(id, account, nh, false);
+  leg->target = uri;
   nua_handle_bind(nh, leg);
   if (!OpenRtp(*leg)) {
     End(*leg, v1::DISCONNECT_MODE_UNAVAIL, 0);
@@ -500,6 +501,11 @@ void SipAgent::Hold(uint64_t leg, bool hold) {
 void SipAgent::Refer(uint64_t leg, const std::string& target) {
   Impl* impl = impl_.get();
   loop_.Post([impl, leg, target] { impl->Refer(leg, target); });
+}
+
+void SipAgent::ReferReplaces(uint64_t leg, uint64_t consult) {
+  Impl* impl = impl_.get();
+  loop_.Post([impl, leg, consult] { impl->ReferReplaces(leg, consult); });
 }
 
 void SipAgent::Redirect(uint64_t leg, const std::string& target) {

@@ -93,6 +93,7 @@ class SipAgent {
   void Hangup(uint64_t leg, int reject_status);  // CANCEL, BYE or a final response
   void Hold(uint64_t leg, bool hold);            // re-INVITE sendonly / sendrecv
   void Refer(uint64_t leg, const std::string& target);     // blind transfer
+  void ReferReplaces(uint64_t leg, uint64_t consult);       // attended transfer
   void Redirect(uint64_t leg, const std::string& target);  // 302 to an offering call
   // RFC 4733 events when the far end takes them, else SIP INFO.
   void SendDigits(uint64_t leg, const std::string& digits, int duration_ms);

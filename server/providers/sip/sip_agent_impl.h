@@ -41,6 +41,7 @@ struct Leg {
   bool reported_remote = false;
   // Transfer (REFER) in progress.
   bool refer_pending = false;
+  std::string target;  // the request URI of an outbound leg
   // How the call ended, when it was connected.
   bool bye_received = false;
   int failed_refresh = 0;  // a re-INVITE/UPDATE refresh answered with this
@@ -101,6 +102,9 @@ struct SipAgent::Impl {
   void OnMediaDirection(Leg& leg, int active_audio);
   void ReportHold(Leg& leg);
   void Refer(uint64_t id, const std::string& target);
+  // Attended transfer: REFER on `id` to the far end of `consult`, with a
+  // Replaces naming the consultation dialog (RFC 3891).
+  void ReferReplaces(uint64_t id, uint64_t consult);
   void OnReferResponse(Leg& leg, int status);
   void OnNotify(Leg& leg, const sip_t* sip);
   void Redirect(uint64_t id, const std::string& target);

@@ -8,6 +8,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_alloc.h>
 #include <sofia-sip/su_tag.h>
 
 #include <string>
@@ -67,6 +68,33 @@ void SipAgent::Impl::Refer(uint64_t id, const std::string& target) {
   const std::string referred_by = absl::StrCat("<", self, ">");
   nua_refer(leg->nh, SIPTAG_REFER_TO_STR(target.c_str()),
             SIPTAG_REFERRED_BY_STR(referred_by.c_str()), TAG_END());
+}
+
+void SipAgent::Impl::ReferReplaces(uint64_t id, uint64_t consult_id) {
+  Leg* leg = FindLeg(id);
+  if (leg == nullptr || leg->gone || leg->ended) return;
+  Leg* consult = FindLeg(consult_id);
+  if (consult == nullptr || consult->gone || consult->ended || !consult->connected ||
+      consult->target.empty()) {
+    Counters(leg->account).transfer_failures.fetch_add(1);
+    sink().OnTransferred(id, false, 0);
+    return;
+  }
+  // Refer-To: <target?Replaces=<call-id>%3Bto-tag%3D...%3Bfrom-tag%3D...>
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  sip_replaces_t* replaces = nua_handle_make_replaces(consult->nh, home, 0);
+  char* query = replaces != nullptr
+                    ? sip_headers_as_url_query(home, SIPTAG_REPLACES(replaces), TAG_END())
+                    : nullptr;
+  const std::string target =
+      query != nullptr ? absl::StrCat(consult->target, "?", query) : std::string();
+  su_home_deinit(home);
+  if (target.empty()) {
+    Counters(leg->account).transfer_failures.fetch_add(1);
+    sink().OnTransferred(id, false, 0);
+    return;
+  }
+  Refer(id, absl::StrCat("<", target, ">"));
 }
 
 namespace {

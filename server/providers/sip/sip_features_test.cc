@@ -153,6 +153,46 @@ TEST_F(SipFeaturesTest, BlindTransferThatFailsLeavesTheCall) {
   EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 0u);
 }
 
+TEST_F(SipFeaturesTest, ConsultationTransferByReferWithReplaces) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ChildProcess sipp;
+  const std::string held = CallSipp(*t, sipp, {.scenario = "uas_attended.xml", .calls = 2});
+  ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_CONNECTED), kWait));
+  v1::SetupTransferRequest setup;
+  setup.set_call_id(held);
+  v1::SetupTransferResponse setup_resp;
+  ASSERT_TRUE(Rpc(t->telephony(), &Stub::SetupTransfer, setup, &setup_resp).ok());
+  const std::string consult = setup_resp.consultation().id();
+  EXPECT_EQ(setup_resp.consultation().status().state(), v1::CALL_STATE_DIALTONE);
+  EXPECT_EQ(setup_resp.consultation().info().related_kind(), v1::RELATED_CALL_KIND_CONSULTATION);
+  ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_ONHOLDPENDTRANSFER), kWait));
+  v1::DialRequest dial;
+  dial.set_call_id(consult);
+  dial.set_destination("555 0177");
+  v1::Call resp;
+  ASSERT_TRUE(Rpc(t->telephony(), &Stub::Dial, dial, &resp).ok());
+  ASSERT_TRUE(reader.WaitFor(IsCallState(consult, v1::CALL_STATE_CONNECTED), kWait));
+  // A conference is not something a SIP line makes.
+  v1::CompleteTransferRequest conf;
+  conf.set_call_id(held);
+  conf.set_consultation_call_id(consult);
+  conf.set_mode(v1::TRANSFER_MODE_CONFERENCE);
+  v1::CompleteTransferResponse done;
+  EXPECT_EQ(Rpc(t->telephony(), &Stub::CompleteTransfer, conf, &done).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::CompleteTransferRequest complete;
+  complete.set_call_id(held);
+  complete.set_consultation_call_id(consult);
+  ASSERT_TRUE(Rpc(t->telephony(), &Stub::CompleteTransfer, complete, &done).ok());
+  // The transferee's 200 sipfrag ends both of the line's calls.
+  ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_IDLE), kWait));
+  ASSERT_TRUE(reader.WaitFor(IsCallState(consult, v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+  EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 1u);
+}
+
 TEST_F(SipFeaturesTest, DivertedCallsCarryRedirectingIdsAndAreRedirected) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);

@@ -67,6 +67,7 @@ v1::Line SipProvider::BuildLine(size_t account, bool in_service) const {
   AddAll(caps->mutable_disconnect_modes(), kDisconnectModes);
   caps->set_max_num_active_calls(1);
   caps->set_caller_id_supported(true);
+  AddAll(caps->mutable_transfer_modes(), {v1::TRANSFER_MODE_TRANSFER});
   AddAll(caps->mutable_generate_digit_modes(), {v1::DIGIT_MODE_DTMF});
   AddAll(caps->mutable_monitor_digit_modes(), {v1::DIGIT_MODE_DTMF, v1::DIGIT_MODE_DTMFEND});
   caps->set_can_generate_digits(true);
@@ -80,15 +81,19 @@ v1::Line SipProvider::BuildLine(size_t account, bool in_service) const {
   v1::AddressCaps* ac = addr->mutable_caps();
   ac->set_max_num_active_calls(1);
   ac->set_max_num_on_hold_calls(1);
+  ac->set_max_num_on_hold_pending_calls(1);  // the held call of a consultation transfer
   AddAll(ac->mutable_address_features(), {v1::ADDRESS_FEATURE_MAKECALL});
   AddAll(ac->mutable_call_features(),
          {v1::CALL_FEATURE_ANSWER, v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_HOLD,
           v1::CALL_FEATURE_UNHOLD, v1::CALL_FEATURE_BLINDTRANSFER, v1::CALL_FEATURE_REDIRECT,
-          v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS});
+          v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS,
+          v1::CALL_FEATURE_SETUPTRANSFER, v1::CALL_FEATURE_COMPLETETRANSF,
+          v1::CALL_FEATURE_DIAL});
   AddAll(ac->mutable_call_states(),
-         {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALING,
-          v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK, v1::CALL_STATE_CONNECTED,
-          v1::CALL_STATE_ONHOLD, v1::CALL_STATE_DISCONNECTED});
+         {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALTONE,
+          v1::CALL_STATE_DIALING, v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK,
+          v1::CALL_STATE_CONNECTED, v1::CALL_STATE_ONHOLD, v1::CALL_STATE_ONHOLDPENDTRANSFER,
+          v1::CALL_STATE_DISCONNECTED});
   AddAll(ac->mutable_disconnect_modes(), kDisconnectModes);
   ac->set_caller_id_supported(true);
   ac->set_called_id_supported(true);
@@ -224,10 +229,7 @@ absl::StatusOr<std::string> SipProvider::MakeCall(const std::string& line_id, ui
   info.set_media_mode(v1::MEDIA_MODE_INTERACTIVE_VOICE);
   info.set_bearer_mode(v1::BEARER_MODE_VOICE);
   info.set_dial_string(destination);
-  v1::PartyId caller = sip::PartyFromIdentity(a.display_name(), "", "");
-  caller.set_number(a.uri());
-  caller.set_available(true);
-  *info.mutable_caller() = caller;
+  *info.mutable_caller() = SelfParty(static_cast<size_t>(account));
   info.mutable_called()->set_number(uri);
   info.mutable_called()->set_available(true);
   const std::string call_id = host_->CreateCall(std::move(info), MakeStatus(v1::CALL_STATE_DIALING));
@@ -236,6 +238,14 @@ absl::StatusOr<std::string> SipProvider::MakeCall(const std::string& line_id, ui
   leg_of_call_[call_id] = leg;
   agent_->Call(static_cast<size_t>(account), leg, uri);
   return call_id;
+}
+
+v1::PartyId SipProvider::SelfParty(size_t account) const {
+  const v1::config::SipAccount& a = config_.accounts(static_cast<int>(account));
+  v1::PartyId caller = sip::PartyFromIdentity(a.display_name(), "", "");
+  caller.set_number(a.uri());
+  caller.set_available(true);
+  return caller;
 }
 
 absl::StatusOr<std::string> SipProvider::OutsideTarget(const Call& call,
@@ -270,10 +280,14 @@ absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
   if (it != leg_of_call_.end()) {
     const uint64_t leg = it->second;
     const Call& call = calls_.at(leg);
+    const uint64_t consult_for = call.consult_for;
     // Dropping an offering call rejects it.
     agent_->Hangup(leg, call.inbound && call.state == v1::CALL_STATE_OFFERING ? 603 : 0);
     calls_.erase(leg);
     leg_of_call_.erase(it);
+    host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
+    ReleaseConsultation(consult_for);
+    return absl::OkStatus();
   }
   host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
   return absl::OkStatus();
@@ -371,7 +385,9 @@ void SipProvider::OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) {
     if (it == calls_.end()) return;
     LB_LOG("sip: call %s ended: %s%s", it->second.call_id, v1::DisconnectMode_Name(mode),
            status > 0 ? absl::StrCat(" (SIP ", status, ")") : std::string());
+    const uint64_t consult_for = it->second.consult_for;
     SetState(leg, Disconnected(mode));
+    ReleaseConsultation(consult_for);
   });
 }
 

@@ -43,6 +43,11 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   absl::Status Unhold(const std::string& call_id) override;
   absl::Status Redirect(const std::string& call_id, const std::string& destination) override;
   absl::Status BlindTransfer(const std::string& call_id, const std::string& destination) override;
+  absl::StatusOr<std::string> SetupTransfer(const std::string& call_id) override;
+  absl::Status Dial(const std::string& call_id, const std::string& destination) override;
+  absl::StatusOr<std::string> CompleteTransfer(const std::string& call_id,
+                                               const std::string& consultation_id,
+                                               v1::TransferMode mode) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
 
@@ -55,6 +60,8 @@ class SipProvider : public Provider, public sip::SipAgentSink {
     bool hold_pending = false;      // a hold or resume re-INVITE is out
     bool transfer_pending = false;  // a REFER is out
     bool remote_hold = false;       // the far end holds the call
+    uint64_t consult_for = 0;       // a consultation call: the held call's leg
+    uint64_t replaces = 0;          // an attended transfer out: the consultation's leg
   };
   struct Line {
     std::string line_id;
@@ -70,6 +77,11 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   // The request URI for an application's destination on the call's line,
   // after the AuthorizeOutside check (every SIP destination is outside).
   absl::StatusOr<std::string> OutsideTarget(const Call& call, const std::string& destination);
+  // A consultation call ended or was dropped: its held call is on plain
+  // hold again.
+  void ReleaseConsultation(uint64_t held_leg);
+  // The caller party of calls this line places.
+  v1::PartyId SelfParty(size_t account) const;
   // Loop thread -> engine lock; skipped once stopped.
   void RunLocked(std::function<void()> fn);
 
