@@ -193,6 +193,35 @@ TEST_F(SipFeaturesTest, ConsultationTransferByReferWithReplaces) {
   EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 1u);
 }
 
+TEST_F(SipFeaturesTest, DroppedConsultationLeavesTheCallOnHold) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ChildProcess sipp;
+  const std::string held =
+      CallSipp(*t, sipp, {.scenario = "uas_consult_dropped.xml", .calls = 2});
+  ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_CONNECTED), kWait));
+  v1::SetupTransferRequest setup;
+  setup.set_call_id(held);
+  v1::SetupTransferResponse setup_resp;
+  ASSERT_TRUE(Rpc(t->telephony(), &Stub::SetupTransfer, setup, &setup_resp).ok());
+  const std::string consult = setup_resp.consultation().id();
+  // The line takes no other call meanwhile.
+  v1::Call other;
+  EXPECT_EQ(itest::MakeCall(t->telephony(), "sip/alice", "5550111", &other).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  v1::DialRequest dial;
+  dial.set_call_id(consult);
+  dial.set_destination("5550177");
+  v1::Call resp;
+  ASSERT_TRUE(Rpc(t->telephony(), &Stub::Dial, dial, &resp).ok());
+  ASSERT_TRUE(reader.WaitFor(IsCallState(consult, v1::CALL_STATE_CONNECTED), kWait));
+  ASSERT_TRUE(itest::Drop(t->telephony(), consult).ok());
+  ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_ONHOLD), kWait));
+  ASSERT_TRUE(itest::Drop(t->telephony(), held).ok());
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+}
+
 TEST_F(SipFeaturesTest, DivertedCallsCarryRedirectingIdsAndAreRedirected) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
