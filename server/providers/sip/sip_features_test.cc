@@ -80,6 +80,7 @@ TEST_F(SipFeaturesTest, HoldResumeAndTheFarEndsHold) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, sipp, {.scenario = "uas_hold.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
@@ -105,6 +106,7 @@ TEST_F(SipFeaturesTest, BlindTransferCompletesAndTheCallEnds) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id =
       CallSipp(*t, sipp,
@@ -132,6 +134,7 @@ TEST_F(SipFeaturesTest, BlindTransferThatFailsLeavesTheCall) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id =
       CallSipp(*t, sipp,
@@ -157,6 +160,7 @@ TEST_F(SipFeaturesTest, ConsultationTransferByReferWithReplaces) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string held = CallSipp(*t, sipp, {.scenario = "uas_attended.xml", .calls = 2});
   ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_CONNECTED), kWait));
@@ -197,6 +201,7 @@ TEST_F(SipFeaturesTest, DroppedConsultationLeavesTheCallOnHold) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string held =
       CallSipp(*t, sipp, {.scenario = "uas_consult_dropped.xml", .calls = 2});
@@ -239,6 +244,7 @@ TEST_F(SipFeaturesTest, DivertedCallsCarryRedirectingIdsAndAreRedirected) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.header);
     EventReader reader(t->telephony(), v1::SubscribeRequest());
+    ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
     ChildProcess sipp;
     ASSERT_TRUE(CallAlice(sipp, {.scenario = "uac_diverted.xml",
                                  .keys = {{"diversion", c.header},
@@ -265,6 +271,7 @@ TEST_F(SipFeaturesTest, DigitsBothWaysAsTelephoneEventsAndInfo) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, sipp, {.scenario = "uas_dtmf.xml"});
   ASSERT_TRUE(Monitor(t->telephony(), id).ok());
@@ -304,6 +311,7 @@ TEST_F(SipFeaturesTest, DigitsGoAsInfoWhenTheFarEndHasNoTelephoneEvents) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, sipp, {.scenario = "uas_info_dtmf.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
@@ -318,6 +326,7 @@ TEST_F(SipFeaturesTest, SessionRefreshThatFailsEndsTheCall) {
   auto t = StartServer("session_expires_s: 2");
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, sipp, {.scenario = "uas_session_timer.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
@@ -332,6 +341,7 @@ TEST_F(SipFeaturesTest, SessionWithASilentRefresherIsRefreshedByTheLine) {
   auto t = StartServer("session_expires_s: 2");
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, sipp, {.scenario = "uas_session_expires.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));

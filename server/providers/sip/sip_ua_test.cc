@@ -65,6 +65,7 @@ TEST_F(SipUaTest, OutboundAnsweredThenCallerHangsUp) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, reader, sipp, {.scenario = "uas_answer.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_RINGBACK), kWait));
@@ -85,6 +86,7 @@ TEST_F(SipUaTest, OutboundAnsweredThenFarEndHangsUpOverTcp) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id =
       CallSipp(*t, reader, sipp,
@@ -117,6 +119,7 @@ TEST_F(SipUaTest, FailureResponsesMapToDisconnectModes) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.code);
     EventReader reader(t->telephony(), v1::SubscribeRequest());
+    ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
     // sipp takes no response code from the command line: one scenario per code.
     std::ifstream in(sip::testing::ScenarioDir() + "/uas_reject.xml");
     std::stringstream ss;
@@ -139,6 +142,7 @@ TEST_F(SipUaTest, NoAnswerDropSendsCancel) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, reader, sipp, {.scenario = "uas_ring_cancel.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_RINGBACK), kWait));
@@ -151,6 +155,7 @@ TEST_F(SipUaTest, InboundCallerIdAnswerAndRemoteBye) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   SippOptions o{.scenario = "uac_call.xml",
                 .remote = absl::StrCat("127.0.0.1:", alice_port_),
@@ -178,6 +183,7 @@ TEST_F(SipUaTest, InboundDroppedWhileOfferingIsDeclined) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   SippOptions o{.scenario = "uac_rejected.xml",
                 .remote = absl::StrCat("127.0.0.1:", alice_port_),
@@ -302,6 +308,7 @@ TEST_F(SipUaTest, MalformedSipIsSurvived) {
   SendRaw(alice_port_, std::string("\x00\x01\xff garbage \r\n\r\n", 16));
   // The line still works: a complete call afterwards.
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, reader, sipp, {.scenario = "uas_answer.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
