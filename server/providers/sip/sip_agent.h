@@ -1,6 +1,7 @@
 // The SIP side of the provider: one sofia-sip NUA user agent per account,
 // registration with digest auth, refresh and failover, and the call legs
-// (INVITE both ways, CANCEL, BYE) with their RTP. Everything here runs on
+// (INVITE both ways, CANCEL, BYE, hold by re-INVITE, REFER, 302, DTMF,
+// session timers) with their RTP. Everything here runs on
 // the SipLoop thread; the provider talks to it only through the Post()ing
 // methods below and hears back through SipAgentSink (also on the loop thread).
 #pragma once
@@ -15,20 +16,39 @@
 #include "linebridge/v1/config.pb.h"
 #include "linebridge/v1/types.pb.h"
 #include "providers/sip/sip_loop.h"
+#include "providers/sip/sip_mapping.h"
 #include "providers/sip/sip_rtp.h"
 
 namespace linebridge::sip {
 
 enum class LegProgress { kProceeding, kRingback, kConnected };
 
+struct IncomingCall {
+  v1::PartyId caller;
+  v1::PartyId called;
+  bool redirected = false;  // Diversion or History-Info named who redirected it
+  Redirecting redirecting;
+};
+
 // Called on the loop thread.
 class SipAgentSink {
  public:
   virtual ~SipAgentSink() = default;
   virtual void OnRegistration(size_t account, bool in_service, const std::string& why) = 0;
-  virtual void OnIncoming(size_t account, uint64_t leg, v1::PartyId caller, v1::PartyId called) = 0;
+  virtual void OnIncoming(size_t account, uint64_t leg, IncomingCall call) = 0;
   virtual void OnProgress(uint64_t leg, LegProgress progress) = 0;
   virtual void OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) = 0;
+  // After each offer/answer on a connected call: whether this side holds the
+  // far end (our re-INVITE with a=sendonly succeeded) and whether the far
+  // end holds this side (its offer was sendonly or inactive).
+  virtual void OnHold(uint64_t leg, bool local_hold, bool remote_hold) = 0;
+  // Our hold or resume re-INVITE failed (`status`); nothing changed.
+  virtual void OnHoldFailed(uint64_t leg, int status) = 0;
+  // A blind transfer ended: `ok` when the transferee reached the target (a
+  // 2xx sipfrag); `status` the REFER's failure or the sipfrag's code.
+  virtual void OnTransferred(uint64_t leg, bool ok, int status) = 0;
+  virtual void OnDigit(uint64_t leg, char digit) = 0;
+  virtual void OnDigitsSent(uint64_t leg, const std::string& digits) = 0;
 };
 
 // Per account, readable from any thread.
@@ -37,6 +57,14 @@ struct AccountCounters {
   std::atomic<uint64_t> registrations{0};        // 2xx to REGISTER
   std::atomic<uint64_t> registration_failures{0};
   std::atomic<uint64_t> rejected_requests{0};    // malformed or unsupported, refused
+  std::atomic<uint64_t> holds{0};                // our hold re-INVITEs answered 2xx
+  std::atomic<uint64_t> remote_holds{0};         // the far end put a call on hold
+  std::atomic<uint64_t> transfers{0};            // REFERs whose sipfrag was 2xx
+  std::atomic<uint64_t> transfer_failures{0};
+  std::atomic<uint64_t> redirects{0};            // 302s sent
+  std::atomic<uint64_t> refers_declined{0};      // REFERs from far ends, declined 603
+  std::atomic<uint64_t> info_digits_received{0};
+  std::atomic<uint64_t> session_refresh_failures{0};  // calls ended by a failed refresh
 };
 
 class SipAgent {
@@ -63,6 +91,12 @@ class SipAgent {
   void Call(size_t account, uint64_t leg, const std::string& uri);
   void Answer(uint64_t leg);
   void Hangup(uint64_t leg, int reject_status);  // CANCEL, BYE or a final response
+  void Hold(uint64_t leg, bool hold);            // re-INVITE sendonly / sendrecv
+  void Refer(uint64_t leg, const std::string& target);     // blind transfer
+  void ReferReplaces(uint64_t leg, uint64_t consult);       // attended transfer
+  void Redirect(uint64_t leg, const std::string& target);  // 302 to an offering call
+  // RFC 4733 events when the far end takes them, else SIP INFO.
+  void SendDigits(uint64_t leg, const std::string& digits, int duration_ms);
 
   struct Impl;
 

@@ -190,6 +190,11 @@ std::string ValidateSipConfig(const SipConfig& sip, const std::string& path,
       error(ap + ".register_retry_s",
             absl::StrFormat("%u out of range [1, 3600]", a.register_retry_s()));
     }
+    if (a.session_expires_s() != 0 &&
+        (a.session_expires_s() < 2 || a.session_expires_s() > 86400)) {
+      error(ap + ".session_expires_s",
+            absl::StrFormat("%u out of range [2, 86400] (0 = off)", a.session_expires_s()));
+    }
   }
   return sip.name();
 }

@@ -154,5 +154,62 @@ TEST(SipMappingTest, PartiesFromIdentities) {
   EXPECT_TRUE(sip::PartyFromIdentity("Anonymous", "anonymous", "anonymous.invalid").blocked());
 }
 
+TEST(SipMappingTest, SdpTelephoneEvents) {
+  sip::SdpAudio a;
+  ASSERT_TRUE(sip::ParseSdpAudio(sip::LocalSdp("127.0.0.1", 4000), &a));
+  EXPECT_EQ(a.telephone_event, sip::kTelephoneEventPayloadType);
+  ASSERT_TRUE(sip::ParseSdpAudio("c=IN IP4 10.0.0.1\r\nm=audio 5 RTP/AVP 8 96\r\n"
+                                 "a=rtpmap:96 telephone-event/8000\r\n",
+                                 &a));
+  EXPECT_EQ(a.payload_type, 8);
+  EXPECT_EQ(a.telephone_event, 96);
+  ASSERT_TRUE(sip::ParseSdpAudio("c=IN IP4 10.0.0.1\r\nm=audio 5 RTP/AVP 0\r\n", &a));
+  EXPECT_EQ(a.telephone_event, -1);
+}
+
+TEST(SipMappingTest, DtmfFromInfoBodies) {
+  EXPECT_EQ(sip::DtmfFromInfo("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), "5");
+  EXPECT_EQ(sip::DtmfFromInfo("Application/DTMF-Relay", "signal= #\r\n"), "#");
+  EXPECT_EQ(sip::DtmfFromInfo("application/dtmf-relay", "Signal=11\r\n"), "#");
+  EXPECT_EQ(sip::DtmfFromInfo("application/dtmf", "9\r\n"), "9");
+  EXPECT_EQ(sip::DtmfFromInfo("application/dtmf", "x"), "");
+  EXPECT_EQ(sip::DtmfFromInfo("text/plain", "Signal=5"), "");
+  EXPECT_EQ(sip::DtmfFromInfo("application/dtmf-relay", "Signal=!"), "");
+}
+
+TEST(SipMappingTest, SipfragStatus) {
+  EXPECT_EQ(sip::SipfragStatus("SIP/2.0 200 OK\r\n"), 200);
+  EXPECT_EQ(sip::SipfragStatus("SIP/2.0 100 Trying"), 100);
+  EXPECT_EQ(sip::SipfragStatus("SIP/2.0 486 Busy Here\r\nContent-Length: 0\r\n"), 486);
+  EXPECT_EQ(sip::SipfragStatus("HTTP/1.1 200 OK"), -1);
+  EXPECT_EQ(sip::SipfragStatus("SIP/2.0 2"), -1);
+}
+
+TEST(SipMappingTest, RedirectingIds) {
+  sip::Redirecting r;
+  ASSERT_TRUE(sip::RedirectingFromDiversion(
+      "\"Bob Boss\" <sip:3000@pbx>;reason=user-busy;counter=1, <sip:4000@pbx>;reason=no-answer",
+      &r));
+  EXPECT_EQ(r.party.number(), "3000");
+  EXPECT_EQ(r.party.name(), "Bob Boss");
+  EXPECT_EQ(r.reason, v1::CALL_REASON_FWDBUSY);
+  ASSERT_TRUE(sip::RedirectingFromDiversion("<sip:4000@pbx>;reason=\"no-answer\"", &r));
+  EXPECT_EQ(r.reason, v1::CALL_REASON_FWDNOANSWER);
+  ASSERT_TRUE(sip::RedirectingFromDiversion("<tel:+15550100>;reason=unconditional", &r));
+  EXPECT_EQ(r.party.number(), "+15550100");
+  EXPECT_EQ(r.reason, v1::CALL_REASON_FWDUNCOND);
+  EXPECT_FALSE(sip::RedirectingFromDiversion("garbage", &r));
+  ASSERT_TRUE(sip::RedirectingFromHistoryInfo(
+      "<sip:3001@pbx>;index=1, <sip:alice@pbx;cause=408>;index=1.1", &r));
+  EXPECT_EQ(r.party.number(), "3001");
+  EXPECT_EQ(r.reason, v1::CALL_REASON_FWDNOANSWER);
+  ASSERT_TRUE(sip::RedirectingFromHistoryInfo(
+      "<sip:3002@pbx?Reason=SIP%3Bcause%3D486>;index=1, <sip:alice@pbx?Reason=SIP%3Bcause%3D486>;index=1.1",
+      &r));
+  EXPECT_EQ(r.party.number(), "3002");
+  EXPECT_EQ(r.reason, v1::CALL_REASON_FWDBUSY);
+  EXPECT_FALSE(sip::RedirectingFromHistoryInfo("<sip:alice@pbx>;index=1", &r));
+}
+
 }  // namespace
 }  // namespace linebridge

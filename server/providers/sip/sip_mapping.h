@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 #include "linebridge/v1/types.pb.h"
 
 namespace linebridge::sip {
@@ -23,17 +25,35 @@ v1::PartyId PartyFromIdentity(const std::string& display, const std::string& use
 std::string DestinationUri(const std::string& dial, const std::string& default_host);
 
 // The SDP the user agent offers/answers with: G.711 mu-law and A-law on
-// `address`:`port`.
+// `address`:`port`, and RFC 4733 telephone-events on payload type 101.
+constexpr int kTelephoneEventPayloadType = 101;
 std::string LocalSdp(const std::string& address, int port);
 
 // The audio destination of an SDP body: connection address, port and the
-// first G.711 payload type (0 or 8; -1 if none). False if the body has no
-// audio stream.
+// first G.711 payload type (0 or 8; -1 if none), the telephone-event payload
+// type (-1 if not offered). False if the body has no audio stream.
 struct SdpAudio {
   std::string address;
   int port = 0;
   int payload_type = -1;
+  int telephone_event = -1;
 };
 bool ParseSdpAudio(const std::string& sdp, SdpAudio* out);
+
+// The digits a SIP INFO carries: application/dtmf-relay ("Signal=5") or
+// application/dtmf ("5"). "" when the body is neither or holds no DTMF digit.
+std::string DtmfFromInfo(absl::string_view content_type, absl::string_view body);
+
+// The status code of a message/sipfrag body ("SIP/2.0 200 OK"), or -1.
+int SipfragStatus(absl::string_view body);
+
+// Who redirected an inbound call, from a Diversion (RFC 5806) or History-Info
+// (RFC 7044) header value; false if the value names nobody.
+struct Redirecting {
+  v1::PartyId party;
+  v1::CallReason reason = v1::CALL_REASON_UNKNOWN;
+};
+bool RedirectingFromDiversion(absl::string_view value, Redirecting* out);
+bool RedirectingFromHistoryInfo(absl::string_view value, Redirecting* out);
 
 }  // namespace linebridge::sip

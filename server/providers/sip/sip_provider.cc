@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "linebridge/lineerr.h"
+#include "linebridge/status_macros.h"
 #include "providers/sip/sip_config.h"
 #include "providers/sip/sip_mapping.h"
 
@@ -66,6 +67,11 @@ v1::Line SipProvider::BuildLine(size_t account, bool in_service) const {
   AddAll(caps->mutable_disconnect_modes(), kDisconnectModes);
   caps->set_max_num_active_calls(1);
   caps->set_caller_id_supported(true);
+  AddAll(caps->mutable_transfer_modes(), {v1::TRANSFER_MODE_TRANSFER});
+  AddAll(caps->mutable_generate_digit_modes(), {v1::DIGIT_MODE_DTMF});
+  AddAll(caps->mutable_monitor_digit_modes(), {v1::DIGIT_MODE_DTMF, v1::DIGIT_MODE_DTMFEND});
+  caps->set_can_generate_digits(true);
+  caps->set_can_monitor_digits(true);
   caps->add_device_classes("tapi/line");
   caps->set_answer_mode(1);  // LINEANSWERMODE_NONE
 
@@ -74,15 +80,24 @@ v1::Line SipProvider::BuildLine(size_t account, bool in_service) const {
   addr->set_address(a.uri());
   v1::AddressCaps* ac = addr->mutable_caps();
   ac->set_max_num_active_calls(1);
+  ac->set_max_num_on_hold_calls(1);
+  ac->set_max_num_on_hold_pending_calls(1);  // the held call of a consultation transfer
   AddAll(ac->mutable_address_features(), {v1::ADDRESS_FEATURE_MAKECALL});
-  AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_ANSWER, v1::CALL_FEATURE_DROP});
+  AddAll(ac->mutable_call_features(),
+         {v1::CALL_FEATURE_ANSWER, v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_HOLD,
+          v1::CALL_FEATURE_UNHOLD, v1::CALL_FEATURE_BLINDTRANSFER, v1::CALL_FEATURE_REDIRECT,
+          v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS,
+          v1::CALL_FEATURE_SETUPTRANSFER, v1::CALL_FEATURE_COMPLETETRANSF,
+          v1::CALL_FEATURE_DIAL});
   AddAll(ac->mutable_call_states(),
-         {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALING,
-          v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK, v1::CALL_STATE_CONNECTED,
+         {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALTONE,
+          v1::CALL_STATE_DIALING, v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK,
+          v1::CALL_STATE_CONNECTED, v1::CALL_STATE_ONHOLD, v1::CALL_STATE_ONHOLDPENDTRANSFER,
           v1::CALL_STATE_DISCONNECTED});
   AddAll(ac->mutable_disconnect_modes(), kDisconnectModes);
   ac->set_caller_id_supported(true);
   ac->set_called_id_supported(true);
+  ac->set_redirecting_id_supported(true);
   const v1::LineState state = in_service ? v1::LINE_STATE_IN_SERVICE : v1::LINE_STATE_OUT_OF_SERVICE;
   line.mutable_status()->set_state(state);
   line.mutable_status()->set_connected(in_service);
@@ -150,6 +165,23 @@ std::vector<ProviderCounter> SipProvider::Counters() const {
         c.rejected_requests.load());
     add("sip_rtp_packets_sent_total", "RTP packets sent (silence)", c.rtp.sent.load());
     add("sip_rtp_packets_received_total", "RTP packets received", c.rtp.received.load());
+    add("sip_holds_total", "calls put on hold by this side (re-INVITE answered 2xx)",
+        c.holds.load());
+    add("sip_remote_holds_total", "calls put on hold by the far end", c.remote_holds.load());
+    add("sip_transfers_total", "blind transfers the transferee completed (2xx sipfrag)",
+        c.transfers.load());
+    add("sip_transfer_failures_total", "blind transfers refused or failed",
+        c.transfer_failures.load());
+    add("sip_redirects_total", "offering calls redirected by 302", c.redirects.load());
+    add("sip_refers_declined_total", "REFER requests from far ends, declined 603",
+        c.refers_declined.load());
+    add("sip_dtmf_digits_sent_total", "DTMF digits sent (RFC 4733 events or SIP INFO)",
+        c.rtp.digits_sent.load());
+    add("sip_dtmf_digits_received_total", "DTMF digits received (RFC 4733 events and SIP INFO)",
+        c.rtp.digits_received.load() + c.info_digits_received.load());
+    add("sip_session_refresh_failures_total",
+        "calls ended because a session refresh (RFC 4028) failed or never came",
+        c.session_refresh_failures.load());
   }
   return out;
 }
@@ -197,10 +229,7 @@ absl::StatusOr<std::string> SipProvider::MakeCall(const std::string& line_id, ui
   info.set_media_mode(v1::MEDIA_MODE_INTERACTIVE_VOICE);
   info.set_bearer_mode(v1::BEARER_MODE_VOICE);
   info.set_dial_string(destination);
-  v1::PartyId caller = sip::PartyFromIdentity(a.display_name(), "", "");
-  caller.set_number(a.uri());
-  caller.set_available(true);
-  *info.mutable_caller() = caller;
+  *info.mutable_caller() = SelfParty(static_cast<size_t>(account));
   info.mutable_called()->set_number(uri);
   info.mutable_called()->set_available(true);
   const std::string call_id = host_->CreateCall(std::move(info), MakeStatus(v1::CALL_STATE_DIALING));
@@ -209,6 +238,28 @@ absl::StatusOr<std::string> SipProvider::MakeCall(const std::string& line_id, ui
   leg_of_call_[call_id] = leg;
   agent_->Call(static_cast<size_t>(account), leg, uri);
   return call_id;
+}
+
+v1::PartyId SipProvider::SelfParty(size_t account) const {
+  const v1::config::SipAccount& a = config_.accounts(static_cast<int>(account));
+  v1::PartyId caller = sip::PartyFromIdentity(a.display_name(), "", "");
+  caller.set_number(a.uri());
+  caller.set_available(true);
+  return caller;
+}
+
+absl::StatusOr<std::string> SipProvider::OutsideTarget(const Call& call,
+                                                       const std::string& destination) {
+  const v1::config::SipAccount& a = config_.accounts(static_cast<int>(call.account));
+  const std::string uri = sip::DestinationUri(destination, UriHost(a.uri()));
+  if (uri.empty()) {
+    return InvalidArgument(LINEERR_INVALADDRESS,
+                           "a sip line reaches a number, user@host or a sip: URI");
+  }
+  // linebridged is an endpoint here, not the switch: every destination is
+  // outside it.
+  LB_RETURN_IF_ERROR(host_->AuthorizeOutside(lines_[call.account].line_id));
+  return uri;
 }
 
 absl::Status SipProvider::Answer(const std::string& call_id, const std::string&) {
@@ -229,10 +280,14 @@ absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
   if (it != leg_of_call_.end()) {
     const uint64_t leg = it->second;
     const Call& call = calls_.at(leg);
+    const uint64_t consult_for = call.consult_for;
     // Dropping an offering call rejects it.
     agent_->Hangup(leg, call.inbound && call.state == v1::CALL_STATE_OFFERING ? 603 : 0);
     calls_.erase(leg);
     leg_of_call_.erase(it);
+    host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
+    ReleaseConsultation(consult_for);
+    return absl::OkStatus();
   }
   host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
   return absl::OkStatus();
@@ -276,9 +331,8 @@ void SipProvider::OnRegistration(size_t account, bool in_service, const std::str
   });
 }
 
-void SipProvider::OnIncoming(size_t account, uint64_t leg, v1::PartyId caller,
-                             v1::PartyId called) {
-  RunLocked([this, account, leg, caller = std::move(caller), called = std::move(called)] {
+void SipProvider::OnIncoming(size_t account, uint64_t leg, sip::IncomingCall in) {
+  RunLocked([this, account, leg, in = std::move(in)] {
     if (account >= lines_.size()) return;
     if (LineBusy(account)) {
       agent_->Hangup(leg, 486);
@@ -287,11 +341,16 @@ void SipProvider::OnIncoming(size_t account, uint64_t leg, v1::PartyId caller,
     v1::CallInfo info;
     info.set_line_id(lines_[account].line_id);
     info.set_origin(v1::CALL_ORIGIN_INBOUND);
-    info.set_reason(v1::CALL_REASON_DIRECT);
+    info.set_reason(in.redirected ? in.redirecting.reason : v1::CALL_REASON_DIRECT);
     info.set_media_mode(v1::MEDIA_MODE_INTERACTIVE_VOICE);
     info.set_bearer_mode(v1::BEARER_MODE_VOICE);
-    *info.mutable_caller() = caller;
-    *info.mutable_called() = called;
+    *info.mutable_caller() = in.caller;
+    *info.mutable_called() = in.called;
+    if (in.redirected) {
+      // Who diverted the call, and to whom: this line's address.
+      *info.mutable_redirecting() = in.redirecting.party;
+      *info.mutable_redirection() = in.called;
+    }
     const std::string call_id = host_->CreateCall(std::move(info), Offering());
     calls_[leg] = Call{call_id, account, true, v1::CALL_STATE_OFFERING};
     leg_of_call_[call_id] = leg;
@@ -326,7 +385,9 @@ void SipProvider::OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) {
     if (it == calls_.end()) return;
     LB_LOG("sip: call %s ended: %s%s", it->second.call_id, v1::DisconnectMode_Name(mode),
            status > 0 ? absl::StrCat(" (SIP ", status, ")") : std::string());
+    const uint64_t consult_for = it->second.consult_for;
     SetState(leg, Disconnected(mode));
+    ReleaseConsultation(consult_for);
   });
 }
 

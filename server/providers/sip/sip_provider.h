@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/provider.h"
@@ -38,6 +39,17 @@ class SipProvider : public Provider, public sip::SipAgentSink {
                                        const v1::CallParams& params) override;
   absl::Status Answer(const std::string& call_id, const std::string& uui) override;
   absl::Status Drop(const std::string& call_id, const std::string& uui) override;
+  absl::Status Hold(const std::string& call_id) override;
+  absl::Status Unhold(const std::string& call_id) override;
+  absl::Status Redirect(const std::string& call_id, const std::string& destination) override;
+  absl::Status BlindTransfer(const std::string& call_id, const std::string& destination) override;
+  absl::StatusOr<std::string> SetupTransfer(const std::string& call_id) override;
+  absl::Status Dial(const std::string& call_id, const std::string& destination) override;
+  absl::StatusOr<std::string> CompleteTransfer(const std::string& call_id,
+                                               const std::string& consultation_id,
+                                               v1::TransferMode mode) override;
+  absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
+                              v1::DigitMode mode, absl::Duration duration) override;
 
  private:
   struct Call {
@@ -45,6 +57,11 @@ class SipProvider : public Provider, public sip::SipAgentSink {
     size_t account = 0;
     bool inbound = false;
     v1::CallState state = v1::CALL_STATE_IDLE;
+    bool hold_pending = false;      // a hold or resume re-INVITE is out
+    bool transfer_pending = false;  // a REFER is out
+    bool remote_hold = false;       // the far end holds the call
+    uint64_t consult_for = 0;       // a consultation call: the held call's leg
+    uint64_t replaces = 0;          // an attended transfer out: the consultation's leg
   };
   struct Line {
     std::string line_id;
@@ -55,14 +72,29 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   int FindAccount(const std::string& line_id) const;
   bool LineBusy(size_t account) const;
   void SetState(uint64_t leg, v1::CallStatus status);
+  // The call of `call_id` (engine lock), or an error naming why not.
+  absl::StatusOr<std::pair<uint64_t, Call*>> FindCall(const std::string& call_id);
+  // The request URI for an application's destination on the call's line,
+  // after the AuthorizeOutside check (every SIP destination is outside).
+  absl::StatusOr<std::string> OutsideTarget(const Call& call, const std::string& destination);
+  // A consultation call ended or was dropped: its held call is on plain
+  // hold again.
+  void ReleaseConsultation(uint64_t held_leg);
+  // The caller party of calls this line places.
+  v1::PartyId SelfParty(size_t account) const;
   // Loop thread -> engine lock; skipped once stopped.
   void RunLocked(std::function<void()> fn);
 
   // SipAgentSink (loop thread).
   void OnRegistration(size_t account, bool in_service, const std::string& why) override;
-  void OnIncoming(size_t account, uint64_t leg, v1::PartyId caller, v1::PartyId called) override;
+  void OnIncoming(size_t account, uint64_t leg, sip::IncomingCall call) override;
   void OnProgress(uint64_t leg, sip::LegProgress progress) override;
   void OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) override;
+  void OnHold(uint64_t leg, bool local_hold, bool remote_hold) override;
+  void OnHoldFailed(uint64_t leg, int status) override;
+  void OnTransferred(uint64_t leg, bool ok, int status) override;
+  void OnDigit(uint64_t leg, char digit) override;
+  void OnDigitsSent(uint64_t leg, const std::string& digits) override;
 
   v1::config::SipConfig config_;
   ProviderHost* host_ = nullptr;

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,22 @@ namespace linebridge::sip {
 namespace {
 constexpr int kSamplesPerPacket = 160;  // 20 ms at 8 kHz
 constexpr int kHeaderBytes = 12;
+constexpr uint32_t kPauseSamples = 8000;  // ',' in a digit string: one second
+constexpr int kEventVolume = 10;          // -10 dBm0
+
+int EventOfDigit(char d) {
+  if (d >= '0' && d <= '9') return d - '0';
+  if (d == '*') return 10;
+  if (d == '#') return 11;
+  if (d >= 'A' && d <= 'D') return 12 + (d - 'A');
+  return -1;
+}
+
+char DigitOfEvent(int e) {
+  static constexpr char kDigits[] = "0123456789*#ABCD";
+  return e >= 0 && e < 16 ? kDigits[e] : '\0';
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RtpSession>> RtpSession::Open(su_root_t* root,
@@ -79,32 +96,127 @@ int RtpSession::OnReadable(void*, su_wait_t*, void* arg) {
     // An RTP version 2 packet with at least a header.
     if (n >= kHeaderBytes && (static_cast<unsigned char>(buf[0]) >> 6) == 2) {
       self->counters_->received.fetch_add(1, std::memory_order_relaxed);
+      self->OnPacket(reinterpret_cast<const unsigned char*>(buf), static_cast<size_t>(n));
     }
   }
   return 0;
 }
 
-void RtpSession::OnTick(void*, su_timer_t*, void* arg) { static_cast<RtpSession*>(arg)->SendSilence(); }
+void RtpSession::OnTick(void*, su_timer_t*, void* arg) {
+  auto* self = static_cast<RtpSession*>(arg);
+  if (!self->has_remote_ || !self->sending_) return;
+  if (self->SendEventStep()) return;
+  self->SendSilence();
+  self->timestamp_ += kSamplesPerPacket;
+}
 
-void RtpSession::SendSilence() {
-  if (!has_remote_) return;
+void RtpSession::SendPacket(int payload_type, bool marker, uint32_t timestamp,
+                            const unsigned char* payload, size_t size) {
   unsigned char pkt[kHeaderBytes + kSamplesPerPacket];
+  if (size > kSamplesPerPacket) return;
   pkt[0] = 0x80;
-  pkt[1] = static_cast<unsigned char>(payload_type_ & 0x7f);
+  pkt[1] = static_cast<unsigned char>((payload_type & 0x7f) | (marker ? 0x80 : 0));
   pkt[2] = static_cast<unsigned char>(seq_ >> 8);
   pkt[3] = static_cast<unsigned char>(seq_);
   for (int i = 0; i < 4; ++i) {
-    pkt[4 + i] = static_cast<unsigned char>(timestamp_ >> (24 - 8 * i));
+    pkt[4 + i] = static_cast<unsigned char>(timestamp >> (24 - 8 * i));
     pkt[8 + i] = static_cast<unsigned char>(ssrc_ >> (24 - 8 * i));
   }
-  // G.711 silence: 0xFF in mu-law, 0xD5 in A-law.
-  std::memset(pkt + kHeaderBytes, payload_type_ == 8 ? 0xD5 : 0xFF, kSamplesPerPacket);
-  if (::sendto(fd_, pkt, sizeof(pkt), 0, reinterpret_cast<sockaddr*>(&remote_), sizeof(remote_)) >
-      0) {
+  std::memcpy(pkt + kHeaderBytes, payload, size);
+  ++seq_;
+  if (::sendto(fd_, pkt, kHeaderBytes + size, 0, reinterpret_cast<sockaddr*>(&remote_),
+               sizeof(remote_)) > 0) {
     counters_->sent.fetch_add(1, std::memory_order_relaxed);
   }
-  ++seq_;
+}
+
+void RtpSession::SendDigits(const std::string& digits, int duration_ms,
+                            std::function<void(bool)> done) {
+  const uint32_t samples = static_cast<uint32_t>(duration_ms) * 8;
+  for (char d : digits) {
+    if (d == ',') {
+      steps_.push_back({-1, kPauseSamples, nullptr});
+      continue;
+    }
+    const int event = EventOfDigit(d);
+    if (event < 0) continue;
+    steps_.push_back({event, samples, nullptr});
+    steps_.push_back({-1, samples, nullptr});  // the gap after it
+  }
+  if (steps_.empty()) {
+    if (done) done(false);
+    return;
+  }
+  steps_.back().done = std::move(done);
+}
+
+// One 20 ms tick of the digit queue: an event packet, or silence during a
+// pause. RFC 4733 section 2.5: every packet of an event carries the event's
+// start timestamp and the duration so far; the first has the marker bit; the
+// last (end bit set) goes three times.
+bool RtpSession::SendEventStep() {
+  if (steps_.empty()) return false;
+  Step& step = steps_.front();
+  if (!step_started_) {
+    step_started_ = true;
+    step_timestamp_ = timestamp_;
+    step_elapsed_ = 0;
+  }
+  step_elapsed_ += kSamplesPerPacket;
+  const bool last = step_elapsed_ >= step.samples;
+  if (step.event < 0) {
+    SendSilence();
+  } else {
+    const uint32_t duration = std::min<uint32_t>(step_elapsed_, 0xffff);
+    const unsigned char payload[4] = {
+        static_cast<unsigned char>(step.event),
+        static_cast<unsigned char>((last ? 0x80 : 0) | kEventVolume),
+        static_cast<unsigned char>(duration >> 8), static_cast<unsigned char>(duration)};
+    for (int i = 0; i < (last ? 3 : 1); ++i) {
+      SendPacket(te_send_, step_elapsed_ == kSamplesPerPacket && i == 0, step_timestamp_, payload,
+                 sizeof(payload));
+    }
+    if (last) counters_->digits_sent.fetch_add(1, std::memory_order_relaxed);
+  }
   timestamp_ += kSamplesPerPacket;
+  if (last) {
+    std::function<void(bool)> done = std::move(step.done);
+    steps_.pop_front();
+    step_started_ = false;
+    if (done) done(false);  // may destroy nothing here: the session outlives the call
+  }
+  return true;
+}
+
+void RtpSession::OnPacket(const unsigned char* pkt, size_t n) {
+  const int pt = pkt[1] & 0x7f;
+  if (pt != te_recv_ && pt != te_send_) return;
+  size_t offset = kHeaderBytes + 4u * (pkt[0] & 0x0f);  // CSRCs
+  if ((pkt[0] & 0x10) != 0) {                           // header extension
+    if (n < offset + 4) return;
+    offset += 4 + 4u * ((pkt[offset + 2] << 8) | pkt[offset + 3]);
+  }
+  if (n < offset + 4) return;
+  const unsigned char* ev = pkt + offset;
+  if ((ev[1] & 0x80) == 0) return;  // not the end yet
+  const uint32_t timestamp = (uint32_t{pkt[4]} << 24) | (uint32_t{pkt[5]} << 16) |
+                             (uint32_t{pkt[6]} << 8) | uint32_t{pkt[7]};
+  // The end packet comes three times (and again after a loss): one digit per
+  // event, i.e. per start timestamp.
+  if (have_last_event_ && timestamp == last_event_timestamp_) return;
+  have_last_event_ = true;
+  last_event_timestamp_ = timestamp;
+  const char digit = DigitOfEvent(ev[0]);
+  if (digit == '\0') return;  // flash and other events
+  counters_->digits_received.fetch_add(1, std::memory_order_relaxed);
+  if (on_digit_) on_digit_(digit);
+}
+
+void RtpSession::SendSilence() {
+  unsigned char payload[kSamplesPerPacket];
+  // G.711 silence: 0xFF in mu-law, 0xD5 in A-law.
+  std::memset(payload, payload_type_ == 8 ? 0xD5 : 0xFF, sizeof(payload));
+  SendPacket(payload_type_, false, timestamp_, payload, sizeof(payload));
 }
 
 }  // namespace linebridge::sip

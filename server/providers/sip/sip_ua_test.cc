@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "providers/builtin.h"
 #include "providers/sip/testing/sip_peers.h"
+#include "providers/sip/testing/sip_ua_fixture.h"
 #include "test_server.h"
 
 namespace linebridge {
@@ -29,32 +30,17 @@ using itest::EventReader;
 using itest::IsCallState;
 using itest::TestServer;
 using sip::testing::ChildProcess;
+using sip::testing::CounterOf;
+using sip::testing::IsDisconnected;
+using sip::testing::IsLineState;
+using sip::testing::IsNewCallOn;
+using sip::testing::kWait;
+using sip::testing::SipUaFixture;
 using sip::testing::FreePort;
 using sip::testing::SippOptions;
 using sip::testing::StartKamailio;
 using sip::testing::StartSipp;
 using ::testing::HasSubstr;
-
-constexpr absl::Duration kWait = absl::Seconds(10);
-
-std::function<bool(const v1::Event&)> IsLineState(const std::string& line, v1::LineState state) {
-  return [line, state](const v1::Event& ev) {
-    return ev.has_line_state() && ev.line_id() == line && ev.line_state().status().state() == state;
-  };
-}
-
-std::function<bool(const v1::Event&)> IsDisconnected(const std::string& call_id,
-                                                     v1::DisconnectMode mode) {
-  return [call_id, mode](const v1::Event& ev) {
-    return ev.has_call_state() && ev.call_state().call_id() == call_id &&
-           ev.call_state().status().state() == v1::CALL_STATE_DISCONNECTED &&
-           ev.call_state().status().disconnect_mode() == mode;
-  };
-}
-
-std::function<bool(const v1::Event&)> IsNewCallOn(const std::string& line) {
-  return [line](const v1::Event& ev) { return ev.has_call_created() && ev.line_id() == line; };
-}
 
 // The line's state in a fresh snapshot.
 v1::LineState LineStateOf(TestServer& t, const std::string& line) {
@@ -67,66 +53,19 @@ v1::LineState LineStateOf(TestServer& t, const std::string& line) {
   return v1::LINE_STATE_UNSPECIFIED;
 }
 
-uint64_t CounterOf(TestServer& t, const std::string& name, const std::string& line) {
-  uint64_t total = 0;
-  for (const auto& c : t.server().engine().TakeFigures().provider_counters) {
-    if (c.name != name) continue;
-    for (const auto& [k, v] : c.labels) {
-      if (k == "line" && v == line) total += c.value;
-    }
-  }
-  return total;
-}
-
-class SipUaTest : public ::testing::Test {
+class SipUaTest : public SipUaFixture {
  protected:
-  void SetUp() override {
-    RegisterBuiltinProviders();
-    dir_ = itest::NewTempDir("sip");
-    alice_port_ = FreePort();
-    bob_port_ = FreePort();
-    far_port_ = FreePort();
-    ASSERT_GT(far_port_, 0);
-    ASSERT_GT(alice_port_, 0);
-    ASSERT_GT(bob_port_, 0);
+  std::string CallSipp(TestServer& t, EventReader&, ChildProcess& sipp, SippOptions options,
+                       const std::string& line = "sip/alice") {
+    return SipUaFixture::CallSipp(t, sipp, std::move(options), line);
   }
-
-  // alice (UDP) and bob (TCP), with `extra` account fields for alice.
-  std::unique_ptr<TestServer> StartServer(const std::string& alice_extra = "") {
-    const std::string config = absl::StrFormat(
-        R"(providers { sip { name: "sip" accounts { name: "alice" uri: "sip:alice@127.0.0.1"
-            display_name: "Alice" local_port: %d outbound_proxy: "127.0.0.1:%d" %s }
-          accounts { name: "bob" uri: "sip:bob@127.0.0.1" local_port: %d
-            outbound_proxy: "127.0.0.1:%d" transport: SIP_TRANSPORT_TCP } } })",
-        alice_port_, far_port_, alice_extra, bob_port_, far_port_);
-    return TestServer::Start(config);
-  }
-
-
-  // An outbound call from sip/alice (UDP) or sip/bob (TCP) to a sipp
-  // scenario, the lines' outbound proxy; returns the call id, with `reader`
-  // subscribed before the call.
-  std::string CallSipp(TestServer& t, EventReader& reader, ChildProcess& sipp,
-                       SippOptions options, const std::string& line = "sip/alice") {
-    options.port = far_port_;
-    EXPECT_TRUE(StartSipp(sipp, options, dir_)) << options.scenario;
-    v1::Call call;
-    grpc::Status s = itest::MakeCall(t.telephony(), line, "+1 (555) 0100", &call);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    (void)reader;
-    return call.id();
-  }
-
-  std::string dir_;
-  int alice_port_ = 0;
-  int bob_port_ = 0;
-  int far_port_ = 0;  // the sipp far end, the lines' outbound proxy
 };
 
 TEST_F(SipUaTest, OutboundAnsweredThenCallerHangsUp) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, reader, sipp, {.scenario = "uas_answer.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_RINGBACK), kWait));
@@ -147,6 +86,7 @@ TEST_F(SipUaTest, OutboundAnsweredThenFarEndHangsUpOverTcp) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id =
       CallSipp(*t, reader, sipp,
@@ -179,6 +119,7 @@ TEST_F(SipUaTest, FailureResponsesMapToDisconnectModes) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.code);
     EventReader reader(t->telephony(), v1::SubscribeRequest());
+    ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
     // sipp takes no response code from the command line: one scenario per code.
     std::ifstream in(sip::testing::ScenarioDir() + "/uas_reject.xml");
     std::stringstream ss;
@@ -201,6 +142,7 @@ TEST_F(SipUaTest, NoAnswerDropSendsCancel) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, reader, sipp, {.scenario = "uas_ring_cancel.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_RINGBACK), kWait));
@@ -213,6 +155,7 @@ TEST_F(SipUaTest, InboundCallerIdAnswerAndRemoteBye) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   SippOptions o{.scenario = "uac_call.xml",
                 .remote = absl::StrCat("127.0.0.1:", alice_port_),
@@ -240,6 +183,7 @@ TEST_F(SipUaTest, InboundDroppedWhileOfferingIsDeclined) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   SippOptions o{.scenario = "uac_rejected.xml",
                 .remote = absl::StrCat("127.0.0.1:", alice_port_),
@@ -364,6 +308,7 @@ TEST_F(SipUaTest, MalformedSipIsSurvived) {
   SendRaw(alice_port_, std::string("\x00\x01\xff garbage \r\n\r\n", 16));
   // The line still works: a complete call afterwards.
   EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   ChildProcess sipp;
   const std::string id = CallSipp(*t, reader, sipp, {.scenario = "uas_answer.xml"});
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));

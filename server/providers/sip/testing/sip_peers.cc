@@ -156,7 +156,7 @@ bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir
   const std::string name = file.substr(0, file.find('.'));
   std::vector<std::string> argv = {
       "sipp", "-sf", o.scenario[0] == '/' ? o.scenario : ScenarioDir() + "/" + o.scenario, "-i", "127.0.0.1", "-p",
-      absl::StrCat(o.port), "-m", "1", "-nostdin", "-nd", "-rtp_echo", "-mp",
+      absl::StrCat(o.port), "-m", absl::StrCat(o.calls), "-nostdin", "-nd", "-rtp_echo", "-mp",
       absl::StrCat(FreePort()), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
       "-timeout_error", "-trace_err", "-error_file", absl::StrCat(dir, "/", name, "_errors.log"),
       "-trace_msg", "-message_file", absl::StrCat(dir, "/", name, "_messages.log")};

@@ -53,6 +53,7 @@ struct SippOptions {
   std::vector<std::pair<std::string, std::string>> keys;
   bool tcp = false;
   absl::Duration timeout = absl::Seconds(20);
+  int calls = 1;  // -m: the calls to run before exiting
 };
 bool StartSipp(ChildProcess& child, const SippOptions& options, const std::string& dir);
 
