@@ -177,8 +177,10 @@ void MediaHub::Tick() {
       ep.sent.fill(0);
       for (StreamId sid : ep.streams) {
         Stream& s = streams_.at(sid);
-        if (s.input.empty()) {
+        if (!s.primed && s.input.size() >= options_.jitter_frames) s.primed = true;
+        if (!s.primed || s.input.empty()) {
           ++s.counters.underrun;
+          s.primed = false;
         } else {
           MixInto(ep.sent, s.input.front());
           s.input.pop_front();

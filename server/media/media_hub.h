@@ -80,6 +80,10 @@ class MediaSink {
 struct HubOptions {
   bool run_clock = true;       // false: the owner calls Tick() (tests)
   size_t input_frames = 5;     // client frames queued per stream (100 ms)
+  // Client frames queued before play-out starts (again, after an underrun):
+  // absorbs up to (jitter_frames - 1) x 20 ms of network jitter, at as much
+  // added latency.
+  size_t jitter_frames = 2;
   size_t max_streams = 4096;   // streams at once, server-wide
   int stats_every_ticks = 50;  // OnStats once a second
 };
@@ -126,6 +130,7 @@ class MediaHub {
     std::string call_id;
     MediaSink* sink = nullptr;
     std::deque<Frame> input;
+    bool primed = false;  // play-out running (jitter_frames were queued)
     std::unique_ptr<ToneSource> tone;
     StreamCounters counters;
   };

@@ -35,6 +35,7 @@ class MediaHubTest : public ::testing::Test {
   HubOptions Options() {
     HubOptions o;
     o.run_clock = false;
+    o.jitter_frames = 1;  // frames play at the next tick
     return o;
   }
   FakeDirectory dir_;
@@ -179,6 +180,38 @@ TEST_F(MediaHubTest, StreamsEndWhenTheirCallGoesAndOthersCarryOn) {
   hub.Shutdown();
   EXPECT_TRUE(sc.ended_by_shutdown);
   EXPECT_FALSE(hub.Attach("c", &sc).ok());
+}
+
+TEST_F(MediaHubTest, PlayOutStartsOnceTheJitterBufferHoldsItsFrames) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  HubOptions o = Options();
+  o.jitter_frames = 3;
+  o.stats_every_ticks = 1;
+  MediaHub hub(&dir_, o);
+  RecordingSink sa, sb;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  ASSERT_TRUE(hub.Attach("b", &sb).ok());
+  // One frame a tick: play-out starts when three are queued (two ticks of
+  // silence), then runs with that depth.
+  for (int k = 0; k < 10; ++k) {
+    hub.PushFrame(a, SineFrame(1000, k));
+    hub.Tick();
+  }
+  EXPECT_EQ(sa.stats.back().underrun, 2u);
+  EXPECT_EQ(sa.stats.back().received, 8u);
+  EXPECT_LT(Rms(std::vector<int16_t>(sb.audio.begin(), sb.audio.begin() + 2 * kFrameSamples)), 1);
+  const Frame first = SineFrame(1000, 0);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), sb.audio.begin() + 2 * kFrameSamples));
+  // A late frame: silence, then play-out waits for three again.
+  hub.Tick();
+  EXPECT_EQ(sa.stats.back().received, 9u);  // the two queued ones drain first
+  hub.Tick();
+  hub.Tick();
+  EXPECT_EQ(sa.stats.back().underrun, 3u);
+  hub.PushFrame(a, SineFrame(1000, 10));
+  hub.Tick();
+  EXPECT_EQ(sa.stats.back().underrun, 4u);
 }
 
 TEST_F(MediaHubTest, StreamLimit) {
