@@ -189,6 +189,14 @@ absl::Status MediaStream::Handle(const v1::MediaRequest& req) {
     case v1::MediaRequest::kStopTone:
       hub_->StopTone(id_);
       return absl::OkStatus();
+    case v1::MediaRequest::kGather: {
+      LB_ASSIGN_OR_RETURN(media::DigitGatherer gatherer, media::DigitGatherer::Start(req.gather()));
+      hub_->Gather(id_, std::move(gatherer));
+      return absl::OkStatus();
+    }
+    case v1::MediaRequest::kStopGather:
+      hub_->StopGather(id_);
+      return absl::OkStatus();
     case v1::MediaRequest::KIND_NOT_SET:
       break;
   }
@@ -301,6 +309,14 @@ void MediaStream::OnToneDone(bool cancelled) {
   absl::MutexLock lock(&mu_);
   v1::MediaResponse resp;
   resp.mutable_tone_done()->set_cancelled(cancelled);
+  Queue(resp, Out::kOther);
+}
+
+void MediaStream::OnDigitsGathered(const media::DigitGatherer::Result& result) {
+  absl::MutexLock lock(&mu_);
+  v1::MediaResponse resp;
+  resp.mutable_gathered()->set_digits(result.digits);
+  resp.mutable_gathered()->set_termination(result.termination);
   Queue(resp, Out::kOther);
 }
 

@@ -27,7 +27,7 @@
 namespace linebridge {
 
 struct MediaStreamOptions {
-  size_t queue_frames = 10;  // frames (200 ms) a client may lag before drops
+  size_t queue_frames = 25;  // frames (500 ms) a client may lag before drops
 };
 
 class MediaStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
@@ -52,6 +52,7 @@ class MediaStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // media::MediaSink (hub lock held).
   void OnAudio(const media::Frame& heard) override;
   void OnToneDone(bool cancelled) override;
+  void OnDigitsGathered(const media::DigitGatherer::Result& result) override;
   void OnStats(const media::StreamCounters& counters) override;
   void OnCallEnded(const media::StreamCounters& counters, bool shutdown) override;
 

@@ -87,6 +87,22 @@ void MediaHub::StopTone(StreamId id) {
   it->second.sink->OnToneDone(true);
 }
 
+void MediaHub::Gather(StreamId id, DigitGatherer gatherer) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  if (it->second.gather) it->second.sink->OnDigitsGathered(it->second.gather->Cancel());
+  it->second.gather = std::move(gatherer);
+}
+
+void MediaHub::StopGather(StreamId id) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(id);
+  if (it == streams_.end() || !it->second.gather) return;
+  it->second.sink->OnDigitsGathered(it->second.gather->Cancel());
+  it->second.gather.reset();
+}
+
 void MediaHub::EndStream(absl::flat_hash_map<StreamId, Stream>::iterator it, bool shutdown) {
   auto ep = endpoints_.find(it->second.call_id);
   if (ep != endpoints_.end()) std::erase(ep->second.streams, it->first);
@@ -216,6 +232,15 @@ void MediaHub::Tick() {
       for (StreamId sid : ep.streams) {
         Stream& s = streams_.at(sid);
         s.sink->OnAudio(heard);
+        if (s.gather) {
+          std::optional<DigitGatherer::Result> done;
+          for (size_t i = 0; i < found.size() && !done; ++i) done = s.gather->OnDigit(found[i]);
+          if (!done) done = s.gather->OnTick();
+          if (done) {
+            s.gather.reset();
+            s.sink->OnDigitsGathered(*done);
+          }
+        }
         if (stats) s.sink->OnStats(s.counters);
       }
     }

@@ -34,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/provider.h"
 #include "media/audio_format.h"
+#include "media/gather.h"
 #include "media/tones.h"
 
 namespace linebridge::media {
@@ -71,6 +72,7 @@ class MediaSink {
   virtual ~MediaSink() = default;
   virtual void OnAudio(const Frame& heard) = 0;
   virtual void OnToneDone(bool cancelled) = 0;
+  virtual void OnDigitsGathered(const DigitGatherer::Result& result) = 0;
   virtual void OnStats(const StreamCounters& counters) = 0;
   // The last call: the call is gone (or, `shutdown`, the hub shuts down)
   // and the hub has forgotten the stream.
@@ -118,6 +120,10 @@ class MediaHub {
   // then reports OnToneDone(cancelled)).
   void PlayTone(StreamId id, std::unique_ptr<ToneSource> tone);
   void StopTone(StreamId id);
+  // Gathers the digits the stream's call hears, replacing (cancelling) the
+  // stream's current gathering; the result goes to OnDigitsGathered.
+  void Gather(StreamId id, DigitGatherer gatherer);
+  void StopGather(StreamId id);
 
   // One 20 ms step.
   void Tick();
@@ -132,6 +138,7 @@ class MediaHub {
     std::deque<Frame> input;
     bool primed = false;  // play-out running (jitter_frames were queued)
     std::unique_ptr<ToneSource> tone;
+    std::optional<DigitGatherer> gather;
     StreamCounters counters;
   };
   struct Endpoint {

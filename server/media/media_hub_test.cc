@@ -124,6 +124,35 @@ TEST_F(MediaHubTest, DigitsAreDetectedOnTheCallThatHearsThemEvenWithoutAStream) 
   EXPECT_EQ(hub.totals().digits, 3u);
 }
 
+TEST_F(MediaHubTest, DigitsTheCallHearsAreGathered) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa, sb;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  MediaHub::StreamId b = *hub.Attach("b", &sb);
+  v1::GatherDigits rules;
+  rules.set_max_digits(10);
+  rules.set_termination_digits("#");
+  hub.Gather(b, *DigitGatherer::Start(rules));
+  hub.Gather(b, *DigitGatherer::Start(rules));  // replaces: the first is cancelled
+  hub.PlayTone(a, *ToneSource::ForDigits("31#4"));
+  for (int k = 0; k < 80; ++k) hub.Tick();
+  ASSERT_EQ(sb.gathered.size(), 2u);
+  EXPECT_EQ(sb.gathered[0].termination, v1::GATHER_TERMINATION_CANCELLED);
+  EXPECT_EQ(sb.gathered[1].digits, "31#");
+  EXPECT_EQ(sb.gathered[1].termination, v1::GATHER_TERMINATION_TERMINATION_DIGIT);
+  EXPECT_TRUE(sa.gathered.empty());
+  // A first-digit timeout of 100 ms: five ticks without a digit.
+  rules.set_first_digit_timeout_ms(100);
+  hub.Gather(b, *DigitGatherer::Start(rules));
+  for (int k = 0; k < 5; ++k) hub.Tick();
+  ASSERT_EQ(sb.gathered.size(), 3u);
+  EXPECT_EQ(sb.gathered[2].termination, v1::GATHER_TERMINATION_FIRST_TIMEOUT);
+  hub.StopGather(b);  // nothing running: no report
+  EXPECT_EQ(sb.gathered.size(), 3u);
+}
+
 TEST_F(MediaHubTest, ToneReplacedOrStoppedIsCancelled) {
   dir_.Set("a", Hears({}));
   MediaHub hub(&dir_, Options());

@@ -72,6 +72,7 @@ class RecordingSink : public MediaSink {
  public:
   void OnAudio(const Frame& heard) override { audio.insert(audio.end(), heard.begin(), heard.end()); }
   void OnToneDone(bool cancelled) override { tone_done.push_back(cancelled); }
+  void OnDigitsGathered(const DigitGatherer::Result& r) override { gathered.push_back(r); }
   void OnStats(const StreamCounters& c) override { stats.push_back(c); }
   void OnCallEnded(const StreamCounters& c, bool shutdown) override {
     ended = true;
@@ -80,6 +81,7 @@ class RecordingSink : public MediaSink {
   }
   std::vector<int16_t> audio;
   std::vector<bool> tone_done;
+  std::vector<DigitGatherer::Result> gathered;
   std::vector<StreamCounters> stats;
   bool ended = false;
   bool ended_by_shutdown = false;
