@@ -21,7 +21,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
   prometheus-cpp-dev libexpat1-dev python3 procps openssl
-  libsofia-sip-ua-dev libpq-dev
+  libsofia-sip-ua-dev libpq-dev libspandsp-dev libsndfile1-dev
 )
 TEST_PACKAGES=(
   clang libclang-rt-14-dev systemd

@@ -14,6 +14,7 @@
 #include "linebridge/status_macros.h"
 #include "linectl/format.h"
 #include "linectl/health_command.h"
+#include "linectl/media_commands.h"
 #include "linectl/security_commands.h"
 
 namespace linebridge::linectl {
@@ -644,6 +645,14 @@ const CommandSpec kCommands[] = {
     {"call digits", "<call> <digits>", 2, 2, "", "send DTMF digits", &CmdDigits},
     {"call monitor-digits", "<call> on|off", 2, 2, "", "report received digits as events",
      &CmdMonitorDigits},
+    {"media tone", "<call> beep|billing|busy|ringback|HZ[+HZ] [--duration 2s] [--on MS] [--off MS]",
+     2, 2, "duration= on= off=", "play a tone into a call (the far end hears it)", &CmdMediaTone},
+    {"media digits", "<call> <digits>", 2, 2, "", "play DTMF digits into a call's audio",
+     &CmdMediaDigits},
+    {"media record", "<call> <file.wav> [--duration 10s]", 2, 2, "duration=",
+     "record what a call hears (8 kHz 16-bit mono WAV)", &CmdMediaRecord},
+    {"media play", "<call> <file.wav>", 2, 2, "", "play a mono 8 or 16 kHz WAV into a call",
+     &CmdMediaPlay},
     {"watch", "[--line L]... [--count N] [--duration 10s]", 0, 0,
      "line= count= duration=", "live events (reconnects and resumes)", &CmdWatch},
     {"cdr", "[--line L] [--server ID] [--limit N]", 0, 0, "line= server= limit=",

@@ -109,9 +109,12 @@ struct Policy {
   X(Security, ListAudit, ListAuditRequest, ListAuditResponse, kAdmin, kNone, kPlain, kDirect, none)                 \
   X(Security, ImportAssignments, ImportAssignmentsRequest, ImportAssignmentsResponse, kAdmin, kNone, kAudited, kDirect, none)
 
-// Server-streaming RPCs: same columns (the server and SDK write their
-// streams by hand; the authorization matrix covers them from here).
+// Streaming RPCs: same columns (the server and SDK write their streams by
+// hand; the authorization matrix covers them from here). Subscribe is
+// server-streaming; StreamMedia is bidirectional and its Field is in the
+// first message's `start`.
 #define LINEBRIDGE_STREAMING_RPCS(X)                                                                                  \
-  X(Telephony, Subscribe, SubscribeRequest, EventBatch, kList, kMonitor, kPlain, kFanOut, line_ids)
+  X(Telephony, Subscribe, SubscribeRequest, EventBatch, kList, kMonitor, kPlain, kFanOut, line_ids)                  \
+  X(Media, StreamMedia, MediaRequest, MediaResponse, kCall, kControl, kAudited, kCall, call_id)
 // clang-format on
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "linebridge/v1/admin.grpc.pb.h"
+#include "linebridge/v1/media.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
 
@@ -77,6 +78,7 @@ std::vector<GrpcMetrics::MethodSpec> GrpcMetrics::ServedMethods() {
       {v1::MakeCallRequest::descriptor()->file(), v1::Telephony::service_full_name()},
       {v1::PingRequest::descriptor()->file(), v1::Admin::service_full_name()},
       {v1::WhoAmIRequest::descriptor()->file(), v1::Security::service_full_name()},
+      {v1::MediaStart::descriptor()->file(), v1::Media::service_full_name()},
   };
   for (const auto& [file, name] : files) {
     const google::protobuf::ServiceDescriptor* service =

@@ -177,7 +177,8 @@ class ParseFailureInterceptor final : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        info_->type() != grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING) {
       // What libprotobuf reported while parsing this request (and nothing older).
       std::string parse_error = TakeParseError();
       if (methods->GetRecvMessage() == nullptr) {
@@ -225,7 +226,12 @@ class ParseFailureInterceptorFactory final
     // Only methods with one request message (a stream that ends also shows no
     // message), and only this server's API: health and reflection answer
     // for themselves.
-    if (info->type() != Type::UNARY && info->type() != Type::SERVER_STREAMING) return nullptr;
+    // Bidirectional streams (media) are raw methods and report their own
+    // parse failures (ParseRawRequest).
+    if (info->type() != Type::UNARY && info->type() != Type::SERVER_STREAMING &&
+        info->type() != Type::BIDI_STREAMING) {
+      return nullptr;
+    }
     if (!absl::StartsWith(info->method(), "/linebridge.v1.")) return nullptr;
     return new ParseFailureInterceptor(info, log_);
   }

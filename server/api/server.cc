@@ -19,6 +19,7 @@
 #include "api/grpc_metrics.h"
 #include "api/health_server.h"
 #include "api/listener.h"
+#include "api/media_stream.h"
 #include "api/metrics_endpoint.h"
 #include "api/parse_failure.h"
 #include "api/server_metrics.h"
@@ -26,6 +27,7 @@
 #include "config/config.h"
 #include "config/server_identity.h"
 #include "core/log.h"
+#include "media/engine_directory.h"
 #include "linebridge/status_macros.h"
 #include "providers/builtin.h"
 #include "store/cdr_store.h"
@@ -183,6 +185,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   so.max_batch = config.max_batch() > 0 ? config.max_batch() : 256;
   so.queue_limit = config.subscriber_queue_limit() > 0 ? config.subscriber_queue_limit() : 16384;
   s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so, s->guard_.get());
+  s->media_directory_ = std::make_unique<media::EngineDirectory>(s->engine_.get());
+  s->media_hub_ = std::make_unique<media::MediaHub>(s->media_directory_.get(), media::HubOptions());
+  s->media_ = std::make_unique<MediaService>(s->engine_.get(), s->media_hub_.get(), s->guard_.get(),
+                                             MediaStreamOptions());
 
   AdminHooks hooks;
   hooks.data_dir = config.data_dir();
@@ -275,6 +281,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   }
   builder.experimental().SetInterceptorCreators(std::move(creators));
   builder.RegisterService(s->telephony_.get());
+  builder.RegisterService(s->media_.get());
   std::string host = config.listen().substr(0, config.listen().rfind(':'));
   // The admin service needs the bound address, known only after BuildAndStart;
   // register it first with a placeholder filled in below.
@@ -347,6 +354,7 @@ void Server::Shutdown(absl::string_view reason) {
     SetServingLocked(false);
   }
   if (listener_ != nullptr) listener_->Stop();
+  if (media_hub_ != nullptr) media_hub_->Shutdown();  // media streams end UNAVAILABLE
   engine_->Shutdown(reason);  // subscribers get ServerShutdown, then their streams end
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -40,6 +40,11 @@ class Listener;
 class HealthServer;
 class GrpcMetrics;
 class MetricsEndpoint;
+class MediaService;
+namespace media {
+class EngineDirectory;
+class MediaHub;
+}  // namespace media
 
 class Server {
  public:
@@ -94,6 +99,10 @@ class Server {
   std::unique_ptr<BlockingExecutor> executor_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TelephonyService> telephony_;
+  // The media plane: its clock stops before the engine goes.
+  std::unique_ptr<media::EngineDirectory> media_directory_;
+  std::unique_ptr<media::MediaHub> media_hub_;
+  std::unique_ptr<MediaService> media_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<SecurityStore> security_store_;
   std::unique_ptr<AsyncAuditWriter> audit_;

@@ -924,13 +924,15 @@ SimConfig DefaultSimConfig() {
     if (i < 4) e->set_pickup_group("sales");
   }
   AddExtension(&sim, "199", "Echo Desk")->set_auto_answer_ms(1);
-  AddExternal(&sim, "5550100", "Weather Line", v1::config::SIM_BEHAVIOR_ANSWER, 0);
+  AddExternal(&sim, "5550100", "Weather Line", v1::config::SIM_BEHAVIOR_ANSWER, 0)
+      ->set_media(v1::config::SIM_MEDIA_PROMPT);
   AddExternal(&sim, "5550101", "Busy Shop", v1::config::SIM_BEHAVIOR_BUSY, 0);
   AddExternal(&sim, "5550102", "Nobody Home", v1::config::SIM_BEHAVIOR_NO_ANSWER, 20000);
   AddExternal(&sim, "5550103", "Rejecting Desk", v1::config::SIM_BEHAVIOR_REJECT, 0);
   AddExternal(&sim, "5550104", "Overloaded Trunk", v1::config::SIM_BEHAVIOR_CONGESTION, 0);
-  AddExternal(&sim, "5550105", "IVR", v1::config::SIM_BEHAVIOR_ANSWER, 500)
-      ->set_send_digits("1#");
+  SimExternal* ivr = AddExternal(&sim, "5550105", "IVR", v1::config::SIM_BEHAVIOR_ANSWER, 500);
+  ivr->set_send_digits("1#");
+  ivr->set_media(v1::config::SIM_MEDIA_ECHO);
   ApplySimDefaults(&sim);
   return sim;
 }

@@ -131,6 +131,22 @@ class Engine : private ProviderHost {
   size_t num_calls();
   void set_subscriber_count_fn(std::function<uint32_t()> fn) { subscriber_count_ = std::move(fn); }
 
+  // --- Media (server/media; engine_media.cc) -------------------------------
+  // A call as the media hub sees it.
+  struct MediaCall {
+    bool live = false;           // false: no such call (any more)
+    bool carries_media = false;  // its provider carries audio
+    std::string line_id;
+    MediaRoute route;
+  };
+  // The calls named and, `depth` levels deep, the calls their routes name;
+  // under one engine lock.
+  absl::flat_hash_map<std::string, MediaCall> MediaCalls(const std::vector<std::string>& call_ids,
+                                                         int depth);
+  // DTMF digits detected in calls' audio: DigitReceived events for the calls
+  // that monitor DTMF (as for signalled digits).
+  void MediaDigits(const std::vector<std::pair<std::string, char>>& digits);
+
   // One consistent snapshot of what metrics report (api/server_metrics.h),
   // taken under the engine lock (engine_figures.cc).
   struct Figures {

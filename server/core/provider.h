@@ -95,6 +95,16 @@ struct ParkResult {
   std::string park_address;
 };
 
+// Where a call's audio comes from (server/media): the calls whose sent audio
+// it hears, mixed, and what a simulated far end plays. A call whose route
+// is empty hears silence.
+struct MediaRoute {
+  enum class FarEnd { kNone, kEcho, kPrompt };
+  std::vector<std::string> hears;  // call ids
+  FarEnd far_end = FarEnd::kNone;  // kEcho: hears what it sends
+  bool operator==(const MediaRoute&) const = default;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -154,6 +164,16 @@ class Provider {
                                       v1::DigitMode mode, absl::Duration duration);
   virtual absl::Status SetForwarding(const std::string& line_id,
                                      const std::vector<v1::ForwardRule>& rules);
+
+  // Media (server/media). Whether the provider carries a call's audio at
+  // all (false: a media stream on it fails with OPERATIONUNAVAIL), and the
+  // route of a live call's audio now. Called under the engine lock whenever
+  // calls changed while media streams are open.
+  virtual bool CarriesMedia() const { return false; }
+  virtual MediaRoute MediaRouteOf(const std::string& call_id) const {
+    (void)call_id;
+    return {};
+  }
 };
 
 // Providers registered by type name ("sim"). The registry is a function-local

@@ -1,5 +1,5 @@
 // The authorization matrix, generated from the RPC table
-// (linebridge/rpc_table.h): every Telephony, Admin and Security RPC, called
+// (linebridge/rpc_table.h): every Telephony, Admin, Security and Media RPC, called
 // over TLS with real bearer tokens against a real linebridged process, as
 //   the admin; users with control, monitor, originate, or nothing on the
 //   line; a user naming a call on another principal's line (or, for rows
@@ -32,6 +32,7 @@
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_table.h"
 #include "linebridge/v1/admin.grpc.pb.h"
+#include "linebridge/v1/media.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
 #include "tapisrv_harness.h"
@@ -52,6 +53,7 @@ struct Stubs {
   std::unique_ptr<v1::Telephony::Stub> telephony;
   std::unique_ptr<v1::Admin::Stub> admin;
   std::unique_ptr<v1::Security::Stub> security;
+  std::unique_ptr<v1::Media::Stub> media;
 };
 
 using Caller = std::function<grpc::Status(Stubs&, grpc::ClientContext*, const pb::Message&)>;
@@ -83,6 +85,20 @@ grpc::Status SubscribeCall(Stubs& s, grpc::ClientContext* ctx, const pb::Message
     return grpc::Status::OK;
   }
   return reader->Finish();
+}
+
+// StreamMedia: the status of the first read after the MediaStart (OK when
+// MediaStarted arrives).
+grpc::Status StreamMediaCall(Stubs& s, grpc::ClientContext* ctx, const pb::Message& m) {
+  auto stream = s.media->StreamMedia(ctx);
+  stream->Write(static_cast<const v1::MediaRequest&>(m));
+  v1::MediaResponse resp;
+  if (stream->Read(&resp) && resp.has_started()) {
+    ctx->TryCancel();
+    stream->Finish();
+    return grpc::Status::OK;
+  }
+  return stream->Finish();
 }
 
 std::vector<Row> TableRows() {
@@ -290,6 +306,7 @@ class AuthzMatrixTest : public ::testing::Test {
     stubs_.telephony = v1::Telephony::NewStub(channel_);
     stubs_.admin = v1::Admin::NewStub(channel_);
     stubs_.security = v1::Security::NewStub(channel_);
+    stubs_.media = v1::Media::NewStub(channel_);
     if (tokens_->size() == 2) MakePrincipals();
   }
 
@@ -441,6 +458,13 @@ class AuthzMatrixTest : public ::testing::Test {
     set("destination", kNumber);
     set("park_address", state.orbit);
     set("digits", "1");
+    // A bidirectional stream's first message names the call in `start`.
+    if (const pb::FieldDescriptor* start = row.request->FindFieldByName("start");
+        start != nullptr && start->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
+      pb::Message* first = r->MutableMessage(m.get(), start);
+      first->GetReflection()->SetString(first, start->message_type()->FindFieldByName("call_id"),
+                                        state.ringing);
+    }
     return m;
   }
 
@@ -470,7 +494,7 @@ std::map<Who, std::string>* AuthzMatrixTest::tokens_ = nullptr;
 TEST(AuthzMatrix, TheTableDescribesEveryRpc) {
   std::set<std::string> offered, described;
   for (const char* name : {v1::Telephony::service_full_name(), v1::Admin::service_full_name(),
-                           v1::Security::service_full_name()}) {
+                           v1::Security::service_full_name(), v1::Media::service_full_name()}) {
     const pb::ServiceDescriptor* s = pb::DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(s, nullptr) << name;
     for (int i = 0; i < s->method_count(); ++i) {

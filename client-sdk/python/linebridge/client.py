@@ -13,6 +13,7 @@ from linebridge.events import RETRYABLE, Backoff, EventBatch, Position, Snapshot
 from linebridge.v1 import (
     admin_pb2,
     admin_pb2_grpc,
+    media_pb2_grpc,
     security_pb2_grpc,
     telephony_pb2,
     telephony_pb2_grpc,
@@ -31,6 +32,7 @@ class _Server:
         self.telephony = telephony_pb2_grpc.TelephonyStub(self.channel)
         self.admin = admin_pb2_grpc.AdminStub(self.channel)
         self.security = security_pb2_grpc.SecurityStub(self.channel)
+        self.media = media_pb2_grpc.MediaStub(self.channel)
 
 
 class Client(CallHelpers):
@@ -43,7 +45,7 @@ class Client(CallHelpers):
     raises TapiError on failure. `session_id` defaults to `client.session_id`
     (set by create_session). With several servers, lines are merged and each
     request goes to the server that has its line or call. The raw stubs are
-    `client.telephony`, `client.admin`, `client.security` (first server);
+    `client.telephony`, `client.admin`, `client.security`, `client.media` (first server);
     pass `metadata=client.metadata` to them.
     """
 
@@ -68,6 +70,11 @@ class Client(CallHelpers):
     @property
     def security(self) -> security_pb2_grpc.SecurityStub:
         return self._servers[0].security
+
+    @property
+    def media(self) -> media_pb2_grpc.MediaStub:
+        """The Media stub (first server): StreamMedia, docs/media.md."""
+        return self._servers[0].media
 
     def close(self) -> None:
         for s in self._servers:

@@ -1,5 +1,6 @@
 """The examples, run as a user would, against a real linebridged."""
 
+import array
 import csv
 import io
 import os
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import unittest
+import wave
 
 import linebridge
 
@@ -63,6 +65,22 @@ class ExamplesTest(unittest.TestCase):
         bad = self.run_example("click_to_dial.py", "sim/100", "12;ATZ")
         self.assertEqual(bad.returncode, 1)
         self.assertIn("INVALID_ARGUMENT, LINEERR_INVALADDRESS", bad.stderr)
+
+    def test_record_call_records_the_far_end(self):
+        path = os.path.join(self.tmp.path, "weather.wav")
+        out = self.run_example("record_call.py", "sim/100", "5550100", path, "2")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("beep played", out.stdout)
+        self.assertIn("100 frames (2.0 s)", out.stdout)
+        with wave.open(path) as w:
+            self.assertEqual((w.getframerate(), w.getsampwidth(), w.getnframes()), (8000, 2, 16000))
+            samples = array.array("h", w.readframes(16000))
+        # The Weather Line's prompt: 660 Hz, 800 ms on, 400 ms off. Its first
+        # 600 ms (after two frames of jitter buffer at most) is all tone.
+        tone = samples[400:400 + 4000]
+        crossings = sum(1 for a, b in zip(tone, tone[1:]) if (a < 0) != (b < 0))
+        self.assertAlmostEqual(crossings / 2 / 0.5, 660, delta=15)
+        self.assertEqual(self.client.list_calls("sim/100"), [])
 
     def test_cdr_csv_exports_every_record(self):
         for number in ("5550100", "5550101", "101"):

@@ -64,6 +64,11 @@ class SimProvider : public Provider {
                               v1::DigitMode mode, absl::Duration duration) override;
   absl::Status SetForwarding(const std::string& line_id,
                              const std::vector<v1::ForwardRule>& rules) override;
+  // Audio (sim_media.cc): connected parties hear each other, a conference
+  // call hears its parties' far ends and they hear it and each other, an
+  // external number plays its SimMedia.
+  bool CarriesMedia() const override { return true; }
+  MediaRoute MediaRouteOf(const std::string& call_id) const override;
 
   // Parties a conference holds at most (besides the controlling extension).
   static constexpr int kMaxConferenceParties = 3;
@@ -106,6 +111,8 @@ class SimProvider : public Provider {
   absl::StatusOr<Resolved> ResolveOrError(const std::string& destination) const;
   int ActiveLegs(const std::string& ext) const;
   Leg* FindLeg(const std::string& id);
+  const Leg* FindLeg(const std::string& id) const;
+  bool Talking(const std::string& leg_id) const;
   absl::StatusOr<Leg*> GetLeg(const std::string& id);
   const v1::CallInfo& InfoOf(const std::string& leg_id) const;
 

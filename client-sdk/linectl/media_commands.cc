@@ -1,0 +1,181 @@
+#include "linectl/media_commands.h"
+
+#include <sndfile.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "linebridge/media.h"
+
+namespace linebridge::linectl {
+namespace {
+
+using SndFile = std::unique_ptr<SNDFILE, int (*)(SNDFILE*)>;
+
+absl::Status Duration(Context& context, absl::Duration fallback, absl::Duration* out) {
+  *out = fallback;
+  if (!context.invocation.Has("duration")) return absl::OkStatus();
+  const std::string text = context.invocation.Get("duration");
+  if (!ParseTimeout(text, out) || *out <= absl::ZeroDuration() || *out > absl::Hours(24)) {
+    return UsageError(absl::StrCat("bad --duration \"", text, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UintFlag(Context& context, const char* flag, uint32_t fallback, uint32_t* out) {
+  *out = fallback;
+  if (!context.invocation.Has(flag)) return absl::OkStatus();
+  const std::string text = context.invocation.Get(flag);
+  if (!absl::SimpleAtoi(text, out)) return UsageError(absl::StrCat("bad --", flag, " \"", text, "\""));
+  return absl::OkStatus();
+}
+
+// Reads until the tone (or digits) ended; the stream's error otherwise.
+absl::Status WaitToneDone(MediaStream& stream) {
+  while (std::optional<v1::MediaResponse> msg = stream.Read()) {
+    if (msg->has_tone_done()) return stream.Finish();
+  }
+  absl::Status st = stream.Finish();
+  return st.ok() ? absl::UnavailableError("the stream ended before the tone") : st;
+}
+
+}  // namespace
+
+absl::Status CmdMediaTone(Context& context) {
+  const std::string& kind = context.args()[1];
+  v1::GenerateTone tone;
+  if (kind == "beep") {
+    tone.set_kind(v1::TONE_KIND_BEEP);
+  } else if (kind == "billing") {
+    tone.set_kind(v1::TONE_KIND_BILLING);
+  } else if (kind == "busy") {
+    tone.set_kind(v1::TONE_KIND_BUSY);
+  } else if (kind == "ringback") {
+    tone.set_kind(v1::TONE_KIND_RINGBACK);
+  } else {
+    std::vector<std::string> hz = absl::StrSplit(kind, '+');
+    uint32_t f1 = 0, f2 = 0;
+    if (hz.size() > 2 || !absl::SimpleAtoi(hz[0], &f1) ||
+        (hz.size() == 2 && !absl::SimpleAtoi(hz[1], &f2))) {
+      return UsageError(absl::StrCat("bad tone \"", kind, "\" (beep, billing, busy, ringback, HZ or HZ+HZ)"));
+    }
+    tone.set_kind(v1::TONE_KIND_CUSTOM);
+    v1::CustomTone* c = tone.mutable_custom();
+    c->set_frequency1_hz(f1);
+    c->set_frequency2_hz(f2);
+    uint32_t on = 0, off = 0;
+    if (absl::Status st = UintFlag(context, "on", 1000, &on); !st.ok()) return st;
+    if (absl::Status st = UintFlag(context, "off", 0, &off); !st.ok()) return st;
+    c->set_on_ms(on);
+    c->set_off_ms(off);
+  }
+  // Tones without an end of their own play 2 s unless told.
+  const bool endless = tone.kind() != v1::TONE_KIND_BEEP && tone.kind() != v1::TONE_KIND_BILLING;
+  absl::Duration d;
+  if (absl::Status st = Duration(context, absl::Seconds(2), &d); !st.ok()) return st;
+  if (endless || context.invocation.Has("duration")) {
+    tone.set_duration_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(d)));
+  }
+  auto stream = MediaStream::Open(context.client, context.args()[0]);
+  if (!stream.ok()) return stream.status();
+  if (!(*stream)->PlayTone(tone)) return (*stream)->Finish();
+  return WaitToneDone(**stream);
+}
+
+absl::Status CmdMediaDigits(Context& context) {
+  auto stream = MediaStream::Open(context.client, context.args()[0]);
+  if (!stream.ok()) return stream.status();
+  if (!(*stream)->PlayDigits(context.args()[1])) return (*stream)->Finish();
+  return WaitToneDone(**stream);
+}
+
+absl::Status CmdMediaRecord(Context& context) {
+  absl::Duration d;
+  if (absl::Status st = Duration(context, absl::Seconds(10), &d); !st.ok()) return st;
+  const std::string& path = context.args()[1];
+  auto stream = MediaStream::Open(context.client, context.args()[0]);
+  if (!stream.ok()) return stream.status();
+  SF_INFO info{};
+  info.samplerate = 8000;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  SndFile file(sf_open(path.c_str(), SFM_WRITE, &info), &sf_close);
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path, ": ", sf_strerror(nullptr)));
+  }
+  const int64_t frames = absl::ToInt64Milliseconds(d) / 20;
+  int64_t got = 0;
+  uint64_t dropped = 0;
+  while (got < frames) {
+    std::optional<v1::MediaResponse> msg = (*stream)->Read();
+    if (!msg) break;
+    if (msg->has_stats()) dropped = msg->stats().frames_dropped();
+    if (!msg->has_frame()) continue;
+    const std::string& p = msg->frame().payload();
+    std::vector<short> samples(p.size() / 2);
+    for (size_t i = 0; i < samples.size(); ++i) {
+      samples[i] = static_cast<short>(static_cast<uint8_t>(p[2 * i]) | (p[2 * i + 1] << 8));
+    }
+    sf_write_short(file.get(), samples.data(), static_cast<sf_count_t>(samples.size()));
+    ++got;
+  }
+  absl::Status st = (*stream)->Finish();
+  context.out << absl::StrCat(path, ": ", got * 20, " ms recorded",
+                              dropped > 0 ? absl::StrCat(", ", dropped, " frames lost") : "", "\n");
+  return st;
+}
+
+absl::Status CmdMediaPlay(Context& context) {
+  const std::string& path = context.args()[1];
+  SF_INFO info{};
+  SndFile file(sf_open(path.c_str(), SFM_READ, &info), &sf_close);
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", sf_strerror(nullptr)));
+  }
+  if (info.channels != 1 || (info.samplerate != 8000 && info.samplerate != 16000)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", info.channels, " channel(s) at ", info.samplerate,
+        " Hz; media play takes mono audio at 8000 or 16000 Hz"));
+  }
+  const v1::AudioFormat format =
+      info.samplerate == 8000 ? v1::AUDIO_FORMAT_L16_8K : v1::AUDIO_FORMAT_L16_16K;
+  auto stream = MediaStream::Open(context.client, context.args()[0], format);
+  if (!stream.ok()) return stream.status();
+  const int per_frame = info.samplerate / 50;
+  std::vector<short> samples(per_frame);
+  // Two frames ahead, then one for every frame the server sends: the
+  // server's clock paces the file.
+  auto send_next = [&]() -> bool {
+    const sf_count_t n = sf_read_short(file.get(), samples.data(), per_frame);
+    if (n <= 0) return false;
+    std::fill(samples.begin() + n, samples.end(), 0);
+    std::string payload(2 * per_frame, '\0');
+    for (int i = 0; i < per_frame; ++i) {
+      payload[2 * i] = static_cast<char>(samples[i] & 0xff);
+      payload[2 * i + 1] = static_cast<char>((static_cast<uint16_t>(samples[i]) >> 8) & 0xff);
+    }
+    return (*stream)->SendFrame(std::move(payload));
+  };
+  int64_t sent = 0;
+  bool more = send_next() && send_next();
+  sent += more ? 2 : 0;
+  while (more) {
+    std::optional<v1::MediaResponse> msg = (*stream)->Read();
+    if (!msg) break;
+    if (!msg->has_frame()) continue;
+    more = send_next();
+    if (more) ++sent;
+  }
+  // Let the queued frames play out.
+  for (int i = 0; i < 3; ++i) {
+    if (!(*stream)->Read()) break;
+  }
+  absl::Status st = (*stream)->Finish();
+  context.out << absl::StrCat(path, ": ", sent * 20, " ms played\n");
+  return st;
+}
+
+}  // namespace linebridge::linectl

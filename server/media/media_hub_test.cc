@@ -1,0 +1,273 @@
+// The hub on a hand-driven clock (HubOptions.run_clock = false) and a
+// directory the test sets up.
+#include "media/media_hub.h"
+
+#include <gtest/gtest.h>
+
+#include "media/testing/fake_directory.h"
+#include "media/testing/signal.h"
+
+namespace linebridge::media {
+namespace {
+
+using testing::FakeDirectory;
+using testing::GoertzelPower;
+using testing::RecordingSink;
+using testing::Rms;
+using testing::Sine;
+using testing::ZeroCrossingHz;
+
+MediaRoute Hears(std::vector<std::string> ids) {
+  MediaRoute r;
+  r.hears = std::move(ids);
+  return r;
+}
+
+Frame SineFrame(double hz, int k, double amplitude = 8000) {
+  std::vector<int16_t> s = Sine(hz, amplitude, kSampleRate, kFrameSamples, k * kFrameSamples);
+  Frame f;
+  std::copy(s.begin(), s.end(), f.begin());
+  return f;
+}
+
+class MediaHubTest : public ::testing::Test {
+ protected:
+  HubOptions Options() {
+    HubOptions o;
+    o.run_clock = false;
+    o.jitter_frames = 1;  // frames play at the next tick
+    return o;
+  }
+  FakeDirectory dir_;
+};
+
+TEST_F(MediaHubTest, WhatOneCallSendsTheOtherHears) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa, sb;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  ASSERT_TRUE(hub.Attach("b", &sb).ok());
+  for (int k = 0; k < 50; ++k) {
+    hub.PushFrame(a, SineFrame(1000, k));
+    hub.Tick();
+  }
+  ASSERT_EQ(sb.audio.size(), 50u * kFrameSamples);
+  EXPECT_NEAR(ZeroCrossingHz(sb.audio, kSampleRate), 1000, 5);
+  EXPECT_LT(Rms(sa.audio), 1);  // a hears b, who sends nothing
+  // Stats once a second: 50 frames taken from a, 50 underruns on b.
+  ASSERT_EQ(sa.stats.size(), 1u);
+  EXPECT_EQ(sa.stats[0].received, 50u);
+  ASSERT_EQ(sb.stats.size(), 1u);
+  EXPECT_EQ(sb.stats[0].underrun, 50u);
+}
+
+TEST_F(MediaHubTest, ConferenceMixesAndNobodyHearsThemselves) {
+  dir_.Set("hub", Hears({"x", "y"}));
+  dir_.Set("x", Hears({"hub", "y"}));
+  dir_.Set("y", Hears({"hub", "x"}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sh, sx, sy;
+  MediaHub::StreamId h = *hub.Attach("hub", &sh);
+  MediaHub::StreamId x = *hub.Attach("x", &sx);
+  MediaHub::StreamId y = *hub.Attach("y", &sy);
+  for (int k = 0; k < 25; ++k) {
+    hub.PushFrame(h, SineFrame(500, k, 4000));
+    hub.PushFrame(x, SineFrame(1100, k, 4000));
+    hub.PushFrame(y, SineFrame(1700, k, 4000));
+    hub.Tick();
+  }
+  auto has = [](const std::vector<int16_t>& a, double hz) {
+    return GoertzelPower(a, hz, kSampleRate) > 1e5;
+  };
+  EXPECT_TRUE(has(sh.audio, 1100) && has(sh.audio, 1700) && !has(sh.audio, 500));
+  EXPECT_TRUE(has(sx.audio, 500) && has(sx.audio, 1700) && !has(sx.audio, 1100));
+  EXPECT_TRUE(has(sy.audio, 500) && has(sy.audio, 1100) && !has(sy.audio, 1700));
+}
+
+TEST_F(MediaHubTest, EchoAndPromptFarEnds) {
+  MediaRoute echo;
+  echo.far_end = MediaRoute::FarEnd::kEcho;
+  MediaRoute prompt;
+  prompt.far_end = MediaRoute::FarEnd::kPrompt;
+  dir_.Set("e", echo);
+  dir_.Set("p", prompt);
+  MediaHub hub(&dir_, Options());
+  RecordingSink se, sp;
+  MediaHub::StreamId e = *hub.Attach("e", &se);
+  ASSERT_TRUE(hub.Attach("p", &sp).ok());
+  for (int k = 0; k < 20; ++k) {
+    hub.PushFrame(e, SineFrame(900, k));
+    hub.Tick();
+  }
+  // The echo comes back one frame later.
+  ASSERT_EQ(se.audio.size(), 20u * kFrameSamples);
+  EXPECT_LT(Rms(std::vector<int16_t>(se.audio.begin(), se.audio.begin() + kFrameSamples)), 1);
+  const Frame first = SineFrame(900, 0);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), se.audio.begin() + kFrameSamples));
+  EXPECT_NEAR(ZeroCrossingHz(sp.audio, kSampleRate), 660, 10);
+}
+
+TEST_F(MediaHubTest, DigitsAreDetectedOnTheCallThatHearsThemEvenWithoutAStream) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  hub.Tick();  // b gets its endpoint through a's route
+  hub.PlayTone(a, *ToneSource::ForDigits("42#"));
+  for (int k = 0; k < 60; ++k) hub.Tick();
+  EXPECT_EQ(dir_.digits("b"), "42#");
+  EXPECT_EQ(dir_.digits("a"), "");
+  ASSERT_EQ(sa.tone_done.size(), 1u);
+  EXPECT_FALSE(sa.tone_done[0]);
+  EXPECT_EQ(hub.totals().digits, 3u);
+}
+
+TEST_F(MediaHubTest, DigitsTheCallHearsAreGathered) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa, sb;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  MediaHub::StreamId b = *hub.Attach("b", &sb);
+  v1::GatherDigits rules;
+  rules.set_max_digits(10);
+  rules.set_termination_digits("#");
+  hub.Gather(b, *DigitGatherer::Start(rules));
+  hub.Gather(b, *DigitGatherer::Start(rules));  // replaces: the first is cancelled
+  hub.PlayTone(a, *ToneSource::ForDigits("31#4"));
+  for (int k = 0; k < 80; ++k) hub.Tick();
+  ASSERT_EQ(sb.gathered.size(), 2u);
+  EXPECT_EQ(sb.gathered[0].termination, v1::GATHER_TERMINATION_CANCELLED);
+  EXPECT_EQ(sb.gathered[1].digits, "31#");
+  EXPECT_EQ(sb.gathered[1].termination, v1::GATHER_TERMINATION_TERMINATION_DIGIT);
+  EXPECT_TRUE(sa.gathered.empty());
+  // A first-digit timeout of 100 ms: five ticks without a digit.
+  rules.set_first_digit_timeout_ms(100);
+  hub.Gather(b, *DigitGatherer::Start(rules));
+  for (int k = 0; k < 5; ++k) hub.Tick();
+  ASSERT_EQ(sb.gathered.size(), 3u);
+  EXPECT_EQ(sb.gathered[2].termination, v1::GATHER_TERMINATION_FIRST_TIMEOUT);
+  hub.StopGather(b);  // nothing running: no report
+  EXPECT_EQ(sb.gathered.size(), 3u);
+}
+
+TEST_F(MediaHubTest, ToneReplacedOrStoppedIsCancelled) {
+  dir_.Set("a", Hears({}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  v1::GenerateTone ring;
+  ring.set_kind(v1::TONE_KIND_RINGBACK);
+  hub.PlayTone(a, *ToneSource::ForTone(ring));
+  hub.Tick();
+  hub.PlayTone(a, *ToneSource::ForTone(ring));
+  hub.StopTone(a);
+  hub.StopTone(a);  // nothing playing: no report
+  EXPECT_EQ(sa.tone_done, (std::vector<bool>{true, true}));
+}
+
+TEST_F(MediaHubTest, ClientFramesBeyondTheQueueAreDroppedAndCounted) {
+  dir_.Set("a", Hears({}));
+  HubOptions o = Options();
+  o.input_frames = 5;
+  o.stats_every_ticks = 1;
+  MediaHub hub(&dir_, o);
+  RecordingSink sa;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  for (int k = 0; k < 12; ++k) hub.PushFrame(a, SineFrame(1000, k));
+  hub.Tick();
+  ASSERT_FALSE(sa.stats.empty());
+  EXPECT_EQ(sa.stats.back().overrun, 7u);
+  EXPECT_EQ(sa.stats.back().received, 1u);
+}
+
+TEST_F(MediaHubTest, StreamsEndWhenTheirCallGoesAndOthersCarryOn) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  dir_.Set("c", Hears({}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa, sb, sc;
+  ASSERT_TRUE(hub.Attach("a", &sa).ok());
+  MediaHub::StreamId b = *hub.Attach("b", &sb);
+  ASSERT_TRUE(hub.Attach("c", &sc).ok());
+  hub.Tick();
+  dir_.End("a");
+  dir_.Set("b", Hears({}));
+  hub.Tick();
+  EXPECT_TRUE(sa.ended);
+  EXPECT_FALSE(sa.ended_by_shutdown);
+  EXPECT_FALSE(sb.ended);
+  EXPECT_FALSE(sc.ended);
+  const size_t before = sc.audio.size();
+  hub.Tick();
+  EXPECT_EQ(sc.audio.size(), before + kFrameSamples);
+  EXPECT_EQ(hub.totals().streams, 2u);
+  EXPECT_TRUE(hub.Detach(b).has_value());
+  EXPECT_FALSE(hub.Detach(b).has_value());
+  hub.Shutdown();
+  EXPECT_TRUE(sc.ended_by_shutdown);
+  EXPECT_FALSE(hub.Attach("c", &sc).ok());
+}
+
+TEST_F(MediaHubTest, PlayOutStartsOnceTheJitterBufferHoldsItsFrames) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  HubOptions o = Options();
+  o.jitter_frames = 3;
+  o.stats_every_ticks = 1;
+  MediaHub hub(&dir_, o);
+  RecordingSink sa, sb;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  ASSERT_TRUE(hub.Attach("b", &sb).ok());
+  // One frame a tick: play-out starts when three are queued (two ticks of
+  // silence), then runs with that depth.
+  for (int k = 0; k < 10; ++k) {
+    hub.PushFrame(a, SineFrame(1000, k));
+    hub.Tick();
+  }
+  EXPECT_EQ(sa.stats.back().underrun, 2u);
+  EXPECT_EQ(sa.stats.back().received, 8u);
+  EXPECT_LT(Rms(std::vector<int16_t>(sb.audio.begin(), sb.audio.begin() + 2 * kFrameSamples)), 1);
+  const Frame first = SineFrame(1000, 0);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), sb.audio.begin() + 2 * kFrameSamples));
+  // A late frame: silence, then play-out waits for three again.
+  hub.Tick();
+  EXPECT_EQ(sa.stats.back().received, 9u);  // the two queued ones drain first
+  hub.Tick();
+  hub.Tick();
+  EXPECT_EQ(sa.stats.back().underrun, 3u);
+  hub.PushFrame(a, SineFrame(1000, 10));
+  hub.Tick();
+  EXPECT_EQ(sa.stats.back().underrun, 4u);
+}
+
+TEST_F(MediaHubTest, StreamLimit) {
+  dir_.Set("a", Hears({}));
+  HubOptions o = Options();
+  o.max_streams = 2;
+  MediaHub hub(&dir_, o);
+  RecordingSink s1, s2, s3;
+  ASSERT_TRUE(hub.Attach("a", &s1).ok());
+  ASSERT_TRUE(hub.Attach("a", &s2).ok());
+  absl::StatusOr<MediaHub::StreamId> third = hub.Attach("a", &s3);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(MediaHubTest, TheClockTicksEvery20ms) {
+  dir_.Set("a", Hears({}));
+  HubOptions o;
+  MediaHub hub(&dir_, o);
+  RecordingSink sa;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  absl::SleepFor(absl::Milliseconds(500));
+  const uint64_t ticks = hub.totals().ticks;
+  hub.Detach(a);
+  // 25 expected; the machine may be busy.
+  EXPECT_GE(ticks, 15u);
+  EXPECT_LE(ticks, 27u);
+}
+
+}  // namespace
+}  // namespace linebridge::media

@@ -1,0 +1,91 @@
+// A CallDirectory a test fills in: calls, their routes, digits reported.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "media/media_hub.h"
+
+namespace linebridge::media::testing {
+
+class FakeDirectory : public CallDirectory {
+ public:
+  void Set(const std::string& call_id, MediaRoute route) {
+    absl::MutexLock lock(&mu_);
+    CallView& v = calls_[call_id];
+    v.live = true;
+    v.carries_media = true;
+    v.line_id = "test/" + call_id;
+    v.route = std::move(route);
+    ++generation_;
+  }
+  void End(const std::string& call_id) {
+    absl::MutexLock lock(&mu_);
+    calls_.erase(call_id);
+    ++generation_;
+  }
+  std::string digits(const std::string& call_id) {
+    absl::MutexLock lock(&mu_);
+    return digits_[call_id];
+  }
+
+  uint64_t generation() override {
+    absl::MutexLock lock(&mu_);
+    return generation_;
+  }
+  absl::flat_hash_map<std::string, CallView> Lookup(const std::vector<std::string>& ids,
+                                                    int depth) override {
+    absl::MutexLock lock(&mu_);
+    absl::flat_hash_map<std::string, CallView> out;
+    std::vector<std::string> next = ids;
+    for (int level = 0; level <= depth && !next.empty(); ++level) {
+      std::vector<std::string> named;
+      for (const std::string& id : next) {
+        if (out.contains(id)) continue;
+        auto it = calls_.find(id);
+        CallView& v = out[id];
+        if (it == calls_.end()) continue;
+        v = it->second;
+        for (const std::string& h : v.route.hears) named.push_back(h);
+      }
+      next = std::move(named);
+    }
+    return out;
+  }
+  void DigitsDetected(const std::vector<std::pair<std::string, char>>& digits) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [call, d] : digits) digits_[call].push_back(d);
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, CallView> calls_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> digits_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+// A sink that keeps everything.
+class RecordingSink : public MediaSink {
+ public:
+  void OnAudio(const Frame& heard) override { audio.insert(audio.end(), heard.begin(), heard.end()); }
+  void OnToneDone(bool cancelled) override { tone_done.push_back(cancelled); }
+  void OnDigitsGathered(const DigitGatherer::Result& r) override { gathered.push_back(r); }
+  void OnStats(const StreamCounters& c) override { stats.push_back(c); }
+  void OnCallEnded(const StreamCounters& c, bool shutdown) override {
+    ended = true;
+    ended_by_shutdown = shutdown;
+    final_counters = c;
+  }
+  std::vector<int16_t> audio;
+  std::vector<bool> tone_done;
+  std::vector<DigitGatherer::Result> gathered;
+  std::vector<StreamCounters> stats;
+  bool ended = false;
+  bool ended_by_shutdown = false;
+  StreamCounters final_counters;
+};
+
+}  // namespace linebridge::media::testing
