@@ -18,7 +18,7 @@
 //               rang on / was parked from) needs monitor there when both
 //               lines share a pickup group, control otherwise
 //     kCall     Perm on the line of every call the request names (`call_id`,
-//               `conference_call_id`, `consultation_call_id`)
+//               `conference_call_id`, `consultation_call_id`, `held_call_id`)
 //   Perm    the per-line right Access needs: kMonitor, kControl, kOriginate
 //           (kNone where Access names no line).
 //   Flags   kPlain; kAudited (written to the audit log, allowed or refused);
@@ -75,6 +75,7 @@ struct Policy {
   X(Telephony, Drop, CallActionRequest, Call, kCall, kControl, kAudited, kCall, call_id)                             \
   X(Telephony, Hold, CallActionRequest, Call, kCall, kControl, kAudited, kCall, call_id)                             \
   X(Telephony, Unhold, CallActionRequest, Call, kCall, kControl, kAudited, kCall, call_id)                           \
+  X(Telephony, SwapHold, SwapHoldRequest, SwapHoldResponse, kCall, kControl, kAudited, kCall, call_id)              \
   X(Telephony, Redirect, RedirectRequest, Call, kCall, kControl, kAudited, kCall, call_id)                           \
   X(Telephony, BlindTransfer, BlindTransferRequest, Call, kCall, kControl, kAudited, kCall, call_id)                 \
   X(Telephony, SetupTransfer, SetupTransferRequest, SetupTransferResponse, kCall, kControl, kAudited, kCall, call_id) \
@@ -90,6 +91,10 @@ struct Policy {
   X(Telephony, MonitorDigits, MonitorDigitsRequest, Call, kCall, kMonitor, kPlain, kCall, call_id)                   \
   X(Telephony, SetAppSpecific, SetAppSpecificRequest, Call, kCall, kControl, kAudited, kCall, call_id)               \
   X(Telephony, SetCallData, SetCallDataRequest, Call, kCall, kControl, kAudited, kCall, call_id)                     \
+  X(Telephony, SendUserUserInfo, SendUserUserInfoRequest, Call, kCall, kControl, kAudited, kCall, call_id)           \
+  X(Telephony, ReleaseUserUserInfo, ReleaseUserUserInfoRequest, Call, kCall, kControl, kAudited, kCall, call_id)     \
+  X(Telephony, SetCallParams, SetCallParamsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                 \
+  X(Telephony, SetCallTreatment, SetCallTreatmentRequest, Call, kCall, kControl, kAudited, kCall, call_id)           \
   /* Admin */                                                                                                         \
   X(Admin, GetServerStatus, GetServerStatusRequest, ServerStatus, kAdmin, kNone, kPlain, kDirect, none)              \
   X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse, kAdmin, kNone, kPlain, kDirect, none)            \

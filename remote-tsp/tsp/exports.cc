@@ -118,6 +118,44 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallAddressID(HDRVCALL hdCall, LPDWORD l
   return P().GetCallAddressID(hdCall, lpdwAddressID);
 }
 
+// ---- lineSwapHold, call ids and hubs, TAPISRV's drops, user-user info ----------
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSwapHold(DRV_REQUESTID dwRequestID, HDRVCALL hdActiveCall,
+                                              HDRVCALL hdHeldCall) {
+  return P().SwapHold(dwRequestID, hdActiveCall, hdHeldCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallIDs(HDRVCALL hdCall, LPDWORD lpdwAddressID,
+                                                LPDWORD lpdwCallID, LPDWORD lpdwRelatedCallID) {
+  return P().GetCallIDs(hdCall, lpdwAddressID, lpdwCallID, lpdwRelatedCallID);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallHubTracking(
+    HDRVLINE hdLine, LPLINECALLHUBTRACKINGINFO lpTrackingInfo) {
+  return P().GetCallHubTracking(hdLine, lpTrackingInfo);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallHubTracking(
+    HDRVLINE hdLine, LPLINECALLHUBTRACKINGINFO lpTrackingInfo) {
+  return P().SetCallHubTracking(hdLine, lpTrackingInfo);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropOnClose(HDRVCALL hdCall) { return P().DropOnClose(hdCall); }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropNoOwner(HDRVCALL hdCall) { return P().DropNoOwner(hdCall); }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSendUserUserInfo(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
+                                                      LPCSTR lpsUserUserInfo, DWORD dwSize) {
+  return P().SendUserUserInfo(dwRequestID, hdCall, lpsUserUserInfo, dwSize);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReleaseUserUserInfo(DRV_REQUESTID dwRequestID,
+                                                         HDRVCALL hdCall) {
+  return P().ReleaseUserUserInfo(dwRequestID, hdCall);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallParams(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
+                                                   DWORD dwBearerMode, DWORD dwMinRate,
+                                                   DWORD dwMaxRate,
+                                                   LPLINEDIALPARAMS const lpDialParams) {
+  return P().SetCallParams(dwRequestID, hdCall, dwBearerMode, dwMinRate, dwMaxRate, lpDialParams);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallTreatment(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
+                                                      DWORD dwTreatment) {
+  return P().SetCallTreatment(dwRequestID, hdCall, dwTreatment);
+}
+
 // ---- call control beyond the core -------------------------------------------
 // User-user info and LINECALLPARAMS of consultation calls are not sent.
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDial(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
@@ -202,6 +240,55 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUnpark(DRV_REQUESTID dwRequestID, HDRVLINE 
   return P().Unpark(dwRequestID, hdLine, dwAddressID, htCall, lphdCall, lpszDestAddress);
 }
 
+// ---- answered locally -------------------------------------------------------------
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetAddressID(HDRVLINE hdLine, LPDWORD lpdwAddressID,
+                                                  DWORD dwAddressMode, LPCWSTR lpsAddress,
+                                                  DWORD dwSize) {
+  return P().GetAddressID(hdLine, lpdwAddressID, dwAddressMode, lpsAddress, dwSize);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetIcon(DWORD dwDeviceID, LPCWSTR lpszDeviceClass,
+                                             LPHICON lphIcon) {
+  return P().GetIcon(dwDeviceID, lpszDeviceClass, lphIcon);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineConditionalMediaDetection(
+    HDRVLINE hdLine, DWORD dwMediaModes, LPLINECALLPARAMS const lpCallParams) {
+  return P().ConditionalMediaDetection(hdLine, dwMediaModes, lpCallParams);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetLineDevStatus(DRV_REQUESTID dwRequestID, HDRVLINE hdLine,
+                                                      DWORD dwStatusToChange, DWORD fStatus) {
+  return P().SetLineDevStatus(dwRequestID, hdLine, dwStatusToChange, fStatus);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetTerminal(DRV_REQUESTID dwRequestID, HDRVLINE hdLine,
+                                                 DWORD dwAddressID, HDRVCALL hdCall,
+                                                 DWORD dwSelect, DWORD dwTerminalModes,
+                                                 DWORD dwTerminalID, DWORD bEnable) {
+  return P().SetTerminal(dwRequestID, hdLine, dwAddressID, hdCall, dwSelect, dwTerminalModes,
+                         dwTerminalID, bEnable);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCurrentLocation(DWORD dwLocation) {
+  return P().SetCurrentLocation(dwLocation);
+}
+
+// ---- the linebridge extension (linebridge/linebridge_ext.h) ----------------------
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineNegotiateExtVersion(DWORD dwDeviceID, DWORD dwTSPIVersion,
+                                                         DWORD dwLowVersion, DWORD dwHighVersion,
+                                                         LPDWORD lpdwExtVersion) {
+  return P().NegotiateExtVersion(dwDeviceID, dwTSPIVersion, dwLowVersion, dwHighVersion,
+                                 lpdwExtVersion);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetExtensionID(DWORD dwDeviceID, DWORD dwTSPIVersion,
+                                                    LPLINEEXTENSIONID lpExtensionID) {
+  return P().GetExtensionID(dwDeviceID, dwTSPIVersion, lpExtensionID);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSelectExtVersion(HDRVLINE hdLine, DWORD dwExtVersion) {
+  return P().SelectExtVersion(hdLine, dwExtVersion);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecific(DRV_REQUESTID dwRequestID, HDRVLINE hdLine,
+                                                 DWORD dwAddressID, HDRVCALL hdCall,
+                                                 LPVOID lpParams, DWORD dwSize) {
+  return P().DevSpecific(dwRequestID, hdLine, dwAddressID, hdCall, lpParams, dwSize);
+}
+
 // The UI DLL (remote-tsp/ui/, TUISPI_*) beside this module: its full path into
 // TAPI's MAX_PATH buffer.
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerUIIdentify(LPWSTR lpszUIDLLName) {
@@ -225,40 +312,20 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerInstall(HWND, DWORD) { return LINEERR_O
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerRemove(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCloseMSPInstance(HDRVMSPLINE) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCompleteCall(DRV_REQUESTID, HDRVCALL, LPDWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineConditionalMediaDetection(HDRVLINE, DWORD, LPLINECALLPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCreateMSPInstance(HDRVLINE, DWORD, HTAPIMSPLINE, LPHDRVMSPLINE) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecific(DRV_REQUESTID, HDRVLINE, DWORD, HDRVCALL, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecificFeature(DRV_REQUESTID, HDRVLINE, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropNoOwner(HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDropOnClose(HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGatherDigits(HDRVCALL, DWORD, DWORD, LPWSTR, DWORD, LPCWSTR, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateTone(HDRVCALL, DWORD, DWORD, DWORD, DWORD, LPLINEGENERATETONE const) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetAddressID(HDRVLINE, LPDWORD, DWORD, LPCWSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallHubTracking(HDRVLINE, LPLINECALLHUBTRACKINGINFO) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetCallIDs(HDRVCALL, LPDWORD, LPDWORD, LPDWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetDevConfig(DWORD, LPVARSTRING, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetExtensionID(DWORD, DWORD, LPLINEEXTENSIONID) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetIcon(DWORD, LPCWSTR, LPHICON) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMSPIdentify(DWORD, GUID*) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorMedia(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorTones(HDRVCALL, DWORD, LPLINEMONITORTONE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineNegotiateExtVersion(DWORD, DWORD, DWORD, DWORD, LPDWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReceiveMSPData(HDRVLINE, HDRVCALL, HDRVMSPLINE, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReleaseUserUserInfo(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSecureCall(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSelectExtVersion(HDRVLINE, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSendUserUserInfo(DRV_REQUESTID, HDRVCALL, LPCSTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallHubTracking(HDRVLINE, LPLINECALLHUBTRACKINGINFO) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallParams(DRV_REQUESTID, HDRVCALL, DWORD, DWORD, DWORD, LPLINEDIALPARAMS const) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallQualityOfService(DRV_REQUESTID, HDRVCALL, LPVOID, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallTreatment(DRV_REQUESTID, HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCurrentLocation(DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetDevConfig(DWORD, LPVOID const, DWORD, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetLineDevStatus(DRV_REQUESTID, HDRVLINE, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaControl(HDRVLINE, DWORD, HDRVCALL, DWORD, LPLINEMEDIACONTROLDIGIT const, DWORD, LPLINEMEDIACONTROLMEDIA const, DWORD, LPLINEMEDIACONTROLTONE const, DWORD, LPLINEMEDIACONTROLCALLSTATE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaMode(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetTerminal(DRV_REQUESTID, HDRVLINE, DWORD, HDRVCALL, DWORD, DWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSwapHold(DRV_REQUESTID, HDRVCALL, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUncompleteCall(DRV_REQUESTID, HDRVLINE, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 
 }  // extern "C"

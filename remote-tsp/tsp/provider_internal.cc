@@ -25,6 +25,9 @@ DWORD CallInfoStateBits(const v1::CallInfoChanged& change) {
     else if (field == "reason") out |= LINECALLINFOSTATE_REASON;
     else if (field == "trunk") out |= LINECALLINFOSTATE_TRUNK;
     else if (field == "monitored_digit_modes") out |= LINECALLINFOSTATE_MONITORMODES;
+    else if (field == "rate") out |= LINECALLINFOSTATE_RATE;
+    else if (field == "dial_params") out |= LINECALLINFOSTATE_DIALPARAMS;
+    else if (field == "treatment") out |= LINECALLINFOSTATE_TREATMENT;
     else out |= LINECALLINFOSTATE_OTHER;
   }
   return out == 0 ? static_cast<DWORD>(LINECALLINFOSTATE_OTHER) : out;

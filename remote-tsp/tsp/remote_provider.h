@@ -91,6 +91,44 @@ class RemoteProvider {
   LONG GetCallStatus(HDRVCALL hd_call, LPLINECALLSTATUS status);
   LONG GetCallAddressID(HDRVCALL hd_call, LPDWORD address_id);
 
+  // --- lineSwapHold, call ids and hubs, TAPISRV's drops (call_pairs.cc) ---
+  LONG SwapHold(DRV_REQUESTID request_id, HDRVCALL hd_active_call, HDRVCALL hd_held_call);
+  LONG GetCallIDs(HDRVCALL hd_call, LPDWORD address_id, LPDWORD call_id,
+                  LPDWORD related_call_id);
+  LONG GetCallHubTracking(HDRVLINE hd_line, LPLINECALLHUBTRACKINGINFO tracking);
+  LONG SetCallHubTracking(HDRVLINE hd_line, LPLINECALLHUBTRACKINGINFO tracking);
+  // Synchronous; the drop (if any) reports through the call's states.
+  LONG DropOnClose(HDRVCALL hd_call);
+  LONG DropNoOwner(HDRVCALL hd_call);
+  // User-user information (user_user_info.cc), asynchronous.
+  LONG SendUserUserInfo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui, DWORD size);
+  LONG ReleaseUserUserInfo(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  // --- answered locally (line_local.cc) ---
+  LONG GetAddressID(HDRVLINE hd_line, LPDWORD address_id, DWORD address_mode, LPCWSTR address,
+                    DWORD size);
+  LONG GetIcon(DWORD device_id, LPCWSTR device_class, LPHICON icon);
+  LONG ConditionalMediaDetection(HDRVLINE hd_line, DWORD media_modes,
+                                 const LINECALLPARAMS* params);
+  // Both OPERATIONUNAVAIL once the arguments pass (dwSettableDevStatus and
+  // dwNumTerminals are 0).
+  LONG SetLineDevStatus(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD status_to_change,
+                        DWORD status);
+  LONG SetTerminal(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id,
+                   HDRVCALL hd_call, DWORD select, DWORD terminal_modes, DWORD terminal_id,
+                   DWORD enable);
+  LONG SetCurrentLocation(DWORD location);
+  // --- the linebridge extension (extension.cc; linebridge/linebridge_ext.h) ---
+  LONG NegotiateExtVersion(DWORD device_id, DWORD tspi_version, DWORD low_version,
+                           DWORD high_version, LPDWORD ext_version);
+  LONG GetExtensionID(DWORD device_id, DWORD tspi_version, LPLINEEXTENSIONID extension_id);
+  LONG SelectExtVersion(HDRVLINE hd_line, DWORD ext_version);
+  LONG DevSpecific(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD address_id,
+                   HDRVCALL hd_call, LPVOID params, DWORD size);
+  // lineSetCallParams / lineSetCallTreatment (user_user_info.cc), asynchronous.
+  LONG SetCallParams(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD bearer_mode,
+                     DWORD min_rate, DWORD max_rate, const LINEDIALPARAMS* dial_params);
+  LONG SetCallTreatment(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD treatment);
+
   // --- call control beyond the core (asynchronous unless noted) ---
   LONG Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
   LONG Accept(DRV_REQUESTID request_id, HDRVCALL hd_call);
@@ -160,6 +198,7 @@ class RemoteProvider {
     LINEEVENT event_proc = nullptr;
     DWORD version = 0;
     DWORD media_modes = 0;        // lineSetDefaultMediaDetection
+    DWORD ext_version = 0;        // lineSelectExtVersion (0: none)
     // Server side: the privilege applied (0 none) and whether an OpenLine is
     // in flight; `want_*` is what the TSP needs now.
     int applied_privilege = 0;
@@ -289,6 +328,11 @@ class RemoteProvider {
   // session among the call's owners).
   bool OwnedByUsLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
+  // Whether this workstation's session owns the call and no other session does.
+  bool SoleOwnerLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // lineDropOnClose / lineDropNoOwner: drops the call if this session is its
+  // only owner; 0 either way (LINEERR_INVALCALLHANDLE for a bad handle).
+  LONG DropUnlessOwnedElsewhere(HDRVCALL hd_call);
   // lineRedirect / lineBlindTransfer: `rpc` sends the call to `dest_address`
   // (validated first: missing, empty or not dialable is INVALADDRESS).
   template <typename Request>

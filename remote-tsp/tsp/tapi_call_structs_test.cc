@@ -136,7 +136,7 @@ TEST(WriteLineCallStatus, ConnectedCall) {
   s.set_connected_mode(v1::CONNECTED_MODE_INACTIVE);
   s.add_features(v1::CALL_FEATURE_DROP);
   s.add_features(v1::CALL_FEATURE_HOLD);
-  s.add_features(v1::CALL_FEATURE_SWAPHOLD);  // not implemented
+  s.add_features(v1::CALL_FEATURE_SECURECALL);  // not implemented
   s.set_privilege(v1::PRIVILEGE_MONITOR);
   Layout l;
   l.fixed = kCallStatus;

@@ -35,6 +35,7 @@ constexpr DWORD kReportedCallInfoStates =
     LINECALLINFOSTATE_RELATEDCALLID | LINECALLINFOSTATE_MEDIAMODE |
     LINECALLINFOSTATE_BEARERMODE | LINECALLINFOSTATE_APPSPECIFIC | LINECALLINFOSTATE_CALLDATA |
     LINECALLINFOSTATE_ORIGIN | LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
+    LINECALLINFOSTATE_RATE | LINECALLINFOSTATE_DIALPARAMS | LINECALLINFOSTATE_TREATMENT |
     LINECALLINFOSTATE_MONITORMODES;
 // The party id flags an address that reports a party can give.
 constexpr DWORD kPartyIdFlags = LINECALLPARTYID_BLOCKED | LINECALLPARTYID_NAME |
@@ -67,6 +68,47 @@ DWORD NumAddressesOf(const v1::Line& info) {
   return static_cast<DWORD>(std::max(1, info.addresses_size()));
 }
 
+// Address 0 of the line offers lineSendUserUserInfo.
+bool CanSendUserUserInfo(const v1::Line& info) {
+  if (info.addresses_size() == 0) return false;
+  const auto& features = info.addresses(0).caps().call_features();
+  return std::find(features.begin(), features.end(), v1::CALL_FEATURE_SENDUSERUSER) !=
+         features.end();
+}
+
+// LINEADDRESSCAPS CallTreatmentList: one LINECALLTREATMENTENTRY (dwCallTreatmentID,
+// dwCallTreatmentNameSize, dwCallTreatmentNameOffset) per treatment, then the
+// names (UTF-16, NUL-terminated), as one block.
+void AppendCallTreatments(VarStructWriter& w, const v1::AddressCaps& ac) {
+  static constexpr const char16_t* kNames[] = {u"", u"Silence", u"Ringback", u"Busy", u"Music"};
+  std::vector<v1::CallTreatment> treatments;
+  for (int t : ac.call_treatments()) {
+    if (t >= v1::CALL_TREATMENT_SILENCE && t <= v1::CALL_TREATMENT_MUSIC) {
+      treatments.push_back(static_cast<v1::CallTreatment>(t));
+    }
+  }
+  if (treatments.empty()) return;
+  const size_t entries = treatments.size() * 3 * sizeof(DWORD);
+  std::vector<unsigned char> block(entries);
+  const DWORD start = w.needed();  // where the block goes, if it fits
+  auto put = [&](size_t at, DWORD v) { std::memcpy(block.data() + at, &v, sizeof v); };
+  for (size_t i = 0; i < treatments.size(); ++i) {
+    const std::u16string name(kNames[treatments[i]]);
+    const size_t bytes = (name.size() + 1) * sizeof(char16_t);
+    put(i * 12, static_cast<DWORD>(treatments[i]));
+    put(i * 12 + 4, static_cast<DWORD>(bytes));
+    put(i * 12 + 8, static_cast<DWORD>(start + block.size()));
+    const auto* raw = reinterpret_cast<const unsigned char*>(name.c_str());
+    block.insert(block.end(), raw, raw + bytes);
+  }
+  LB_SET(w, LINEADDRESSCAPS, dwNumCallTreatments, treatments.size());
+  // The list's size covers the entries; the names follow them in the block.
+  w.AppendBytes(offsetof(LINEADDRESSCAPS, dwCallTreatmentListSize),
+                offsetof(LINEADDRESSCAPS, dwCallTreatmentListOffset), block.data(), block.size());
+  w.SetDword(offsetof(LINEADDRESSCAPS, dwCallTreatmentListSize),
+             w.used() >= start + block.size() ? static_cast<uint32_t>(entries) : 0);
+}
+
 // The line can make calls now: listed by its server, whose stream is up, and
 // in service there.
 bool InService(const LineSnapshot& line) {
@@ -83,7 +125,10 @@ DWORD ImplementedCallFeatures() {
          LINECALLFEATURE_SETUPTRANSFER | LINECALLFEATURE_COMPLETETRANSF |
          LINECALLFEATURE_SETUPCONF | LINECALLFEATURE_ADDTOCONF | LINECALLFEATURE_REMOVEFROMCONF |
          LINECALLFEATURE_GENERATEDIGITS | LINECALLFEATURE_MONITORDIGITS |
-         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF;
+         LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF |
+         LINECALLFEATURE_SWAPHOLD | LINECALLFEATURE_SENDUSERUSER |
+         LINECALLFEATURE_RELEASEUSERUSERINFO | LINECALLFEATURE_SETCALLPARAMS |
+         LINECALLFEATURE_SETTREATMENT;
 }
 DWORD ImplementedAddressFeatures() {
   return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
@@ -134,6 +179,10 @@ LONG WriteLineDevCaps(const LineSnapshot& line, DWORD version, LPLINEDEVCAPS cap
   LB_SET(w, LINEDEVCAPS, dwAnswerMode,
          lc.answer_mode() != 0 ? lc.answer_mode() : LINEANSWERMODE_NONE);
   LB_SET(w, LINEDEVCAPS, dwRingModes, 1);
+  // lineSendUserUserInfo, where the line can: up to the line's limit. (UUI
+  // with lineAccept/lineAnswer/lineDrop/lineMakeCall is not sent: 0.)
+  LB_SET(w, LINEDEVCAPS, dwUUISendUserUserInfoSize,
+         CanSendUserUserInfo(info) ? lc.max_user_user_info_size() : 0);
   // lineClose drops the calls this provider's session is the only owner of
   // (the server's drop-no-owner rule; lineCloseCall drops owned calls too).
   LB_SET(w, LINEDEVCAPS, dwDevCapFlags, LINEDEVCAPFLAGS_CLOSEDROP);
@@ -211,6 +260,7 @@ LONG WriteLineAddressCaps(const LineSnapshot& line, DWORD address_id, LPLINEADDR
     LB_SET(w, LINEADDRESSCAPS, dwMinFwdNumRings, kMinFwdRings);
     LB_SET(w, LINEADDRESSCAPS, dwMaxFwdNumRings, kMaxFwdRings);
   }
+  if (call_features & LINECALLFEATURE_SETTREATMENT) AppendCallTreatments(w, ac);
   if (call_features & LINECALLFEATURE_PARK) {
     LB_SET(w, LINEADDRESSCAPS, dwParkModes, ToTapiMask<v1::ParkMode>(info.caps().park_modes()));
   }
@@ -325,6 +375,14 @@ LONG WriteLineCallInfo(const LineSnapshot& line, DWORD version, const CallSnapsh
     std::memcpy(&app, ci.app_specific().data(), sizeof app);
     LB_SET(w, LINECALLINFO, dwAppSpecific, app);
   }
+  LB_SET(w, LINECALLINFO, dwRate, ci.rate());
+  if (ci.has_dial_params()) {
+    LB_SET(w, LINECALLINFO, DialParams.dwDialPause, ci.dial_params().dial_pause_ms());
+    LB_SET(w, LINECALLINFO, DialParams.dwDialSpeed, ci.dial_params().dial_speed_ms());
+    LB_SET(w, LINECALLINFO, DialParams.dwDigitDuration, ci.dial_params().digit_duration_ms());
+    LB_SET(w, LINECALLINFO, DialParams.dwWaitForDialtone, ci.dial_params().wait_for_dialtone_ms());
+  }
+  LB_SET(w, LINECALLINFO, dwCallTreatment, static_cast<DWORD>(ci.treatment()));
   LB_SET(w, LINECALLINFO, dwCallID, static_cast<DWORD>(ci.call_id()));
   LB_SET(w, LINECALLINFO, dwRelatedCallID, static_cast<DWORD>(ci.related_call_id()));
   if (line.info.has_value() &&

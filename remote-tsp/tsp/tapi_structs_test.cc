@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
+#include <string>
 #include <initializer_list>
 #include <vector>
 
@@ -114,7 +117,8 @@ std::vector<Field> AddressCapsCommon(DWORD device_id) {
                     LINECALLINFOSTATE_BEARERMODE | LINECALLINFOSTATE_APPSPECIFIC |
                     LINECALLINFOSTATE_CALLDATA | LINECALLINFOSTATE_ORIGIN |
                     LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
-                    LINECALLINFOSTATE_MONITORMODES),
+                    LINECALLINFOSTATE_RATE | LINECALLINFOSTATE_DIALPARAMS |
+                    LINECALLINFOSTATE_TREATMENT | LINECALLINFOSTATE_MONITORMODES),
           STRUCT_FIELD(LINEADDRESSCAPS, dwRedirectionIDFlags, LINECALLPARTYID_UNAVAIL),
           STRUCT_FIELD(LINEADDRESSCAPS, dwDialToneModes, LINEDIALTONEMODE_UNAVAIL),
           STRUCT_FIELD(LINEADDRESSCAPS, dwBusyModes, LINEBUSYMODE_UNAVAIL),
@@ -167,6 +171,50 @@ TEST(WriteLineAddressCaps, AddressWithEveryFeature) {
   ExpectLayout(l, [&](void* p) {
     return WriteLineAddressCaps(line, 0, static_cast<LPLINEADDRESSCAPS>(p));
   });
+}
+
+// The treatments of an address with SETTREATMENT: dwNumCallTreatments, the
+// LINECALLTREATMENTENTRY list, each naming its UTF-16 name in the variable
+// part; all or nothing when the buffer is too small.
+TEST(WriteLineAddressCaps, CallTreatmentList) {
+  LineSnapshot line = FullLine();
+  v1::AddressCaps& ac = *line.info->mutable_addresses(0)->mutable_caps();
+  ac.add_call_features(v1::CALL_FEATURE_SETTREATMENT);
+  ac.add_call_treatments(v1::CALL_TREATMENT_BUSY);
+  ac.add_call_treatments(v1::CALL_TREATMENT_MUSIC);
+  ac.add_call_treatments(static_cast<v1::CallTreatment>(77));  // unknown: left out
+  Bytes b = Buffer(2048);
+  ASSERT_EQ(WriteLineAddressCaps(line, 0, reinterpret_cast<LPLINEADDRESSCAPS>(b.data())), 0);
+  LINEADDRESSCAPS caps;
+  std::memcpy(&caps, b.data(), sizeof caps);
+  EXPECT_NE(caps.dwCallFeatures & LINECALLFEATURE_SETTREATMENT, 0u);
+  ASSERT_EQ(caps.dwNumCallTreatments, 2u);
+  ASSERT_EQ(caps.dwCallTreatmentListSize, 24u);
+  ASSERT_GE(caps.dwCallTreatmentListOffset, sizeof(LINEADDRESSCAPS));
+  const std::u16string names[] = {u"Busy", u"Music"};
+  const DWORD ids[] = {LINECALLTREATMENT_BUSY, LINECALLTREATMENT_MUSIC};
+  for (int i = 0; i < 2; ++i) {
+    DWORD entry[3];
+    std::memcpy(entry, b.data() + caps.dwCallTreatmentListOffset + i * 12, sizeof entry);
+    EXPECT_EQ(entry[0], ids[i]);
+    EXPECT_EQ(entry[1], (names[i].size() + 1) * 2);
+    ASSERT_LE(entry[2] + entry[1], caps.dwUsedSize);
+    std::u16string got(reinterpret_cast<const char16_t*>(b.data() + entry[2]), names[i].size());
+    EXPECT_EQ(got, names[i]);
+  }
+  EXPECT_EQ(caps.dwUsedSize, caps.dwNeededSize);
+  // Room for the entries but not their names: no list, the need is told.
+  const DWORD short_total = caps.dwCallTreatmentListOffset + 24 + 4;
+  Bytes small = Buffer(short_total);
+  ASSERT_EQ(WriteLineAddressCaps(line, 0, reinterpret_cast<LPLINEADDRESSCAPS>(small.data())), 0);
+  LINEADDRESSCAPS partial;
+  std::memcpy(&partial, small.data(), sizeof partial);
+  EXPECT_EQ(partial.dwNeededSize, caps.dwNeededSize);
+  EXPECT_EQ(partial.dwCallTreatmentListSize, 0u);
+  EXPECT_EQ(partial.dwCallTreatmentListOffset, 0u);
+  EXPECT_LE(partial.dwUsedSize, short_total);
+  EXPECT_TRUE(std::all_of(small.begin() + short_total, small.end(),
+                          [](unsigned char c) { return c == kCanary; }));
 }
 
 TEST(WriteLineAddressCaps, AddressWithoutFeatures) {

@@ -88,6 +88,7 @@ LB_FIELD_GETTER(line_id)
 LB_FIELD_GETTER(call_id)
 LB_FIELD_GETTER(conference_call_id)
 LB_FIELD_GETTER(consultation_call_id)
+LB_FIELD_GETTER(held_call_id)
 LB_FIELD_GETTER(session_id)
 LB_FIELD_GETTER(reclaim_session_id)
 LB_FIELD_GETTER(destination)
@@ -206,7 +207,8 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
         return guard_->CheckLine(*caller, line, PermFor(req, perm));
       case rpc::Access::kCall:
         for (const std::string& id :
-             {call, Get_conference_call_id(req), Get_consultation_call_id(req)}) {
+             {call, Get_conference_call_id(req), Get_consultation_call_id(req),
+              Get_held_call_id(req)}) {
           LB_RETURN_IF_ERROR(guard_->CheckCall(*caller, id, perm));
         }
         return absl::OkStatus();

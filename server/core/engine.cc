@@ -38,8 +38,9 @@ bool Has(const google::protobuf::RepeatedField<int>& list, int value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// The call features a state allows (LINECALLFEATURE_* by LINECALLSTATE_*).
-std::vector<CallFeature> FeaturesForState(const v1::Call& call) {
+// The call features a state allows (LINECALLFEATURE_* by LINECALLSTATE_*),
+// besides the user-user ones (FeaturesForState).
+std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
   const bool conference_hub = call.info().origin() == v1::CALL_ORIGIN_CONFERENCE;
   switch (call.status().state()) {
     case v1::CALL_STATE_OFFERING:
@@ -65,10 +66,11 @@ std::vector<CallFeature> FeaturesForState(const v1::Call& call) {
               v1::CALL_FEATURE_SETUPCONF,      v1::CALL_FEATURE_PARK,
               v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS,
               v1::CALL_FEATURE_ADDTOCONF,      v1::CALL_FEATURE_COMPLETETRANSF,
-              v1::CALL_FEATURE_SETCALLDATA};
+              v1::CALL_FEATURE_SETCALLDATA,    v1::CALL_FEATURE_SWAPHOLD};
     case v1::CALL_STATE_ONHOLD:
-      return {v1::CALL_FEATURE_UNHOLD, v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_ADDTOCONF,
-              v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_SETCALLDATA};
+      return {v1::CALL_FEATURE_UNHOLD,         v1::CALL_FEATURE_DROP,
+              v1::CALL_FEATURE_ADDTOCONF,      v1::CALL_FEATURE_COMPLETETRANSF,
+              v1::CALL_FEATURE_SETCALLDATA,    v1::CALL_FEATURE_SWAPHOLD};
     case v1::CALL_STATE_ONHOLDPENDTRANSFER:
       return {v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_DROP,
               v1::CALL_FEATURE_SETCALLDATA};
@@ -85,6 +87,25 @@ std::vector<CallFeature> FeaturesForState(const v1::Call& call) {
     default:
       return {};
   }
+}
+
+std::vector<CallFeature> FeaturesForState(const v1::Call& call) {
+  std::vector<CallFeature> features = FeaturesOfState(call);
+  const CallState state = call.status().state();
+  if (state == v1::CALL_STATE_IDLE || state == v1::CALL_STATE_UNSPECIFIED) return features;
+  // User-user information: sent while the far end is there; what was
+  // received can be released in any state. Call parameters: any state.
+  if (state == v1::CALL_STATE_CONNECTED || state == v1::CALL_STATE_OFFERING ||
+      state == v1::CALL_STATE_ACCEPTED || state == v1::CALL_STATE_RINGBACK) {
+    features.push_back(v1::CALL_FEATURE_SENDUSERUSER);
+  }
+  features.push_back(v1::CALL_FEATURE_RELEASEUSERUSERINFO);
+  features.push_back(v1::CALL_FEATURE_SETCALLPARAMS);
+  // What an unanswered caller hears.
+  if (state == v1::CALL_STATE_OFFERING || state == v1::CALL_STATE_ACCEPTED) {
+    features.push_back(v1::CALL_FEATURE_SETTREATMENT);
+  }
+  return features;
 }
 
 bool IsActive(CallState s) {

@@ -353,6 +353,32 @@ TEST_F(EngineTest, MissingCapabilitiesAreOperationUnavailable) {
   // Unhold is claimed; the call is connected, so the state check fails first.
   EXPECT_THAT(engine_->Unhold(Action(call->id())),
               IsTapiError(StatusCode::kFailedPrecondition, LINEERR_INVALCALLSTATE));
+  // The line functions beyond the core, unclaimed: unavailable before any
+  // argument is looked at.
+  v1::SwapHoldRequest swap;
+  swap.set_call_id(call->id());
+  swap.set_held_call_id(call->id());
+  EXPECT_THAT(engine_->SwapHold(swap),
+              IsTapiError(StatusCode::kUnimplemented, LINEERR_OPERATIONUNAVAIL));
+  v1::SendUserUserInfoRequest uui;
+  uui.set_call_id(call->id());
+  uui.set_user_user_info("x");
+  EXPECT_THAT(engine_->SendUserUserInfo(uui),
+              IsTapiError(StatusCode::kUnimplemented, LINEERR_OPERATIONUNAVAIL));
+  v1::ReleaseUserUserInfoRequest release;
+  release.set_call_id(call->id());
+  EXPECT_THAT(engine_->ReleaseUserUserInfo(release),
+              IsTapiError(StatusCode::kUnimplemented, LINEERR_OPERATIONUNAVAIL));
+  v1::SetCallParamsRequest params;
+  params.set_call_id(call->id());
+  params.set_bearer_mode(v1::BEARER_MODE_VOICE);
+  EXPECT_THAT(engine_->SetCallParams(params),
+              IsTapiError(StatusCode::kUnimplemented, LINEERR_OPERATIONUNAVAIL));
+  v1::SetCallTreatmentRequest treatment;
+  treatment.set_call_id(call->id());
+  treatment.set_treatment(v1::CALL_TREATMENT_MUSIC);
+  EXPECT_THAT(engine_->SetCallTreatment(treatment),
+              IsTapiError(StatusCode::kUnimplemented, LINEERR_OPERATIONUNAVAIL));
   ASSERT_TRUE(Drop(call->id()).ok());
 }
 

@@ -57,6 +57,19 @@ absl::Status Provider::Answer(const std::string&, const std::string&) { return U
 absl::Status Provider::Drop(const std::string&, const std::string&) { return Unavailable("Drop"); }
 absl::Status Provider::Hold(const std::string&) { return Unavailable("Hold"); }
 absl::Status Provider::Unhold(const std::string&) { return Unavailable("Unhold"); }
+absl::Status Provider::SetCallParams(const std::string&, v1::BearerMode, uint32_t,
+                                     const v1::DialParams&) {
+  return Unavailable("SetCallParams");
+}
+absl::Status Provider::SetCallTreatment(const std::string&, v1::CallTreatment) {
+  return Unavailable("SetCallTreatment");
+}
+absl::Status Provider::SendUserUserInfo(const std::string&, const std::string&) {
+  return Unavailable("SendUserUserInfo");
+}
+absl::Status Provider::SwapHold(const std::string&, const std::string&) {
+  return Unavailable("SwapHold");
+}
 absl::Status Provider::Redirect(const std::string&, const std::string&) {
   return Unavailable("Redirect");
 }

@@ -139,6 +139,12 @@ class Provider {
   virtual absl::Status Drop(const std::string& call_id, const std::string& uui);
   virtual absl::Status Hold(const std::string& call_id);
   virtual absl::Status Unhold(const std::string& call_id);
+  // lineSwapHold: `active_call_id` (CONNECTED) goes on hold and `held_call_id`
+  // (ONHOLD, or ONHOLDPENDTRANSFER/ONHOLDPENDCONF if the provider can) becomes
+  // the active call; both on one line and address (checked by the engine).
+  // Report ONHOLD for the active call first, then CONNECTED for the other.
+  virtual absl::Status SwapHold(const std::string& active_call_id,
+                                const std::string& held_call_id);
   virtual absl::Status Redirect(const std::string& call_id, const std::string& destination);
   virtual absl::Status BlindTransfer(const std::string& call_id, const std::string& destination);
   // Returns the consultation call.
@@ -160,6 +166,14 @@ class Provider {
   virtual absl::StatusOr<std::string> Pickup(const std::string& line_id, uint32_t address_index,
                                              const std::string& destination,
                                              const std::string& group_id);
+  // lineSetCallParams: the engine has checked the bearer mode against the
+  // line's caps and worked out the rate and clamped dial parameters.
+  virtual absl::Status SetCallParams(const std::string& call_id, v1::BearerMode bearer_mode,
+                                     uint32_t rate, const v1::DialParams& dial_params);
+  // lineSetCallTreatment on an unanswered call (one of the address's treatments).
+  virtual absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment);
+  // lineSendUserUserInfo: `uui` (checked for size) to the call's far end.
+  virtual absl::Status SendUserUserInfo(const std::string& call_id, const std::string& uui);
   virtual absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                                       v1::DigitMode mode, absl::Duration duration);
   virtual absl::Status SetForwarding(const std::string& line_id,

@@ -455,6 +455,7 @@ class AuthzMatrixTest : public ::testing::Test {
     set("call_id", state.ringing);
     set("conference_call_id", state.ringing);
     set("consultation_call_id", state.ringing);
+    set("held_call_id", state.ringing);
     set("destination", kNumber);
     set("park_address", state.orbit);
     set("digits", "1");

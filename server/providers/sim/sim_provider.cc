@@ -113,7 +113,12 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
           v1::CALL_FEATURE_MONITORDIGITS, v1::CALL_FEATURE_PARK, v1::CALL_FEATURE_PREPAREADDCONF,
           v1::CALL_FEATURE_REDIRECT, v1::CALL_FEATURE_REMOVEFROMCONF,
           v1::CALL_FEATURE_SETUPCONF, v1::CALL_FEATURE_SETUPTRANSFER, v1::CALL_FEATURE_UNHOLD,
-          v1::CALL_FEATURE_SETCALLDATA});
+          v1::CALL_FEATURE_SETCALLDATA, v1::CALL_FEATURE_SWAPHOLD, v1::CALL_FEATURE_SENDUSERUSER,
+          v1::CALL_FEATURE_RELEASEUSERUSERINFO, v1::CALL_FEATURE_SETCALLPARAMS,
+          v1::CALL_FEATURE_SETTREATMENT});
+  AddAll(ac->mutable_call_treatments(),
+         {v1::CALL_TREATMENT_SILENCE, v1::CALL_TREATMENT_RINGBACK, v1::CALL_TREATMENT_BUSY,
+          v1::CALL_TREATMENT_MUSIC});
   AddAll(ac->mutable_call_states(),
          {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_ACCEPTED,
           v1::CALL_STATE_DIALTONE, v1::CALL_STATE_DIALING, v1::CALL_STATE_RINGBACK,
@@ -772,6 +777,57 @@ absl::Status SimProvider::Hold(const std::string& call_id) {
 absl::Status SimProvider::Unhold(const std::string& call_id) {
   LB_RETURN_IF_ERROR(GetLeg(call_id).status());
   host_->SetCallState(call_id, Connected());
+  return absl::OkStatus();
+}
+
+absl::Status SimProvider::SwapHold(const std::string& active_call_id,
+                                  const std::string& held_call_id) {
+  LB_RETURN_IF_ERROR(GetLeg(active_call_id).status());
+  LB_RETURN_IF_ERROR(GetLeg(held_call_id).status());
+  // A call pending transfer or conference stays tied to its consultation
+  // call: the sim swaps only with a call plainly on hold.
+  if (StateOf(host_, held_call_id) != v1::CALL_STATE_ONHOLD) {
+    return FailedPrecondition(LINEERR_INVALCALLSTATE,
+                              "the sim swaps only with a call on hold (not one pending a transfer "
+                              "or conference)");
+  }
+  host_->SetCallState(active_call_id, MakeStatus(v1::CALL_STATE_ONHOLD));
+  host_->SetCallState(held_call_id, Connected());
+  return absl::OkStatus();
+}
+
+absl::Status SimProvider::SendUserUserInfo(const std::string& call_id, const std::string& uui) {
+  LB_ASSIGN_OR_RETURN(Leg * leg, GetLeg(call_id));
+  // An extension's call shows it to the other extension; an external
+  // number takes it and shows it to no one.
+  if (!leg->remote.leg.empty()) {
+    host_->UpdateCallInfo(leg->remote.leg, [&](v1::CallInfo* i) { i->set_user_user_info(uui); },
+                          {"user_user_info"});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SimProvider::SetCallParams(const std::string& call_id, v1::BearerMode bearer_mode,
+                                       uint32_t rate, const v1::DialParams& dial_params) {
+  LB_RETURN_IF_ERROR(GetLeg(call_id).status());
+  host_->UpdateCallInfo(
+      call_id,
+      [&](v1::CallInfo* i) {
+        i->set_bearer_mode(bearer_mode);
+        i->set_rate(rate);
+        *i->mutable_dial_params() = dial_params;
+      },
+      {"bearer_mode", "rate", "dial_params"});
+  return absl::OkStatus();
+}
+
+absl::Status SimProvider::SetCallTreatment(const std::string& call_id,
+                                           v1::CallTreatment treatment) {
+  LB_RETURN_IF_ERROR(GetLeg(call_id).status());
+  // The sim has no media path: the treatment is recorded on the call (what
+  // the caller would hear until it is answered), not played.
+  host_->UpdateCallInfo(call_id, [&](v1::CallInfo* i) { i->set_treatment(treatment); },
+                        {"treatment"});
   return absl::OkStatus();
 }
 

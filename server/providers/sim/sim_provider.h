@@ -41,6 +41,8 @@ class SimProvider : public Provider {
   absl::Status Drop(const std::string& call_id, const std::string& uui) override;
   absl::Status Hold(const std::string& call_id) override;
   absl::Status Unhold(const std::string& call_id) override;
+  absl::Status SwapHold(const std::string& active_call_id,
+                        const std::string& held_call_id) override;
   absl::Status Redirect(const std::string& call_id, const std::string& destination) override;
   absl::Status BlindTransfer(const std::string& call_id, const std::string& destination) override;
   absl::StatusOr<std::string> SetupTransfer(const std::string& call_id) override;
@@ -60,6 +62,10 @@ class SimProvider : public Provider {
   absl::StatusOr<std::string> Pickup(const std::string& line_id, uint32_t address_index,
                                      const std::string& destination,
                                      const std::string& group_id) override;
+  absl::Status SendUserUserInfo(const std::string& call_id, const std::string& uui) override;
+  absl::Status SetCallParams(const std::string& call_id, v1::BearerMode bearer_mode,
+                             uint32_t rate, const v1::DialParams& dial_params) override;
+  absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
   absl::Status SetForwarding(const std::string& line_id,
