@@ -186,6 +186,50 @@ absl::StatusOr<std::string> NormalizeDialString(absl::string_view dial) {
   return digits;
 }
 
+bool IsUriDestination(absl::string_view dest) {
+  return absl::StartsWithIgnoreCase(dest, "sip:") || absl::StartsWithIgnoreCase(dest, "sips:");
+}
+
+absl::Status CheckUriDestination(absl::string_view dest) {
+  if (dest.size() > kMaxDestinationLength) {
+    return InvalidArgument(LINEERR_INVALADDRESS,
+                           absl::StrFormat("destination is %d characters; at most %d allowed",
+                                           dest.size(), kMaxDestinationLength));
+  }
+  for (size_t i = 0; i < dest.size(); ++i) {
+    const char c = dest[i];
+    if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"') {
+      return InvalidArgument(LINEERR_INVALADDRESS,
+                             absl::StrFormat("destination has byte 0x%02x at position %d, which "
+                                             "a SIP URI cannot hold",
+                                             static_cast<unsigned char>(c), i + 1));
+    }
+  }
+  if (dest.size() == dest.find(':') + 1) {
+    return InvalidArgument(LINEERR_INVALADDRESS, "the SIP URI names nobody");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A destination is a dial string, or a SIP URI for a line that dials them
+// (the second half is checked once the line is known: DestinationForLine).
+absl::Status CheckDestination(absl::string_view dest) {
+  if (IsUriDestination(dest)) return CheckUriDestination(dest);
+  return NormalizeDialString(dest).status();
+}
+
+absl::Status DestinationForLine(const Provider* provider, absl::string_view dest) {
+  if (IsUriDestination(dest) && !provider->DialsUris()) {
+    return InvalidArgument(LINEERR_INVALADDRESS,
+                           "this line dials numbers; a SIP URI needs a SIP line");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 uint32_t PermanentLineId(absl::string_view line_id) {
   uint32_t h = 2166136261u;
   for (unsigned char c : line_id) {
@@ -1154,9 +1198,7 @@ absl::Status ValidateParty(absl::string_view what, const v1::PartyId& p) {
 
 absl::StatusOr<v1::Call> Engine::MakeCall(const v1::MakeCallRequest& req) {
   LB_RETURN_IF_ERROR(CheckSize("tag", req.tag().size(), kMaxIdLength, LINEERR_INVALPARAM));
-  if (!req.destination().empty()) {
-    LB_RETURN_IF_ERROR(NormalizeDialString(req.destination()).status());
-  }
+  if (!req.destination().empty()) LB_RETURN_IF_ERROR(CheckDestination(req.destination()));
   const v1::CallParams& p = req.params();
   LB_RETURN_IF_ERROR(CheckSize("user_user_info", p.user_user_info().size(),
                                options_.max_user_user_info, LINEERR_USERUSERINFOTOOBIG));
@@ -1182,6 +1224,7 @@ absl::StatusOr<v1::Call> Engine::MakeCall(const v1::MakeCallRequest& req) {
     return FailedPrecondition(LINEERR_INVALLINESTATE,
                               absl::StrCat("line ", req.line_id(), " is out of service"));
   }
+  LB_RETURN_IF_ERROR(DestinationForLine(op.provider, req.destination()));
   LB_OP_SCOPE(op.session, req.line_id());
   op_tag_ = req.tag();
   LB_ASSIGN_OR_RETURN(std::string id, op.provider->MakeCall(req.line_id(), req.address_index(),
@@ -1193,10 +1236,11 @@ absl::StatusOr<v1::Call> Engine::MakeCall(const v1::MakeCallRequest& req) {
 }
 
 absl::StatusOr<v1::Call> Engine::Dial(const v1::DialRequest& req) {
-  LB_RETURN_IF_ERROR(NormalizeDialString(req.destination()).status());
+  LB_RETURN_IF_ERROR(CheckDestination(req.destination()));
   return CallAction(req.session_id(), req.call_id(),
                     {v1::CALL_STATE_DIALTONE, v1::CALL_STATE_DIALING, v1::CALL_STATE_PROCEEDING},
                     v1::CALL_FEATURE_DIAL, [&](Provider* p, const std::string& id) {
+                      LB_RETURN_IF_ERROR(DestinationForLine(p, req.destination()));
                       return p->Dial(id, req.destination());
                     });
 }
@@ -1248,19 +1292,21 @@ absl::StatusOr<v1::Call> Engine::Unhold(const v1::CallActionRequest& req) {
 }
 
 absl::StatusOr<v1::Call> Engine::Redirect(const v1::RedirectRequest& req) {
-  LB_RETURN_IF_ERROR(NormalizeDialString(req.destination()).status());
+  LB_RETURN_IF_ERROR(CheckDestination(req.destination()));
   return CallAction(req.session_id(), req.call_id(),
                     {v1::CALL_STATE_OFFERING, v1::CALL_STATE_ACCEPTED}, v1::CALL_FEATURE_REDIRECT,
                     [&](Provider* p, const std::string& id) {
+                      LB_RETURN_IF_ERROR(DestinationForLine(p, req.destination()));
                       return p->Redirect(id, req.destination());
                     });
 }
 
 absl::StatusOr<v1::Call> Engine::BlindTransfer(const v1::BlindTransferRequest& req) {
-  LB_RETURN_IF_ERROR(NormalizeDialString(req.destination()).status());
+  LB_RETURN_IF_ERROR(CheckDestination(req.destination()));
   return CallAction(req.session_id(), req.call_id(),
                     {v1::CALL_STATE_CONNECTED, v1::CALL_STATE_ONHOLD},
                     v1::CALL_FEATURE_BLINDTRANSFER, [&](Provider* p, const std::string& id) {
+                      LB_RETURN_IF_ERROR(DestinationForLine(p, req.destination()));
                       return p->BlindTransfer(id, req.destination());
                     });
 }

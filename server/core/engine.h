@@ -340,6 +340,14 @@ class Engine : private ProviderHost {
 // InvalidArgument + LINEERR_INVALADDRESS.
 absl::StatusOr<std::string> NormalizeDialString(absl::string_view dial);
 
+// A destination that is a SIP URI ("sip:..." or "sips:..."), not a dial
+// string. Only lines whose provider says DialsUris() take one.
+bool IsUriDestination(absl::string_view dest);
+// The form check for a URI destination: at most kMaxDestinationLength
+// printable ASCII characters, no spaces, quotes or angle brackets, something
+// after the scheme. LINEERR_INVALADDRESS otherwise.
+absl::Status CheckUriDestination(absl::string_view dest);
+
 // 32-bit permanent line id for LINEDEVCAPS (FNV-1a of the line id).
 uint32_t PermanentLineId(absl::string_view line_id);
 

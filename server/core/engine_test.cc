@@ -29,6 +29,20 @@ TEST(DialString, RejectsInjectionAndGarbage) {
               IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALADDRESS));
 }
 
+TEST(DialString, SipUrisAreCheckedForFormOnly) {
+  EXPECT_TRUE(IsUriDestination("sip:carol@pbx.example.com"));
+  EXPECT_TRUE(IsUriDestination("SIPS:carol@pbx"));
+  EXPECT_FALSE(IsUriDestination("5550100"));
+  EXPECT_TRUE(CheckUriDestination("sip:carol@pbx.example.com;user=phone").ok());
+  for (const char* bad : {"sip:", "sip:a b@c", "sip:<a@b>", "sip:a@b\r\nX: y"}) {
+    EXPECT_THAT(CheckUriDestination(bad),
+                IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALADDRESS))
+        << bad;
+  }
+  EXPECT_THAT(CheckUriDestination("sip:" + std::string(125, 'a')),
+              IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALADDRESS));
+}
+
 TEST(PermanentLineId, IsStableAndDistinct) {
   EXPECT_EQ(PermanentLineId("sim/100"), PermanentLineId("sim/100"));
   EXPECT_NE(PermanentLineId("sim/100"), PermanentLineId("sim/101"));
@@ -75,6 +89,12 @@ TEST_F(EngineTest, UnknownHandlesAreNotFoundWithTheTapiError) {
               IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALCALLHANDLE));
   EXPECT_THAT(engine_->Drop(Action(std::string(300, 'x'))),
               IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALCALLHANDLE));
+  // A SIP URI is for lines that dial them; the simulated PBX dials numbers.
+  v1::MakeCallRequest uri;
+  uri.set_line_id("sim/100");
+  uri.set_destination("sip:carol@pbx.example.com");
+  EXPECT_THAT(engine_->MakeCall(uri),
+              IsTapiError(StatusCode::kInvalidArgument, LINEERR_INVALADDRESS));
   v1::Call a = Make("100", "101");
   EXPECT_THAT(engine_->Drop(Action(a.id(), "s-nobody")),
               IsTapiError(StatusCode::kNotFound, LINEERR_INVALAPPHANDLE));

@@ -121,6 +121,11 @@ class Provider {
     return Unimplemented("provider cannot be reconfigured at runtime");
   }
 
+  // Whether the provider's lines take SIP URIs ("sip:user@host") as
+  // destinations besides dial strings (MakeCall, Dial, Redirect,
+  // BlindTransfer); the engine refuses URIs to other lines.
+  virtual bool DialsUris() const { return false; }
+
   // Counters for metrics; called under the engine lock.
   virtual std::vector<ProviderCounter> Counters() const { return {}; }
 

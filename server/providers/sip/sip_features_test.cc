@@ -6,7 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,7 @@ using sip::testing::IsDisconnected;
 using sip::testing::IsNewCallOn;
 using sip::testing::kWait;
 using sip::testing::SippOptions;
+using sip::testing::StartSipp;
 
 using Stub = v1::Telephony::Stub;
 
@@ -72,6 +75,13 @@ grpc::Status Generate(Stub& stub, const std::string& call_id, const std::string&
   req.set_duration_ms(60);
   v1::Call resp;
   return Rpc(stub, &Stub::GenerateDigits, req, &resp);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 class SipFeaturesTest : public sip::testing::SipUaFixture {};
@@ -121,7 +131,7 @@ TEST_F(SipFeaturesTest, BlindTransferCompletesAndTheCallEnds) {
   EXPECT_FALSE(Rpc(t->telephony(), &Stub::BlindTransfer, bad, &resp).ok());
   v1::BlindTransferRequest req;
   req.set_call_id(id);
-  req.set_destination("555-0199");
+  req.set_destination("sip:5550199@127.0.0.1");  // a SIP line takes a URI
   ASSERT_TRUE(Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp).ok());
   // The 200 sipfrag ends this line's part: the call goes idle, the line
   // hangs up (BYE).
@@ -225,6 +235,28 @@ TEST_F(SipFeaturesTest, DroppedConsultationLeavesTheCallOnHold) {
   ASSERT_TRUE(reader.WaitFor(IsCallState(held, v1::CALL_STATE_ONHOLD), kWait));
   ASSERT_TRUE(itest::Drop(t->telephony(), held).ok());
   EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+}
+
+TEST_F(SipFeaturesTest, DialsASipUri) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
+  ChildProcess sipp;
+  SippOptions o{.scenario = "uas_answer.xml"};
+  o.port = far_port_;
+  ASSERT_TRUE(StartSipp(sipp, o, dir_));
+  v1::Call bad;
+  EXPECT_EQ(itest::MakeCall(t->telephony(), "sip/alice", "sip:carol @127.0.0.1", &bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Call call;
+  ASSERT_TRUE(itest::MakeCall(t->telephony(), "sip/alice", "sip:carol@127.0.0.1", &call).ok());
+  EXPECT_EQ(call.info().called().number(), "sip:carol@127.0.0.1");
+  ASSERT_TRUE(reader.WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+  EXPECT_THAT(sipp.ReadLog() + ReadFile(dir_ + "/uas_answer_messages.log"),
+              ::testing::HasSubstr("INVITE sip:carol@127.0.0.1 SIP/2.0"));
 }
 
 TEST_F(SipFeaturesTest, DivertedCallsCarryRedirectingIdsAndAreRedirected) {

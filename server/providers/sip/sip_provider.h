@@ -27,6 +27,7 @@ class SipProvider : public Provider, public sip::SipAgentSink {
 
   absl::string_view type() const override { return "sip"; }
   absl::string_view name() const override { return config_.name(); }
+  bool DialsUris() const override { return true; }
 
   absl::Status Start(ProviderHost& host) override;
   void Stop() override;
