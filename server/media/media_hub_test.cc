@@ -243,6 +243,31 @@ TEST_F(MediaHubTest, PlayOutStartsOnceTheJitterBufferHoldsItsFrames) {
   EXPECT_EQ(sa.stats.back().underrun, 4u);
 }
 
+TEST_F(MediaHubTest, AMissingClientFrameIsConcealedAndADigitStaysWhole) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  MediaHub hub(&dir_, Options());
+  RecordingSink sa, sb;
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  ASSERT_TRUE(hub.Attach("b", &sb).ok());
+  // The client's own DTMF '5' (770 + 1336 Hz) for 120 ms, the fourth frame
+  // late (not there at its tick), then silence.
+  for (int k = 0; k < 20; ++k) {
+    Frame f{};
+    if (k < 6) {
+      const Frame lo = SineFrame(770, k, 5000), hi = SineFrame(1336, k, 5000);
+      for (int i = 0; i < kFrameSamples; ++i) f[i] = static_cast<int16_t>(lo[i] + hi[i]);
+    }
+    if (k != 3) hub.PushFrame(a, f);
+    hub.Tick();
+  }
+  EXPECT_EQ(dir_.digits("b"), "5");
+  // The gap (b's fourth frame) carries the concealed tone, not silence.
+  const std::vector<int16_t> gap(sb.audio.begin() + 3 * kFrameSamples,
+                                 sb.audio.begin() + 4 * kFrameSamples);
+  EXPECT_GT(Rms(gap), 1000);
+}
+
 TEST_F(MediaHubTest, StreamLimit) {
   dir_.Set("a", Hears({}));
   HubOptions o = Options();

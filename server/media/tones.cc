@@ -99,6 +99,20 @@ bool ToneSource::Next(Frame* out) {
   return got == want && samples_left_ != 0;
 }
 
+struct LossConcealer::State {
+  plc_state_t plc;
+};
+
+LossConcealer::LossConcealer() : state_(std::make_unique<State>()) { plc_init(&state_->plc); }
+
+LossConcealer::~LossConcealer() = default;
+
+void LossConcealer::Received(Frame* frame) { plc_rx(&state_->plc, frame->data(), kFrameSamples); }
+
+void LossConcealer::Conceal(Frame* frame) {
+  plc_fillin(&state_->plc, frame->data(), kFrameSamples);
+}
+
 DtmfDetector::DtmfDetector() : rx_(dtmf_rx_init(nullptr, &DtmfDetector::OnDigits, this)) {}
 
 DtmfDetector::~DtmfDetector() { dtmf_rx_free(rx_); }
