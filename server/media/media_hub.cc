@@ -197,10 +197,16 @@ void MediaHub::Tick() {
         if (!s.primed || s.input.empty()) {
           ++s.counters.underrun;
           s.primed = false;
+          if (s.talked) {
+            s.concealer->Conceal(&scratch);
+            MixInto(ep.sent, scratch);
+          }
         } else {
+          s.concealer->Received(&s.input.front());
           MixInto(ep.sent, s.input.front());
           s.input.pop_front();
           ++s.counters.received;
+          s.talked = true;
         }
         if (s.tone != nullptr) {
           const bool more = s.tone->Next(&scratch);

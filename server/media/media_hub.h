@@ -62,7 +62,7 @@ class CallDirectory {
 struct StreamCounters {
   uint64_t received = 0;  // client frames taken
   uint64_t overrun = 0;   // client frames dropped (sent faster than real time)
-  uint64_t underrun = 0;  // ticks without a client frame
+  uint64_t underrun = 0;  // ticks without a client frame (concealed, or silence)
 };
 
 // One stream's side. Called with the hub lock held: no blocking, no calls
@@ -137,6 +137,8 @@ class MediaHub {
     MediaSink* sink = nullptr;
     std::deque<Frame> input;
     bool primed = false;  // play-out running (jitter_frames were queued)
+    bool talked = false;  // a frame was played: gaps are concealed
+    std::unique_ptr<LossConcealer> concealer = std::make_unique<LossConcealer>();
     std::unique_ptr<ToneSource> tone;
     std::optional<DigitGatherer> gather;
     StreamCounters counters;

@@ -44,8 +44,8 @@ class MediaHubTest : public ::testing::Test {
 TEST_F(MediaHubTest, WhatOneCallSendsTheOtherHears) {
   dir_.Set("a", Hears({"b"}));
   dir_.Set("b", Hears({"a"}));
-  MediaHub hub(&dir_, Options());
   RecordingSink sa, sb;
+  MediaHub hub(&dir_, Options());
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   ASSERT_TRUE(hub.Attach("b", &sb).ok());
   for (int k = 0; k < 50; ++k) {
@@ -66,8 +66,8 @@ TEST_F(MediaHubTest, ConferenceMixesAndNobodyHearsThemselves) {
   dir_.Set("hub", Hears({"x", "y"}));
   dir_.Set("x", Hears({"hub", "y"}));
   dir_.Set("y", Hears({"hub", "x"}));
-  MediaHub hub(&dir_, Options());
   RecordingSink sh, sx, sy;
+  MediaHub hub(&dir_, Options());
   MediaHub::StreamId h = *hub.Attach("hub", &sh);
   MediaHub::StreamId x = *hub.Attach("x", &sx);
   MediaHub::StreamId y = *hub.Attach("y", &sy);
@@ -92,8 +92,8 @@ TEST_F(MediaHubTest, EchoAndPromptFarEnds) {
   prompt.far_end = MediaRoute::FarEnd::kPrompt;
   dir_.Set("e", echo);
   dir_.Set("p", prompt);
-  MediaHub hub(&dir_, Options());
   RecordingSink se, sp;
+  MediaHub hub(&dir_, Options());
   MediaHub::StreamId e = *hub.Attach("e", &se);
   ASSERT_TRUE(hub.Attach("p", &sp).ok());
   for (int k = 0; k < 20; ++k) {
@@ -111,8 +111,8 @@ TEST_F(MediaHubTest, EchoAndPromptFarEnds) {
 TEST_F(MediaHubTest, DigitsAreDetectedOnTheCallThatHearsThemEvenWithoutAStream) {
   dir_.Set("a", Hears({"b"}));
   dir_.Set("b", Hears({"a"}));
-  MediaHub hub(&dir_, Options());
   RecordingSink sa;
+  MediaHub hub(&dir_, Options());
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   hub.Tick();  // b gets its endpoint through a's route
   hub.PlayTone(a, *ToneSource::ForDigits("42#"));
@@ -127,8 +127,8 @@ TEST_F(MediaHubTest, DigitsAreDetectedOnTheCallThatHearsThemEvenWithoutAStream) 
 TEST_F(MediaHubTest, DigitsTheCallHearsAreGathered) {
   dir_.Set("a", Hears({"b"}));
   dir_.Set("b", Hears({"a"}));
-  MediaHub hub(&dir_, Options());
   RecordingSink sa, sb;
+  MediaHub hub(&dir_, Options());
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   MediaHub::StreamId b = *hub.Attach("b", &sb);
   v1::GatherDigits rules;
@@ -155,8 +155,8 @@ TEST_F(MediaHubTest, DigitsTheCallHearsAreGathered) {
 
 TEST_F(MediaHubTest, ToneReplacedOrStoppedIsCancelled) {
   dir_.Set("a", Hears({}));
-  MediaHub hub(&dir_, Options());
   RecordingSink sa;
+  MediaHub hub(&dir_, Options());
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   v1::GenerateTone ring;
   ring.set_kind(v1::TONE_KIND_RINGBACK);
@@ -173,8 +173,8 @@ TEST_F(MediaHubTest, ClientFramesBeyondTheQueueAreDroppedAndCounted) {
   HubOptions o = Options();
   o.input_frames = 5;
   o.stats_every_ticks = 1;
-  MediaHub hub(&dir_, o);
   RecordingSink sa;
+  MediaHub hub(&dir_, o);
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   for (int k = 0; k < 12; ++k) hub.PushFrame(a, SineFrame(1000, k));
   hub.Tick();
@@ -187,8 +187,8 @@ TEST_F(MediaHubTest, StreamsEndWhenTheirCallGoesAndOthersCarryOn) {
   dir_.Set("a", Hears({"b"}));
   dir_.Set("b", Hears({"a"}));
   dir_.Set("c", Hears({}));
-  MediaHub hub(&dir_, Options());
   RecordingSink sa, sb, sc;
+  MediaHub hub(&dir_, Options());
   ASSERT_TRUE(hub.Attach("a", &sa).ok());
   MediaHub::StreamId b = *hub.Attach("b", &sb);
   ASSERT_TRUE(hub.Attach("c", &sc).ok());
@@ -217,8 +217,8 @@ TEST_F(MediaHubTest, PlayOutStartsOnceTheJitterBufferHoldsItsFrames) {
   HubOptions o = Options();
   o.jitter_frames = 3;
   o.stats_every_ticks = 1;
-  MediaHub hub(&dir_, o);
   RecordingSink sa, sb;
+  MediaHub hub(&dir_, o);
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   ASSERT_TRUE(hub.Attach("b", &sb).ok());
   // One frame a tick: play-out starts when three are queued (two ticks of
@@ -243,12 +243,37 @@ TEST_F(MediaHubTest, PlayOutStartsOnceTheJitterBufferHoldsItsFrames) {
   EXPECT_EQ(sa.stats.back().underrun, 4u);
 }
 
+TEST_F(MediaHubTest, AMissingClientFrameIsConcealedAndADigitStaysWhole) {
+  dir_.Set("a", Hears({"b"}));
+  dir_.Set("b", Hears({"a"}));
+  RecordingSink sa, sb;
+  MediaHub hub(&dir_, Options());
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  ASSERT_TRUE(hub.Attach("b", &sb).ok());
+  // The client's own DTMF '5' (770 + 1336 Hz) for 120 ms, the fourth frame
+  // late (not there at its tick), then silence.
+  for (int k = 0; k < 20; ++k) {
+    Frame f{};
+    if (k < 6) {
+      const Frame lo = SineFrame(770, k, 5000), hi = SineFrame(1336, k, 5000);
+      for (int i = 0; i < kFrameSamples; ++i) f[i] = static_cast<int16_t>(lo[i] + hi[i]);
+    }
+    if (k != 3) hub.PushFrame(a, f);
+    hub.Tick();
+  }
+  EXPECT_EQ(dir_.digits("b"), "5");
+  // The gap (b's fourth frame) carries the concealed tone, not silence.
+  const std::vector<int16_t> gap(sb.audio.begin() + 3 * kFrameSamples,
+                                 sb.audio.begin() + 4 * kFrameSamples);
+  EXPECT_GT(Rms(gap), 1000);
+}
+
 TEST_F(MediaHubTest, StreamLimit) {
   dir_.Set("a", Hears({}));
   HubOptions o = Options();
   o.max_streams = 2;
-  MediaHub hub(&dir_, o);
   RecordingSink s1, s2, s3;
+  MediaHub hub(&dir_, o);
   ASSERT_TRUE(hub.Attach("a", &s1).ok());
   ASSERT_TRUE(hub.Attach("a", &s2).ok());
   absl::StatusOr<MediaHub::StreamId> third = hub.Attach("a", &s3);
@@ -258,8 +283,8 @@ TEST_F(MediaHubTest, StreamLimit) {
 TEST_F(MediaHubTest, TheClockTicksEvery20ms) {
   dir_.Set("a", Hears({}));
   HubOptions o;
-  MediaHub hub(&dir_, o);
   RecordingSink sa;
+  MediaHub hub(&dir_, o);
   MediaHub::StreamId a = *hub.Attach("a", &sa);
   absl::SleepFor(absl::Milliseconds(500));
   const uint64_t ticks = hub.totals().ticks;

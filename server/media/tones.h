@@ -39,6 +39,26 @@ class ToneSource {
   int64_t samples_left_ = -1;  // -1: until the generator itself ends
 };
 
+// Conceals missing client frames: a gap of a frame or two continues the
+// audio that came before, fading, instead of cutting it with silence (which
+// would split a DTMF digit in two).
+class LossConcealer {
+ public:
+  LossConcealer();
+  ~LossConcealer();
+  LossConcealer(const LossConcealer&) = delete;
+  LossConcealer& operator=(const LossConcealer&) = delete;
+
+  // A frame that arrived.
+  void Received(Frame* frame);
+  // A frame in place of one that did not arrive.
+  void Conceal(Frame* frame);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Finds DTMF digits in audio.
 class DtmfDetector {
  public:

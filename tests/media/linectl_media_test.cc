@@ -19,7 +19,7 @@ namespace {
 
 using media::testing::Rms;
 using media::testing::Sine;
-using media::testing::ZeroCrossingHz;
+using media::testing::MedianHz;
 
 // A 16-bit mono PCM WAV file (RIFF header facts: 44 bytes, little-endian).
 void WriteWav(const std::string& path, const std::vector<int16_t>& s, int rate) {
@@ -148,7 +148,7 @@ TEST_F(LinectlMediaTest, AWavPlayedOnOnePartyIsRecordedOnTheOther) {
   EXPECT_NE(out.find("1000 ms played"), std::string::npos) << out;
   std::vector<int16_t> loud = Loud(heard);
   EXPECT_NEAR(loud.size(), 8000u, 480u);  // 1 s, give or take three frames
-  EXPECT_NEAR(ZeroCrossingHz(loud, 8000), 1000, 10);
+  EXPECT_NEAR(MedianHz(loud, 8000, 640), 1000, 10);
 }
 
 TEST_F(LinectlMediaTest, ATonePlayedOnOnePartyIsRecordedOnTheOther) {
@@ -156,7 +156,7 @@ TEST_F(LinectlMediaTest, ATonePlayedOnOnePartyIsRecordedOnTheOther) {
   std::vector<int16_t> heard = RecordWhile(a_, "2s", "media tone " + b_ + " 1400 --duration 600ms", &out);
   std::vector<int16_t> loud = Loud(heard, 300);
   EXPECT_NEAR(loud.size(), 4800u, 480u);
-  EXPECT_NEAR(ZeroCrossingHz(loud, 8000), 1400, 10);
+  EXPECT_NEAR(MedianHz(loud, 8000, 640), 1400, 10);
 }
 
 TEST_F(LinectlMediaTest, ClearErrors) {
