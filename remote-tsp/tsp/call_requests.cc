@@ -3,7 +3,9 @@
 // common checks and completions they share.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -45,6 +47,21 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
     if (auto bearer = FromTapi<v1::BearerMode>(params->dwBearerMode)) {
       request.mutable_params()->set_bearer_mode(*bearer);
     }
+    if (params->dwUserUserInfoSize > 0) {
+      // Inside the structure TAPI handed over.
+      const uint64_t end = uint64_t{params->dwUserUserInfoOffset} + params->dwUserUserInfoSize;
+      if (params->dwUserUserInfoOffset < sizeof(LINECALLPARAMS) || end > params->dwTotalSize) {
+        return LINEERR_INVALPARAM;
+      }
+      std::string uui;
+      if (LONG err = UserUserInfoFor(
+              line, reinterpret_cast<const char*>(params) + params->dwUserUserInfoOffset,
+              params->dwUserUserInfoSize, &uui);
+          err != 0) {
+        return err;
+      }
+      request.mutable_params()->set_user_user_info(std::move(uui));
+    }
   }
   Client* client = client_.get();
   return CreateCallsLocked(
@@ -73,16 +90,38 @@ void RemoteProvider::SendWhenOpenLocked(uint32_t hd_line, absl::AnyInvocable<voi
   }
 }
 
-LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action) {
+LONG RemoteProvider::UserUserInfoFor(const LineEntry& line, LPCSTR uui, DWORD size,
+                                     std::string* out) {
+  out->clear();
+  if (uui == nullptr || size == 0) return 0;
+  // LINEDEVCAPS dwUUIAcceptSize/AnswerSize/DropSize/MakeCallSize.
+  const DWORD max = line.info.has_value() ? line.info->caps().max_user_user_info_size() : 0;
+  if (size > max) return LINEERR_USERUSERINFOTOOBIG;
+  out->assign(uui, size);
+  return 0;
+}
+
+LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action,
+                                LPCSTR uui, DWORD uui_size) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = FindCallLocked(hd_call);
   if (entry == nullptr) return LINEERR_INVALCALLHANDLE;
   if (client_ == nullptr || stopping_) return LINEERR_OPERATIONFAILED;
   if (entry->call_id.empty() || entry->idle) return LINEERR_INVALCALLSTATE;
   if (pending_.contains(request_id)) return LINEERR_OPERATIONFAILED;
+  std::string user_user_info;
+  if (uui != nullptr && uui_size > 0) {
+    const OpenLine* open = open_lines_.Find(entry->hd_line);
+    if (open == nullptr) return LINEERR_INVALCALLHANDLE;
+    if (LONG err = UserUserInfoFor(lines_[open->index], uui, uui_size, &user_user_info);
+        err != 0) {
+      return err;
+    }
+  }
   pending_[request_id] = Pending{IdOf(hd_call)};
   v1::CallActionRequest request;
   request.set_call_id(entry->call_id);
+  request.set_user_user_info(std::move(user_user_info));
   auto done = [this, request_id](absl::StatusOr<v1::Call> call) {
     DrainingLock done_lock(this);
     CompleteLocked(request_id, call.ok() ? 0 : ErrOf(call.status()));
@@ -119,12 +158,14 @@ LONG RemoteProvider::CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Acti
   return static_cast<LONG>(request_id);
 }
 
-LONG RemoteProvider::Answer(DRV_REQUESTID request_id, HDRVCALL hd_call) {
-  return CallAction(request_id, hd_call, Action::kAnswer);
+LONG RemoteProvider::Answer(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui,
+                            DWORD uui_size) {
+  return CallAction(request_id, hd_call, Action::kAnswer, uui, uui_size);
 }
 
-LONG RemoteProvider::Drop(DRV_REQUESTID request_id, HDRVCALL hd_call) {
-  return CallAction(request_id, hd_call, Action::kDrop);
+LONG RemoteProvider::Drop(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui,
+                          DWORD uui_size) {
+  return CallAction(request_id, hd_call, Action::kDrop, uui, uui_size);
 }
 
 LONG RemoteProvider::Hold(DRV_REQUESTID request_id, HDRVCALL hd_call) {
@@ -168,8 +209,9 @@ LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR de
   return static_cast<LONG>(request_id);
 }
 
-LONG RemoteProvider::Accept(DRV_REQUESTID request_id, HDRVCALL hd_call) {
-  return CallAction(request_id, hd_call, Action::kAccept);
+LONG RemoteProvider::Accept(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui,
+                            DWORD uui_size) {
+  return CallAction(request_id, hd_call, Action::kAccept, uui, uui_size);
 }
 
 LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address) {

@@ -91,14 +91,15 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMakeCall(DRV_REQUESTID dwRequestID, HDRVLIN
   return P().MakeCall(dwRequestID, hdLine, htCall, lphdCall, lpszDestAddress, dwCountryCode,
                       lpCallParams);
 }
-// User-user information is not sent by this slice (LINEDEVCAPS dwUUI*Size = 0).
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAnswer(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, LPCSTR,
-                                            DWORD) {
-  return P().Answer(dwRequestID, hdCall);
+// User-user information goes with the request, up to the line's limit
+// (LINEDEVCAPS dwUUIAnswerSize, dwUUIDropSize, dwUUIAcceptSize).
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAnswer(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
+                                            LPCSTR lpsUserUserInfo, DWORD dwSize) {
+  return P().Answer(dwRequestID, hdCall, lpsUserUserInfo, dwSize);
 }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDrop(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, LPCSTR,
-                                          DWORD) {
-  return P().Drop(dwRequestID, hdCall);
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDrop(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
+                                          LPCSTR lpsUserUserInfo, DWORD dwSize) {
+  return P().Drop(dwRequestID, hdCall, lpsUserUserInfo, dwSize);
 }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineHold(DRV_REQUESTID dwRequestID, HDRVCALL hdCall) {
   return P().Hold(dwRequestID, hdCall);
@@ -157,14 +158,14 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallTreatment(DRV_REQUESTID dwRequestID,
 }
 
 // ---- call control beyond the core -------------------------------------------
-// User-user info and LINECALLPARAMS of consultation calls are not sent.
+// LINECALLPARAMS of consultation calls are not sent.
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDial(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
                                           LPCWSTR lpszDestAddress, DWORD) {
   return P().Dial(dwRequestID, hdCall, lpszDestAddress);
 }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAccept(DRV_REQUESTID dwRequestID, HDRVCALL hdCall, LPCSTR,
-                                            DWORD) {
-  return P().Accept(dwRequestID, hdCall);
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineAccept(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
+                                            LPCSTR lpsUserUserInfo, DWORD dwSize) {
+  return P().Accept(dwRequestID, hdCall, lpsUserUserInfo, dwSize);
 }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineRedirect(DRV_REQUESTID dwRequestID, HDRVCALL hdCall,
                                               LPCWSTR lpszDestAddress, DWORD) {

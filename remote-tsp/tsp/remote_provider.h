@@ -82,8 +82,13 @@ class RemoteProvider {
   LONG MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPICALL ht_call,
                 LPHDRVCALL hd_call, LPCWSTR dest_address, DWORD country_code,
                 const LINECALLPARAMS* params);
-  LONG Answer(DRV_REQUESTID request_id, HDRVCALL hd_call);
-  LONG Drop(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  // `uui`/`uui_size`: user-user information to send with the request (NULL
+  // or 0: none); more than the line's max_user_user_info_size is
+  // LINEERR_USERUSERINFOTOOBIG.
+  LONG Answer(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui = nullptr,
+              DWORD uui_size = 0);
+  LONG Drop(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui = nullptr,
+            DWORD uui_size = 0);
   LONG Hold(DRV_REQUESTID request_id, HDRVCALL hd_call);
   LONG Unhold(DRV_REQUESTID request_id, HDRVCALL hd_call);
   LONG CloseCall(HDRVCALL hd_call);
@@ -131,7 +136,8 @@ class RemoteProvider {
 
   // --- call control beyond the core (asynchronous unless noted) ---
   LONG Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
-  LONG Accept(DRV_REQUESTID request_id, HDRVCALL hd_call);
+  LONG Accept(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR uui = nullptr,
+              DWORD uui_size = 0);
   LONG Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
   LONG BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address);
   LONG SetupTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call, HTAPICALL ht_consult_call,
@@ -327,7 +333,11 @@ class RemoteProvider {
   // Whether this workstation's session owns the call (its privilege, or its
   // session among the call's owners).
   bool OwnedByUsLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action);
+  LONG CallAction(DRV_REQUESTID request_id, HDRVCALL hd_call, Action action,
+                  LPCSTR uui = nullptr, DWORD uui_size = 0);
+  // User-user information TAPI hands over with a request on a call of
+  // `line`: 0 and the bytes in *out, or LINEERR_USERUSERINFOTOOBIG.
+  static LONG UserUserInfoFor(const LineEntry& line, LPCSTR uui, DWORD size, std::string* out);
   // Whether this workstation's session owns the call and no other session does.
   bool SoleOwnerLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // lineDropOnClose / lineDropNoOwner: drops the call if this session is its

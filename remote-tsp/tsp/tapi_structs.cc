@@ -179,10 +179,16 @@ LONG WriteLineDevCaps(const LineSnapshot& line, DWORD version, LPLINEDEVCAPS cap
   LB_SET(w, LINEDEVCAPS, dwAnswerMode,
          lc.answer_mode() != 0 ? lc.answer_mode() : LINEANSWERMODE_NONE);
   LB_SET(w, LINEDEVCAPS, dwRingModes, 1);
-  // lineSendUserUserInfo, where the line can: up to the line's limit. (UUI
-  // with lineAccept/lineAnswer/lineDrop/lineMakeCall is not sent: 0.)
-  LB_SET(w, LINEDEVCAPS, dwUUISendUserUserInfoSize,
-         CanSendUserUserInfo(info) ? lc.max_user_user_info_size() : 0);
+  // User-user information up to the line's limit: with lineAccept,
+  // lineAnswer, lineDrop and lineMakeCall, and by lineSendUserUserInfo where
+  // the line offers it; what arrives is kept whole in LINECALLINFO.
+  const DWORD uui = lc.max_user_user_info_size();
+  LB_SET(w, LINEDEVCAPS, dwUUIAcceptSize, uui);
+  LB_SET(w, LINEDEVCAPS, dwUUIAnswerSize, uui);
+  LB_SET(w, LINEDEVCAPS, dwUUIMakeCallSize, uui);
+  LB_SET(w, LINEDEVCAPS, dwUUIDropSize, uui);
+  LB_SET(w, LINEDEVCAPS, dwUUISendUserUserInfoSize, CanSendUserUserInfo(info) ? uui : 0);
+  LB_SET(w, LINEDEVCAPS, dwUUICallInfoSize, uui);
   // lineClose drops the calls this provider's session is the only owner of
   // (the server's drop-no-owner rule; lineCloseCall drops owned calls too).
   LB_SET(w, LINEDEVCAPS, dwDevCapFlags, LINEDEVCAPFLAGS_CLOSEDROP);

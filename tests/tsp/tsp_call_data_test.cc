@@ -25,7 +25,10 @@ TEST_F(TspLineFunctionsTest, UserUserInfoSentReceivedAndReleased) {
             0);
   const DWORD max = Fixed<LINEDEVCAPS>(caps).dwUUISendUserUserInfoSize;
   EXPECT_EQ(max, 256u);
-  EXPECT_EQ(Fixed<LINEDEVCAPS>(caps).dwUUIAnswerSize, 0u);  // not sent with lineAnswer
+  EXPECT_EQ(Fixed<LINEDEVCAPS>(caps).dwUUIAnswerSize, max);
+  EXPECT_EQ(Fixed<LINEDEVCAPS>(caps).dwUUIDropSize, max);
+  EXPECT_EQ(Fixed<LINEDEVCAPS>(caps).dwUUIAcceptSize, max);
+  EXPECT_EQ(Fixed<LINEDEVCAPS>(caps).dwUUIMakeCallSize, max);
   HTAPILINE ht_a = nullptr, ht_b = nullptr;
   HDRVLINE hd_a = Open("sim/100", &ht_a);
   HDRVLINE hd_b = Open("sim/101", &ht_b);
@@ -66,9 +69,19 @@ TEST_F(TspLineFunctionsTest, UserUserInfoSentReceivedAndReleased) {
             0);
   ASSERT_TRUE(uui_event(ht_in));
   EXPECT_EQ(uui_of(hd_in), hello);
-  // Answered, then the other way, then released.
-  ASSERT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineAnswer(id, hd_in, nullptr, 0); }), 0);
+  // Answered with UUI (too much is refused at once), then the other way, then
+  // released.
+  const std::string too_much(max + 1, 'a');
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineAnswer(id, hd_in, too_much.data(), max + 1);
+            }),
+            ::LINEERR_USERUSERINFOTOOBIG);
+  harness_.ClearEvents();
+  ASSERT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineAnswer(id, hd_in, "answered", 8); }),
+            0);
   ASSERT_TRUE(harness_.WaitCallState(ht_out, LINECALLSTATE_CONNECTED));
+  ASSERT_TRUE(uui_event(ht_out));
+  EXPECT_EQ(uui_of(hd_out), "answered");
   const std::string full(max, 'z');
   harness_.ClearEvents();
   ASSERT_EQ(Run([&](DRV_REQUESTID id) {
@@ -108,12 +121,55 @@ TEST_F(TspLineFunctionsTest, UserUserInfoSentReceivedAndReleased) {
             }),
             ::LINEERR_INVALCALLSTATE);
 
-  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_out, nullptr, 0); }), 0);
+  // Dropped with a goodbye: the other side reads it before it goes idle.
+  harness_.ClearEvents();
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_out, "bye", 3); }), 0);
   EXPECT_TRUE(harness_.WaitCallState(ht_out, LINECALLSTATE_IDLE));
+  ASSERT_TRUE(uui_event(ht_in));
+  EXPECT_TRUE(harness_.WaitCallState(ht_in, LINECALLSTATE_DISCONNECTED));
+  EXPECT_EQ(uui_of(hd_in), "bye");
   (void)Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_in, nullptr, 0); });
   EXPECT_TRUE(harness_.WaitCallState(ht_in, LINECALLSTATE_IDLE));
   EXPECT_EQ(T().TSPI_lineCloseCall(hd_out), 0);
   EXPECT_EQ(T().TSPI_lineCloseCall(hd_in), 0);
+
+  // lineMakeCall with UUI in LINECALLPARAMS: the called party has it on offer.
+  auto params_buf = Buffer(sizeof(LINECALLPARAMS) + 16, sizeof(LINECALLPARAMS) + 16);
+  auto* params = reinterpret_cast<LPLINECALLPARAMS>(params_buf.data());
+  params->dwUserUserInfoSize = 5;
+  params->dwUserUserInfoOffset = sizeof(LINECALLPARAMS);
+  std::memcpy(params_buf.data() + sizeof(LINECALLPARAMS), "hello", 5);
+  const HTAPICALL ht_out2 = reinterpret_cast<HTAPICALL>(uintptr_t{0x0402});
+  HDRVCALL hd_out2 = nullptr;
+  const DRV_REQUESTID make = harness_.NextRequestId();
+  harness_.OutboundCall(ht_out2, make);
+  LONG r = T().TSPI_lineMakeCall(make, hd_a, ht_out2, &hd_out2, u"101", 0, params);
+  harness_.Issued(make, r);
+  ASSERT_EQ(r, static_cast<LONG>(make));
+  ASSERT_EQ(harness_.WaitCompletion(make), 0);
+  HTAPICALL ht_in2 = nullptr;
+  HDRVCALL hd_in2 = nullptr;
+  ASSERT_TRUE(harness_.WaitNewCall(ht_b, &ht_in2, &hd_in2));
+  ASSERT_TRUE(harness_.WaitCallState(ht_in2, LINECALLSTATE_OFFERING));
+  EXPECT_EQ(uui_of(hd_in2), "hello");
+  // Pointing outside the structure, or too much: refused before anything is sent.
+  params->dwUserUserInfoOffset = sizeof(LINECALLPARAMS) + 14;
+  HDRVCALL unused = nullptr;
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineMakeCall(id, hd_a, nullptr, &unused, u"102", 0, params);
+            }),
+            ::LINEERR_INVALPARAM);
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineDrop(id, hd_out2, too_much.data(), max + 1);
+            }),
+            ::LINEERR_USERUSERINFOTOOBIG);
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_out2, nullptr, 0); }),
+            0);
+  EXPECT_TRUE(harness_.WaitCallState(ht_out2, LINECALLSTATE_IDLE));
+  (void)Run([&](DRV_REQUESTID id) { return T().TSPI_lineDrop(id, hd_in2, nullptr, 0); });
+  EXPECT_TRUE(harness_.WaitCallState(ht_in2, LINECALLSTATE_IDLE));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_out2), 0);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_in2), 0);
   EXPECT_EQ(T().TSPI_lineClose(hd_a), 0);
   EXPECT_EQ(T().TSPI_lineClose(hd_b), 0);
 }
