@@ -269,9 +269,10 @@ absl::Status PgSecurityBackend::AppendAudit(const std::vector<v1::AuditRecord>& 
 absl::Status PgSecurityBackend::InsertKeyedAudit(const std::vector<v1::AuditRecord>& records,
                                                  const std::vector<std::string>& keys) {
   absl::MutexLock lock(&audit_mu_);
-  if (records.size() <= 4000) return InsertAudit(*audit_conn_, records, &keys, server_id_, nullptr);
-  return audit_conn_->Transaction(
-      "BEGIN", [&]() { return InsertAudit(*audit_conn_, records, &keys, server_id_, nullptr); });
+  PgConnection& conn = *audit_conn_;  // used under audit_mu_, also by the lambda
+  if (records.size() <= 4000) return InsertAudit(conn, records, &keys, server_id_, nullptr);
+  return conn.Transaction(
+      "BEGIN", [&]() { return InsertAudit(conn, records, &keys, server_id_, nullptr); });
 }
 
 absl::Status PgSecurityBackend::EnableSpool(std::unique_ptr<SpoolFile> file) {
