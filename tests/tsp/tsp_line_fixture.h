@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,17 +16,21 @@
 
 namespace linebridge::tsp_test {
 
-class TspLineFunctionsTest : public ::testing::Test {
+// A linebridged of its own (sim provider) and the TSP loaded and started
+// under the TAPISRV harness, per test; `name` tells the temp directory and
+// the session's client name apart.
+class TspHarnessFixture : public ::testing::Test {
  protected:
+  explicit TspHarnessFixture(std::string name) : name_(std::move(name)) {}
   void SetUp() override {
-    char tmpl[] = "/tmp/lb-tsp-fn.XXXXXX";
-    dir_ = mkdtemp(tmpl);
+    std::string tmpl = "/tmp/lb-" + name_ + ".XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
     std::string error;
     ASSERT_TRUE(server_.Start(dir_, &error)) << error;
     std::ofstream conf(dir_ + "/tsp.conf");
     conf << "server = " << server_.address() << "\n"
          << "device_map = " << dir_ << "/devices.map\n"
-         << "client_name = tsp-line-functions\n"
+         << "client_name = " << name_ << "\n"
          << "deadline_ms = 3000\n";
     conf.close();
     setenv("LINEBRIDGE_TSP_CONFIG", (dir_ + "/tsp.conf").c_str(), 1);
@@ -50,6 +55,17 @@ class TspLineFunctionsTest : public ::testing::Test {
     harness_.Issued(id, r);
     return r == static_cast<LONG>(id) ? harness_.WaitCompletion(id) : r;
   }
+
+  const std::string name_;
+  std::string dir_;
+  ServerProcess server_;
+  TapiSrvHarness harness_;  // the library stays loaded (it may hold our callbacks)
+  DWORD num_lines_ = 0;
+};
+
+class TspLineFunctionsTest : public TspHarnessFixture {
+ protected:
+  TspLineFunctionsTest() : TspHarnessFixture("tsp-line-functions") {}
   HDRVLINE Open(const std::string& line_id, HTAPILINE* ht_line) {
     const DWORD device = DeviceOf(harness_, num_lines_, line_id);
     EXPECT_NE(device, kNoDevice) << line_id;
@@ -126,11 +142,6 @@ class TspLineFunctionsTest : public ::testing::Test {
     return harness_.WaitNewCall(ht_line, ht_call, hd_call) &&
            harness_.WaitCallState(*ht_call, LINECALLSTATE_OFFERING);
   }
-
-  std::string dir_;
-  ServerProcess server_;
-  TapiSrvHarness harness_;
-  DWORD num_lines_ = 0;
 };
 
 }  // namespace linebridge::tsp_test

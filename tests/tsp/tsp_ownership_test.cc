@@ -11,51 +11,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "tsp_test_util.h"
+#include "tsp_line_fixture.h"
 
 namespace linebridge::tsp_test {
 namespace {
 
-class TspOwnershipTest : public ::testing::Test {
+class TspOwnershipTest : public TspHarnessFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/lb-tsp-own.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string error;
-    ASSERT_TRUE(server_.Start(dir_, &error)) << error;
-    std::ofstream conf(dir_ + "/tsp.conf");
-    conf << "server = " << server_.address() << "\n"
-         << "device_map = " << dir_ << "/devices.map\n"
-         << "client_name = tsp-ownership\n"
-         << "deadline_ms = 3000\n";
-    conf.close();
-    setenv("LINEBRIDGE_TSP_CONFIG", (dir_ + "/tsp.conf").c_str(), 1);
-    const char* lib = std::getenv("LINEBRIDGE_TSP_LIBRARY");
-    ASSERT_NE(lib, nullptr) << "LINEBRIDGE_TSP_LIBRARY is not set";
-    ASSERT_TRUE(harness_.Load(lib, &error)) << error;
-    ASSERT_EQ(harness_.Start(&num_lines_), 0);
-  }
-  void TearDown() override {
-    EXPECT_EQ(harness_.Stop(), 0);
-    EXPECT_EQ(harness_.TakeViolations(), std::vector<std::string>{});
-    server_.Stop();
-    (void)std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-
-  TspiTable& T() { return harness_.tspi(); }
-  // Runs an asynchronous request: its synchronous error, or its completion.
-  template <typename F>
-  LONG Run(F&& call) {
-    const DRV_REQUESTID id = harness_.NextRequestId();
-    const LONG r = call(id);
-    harness_.Issued(id, r);
-    return r == static_cast<LONG>(id) ? harness_.WaitCompletion(id) : r;
-  }
-
-  std::string dir_;
-  ServerProcess server_;
-  TapiSrvHarness harness_;  // the library stays loaded (it may hold our callbacks)
-  DWORD num_lines_ = 0;
+  TspOwnershipTest() : TspHarnessFixture("tsp-ownership") {}
 };
 
 TEST_F(TspOwnershipTest, OpenDetectImmediateCallAnswer200TimesUnderLoadNeverNotOwner) {
