@@ -22,10 +22,11 @@ std::deque<std::unique_ptr<v1::EventBatch>> SplitSnapshot(std::unique_ptr<v1::Ev
     size = part->ByteSizeLong();
     parts.push_back(std::move(part));
   };
-  // Room for an entry: its bytes plus its tag and length prefix.
+  // Room for an entry: its bytes plus its tag and length prefix (an entry
+  // larger than a part still goes into a part of its own).
   auto room_for = [&](size_t entry) {
-    if (size > 0 && size + entry + 6 > part_bytes && !parts.empty() &&
-        (parts.back()->snapshot().lines_size() + parts.back()->snapshot().calls_size()) > 0) {
+    const v1::Snapshot& current = parts.back()->snapshot();
+    if (size + entry + 6 > part_bytes && current.lines_size() + current.calls_size() > 0) {
       start_part();
     }
     size += entry + 6;
