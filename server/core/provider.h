@@ -11,6 +11,7 @@
 // a closure run through Engine::RunLocked (device threads).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -95,13 +96,40 @@ struct ParkResult {
   std::string park_address;
 };
 
+// 20 ms of 8 kHz 16-bit linear audio, the media hub's frame.
+inline constexpr int kDeviceFrameSamples = 160;
+using DeviceFrame = std::array<int16_t, kDeviceFrameSamples>;
+
+// The far end of a call that is a device outside the server: a SIP peer's
+// RTP, a voice modem. While the call has an endpoint in the media hub (a
+// stream is on it or on a call that hears it), the hub exchanges one frame
+// with the device per 20 ms tick: Pull what the far end sent, then Push what
+// the call sends. Every method is called on the hub's clock thread with the
+// hub's lock held: none may block or call into the hub or the engine.
+class DeviceAudio {
+ public:
+  virtual ~DeviceAudio() = default;
+  // The hub starts (true) or stops (false) exchanging audio with the device.
+  // Between Attached(false) and the next Attached(true) nothing is pulled or
+  // pushed: the device plays what it plays without the hub (silence).
+  virtual void Attached(bool attached) = 0;
+  // What the far end sent for this tick. False: nothing arrived in time
+  // (the call hears silence for this tick); `frame` is then not read.
+  virtual bool Pull(DeviceFrame* frame) = 0;
+  // What the call sends to the far end for this tick.
+  virtual void Push(const DeviceFrame& frame) = 0;
+};
+
 // Where a call's audio comes from (server/media): the calls whose sent audio
-// it hears, mixed, and what a simulated far end plays. A call whose route
-// is empty hears silence.
+// it hears, mixed, and what its far end plays: a simulated one, or a device.
+// A call whose route is empty hears silence.
 struct MediaRoute {
   enum class FarEnd { kNone, kEcho, kPrompt };
   std::vector<std::string> hears;  // call ids
   FarEnd far_end = FarEnd::kNone;  // kEcho: hears what it sends
+  // A device far end (its provider keeps it alive while the call lives);
+  // what it sends is heard by the call, what the call sends goes to it.
+  std::shared_ptr<DeviceAudio> device;
   bool operator==(const MediaRoute&) const = default;
 };
 

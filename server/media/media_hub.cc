@@ -1,11 +1,14 @@
 #include "media/media_hub.h"
 
 #include <chrono>
+#include <type_traits>
 
 #include "absl/container/flat_hash_set.h"
 #include "linebridge/lineerr.h"
 
 namespace linebridge::media {
+
+static_assert(std::is_same_v<Frame, DeviceFrame>, "the hub's frame is the devices' frame");
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(kFrameMs);
@@ -114,7 +117,14 @@ void MediaHub::Shutdown() {
   absl::MutexLock lock(&mu_);
   stopped_ = true;
   while (!streams_.empty()) EndStream(streams_.begin(), true);
+  DetachDevices(endpoints_);
   endpoints_.clear();
+}
+
+void MediaHub::DetachDevices(absl::flat_hash_map<std::string, Endpoint>& endpoints) {
+  for (auto& [call_id, ep] : endpoints) {
+    if (ep.route.device != nullptr) ep.route.device->Attached(false);
+  }
 }
 
 MediaHub::Totals MediaHub::totals() {
@@ -138,6 +148,7 @@ void MediaHub::Refresh() {
       if (unique.insert(s.call_id).second) ids.push_back(s.call_id);
     }
     if (ids.empty()) {
+      DetachDevices(endpoints_);
       endpoints_.clear();
       return;
     }
@@ -169,8 +180,14 @@ void MediaHub::Refresh() {
     } else if (ep.prompt == nullptr) {
       ep.prompt = NewPrompt();
     }
+    if (ep.route.device != view.route.device) {
+      if (ep.route.device != nullptr) ep.route.device->Attached(false);
+      if (view.route.device != nullptr) view.route.device->Attached(true);
+    }
     ep.route = std::move(view.route);
+    if (old != endpoints_.end()) endpoints_.erase(old);
   }
+  DetachDevices(endpoints_);  // endpoints that are gone
   for (const auto& [id, s] : streams_) {
     auto ep = endpoints.find(s.call_id);
     if (ep != endpoints.end()) ep->second.streams.push_back(id);
@@ -228,6 +245,10 @@ void MediaHub::Tick() {
         if (it != endpoints_.end() && it->first != call_id) MixInto(heard, it->second.sent);
       }
       if (ep.route.far_end == MediaRoute::FarEnd::kEcho) MixInto(heard, ep.previous_sent);
+      if (ep.route.device != nullptr) {
+        if (ep.route.device->Pull(&scratch)) MixInto(heard, scratch);
+        ep.route.device->Push(ep.sent);
+      }
       if (ep.prompt != nullptr) {
         if (!ep.prompt->Next(&scratch)) ep.prompt = NewPrompt();
         MixInto(heard, scratch);

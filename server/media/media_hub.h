@@ -3,7 +3,9 @@
 // Each tick, per call with an endpoint: what the call sends is the sum of the
 // frames its streams' clients sent (one each, or silence) and the tones they
 // play; what it hears is the sum of what the calls its provider routes to it
-// send (MediaRoute), plus a simulated far end (an echo of itself, a prompt).
+// send (MediaRoute), plus its far end: a simulated one (an echo of itself, a
+// prompt) or a device outside the server (DeviceAudio: RTP, a voice modem),
+// which is pulled from and pushed to once per tick.
 // What it hears goes through a DTMF detector (digits become journal events)
 // and to its streams' sinks.
 //
@@ -155,6 +157,8 @@ class MediaHub {
   void Run();
   // Asks the directory for routes when something changed.
   void Refresh();
+  // Tells the devices of `endpoints` that the hub no longer drives them.
+  static void DetachDevices(absl::flat_hash_map<std::string, Endpoint>& endpoints);
   void EndStream(absl::flat_hash_map<StreamId, Stream>::iterator it, bool shutdown)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -10,6 +10,7 @@
 namespace linebridge::media {
 namespace {
 
+using testing::FakeDevice;
 using testing::FakeDirectory;
 using testing::GoertzelPower;
 using testing::RecordingSink;
@@ -209,6 +210,93 @@ TEST_F(MediaHubTest, StreamsEndWhenTheirCallGoesAndOthersCarryOn) {
   hub.Shutdown();
   EXPECT_TRUE(sc.ended_by_shutdown);
   EXPECT_FALSE(hub.Attach("c", &sc).ok());
+}
+
+TEST_F(MediaHubTest, ADeviceFarEndIsHeardAndHearsTheCallWhileDriven) {
+  auto device = std::make_shared<FakeDevice>();
+  MediaRoute route;
+  route.device = device;
+  dir_.Set("a", route);
+  RecordingSink sa;
+  MediaHub hub(&dir_, Options());
+  hub.Tick();  // no stream: the device is not driven
+  EXPECT_FALSE(device->attached);
+  EXPECT_EQ(device->pulls, 0);
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  for (int k = 0; k < 50; ++k) device->Send(SineFrame(1000, k));
+  for (int k = 0; k < 60; ++k) {  // the last 10 ticks: the device sent nothing
+    hub.PushFrame(a, SineFrame(500, k));
+    hub.Tick();
+  }
+  EXPECT_TRUE(device->attached);
+  EXPECT_EQ(device->attach_changes, 1);
+  ASSERT_EQ(sa.audio.size(), 60u * kFrameSamples);
+  const std::vector<int16_t> heard(sa.audio.begin(), sa.audio.begin() + 50 * kFrameSamples);
+  EXPECT_NEAR(ZeroCrossingHz(heard, kSampleRate), 1000, 5);
+  const std::vector<int16_t> after(sa.audio.begin() + 50 * kFrameSamples, sa.audio.end());
+  EXPECT_LT(Rms(after), 1);  // silence, not the last frame again
+  // What the stream's client sent reached the device, one frame per tick.
+  ASSERT_EQ(device->from_hub.size(), 60u * kFrameSamples);
+  EXPECT_NEAR(ZeroCrossingHz(device->from_hub, kSampleRate), 500, 5);
+
+  // The stream goes: the hub stops driving the device.
+  ASSERT_TRUE(hub.Detach(a).has_value());
+  hub.Tick();
+  EXPECT_FALSE(device->attached);
+  const int pulls = device->pulls;
+  hub.Tick();
+  EXPECT_EQ(device->pulls, pulls);
+
+  // Driven again, then the call's route loses the device (the provider
+  // dropped it), then the call goes: detached once each time.
+  MediaHub::StreamId again = *hub.Attach("a", &sa);
+  hub.Tick();
+  EXPECT_TRUE(device->attached);
+  dir_.Set("a", MediaRoute());
+  hub.Tick();
+  EXPECT_FALSE(device->attached);
+  dir_.Set("a", route);
+  hub.Tick();
+  EXPECT_TRUE(device->attached);
+  dir_.End("a");
+  hub.Tick();
+  EXPECT_FALSE(device->attached);
+  EXPECT_EQ(device->attach_changes, 6);
+  EXPECT_FALSE(hub.Detach(again).has_value());  // ended with its call
+}
+
+TEST_F(MediaHubTest, ADeviceIsMixedWithTheCallsARouteHears) {
+  // a hears b's party and its own device far end (a conference leg, say);
+  // its device hears only what a's client sends.
+  auto device = std::make_shared<FakeDevice>();
+  MediaRoute a_route = Hears({"b"});
+  a_route.device = device;
+  dir_.Set("a", a_route);
+  dir_.Set("b", Hears({"a"}));
+  RecordingSink sa, sb;
+  MediaHub hub(&dir_, Options());
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  MediaHub::StreamId b = *hub.Attach("b", &sb);
+  for (int k = 0; k < 25; ++k) {
+    device->Send(SineFrame(1000, k, 4000));
+    hub.PushFrame(a, SineFrame(500, k, 4000));
+    hub.PushFrame(b, SineFrame(1700, k, 4000));
+    hub.Tick();
+  }
+  auto has = [](const std::vector<int16_t>& s, double hz) {
+    return GoertzelPower(s, hz, kSampleRate) > 1e5;
+  };
+  EXPECT_TRUE(has(sa.audio, 1000) && has(sa.audio, 1700) && !has(sa.audio, 500));
+  EXPECT_TRUE(has(device->from_hub, 500) && !has(device->from_hub, 1700) &&
+              !has(device->from_hub, 1000));
+  EXPECT_TRUE(has(sb.audio, 500) && !has(sb.audio, 1000));
+  ASSERT_TRUE(hub.Detach(a).has_value());
+  hub.Tick();
+  EXPECT_TRUE(device->attached);  // still an endpoint: b hears a
+  ASSERT_TRUE(hub.Detach(b).has_value());
+  hub.Tick();
+  EXPECT_FALSE(device->attached);
+  hub.Shutdown();
 }
 
 TEST_F(MediaHubTest, PlayOutStartsOnceTheJitterBufferHoldsItsFrames) {

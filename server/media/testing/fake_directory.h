@@ -88,4 +88,31 @@ class RecordingSink : public MediaSink {
   StreamCounters final_counters;
 };
 
+// A device far end the test plays into and listens to: Pull hands out the
+// frames queued with Send (nothing once they run out), Push keeps what the
+// call sent while attached.
+class FakeDevice : public DeviceAudio {
+ public:
+  void Send(const Frame& frame) { to_hub.push_back(frame); }
+  void Attached(bool attached) override {
+    this->attached = attached;
+    ++attach_changes;
+  }
+  bool Pull(DeviceFrame* frame) override {
+    ++pulls;
+    if (to_hub.empty()) return false;
+    *frame = to_hub.front();
+    to_hub.erase(to_hub.begin());
+    return true;
+  }
+  void Push(const DeviceFrame& frame) override {
+    from_hub.insert(from_hub.end(), frame.begin(), frame.end());
+  }
+  std::vector<Frame> to_hub;
+  std::vector<int16_t> from_hub;
+  bool attached = false;
+  int attach_changes = 0;
+  int pulls = 0;
+};
+
 }  // namespace linebridge::media::testing
