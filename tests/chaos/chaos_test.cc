@@ -329,7 +329,25 @@ TEST(Chaos, KilledUnderLoadAndRestartedOnTheSameDataDir) {
     EXPECT_GE(callers[i]->dropped(), dropped_before[i] + 3) << "call maker " << i << " is stuck";
   }
   for (auto& caller : callers) caller->Stop();
-  // A last call seen by every subscriber: none of them hung.
+  // Every subscriber is back on the final server (its snapshot in)...
+  uint64_t final_epoch = 0;
+  {
+    auto status_stub = AdminStub(address);
+    v1::ServerStatus status;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ASSERT_TRUE(status_stub->GetServerStatus(&context, v1::GetServerStatusRequest(), &status).ok());
+    final_epoch = status.epoch();
+  }
+  for (int i = 0; i < kSubscribers; ++i) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (subscribers[i]->checker().epoch() != final_epoch && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    EXPECT_EQ(subscribers[i]->checker().epoch(), final_epoch)
+        << "subscriber " << i << " did not come back: " << subscribers[i]->checker().Describe();
+  }
+  // ...and a last call is seen ending by every one of them: none hung.
   {
     auto client = Client::Create(FastClient(address, "chaos-last"));
     ASSERT_TRUE(client.ok());
@@ -351,7 +369,9 @@ TEST(Chaos, KilledUnderLoadAndRestartedOnTheSameDataDir) {
       while (!subscribers[i]->SawIdle(call->id()) && absl::Now() < deadline) {
         absl::SleepFor(absl::Milliseconds(10));
       }
-      EXPECT_TRUE(subscribers[i]->SawIdle(call->id())) << "subscriber " << i << " hung";
+      EXPECT_TRUE(subscribers[i]->SawIdle(call->id()))
+          << "subscriber " << i << " hung: " << subscribers[i]->checker().Describe()
+          << "; the server is at epoch " << final_epoch;
     }
     (void)(*client)->CloseSession();
   }

@@ -27,6 +27,7 @@ void StreamChecker::Error(std::string what) {
 
 void StreamChecker::OnBatch(const v1::EventBatch& batch) {
   absl::MutexLock lock(&mu_);
+  last_batch_ = absl::Now();
   if (batch.has_snapshot()) {
     if (batch.snapshot_reason() == v1::EventBatch::SNAPSHOT_REASON_UNSPECIFIED) {
       Error("a snapshot without a reason");
@@ -51,6 +52,18 @@ void StreamChecker::OnBatch(const v1::EventBatch& batch) {
     }
     next_ = e.sequence() + 1;
   }
+}
+
+uint64_t StreamChecker::epoch() const {
+  absl::MutexLock lock(&mu_);
+  return epoch_;
+}
+
+std::string StreamChecker::Describe() const {
+  absl::MutexLock lock(&mu_);
+  return absl::StrCat("epoch ", epoch_, ", next sequence ", next_, ", ", events_, " events, ",
+                      snapshots_, " snapshots, last batch ",
+                      absl::FormatDuration(absl::Now() - last_batch_), " ago");
 }
 
 std::vector<std::string> StreamChecker::errors() const {

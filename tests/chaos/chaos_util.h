@@ -29,6 +29,10 @@ class StreamChecker {
   std::vector<std::string> errors() const;
   uint64_t events() const;
   uint64_t snapshots() const;
+  // The epoch of the last batch (0 before the first) and a one-line account
+  // of where the stream stands, for failure messages.
+  uint64_t epoch() const;
+  std::string Describe() const;
 
  private:
   void Error(std::string what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -39,6 +43,7 @@ class StreamChecker {
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;  // the sequence the next event must have
   uint64_t events_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t snapshots_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_batch_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
 };
 
