@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -118,6 +119,104 @@ TEST(BatchEncoderTest, FinishedBufferOutlivesTheEncoder) {
   grpc::ByteBuffer copy(buf);  // shares the slice
   EXPECT_EQ(Bytes(copy), expected);
   EXPECT_EQ(Bytes(buf), expected);
+}
+
+// Events as the journal keeps them: consecutive ones side by side in chunks.
+class Chunks {
+ public:
+  // `ev`'s field at the end of the current chunk (a new one every `per_chunk` events).
+  std::pair<absl::string_view, WireChunkRef> Put(const v1::Event& ev, int per_chunk = 1000) {
+    const std::string wire = EncodeEventField(ev);
+    if (count_++ % per_chunk == 0) {
+      current_ = WireChunkRef::Adopt(WireChunk::New(WireChunk::kDefaultCapacity));
+    }
+    char* at = current_->Append(wire.size());
+    EXPECT_NE(at, nullptr);
+    std::copy(wire.begin(), wire.end(), at);
+    return {absl::string_view(at, wire.size()), current_};
+  }
+
+ private:
+  WireChunkRef current_;
+  int count_ = 0;
+};
+
+TEST(BatchEncoderTest, SharedEventsAreReferredToNotCopiedAndGiveTheSameBytes) {
+  Chunks chunks;
+  v1::EventBatch expected;
+  expected.set_epoch(7);
+  BatchEncoder enc;
+  enc.Start(7);
+  WireChunkRef first;
+  for (uint64_t s = 1; s <= 256; ++s) {
+    v1::Event ev = StampedEvent(7, s, "sim/1");
+    auto [wire, chunk] = chunks.Put(ev, 100);  // runs of 100, 100, 56
+    if (s == 1) first = chunk;
+    enc.AddShared(wire, chunk);
+    *expected.add_events() = ev;
+  }
+  v1::EventBatch snapshot = SnapshotBatch(7);
+  enc.AddSnapshot(&snapshot);
+  *expected.mutable_snapshot() = SnapshotBatch(7).snapshot();
+  expected.set_snapshot_reason(SnapshotBatch(7).snapshot_reason());
+  const uint32_t refs_before = first->refs_for_test();
+  grpc::ByteBuffer buf = enc.Finish();
+  EXPECT_EQ(enc.shared_slices(), 3u);
+  EXPECT_EQ(Bytes(buf), expected.SerializeAsString());
+  // The message holds the chunk (the encoder handed its reference over).
+  EXPECT_EQ(first->refs_for_test(), refs_before);
+  buf.Clear();
+  EXPECT_EQ(first->refs_for_test(), refs_before - 1);
+}
+
+TEST(BatchEncoderTest, CopiedAndSharedEventsMixInOrder) {
+  Chunks chunks;
+  v1::EventBatch expected;
+  expected.set_epoch(2);
+  BatchEncoder enc;
+  enc.Start(2);
+  for (uint64_t s = 1; s <= 30; ++s) {
+    v1::Event ev = StampedEvent(2, s, "sim/1");
+    if (s % 10 < 5) {
+      auto [wire, chunk] = chunks.Put(ev);
+      enc.AddShared(wire, chunk);
+    } else {
+      enc.AddEvent(EncodeEventField(ev));
+    }
+    *expected.add_events() = ev;
+  }
+  EXPECT_EQ(enc.events(), 30);
+  EXPECT_EQ(Bytes(enc.Finish()), expected.SerializeAsString());
+  EXPECT_EQ(enc.shared_slices(), 4u);  // 1-4, 10-14, 20-24, 30
+}
+
+TEST(BatchEncoderTest, ASparseBatchIsCopiedIntoOneBuffer) {
+  // A filtered subscriber's events: every other one of the journal's.
+  Chunks chunks;
+  v1::EventBatch expected;
+  expected.set_epoch(5);
+  BatchEncoder enc;
+  enc.Start(5);
+  WireChunkRef first;
+  for (uint64_t s = 1; s <= 2 * (BatchEncoder::kMaxSharedRuns + 1); ++s) {
+    v1::Event ev = StampedEvent(5, s, s % 2 ? "sim/1" : "sim/2");
+    auto [wire, chunk] = chunks.Put(ev);
+    if (s == 1) first = chunk;
+    if (s % 2 == 0) continue;
+    enc.AddShared(wire, chunk);
+    *expected.add_events() = ev;
+  }
+  grpc::ByteBuffer buf = enc.Finish();
+  EXPECT_EQ(enc.shared_slices(), 0u);
+  EXPECT_EQ(Bytes(buf), expected.SerializeAsString());
+  // Copied: only the test holds the chunk (its writer and `first`).
+  EXPECT_EQ(first->refs_for_test(), 2u);
+}
+
+TEST(BatchEncoderTest, AnEmptyBatchWithoutEpochIsEmpty) {
+  BatchEncoder enc;
+  enc.Start(0);
+  EXPECT_EQ(Bytes(enc.Finish()), "");
 }
 
 }  // namespace

@@ -132,13 +132,13 @@ void EventStream::Pump() {
     return;
   }
   bool shutdown = false;
-  // Runs under the journal's shared lock (and mu_): no allocation but the
-  // batch's bytes.
+  // Runs under the journal's shared lock (and mu_): no allocation, no copy
+  // of the events' bytes but for a sparse batch (BatchEncoder).
   auto add = [&](const JournalEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const v1::Event& ev = entry.event;
     if (!Engine::Matches(ev, lines_)) return;
     if (!EventVisible(*caller_, ev, session_id_)) return;
-    encoder_.AddEvent(entry.wire);
+    encoder_.AddShared(entry.wire, entry.chunk);
     if (ev.has_server_shutdown()) shutdown = true;
   };
   while (true) {

@@ -9,12 +9,13 @@ namespace linebridge {
 namespace {
 
 // Protobuf wire format: base-128 varints; a tag is (field << 3) | wire type.
-void AppendVarint(uint64_t v, std::string* out) {
+char* PutVarint(uint64_t v, char* out) {
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    *out++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  *out++ = static_cast<char>(v);
+  return out;
 }
 
 size_t VarintSize(uint64_t v) {
@@ -30,27 +31,38 @@ constexpr char kEventsTag = (2 << 3) | 2;    // EventBatch.events, length-delimi
 constexpr char kEpochTag = (1 << 3) | 0;     // Event.epoch, varint
 constexpr char kSequenceTag = (2 << 3) | 0;  // Event.sequence, varint
 
-// `rest` is the Event serialized without epoch and sequence (fields 1 and 2):
-// protobuf writes fields in number order, so they simply go in front.
-void EncodeInto(uint64_t epoch, uint64_t sequence, const std::string& rest, std::string* out) {
-  size_t head = 0;
-  if (epoch != 0) head += 1 + VarintSize(epoch);
-  if (sequence != 0) head += 1 + VarintSize(sequence);
-  const size_t len = head + rest.size();
-  out->clear();
-  out->reserve(1 + VarintSize(len) + len);
-  out->push_back(kEventsTag);
-  AppendVarint(len, out);
-  if (epoch != 0) {
-    out->push_back(kEpochTag);
-    AppendVarint(epoch, out);
+// The EventBatch.events field of an Event whose bytes without epoch and
+// sequence (fields 1 and 2) are `rest`: protobuf writes fields in number
+// order, so those two simply go in front.
+class EventField {
+ public:
+  EventField(uint64_t epoch, uint64_t sequence, const std::string& rest)
+      : epoch_(epoch), sequence_(sequence), rest_(rest) {
+    if (epoch != 0) len_ += 1 + VarintSize(epoch);
+    if (sequence != 0) len_ += 1 + VarintSize(sequence);
+    len_ += rest.size();
   }
-  if (sequence != 0) {
-    out->push_back(kSequenceTag);
-    AppendVarint(sequence, out);
+  size_t size() const { return 1 + VarintSize(len_) + len_; }
+  void WriteTo(char* out) const {
+    *out++ = kEventsTag;
+    out = PutVarint(len_, out);
+    if (epoch_ != 0) {
+      *out++ = kEpochTag;
+      out = PutVarint(epoch_, out);
+    }
+    if (sequence_ != 0) {
+      *out++ = kSequenceTag;
+      out = PutVarint(sequence_, out);
+    }
+    std::copy(rest_.begin(), rest_.end(), out);
   }
-  out->append(rest);
-}
+
+ private:
+  const uint64_t epoch_;
+  const uint64_t sequence_;
+  const std::string& rest_;
+  size_t len_ = 0;
+};
 
 std::string SerializeRest(v1::Event* event) {
   const uint64_t epoch = event->epoch();
@@ -67,8 +79,10 @@ std::string SerializeRest(v1::Event* event) {
 
 std::string EncodeEventField(const v1::Event& event) {
   v1::Event copy = event;
-  std::string out;
-  EncodeInto(event.epoch(), event.sequence(), SerializeRest(&copy), &out);
+  const std::string rest = SerializeRest(&copy);
+  const EventField field(event.epoch(), event.sequence(), rest);
+  std::string out(field.size(), '\0');
+  field.WriteTo(out.data());
   return out;
 }
 
@@ -102,7 +116,16 @@ uint64_t EventJournal::Append(v1::Event event) {
   absl::MutexLock lock(&mu_);
   const uint64_t seq = ++last_;
   entry->event.set_sequence(seq);
-  EncodeInto(epoch_, seq, rest, &entry->wire);
+  const EventField field(epoch_, seq, rest);
+  const size_t size = field.size();
+  char* at = chunk_ ? chunk_->Append(size) : nullptr;
+  if (at == nullptr) {
+    chunk_ = WireChunkRef::Adopt(WireChunk::New(std::max(size, WireChunk::kDefaultCapacity)));
+    at = chunk_->Append(size);
+  }
+  field.WriteTo(at);
+  entry->wire = absl::string_view(at, size);
+  entry->chunk = chunk_;
   if (fences_.empty()) {
     visible_ = seq;
     QueueFor(seq, entry->event.line_id());

@@ -2,9 +2,10 @@
 // sequence), kept in a bounded ring so subscribers can resume. Events are
 // stored once and shared by every subscriber (no per-subscriber copies); a
 // subscriber is just a cursor into the ring. Each event is also encoded once,
-// at append, as the bytes of an `EventBatch.events` field: a stream writes
-// those bytes for every subscriber whose filter admits the event instead of
-// serializing it again (Visit).
+// at append, as the bytes of an `EventBatch.events` field, into shared
+// chunks where consecutive events lie side by side (WireChunk): a stream
+// hands those bytes to gRPC by reference for every subscriber whose filter
+// admits the events, instead of serializing or copying them again (Visit).
 //
 // Wake-ups: a subscriber that has caught up registers a Waiter, optionally for
 // a set of lines. Append queues the waiters the event concerns (those of its
@@ -31,7 +32,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "core/wire_chunk.h"
 #include "linebridge/v1/telephony.pb.h"
 
 namespace linebridge {
@@ -40,9 +43,12 @@ using EventPtr = std::shared_ptr<const v1::Event>;
 
 // One journal event and its wire form: field 2 of EventBatch (tag, length)
 // followed by the Event's bytes, exactly as EventBatch serialization writes it.
+// The bytes live in `chunk`, right after those of the event before them when
+// it has room (consecutive events are one range of a chunk).
 struct JournalEntry {
   v1::Event event;
-  std::string wire;
+  absl::string_view wire;
+  WireChunkRef chunk;
 };
 
 // The wire form of `event` (its epoch and sequence set), for tests and tools;
@@ -122,6 +128,7 @@ class EventJournal {
   const size_t capacity_;
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<const JournalEntry>> ring_ ABSL_GUARDED_BY(mu_);  // seq % capacity
+  WireChunkRef chunk_ ABSL_GUARDED_BY(mu_);  // where the next event's bytes go
   uint64_t last_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t visible_ ABSL_GUARDED_BY(mu_) = 0;  // == last_ while no fence is open
   // Open fences: id -> the last sequence before it. Ids grow, and so do the

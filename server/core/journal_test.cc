@@ -583,6 +583,54 @@ TEST(EventJournalEncodingTest, WireIsTheEventBatchFieldOfTheStoredEvent) {
   }
 }
 
+TEST(EventJournalEncodingTest, ConsecutiveEventsLieSideBySideInSharedChunks) {
+  EventJournal j(4, 4096);
+  for (int i = 0; i < 3000; ++i) j.Append(CallEvent("sim/1", absl::StrCat("c", i)));
+  // One larger than a chunk gets one of its own; the next ones a new one.
+  j.Append(CallEvent("sim/1", std::string(WireChunk::kDefaultCapacity + 10, 'x')));
+  for (int i = 0; i < 10; ++i) j.Append(CallEvent("sim/1", absl::StrCat("d", i)));
+  const WireChunk* chunk = nullptr;
+  const char* end = nullptr;
+  int chunks = 0, checked = 0;
+  size_t visited = 0;
+  ASSERT_EQ(j.Visit(
+                1, 5000,
+                [&](const JournalEntry& e) {
+                  ASSERT_TRUE(e.chunk);
+                  EXPECT_EQ(e.wire, ReferenceField(e.event));
+                  if (e.chunk.get() != chunk) {
+                    ++chunks;
+                    chunk = e.chunk.get();
+                  } else {
+                    EXPECT_EQ(e.wire.data(), end) << "sequence " << e.event.sequence();
+                  }
+                  end = e.wire.data() + e.wire.size();
+                  EXPECT_LE(chunk->used(), chunk->capacity());
+                  ++checked;
+                },
+                &visited),
+            EventJournal::ReadStatus::kOk);
+  EXPECT_EQ(checked, 3011);
+  // ~3000 x ~40 bytes: two or three 64 KiB chunks, then the large one, then one more.
+  EXPECT_GE(chunks, 4);
+  EXPECT_LE(chunks, 6);
+}
+
+TEST(EventJournalEncodingTest, AChunkLivesWhileAnEntryOrAReaderHoldsIt) {
+  EventJournal j(1, 16);
+  j.Append(CallEvent("sim/1", "first"));
+  WireChunkRef held;
+  size_t visited = 0;
+  j.Visit(1, 1, [&](const JournalEntry& e) { held = e.chunk; }, &visited);
+  ASSERT_TRUE(held);
+  EXPECT_GE(held->refs_for_test(), 2u);  // the journal's entry (and its cursor) and ours
+  // Enough events to fill the chunk many times over and wrap the ring.
+  for (int i = 0; i < 5000; ++i) j.Append(CallEvent("sim/1", std::string(100, 'y')));
+  EXPECT_EQ(held->refs_for_test(), 1u);  // only ours: every entry on it is gone
+  std::vector<EventPtr> out;
+  EXPECT_EQ(j.Read(1, 1, &out), EventJournal::ReadStatus::kGap);
+}
+
 TEST(EventJournalEncodingTest, WireParsesBackToTheEvent) {
   EventJournal j(9, 8);
   j.Append(CallEvent("sim/100", "c1"));
@@ -590,8 +638,9 @@ TEST(EventJournalEncodingTest, WireParsesBackToTheEvent) {
   ASSERT_EQ(j.Read(1, 1, &out), EventJournal::ReadStatus::kOk);
   v1::EventBatch batch;
   size_t visited = 0;
-  j.Visit(1, 1, [&](const JournalEntry& e) { ASSERT_TRUE(batch.ParseFromString(e.wire)); },
-          &visited);
+  j.Visit(
+      1, 1, [&](const JournalEntry& e) { ASSERT_TRUE(batch.ParseFromString(std::string(e.wire))); },
+      &visited);
   ASSERT_EQ(batch.events_size(), 1);
   EXPECT_EQ(batch.events(0).SerializeAsString(), out[0]->SerializeAsString());
   EXPECT_EQ(batch.events(0).epoch(), 9u);
