@@ -119,7 +119,7 @@ absl::StatusOr<CommandQueue::CommandId> CommandQueue::Add(Command command, bool 
 void CommandQueue::Pump() {
   if (pumping_) return;
   pumping_ = true;
-  while (state_ == State::kIdle && !pending_.empty()) {
+  while (state_ == State::kIdle && !online_ && !pending_.empty()) {
     current_ = std::move(pending_.front());
     pending_.pop_front();
     state_ = State::kWaiting;
@@ -175,14 +175,45 @@ void CommandQueue::CancelAll() {
 
 void CommandQueue::OnBytes(absl::string_view bytes) {
   std::weak_ptr<int> alive = alive_;
-  for (LineSplitter::Event& event : splitter_.Feed(bytes)) {
-    if (event.type == LineSplitter::Event::kOverflow) {
-      ++stats_.overflows;
-      continue;
+  while (!bytes.empty()) {
+    if (online_) {
+      if (skip_lf_ && bytes.front() == '\n') bytes.remove_prefix(1);
+      skip_lf_ = false;
+      if (!bytes.empty() && online_handler_) {
+        OnlineHandler handler = online_handler_;
+        handler(bytes);
+      }
+      return;
     }
-    HandleLine(event.line);
-    if (alive.expired()) return;
+    // Up to one terminator at a time: a line may start a data stream, and
+    // the bytes after it are not lines.
+    const size_t end = bytes.find_first_of("\r\n");
+    const absl::string_view piece =
+        end == absl::string_view::npos ? bytes : bytes.substr(0, end + 1);
+    bytes.remove_prefix(piece.size());
+    terminator_ = end == absl::string_view::npos ? 0 : piece.back();
+    for (LineSplitter::Event& event : splitter_.Feed(piece)) {
+      if (event.type == LineSplitter::Event::kOverflow) {
+        ++stats_.overflows;
+        continue;
+      }
+      HandleLine(event.line);
+      if (alive.expired()) return;
+    }
   }
+}
+
+void CommandQueue::Resume(bool await_final) {
+  if (!online_) return;
+  online_ = false;
+  skip_lf_ = false;
+  splitter_.Reset();
+  if (await_final && state_ == State::kIdle) {
+    state_ = State::kDraining;
+    ArmTimer(options_.drain_timeout);
+    return;
+  }
+  Pump();
 }
 
 bool CommandQueue::Expected(absl::string_view line) const {
@@ -285,6 +316,10 @@ bool CommandQueue::Complete(Result result, bool drain) {
   } else {
     state_ = State::kIdle;
     expect_.clear();
+  }
+  if (entry.command.goes_online && result.outcome == Outcome::kConnect) {
+    online_ = true;
+    skip_lf_ = terminator_ == '\r';
   }
   std::weak_ptr<int> alive = alive_;
   if (entry.command.done) entry.command.done(result);

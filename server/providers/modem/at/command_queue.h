@@ -86,6 +86,10 @@ struct Command {
   std::vector<std::string> expect;
   // Cancel writes a CR: any character aborts ATD/ATA (V.250 6.3.1).
   bool abort_on_cancel = false;
+  // CONNECT starts a data stream (V.253 +VTR/+VRX/+VTX): from the byte after
+  // the CONNECT line on, what the modem sends goes to the online handler
+  // instead of the line splitter, and nothing is written, until Resume().
+  bool goes_online = false;
 };
 
 class CommandQueue {
@@ -115,6 +119,10 @@ class CommandQueue {
 
   void SetUnsolicitedHandler(UnsolicitedHandler handler) { unsolicited_ = std::move(handler); }
   void SetNumericResults(bool numeric) { options_.classify.numeric_results = numeric; }
+  // Receives the stream of a goes_online command (may call Resume and then
+  // OnBytes with what follows the stream's end).
+  using OnlineHandler = std::function<void(absl::string_view bytes)>;
+  void SetOnlineHandler(OnlineHandler handler) { online_handler_ = std::move(handler); }
 
   // Queues `command` (written at once when the queue is idle). Invalid text
   // (empty, CR, LF or other control bytes) -> InvalidArgument.
@@ -130,7 +138,13 @@ class CommandQueue {
   // Bytes read from the modem, in any fragmentation.
   void OnBytes(absl::string_view bytes);
 
-  bool idle() const { return state_ == State::kIdle && pending_.empty(); }
+  // Back to lines after a data stream ended. `await_final`: the modem ends
+  // the stream with a final result (OK after <DLE><ETX>); it is swallowed
+  // (or the drain timeout passes) before the next command is written.
+  void Resume(bool await_final);
+  bool online() const { return online_; }
+
+  bool idle() const { return state_ == State::kIdle && pending_.empty() && !online_; }
   size_t queued() const { return pending_.size(); }
   std::optional<CommandId> in_flight() const;
   const Stats& stats() const { return stats_; }
@@ -170,6 +184,10 @@ class CommandQueue {
   uint64_t timer_generation_ = 0;
   CommandId next_id_ = 1;
   bool pumping_ = false;
+  bool online_ = false;
+  bool skip_lf_ = false;    // online: the CONNECT line ended in CR; its LF may follow
+  char terminator_ = 0;     // of the line being handled
+  OnlineHandler online_handler_;
   Stats stats_;
   // Expires when the queue is destroyed; callbacks check it before going on.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

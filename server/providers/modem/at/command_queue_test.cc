@@ -365,5 +365,82 @@ TEST_F(SequenceTest, EmptySequenceCompletesAtOnce) {
   EXPECT_TRUE(result_.ok());
 }
 
+// A command that goes online (V.253 +VTR): the bytes after CONNECT are the
+// stream's, not lines; nothing is written until Resume; the stream's own
+// final result is swallowed before the next command.
+class OnlineQueueTest : public QueueTest {
+ protected:
+  OnlineQueueTest() {
+    queue_->SetOnlineHandler([this](absl::string_view bytes) {
+      stream_.append(bytes.data(), bytes.size());
+      const size_t end = stream_.find("\x10\x03");
+      if (end == std::string::npos) return;
+      const std::string rest = stream_.substr(end + 2);
+      stream_.resize(end);
+      queue_->Resume(/*await_final=*/true);
+      queue_->OnBytes(rest);
+    });
+  }
+  std::string stream_;
+};
+
+TEST_F(OnlineQueueTest, BytesAfterConnectGoToTheStreamInAnyFragmentation) {
+  static constexpr char kModem[] = "AT+VTR\r\r\nCONNECT\r\n\x01\r\n\x02OK\r\n\x10\x03\r\nOK\r\n";
+  const std::string modem(kModem, sizeof(kModem) - 1);
+  for (size_t cut = 1; cut < modem.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    stream_.clear();
+    events_.clear();
+    Command c = Cmd("AT+VTR");
+    c.goes_online = true;
+    Enqueue(std::move(c));
+    Enqueue(Cmd("ATH"));
+    EXPECT_EQ(port_.Take(), "AT+VTR\r");
+    Modem(absl::string_view(modem).substr(0, cut));
+    Modem(absl::string_view(modem).substr(cut));
+    EXPECT_EQ(stream_, std::string("\x01\r\n\x02OK\r\n", 8));
+    // The stream's OK was swallowed; ATH went out after it.
+    EXPECT_THAT(events_, ElementsAre("AT+VTR CONNECT"));
+    EXPECT_EQ(port_.Take(), "ATH\r");
+    EXPECT_FALSE(queue_->online());
+    Modem("\r\nOK\r\n");
+    EXPECT_THAT(events_, ElementsAre("AT+VTR CONNECT", "ATH OK"));
+  }
+}
+
+TEST_F(OnlineQueueTest, NothingIsWrittenWhileOnlineAndDrainTimesOut) {
+  Command c = Cmd("AT+VTR");
+  c.goes_online = true;
+  Enqueue(std::move(c));
+  Modem("\r\nCONNECT\r\n");
+  EXPECT_TRUE(queue_->online());
+  EXPECT_FALSE(queue_->idle());
+  Enqueue(Cmd("ATH"));
+  EXPECT_EQ(port_.Take(), "AT+VTR\r");
+  clock_.Advance(absl::Seconds(10));  // no timeout while online
+  EXPECT_TRUE(queue_->online());
+  EXPECT_EQ(port_.Take(), "");
+  Modem("\x10\x03");  // the modem ends the stream but its OK never comes
+  EXPECT_EQ(port_.Take(), "");
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(port_.Take(), "ATH\r");
+}
+
+TEST_F(OnlineQueueTest, ConnectOfAnOrdinaryCommandStaysInLines) {
+  Enqueue(Cmd("ATD123"));
+  Modem("\r\nCONNECT 33600\r\n");
+  EXPECT_FALSE(queue_->online());
+  Enqueue(Cmd("ATI"));
+  EXPECT_EQ(port_.Take(), "ATD123\rATI\r");
+  // An error instead of CONNECT does not go online either.
+  Command c = Cmd("AT+VTR");
+  c.goes_online = true;
+  Modem("\r\nOK\r\n");
+  Enqueue(std::move(c));
+  Modem("\r\nERROR\r\n");
+  EXPECT_FALSE(queue_->online());
+  EXPECT_THAT(events_, ElementsAre("ATD123 CONNECT 33600", "ATI OK", "AT+VTR ERROR"));
+}
+
 }  // namespace
 }  // namespace linebridge::at
