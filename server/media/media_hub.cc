@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "absl/container/flat_hash_set.h"
+#include "core/device_digits.h"
 #include "linebridge/lineerr.h"
 
 namespace linebridge::media {
@@ -237,7 +238,9 @@ void MediaHub::Tick() {
     }
     // What each call hears, detected and delivered.
     Frame heard;
+    Frame device_frame;
     std::string found;
+    std::string device_digits;
     for (auto& [call_id, ep] : endpoints_) {
       heard.fill(0);
       for (const std::string& source : ep.route.hears) {
@@ -245,9 +248,17 @@ void MediaHub::Tick() {
         if (it != endpoints_.end() && it->first != call_id) MixInto(heard, it->second.sent);
       }
       if (ep.route.far_end == MediaRoute::FarEnd::kEcho) MixInto(heard, ep.previous_sent);
+      // A device that signals its digits is heard after the detector.
+      bool device_heard = false, device_signals = false;
+      device_digits.clear();
       if (ep.route.device != nullptr) {
-        if (ep.route.device->Pull(&scratch)) MixInto(heard, scratch);
+        if (auto* signals = dynamic_cast<DeviceDigits*>(ep.route.device.get())) {
+          device_signals = true;
+          signals->TakeDigits(&device_digits);
+        }
+        device_heard = ep.route.device->Pull(&device_frame);
         ep.route.device->Push(ep.sent);
+        if (device_heard && !device_signals) MixInto(heard, device_frame);
       }
       if (ep.prompt != nullptr) {
         if (!ep.prompt->Next(&scratch)) ep.prompt = NewPrompt();
@@ -256,6 +267,8 @@ void MediaHub::Tick() {
       found.clear();
       ep.dtmf->Feed(heard, &found);
       for (char d : found) digits.emplace_back(call_id, d);
+      if (device_heard && device_signals) MixInto(heard, device_frame);
+      found += device_digits;  // gathered, but already reported by the provider
       for (StreamId sid : ep.streams) {
         Stream& s = streams_.at(sid);
         s.sink->OnAudio(heard);

@@ -265,6 +265,53 @@ TEST_F(MediaHubTest, ADeviceFarEndIsHeardAndHearsTheCallWhileDriven) {
   EXPECT_FALSE(hub.Detach(again).has_value());  // ended with its call
 }
 
+TEST_F(MediaHubTest, ADeviceThatSignalsDigitsIsGatheredNotDetected) {
+  auto device = std::make_shared<testing::FakeSignallingDevice>();
+  MediaRoute route;
+  route.device = device;
+  dir_.Set("a", route);
+  RecordingSink sa;
+  MediaHub hub(&dir_, Options());
+  MediaHub::StreamId a = *hub.Attach("a", &sa);
+  v1::GatherDigits rules;
+  rules.set_max_digits(2);
+  hub.Gather(a, *DigitGatherer::Start(rules));
+  // The device's audio carries the DTMF of "7" while it signals "5" and "#".
+  std::unique_ptr<ToneSource> dtmf = *ToneSource::ForDigits("7");
+  Frame f;
+  for (int k = 0; k < 25; ++k) {
+    f.fill(0);
+    dtmf->Next(&f);
+    device->Send(f);
+  }
+  for (int k = 0; k < 25; ++k) {
+    if (k == 3) device->digits = "5";
+    if (k == 9) device->digits = "#";
+    hub.Tick();
+  }
+  // Heard, but not detected: the provider reports the device's digits.
+  EXPECT_GT(Rms(sa.audio), 1000);
+  EXPECT_EQ(dir_.digits("a"), "");
+  EXPECT_EQ(hub.totals().digits, 0u);
+  ASSERT_EQ(sa.gathered.size(), 1u);
+  EXPECT_EQ(sa.gathered[0].digits, "5#");
+  EXPECT_EQ(sa.gathered[0].termination, v1::GATHER_TERMINATION_BUFFER_FULL);
+
+  // A device that does not signal digits: the DTMF in its audio is detected.
+  auto plain = std::make_shared<FakeDevice>();
+  route.device = plain;
+  dir_.Set("a", route);
+  dtmf = *ToneSource::ForDigits("7");
+  for (int k = 0; k < 25; ++k) {
+    f.fill(0);
+    dtmf->Next(&f);
+    plain->Send(f);
+    hub.Tick();
+  }
+  EXPECT_EQ(dir_.digits("a"), "7");
+  hub.Shutdown();
+}
+
 TEST_F(MediaHubTest, ADeviceIsMixedWithTheCallsARouteHears) {
   // a hears b's party and its own device far end (a conference leg, say);
   // its device hears only what a's client sends.

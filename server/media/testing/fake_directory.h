@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "core/device_digits.h"
 #include "media/media_hub.h"
 
 namespace linebridge::media::testing {
@@ -108,11 +109,23 @@ class FakeDevice : public DeviceAudio {
   void Push(const DeviceFrame& frame) override {
     from_hub.insert(from_hub.end(), frame.begin(), frame.end());
   }
+
   std::vector<Frame> to_hub;
   std::vector<int16_t> from_hub;
   bool attached = false;
   int attach_changes = 0;
   int pulls = 0;
+};
+
+// A device far end that also signals its digits (as a modem's <DLE> codes
+// do): TakeDigits hands over `digits`.
+class FakeSignallingDevice : public FakeDevice, public DeviceDigits {
+ public:
+  void TakeDigits(std::string* out) override {
+    out->append(digits);
+    digits.clear();
+  }
+  std::string digits;
 };
 
 }  // namespace linebridge::media::testing
