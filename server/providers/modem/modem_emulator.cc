@@ -63,6 +63,7 @@ void ModemEmulator::Open() {
   online_ = false;
   call_ = Call::kIdle;
   dial_done_ = next_ring_ = absl::InfiniteFuture();
+  voice_.Start(EmulatorVoice::Mode::kNone, absl::Now());
 }
 
 void ModemEmulator::Close() {
@@ -148,7 +149,86 @@ void ModemEmulator::RemoteHangup() {
   absl::MutexLock lock(&mu_);
   call_ = Call::kIdle;
   online_ = false;
+  if (voice_.mode() != EmulatorVoice::Mode::kNone) {
+    // A voice modem hears the exchange's busy tone, then nothing.
+    voice_.QueueEvent('b');
+    voice_.SetToneHz(0);
+    return;
+  }
   Write("\r\nNO CARRIER\r\n");
+}
+
+void ModemEmulator::EnableVoice(bool enable) {
+  absl::MutexLock lock(&mu_);
+  voice_enabled_ = enable;
+}
+
+void ModemEmulator::SetVoiceMethods(std::vector<EmulatorVoice::Method> methods) {
+  absl::MutexLock lock(&mu_);
+  voice_.SetMethods(std::move(methods));
+}
+
+void ModemEmulator::SetVoiceDuplex(bool duplex) {
+  absl::MutexLock lock(&mu_);
+  voice_duplex_ = duplex;
+}
+
+void ModemEmulator::SetVoiceToneHz(double hz) {
+  absl::MutexLock lock(&mu_);
+  voice_tone_hz_ = hz;
+  voice_.SetToneHz(hz);
+}
+
+void ModemEmulator::SendVoiceEvent(char code) {
+  {
+    absl::MutexLock lock(&mu_);
+    voice_.QueueEvent(code);
+  }
+  Wake();
+}
+
+bool ModemEmulator::InVoiceStream() {
+  absl::MutexLock lock(&mu_);
+  return voice_.mode() != EmulatorVoice::Mode::kNone;
+}
+
+bool ModemEmulator::WaitVoiceStream(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (InVoiceStream()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return InVoiceStream();
+}
+
+std::vector<int16_t> ModemEmulator::VoiceReceived() {
+  absl::MutexLock lock(&mu_);
+  return voice_.received();
+}
+
+void ModemEmulator::ClearVoiceReceived() {
+  absl::MutexLock lock(&mu_);
+  voice_.ClearReceived();
+}
+
+int ModemEmulator::voice_rate() {
+  absl::MutexLock lock(&mu_);
+  return voice_.rate();
+}
+
+int ModemEmulator::voice_streams() {
+  absl::MutexLock lock(&mu_);
+  return voice_.streams();
+}
+
+void ModemEmulator::StartVoice(EmulatorVoice::Mode mode) {
+  if (dialect_ != Dialect::kV253 || fclass_ != "8" || call_ != Call::kActive) {
+    Reply({}, "ERROR");
+    return;
+  }
+  Reply({}, "CONNECT");
+  voice_.SetToneHz(voice_tone_hz_);
+  voice_.Start(mode, absl::Now());
 }
 
 void ModemEmulator::RemoteAnswer() {
@@ -248,6 +328,7 @@ void ModemEmulator::HandleLine(const std::string& raw) {
     return;
   }
   const bool gpp = dialect_ == Dialect::k3gpp;
+  const bool voice = voice_enabled_ && dialect_ == Dialect::kV253;
   if (up == "ATE0") {
     echo_ = false;
     Reply({}, "OK");
@@ -273,6 +354,20 @@ void ModemEmulator::HandleLine(const std::string& raw) {
     } else {
       Reply({up == "AT+CGMI" ? "+CGMI: linebridge" : "+CGMM: EMU-27007"}, "OK");
     }
+  } else if (up == "AT+VSM=?" && voice) {
+    Reply(voice_.TestLines(), "OK");
+  } else if (absl::StartsWith(up, "AT+VSM=") && voice) {
+    Reply({}, voice_.Select(up.substr(7)) ? "OK" : "ERROR");
+  } else if (up == "AT+VTR" && voice) {
+    if (voice_duplex_) {
+      StartVoice(EmulatorVoice::Mode::kDuplex);
+    } else {
+      Reply({}, "ERROR");
+    }
+  } else if (up == "AT+VRX" && voice) {
+    StartVoice(EmulatorVoice::Mode::kReceive);
+  } else if (up == "AT+VTX" && voice) {
+    StartVoice(EmulatorVoice::Mode::kTransmit);
   } else if (up == "AT+FCLASS=?") {
     if (gpp) {
       Reply({}, "ERROR");
@@ -324,6 +419,57 @@ void ModemEmulator::HandleLine(const std::string& raw) {
   }
 }
 
+void ModemEmulator::Receive(std::string bytes) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (voice_.mode() != EmulatorVoice::Mode::kNone) {
+      // A voice data state: shielded audio and <DLE> commands.
+      bool ended = false;
+      std::string rest;
+      std::vector<std::string> codes;
+      const std::string answer =
+          voice_.OnDteBytes(absl::string_view(bytes).substr(i), &ended, &rest, &codes);
+      for (auto& c : codes) commands_.push_back(std::move(c));
+      if (!ended) return;
+      in_.clear();
+      Write(answer);
+      bytes = std::move(rest);
+      i = static_cast<size_t>(-1);  // the loop's ++i starts at 0
+      continue;
+    }
+    const char c = bytes[i];
+    if (online_ && fax_) {
+      // Online fax (class 1/2): "+++" is data; DLE ETX ends the
+      // transmission and the modem is back in command state.
+      in_.push_back(c);
+      if (in_.size() >= 2 && in_.compare(in_.size() - 2, 2, "\x10\x03") == 0) {
+        online_ = false;
+        in_.clear();
+        commands_.push_back("<DLE><ETX>");
+        Reply({}, "OK");
+      }
+      continue;
+    }
+    if (online_) {
+      // Online data: everything is data except the escape.
+      in_.push_back(c);
+      if (in_.size() >= 3 && in_.compare(in_.size() - 3, 3, "+++") == 0) {
+        online_ = false;
+        in_.clear();
+        commands_.push_back("+++");
+        Reply({}, "OK");
+      }
+      continue;
+    }
+    if (c == '\r') {
+      std::string line;
+      line.swap(in_);
+      HandleLine(line);
+    } else if (c != '\n') {
+      in_.push_back(c);
+    }
+  }
+}
+
 void ModemEmulator::Run() {
   while (!stop_.load()) {
     int master = -1;
@@ -361,8 +507,10 @@ void ModemEmulator::Run() {
                   : std::string("\r\nRING\r\n"));
         next_ring_ = now + ring_every_;
       }
+      if (voice_.mode() != EmulatorVoice::Mode::kNone) Write(voice_.Generate(now));
       absl::Time next = std::min(call_ == Call::kDialing ? dial_done_ : absl::InfiniteFuture(),
                                  call_ == Call::kRinging ? next_ring_ : absl::InfiniteFuture());
+      next = std::min(next, voice_.NextDue());
       if (next != absl::InfiniteFuture()) {
         timeout_ms = static_cast<int>(
             std::max<int64_t>(1, absl::ToInt64Milliseconds(next - absl::Now()) + 1));
@@ -381,39 +529,7 @@ void ModemEmulator::Run() {
       char buf[4096];
       const ssize_t r = ::read(master_, buf, sizeof(buf));
       if (r <= 0) continue;
-      for (ssize_t i = 0; i < r; ++i) {
-        const char c = buf[i];
-        if (online_ && fax_) {
-          // Online fax (class 1/2): "+++" is data; DLE ETX ends the
-          // transmission and the modem is back in command state.
-          in_.push_back(c);
-          if (in_.size() >= 2 && in_.compare(in_.size() - 2, 2, "\x10\x03") == 0) {
-            online_ = false;
-            in_.clear();
-            commands_.push_back("<DLE><ETX>");
-            Reply({}, "OK");
-          }
-          continue;
-        }
-        if (online_) {
-          // Online data: everything is data except the escape.
-          in_.push_back(c);
-          if (in_.size() >= 3 && in_.compare(in_.size() - 3, 3, "+++") == 0) {
-            online_ = false;
-            in_.clear();
-            commands_.push_back("+++");
-            Reply({}, "OK");
-          }
-          continue;
-        }
-        if (c == '\r') {
-          std::string line;
-          line.swap(in_);
-          HandleLine(line);
-        } else if (c != '\n') {
-          in_.push_back(c);
-        }
-      }
+      Receive(std::string(buf, static_cast<size_t>(r)));
     }
   }
 }

@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "providers/modem/testing/emulator_voice.h"
 
 namespace linebridge::modem {
 
@@ -75,6 +76,37 @@ class ModemEmulator {
 
   uint64_t lines_received();
 
+  // Voice data, off unless enabled (then, V.253 dialect, class 8): AT+VSM=?
+  // lists the methods (see
+  // EmulatorVoice), AT+VSM=<id>,<rate> selects one, and on an active call
+  // AT+VTR / AT+VRX / AT+VTX answer CONNECT and enter the duplex, receive or
+  // transmit data state. There the emulator plays a tone (1 kHz unless set)
+  // to the DTE at the selected rate, records what the DTE sends, sends the
+  // events queued with SendVoiceEvent, and returns to command state on
+  // <DLE>^ / <DLE>! (answering <DLE><ETX> OK) or, transmitting, <DLE><ETX>
+  // (answering OK); each is recorded as a command ("<DLE>^", ...).
+  // RemoteHangup in a data state sends <DLE>b (busy tone) and silence, as
+  // a voice modem cannot see the far end hang up otherwise. Disabled, these
+  // commands get a bare OK like any other, as before.
+  void EnableVoice(bool enable);
+  void SetVoiceMethods(std::vector<EmulatorVoice::Method> methods);
+  // Without duplex AT+VTR answers ERROR (a half-duplex modem).
+  void SetVoiceDuplex(bool duplex);
+  void SetVoiceToneHz(double hz);
+  // A <DLE><code> event in the stream ('0'-'9', '*', '#', 'A'-'D', 'b', 'd', 's', ...).
+  void SendVoiceEvent(char code);
+  // Whether a voice data state is running.
+  bool InVoiceStream();
+  // Waits until a voice data state runs (true) or `timeout` passes.
+  bool WaitVoiceStream(absl::Duration timeout = absl::Seconds(5));
+  // What the DTE sent as audio (decoded samples at voice_rate()) since the
+  // last ClearVoiceReceived.
+  std::vector<int16_t> VoiceReceived();
+  void ClearVoiceReceived();
+  int voice_rate();
+  // Voice data states started.
+  int voice_streams();
+
  private:
   void Open();
   void Close();
@@ -87,6 +119,9 @@ class ModemEmulator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Write(const std::string& bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Wake();
+  // Bytes from the DTE (command or voice data state).
+  void Receive(std::string bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartVoice(EmulatorVoice::Mode mode) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Dialect dialect_;
   const std::string link_;
@@ -116,6 +151,10 @@ class ModemEmulator {
   absl::Time dial_done_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Time next_ring_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Duration ring_every_ ABSL_GUARDED_BY(mu_);
+  EmulatorVoice voice_ ABSL_GUARDED_BY(mu_);
+  bool voice_enabled_ ABSL_GUARDED_BY(mu_) = false;
+  bool voice_duplex_ ABSL_GUARDED_BY(mu_) = true;
+  double voice_tone_hz_ ABSL_GUARDED_BY(mu_) = 1000;
 };
 
 }  // namespace linebridge::modem
