@@ -15,6 +15,7 @@
 #include "providers/modem/at/dial_string.h"
 #include "providers/modem/at/sequence.h"
 #include "providers/modem/line_caps.h"
+#include "providers/modem/modem_port.h"
 #include "providers/modem/service_class.h"
 
 namespace linebridge {
@@ -30,34 +31,6 @@ void ModemLog(LogLevel level, const absl::FormatSpec<Line, Args...>& format, con
   if (!LogEnabled(level)) return;
   WriteLog(level, absl::StrFormat(format, line, args...), {{"line", line}});
 }
-
-// at::Port over the I/O thread's write buffer.
-class LoopPort : public at::Port {
- public:
-  explicit LoopPort(modem::PortLoop* loop) : loop_(loop) {}
-  absl::Status Write(absl::string_view bytes) override { return loop_->Write(bytes); }
-
- private:
-  modem::PortLoop* loop_;
-};
-
-// at::Clock over the engine's timers: callbacks run with the engine lock
-// held, like everything else of the provider.
-class HostClock : public at::Clock {
- public:
-  HostClock(ProviderHost* host, const bool* stopped) : host_(host), stopped_(stopped) {}
-  TimerId Schedule(absl::Duration delay, std::function<void()> fn) override {
-    const bool* stopped = stopped_;
-    return host_->Schedule(delay, [stopped, fn = std::move(fn)] {
-      if (!*stopped) fn();
-    });
-  }
-  void Cancel(TimerId id) override { host_->CancelTimer(id); }
-
- private:
-  ProviderHost* host_;
-  const bool* stopped_;
-};
 
 ModemProfile ProfileOf(v1::config::ModemProfileSetting setting, ModemProfile probed) {
   switch (setting) {
@@ -153,41 +126,6 @@ std::vector<std::string> DefaultModemInit(ModemProfile profile) {
 // ---------------------------------------------------------------------------
 // Per-port state (engine lock)
 
-struct ModemProvider::Port {
-  enum class Phase { kClosed, kProbing, kReady };
-  enum class CallPhase { kNone, kDialing, kProceeding, kOffering, kAnswering, kConnected };
-
-  v1::config::ModemPort config;
-  std::string line_id;
-  std::unique_ptr<modem::PortLoop> loop;
-  std::unique_ptr<LoopPort> port;
-  std::unique_ptr<HostClock> clock;
-  std::unique_ptr<at::CommandQueue> queue;
-  uint64_t generation = 0;  // of the open the queue belongs to
-  uint64_t epoch = 0;       // bumps whenever the queue is replaced
-  // For metrics (Counters).
-  uint64_t probes = 0;        // probe sequences started
-  uint64_t resets = 0;        // resets of a modem that stopped answering
-  uint64_t device_losses = 0;  // the device went away
-  Phase phase = Phase::kClosed;
-  ModemProfile declared = ModemProfile::kHayesData;  // caps announced
-  ModemProfile profile = ModemProfile::kHayesData;
-  at::ModemIdentity identity;
-  ProviderHost::TimerId retry_timer = 0;
-
-  std::string call_id;  // the modem's call while it is not DISCONNECTED
-  CallPhase call_phase = CallPhase::kNone;
-  std::optional<at::CommandQueue::CommandId> connect_cmd;
-  ProviderHost::TimerId ring_timer = 0;
-  ProviderHost::TimerId clcc_timer = 0;
-  absl::Time ignore_rings_until = absl::InfinitePast();
-  v1::PartyId caller;  // caller id collected for the next/current offering
-  bool clcc_seen = false;
-  bool data_mode = false;  // the call connected with CONNECT: online data state
-  bool escaping = false;   // escape sent; ATH (or the probe) follows after the guard time
-  std::string call_class;  // the +FCLASS the call runs in ("": not chosen by us)
-  ProviderHost::TimerId escape_timer = 0;
-};
 
 absl::StatusOr<std::unique_ptr<Provider>> ModemProvider::Create(
     const v1::config::ProviderConfig& config) {
@@ -204,6 +142,8 @@ ModemProvider::~ModemProvider() {
   // Joins the I/O threads. A thread may be waiting in RunLocked; its closure
   // sees stopped_ and does nothing.
   for (auto& p : ports_) {
+    // The hub may still hold a session: it stops writing to the port first.
+    if (p->voice_session != nullptr) p->voice_session->Close();
     if (p->loop) p->loop->Stop();
   }
   for (auto& p : ports_) p->loop.reset();
@@ -249,7 +189,7 @@ absl::Status ModemProvider::Start(ProviderHost& host) {
     port->config = pc;
     port->line_id = absl::StrCat(config_.name(), "/", pc.name());
     port->declared = ProfileOf(pc.profile(), ModemProfile::kHayesData);
-    port->clock = std::make_unique<HostClock>(host_, &stopped_);
+    port->clock = std::make_unique<modem_internal::HostClock>(host_, &stopped_);
     Port* raw = port.get();
     ProviderHost* h = host_;
     modem::PortLoop::Callbacks cb;
@@ -274,7 +214,7 @@ absl::Status ModemProvider::Start(ProviderHost& host) {
     modem::SerialSettings settings{pc.device(), pc.baud(), pc.rtscts()};
     port->loop = std::make_unique<modem::PortLoop>(
         settings, absl::Milliseconds(pc.retry_interval_ms()), std::move(cb));
-    port->port = std::make_unique<LoopPort>(port->loop.get());
+    port->port = std::make_unique<modem_internal::LoopPort>(port->loop.get());
     host_->AddLine(BuildLine(*port, port->declared, v1::LINE_STATE_OUT_OF_SERVICE));
     ports_.push_back(std::move(port));
   }
@@ -311,6 +251,10 @@ void ModemProvider::OnOpened(Port& port, uint64_t generation) {
   ModemLog(LogLevel::kInfo, "modem %s: %s opened", port.line_id, port.config.device());
   port.generation = generation;
   port.escaping = false;
+  // The device may be another modem now: its voice formats are asked again.
+  port.voice_probed = false;
+  port.voice_format.reset();
+  port.voice_duplex = true;
   Bringup(port, /*escape_first=*/false);
 }
 
@@ -367,6 +311,15 @@ void ModemProvider::Bringup(Port& port, bool escape_first) {
   port.queue->SetUnsolicitedHandler([this, p, epoch](const at::ParsedLine& urc) {
     if (p->epoch == epoch) OnUnsolicited(*p, urc);
   });
+  port.queue->SetOnlineHandler([this, p, epoch](absl::string_view bytes) {
+    if (p->epoch == epoch) OnVoiceStream(*p, bytes);
+  });
+  // A new queue is in command state.
+  port.voice = Port::Voice::kNone;
+  port.voice_commands.clear();
+  port.dle.Reset();
+  if (port.voice_timer != 0) host_->CancelTimer(port.voice_timer);
+  port.voice_timer = 0;
   port.phase = Port::Phase::kProbing;
   const absl::Duration timeout = absl::Milliseconds(port.config.command_timeout_ms());
   std::vector<at::SequenceStep> reset;
@@ -496,6 +449,7 @@ void ModemProvider::Send(Port& port, at::Command command) {
 // Calls
 
 void ModemProvider::ClearCall(Port& port) {
+  EndVoice(port);
   port.call_id.clear();
   port.call_phase = Port::CallPhase::kNone;
   port.connect_cmd.reset();
@@ -528,6 +482,11 @@ std::vector<ProviderCounter> ModemProvider::Counters() const {
     out.push_back({"modem_device_losses_total",
                    "Times the serial device went away (unplugged, I/O error).", labels,
                    port->device_losses});
+    for (const auto& [event, n] : port->voice_events) {
+      out.push_back({"modem_voice_events_total",
+                     "<DLE> events a V.253 modem reported in voice data (dtmf, busy, ...).",
+                     {{"line", port->line_id}, {"event", event}}, n});
+    }
   }
   return out;
 }
@@ -715,6 +674,9 @@ void ModemProvider::OnConnectDone(Port& port, const std::string& call_id, const 
     port.call_phase = Port::CallPhase::kConnected;
     port.data_mode = r.outcome == at::Outcome::kConnect;
     ReportCallMedia(port);
+    // The call's audio (V.253 voice): its session is in the call's media
+    // route from the CONNECTED event on.
+    StartVoice(port);
     host_->SetCallState(call_id, Connected());
     return;
   }
@@ -921,6 +883,9 @@ absl::Status ModemProvider::GenerateDigits(const std::string& call_id, const std
     Send(*port, std::move(c));
   }
   if (commands.empty()) host_->DigitsGenerated(call_id, digits, false);
+  // AT+VTS runs in voice command state: a running voice data state ends
+  // for it and starts again after it.
+  SuspendVoice(*port);
   return absl::OkStatus();
 }
 

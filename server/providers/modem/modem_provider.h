@@ -29,6 +29,7 @@
 #include "providers/modem/at/command_queue.h"
 #include "providers/modem/at/probe.h"
 #include "providers/modem/serial_port.h"
+#include "providers/modem/voice/dle.h"
 
 namespace linebridge {
 
@@ -63,6 +64,11 @@ class ModemProvider : public Provider {
   absl::Status Drop(const std::string& call_id, const std::string& uui) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
+
+  // Media: a connected V.253 voice call's far end is the modem's voice
+  // data (modem_voice.cc); other modem calls hear silence.
+  bool CarriesMedia() const override { return true; }
+  MediaRoute MediaRouteOf(const std::string& call_id) const override;
 
   // Total poll() wakeups of all I/O threads (benchmarks check idle lines).
   uint64_t io_wakeups() const;
@@ -107,6 +113,26 @@ class ModemProvider : public Provider {
   void ReportCallMedia(Port& port);
   // Queues a command; a timeout outside dial/answer triggers Reprobe.
   void Send(Port& port, at::Command command);
+
+  // V.253 voice data (modem_voice.cc), all under the engine lock.
+  bool IsVoiceCall(const Port& port) const;
+  // After VCON: AT+VSM=? (once per open), AT+VSM=<method>,<rate>, AT+VTR.
+  void StartVoice(Port& port);
+  void SelectVoiceFormat(Port& port, const std::string& call_id);
+  void StartVoiceStream(Port& port, const std::string& call_id);
+  // Send, remembering the command for EndVoice.
+  void SendVoice(Port& port, at::Command command);
+  // The call ends: the session closes and the data state is ended.
+  void EndVoice(Port& port);
+  void EndVoiceStream(Port& port);
+  // Commands were queued behind a running data state (AT+VTS): it ends, and
+  // starts again after them.
+  void SuspendVoice(Port& port);
+  // The data state is over (the modem's <DLE><ETX>, or it never came).
+  void OnVoiceStreamEnded(Port& port);
+  // The queue's online handler: the modem's shielded stream.
+  void OnVoiceStream(Port& port, absl::string_view bytes);
+  void OnDleEvent(Port& port, const modem::voice::DleEvent& event);
 
   v1::config::ModemConfig config_;
   ProviderHost* host_ = nullptr;

@@ -138,6 +138,11 @@ absl::Status PortLoop::Write(absl::string_view bytes) {
   return absl::OkStatus();
 }
 
+size_t PortLoop::backlog() const {
+  absl::MutexLock lock(&mu_);
+  return out_.size();
+}
+
 bool PortLoop::Drain(std::string* error) {
   while (!out_.empty() && fd_ >= 0) {
     const ssize_t w = ::write(fd_, out_.data(), out_.size());

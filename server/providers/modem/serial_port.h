@@ -65,6 +65,8 @@ class PortLoop {
   // is waiting (a non-blocking write), the rest buffered and drained by the
   // I/O thread. Unavailable while the device is not open.
   absl::Status Write(absl::string_view bytes);
+  // Bytes written but not yet taken by the device (0 while closed).
+  size_t backlog() const;
   bool is_open() const { return open_.load(); }
   const SerialSettings& settings() const { return settings_; }
 
