@@ -20,7 +20,7 @@ absl::flat_hash_map<std::string, Engine::MediaCall> Engine::MediaCalls(
       m.line_id = it->second.call.info().line_id();
       auto line = lines_.find(m.line_id);
       Provider* provider = line == lines_.end() ? nullptr : line->second.provider;
-      if (provider == nullptr || !provider->CarriesMedia()) continue;
+      if (provider == nullptr || !provider->CallCarriesMedia(id)) continue;
       m.carries_media = true;
       m.route = provider->MediaRouteOf(id);
       for (const std::string& heard : m.route.hears) {

@@ -217,6 +217,13 @@ class Provider {
   // route of a live call's audio now. Called under the engine lock whenever
   // calls changed while media streams are open.
   virtual bool CarriesMedia() const { return false; }
+  // The same for one live call, for providers whose lines differ (a SIP
+  // user-agent line carries its calls' RTP; a line controlling a phone
+  // elsewhere does not). Default: CarriesMedia().
+  virtual bool CallCarriesMedia(const std::string& call_id) const {
+    (void)call_id;
+    return CarriesMedia();
+  }
   virtual MediaRoute MediaRouteOf(const std::string& call_id) const {
     (void)call_id;
     return {};

@@ -211,6 +211,7 @@ bool SipAgent::Impl::OpenRtp(Leg& leg) {
   leg.rtp = *std::move(rtp);
   WireDigits(leg);
   ApplyRemoteAudio(leg);
+  sink().OnMedia(leg.id, leg.rtp->audio());
   return true;
 }
 

@@ -49,6 +49,9 @@ class SipAgentSink {
   virtual void OnTransferred(uint64_t leg, bool ok, int status) = 0;
   virtual void OnDigit(uint64_t leg, char digit) = 0;
   virtual void OnDigitsSent(uint64_t leg, const std::string& digits) = 0;
+  // The leg's RTP socket is open: its audio for the media hub (alive as
+  // long as anyone holds it; silent once the leg's RTP is gone).
+  virtual void OnMedia(uint64_t leg, std::shared_ptr<DeviceAudio> audio) = 0;
 };
 
 // Per account, readable from any thread.

@@ -163,8 +163,37 @@ std::vector<ProviderCounter> SipProvider::Counters() const {
         c.registration_failures.load());
     add("sip_rejected_requests_total", "SIP requests refused as malformed or unsupported",
         c.rejected_requests.load());
-    add("sip_rtp_packets_sent_total", "RTP packets sent (silence)", c.rtp.sent.load());
-    add("sip_rtp_packets_received_total", "RTP packets received", c.rtp.received.load());
+    add("sip_rtp_packets_sent_total", "RTP packets sent (audio, silence and telephone-events)",
+        c.rtp.sent.load());
+    add("sip_rtp_packets_received_total", "RTP packets received (version 2, whole header)",
+        c.rtp.received.load());
+    add("sip_rtp_audio_packets_sent_total", "RTP packets of media-stream audio sent",
+        c.rtp.audio_sent.load());
+    add("sip_rtp_audio_packets_received_total",
+        "RTP G.711 packets taken into a jitter buffer for a media stream",
+        c.rtp.audio_received.load());
+    add("sip_rtp_packets_lost_total",
+        "20 ms frames concealed because their RTP packet never came in time",
+        c.rtp.lost.load());
+    add("sip_rtp_packets_late_total", "RTP packets that came after their play-out time (dropped)",
+        c.rtp.late.load());
+    add("sip_rtp_jitter_buffer_drops_total",
+        "RTP frames the jitter buffer dropped: duplicates, overflow, clock drift or jump",
+        c.rtp.jitter_drops.load());
+    add("sip_rtp_underruns_total",
+        "20 ms media ticks with nothing from the far end after it had sent audio",
+        c.rtp.underruns.load());
+    add("sip_rtp_ssrc_changes_total", "RTP streams that moved to a new SSRC",
+        c.rtp.ssrc_changes.load());
+    auto discarded = [&](const char* reason, uint64_t value) {
+      out.push_back({"sip_rtp_packets_discarded_total",
+                     "RTP packets discarded as malformed, of a foreign payload type or source",
+                     {{"line", lines_[i].line_id}, {"reason", reason}},
+                     value});
+    };
+    discarded("malformed", c.rtp.malformed.load());
+    discarded("payload_type", c.rtp.wrong_payload_type.load());
+    discarded("ssrc", c.rtp.wrong_ssrc.load());
     add("sip_holds_total", "calls put on hold by this side (re-INVITE answered 2xx)",
         c.holds.load());
     add("sip_remote_holds_total", "calls put on hold by the far end", c.remote_holds.load());

@@ -35,6 +35,12 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   void OnCallIdle(const std::string& call_id) override;
   std::vector<ProviderCounter> Counters() const override;
 
+  // Media (sip_provider_media.cc): a user-agent line's call carries its RTP
+  // audio to and from the media hub.
+  bool CarriesMedia() const override { return true; }
+  bool CallCarriesMedia(const std::string& call_id) const override;
+  MediaRoute MediaRouteOf(const std::string& call_id) const override;
+
   absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
                                        const std::string& destination,
                                        const v1::CallParams& params) override;
@@ -63,6 +69,7 @@ class SipProvider : public Provider, public sip::SipAgentSink {
     bool remote_hold = false;       // the far end holds the call
     uint64_t consult_for = 0;       // a consultation call: the held call's leg
     uint64_t replaces = 0;          // an attended transfer out: the consultation's leg
+    std::shared_ptr<DeviceAudio> audio;  // the leg's RTP audio, once its socket is open
   };
   struct Line {
     std::string line_id;
@@ -96,6 +103,7 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   void OnTransferred(uint64_t leg, bool ok, int status) override;
   void OnDigit(uint64_t leg, char digit) override;
   void OnDigitsSent(uint64_t leg, const std::string& digits) override;
+  void OnMedia(uint64_t leg, std::shared_ptr<DeviceAudio> audio) override;
 
   v1::config::SipConfig config_;
   ProviderHost* host_ = nullptr;

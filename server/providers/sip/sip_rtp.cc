@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 
@@ -25,6 +24,14 @@ int EventOfDigit(char d) {
   if (d == '#') return 11;
   if (d >= 'A' && d <= 'D') return 12 + (d - 'A');
   return -1;
+}
+
+constexpr int kPcmu = 0;
+constexpr int kPcma = 8;
+
+uint32_t TimestampOf(const unsigned char* pkt) {
+  return (uint32_t{pkt[4]} << 24) | (uint32_t{pkt[5]} << 16) | (uint32_t{pkt[6]} << 8) |
+         uint32_t{pkt[7]};
 }
 
 char DigitOfEvent(int e) {
@@ -55,26 +62,29 @@ absl::StatusOr<std::unique_ptr<RtpSession>> RtpSession::Open(su_root_t* root,
 }
 
 RtpSession::RtpSession(su_root_t* root, int fd, uint16_t port, RtpCounters* counters)
-    : root_(root), fd_(fd), port_(port), counters_(counters) {
-  std::random_device rd;
-  ssrc_ = rd();
-  seq_ = static_cast<uint16_t>(rd());
-  timestamp_ = rd();
+    : root_(root),
+      fd_(fd),
+      port_(port),
+      counters_(counters),
+      media_(std::make_shared<RtpMedia>(fd, counters)) {
   su_wait_create(wait_, fd_, SU_WAIT_IN);
   wait_index_ = su_root_register(root_, wait_, &RtpSession::OnReadable, this, su_pri_normal);
 }
 
 RtpSession::~RtpSession() {
+  // The hub may hold the audio a little longer: it goes quiet first.
+  media_->Close();
   if (timer_ != nullptr) su_timer_destroy(timer_);
   if (wait_index_ >= 0) su_root_deregister(root_, wait_index_);
   ::close(fd_);
 }
 
 void RtpSession::SetRemote(const std::string& address, uint16_t port, int payload_type) {
-  payload_type_ = payload_type;
-  has_remote_ = port != 0 && ::inet_pton(AF_INET, address.c_str(), &remote_.sin_addr) == 1;
-  remote_.sin_family = AF_INET;
-  remote_.sin_port = htons(port);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(port);
+  has_remote_ = port != 0 && ::inet_pton(AF_INET, address.c_str(), &remote.sin_addr) == 1;
+  media_->SetRemote(has_remote_ ? &remote : nullptr, payload_type);
   if (has_remote_ && timer_ == nullptr) {
     timer_ = su_timer_create(su_root_task(root_), 20);
     su_timer_set_for_ever(timer_, &RtpSession::OnTick, this);
@@ -96,7 +106,9 @@ int RtpSession::OnReadable(void*, su_wait_t*, void* arg) {
     // An RTP version 2 packet with at least a header.
     if (n >= kHeaderBytes && (static_cast<unsigned char>(buf[0]) >> 6) == 2) {
       self->counters_->received.fetch_add(1, std::memory_order_relaxed);
-      self->OnPacket(reinterpret_cast<const unsigned char*>(buf), static_cast<size_t>(n));
+      self->OnPacket(reinterpret_cast<const unsigned char*>(buf), static_cast<size_t>(n), from);
+    } else {
+      self->counters_->malformed.fetch_add(1, std::memory_order_relaxed);
     }
   }
   return 0;
@@ -104,30 +116,9 @@ int RtpSession::OnReadable(void*, su_wait_t*, void* arg) {
 
 void RtpSession::OnTick(void*, su_timer_t*, void* arg) {
   auto* self = static_cast<RtpSession*>(arg);
-  if (!self->has_remote_ || !self->sending_) return;
+  if (!self->has_remote_ || !self->media_->CanSend()) return;
   if (self->SendEventStep()) return;
-  self->SendSilence();
-  self->timestamp_ += kSamplesPerPacket;
-}
-
-void RtpSession::SendPacket(int payload_type, bool marker, uint32_t timestamp,
-                            const unsigned char* payload, size_t size) {
-  unsigned char pkt[kHeaderBytes + kSamplesPerPacket];
-  if (size > kSamplesPerPacket) return;
-  pkt[0] = 0x80;
-  pkt[1] = static_cast<unsigned char>((payload_type & 0x7f) | (marker ? 0x80 : 0));
-  pkt[2] = static_cast<unsigned char>(seq_ >> 8);
-  pkt[3] = static_cast<unsigned char>(seq_);
-  for (int i = 0; i < 4; ++i) {
-    pkt[4 + i] = static_cast<unsigned char>(timestamp >> (24 - 8 * i));
-    pkt[8 + i] = static_cast<unsigned char>(ssrc_ >> (24 - 8 * i));
-  }
-  std::memcpy(pkt + kHeaderBytes, payload, size);
-  ++seq_;
-  if (::sendto(fd_, pkt, kHeaderBytes + size, 0, reinterpret_cast<sockaddr*>(&remote_),
-               sizeof(remote_)) > 0) {
-    counters_->sent.fetch_add(1, std::memory_order_relaxed);
-  }
+  self->media_->TickSilence();
 }
 
 void RtpSession::SendDigits(const std::string& digits, int duration_ms,
@@ -159,13 +150,14 @@ bool RtpSession::SendEventStep() {
   Step& step = steps_.front();
   if (!step_started_) {
     step_started_ = true;
-    step_timestamp_ = timestamp_;
+    step_timestamp_ = media_->timestamp();
     step_elapsed_ = 0;
+    media_->SetEventsActive(true);
   }
   step_elapsed_ += kSamplesPerPacket;
   const bool last = step_elapsed_ >= step.samples;
   if (step.event < 0) {
-    SendSilence();
+    media_->SendSilence();
   } else {
     const uint32_t duration = std::min<uint32_t>(step_elapsed_, 0xffff);
     const unsigned char payload[4] = {
@@ -173,34 +165,58 @@ bool RtpSession::SendEventStep() {
         static_cast<unsigned char>((last ? 0x80 : 0) | kEventVolume),
         static_cast<unsigned char>(duration >> 8), static_cast<unsigned char>(duration)};
     for (int i = 0; i < (last ? 3 : 1); ++i) {
-      SendPacket(te_send_, step_elapsed_ == kSamplesPerPacket && i == 0, step_timestamp_, payload,
-                 sizeof(payload));
+      media_->SendAt(te_send_, step_elapsed_ == kSamplesPerPacket && i == 0, step_timestamp_,
+                     payload, sizeof(payload));
     }
     if (last) counters_->digits_sent.fetch_add(1, std::memory_order_relaxed);
   }
-  timestamp_ += kSamplesPerPacket;
+  media_->AdvanceTimestamp();
   if (last) {
     std::function<void(bool)> done = std::move(step.done);
     steps_.pop_front();
     step_started_ = false;
+    if (steps_.empty()) media_->SetEventsActive(false);
     if (done) done(false);  // may destroy nothing here: the session outlives the call
   }
   return true;
 }
 
-void RtpSession::OnPacket(const unsigned char* pkt, size_t n) {
+void RtpSession::OnPacket(const unsigned char* pkt, size_t n, const sockaddr_in& from) {
   const int pt = pkt[1] & 0x7f;
-  if (pt != te_recv_ && pt != te_send_) return;
+  const bool event = pt == te_recv_ || pt == te_send_;
+  if (!event && pt != kPcmu && pt != kPcma) {
+    counters_->wrong_payload_type.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   size_t offset = kHeaderBytes + 4u * (pkt[0] & 0x0f);  // CSRCs
   if ((pkt[0] & 0x10) != 0) {                           // header extension
-    if (n < offset + 4) return;
+    if (n < offset + 4) {
+      counters_->malformed.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     offset += 4 + 4u * ((pkt[offset + 2] << 8) | pkt[offset + 3]);
   }
-  if (n < offset + 4) return;
-  const unsigned char* ev = pkt + offset;
+  size_t end = n;
+  if ((pkt[0] & 0x20) != 0 && n > 0) {  // padding: its count is the last byte
+    const size_t padding = pkt[n - 1];
+    end = padding <= n ? n - padding : 0;
+  }
+  if (end < offset + (event ? 4 : 1)) {
+    counters_->malformed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (event) {
+    OnEvent(pkt, pkt + offset);
+    return;
+  }
+  const uint32_t ssrc = (uint32_t{pkt[8]} << 24) | (uint32_t{pkt[9]} << 16) |
+                        (uint32_t{pkt[10]} << 8) | uint32_t{pkt[11]};
+  media_->Received(ssrc, TimestampOf(pkt), pt, pkt + offset, end - offset, from);
+}
+
+void RtpSession::OnEvent(const unsigned char* pkt, const unsigned char* ev) {
   if ((ev[1] & 0x80) == 0) return;  // not the end yet
-  const uint32_t timestamp = (uint32_t{pkt[4]} << 24) | (uint32_t{pkt[5]} << 16) |
-                             (uint32_t{pkt[6]} << 8) | uint32_t{pkt[7]};
+  const uint32_t timestamp = TimestampOf(pkt);
   // The end packet comes three times (and again after a loss): one digit per
   // event, i.e. per start timestamp.
   if (have_last_event_ && timestamp == last_event_timestamp_) return;
@@ -210,13 +226,6 @@ void RtpSession::OnPacket(const unsigned char* pkt, size_t n) {
   if (digit == '\0') return;  // flash and other events
   counters_->digits_received.fetch_add(1, std::memory_order_relaxed);
   if (on_digit_) on_digit_(digit);
-}
-
-void RtpSession::SendSilence() {
-  unsigned char payload[kSamplesPerPacket];
-  // G.711 silence: 0xFF in mu-law, 0xD5 in A-law.
-  std::memset(payload, payload_type_ == 8 ? 0xD5 : 0xFF, sizeof(payload));
-  SendPacket(payload_type_, false, timestamp_, payload, sizeof(payload));
 }
 
 }  // namespace linebridge::sip

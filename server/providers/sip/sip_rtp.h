@@ -1,8 +1,11 @@
-// The RTP side of a SIP call until linebridged has a media interface: a UDP
-// socket on the provider's bind address, G.711 silence sent every 20 ms to
-// the far end's address (symmetric RTP: from the socket it receives on), and
-// a count of the packets received. DTMF goes both ways as RFC 4733
-// telephone-events in the same stream. Loop thread only.
+// The RTP side of a SIP call: a UDP socket on the provider's bind address
+// and the call's audio (RtpMedia: the jitter buffer and the send state the
+// media hub shares). Every 20 ms the loop's timer sends G.711 silence while
+// no media stream drives the call, or the next telephone-event packet: DTMF
+// goes both ways as RFC 4733 events in the same stream. Received packets are
+// checked (version, payload type, length) and counted; audio goes to
+// RtpMedia. Loop thread only, except audio() which the provider hands to
+// the media hub.
 #pragma once
 
 #include <netinet/in.h>
@@ -16,15 +19,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "providers/sip/sip_rtp_media.h"
 
 namespace linebridge::sip {
-
-struct RtpCounters {
-  std::atomic<uint64_t> sent{0};
-  std::atomic<uint64_t> received{0};
-  std::atomic<uint64_t> digits_sent{0};      // telephone-events sent (one per digit)
-  std::atomic<uint64_t> digits_received{0};  // telephone-events received (one per digit)
-};
 
 class RtpSession {
  public:
@@ -37,12 +34,14 @@ class RtpSession {
   RtpSession& operator=(const RtpSession&) = delete;
 
   uint16_t port() const { return port_; }
-  // Starts (or retargets) the 20 ms silence stream: payload type 0 (PCMU) or 8
+  // The call's audio for the media hub.
+  std::shared_ptr<RtpMedia> audio() const { return media_; }
+  // Starts (or retargets) the 20 ms stream: payload type 0 (PCMU) or 8
   // (PCMA). A port of 0 (a stream put on hold or refused) stops sending.
   void SetRemote(const std::string& address, uint16_t port, int payload_type);
   // Stops or resumes sending (the far end holds the call: it sends only, or
   // nothing).
-  void SetSending(bool sending) { sending_ = sending; }
+  void SetSending(bool sending) { media_->SetSending(sending); }
 
   // Telephone-events: the payload type the far end's SDP gave (-1: none, so
   // digits cannot be sent in RTP), and the one this side offered; events
@@ -63,11 +62,9 @@ class RtpSession {
   RtpSession(su_root_t* root, int fd, uint16_t port, RtpCounters* counters);
   static int OnReadable(void* magic, su_wait_t* wait, void* arg);
   static void OnTick(void* magic, su_timer_t* timer, void* arg);
-  void SendSilence();
-  void SendPacket(int payload_type, bool marker, uint32_t timestamp, const unsigned char* payload,
-                  size_t size);
   bool SendEventStep();  // false when no event or pause is due
-  void OnPacket(const unsigned char* pkt, size_t n);
+  void OnPacket(const unsigned char* pkt, size_t n, const sockaddr_in& from);
+  void OnEvent(const unsigned char* pkt, const unsigned char* ev);
 
   struct Step {
     int event = -1;        // -1: a pause (silence)
@@ -82,13 +79,8 @@ class RtpSession {
   su_wait_t wait_[1];
   int wait_index_ = -1;
   su_timer_t* timer_ = nullptr;
-  sockaddr_in remote_{};
+  std::shared_ptr<RtpMedia> media_;
   bool has_remote_ = false;
-  int payload_type_ = 0;
-  uint16_t seq_ = 0;
-  uint32_t timestamp_ = 0;
-  uint32_t ssrc_ = 0;
-  bool sending_ = true;
   int te_send_ = -1;
   int te_recv_ = -1;
   std::deque<Step> steps_;

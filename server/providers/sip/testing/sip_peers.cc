@@ -187,7 +187,20 @@ bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir
 }
 
 bool StartKamailio(ChildProcess& child, int port, const std::string& password,
-                   const std::string& dir, std::string* error) {
+                   const std::string& dir, std::string* error, int proxy_to) {
+  std::string proxy;
+  if (proxy_to > 0) {
+    // No Record-Route; requests inside a dialog that a UA sends through its
+    // outbound proxy anyway go on to their request URI (the far end's Contact).
+    proxy = absl::StrCat(
+        "  if ($tt != $null) {\n",
+        "    if (method==\"ACK\") { forward(); exit; }\n",
+        "    if (!t_relay()) sl_reply_error();\n    exit;\n  }\n",
+        "  if (method==\"CANCEL\") { if (t_check_trans()) t_relay(); exit; }\n",
+        "  if (method==\"INVITE\") {\n",
+        "    if (!lookup(\"location\")) $du = \"sip:127.0.0.1:", proxy_to, "\";\n",
+        "    if (!t_relay()) sl_reply_error();\n    exit;\n  }\n");
+  }
   const std::string cfg = absl::StrCat(dir, "/kamailio_", port, ".cfg");
   std::ofstream(cfg) << "#!KAMAILIO\n"
                      << "debug=2\nlog_stderror=yes\nchildren=1\ntcp_children=1\n"
@@ -205,6 +218,7 @@ bool StartKamailio(ChildProcess& child, int port, const std::string& password,
                      << "      www_challenge(\"$td\", \"0\");\n      exit;\n    }\n"
                      << "    save(\"location\");\n    exit;\n  }\n"
                      << "  if (method==\"OPTIONS\") { sl_send_reply(\"200\", \"OK\"); exit; }\n"
+                     << proxy
                      << "  sl_send_reply(\"404\", \"Not Here\");\n}\n";
   const std::string run = absl::StrCat(dir, "/kamailio_run_", port);
   ::mkdir(run.c_str(), 0755);

@@ -58,9 +58,12 @@ struct SippOptions {
 bool StartSipp(ChildProcess& child, const SippOptions& options, const std::string& dir);
 
 // kamailio as registrar on 127.0.0.1:`port` (UDP and TCP) that accepts any
-// user with `password` (digest, realm 127.0.0.1). Waits until it answers
-// OPTIONS.
+// user with `password` (digest, realm 127.0.0.1). With a `proxy_to` port it
+// is a proxy too: an INVITE (or its CANCEL) for a registered user goes to
+// that user's contact, any other to 127.0.0.1:`proxy_to` (a far end), and a
+// request inside a dialog to its request URI; without one it refuses calls
+// (404). Waits until it answers OPTIONS.
 bool StartKamailio(ChildProcess& child, int port, const std::string& password,
-                   const std::string& dir, std::string* error);
+                   const std::string& dir, std::string* error, int proxy_to = 0);
 
 }  // namespace linebridge::sip::testing
