@@ -29,7 +29,7 @@ TEST_PACKAGES=(
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   wine wine64 xvfb imagemagick
   iaxmodem socat
-  sip-tester kamailio baresip-core
+  sip-tester kamailio kamailio-presence-modules baresip-core
   python3-grpcio python3-protobuf python3-venv
   podman runc debootstrap dpkg-dev prometheus
   podman-compose golang-github-containernetworking-plugin-dnsname

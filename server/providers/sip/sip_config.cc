@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "providers/sip/sip_phone_config.h"
 
 namespace linebridge::sip {
 namespace {
@@ -97,6 +98,7 @@ void ApplySipDefaults(SipConfig* sip) {
     if (a.register_expiry_s() == 0) a.set_register_expiry_s(kDefaultRegisterExpiryS);
     if (a.register_retry_s() == 0) a.set_register_retry_s(kDefaultRegisterRetryS);
   }
+  ApplySipPhoneDefaults(sip);
 }
 
 std::string ValidateSipConfig(const SipConfig& sip, const std::string& path,
@@ -196,6 +198,7 @@ std::string ValidateSipConfig(const SipConfig& sip, const std::string& path,
             absl::StrFormat("%u out of range [2, 86400] (0 = off)", a.session_expires_s()));
     }
   }
+  ValidateSipPhones(sip, path, error);
   return sip.name();
 }
 

@@ -48,6 +48,7 @@ SipProvider::SipProvider(v1::config::SipConfig config) : config_(std::move(confi
 
 SipProvider::~SipProvider() {
   stopped_.store(true);
+  phones_.reset();  // ends and joins the phone lines' loop
   agent_.reset();  // ends and joins the loop
 }
 
@@ -127,12 +128,21 @@ absl::Status SipProvider::Start(ProviderHost& host) {
     lines_.clear();
     return started;
   }
-  LB_LOG("sip: provider %s started with %d account(s) on %s", config_.name(),
-         config_.accounts_size(), config_.bind_address());
+  phones_ = std::make_unique<SipPhoneLines>(config_);
+  if (absl::Status phones = phones_->Start(*host_); !phones.ok()) {
+    phones_.reset();
+    Stop();
+    for (const Line& l : lines_) host_->RemoveLine(l.line_id);
+    lines_.clear();
+    return phones;
+  }
+  LB_LOG("sip: provider %s started with %d account(s) and %d phone(s) on %s", config_.name(),
+         config_.accounts_size(), config_.phones_size(), config_.bind_address());
   return absl::OkStatus();
 }
 
 void SipProvider::Stop() {
+  if (phones_) phones_->Stop();
   if (stopped_.exchange(true)) return;
   // Does not wait for the loop: it may be waiting for the engine lock held
   // here. The destructor joins it.
@@ -212,6 +222,7 @@ std::vector<ProviderCounter> SipProvider::Counters() const {
         "calls ended because a session refresh (RFC 4028) failed or never came",
         c.session_refresh_failures.load());
   }
+  if (phones_) phones_->AppendCounters(&out);
   return out;
 }
 
@@ -232,6 +243,7 @@ bool SipProvider::LineBusy(size_t account) const {
 absl::StatusOr<std::string> SipProvider::MakeCall(const std::string& line_id, uint32_t,
                                                   const std::string& destination,
                                                   const v1::CallParams& params) {
+  if (IsPhoneLine(line_id)) return phones_->MakeCall(line_id, destination, params);
   const int account = FindAccount(line_id);
   if (account < 0 || !agent_) return NotFound(LINEERR_INVALLINEHANDLE, "no such sip line");
   const v1::config::SipAccount& a = config_.accounts(account);
@@ -305,6 +317,7 @@ absl::Status SipProvider::Answer(const std::string& call_id, const std::string&)
 }
 
 absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
+  if (phones_ && phones_->OwnsCall(call_id)) return phones_->Drop(call_id);
   auto it = leg_of_call_.find(call_id);
   if (it != leg_of_call_.end()) {
     const uint64_t leg = it->second;
@@ -323,6 +336,7 @@ absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
 }
 
 void SipProvider::OnCallIdle(const std::string& call_id) {
+  if (phones_ && phones_->OwnsCall(call_id)) return phones_->OnCallIdle(call_id);
   auto it = leg_of_call_.find(call_id);
   if (it == leg_of_call_.end()) return;
   if (agent_) agent_->Hangup(it->second, 603);

@@ -16,6 +16,7 @@
 #include "core/provider.h"
 #include "linebridge/v1/config.pb.h"
 #include "providers/sip/sip_agent.h"
+#include "providers/sip/sip_phone_lines.h"
 
 namespace linebridge {
 
@@ -28,6 +29,11 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   absl::string_view type() const override { return "sip"; }
   absl::string_view name() const override { return config_.name(); }
   bool DialsUris() const override { return true; }
+  // A phone line (third-party control of a SIP phone; its calls carry no
+  // media through linebridged), not a user-agent line. Engine lock.
+  bool IsPhoneLine(const std::string& line_id) const {
+    return phones_ != nullptr && phones_->IsPhoneLine(line_id);
+  }
 
   absl::Status Start(ProviderHost& host) override;
   void Stop() override;
@@ -108,6 +114,7 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   v1::config::SipConfig config_;
   ProviderHost* host_ = nullptr;
   std::unique_ptr<sip::SipAgent> agent_;
+  std::unique_ptr<SipPhoneLines> phones_;  // phone lines (sip_phone_lines.h)
   std::atomic<bool> stopped_{false};
   // Under the engine lock.
   std::vector<Line> lines_;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -42,7 +43,8 @@ int BoundPort(int fd) {
   return ntohs(sa.sin_port);
 }
 
-// Sends OPTIONS over UDP to 127.0.0.1:`port`; true on any response.
+}  // namespace
+
 bool AnswersOptions(int port) {
   const int fd = BindLoopback(SOCK_DGRAM, 0);
   if (fd < 0) return false;
@@ -68,8 +70,6 @@ bool AnswersOptions(int port) {
   ::close(fd);
   return ok;
 }
-
-}  // namespace
 
 int FreePort() {
   for (int attempt = 0; attempt < 50; ++attempt) {
@@ -97,6 +97,9 @@ bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string
   const pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
+    // Its own process group: Kill() ends the children it forks too
+    // (kamailio's workers).
+    ::setpgid(0, 0);
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out >= 0) {
@@ -107,6 +110,7 @@ bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
+  ::setpgid(pid, pid);  // also here: no window before the child's own call
   pid_ = pid;
   return true;
 }
@@ -130,19 +134,26 @@ int ChildProcess::Wait(absl::Duration timeout) {
 
 void ChildProcess::Kill() {
   if (pid_ < 0) return;
+  const pid_t group = pid_;
+  ::kill(-group, SIGTERM);
   ::kill(pid_, SIGTERM);
   const absl::Time deadline = absl::Now() + absl::Seconds(3);
   int status = 0;
   while (::waitpid(pid_, &status, WNOHANG) == 0) {
     if (absl::Now() > deadline) {
+      ::kill(-group, SIGKILL);
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);
       break;
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
+  // Children that outlived their parent (none should) go too.
+  ::kill(-group, SIGKILL);
   pid_ = -1;
 }
+
+bool ProcessGroupGone(pid_t group) { return ::kill(-group, 0) != 0 && errno == ESRCH; }
 
 std::string ChildProcess::ReadLog() const {
   std::ifstream in(log_);

@@ -16,6 +16,9 @@ namespace linebridge::sip::testing {
 // A free port on 127.0.0.1 for both UDP and TCP (bound and released).
 int FreePort();
 
+// Sends OPTIONS over UDP to 127.0.0.1:`port`; true on any response.
+bool AnswersOptions(int port);
+
 // The directory with the sipp scenarios.
 std::string ScenarioDir();
 
@@ -26,11 +29,12 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Starts `argv` with stdout and stderr to `log`.
+  // Starts `argv` with stdout and stderr to `log`, in a process group of
+  // its own.
   bool Start(const std::vector<std::string>& argv, const std::string& log);
   // Waits up to `timeout` for the exit; the exit code, or -1 (killed on timeout or by a signal).
   int Wait(absl::Duration timeout);
-  // SIGTERM, then SIGKILL after 3 s; reaps. Idempotent.
+  // SIGTERM to its process group, then SIGKILL after 3 s; reaps. Idempotent.
   void Kill();
   pid_t pid() const { return pid_; }
   const std::string& log() const { return log_; }
@@ -40,6 +44,9 @@ class ChildProcess {
   pid_t pid_ = -1;
   std::string log_;
 };
+
+// No process is left in `group` (a ChildProcess's pid after Kill()).
+bool ProcessGroupGone(pid_t group);
 
 // sipp running `scenario` (a file name in ScenarioDir()) once on `port`,
 // against `remote` ("127.0.0.1:port") for client scenarios. `keys` are

@@ -1,0 +1,89 @@
+// The SIP side of phone lines (docs/sip.md, "Phone lines"): per phone, a
+// sofia-sip NUA acting with its control account's identity that
+//  - keeps a dialog event subscription (RFC 4235) to the phone's address of
+//    record at its presence server, resubscribing with backoff, and reports
+//    the phone's dialogs as the NOTIFYs tell them;
+//  - places click-to-dial calls by third-party call control (RFC 3725 flow
+//    I): an INVITE without SDP to the phone with auto-answer hints, then an
+//    INVITE to the destination carrying the phone's offer, whose answer goes
+//    to the phone in the ACK. linebridged never carries the media.
+// Everything runs on its own SipLoop; other threads use the posting methods.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "linebridge/v1/config.pb.h"
+#include "linebridge/v1/types.pb.h"
+#include "providers/sip/sip_dialog_info.h"
+#include "providers/sip/sip_loop.h"
+
+namespace linebridge::sip {
+
+enum class ClickToDialProgress {
+  kPhoneAnswered,     // the phone took the call; the destination is being called
+  kDestinationRings,  // 180/183 from the destination
+  kConnected,         // both legs up
+};
+
+// Called on the loop thread.
+class SipPhoneSink {
+ public:
+  virtual ~SipPhoneSink() = default;
+  // The dialog subscription was accepted (true) or is lost (false).
+  virtual void OnPhoneWatch(size_t phone, bool watching, const std::string& why) = 0;
+  // The phone's dialogs that changed (its click-to-dial legs left out).
+  virtual void OnPhoneDialogs(size_t phone, std::vector<DialogInfoDialog> changed) = 0;
+  virtual void OnClickToDial(uint64_t call, ClickToDialProgress progress) = 0;
+  // The click-to-dial call is over (not reported after HangUp).
+  virtual void OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, int status) = 0;
+};
+
+// Per phone, readable from any thread.
+struct PhoneCounters {
+  std::atomic<uint64_t> subscriptions{0};         // SUBSCRIBEs answered 2xx
+  std::atomic<uint64_t> subscription_failures{0};  // refused, timed out or terminated
+  std::atomic<uint64_t> notifies{0};               // dialog-info documents applied
+  std::atomic<uint64_t> bad_notifies{0};           // unreadable documents or version gaps
+  std::atomic<uint64_t> click_to_dials{0};         // click-to-dial calls connected
+  std::atomic<uint64_t> click_to_dial_failures{0};
+};
+
+class SipPhoneAgent {
+ public:
+  struct Phone {
+    v1::config::SipPhone config;
+    v1::config::SipAccount control;
+    std::string password;  // the control account's; never logged
+  };
+  SipPhoneAgent(std::string bind_address, std::vector<Phone> phones, SipPhoneSink* sink);
+  ~SipPhoneAgent();
+
+  // Binds each phone's socket and starts subscribing.
+  absl::Status Start();
+  void RequestStop();  // ends the loop without waiting; the destructor joins
+
+  PhoneCounters& counters(size_t phone) { return *counters_[phone]; }
+  uint64_t NewCallId() { return next_call_.fetch_add(1); }
+
+  // Requests; each runs on the loop later.
+  void ClickToDial(size_t phone, uint64_t call, const std::string& destination_uri);
+  void HangUp(uint64_t call);  // CANCEL or BYE on both legs
+
+  struct Impl;
+
+ private:
+  std::string bind_address_;
+  std::vector<Phone> phones_;
+  SipPhoneSink* sink_;
+  std::vector<std::unique_ptr<PhoneCounters>> counters_;
+  std::atomic<uint64_t> next_call_{1};
+  SipLoop loop_;
+  std::unique_ptr<Impl> impl_;  // loop thread only
+};
+
+}  // namespace linebridge::sip

@@ -1,0 +1,84 @@
+// Phone lines of the SIP provider (docs/sip.md, "Phone lines"): one TAPI
+// line per configured phone, fed by SipPhoneAgent. The phone's own calls
+// come from its dialog events (monitored: they can be seen, not driven);
+// MakeCall is click-to-dial by third-party call control; Drop ends a
+// click-to-dial call on both legs. No media passes through linebridged for
+// these lines. State here lives under the engine lock, like SipProvider's.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/provider.h"
+#include "linebridge/v1/config.pb.h"
+#include "providers/sip/sip_phone_agent.h"
+
+namespace linebridge {
+
+class SipPhoneLines : public sip::SipPhoneSink {
+ public:
+  explicit SipPhoneLines(const v1::config::SipConfig& config);  // defaults applied
+  ~SipPhoneLines() override;
+
+  // Adds the lines (out of service until their subscription is accepted) and
+  // starts the agent. Engine lock held.
+  absl::Status Start(ProviderHost& host);
+  void Stop();  // no more events; the destructor joins the loop
+
+  bool IsPhoneLine(const std::string& line_id) const;
+  bool OwnsCall(const std::string& call_id) const;
+
+  absl::StatusOr<std::string> MakeCall(const std::string& line_id, const std::string& destination,
+                                       const v1::CallParams& params);
+  absl::Status Drop(const std::string& call_id);
+  void OnCallIdle(const std::string& call_id);
+  void AppendCounters(std::vector<ProviderCounter>* out) const;
+
+ private:
+  struct PhoneLine {
+    std::string line_id;
+    bool in_service = false;
+    uint64_t click = 0;  // the click-to-dial call under way, 0 if none
+  };
+  struct Monitored {
+    std::string call_id;
+    v1::CallState state = v1::CALL_STATE_IDLE;
+    bool connected = false;
+  };
+  struct Click {
+    std::string call_id;
+    size_t phone = 0;
+    v1::CallState state = v1::CALL_STATE_IDLE;
+  };
+
+  v1::Line BuildLine(size_t phone) const;
+  int FindPhone(const std::string& line_id) const;
+  void RunLocked(std::function<void()> fn);
+  void OnDialog(size_t phone, const sip::DialogInfoDialog& d);
+  void SetClickState(uint64_t click, v1::CallStatus status);
+
+  // SipPhoneSink (loop thread).
+  void OnPhoneWatch(size_t phone, bool watching, const std::string& why) override;
+  void OnPhoneDialogs(size_t phone, std::vector<sip::DialogInfoDialog> changed) override;
+  void OnClickToDial(uint64_t call, sip::ClickToDialProgress progress) override;
+  void OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, int status) override;
+
+  v1::config::SipConfig config_;
+  ProviderHost* host_ = nullptr;
+  std::unique_ptr<sip::SipPhoneAgent> agent_;
+  std::atomic<bool> stopped_{false};
+  // Under the engine lock.
+  std::vector<PhoneLine> lines_;
+  std::map<std::pair<size_t, std::string>, Monitored> monitored_;  // by (phone, dialog id)
+  std::map<std::string, std::pair<size_t, std::string>> monitored_of_call_;
+  std::map<uint64_t, Click> clicks_;
+  std::map<std::string, uint64_t> click_of_call_;
+};
+
+}  // namespace linebridge

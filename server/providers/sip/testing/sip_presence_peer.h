@@ -1,0 +1,17 @@
+// kamailio as a PBX for phone lines: proxy with the dialog module, presence
+// with presence_dialoginfo, and pua_dialoginfo publishing the dialog state
+// of every INVITE it relays (RFC 4235). On 127.0.0.1:`port`, UDP; requests
+// for "alice" go to the phone on `phone_port`, every other user to
+// `far_port`. pua keeps its table in a db_text copy in `dir`.
+#pragma once
+
+#include <string>
+
+#include "providers/sip/testing/sip_peers.h"
+
+namespace linebridge::sip::testing {
+
+bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int far_port,
+                           const std::string& dir, std::string* error);
+
+}  // namespace linebridge::sip::testing
