@@ -102,6 +102,12 @@ class SipPhoneTest : public ::testing::Test {
     for (const auto& l : snapshot->snapshot().lines()) {
       if (l.id() == kLine) in_service = l.status().state() == v1::LINE_STATE_IN_SERVICE;
     }
+    // The first batch may carry events after the snapshot too.
+    for (const auto& ev : snapshot->events()) {
+      if (ev.has_line_state() && ev.line_id() == kLine) {
+        in_service = ev.line_state().status().state() == v1::LINE_STATE_IN_SERVICE;
+      }
+    }
     if (!in_service &&
         !(*reader)->WaitFor(IsLineState(kLine, v1::LINE_STATE_IN_SERVICE), kWait).has_value()) {
       return nullptr;
