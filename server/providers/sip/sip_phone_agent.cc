@@ -370,7 +370,10 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
   }
   LegState& state = phone_leg ? c.a_state : c.b_state;
   if (status < 200) {
-    if (!phone_leg && (status == 180 || status == 183) && !c.rang && !c.hung_up) {
+    // A provisional response overtaken by the 2xx (a proxy may reorder
+    // them) says nothing any more.
+    if (!phone_leg && (status == 180 || status == 183) && state == LegState::kCalling &&
+        !c.rang && !c.hung_up) {
       c.rang = true;
       sink().OnClickToDial(c.id, ClickToDialProgress::kDestinationRings);
     }
@@ -383,8 +386,9 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
   }
   if (state != LegState::kCalling) return;  // a retransmitted 2xx
   if (c.hung_up || c.ended) {
-    // Answered as the call was being given up.
-    state = LegState::kAnswered;
+    // Answered as the call was being given up (the stack acknowledged the
+    // destination's 2xx itself; the phone's still needs its ACK).
+    state = phone_leg ? LegState::kAnswered : LegState::kUp;
     EndLeg(c, phone_leg);
     return;
   }
@@ -399,14 +403,17 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
     sink().OnClickToDial(c.id, ClickToDialProgress::kPhoneAnswered);
     c.b = nua_handle(p.nua, &c.b_tag, SIPTAG_TO_STR(c.destination.c_str()), TAG_END());
     c.b_state = LegState::kCalling;
-    nua_invite(c.b, NUTAG_URL(c.destination.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-               SIPTAG_PAYLOAD_STR(offer.c_str()), TAG_END());
+    // The destination's 2xx is acknowledged by the stack at once (a late
+    // 180 overtaken by it must not stand between the 2xx and its ACK).
+    nua_invite(c.b, NUTAG_URL(c.destination.c_str()), NUTAG_AUTOACK(1),
+               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
+               TAG_END());
     StartTimer(c, kDestinationTimeoutMs);
     return;
   }
-  // The destination answered: its answer goes to the phone in the ACK.
+  // The destination answered (the stack sent its ACK): its answer goes to
+  // the phone in the phone's ACK.
   state = LegState::kUp;
-  nua_ack(c.b, TAG_END());
   const std::string answer = Body(sip);
   c.a_state = LegState::kUp;
   nua_ack(c.a, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
