@@ -124,8 +124,7 @@ std::vector<std::string> DefaultModemInit(ModemProfile profile) {
 }
 
 // ---------------------------------------------------------------------------
-// Per-port state (engine lock)
-
+// The provider (per-port state: modem_port.h, under the engine lock)
 
 absl::StatusOr<std::unique_ptr<Provider>> ModemProvider::Create(
     const v1::config::ProviderConfig& config) {

@@ -384,6 +384,15 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
     Fail(c, DisconnectModeForStatus(status), status);
     return;
   }
+  if (state == LegState::kDone && nh != nullptr) {
+    // A 2xx crossing our CANCEL: the leg was given up, end it.
+    if (phone_leg) {
+      nua_ack(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(kRefusedAnswer),
+              TAG_END());
+    }
+    nua_bye(nh, TAG_END());
+    return;
+  }
   if (state != LegState::kCalling) return;  // a retransmitted 2xx
   if (c.hung_up || c.ended) {
     // Answered as the call was being given up (the stack acknowledged the

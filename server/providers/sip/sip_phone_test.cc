@@ -82,18 +82,20 @@ class SipPhoneTest : public ::testing::Test {
     EXPECT_TRUE(ProcessGroupGone(pbx_group_));
   }
 
-  std::unique_ptr<TestServer> StartServer() {
+  // `extra`: more fields of the phone.
+  std::unique_ptr<TestServer> StartServer(const std::string& extra = "") {
     return TestServer::Start(absl::StrFormat(
         R"(providers { sip { name: "sip"
             accounts { name: "ctl" uri: "sip:ctl@127.0.0.1" outbound_proxy: "127.0.0.1:%d" }
             phones { name: "desk" uri: "sip:alice@127.0.0.1" display_name: "Alice's desk"
-                     control_account: "ctl" subscribe_expiry_s: 6 } } })",
-        pbx_port_));
+                     control_account: "ctl" subscribe_expiry_s: 6 %s } } })",
+        pbx_port_, extra));
   }
 
   // The server with the phone line watched, and a reader past that event.
-  std::unique_ptr<TestServer> StartWatched(std::unique_ptr<EventReader>* reader) {
-    auto t = StartServer();
+  std::unique_ptr<TestServer> StartWatched(std::unique_ptr<EventReader>* reader,
+                                           const std::string& extra = "") {
+    auto t = StartServer(extra);
     if (t == nullptr) return nullptr;
     *reader = std::make_unique<EventReader>(t->telephony(), v1::SubscribeRequest());
     auto snapshot = (*reader)->Next();
@@ -231,6 +233,22 @@ TEST_F(SipPhoneTest, ClickToDialDestinationBusy) {
   // The phone's answered leg was acknowledged and released.
   EXPECT_EQ(phone.Wait(kWait), 0) << phone.ReadLog();
   EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+}
+
+TEST_F(SipPhoneTest, ClickToDialPhoneNotAnswering) {
+  std::unique_ptr<EventReader> reader;
+  auto t = StartWatched(&reader, "answer_timeout_s: 2");
+  ASSERT_NE(t, nullptr);
+  ChildProcess phone;
+  ASSERT_TRUE(StartSipp(phone, {.scenario = "uas_ring_cancel.xml", .port = phone_port_}, dir_));
+  v1::Call call;
+  ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "2000", &call).ok());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(reader->WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NOANSWER), kWait));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(1900));
+  // The phone's ringing was cancelled (the scenario ends only then).
+  EXPECT_EQ(phone.Wait(kWait), 0) << phone.ReadLog();
   ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
 }
 

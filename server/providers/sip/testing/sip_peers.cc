@@ -85,6 +85,20 @@ int FreePort() {
   return -1;
 }
 
+// A media port for sipp: it binds the port and the one two above (video),
+// so both must be free.
+int FreeMediaPort() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int port = FreePort();
+    if (port <= 0 || port + 3 > 65535) continue;
+    const int video = BindLoopback(SOCK_DGRAM, port + 2);
+    if (video < 0) continue;
+    ::close(video);
+    return port;
+  }
+  return FreePort();
+}
+
 std::string ScenarioDir() { return LINEBRIDGE_SIP_SCENARIOS; }
 
 ChildProcess::~ChildProcess() { Kill(); }
@@ -168,7 +182,7 @@ bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir
   std::vector<std::string> argv = {
       "sipp", "-sf", o.scenario[0] == '/' ? o.scenario : ScenarioDir() + "/" + o.scenario, "-i", "127.0.0.1", "-p",
       absl::StrCat(o.port), "-m", absl::StrCat(o.calls), "-nostdin", "-nd", "-rtp_echo", "-mp",
-      absl::StrCat(FreePort()), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
+      absl::StrCat(FreeMediaPort()), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
       "-timeout_error", "-trace_err", "-error_file", absl::StrCat(dir, "/", name, "_errors.log"),
       "-trace_msg", "-message_file", absl::StrCat(dir, "/", name, "_messages.log")};
   if (o.tcp) {
