@@ -142,6 +142,9 @@ v1::Admin::Stub& StubOf(Connection& connection, v1::Admin* /*service*/) {
 v1::Security::Stub& StubOf(Connection& connection, v1::Security* /*service*/) {
   return connection.security();
 }
+v1::Media::Stub& StubOf(Connection& connection, v1::Media* /*service*/) {
+  return connection.media();
+}
 
 }  // namespace
 
@@ -225,7 +228,8 @@ Connection::Connection(std::string address, std::shared_ptr<grpc::Channel> chann
       channel_(std::move(channel)),
       telephony_(v1::Telephony::NewStub(channel_)),
       admin_(v1::Admin::NewStub(channel_)),
-      security_(v1::Security::NewStub(channel_)) {}
+      security_(v1::Security::NewStub(channel_)),
+      media_(v1::Media::NewStub(channel_)) {}
 
 Connection::~Connection() = default;
 

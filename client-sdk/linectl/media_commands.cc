@@ -8,7 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "linebridge/client.h"
 #include "linebridge/media.h"
+#include "linectl/format.h"
 
 namespace linebridge::linectl {
 namespace {
@@ -42,7 +44,84 @@ absl::Status WaitToneDone(MediaStream& stream) {
   return st.ok() ? absl::UnavailableError("the stream ended before the tone") : st;
 }
 
+// "tone.wav: 400 ms played, finished", "rec.wav: 1200 ms recorded, silence".
+std::string DescribeJob(const v1::MediaJob& job) {
+  std::string out = absl::StrCat(job.file(), ": ", job.duration_ms(), " ms ",
+                                 job.kind() == v1::MEDIA_JOB_KIND_PLAY ? "played" : "recorded");
+  if (job.state() != v1::MEDIA_JOB_STATE_DONE) return absl::StrCat(out, " (job ", job.job_id(), " running)");
+  absl::StrAppend(&out, ", ", EnumName(job.end()));
+  if (!job.error().empty()) absl::StrAppend(&out, ": ", job.error());
+  return out;
+}
+
+void PrintJob(Context& context, const v1::MediaJob& job) {
+  context.out << TerminalSafe(context.json() ? ToJson(job) : DescribeJob(job)) << '\n';
+  context.out.flush();
+}
+
+// Waits (in 30 s steps) until the job has ended, and prints it.
+absl::Status AwaitJob(Context& context, const v1::MediaJob& started) {
+  if (!context.json()) {
+    context.out << TerminalSafe(absl::StrCat("job ", started.job_id(), " on ", started.line_id(),
+                                             ": ", started.file()))
+                << '\n';
+    context.out.flush();
+  }
+  if (context.invocation.Has("no-wait")) {
+    if (context.json()) PrintJob(context, started);
+    return absl::OkStatus();
+  }
+  v1::MediaJobRequest get;
+  get.set_line_id(started.line_id());
+  get.set_job_id(started.job_id());
+  get.set_wait_ms(30000);
+  CallOptions options;
+  options.deadline = absl::Seconds(40);
+  for (;;) {
+    absl::StatusOr<v1::MediaJob> job = context.client.GetMediaJob(get, options);
+    if (!job.ok()) return job.status();
+    if (job->state() == v1::MEDIA_JOB_STATE_DONE) {
+      PrintJob(context, *job);
+      return absl::OkStatus();
+    }
+  }
+}
+
 }  // namespace
+
+absl::Status CmdMediaPlayFile(Context& context) {
+  v1::PlayFileRequest req;
+  req.set_call_id(context.args()[0]);
+  req.set_file(context.args()[1]);
+  absl::StatusOr<v1::MediaJob> job = context.client.PlayFile(req);
+  if (!job.ok()) return job.status();
+  return AwaitJob(context, *job);
+}
+
+absl::Status CmdMediaRecordFile(Context& context) {
+  v1::RecordCallRequest req;
+  req.set_call_id(context.args()[0]);
+  req.set_file(context.args()[1]);
+  uint32_t max_ms = 0, silence_ms = 0;
+  if (absl::Status st = UintFlag(context, "max-ms", 0, &max_ms); !st.ok()) return st;
+  if (absl::Status st = UintFlag(context, "silence-ms", 0, &silence_ms); !st.ok()) return st;
+  req.set_max_duration_ms(max_ms);
+  req.set_silence_ms(silence_ms);
+  req.set_audio(context.invocation.Has("both") ? v1::RECORD_AUDIO_BOTH : v1::RECORD_AUDIO_HEARD);
+  absl::StatusOr<v1::MediaJob> job = context.client.RecordCall(req);
+  if (!job.ok()) return job.status();
+  return AwaitJob(context, *job);
+}
+
+absl::Status CmdMediaStopFile(Context& context) {
+  v1::MediaJobRequest req;
+  req.set_line_id(context.args()[0]);
+  req.set_job_id(context.args()[1]);
+  absl::StatusOr<v1::MediaJob> job = context.client.StopMediaJob(req);
+  if (!job.ok()) return job.status();
+  PrintJob(context, *job);
+  return absl::OkStatus();
+}
 
 absl::Status CmdMediaTone(Context& context) {
   const std::string& kind = context.args()[1];

@@ -15,4 +15,15 @@ absl::Status CmdMediaRecord(Context& context);
 // media play <call> <file.wav>: a mono WAV (8 or 16 kHz) into the call.
 absl::Status CmdMediaPlay(Context& context);
 
+// Files on the server (docs/media.md#files-on-the-server): each prints the
+// job as it starts and, unless --no-wait, waits for its end and prints how
+// it ended.
+// media play-file <call> <name>: a WAV file of the server's media directory.
+absl::Status CmdMediaPlayFile(Context& context);
+// media record-file <call> <name> [--max-ms N] [--silence-ms N] [--both]:
+// into a new WAV file of the server's recordings directory.
+absl::Status CmdMediaRecordFile(Context& context);
+// media stop-file <line> <job>: stops a job; prints how it ended.
+absl::Status CmdMediaStopFile(Context& context);
+
 }  // namespace linebridge::linectl

@@ -112,7 +112,12 @@ struct Policy {
   X(Security, RevokeToken, RevokeTokenRequest, TokenInfo, kAdmin, kNone, kAudited, kDirect, none)                    \
   X(Security, ListTokens, ListTokensRequest, ListTokensResponse, kAdmin, kNone, kPlain, kDirect, none)               \
   X(Security, ListAudit, ListAuditRequest, ListAuditResponse, kAdmin, kNone, kPlain, kDirect, none)                 \
-  X(Security, ImportAssignments, ImportAssignmentsRequest, ImportAssignmentsResponse, kAdmin, kNone, kAudited, kDirect, none)
+  X(Security, ImportAssignments, ImportAssignmentsRequest, ImportAssignmentsResponse, kAdmin, kNone, kAudited, kDirect, none) \
+  /* Media: files on the server (the stream is below); a job's later requests name its line */                        \
+  X(Media, PlayFile, PlayFileRequest, MediaJob, kCall, kControl, kAudited, kCall, call_id)                           \
+  X(Media, RecordCall, RecordCallRequest, MediaJob, kCall, kControl, kAudited, kCall, call_id)                       \
+  X(Media, StopMediaJob, MediaJobRequest, MediaJob, kLine, kControl, kAudited, kLine, line_id)                       \
+  X(Media, GetMediaJob, MediaJobRequest, MediaJob, kLine, kMonitor, kPlain, kLine, line_id)
 
 // Streaming RPCs: same columns (the server and SDK write their streams by
 // hand; the authorization matrix covers them from here). Subscribe is

@@ -349,9 +349,4 @@ void MediaStream::OnCallEnded(const media::StreamCounters& c, bool shutdown) {
   WriteNext();
 }
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* MediaService::StreamMedia(
-    grpc::CallbackServerContext* ctx) {
-  return new MediaStream(ctx, engine_, hub_, guard_, options_);
-}
-
 }  // namespace linebridge

@@ -107,19 +107,4 @@ class MediaStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   media::StreamCounters hub_counters_ ABSL_GUARDED_BY(mu_);
 };
 
-class MediaService final : public v1::Media::WithRawCallbackMethod_StreamMedia<v1::Media::Service> {
- public:
-  MediaService(Engine* engine, media::MediaHub* hub, Guard* guard, MediaStreamOptions options)
-      : engine_(engine), hub_(hub), guard_(guard), options_(options) {}
-
-  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamMedia(
-      grpc::CallbackServerContext* ctx) override;
-
- private:
-  Engine* const engine_;
-  media::MediaHub* const hub_;
-  Guard* const guard_;
-  const MediaStreamOptions options_;
-};
-
 }  // namespace linebridge

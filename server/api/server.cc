@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 #include <iterator>
 #include <vector>
 
@@ -19,7 +21,7 @@
 #include "api/grpc_metrics.h"
 #include "api/health_server.h"
 #include "api/listener.h"
-#include "api/media_stream.h"
+#include "api/media_service.h"
 #include "api/metrics_endpoint.h"
 #include "api/parse_failure.h"
 #include "api/server_metrics.h"
@@ -28,6 +30,7 @@
 #include "config/server_identity.h"
 #include "core/log.h"
 #include "media/engine_directory.h"
+#include "media/file_jobs.h"
 #include "linebridge/status_macros.h"
 #include "providers/builtin.h"
 #include "store/cdr_store.h"
@@ -144,6 +147,25 @@ std::unique_ptr<RetentionPruner> StartRetention(const v1::config::RetentionConfi
   return std::make_unique<RetentionPruner>(std::move(tables), std::move(options));
 }
 
+// The file jobs' settings (config `media`); their directories are created
+// if missing (a failure is logged: the jobs then answer that the directory
+// is not there).
+media::FileJobsOptions FileJobsOptionsOf(const v1::config::ServerConfig& config) {
+  media::FileJobsOptions o;
+  o.media_dir = config.media().media_dir();
+  o.recordings_dir = config.media().recordings_dir();
+  if (config.media().max_file_bytes() != 0) o.max_file_bytes = config.media().max_file_bytes();
+  if (config.media().max_record_ms() != 0) o.max_record_ms = config.media().max_record_ms();
+  if (config.media().max_jobs() != 0) o.max_jobs = config.media().max_jobs();
+  for (const std::string& dir : {o.media_dir, o.recordings_dir}) {
+    if (dir.empty()) continue;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) LB_ERROR("media: cannot create %s: %s", dir, ec.message());
+  }
+  return o;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
@@ -187,7 +209,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so, s->guard_.get());
   s->media_directory_ = std::make_unique<media::EngineDirectory>(s->engine_.get());
   s->media_hub_ = std::make_unique<media::MediaHub>(s->media_directory_.get(), media::HubOptions());
-  s->media_ = std::make_unique<MediaService>(s->engine_.get(), s->media_hub_.get(), s->guard_.get(),
+  s->media_files_ = std::make_unique<media::FileJobs>(s->media_hub_.get(), FileJobsOptionsOf(config));
+  s->media_ = std::make_unique<MediaService>(s->engine_.get(), s->media_hub_.get(),
+                                             s->media_files_.get(), s->guard_.get(),
                                              MediaStreamOptions());
 
   AdminHooks hooks;
@@ -355,6 +379,7 @@ void Server::Shutdown(absl::string_view reason) {
   }
   if (listener_ != nullptr) listener_->Stop();
   if (media_hub_ != nullptr) media_hub_->Shutdown();  // media streams end UNAVAILABLE
+  if (media_files_ != nullptr) media_files_->Shutdown();  // recordings closed, waiters answered
   engine_->Shutdown(reason);  // subscribers get ServerShutdown, then their streams end
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -43,6 +43,7 @@ class MetricsEndpoint;
 class MediaService;
 namespace media {
 class EngineDirectory;
+class FileJobs;
 class MediaHub;
 }  // namespace media
 
@@ -102,6 +103,7 @@ class Server {
   // The media plane: its clock stops before the engine goes.
   std::unique_ptr<media::EngineDirectory> media_directory_;
   std::unique_ptr<media::MediaHub> media_hub_;
+  std::unique_ptr<media::FileJobs> media_files_;  // after the hub: its jobs are hub streams
   std::unique_ptr<MediaService> media_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<SecurityStore> security_store_;

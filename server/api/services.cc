@@ -236,6 +236,8 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
 
 #define LB_DEFINE_UNARY(Service, Method, Req, Resp, Access, Perm, Flags, ...) \
   LB_DEFINE_##Service(Method, Req, Resp, LB_POLICY(Access, Perm, Flags))
+// The Media rows are served by MediaService (api/media_service.h).
+#define LB_DEFINE_Media(...)
 #define LB_DEFINE_Admin(...)
 #define LB_DEFINE_Security(...)
 #define LB_DEFINE_Telephony(Method, Req, Resp, policy)                                      \
@@ -487,6 +489,7 @@ LINEBRIDGE_RPCS(LB_DEFINE_UNARY)
 #undef LB_DEFINE_Telephony
 #undef LB_DEFINE_Admin
 #undef LB_DEFINE_Security
+#undef LB_DEFINE_Media
 #undef LB_DEFINE_UNARY
 
 }  // namespace linebridge

@@ -35,6 +35,7 @@ class TelephonyService final
   // The Telephony rows of the RPC table (linebridge/rpc_table.h).
 #define LB_DECLARE_Admin(Method, Req, Resp)
 #define LB_DECLARE_Security(Method, Req, Resp)
+#define LB_DECLARE_Media(Method, Req, Resp)
 #define LB_DECLARE_Telephony(Method, Req, Resp)                                                \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req, \
                                    v1::Resp* resp) override;
@@ -42,6 +43,7 @@ class TelephonyService final
 #undef LB_DECLARE_Telephony
 #undef LB_DECLARE_Admin
 #undef LB_DECLARE_Security
+#undef LB_DECLARE_Media
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
                                                        const grpc::ByteBuffer* req) override;
@@ -79,6 +81,7 @@ class AdminService final : public v1::Admin::CallbackService {
   // Method##Impl.
 #define LB_DECLARE_Telephony(Method, Req, Resp)
 #define LB_DECLARE_Security(Method, Req, Resp)
+#define LB_DECLARE_Media(Method, Req, Resp)
 #define LB_DECLARE_Admin(Method, Req, Resp)                                                  \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req,   \
                                    v1::Resp* resp) override;                               \
@@ -88,6 +91,7 @@ class AdminService final : public v1::Admin::CallbackService {
 #undef LB_DECLARE_Admin
 #undef LB_DECLARE_Telephony
 #undef LB_DECLARE_Security
+#undef LB_DECLARE_Media
 
  private:
   Engine* const engine_;
@@ -107,6 +111,7 @@ class SecurityService final : public v1::Security::CallbackService {
   // runs the store operation on the executor; kAny rows run Impl.
 #define LB_DECLARE_Telephony(Method, Req, Resp)
 #define LB_DECLARE_Admin(Method, Req, Resp)
+#define LB_DECLARE_Media(Method, Req, Resp)
 #define LB_DECLARE_Security(Method, Req, Resp)                                               \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req,   \
                                    v1::Resp* resp) override;
@@ -114,6 +119,7 @@ class SecurityService final : public v1::Security::CallbackService {
 #undef LB_DECLARE_Security
 #undef LB_DECLARE_Telephony
 #undef LB_DECLARE_Admin
+#undef LB_DECLARE_Media
   // The rows open to any principal (Access kAny).
   grpc::ServerUnaryReactor* Impl(grpc::CallbackServerContext* ctx, const Caller& caller,
                                  const v1::WhoAmIRequest& req, v1::Principal* resp);

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/media_config.h"
 #include "config/provider_config_hooks.h"
 #include "config/server_identity.h"
 
@@ -320,6 +321,9 @@ class Validator {
     CheckAuth(c);
     CheckRetention(c.retention());
     CheckStore(c.store());
+    ValidateMediaConfig(c.media(), [this](const std::string& path, absl::string_view what) {
+      Error(path, what);
+    });
     if (c.data_dir().empty()) Error("data_dir", "must not be empty");
     if (!c.server_id().empty() && !IsServerId(c.server_id())) {
       Error("server_id", absl::StrFormat("invalid server id \"%s\": want 1-64 of [A-Za-z0-9._-]",
@@ -882,6 +886,7 @@ void ApplyDefaults(ServerConfig* config) {
     config->mutable_tls()->set_reload_interval_ms(kDefaultTlsReloadIntervalMs);
   }
   ApplyRetentionDefaults(config->mutable_retention());
+  ApplyMediaDefaults(config->data_dir(), config->mutable_media());
   if (config->store().has_postgres()) {
     auto* pg = config->mutable_store()->mutable_postgres();
     if (pg->refresh_ms() == 0) pg->set_refresh_ms(kDefaultStoreRefreshMs);

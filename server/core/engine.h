@@ -109,11 +109,13 @@ class Engine : private ProviderHost {
   absl::StatusOr<v1::Resp> Method(const v1::Req& req);
 #define LB_ENGINE_RPC_Admin(Method, Req, Resp)
 #define LB_ENGINE_RPC_Security(Method, Req, Resp)
+#define LB_ENGINE_RPC_Media(Method, Req, Resp)
   LINEBRIDGE_RPCS(LB_ENGINE_RPC)
 #undef LB_ENGINE_RPC
 #undef LB_ENGINE_RPC_Telephony
 #undef LB_ENGINE_RPC_Admin
 #undef LB_ENGINE_RPC_Security
+#undef LB_ENGINE_RPC_Media
 
   // Event streams. StartSubscription validates, binds the session (if any)
   // and decides between replay and snapshot; EndSubscription unbinds.

@@ -91,6 +91,22 @@ void MediaHub::StopTone(StreamId id) {
   it->second.sink->OnToneDone(true);
 }
 
+void MediaHub::PlaySource(StreamId id, std::unique_ptr<FrameSource> source) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  if (it->second.source != nullptr) it->second.sink->OnSourceDone(true);
+  it->second.source = std::move(source);
+}
+
+void MediaHub::StopSource(StreamId id) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(id);
+  if (it == streams_.end() || it->second.source == nullptr) return;
+  it->second.source.reset();
+  it->second.sink->OnSourceDone(true);
+}
+
 void MediaHub::Gather(StreamId id, DigitGatherer gatherer) {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(id);
@@ -234,6 +250,14 @@ void MediaHub::Tick() {
             s.sink->OnToneDone(false);
           }
         }
+        if (s.source != nullptr) {
+          if (s.source->Next(&scratch)) {
+            MixInto(ep.sent, scratch);
+          } else {
+            s.source.reset();
+            s.sink->OnSourceDone(false);
+          }
+        }
       }
     }
     // What each call hears, detected and delivered.
@@ -272,6 +296,7 @@ void MediaHub::Tick() {
       for (StreamId sid : ep.streams) {
         Stream& s = streams_.at(sid);
         s.sink->OnAudio(heard);
+        s.sink->OnSent(ep.sent);
         if (s.gather) {
           std::optional<DigitGatherer::Result> done;
           for (size_t i = 0; i < found.size() && !done; ++i) done = s.gather->OnDigit(found[i]);

@@ -67,12 +67,27 @@ struct StreamCounters {
   uint64_t underrun = 0;  // ticks without a client frame (concealed, or silence)
 };
 
+// Audio played into a call frame by frame (a file's samples): like a tone,
+// but from anywhere. Next runs on the media clock: no blocking.
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+  // Writes the next 20 ms (padded with silence at the end); false once
+  // there is nothing more (then `out` is not used).
+  virtual bool Next(Frame* out) = 0;
+};
+
 // One stream's side. Called with the hub lock held: no blocking, no calls
 // into the hub.
 class MediaSink {
  public:
   virtual ~MediaSink() = default;
   virtual void OnAudio(const Frame& heard) = 0;
+  // After OnAudio: what the call sent in the same tick (its streams' audio,
+  // tones and sources, mixed).
+  virtual void OnSent(const Frame& /*sent*/) {}
+  // The stream's FrameSource ended (cancelled: stopped or replaced).
+  virtual void OnSourceDone(bool /*cancelled*/) {}
   virtual void OnToneDone(bool cancelled) = 0;
   virtual void OnDigitsGathered(const DigitGatherer::Result& result) = 0;
   virtual void OnStats(const StreamCounters& counters) = 0;
@@ -122,6 +137,10 @@ class MediaHub {
   // then reports OnToneDone(cancelled)).
   void PlayTone(StreamId id, std::unique_ptr<ToneSource> tone);
   void StopTone(StreamId id);
+  // Plays `source` into the call besides the stream's tone, replacing the
+  // stream's current source (which then reports OnSourceDone(cancelled)).
+  void PlaySource(StreamId id, std::unique_ptr<FrameSource> source);
+  void StopSource(StreamId id);
   // Gathers the digits the stream's call hears, replacing (cancelling) the
   // stream's current gathering; the result goes to OnDigitsGathered.
   void Gather(StreamId id, DigitGatherer gatherer);
@@ -142,6 +161,7 @@ class MediaHub {
     bool talked = false;  // a frame was played: gaps are concealed
     std::unique_ptr<LossConcealer> concealer = std::make_unique<LossConcealer>();
     std::unique_ptr<ToneSource> tone;
+    std::unique_ptr<FrameSource> source;
     std::optional<DigitGatherer> gather;
     StreamCounters counters;
   };

@@ -110,6 +110,7 @@ std::vector<Row> TableRows() {
 #define LB_MATRIX_STUB_Telephony telephony
 #define LB_MATRIX_STUB_Admin admin
 #define LB_MATRIX_STUB_Security security
+#define LB_MATRIX_STUB_Media media
   LINEBRIDGE_RPCS(LB_MATRIX_UNARY)
 #define LB_MATRIX_STREAM(Service, Method, Req, Resp, access, perm, flags, ...)          \
   rows.push_back(Row{#Service, #Method, v1::Req::descriptor(),                           \
@@ -121,6 +122,7 @@ std::vector<Row> TableRows() {
 #undef LB_MATRIX_STUB_Telephony
 #undef LB_MATRIX_STUB_Admin
 #undef LB_MATRIX_STUB_Security
+#undef LB_MATRIX_STUB_Media
   return rows;
 }
 

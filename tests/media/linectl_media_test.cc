@@ -1,6 +1,7 @@
 // `linectl media` against a real linebridged: a WAV played into one party of
 // a sim call is recorded from the other by a second linectl at the same
-// time, and a tone likewise; both measured by frequency.
+// time, and a tone likewise; both measured by frequency. The same with files
+// on the server (play-file, record-file).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -157,6 +158,44 @@ TEST_F(LinectlMediaTest, ATonePlayedOnOnePartyIsRecordedOnTheOther) {
   std::vector<int16_t> loud = Loud(heard, 300);
   EXPECT_NEAR(loud.size(), 4800u, 480u);
   EXPECT_NEAR(MedianHz(loud, 8000, 640), 1400, 10);
+}
+
+TEST_F(LinectlMediaTest, FilesOnTheServerArePlayedAndRecordedThere) {
+  // The server's default directories: <data_dir>/media and /recordings.
+  WriteWav(dir_ + "/data/media/prompt.wav", Sine(1000, 9000, 8000, 8000), 8000);  // 1 s
+  auto rec = std::async(std::launch::async, [&] {
+    int st = 0;
+    std::string out = Shell(linectl_ + "media record-file " + b_ + " call.wav --max-ms 3000", &st);
+    EXPECT_EQ(st, 0) << out;
+    return out;
+  });
+  // The server creates the file when the recording starts.
+  const std::string wav = dir_ + "/data/recordings/call.wav";
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!std::ifstream(wav).good() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  int st = 0;
+  std::string out = Shell(linectl_ + "media play-file " + a_ + " prompt.wav", &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("prompt.wav: 1000 ms played, finished"), std::string::npos) << out;
+  out = rec.get();
+  EXPECT_NE(out.find("call.wav: 3000 ms recorded, max_duration"), std::string::npos) << out;
+  int rate = 0;
+  std::vector<int16_t> heard = ReadWav(wav, &rate);
+  EXPECT_EQ(rate, 8000);
+  EXPECT_EQ(heard.size(), 24000u);
+  std::vector<int16_t> loud = Loud(heard);
+  EXPECT_NEAR(loud.size(), 8000u, 480u);
+  EXPECT_NEAR(MedianHz(loud, 8000, 640), 1000, 10);
+  // Nobody talks now: silence ends the next one.
+  out = Shell(linectl_ + "media record-file " + a_ + " quiet.wav --silence-ms 300", &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("quiet.wav: 300 ms recorded, silence"), std::string::npos) << out;
+  out = Shell(linectl_ + "media play-file " + a_ + " ../etc/x.wav", &st);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(out.find("LINEERR_INVALPARAM"), std::string::npos) << out;
+  out = Shell(linectl_ + "media record-file " + a_ + " quiet.wav", &st);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(out.find("the file exists"), std::string::npos) << out;
 }
 
 TEST_F(LinectlMediaTest, ClearErrors) {

@@ -82,6 +82,20 @@ class ExamplesTest(unittest.TestCase):
         self.assertAlmostEqual(crossings / 2 / 0.5, 660, delta=15)
         self.assertEqual(self.client.list_calls("sim/100"), [])
 
+    def test_record_on_server_leaves_the_file_in_the_recordings_directory(self):
+        out = self.run_example("record_on_server.py", "sim/101", "5550100", "weather.wav", "1.5")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("weather.wav: 1500 ms, MEDIA_JOB_END_MAX_DURATION", out.stdout)
+        path = os.path.join(self.tmp.path, "data", "recordings", "weather.wav")
+        with wave.open(path) as w:
+            self.assertEqual((w.getframerate(), w.getsampwidth(), w.getnframes()), (8000, 2, 12000))
+            samples = array.array("h", w.readframes(12000))
+        # The prompt's first 800 ms are 660 Hz.
+        tone = samples[0:4000]
+        crossings = sum(1 for a, b in zip(tone, tone[1:]) if (a < 0) != (b < 0))
+        self.assertAlmostEqual(crossings / 2 / 0.5, 660, delta=15)
+        self.assertEqual(self.client.list_calls("sim/101"), [])
+
     def test_cdr_csv_exports_every_record(self):
         for number in ("5550100", "5550101", "101"):
             self.client.drop(self.client.make_call("sim/103", number).id)

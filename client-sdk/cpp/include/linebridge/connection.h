@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "linebridge/rpc_table.h"
 #include "linebridge/v1/admin.grpc.pb.h"
+#include "linebridge/v1/media.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
 
@@ -125,6 +126,7 @@ class Connection {
   v1::Telephony::Stub& telephony() { return *telephony_; }
   v1::Admin::Stub& admin() { return *admin_; }
   v1::Security::Stub& security() { return *security_; }
+  v1::Media::Stub& media() { return *media_; }
 
   // Connects the channel now; false if not READY within `timeout`.
   bool WaitForConnected(absl::Duration timeout);
@@ -172,6 +174,7 @@ class Connection {
   std::unique_ptr<v1::Telephony::Stub> telephony_;
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<v1::Security::Stub> security_;
+  std::unique_ptr<v1::Media::Stub> media_;
 
   mutable absl::Mutex calls_mu_;
   bool cancelled_ ABSL_GUARDED_BY(calls_mu_) = false;
