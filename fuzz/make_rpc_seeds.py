@@ -43,6 +43,17 @@ seeds = {
                                                                destination="103")),
     "digits": ("GenerateDigits", T.GenerateDigitsRequest(call_id="ed0001-1", digits="12,3#")),
     "park": ("Park", T.ParkRequest(call_id="ed0001-1")),
+    "tone": ("GenerateTone", T.GenerateToneRequest(
+        call_id="ed0001-1", kind=5, duration_ms=300,
+        components=[T.ToneComponent(frequency_hz=1400, cadence_on_ms=100, cadence_off_ms=50)])),
+    "gather": ("GatherDigits", T.GatherDigitsRequest(call_id="ed0001-1", max_digits=4,
+                                                     termination_digits="#",
+                                                     first_digit_timeout_ms=500)),
+    "monitor_tones": ("MonitorTones", T.MonitorTonesRequest(
+        call_id="ed0001-1", tone_list_id=1,
+        tones=[T.MonitoredTone(app_specific=1, duration_ms=100, frequencies_hz=[440, 480])])),
+    "monitor_media": ("MonitorMedia", T.MonitorMediaRequest(call_id="ed0001-1", modes=[5, 4])),
+    "media_mode": ("SetMediaMode", T.SetMediaModeRequest(call_id="ed0001-1", media_modes=[1, 5])),
     "forwarding": ("SetLineForwarding", T.SetLineForwardingRequest(line_id="sim/100")),
     "status": ("GetServerStatus", A.GetServerStatusRequest()),
     "sessions": ("ListSessions", A.ListSessionsRequest()),

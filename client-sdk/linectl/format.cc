@@ -171,6 +171,24 @@ std::string EventDetails(const v1::Event& event) {
       return absl::StrCat("call=", event.digits_generated().call_id(), " ",
                           event.digits_generated().digits(),
                           event.digits_generated().cancelled() ? " cancelled" : " done");
+    case v1::Event::kToneGenerated: {
+      const v1::ToneGenerated& g = event.tone_generated();
+      return absl::StrCat("call=", g.call_id(), " id=", g.end_to_end_id(),
+                          g.cancelled() ? " cancelled" : " done");
+    }
+    case v1::Event::kGatherCompleted: {
+      const v1::GatherCompleted& g = event.gather_completed();
+      return absl::StrCat("call=", g.call_id(), " id=", g.end_to_end_id(),
+                          " digits=", OrDash(g.digits()), " ", EnumName(g.termination()));
+    }
+    case v1::Event::kToneDetected: {
+      const v1::ToneDetected& d = event.tone_detected();
+      return absl::StrCat("call=", d.call_id(), " list=", d.tone_list_id(),
+                          " app_specific=", d.app_specific());
+    }
+    case v1::Event::kMediaDetected:
+      return absl::StrCat("call=", event.media_detected().call_id(), " ",
+                          EnumName(event.media_detected().media_mode()));
     case v1::Event::kSessionExpired:
       return event.session_expired().session_id();
     case v1::Event::kServerShutdown:

@@ -127,6 +127,25 @@ TEST(FormatEventTest, EventLines) {
   rule->set_num_rings(3);
   EXPECT_EQ(FormatEvent(forwarding),
             "47 sim/100 address_state address=0 active=0 forwarding=noansw 200 rings=3");
+
+  v1::Event media;
+  media.set_sequence(48);
+  media.set_line_id("sim/100");
+  media.mutable_tone_generated()->set_call_id("c-1");
+  media.mutable_tone_generated()->set_end_to_end_id(7);
+  EXPECT_EQ(FormatEvent(media), "48 sim/100 tone_generated call=c-1 id=7 done");
+  media.mutable_gather_completed()->set_call_id("c-1");
+  media.mutable_gather_completed()->set_digits("12#");
+  media.mutable_gather_completed()->set_termination(v1::GATHER_TERMINATION_TERMINATION_DIGIT);
+  EXPECT_EQ(FormatEvent(media),
+            "48 sim/100 gather_completed call=c-1 id=0 digits=12# termination_digit");
+  media.mutable_tone_detected()->set_call_id("c-1");
+  media.mutable_tone_detected()->set_tone_list_id(3);
+  media.mutable_tone_detected()->set_app_specific(9);
+  EXPECT_EQ(FormatEvent(media), "48 sim/100 tone_detected call=c-1 list=3 app_specific=9");
+  media.mutable_media_detected()->set_call_id("c-1");
+  media.mutable_media_detected()->set_media_mode(v1::MEDIA_MODE_G3FAX);
+  EXPECT_EQ(FormatEvent(media), "48 sim/100 media_detected call=c-1 g3fax");
 }
 
 TEST(FormatEventTest, Snapshot) {

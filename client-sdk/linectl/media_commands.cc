@@ -5,10 +5,13 @@
 #include <memory>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "linebridge/client.h"
+#include "linectl/format.h"
 #include "linebridge/media.h"
 #include "linectl/format.h"
 
@@ -86,6 +89,52 @@ absl::Status AwaitJob(Context& context, const v1::MediaJob& started) {
     }
   }
 }
+
+// A timeout flag: 0 (none) when absent.
+absl::Status TimeoutFlag(Context& context, const char* flag, uint32_t* ms) {
+  *ms = 0;
+  if (!context.invocation.Has(flag)) return absl::OkStatus();
+  const std::string text = context.invocation.Get(flag);
+  absl::Duration d;
+  if (!ParseTimeout(text, &d) || d < absl::ZeroDuration() || d > absl::Hours(1)) {
+    return UsageError(absl::StrCat("bad --", flag, " \"", text, "\""));
+  }
+  *ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(d));
+  return absl::OkStatus();
+}
+
+// Waits for the gather_completed event of (call, end-to-end id).
+class GatherWaiter {
+ public:
+  GatherWaiter(std::string call_id, uint32_t id) : call_id_(std::move(call_id)), id_(id) {}
+  void OnBatch(const v1::EventBatch& batch) {
+    absl::MutexLock lock(&mu_);
+    live_ = true;
+    for (const v1::Event& e : batch.events()) {
+      if (e.has_gather_completed() && e.gather_completed().call_id() == call_id_ &&
+          e.gather_completed().end_to_end_id() == id_) {
+        result_ = e.gather_completed();
+      }
+    }
+  }
+  bool WaitLive(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&live_), timeout);
+  }
+  std::optional<v1::GatherCompleted> Wait(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return result_.has_value(); };
+    mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+    return result_;
+  }
+
+ private:
+  const std::string call_id_;
+  const uint32_t id_;
+  absl::Mutex mu_;
+  bool live_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<v1::GatherCompleted> result_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace
 
@@ -255,6 +304,57 @@ absl::Status CmdMediaPlay(Context& context) {
   absl::Status st = (*stream)->Finish();
   context.out << absl::StrCat(path, ": ", sent * 20, " ms played\n");
   return st;
+}
+
+}  // namespace linebridge::linectl
+
+namespace linebridge::linectl {
+
+absl::Status CmdMediaGather(Context& context) {
+  const std::string& call_id = context.args()[0];
+  v1::GatherDigitsRequest request;
+  request.set_call_id(call_id);
+  uint32_t max = 0, first = 0, inter = 0;
+  if (absl::Status st = UintFlag(context, "max", 16, &max); !st.ok()) return st;
+  if (absl::Status st = TimeoutFlag(context, "first-timeout", &first); !st.ok()) return st;
+  if (absl::Status st = TimeoutFlag(context, "inter-timeout", &inter); !st.ok()) return st;
+  request.set_max_digits(max);
+  if (context.invocation.Has("term")) request.set_termination_digits(context.invocation.Get("term"));
+  request.set_first_digit_timeout_ms(first);
+  request.set_inter_digit_timeout_ms(inter);
+  absl::BitGen random;
+  const uint32_t id = absl::Uniform<uint32_t>(random);
+  request.set_end_to_end_id(id);
+  // The result is an event on the call's line: watch it before asking.
+  v1::GetCallRequest get;
+  get.set_call_id(call_id);
+  absl::StatusOr<v1::Call> call = context.client.GetCall(get);
+  if (!call.ok()) return call.status();
+  GatherWaiter waiter(call_id, id);
+  SubscribeOptions options;
+  options.line_ids = {call->info().line_id()};
+  std::unique_ptr<Subscription> subscription = context.client.Subscribe(
+      std::move(options), [&waiter](size_t, const v1::EventBatch& batch) { waiter.OnBatch(batch); });
+  if (!waiter.WaitLive(absl::Seconds(10))) {
+    subscription->Stop();
+    return absl::UnavailableError("no event stream from the call's server");
+  }
+  absl::StatusOr<v1::Call> started = context.client.GatherDigits(std::move(request));
+  if (!started.ok()) {
+    subscription->Stop();
+    return started.status();
+  }
+  // Without timeouts it lasts until the buffer fills, a termination digit or
+  // the call's end: at most an hour here.
+  std::optional<v1::GatherCompleted> done = waiter.Wait(absl::Hours(1));
+  subscription->Stop();
+  if (!done) return absl::DeadlineExceededError("the gathering did not end");
+  // Digits are 0-9 * # A-D: nothing to make terminal-safe.
+  context.out << (context.json() ? ToJson(*done)
+                                 : absl::StrCat(done->digits().empty() ? "-" : done->digits(), " ",
+                                                EnumName(done->termination())))
+              << "\n";
+  return absl::OkStatus();
 }
 
 }  // namespace linebridge::linectl

@@ -14,6 +14,10 @@ absl::Status CmdMediaDigits(Context& context);
 absl::Status CmdMediaRecord(Context& context);
 // media play <call> <file.wav>: a mono WAV (8 or 16 kHz) into the call.
 absl::Status CmdMediaPlay(Context& context);
+// media gather <call> [--max N] [--term DIGITS] [--first-timeout D] [--inter-timeout D]:
+// the server gathers the DTMF digits the call hears (Telephony.GatherDigits);
+// prints them and why the gathering ended.
+absl::Status CmdMediaGather(Context& context);
 
 // Files on the server (docs/media.md#files-on-the-server): each prints the
 // job as it starts and, unless --no-wait, waits for its end and prints how

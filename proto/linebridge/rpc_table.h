@@ -95,6 +95,12 @@ struct Policy {
   X(Telephony, ReleaseUserUserInfo, ReleaseUserUserInfoRequest, Call, kCall, kControl, kAudited, kCall, call_id)     \
   X(Telephony, SetCallParams, SetCallParamsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                 \
   X(Telephony, SetCallTreatment, SetCallTreatmentRequest, Call, kCall, kControl, kAudited, kCall, call_id)           \
+  /* Telephony: call media on the server (the call's audio, as StreamMedia: control) */                             \
+  X(Telephony, GenerateTone, GenerateToneRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
+  X(Telephony, GatherDigits, GatherDigitsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
+  X(Telephony, MonitorTones, MonitorTonesRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
+  X(Telephony, MonitorMedia, MonitorMediaRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
+  X(Telephony, SetMediaMode, SetMediaModeRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   /* Admin */                                                                                                         \
   X(Admin, GetServerStatus, GetServerStatusRequest, ServerStatus, kAdmin, kNone, kPlain, kDirect, none)              \
   X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse, kAdmin, kNone, kPlain, kDirect, none)            \

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "config/server_identity.h"
 #include "core/log.h"
+#include "media/call_tasks.h"
 #include "media/engine_directory.h"
 #include "media/file_jobs.h"
 #include "linebridge/status_macros.h"
@@ -208,7 +209,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   so.queue_limit = config.subscriber_queue_limit() > 0 ? config.subscriber_queue_limit() : 16384;
   s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so, s->guard_.get());
   s->media_directory_ = std::make_unique<media::EngineDirectory>(s->engine_.get());
-  s->media_hub_ = std::make_unique<media::MediaHub>(s->media_directory_.get(), media::HubOptions());
+  Engine* engine = s->engine_.get();
+  s->call_tasks_ = std::make_unique<media::CallTasks>(
+      s->media_directory_.get(),
+      [engine](std::vector<std::pair<std::string, v1::Event>> events) {
+        engine->MediaEvents(std::move(events));
+      });
+  s->media_hub_ = std::make_unique<media::MediaHub>(s->call_tasks_.get(), media::HubOptions());
+  s->call_tasks_->set_hub(s->media_hub_.get());
+  s->engine_->set_call_media(s->call_tasks_.get());
   s->media_files_ = std::make_unique<media::FileJobs>(s->media_hub_.get(), FileJobsOptionsOf(config));
   s->media_ = std::make_unique<MediaService>(s->engine_.get(), s->media_hub_.get(),
                                              s->media_files_.get(), s->guard_.get(),

@@ -42,6 +42,7 @@ class GrpcMetrics;
 class MetricsEndpoint;
 class MediaService;
 namespace media {
+class CallTasks;
 class EngineDirectory;
 class FileJobs;
 class MediaHub;
@@ -102,6 +103,9 @@ class Server {
   std::unique_ptr<TelephonyService> telephony_;
   // The media plane: its clock stops before the engine goes.
   std::unique_ptr<media::EngineDirectory> media_directory_;
+  // Tones, gatherings and monitors the Telephony RPCs run in the hub; it
+  // stands between the hub and media_directory_.
+  std::unique_ptr<media::CallTasks> call_tasks_;
   std::unique_ptr<media::MediaHub> media_hub_;
   std::unique_ptr<media::FileJobs> media_files_;  // after the hub: its jobs are hub streams
   std::unique_ptr<MediaService> media_;

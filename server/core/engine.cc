@@ -58,15 +58,19 @@ std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
               v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_SETCALLDATA};
     case v1::CALL_STATE_CONNECTED:
       if (conference_hub) {
-        return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_PREPAREADDCONF,
-                v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_SETCALLDATA};
+        return {v1::CALL_FEATURE_DROP,           v1::CALL_FEATURE_PREPAREADDCONF,
+                v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_SETCALLDATA,
+                v1::CALL_FEATURE_GENERATETONE,   v1::CALL_FEATURE_GATHERDIGITS,
+                v1::CALL_FEATURE_MONITORTONES,   v1::CALL_FEATURE_MONITORMEDIA};
       }
       return {v1::CALL_FEATURE_DROP,           v1::CALL_FEATURE_HOLD,
               v1::CALL_FEATURE_BLINDTRANSFER,  v1::CALL_FEATURE_SETUPTRANSFER,
               v1::CALL_FEATURE_SETUPCONF,      v1::CALL_FEATURE_PARK,
               v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS,
               v1::CALL_FEATURE_ADDTOCONF,      v1::CALL_FEATURE_COMPLETETRANSF,
-              v1::CALL_FEATURE_SETCALLDATA,    v1::CALL_FEATURE_SWAPHOLD};
+              v1::CALL_FEATURE_SETCALLDATA,    v1::CALL_FEATURE_SWAPHOLD,
+              v1::CALL_FEATURE_GENERATETONE,   v1::CALL_FEATURE_GATHERDIGITS,
+              v1::CALL_FEATURE_MONITORTONES,   v1::CALL_FEATURE_MONITORMEDIA};
     case v1::CALL_STATE_ONHOLD:
       return {v1::CALL_FEATURE_UNHOLD,         v1::CALL_FEATURE_DROP,
               v1::CALL_FEATURE_ADDTOCONF,      v1::CALL_FEATURE_COMPLETETRANSF,
@@ -78,7 +82,9 @@ std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
       return {v1::CALL_FEATURE_ADDTOCONF, v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_SETCALLDATA};
     case v1::CALL_STATE_CONFERENCED:
       return {v1::CALL_FEATURE_REMOVEFROMCONF, v1::CALL_FEATURE_DROP,
-              v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS};
+              v1::CALL_FEATURE_GENERATEDIGITS, v1::CALL_FEATURE_MONITORDIGITS,
+              v1::CALL_FEATURE_GENERATETONE,   v1::CALL_FEATURE_GATHERDIGITS,
+              v1::CALL_FEATURE_MONITORTONES,   v1::CALL_FEATURE_MONITORMEDIA};
     case v1::CALL_STATE_BUSY:
     case v1::CALL_STATE_SPECIALINFO:
     case v1::CALL_STATE_DISCONNECTED:
@@ -403,11 +409,14 @@ void Engine::AddLine(v1::Line line) {
     line.mutable_status()->set_state(v1::LINE_STATE_IN_SERVICE);
   }
   line.set_server_id(options_.server_id);
+  Provider* provider = nullptr;
+  for (auto& p : providers_) {
+    if (absl::StartsWith(id, absl::StrCat(p->name(), "/"))) provider = p.get();
+  }
+  if (provider != nullptr && provider->CarriesMedia()) AddCallMediaCaps(&line);
   auto& entry = lines_[id];
   entry.line = std::move(line);
-  for (auto& p : providers_) {
-    if (absl::StartsWith(id, absl::StrCat(p->name(), "/"))) entry.provider = p.get();
-  }
+  entry.provider = provider;
   v1::Event ev;
   ev.set_line_id(id);
   *ev.mutable_line_created()->mutable_line() = entry.line;

@@ -9,6 +9,7 @@
 // CDRs leave through an asynchronous writer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/call_media.h"
 #include "core/journal.h"
 #include "core/provider.h"
 #include "core/scheduler.h"
@@ -148,6 +150,13 @@ class Engine : private ProviderHost {
   // DTMF digits detected in calls' audio: DigitReceived events for the calls
   // that monitor DTMF (as for signalled digits).
   void MediaDigits(const std::vector<std::pair<std::string, char>>& digits);
+  // Where the call media RPCs run (GenerateTone, GatherDigits, MonitorTones,
+  // MonitorMedia); until set they answer OPERATIONUNAVAIL. Not owned.
+  void set_call_media(CallMedia* media) { call_media_.store(media, std::memory_order_release); }
+  // Results of call media work (tone_generated, gather_completed,
+  // tone_detected, media_detected), each for its call (kept only while the
+  // call lives), into the journal under one engine lock.
+  void MediaEvents(std::vector<std::pair<std::string, v1::Event>> events);
 
   // One consistent snapshot of what metrics report (api/server_metrics.h),
   // taken under the engine lock (engine_figures.cc).
@@ -282,6 +291,13 @@ class Engine : private ProviderHost {
       std::initializer_list<v1::CallState> states, v1::CallFeature feature,
       const std::function<absl::Status(Provider*, const std::string&)>& action);
 
+  // Runs a call media request: the call checked (session, state, a provider
+  // that carries audio) under the engine lock, then `run` without it.
+  absl::StatusOr<v1::Call> MediaCallAction(const std::string& session_id,
+                                           const std::string& call_id,
+                                           std::initializer_list<v1::CallState> states,
+                                           const std::function<absl::Status(CallMedia*)>& run);
+
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
   void Emit(v1::Event event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EmitLineStatus(LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -334,6 +350,7 @@ class Engine : private ProviderHost {
   std::string op_tag_ ABSL_GUARDED_BY(mu_);
   bool op_active_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<CallMedia*> call_media_{nullptr};
 };
 
 // The dialable-address grammar TAPI accepts (digits, * # A-D, + canonical

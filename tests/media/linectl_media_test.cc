@@ -198,6 +198,37 @@ TEST_F(LinectlMediaTest, FilesOnTheServerArePlayedAndRecordedThere) {
   EXPECT_NE(out.find("the file exists"), std::string::npos) << out;
 }
 
+TEST_F(LinectlMediaTest, TheServerGathersTheDigitsTheOtherPartyPlays) {
+  // b keys "47#9" (linectl media digits, in band), again until linectl media
+  // gather on a has its answer; the gathering ends at '#'.
+  auto gather = std::async(std::launch::async, [&] {
+    int st = 0;
+    std::string out = Shell(linectl_ + "media gather " + a_ + " --term '#' --first-timeout 10s", &st);
+    EXPECT_EQ(st, 0) << out;
+    return out;
+  });
+  // Keyed until the gathering is running (a keying before it is not heard).
+  std::string out;
+  for (int i = 0; i < 20 && gather.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready;
+       ++i) {
+    int st = 0;
+    out = Shell(linectl_ + "media digits " + b_ + " 47#9", &st);
+    EXPECT_EQ(st, 0) << out;
+  }
+  // A keying that began before the gathering did is heard from the middle.
+  const std::string got = gather.get();
+  EXPECT_TRUE(got == "47# termination_digit\n" || got == "7# termination_digit\n" ||
+              got == "# termination_digit\n")
+      << got;
+  int st = 0;
+  out = Shell(linectl_ + "media gather " + a_ + " --max 3 --first-timeout 200ms", &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_EQ(out, "- first_timeout\n");
+  out = Shell(linectl_ + "media gather " + a_ + " --max 0", &st);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(out.find("LINEERR_INVALPARAM"), std::string::npos) << out;
+}
+
 TEST_F(LinectlMediaTest, ClearErrors) {
   int st = 0;
   std::string out = Shell(linectl_ + "media tone c-nope beep", &st);
