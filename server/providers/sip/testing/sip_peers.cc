@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -113,8 +114,10 @@ bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string
   if (pid < 0) return false;
   if (pid == 0) {
     // Its own process group: Kill() ends the children it forks too
-    // (kamailio's workers).
+    // (kamailio's workers). And it is told to go (SIGTERM) when the test
+    // dies without Kill(): a crash, or an abort on a failure.
     ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out >= 0) {
