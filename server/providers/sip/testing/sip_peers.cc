@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,11 +87,12 @@ int FreePort() {
 }
 
 // A media port for sipp: it binds the port and the one two above (video),
-// so both must be free.
-int FreeMediaPort() {
+// so both must be free, and neither may be its own SIP port (chosen
+// earlier, bound only when sipp starts).
+int FreeMediaPort(int sip_port) {
   for (int attempt = 0; attempt < 50; ++attempt) {
     const int port = FreePort();
-    if (port <= 0 || port + 3 > 65535) continue;
+    if (port <= 0 || port + 3 > 65535 || (sip_port >= port && sip_port <= port + 3)) continue;
     const int video = BindLoopback(SOCK_DGRAM, port + 2);
     if (video < 0) continue;
     ::close(video);
@@ -112,8 +114,10 @@ bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string
   if (pid < 0) return false;
   if (pid == 0) {
     // Its own process group: Kill() ends the children it forks too
-    // (kamailio's workers).
+    // (kamailio's workers). And it is told to go (SIGTERM) when the test
+    // dies without Kill(): a crash, or an abort on a failure.
     ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out >= 0) {
@@ -182,7 +186,7 @@ bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir
   std::vector<std::string> argv = {
       "sipp", "-sf", o.scenario[0] == '/' ? o.scenario : ScenarioDir() + "/" + o.scenario, "-i", "127.0.0.1", "-p",
       absl::StrCat(o.port), "-m", absl::StrCat(o.calls), "-nostdin", "-nd", "-rtp_echo", "-mp",
-      absl::StrCat(FreeMediaPort()), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
+      absl::StrCat(FreeMediaPort(o.port)), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
       "-timeout_error", "-trace_err", "-error_file", absl::StrCat(dir, "/", name, "_errors.log"),
       "-trace_msg", "-message_file", absl::StrCat(dir, "/", name, "_messages.log")};
   if (o.tcp) {
