@@ -125,10 +125,19 @@ class ModemMediaTest : public ::testing::Test {
       EXPECT_TRUE(st.ok()) << st.error_message();
       id = call.id();
     }
-    EXPECT_TRUE(WaitState(id, v1::CALL_STATE_CONNECTED)) << id;
+    EXPECT_TRUE(WaitState(id, v1::CALL_STATE_CONNECTED)) << id << "; the modem's last commands: "
+                                                         << LastCommands();
     return id;
   }
-  void Drop(const std::string& id) { EXPECT_TRUE(itest::Drop(*telephony_, id).ok()); }
+  // Drops `id`; with `hangup`, until the modem has been hung up (ATH after
+  // the data state ended), as the far end of the next call would find it.
+  void Drop(const std::string& id, bool hangup = true) {
+    const size_t from = emu_->commands().size();
+    EXPECT_TRUE(itest::Drop(*telephony_, id).ok());
+    if (hangup) {
+      EXPECT_TRUE(WaitFind("ATH", from)) << "no ATH after the drop";
+    }
+  }
 
   // Reads `frames` frames (sending `send` in step, or silence); returns what
   // was heard after the first `skip` frames.
@@ -165,6 +174,14 @@ class ModemMediaTest : public ::testing::Test {
       r = emu_->VoiceReceived();
     }
     return r;
+  }
+  static std::string LastCommands() {
+    const std::vector<std::string> cmds = emu_->commands();
+    std::string out;
+    for (size_t i = cmds.size() > 12 ? cmds.size() - 12 : 0; i < cmds.size(); ++i) {
+      absl::StrAppend(&out, cmds[i], " | ");
+    }
+    return out;
   }
   // Position of `command` in the emulator's log at or after `from`.
   static std::optional<size_t> Find(const std::string& command, size_t from) {
@@ -268,7 +285,7 @@ TEST_F(ModemMediaTest, VoiceCallCarriesAudioBothWaysDigitsAndEndsTheDataStateOnD
 
   // Drop: the data state ends (<DLE>^) before the hang-up; the stream ends.
   const size_t before_drop = emu_->commands().size();
-  Drop(id);
+  ASSERT_TRUE(itest::Drop(*telephony_, id).ok());
   const auto dle = WaitFind("<DLE>^", before_drop);
   const auto ath = WaitFind("ATH", before_drop);
   ASSERT_TRUE(dle && ath);
@@ -304,7 +321,7 @@ TEST_F(ModemMediaTest, ModemVanishingMidStreamIsSurvivedAndA7200FormatIsAdapted)
   ASSERT_TRUE(WaitState(id, v1::CALL_STATE_DISCONNECTED));
   EXPECT_EQ(GetCall(id).status().disconnect_mode(), v1::DISCONNECT_MODE_OUTOFORDER);
   ASSERT_TRUE(WaitLine(v1::LINE_STATE_OUT_OF_SERVICE));
-  Drop(id);
+  Drop(id, /*hangup=*/false);  // the modem is gone
   EXPECT_TRUE(ReadToEnd(client).ok());
   const size_t from = emu_->commands().size();
   emu_->Return();
@@ -339,7 +356,7 @@ TEST_F(ModemMediaTest, FarEndHangingUpIsHeardAsBusyTone) {
   const auto ath = WaitFind("ATH", from);
   ASSERT_TRUE(dle && ath);
   EXPECT_LT(*dle, *ath);
-  Drop(id);
+  Drop(id, /*hangup=*/false);  // hung up already
 }
 
 // Last: the provider remembers that AT+VTR failed until the modem reopens.
@@ -356,7 +373,7 @@ TEST_F(ModemMediaTest, HalfDuplexModemCarriesTheFarEndOnly) {
   ExpectTone(Exchange(client, 50, 15, 1700), kRate, 1000);
   EXPECT_TRUE(emu_->VoiceReceived().empty());
   const size_t before_drop = emu_->commands().size();
-  Drop(id);
+  ASSERT_TRUE(itest::Drop(*telephony_, id).ok());
   const auto dle = WaitFind("<DLE>!", before_drop);
   const auto ath = WaitFind("ATH", before_drop);
   ASSERT_TRUE(dle && ath);

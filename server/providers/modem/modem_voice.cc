@@ -283,6 +283,9 @@ void ModemProvider::OnDleEvent(Port& port, const voice::DleEvent& e) {
       Disconnect(port, v1::DISCONNECT_MODE_NORMAL);
       Hangup(port);
       return;
+    case voice::DleEventKind::kOverrun:
+    case voice::DleEventKind::kUnderrun:
+      return;  // counted only: a modem without audio to send reports them often
     default:
       VoiceLog(LogLevel::kInfo, port.line_id, absl::StrCat("voice event ", name));
       return;
