@@ -53,6 +53,8 @@ void RemoteProvider::DropRequestCallLocked(uint32_t hd_call) {
   e->outbound_pending = false;
   e->deferred.clear();
   e->generating.clear();
+  e->tones.clear();
+  e->gathers.clear();
   e->idle = true;
 }
 

@@ -215,6 +215,32 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateDigits(HDRVCALL hdCall, DWORD dwEnd
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorDigits(HDRVCALL hdCall, DWORD dwDigitModes) {
   return P().MonitorDigits(hdCall, dwDigitModes);
 }
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateTone(HDRVCALL hdCall, DWORD dwEndToEndID,
+                                                  DWORD dwToneMode, DWORD dwDuration,
+                                                  DWORD dwNumTones,
+                                                  LPLINEGENERATETONE const lpTones) {
+  return P().GenerateTone(hdCall, dwEndToEndID, dwToneMode, dwDuration, dwNumTones, lpTones);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGatherDigits(HDRVCALL hdCall, DWORD dwEndToEndID,
+                                                  DWORD dwDigitModes, LPWSTR lpsDigits,
+                                                  DWORD dwNumDigits,
+                                                  LPCWSTR lpszTerminationDigits,
+                                                  DWORD dwFirstDigitTimeout,
+                                                  DWORD dwInterDigitTimeout) {
+  return P().GatherDigits(hdCall, dwEndToEndID, dwDigitModes, lpsDigits, dwNumDigits,
+                          lpszTerminationDigits, dwFirstDigitTimeout, dwInterDigitTimeout);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorTones(HDRVCALL hdCall, DWORD dwToneListID,
+                                                  LPLINEMONITORTONE const lpToneList,
+                                                  DWORD dwNumEntries) {
+  return P().MonitorTones(hdCall, dwToneListID, lpToneList, dwNumEntries);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorMedia(HDRVCALL hdCall, DWORD dwMediaModes) {
+  return P().MonitorMedia(hdCall, dwMediaModes);
+}
+LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaMode(HDRVCALL hdCall, DWORD dwMediaModes) {
+  return P().SetMediaMode(hdCall, dwMediaModes);
+}
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetAppSpecific(HDRVCALL hdCall, DWORD dwAppSpecific) {
   return P().SetAppSpecific(hdCall, dwAppSpecific);
 }
@@ -315,18 +341,13 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCloseMSPInstance(HDRVMSPLINE) { return LINE
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCompleteCall(DRV_REQUESTID, HDRVCALL, LPDWORD, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineCreateMSPInstance(HDRVLINE, DWORD, HTAPIMSPLINE, LPHDRVMSPLINE) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineDevSpecificFeature(DRV_REQUESTID, HDRVLINE, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGatherDigits(HDRVCALL, DWORD, DWORD, LPWSTR, DWORD, LPCWSTR, DWORD, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGenerateTone(HDRVCALL, DWORD, DWORD, DWORD, DWORD, LPLINEGENERATETONE const) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineGetDevConfig(DWORD, LPVARSTRING, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMSPIdentify(DWORD, GUID*) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorMedia(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineMonitorTones(HDRVCALL, DWORD, LPLINEMONITORTONE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineReceiveMSPData(HDRVLINE, HDRVCALL, HDRVMSPLINE, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSecureCall(DRV_REQUESTID, HDRVCALL) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetCallQualityOfService(DRV_REQUESTID, HDRVCALL, LPVOID, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetDevConfig(DWORD, LPVOID const, DWORD, LPCWSTR) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaControl(HDRVLINE, DWORD, HDRVCALL, DWORD, LPLINEMEDIACONTROLDIGIT const, DWORD, LPLINEMEDIACONTROLMEDIA const, DWORD, LPLINEMEDIACONTROLTONE const, DWORD, LPLINEMEDIACONTROLCALLSTATE const, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineSetMediaMode(HDRVCALL, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_lineUncompleteCall(DRV_REQUESTID, HDRVLINE, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 
 }  // extern "C"

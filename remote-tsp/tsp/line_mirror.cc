@@ -133,6 +133,7 @@ void RemoteProvider::CallStateLocked(uint32_t hd_call, CallEntry& entry,
       if (entry.outbound_pending) entry.deferred.push_back(gen); else EnqueueLocked(gen);
     }
     entry.generating.clear();
+    CancelCallMediaLocked(hd_call, entry);
     entry.idle = true;
   }
   out.kind = Outgoing::Kind::kCallEvent;
@@ -349,6 +350,12 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
       case v1::Event::kDigit:
       case v1::Event::kDigitsGenerated:
         DigitsEventLocked(event);
+        break;
+      case v1::Event::kToneGenerated:
+      case v1::Event::kGatherCompleted:
+      case v1::Event::kToneDetected:
+      case v1::Event::kMediaDetected:
+        CallMediaEventLocked(server, event);
         break;
       default: break;
     }

@@ -57,6 +57,8 @@ inline constexpr DWORD kAllMediaModes = 0x0000FFFE;
 inline constexpr DWORD kGenerateDigitModes = LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE;
 inline constexpr DWORD kMonitorDigitModes =
     LINEDIGITMODE_DTMF | LINEDIGITMODE_PULSE | LINEDIGITMODE_DTMFEND;
+// LINETONEMODE_* bits of the tone kinds a line generates (call_media.cc).
+DWORD GenerateToneModesOf(const v1::LineCaps& caps);
 // A failure that says nothing about the server's state (it may come back).
 bool IsTransient(const absl::Status& status);
 // The LINEERR_* of a failed RPC (LINEERR_OPERATIONFAILED if it names none).

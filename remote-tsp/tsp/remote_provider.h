@@ -158,6 +158,20 @@ class RemoteProvider {
   LONG GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD digit_mode,
                       LPCWSTR digits, DWORD duration);
   LONG MonitorDigits(HDRVCALL hd_call, DWORD digit_modes);  // synchronous
+  // Call media on the server (call_media.cc); synchronous for TAPI: the
+  // RPC runs in the background, LINE_GENERATE / LINE_GATHERDIGITS /
+  // LINE_MONITORTONE / LINE_MONITORMEDIA come from the server's events.
+  LONG GenerateTone(HDRVCALL hd_call, DWORD end_to_end_id, DWORD tone_mode, DWORD duration,
+                    DWORD num_tones, const LINEGENERATETONE* tones);
+  // Writes the digits into `digits` (TAPISRV's buffer, kept until
+  // LINE_GATHERDIGITS) when the gathering ends.
+  LONG GatherDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD digit_modes, LPWSTR digits,
+                    DWORD num_digits, LPCWSTR termination_digits, DWORD first_digit_timeout,
+                    DWORD inter_digit_timeout);
+  LONG MonitorTones(HDRVCALL hd_call, DWORD tone_list_id, const LINEMONITORTONE* tones,
+                    DWORD num_entries);
+  LONG MonitorMedia(HDRVCALL hd_call, DWORD media_modes);
+  LONG SetMediaMode(HDRVCALL hd_call, DWORD media_modes);
   LONG SetAppSpecific(HDRVCALL hd_call, DWORD app_specific);  // synchronous
   LONG SetCallData(DRV_REQUESTID request_id, HDRVCALL hd_call, LPVOID call_data, DWORD size);
   // Forwarding of the line's address(es) (SetLineForwarding); never creates
@@ -263,6 +277,20 @@ class RemoteProvider {
     bool seen_on_stream = false;
     // lineGenerateDigits in progress (oldest first): dwEndToEndID.
     std::deque<DWORD> generating;
+    // lineGenerateTone in progress: dwEndToEndID (the server's events name it).
+    std::vector<DWORD> tones;
+    // lineGatherDigits in progress: TAPISRV's buffer for each.
+    struct Gathering {
+      DWORD end_to_end_id = 0;
+      LPWSTR buffer = nullptr;
+      DWORD size = 0;  // in characters
+    };
+    std::vector<Gathering> gathers;
+    // Call media requests go to the server one at a time, in TAPI's order
+    // (a cancel must not overtake the tone it cancels): the ones waiting
+    // for the reply of the one in flight.
+    std::deque<absl::AnyInvocable<void()>> media_waiting;
+    bool media_in_flight = false;
   };
   // A call-creating request in flight, by the tag it sent (DESIGN.md 11):
   // the handles it created, in the order its reply names the calls. A
@@ -415,6 +443,23 @@ class RemoteProvider {
   // for RPCs that answer with a Call.
   absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> CompleteWithCall(DRV_REQUESTID request_id);
   void DigitsEventLocked(const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // tone_generated, gather_completed, tone_detected, media_detected: the
+  // TAPI event, for this workstation's session's requests only.
+  void CallMediaEventLocked(size_t server, const v1::Event& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the call's tones and gatherings in progress (LINEGENERATETERM_CANCEL,
+  // LINEGATHERTERM_CANCEL): the call went IDLE.
+  void CancelCallMediaLocked(uint32_t hd_call, CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The caps of the line a call is on, or null while the server has not
+  // described it.
+  const v1::LineCaps* CallLineCapsLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends a call media request now, or after the one in flight (`send`
+  // runs with mu_ held and must call CallMediaDoneLocked when its reply is in).
+  void SendCallMediaLocked(CallEntry& entry, absl::AnyInvocable<void()> send)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CallMediaDoneLocked(uint32_t hd_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends a call event now, or after the creating request's completion.
+  void CallEventLocked(CallEntry& entry, const Outgoing& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Callbacks into TAPISRV leave the queue in order, one drainer at a time
   // (`draining_`): the thread that queued them (a gRPC callback or event

@@ -116,7 +116,25 @@ bool InService(const LineSnapshot& line) {
          InfoOf(line).status().state() == v1::LINE_STATE_IN_SERVICE;
 }
 
+// LINETONEMODE_* of a tone kind.
+DWORD ToneModeOf(int kind) {
+  switch (kind) {
+    case v1::TONE_KIND_BEEP: return LINETONEMODE_BEEP;
+    case v1::TONE_KIND_BILLING: return LINETONEMODE_BILLING;
+    case v1::TONE_KIND_BUSY: return LINETONEMODE_BUSY;
+    case v1::TONE_KIND_RINGBACK: return LINETONEMODE_RINGBACK;
+    case v1::TONE_KIND_CUSTOM: return LINETONEMODE_CUSTOM;
+    default: return 0;
+  }
+}
+
 }  // namespace
+
+DWORD GenerateToneModesOf(const v1::LineCaps& caps) {
+  DWORD modes = 0;
+  for (int k : caps.generate_tone_modes()) modes |= ToneModeOf(k);
+  return modes;
+}
 
 DWORD ImplementedCallFeatures() {
   return LINECALLFEATURE_ANSWER | LINECALLFEATURE_DROP | LINECALLFEATURE_HOLD |
@@ -128,7 +146,9 @@ DWORD ImplementedCallFeatures() {
          LINECALLFEATURE_SETCALLDATA | LINECALLFEATURE_PARK | LINECALLFEATURE_PREPAREADDCONF |
          LINECALLFEATURE_SWAPHOLD | LINECALLFEATURE_SENDUSERUSER |
          LINECALLFEATURE_RELEASEUSERUSERINFO | LINECALLFEATURE_SETCALLPARAMS |
-         LINECALLFEATURE_SETTREATMENT;
+         LINECALLFEATURE_SETTREATMENT | LINECALLFEATURE_GENERATETONE |
+         LINECALLFEATURE_GATHERDIGITS | LINECALLFEATURE_MONITORTONES |
+         LINECALLFEATURE_MONITORMEDIA;
 }
 DWORD ImplementedAddressFeatures() {
   return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
@@ -170,11 +190,18 @@ LONG WriteLineDevCaps(const LineSnapshot& line, DWORD version, LPLINEDEVCAPS cap
          lc.media_modes_size() > 0 ? ToTapiMask<v1::MediaMode>(lc.media_modes())
                                    : LINEMEDIAMODE_INTERACTIVEVOICE);
   // Digits: what the line can do and this provider implements; tones and
-  // media control are not implemented (0).
+  // gathering from the server's call media (0 where the line has no audio);
+  // media control is not implemented (0).
   LB_SET(w, LINEDEVCAPS, dwGenerateDigitModes,
          ToTapiMask<v1::DigitMode>(lc.generate_digit_modes()) & kGenerateDigitModes);
   LB_SET(w, LINEDEVCAPS, dwMonitorDigitModes,
          ToTapiMask<v1::DigitMode>(lc.monitor_digit_modes()) & kMonitorDigitModes);
+  LB_SET(w, LINEDEVCAPS, dwGenerateToneModes, GenerateToneModesOf(lc));
+  LB_SET(w, LINEDEVCAPS, dwGenerateToneMaxNumFreq, lc.generate_tone_max_num_freq());
+  LB_SET(w, LINEDEVCAPS, dwMonitorToneMaxNumFreq, lc.monitor_tone_max_num_freq());
+  LB_SET(w, LINEDEVCAPS, dwMonitorToneMaxNumEntries, lc.monitor_tone_max_num_entries());
+  LB_SET(w, LINEDEVCAPS, dwGatherDigitsMinTimeout, lc.gather_digits_min_timeout_ms());
+  LB_SET(w, LINEDEVCAPS, dwGatherDigitsMaxTimeout, lc.gather_digits_max_timeout_ms());
   LB_SET(w, LINEDEVCAPS, dwMaxNumActiveCalls, lc.max_num_active_calls());
   LB_SET(w, LINEDEVCAPS, dwAnswerMode,
          lc.answer_mode() != 0 ? lc.answer_mode() : LINEANSWERMODE_NONE);

@@ -12,7 +12,9 @@ const here = path.resolve(__dirname, '..');
 const repoProto = process.env.LINEBRIDGE_PROTO_DIR || path.resolve(here, '..', '..', 'proto');
 const proto = path.join(here, 'proto');
 const files = ['linebridge/v1/types.proto', 'linebridge/v1/telephony.proto',
-  'linebridge/v1/admin.proto', 'linebridge/v1/security.proto', 'google/rpc/status.proto'];
+  'linebridge/v1/admin.proto', 'linebridge/v1/security.proto', 'google/rpc/status.proto',
+  // imported by telephony.proto and types.proto (tones, gathering)
+  'linebridge/v1/media.proto'];
 
 if (fs.existsSync(repoProto)) {
   for (const f of files) {
