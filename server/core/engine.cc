@@ -413,7 +413,7 @@ void Engine::AddLine(v1::Line line) {
   for (auto& p : providers_) {
     if (absl::StartsWith(id, absl::StrCat(p->name(), "/"))) provider = p.get();
   }
-  if (provider != nullptr && provider->CarriesMedia()) AddCallMediaCaps(&line);
+  if (provider != nullptr && provider->LineCarriesMedia(id)) AddCallMediaCaps(&line);
   auto& entry = lines_[id];
   entry.line = std::move(line);
   entry.provider = provider;

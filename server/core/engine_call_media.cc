@@ -26,7 +26,7 @@ absl::StatusOr<v1::Call> Engine::MediaCallAction(
   {
     EngineLock lock(this);
     LB_ASSIGN_OR_RETURN(Op op, PrepareCallOp(session_id, call_id, {}, v1::CALL_FEATURE_UNSPECIFIED));
-    if (!op.provider->CarriesMedia()) {
+    if (!op.provider->CallCarriesMedia(call_id)) {
       return FailedPrecondition(LINEERR_OPERATIONUNAVAIL,
                                 absl::StrCat("the provider of line \"", op.line->line.id(),
                                              "\" carries no audio"));

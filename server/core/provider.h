@@ -224,6 +224,12 @@ class Provider {
     (void)call_id;
     return CarriesMedia();
   }
+  // The same for a line, at AddLine (its caps list the media features only
+  // if it carries audio). Default: CarriesMedia().
+  virtual bool LineCarriesMedia(const std::string& line_id) const {
+    (void)line_id;
+    return CarriesMedia();
+  }
   virtual MediaRoute MediaRouteOf(const std::string& call_id) const {
     (void)call_id;
     return {};

@@ -45,6 +45,8 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   // audio to and from the media hub.
   bool CarriesMedia() const override { return true; }
   bool CallCarriesMedia(const std::string& call_id) const override;
+  // User-agent lines carry their calls' RTP; phone lines never carry media.
+  bool LineCarriesMedia(const std::string& line_id) const override { return !IsPhoneLine(line_id); }
   MediaRoute MediaRouteOf(const std::string& call_id) const override;
 
   absl::StatusOr<std::string> MakeCall(const std::string& line_id, uint32_t address_index,
