@@ -231,9 +231,10 @@ TEST_F(CallMediaEngineTest, SetMediaModeChangesTheCallInfo) {
   EXPECT_TRUE(seen);
   req.add_media_modes(v1::MEDIA_MODE_UNKNOWN);  // undecided between fax and ...
   EXPECT_EQ(engine_->SetMediaMode(req)->info().media_mode(), v1::MEDIA_MODE_UNKNOWN);
+  const std::string call_id = a;  // clang 14 cannot capture a structured binding
   auto refused = [&](std::vector<v1::MediaMode> modes) {
     v1::SetMediaModeRequest r;
-    r.set_call_id(a);
+    r.set_call_id(call_id);
     for (v1::MediaMode m : modes) r.add_media_modes(m);
     return engine_->SetMediaMode(r).status();
   };
