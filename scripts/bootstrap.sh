@@ -22,6 +22,7 @@ PACKAGES=(
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
   prometheus-cpp-dev libexpat1-dev python3 procps openssl
   libsofia-sip-ua-dev libpq-dev libspandsp-dev libsndfile1-dev
+  mold ccache
 )
 TEST_PACKAGES=(
   clang libclang-rt-14-dev systemd

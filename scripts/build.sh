@@ -20,6 +20,13 @@ case "$flavor" in
   *) echo "usage: $0 [release|asan|fuzz] [targets...]" >&2; exit 2 ;;
 esac
 jobs="${LINEBRIDGE_JOBS:-$(nproc)}"
+# ccache, when installed, keeps compiled objects across builds and checkouts
+# (paths are made relative to the checkout, so two checkouts share entries).
+if command -v ccache >/dev/null; then
+  args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+  export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-25G}"
+fi
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
 fi
