@@ -17,6 +17,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_stri
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 jobs="${LINEBRIDGE_JOBS:-$(nproc)}"
+# Each stage's heading says when it started and how long the run has taken.
+stage() { printf '== [%s, %d min in] %s\n' "$(date -u +%H:%M:%S)" $((SECONDS / 60)) "$*"; }
 filter=("$@")
 asan_filter=("$@")
 if [ ${#filter[@]} -eq 0 ]; then
@@ -47,7 +49,7 @@ run_ctest() {
 # The libFuzzer targets: their own build (clang, build-fuzz/), each run for
 # LINEBRIDGE_FUZZ_SECONDS (default 20) after its regression inputs.
 run_fuzzers() {
-  echo "== fuzzers (libFuzzer + ASan + UBSan, docs/fuzzing.md)"
+  stage "fuzzers (libFuzzer + ASan + UBSan, docs/fuzzing.md)"
   scripts/build.sh fuzz
   run_ctest build-fuzz -j "$jobs" -L fuzz
 }
@@ -56,40 +58,43 @@ if [ "$*" = "-L fuzz" ]; then
   exit
 fi
 
-echo "== release build"
+stage "release build"
 scripts/build.sh release
-echo "== clang thread-safety analysis"
+stage "clang thread-safety analysis"
 scripts/check-thread-safety.sh build
+stage "tests: ${filter[*]} (release build)"
 run_ctest build -j "$jobs" "${filter[@]}"
 if [ $# -eq 0 ]; then
-  echo "== 50,000 idle connections against the listener (release build only)"
+  stage "50,000 idle connections against the listener (release build only)"
   run_ctest build -L flood
-  echo "== chaos: 100 SIGKILLs under load, runtime faults (release build only; docs/reliability.md)"
+  stage "chaos: 100 SIGKILLs under load, runtime faults (release build only; docs/reliability.md)"
   run_ctest build -L chaos
-  echo "== benchmark smoke run (figures: docs/benchmarks.md)"
+  stage "benchmark smoke run (figures: docs/benchmarks.md)"
   run_ctest build -L bench
-  echo "== SIP provider against kamailio and sipp (docs/sip.md)"
+  stage "SIP provider against kamailio and sipp (docs/sip.md)"
   run_ctest build -L sip
-  echo "== the remote TSP's UI DLL under wine and Xvfb (docs/remote-tsp.md)"
+  stage "the remote TSP's UI DLL under wine and Xvfb (docs/remote-tsp.md)"
   run_ctest build -L wine
-  echo "== the shared store on a real PostgreSQL 15 (docs/deployment.md#a-fleet-on-postgresql)"
+  stage "the shared store on a real PostgreSQL 15 (docs/deployment.md#a-fleet-on-postgresql)"
   run_ctest build -L postgres
 fi
 
-echo "== ASan + UBSan build"
+stage "ASan + UBSan build"
 scripts/build.sh asan
 # The ABI conformance check cross-compiles with mingw-w64 and runs no code of
 # this build, and the package, container, flood, chaos and benchmark labels belong to
 # the release build: they ran above already. (A label only they carry selects
 # nothing here; the release run above has already failed a mistyped one.)
+stage "tests: ${asan_filter[*]} (ASan + UBSan build)"
 NO_TESTS=ignore run_ctest build-asan -j "$jobs" "${asan_filter[@]}" \
   -E '^tsp_abi_conformance$' -LE '^(package|container|flood|bench|chaos)$'
 if [ $# -eq 0 ]; then
-  echo "== chaos under ASan + UBSan: 20 SIGKILLs (the release run above did 100)"
+  stage "chaos under ASan + UBSan: 20 SIGKILLs (the release run above did 100)"
   LINEBRIDGE_CHAOS_KILLS=20 run_ctest build-asan -R '^chaos_test$'
-  echo "== SIP provider against kamailio and sipp, ASan + UBSan"
+  stage "SIP provider against kamailio and sipp, ASan + UBSan"
   run_ctest build-asan -L sip
-  echo "== the shared store on a real PostgreSQL 15, ASan + UBSan"
+  stage "the shared store on a real PostgreSQL 15, ASan + UBSan"
   run_ctest build-asan -L postgres
   run_fuzzers
 fi
+stage "all tests passed"
