@@ -15,6 +15,7 @@
 #include "media_client.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "testing/media_server_test.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -26,84 +27,28 @@ using Stub = v1::Telephony::Stub;
 constexpr int kRate = 8000;
 constexpr int kFrame = 160;
 
-class CallMediaTest : public ::testing::Test {
+class CallMediaTest : public MediaServerTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(itest::NewTempDir("callmedia"));
-    const std::string config = *dir_ + "/server.textproto";
-    std::string text = "providers { sim { name: \"sim\"\n";
-    for (int i = 100; i < 114; ++i) {
-      text += "  extensions { number: \"" + std::to_string(i) + "\" max_calls: 4 }\n";
-    }
-    text += "} }\ndisconnected_linger_ms: 1\n";
-    std::ofstream(config) << text;
-    server_ = new tsp_test::ServerProcess();
-    std::string error;
-    if (!server_->Start(*dir_, &error, 0, config)) {
-      ADD_FAILURE() << error;
-      delete server_;
-      server_ = nullptr;
-    }
+    StartServer("callmedia", [](const std::string&) {
+      std::string text = "providers { sim { name: \"sim\"\n";
+      for (int i = 100; i < 114; ++i) {
+        text += "  extensions { number: \"" + std::to_string(i) + "\" max_calls: 4 }\n";
+      }
+      return text + "} }\ndisconnected_linger_ms: 1\n";
+    });
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-    server_ = nullptr;
-    dir_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    tel_ = v1::Telephony::NewStub(channel_);
-    media_ = v1::Media::NewStub(channel_);
-  }
-  void TearDown() override {
-    for (const std::string& id : made_) (void)itest::Drop(*tel_, id);
-  }
+  static void TearDownTestSuite() { StopServer(); }
 
-  v1::CallState StateOf(const std::string& call_id) {
-    v1::GetCallRequest get;
-    get.set_call_id(call_id);
-    v1::Call call;
-    if (!tel_->GetCall(Ctx().get(), get, &call).ok()) return v1::CALL_STATE_IDLE;
-    return call.status().state();
-  }
-  bool WaitState(const std::string& call_id, v1::CallState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (StateOf(call_id) == state) return true;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
-  }
   // A connected call from extension `from` to `to`: {caller's, callee's}.
   std::pair<std::string, std::string> Connect(const std::string& from, const std::string& to) {
-    const std::string to_line = "sim/" + to;
-    std::set<std::string> before;
-    for (const v1::Call& c : itest::CallsOn(*tel_, to_line)) before.insert(c.id());
-    v1::Call a;
-    grpc::Status st = itest::MakeCall(*tel_, "sim/" + from, to, &a);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    made_.push_back(a.id());
-    std::string b;
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (b.empty() && absl::Now() < deadline) {
-      for (const v1::Call& c : itest::CallsOn(*tel_, to_line)) {
-        if (!before.contains(c.id())) b = c.id();
-      }
-      if (b.empty()) absl::SleepFor(absl::Milliseconds(2));
-    }
-    EXPECT_FALSE(b.empty());
-    EXPECT_TRUE(itest::Answer(*tel_, b).ok());
-    EXPECT_TRUE(WaitState(a.id(), v1::CALL_STATE_CONNECTED));
-    EXPECT_TRUE(WaitState(b, v1::CALL_STATE_CONNECTED));
-    return {a.id(), b};
+    return MediaServerTest::Connect("sim/" + from, to, "sim/" + to);
   }
   // Events of `line`, from a live stream.
   std::unique_ptr<itest::EventReader> Events(const std::string& line) {
     v1::SubscribeRequest sub;
     sub.add_line_ids(line);
-    auto reader = std::make_unique<itest::EventReader>(*tel_, sub);
+    auto reader = std::make_unique<itest::EventReader>(*telephony_, sub);
     EXPECT_TRUE(reader->Next().has_value());  // the snapshot: the stream is live
     return reader;
   }
@@ -111,18 +56,9 @@ class CallMediaTest : public ::testing::Test {
   grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, v1::Call*),
                     const Req& req) {
     v1::Call out;
-    return itest::Rpc(*tel_, method, req, &out);
+    return itest::Rpc(*telephony_, method, req, &out);
   }
-
-  static std::string* dir_;
-  static tsp_test::ServerProcess* server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<Stub> tel_;
-  std::unique_ptr<v1::Media::Stub> media_;
-  std::vector<std::string> made_;
 };
-std::string* CallMediaTest::dir_ = nullptr;
-tsp_test::ServerProcess* CallMediaTest::server_ = nullptr;
 
 v1::GenerateToneRequest Custom(const std::string& call, uint32_t hz, uint32_t duration_ms,
                                uint32_t id) {
@@ -349,7 +285,7 @@ TEST_F(CallMediaTest, SetMediaModeChangesTheCallsMediaMode) {
   req.set_call_id(a);
   req.add_media_modes(v1::MEDIA_MODE_G3FAX);
   v1::Call out;
-  ASSERT_TRUE(itest::Rpc(*tel_, &Stub::SetMediaMode, req, &out).ok());
+  ASSERT_TRUE(itest::Rpc(*telephony_, &Stub::SetMediaMode, req, &out).ok());
   EXPECT_EQ(out.info().media_mode(), v1::MEDIA_MODE_G3FAX);
   req.add_media_modes(v1::MEDIA_MODE_INTERACTIVE_VOICE);
   ExpectTapi(Call(&Stub::SetMediaMode, req), grpc::StatusCode::INVALID_ARGUMENT,
@@ -385,19 +321,19 @@ TEST_F(CallMediaTest, BadInputGetsExactErrors) {
   // A session that does not own the call may not control it.
   v1::CreateSessionRequest create;
   v1::Session session;
-  ASSERT_TRUE(itest::Rpc(*tel_, &Stub::CreateSession, create, &session).ok());
+  ASSERT_TRUE(itest::Rpc(*telephony_, &Stub::CreateSession, create, &session).ok());
   tone = Custom(a, 1000, 100, 1);
   tone.set_session_id(session.id());
   ExpectTapi(Call(&Stub::GenerateTone, tone), grpc::StatusCode::PERMISSION_DENIED,
              LINEERR_NOTOWNER, "not the owner");
   // A call that is ringing, not connected.
   v1::Call ringing;
-  ASSERT_TRUE(itest::MakeCall(*tel_, "sim/112", "113", &ringing).ok());
+  ASSERT_TRUE(itest::MakeCall(*telephony_, "sim/112", "113", &ringing).ok());
   made_.push_back(ringing.id());
   ExpectTapi(Call(&Stub::GenerateTone, Custom(ringing.id(), 1000, 100, 1)),
              grpc::StatusCode::FAILED_PRECONDITION, LINEERR_INVALCALLSTATE, "ringing");
   // A closed call.
-  ASSERT_TRUE(itest::Drop(*tel_, a).ok());
+  ASSERT_TRUE(itest::Drop(*telephony_, a).ok());
   ASSERT_TRUE(WaitState(a, v1::CALL_STATE_IDLE));
   ExpectTapi(Call(&Stub::GenerateTone, Custom(a, 1000, 100, 1)), grpc::StatusCode::NOT_FOUND,
              LINEERR_INVALCALLHANDLE, "closed call");

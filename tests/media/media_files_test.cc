@@ -22,6 +22,7 @@
 #include "media_client.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "testing/media_server_test.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -61,87 +62,18 @@ std::vector<int16_t> ReadWav(const std::string& path) {
   return out;
 }
 
-class MediaFilesTest : public ::testing::Test {
+class MediaFilesTest : public MediaServerTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(itest::NewTempDir("mediafiles"));
-    ::mkdir((*dir_ + "/prompts").c_str(), 0750);
-    ::mkdir((*dir_ + "/outside").c_str(), 0750);
-    const std::string config = *dir_ + "/server.textproto";
-    std::ofstream(config) << "media {\n  media_dir: \"" << *dir_ << "/prompts\"\n"
-                          << "  recordings_dir: \"" << *dir_ << "/rec\"\n"
-                          << "  max_record_ms: 20000\n  max_jobs: 16\n}\n"
-                          << "disconnected_linger_ms: 1\n";
-    server_ = new tsp_test::ServerProcess();
-    std::string error;
-    if (!server_->Start(*dir_, &error, 0, config)) {
-      ADD_FAILURE() << error;
-      delete server_;
-      server_ = nullptr;
-    }
+    StartServer("mediafiles", [](const std::string& dir) {
+      ::mkdir((dir + "/prompts").c_str(), 0750);
+      ::mkdir((dir + "/outside").c_str(), 0750);
+      return "media {\n  media_dir: \"" + dir + "/prompts\"\n" +
+             "  recordings_dir: \"" + dir + "/rec\"\n" +
+             "  max_record_ms: 20000\n  max_jobs: 16\n}\n" + "disconnected_linger_ms: 1\n";
+    });
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-    server_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    telephony_ = v1::Telephony::NewStub(channel_);
-    media_ = v1::Media::NewStub(channel_);
-  }
-  void TearDown() override {
-    for (const std::string& id : made_) Drop(id);
-  }
-
-  void Drop(const std::string& id) {
-    v1::CallActionRequest drop;
-    drop.set_call_id(id);
-    v1::Call out;
-    (void)telephony_->Drop(Ctx().get(), drop, &out);
-  }
-  bool WaitState(const std::string& call_id, v1::CallState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      v1::GetCallRequest get;
-      get.set_call_id(call_id);
-      v1::Call call;
-      if (telephony_->GetCall(Ctx().get(), get, &call).ok() && call.status().state() == state) {
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
-  }
-  // A connected call from `from_line` to `to`; with `to_line`, the callee's
-  // call there is answered and returned too.
-  std::pair<std::string, std::string> Connect(const std::string& from_line, const std::string& to,
-                                              const std::string& to_line = "") {
-    std::set<std::string> before;
-    if (!to_line.empty()) {
-      for (const v1::Call& c : itest::CallsOn(*telephony_, to_line)) before.insert(c.id());
-    }
-    v1::Call a;
-    grpc::Status st = itest::MakeCall(*telephony_, from_line, to, &a);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    made_.push_back(a.id());
-    std::string b;
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (!to_line.empty() && b.empty() && absl::Now() < deadline) {
-      for (const v1::Call& c : itest::CallsOn(*telephony_, to_line)) {
-        if (!before.contains(c.id())) b = c.id();
-      }
-      if (b.empty()) absl::SleepFor(absl::Milliseconds(2));
-    }
-    if (!b.empty()) {
-      EXPECT_TRUE(itest::Answer(*telephony_, b).ok());
-    }
-    EXPECT_TRUE(WaitState(a.id(), v1::CALL_STATE_CONNECTED)) << a.id();
-    return {a.id(), b};
-  }
+  static void TearDownTestSuite() { StopServer(); }
 
   grpc::Status Record(const std::string& call, const std::string& file, uint32_t max_ms,
                       uint32_t silence_ms, v1::MediaJob* job) {
@@ -182,15 +114,7 @@ class MediaFilesTest : public ::testing::Test {
   }
   std::string Recording(const std::string& name) { return *dir_ + "/rec/" + name; }
 
-  static std::string* dir_;
-  static tsp_test::ServerProcess* server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Telephony::Stub> telephony_;
-  std::unique_ptr<v1::Media::Stub> media_;
-  std::vector<std::string> made_;
 };
-std::string* MediaFilesTest::dir_ = nullptr;
-tsp_test::ServerProcess* MediaFilesTest::server_ = nullptr;
 
 TEST_F(MediaFilesTest, ARecordingHoldsTheFarEndsToneUpToItsMaximumLength) {
   // The Weather Line answers with its prompt: 660 Hz, 800 ms on, 400 ms off.

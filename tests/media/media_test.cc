@@ -16,6 +16,7 @@
 #include "media_client.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "testing/media_server_test.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -46,94 +47,13 @@ std::string LoadConfig() {
   return load;
 }
 
-class MediaTest : public ::testing::Test {
+class MediaTest : public MediaServerTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(itest::NewTempDir("media"));
-    const std::string config = *dir_ + "/server.textproto";
-    std::ofstream(config) << LoadConfig();
-    server_ = new tsp_test::ServerProcess();
-    std::string error;
-    if (!server_->Start(*dir_, &error, 0, config)) {
-      ADD_FAILURE() << error;
-      delete server_;
-      server_ = nullptr;
-    }
+    StartServer("media", [](const std::string&) { return LoadConfig(); });
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-    server_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    telephony_ = v1::Telephony::NewStub(channel_);
-    media_ = v1::Media::NewStub(channel_);
-  }
-  void TearDown() override {
-    for (const std::string& id : made_) {
-      v1::CallActionRequest drop;
-      drop.set_call_id(id);
-      v1::Call out;
-      (void)telephony_->Drop(Ctx().get(), drop, &out);
-    }
-  }
-
-  v1::CallState StateOf(const std::string& call_id) {
-    v1::GetCallRequest get;
-    get.set_call_id(call_id);
-    v1::Call call;
-    if (!telephony_->GetCall(Ctx().get(), get, &call).ok()) return v1::CALL_STATE_IDLE;
-    return call.status().state();
-  }
-  bool WaitState(const std::string& call_id, v1::CallState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (StateOf(call_id) == state) return true;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
-  }
-
-  // Calls `to` from `from_line`; answers on `to_line` unless it answers by
-  // itself. Returns {caller's call, callee's call} once both are connected.
-  std::pair<std::string, std::string> Connect(const std::string& from_line, const std::string& to,
-                                              const std::string& to_line, bool answer = true) {
-    std::set<std::string> before;
-    for (const v1::Call& c : itest::CallsOn(*telephony_, to_line)) before.insert(c.id());
-    v1::Call a;
-    grpc::Status st = itest::MakeCall(*telephony_, from_line, to, &a);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    made_.push_back(a.id());
-    std::string b;
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (b.empty() && absl::Now() < deadline) {
-      for (const v1::Call& c : itest::CallsOn(*telephony_, to_line)) {
-        if (!before.contains(c.id())) b = c.id();
-      }
-      if (b.empty()) absl::SleepFor(absl::Milliseconds(2));
-    }
-    EXPECT_FALSE(b.empty()) << "no call arrived on " << to_line;
-    if (answer && !b.empty()) {
-      EXPECT_TRUE(itest::Answer(*telephony_, b).ok());
-    }
-    EXPECT_TRUE(WaitState(a.id(), v1::CALL_STATE_CONNECTED)) << a.id();
-    EXPECT_TRUE(WaitState(b, v1::CALL_STATE_CONNECTED)) << b;
-    return {a.id(), b};
-  }
-
-  static std::string* dir_;
-  static tsp_test::ServerProcess* server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Telephony::Stub> telephony_;
-  std::unique_ptr<v1::Media::Stub> media_;
-  std::vector<std::string> made_;
+  static void TearDownTestSuite() { StopServer(); }
 };
-std::string* MediaTest::dir_ = nullptr;
-tsp_test::ServerProcess* MediaTest::server_ = nullptr;
 
 std::vector<int16_t> Silence() { return std::vector<int16_t>(kFrame, 0); }
 

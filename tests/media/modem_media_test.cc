@@ -20,6 +20,7 @@
 #include "providers/modem/modem_emulator.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "testing/media_server_test.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -35,39 +36,25 @@ constexpr int kRate = 8000;
 constexpr int kFrame = 160;
 constexpr char kLine[] = "modem/m0";
 
-class ModemMediaTest : public ::testing::Test {
+class ModemMediaTest : public MediaServerTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(itest::NewTempDir("modem-media"));
-    emu_ = new ModemEmulator(ModemEmulator::Dialect::kV253, *dir_ + "/ttyModem");
-    emu_->EnableVoice(true);
-    const std::string config = *dir_ + "/server.textproto";
-    std::ofstream(config) << "providers { modem { ports {\n"
-                          << "  name: \"m0\" device: \"" << *dir_ << "/ttyModem\"\n"
-                          << "  number: \"5550000\" ring_timeout_ms: 2000 retry_interval_ms: 100\n"
-                          << "} } }\n";
-    server_ = new tsp_test::ServerProcess();
-    std::string error;
-    if (!server_->Start(*dir_, &error, 0, config)) {
-      ADD_FAILURE() << error;
-      delete server_;
-      server_ = nullptr;
-    }
+    StartServer("modem-media", [](const std::string& dir) {
+      emu_ = new ModemEmulator(ModemEmulator::Dialect::kV253, dir + "/ttyModem");
+      emu_->EnableVoice(true);
+      return "providers { modem { ports {\n  name: \"m0\" device: \"" + dir + "/ttyModem\"\n" +
+             "  number: \"5550000\" ring_timeout_ms: 2000 retry_interval_ms: 100\n} } }\n";
+    });
   }
   static void TearDownTestSuite() {
-    delete server_;
+    StopServer();
     delete emu_;
-    delete dir_;
-    server_ = nullptr;
     emu_ = nullptr;
-    dir_ = nullptr;
   }
 
   void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    telephony_ = v1::Telephony::NewStub(channel_);
-    media_ = v1::Media::NewStub(channel_);
+    MediaServerTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(WaitLine(v1::LINE_STATE_IN_SERVICE));
   }
 
@@ -83,23 +70,6 @@ class ModemMediaTest : public ::testing::Test {
     while (absl::Now() < deadline) {
       if (LineState() == state) return true;
       absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
-  }
-  v1::Call GetCall(const std::string& id) {
-    v1::GetCallRequest get;
-    get.set_call_id(id);
-    v1::Call call;
-    if (!telephony_->GetCall(Ctx().get(), get, &call).ok()) {
-      call.mutable_status()->set_state(v1::CALL_STATE_IDLE);
-    }
-    return call;
-  }
-  bool WaitState(const std::string& id, v1::CallState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (GetCall(id).status().state() == state) return true;
-      absl::SleepFor(absl::Milliseconds(5));
     }
     return false;
   }
@@ -207,16 +177,9 @@ class ModemMediaTest : public ::testing::Test {
     return c.Finish();
   }
 
-  static std::string* dir_;
   static ModemEmulator* emu_;
-  static tsp_test::ServerProcess* server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Telephony::Stub> telephony_;
-  std::unique_ptr<v1::Media::Stub> media_;
 };
-std::string* ModemMediaTest::dir_ = nullptr;
 ModemEmulator* ModemMediaTest::emu_ = nullptr;
-tsp_test::ServerProcess* ModemMediaTest::server_ = nullptr;
 
 TEST_F(ModemMediaTest, VoiceCallCarriesAudioBothWaysDigitsAndEndsTheDataStateOnDrop) {
   const size_t from = emu_->commands().size();
