@@ -94,6 +94,18 @@ void RemoteProvider::CallEventLocked(CallEntry& entry, const Outgoing& out) {
   }
 }
 
+void RemoteProvider::RequestEndedLocked(CallEntry& entry, uint32_t hd_call, DWORD msg, DWORD term,
+                                        DWORD end_to_end_id) {
+  Outgoing out;
+  out.kind = Outgoing::Kind::kCallEvent;
+  out.hd_call = hd_call;
+  out.msg = msg;
+  out.p1 = term;
+  out.p2 = end_to_end_id;
+  out.p3 = Tick();
+  CallEventLocked(entry, out);
+}
+
 LONG RemoteProvider::GenerateTone(HDRVCALL hd_call, DWORD end_to_end_id, DWORD tone_mode,
                                   DWORD duration, DWORD num_tones, const LINEGENERATETONE* tones) {
   absl::MutexLock lock(&mu_);
@@ -159,14 +171,7 @@ LONG RemoteProvider::GenerateTone(HDRVCALL hd_call, DWORD end_to_end_id, DWORD t
           auto it = std::find(e->tones.begin(), e->tones.end(), end_to_end_id);
           if (it == e->tones.end()) return;
           e->tones.erase(it);
-          Outgoing out;
-          out.kind = Outgoing::Kind::kCallEvent;
-          out.hd_call = id;
-          out.msg = LINE_GENERATE;
-          out.p1 = LINEGENERATETERM_CANCEL;
-          out.p2 = end_to_end_id;
-          out.p3 = Tick();
-          CallEventLocked(*e, out);
+          RequestEndedLocked(*e, id, LINE_GENERATE, LINEGENERATETERM_CANCEL, end_to_end_id);
         },
         call_options());
   });
@@ -242,14 +247,7 @@ LONG RemoteProvider::GatherDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD d
                                  [&](const auto& g) { return g.end_to_end_id == end_to_end_id; });
           if (it == e->gathers.end()) return;
           e->gathers.erase(it);
-          Outgoing out;
-          out.kind = Outgoing::Kind::kCallEvent;
-          out.hd_call = id;
-          out.msg = LINE_GATHERDIGITS;
-          out.p1 = LINEGATHERTERM_CANCEL;
-          out.p2 = end_to_end_id;
-          out.p3 = Tick();
-          CallEventLocked(*e, out);
+          RequestEndedLocked(*e, id, LINE_GATHERDIGITS, LINEGATHERTERM_CANCEL, end_to_end_id);
         },
         call_options());
   });

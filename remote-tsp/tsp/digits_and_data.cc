@@ -22,14 +22,7 @@ LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD
   auto cancel_running = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // TAPI: a new request (or NULL digits) cancels the one in progress.
     for (DWORD old : entry->generating) {
-      Outgoing out;
-      out.kind = Outgoing::Kind::kCallEvent;
-      out.hd_call = id;
-      out.msg = LINE_GENERATE;
-      out.p1 = LINEGENERATETERM_CANCEL;
-      out.p2 = old;
-      out.p3 = static_cast<DWORD>(absl::ToUnixMillis(absl::Now()));
-      EnqueueLocked(out);
+      RequestEndedLocked(*entry, id, LINE_GENERATE, LINEGENERATETERM_CANCEL, old);
     }
     entry->generating.clear();
   };
@@ -65,14 +58,7 @@ LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD
         auto it = std::find(e->generating.begin(), e->generating.end(), end_to_end_id);
         if (it == e->generating.end()) return;
         e->generating.erase(it);
-        Outgoing out;
-        out.kind = Outgoing::Kind::kCallEvent;
-        out.hd_call = id;
-        out.msg = LINE_GENERATE;
-        out.p1 = LINEGENERATETERM_CANCEL;
-        out.p2 = end_to_end_id;
-        out.p3 = static_cast<DWORD>(absl::ToUnixMillis(absl::Now()));
-        EnqueueLocked(out);
+        RequestEndedLocked(*e, id, LINE_GENERATE, LINEGENERATETERM_CANCEL, end_to_end_id);
       },
       call_options());
   return 0;

@@ -460,6 +460,11 @@ class RemoteProvider {
   void CallMediaDoneLocked(uint32_t hd_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends a call event now, or after the creating request's completion.
   void CallEventLocked(CallEntry& entry, const Outgoing& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reports the end of call `hd_call`'s request `end_to_end_id` (`msg`:
+  // LINE_GENERATE or LINE_GATHERDIGITS, with its termination `term`), as a
+  // call event stamped with the tick count.
+  void RequestEndedLocked(CallEntry& entry, uint32_t hd_call, DWORD msg, DWORD term,
+                          DWORD end_to_end_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Callbacks into TAPISRV leave the queue in order, one drainer at a time
   // (`draining_`): the thread that queued them (a gRPC callback or event

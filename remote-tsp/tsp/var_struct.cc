@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tsp/utf8.h"
+
 namespace linebridge::tsp {
 namespace {
 
@@ -21,24 +23,6 @@ void AppendUtf16(std::u16string* out, char32_t cp) {
     out->push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
   } else {
     out->push_back(static_cast<char16_t>(cp));
-  }
-}
-
-void AppendUtf8(std::string* out, char32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
 
@@ -94,7 +78,7 @@ std::string Utf16ToUtf8(const char16_t* in, size_t max_units) {
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       cp = kReplacement;
     }
-    AppendUtf8(&out, cp);
+    AppendUtf8(cp, &out);
   }
   return out;
 }
