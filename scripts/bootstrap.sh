@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages linebridge needs. Idempotent; run as root
 # (or with sudo available).
-#   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh)
+#   scripts/bootstrap.sh          to build and run (scripts/quickstart.sh);
+#                                 with mold and ccache, which scripts/build.sh
+#                                 uses to link and rebuild faster
 #   scripts/bootstrap.sh --test   also what the tests use (scripts/test.sh):
 #                                 clang (and its libFuzzer runtime), the
 #                                 mingw-w64 cross compilers, wine, Xvfb and
