@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds linebridge.   scripts/build.sh [release|asan|fuzz] [targets...]
 #   release  -> build/       (RelWithDebInfo, warnings are errors)
-#   asan     -> build-asan/  (AddressSanitizer + UndefinedBehaviorSanitizer)
+#   asan     -> build-asan/  (clang: AddressSanitizer + UndefinedBehaviorSanitizer,
+#                             and the thread-safety analysis as errors)
 #   fuzz     -> build-fuzz/  (clang, libFuzzer + ASan + UBSan; builds only the
 #                             fuzzers unless targets are given: docs/fuzzing.md)
 set -euo pipefail
@@ -10,7 +11,9 @@ flavor="${1:-release}"
 shift || true
 case "$flavor" in
   release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DLINEBRIDGE_SANITIZE=ON -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g") ;;
+  # clang: its thread-safety analysis runs in the same compile (-Wthread-safety).
+  asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DLINEBRIDGE_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g") ;;
   fuzz)
     dir=build-fuzz
     args=(-DCMAKE_BUILD_TYPE=Debug -DLINEBRIDGE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++

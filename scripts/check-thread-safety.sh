@@ -3,6 +3,9 @@
 # which has no such analysis): each translation unit is compiled syntax-only
 # with the flags from the release build's compile_commands.json.
 #   scripts/check-thread-safety.sh [build-dir]
+# The test command does not need it: its sanitizer build is compiled by clang
+# with -Wthread-safety (scripts/build.sh asan). This is the quick check for a
+# g++ build tree without building again.
 # A unit found clean is remembered under ${XDG_CACHE_HOME:-~/.cache}/linebridge/
 # thread-safety, keyed by clang's version, the unit's flags and the contents of
 # the unit and of every header it includes (ninja's dependency log of the
