@@ -60,7 +60,11 @@ struct Options {
   std::exit(2);
 }
 
-void Progress(const std::string& s) { std::fprintf(stderr, "sip_bench: %s\n", s.c_str()); }
+const Clock::time_point kStart = Clock::now();
+
+void Progress(const std::string& s) {
+  std::fprintf(stderr, "sip_bench [%5.1f s]: %s\n", MicrosSince(kStart) / 1e6, s.c_str());
+}
 
 std::string Spread(const std::vector<double>& v, const char* fmt) {
   return absl::StrCat(v.size(), " runs, spread ", absl::StrFormat(fmt, Min(v)), "..",
@@ -327,7 +331,7 @@ struct MemoryRound {
 // linebridged with `accounts` accounts registered; its RSS once every line is
 // in service (and a second to settle), and the time that took.
 void RegisteredRss(const std::string& dir, int registrar, int accounts, const std::string& name,
-                   double* rss, double* seconds) {
+                   double settle_s, double* rss, double* seconds) {
   const auto t0 = Clock::now();
   Target t = StartTarget(dir, name, RegisteredConfig(accounts, registrar));
   int n = 0;
@@ -339,12 +343,18 @@ void RegisteredRss(const std::string& dir, int registrar, int accounts, const st
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling the line states
   }
   *seconds = MicrosSince(t0) / 1e6;
-  std::this_thread::sleep_for(std::chrono::seconds(1));  // let the registrations' garbage go
+  // Let the registrations' garbage go.
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(settle_s * 1000)));
   *rss = static_cast<double>(t.daemon->RssBytes());
+  t.telephony.reset();
+  t.admin.reset();
+  t.channel.reset();
   t.daemon->Stop();
+  Progress(absl::StrFormat("memory: %d accounts in service after %.1f s, stopped", accounts,
+                           *seconds));
 }
 
-MemoryRound Memory(const std::string& dir, int accounts, int round) {
+MemoryRound Memory(const std::string& dir, int accounts, int round, double settle_s) {
   ::setenv(kPasswordEnv, "bench-secret", 1);
   ChildProcess kamailio;
   const int registrar = sip::testing::FreePort();
@@ -352,8 +362,8 @@ MemoryRound Memory(const std::string& dir, int accounts, int round) {
   if (!sip::testing::StartKamailio(kamailio, registrar, "bench-secret", dir, &error)) Fail(error);
   MemoryRound m;
   double unused = 0;
-  RegisteredRss(dir, registrar, 1, absl::StrCat("one_", round), &m.rss_one, &unused);
-  RegisteredRss(dir, registrar, accounts, absl::StrCat("many_", round), &m.rss_many,
+  RegisteredRss(dir, registrar, 1, absl::StrCat("one_", round), settle_s, &m.rss_one, &unused);
+  RegisteredRss(dir, registrar, accounts, absl::StrCat("many_", round), settle_s, &m.rss_many,
                 &m.register_s);
   kamailio.Kill();
   m.per_account = (m.rss_many - m.rss_one) / (accounts - 1);
@@ -398,17 +408,18 @@ int Main(int argc, char** argv) {
   SippRun uas{.scenario = sip::testing::ScenarioDir() + "/uas_answer.xml", .port = far_port};
   if (!StartSippRun(far, uas, dir, "far")) Fail("the sipp far end did not start");
 
-  (void)LinebridgeSetups(t, o.lines, 0.5);  // warm-up
+  (void)LinebridgeSetups(t, o.lines, o.quick ? 0.2 : 0.5);  // warm-up
   std::vector<double> lb_rate, sipp_rate, lb_setup_p50;
   int64_t lb_calls = 0, lb_failures = 0, sipp_calls = 0, sipp_failures = 0;
   for (int round = 0; round < o.rounds; ++round) {
     const SetupRound lb = LinebridgeSetups(t, o.lines, o.seconds);
-    const int baseline_calls = std::max<int>(500, static_cast<int>(lb.per_s * o.seconds * 4));
+    const int baseline_calls = std::max<int>(500, static_cast<int>(lb.per_s * o.seconds * (o.quick ? 2 : 4)));
     const SetupRound sp = SippSetups(dir, far_port, o.lines, baseline_calls, round);
     Progress(absl::StrFormat("setups round %d: linebridged %.0f/s (%d calls, %d failed, setup p50 "
                              "%.2f ms), sipp %.0f/s (%d calls, %d failed)",
                              round + 1, lb.per_s, lb.calls, lb.failures, lb.setup_us.P50() / 1e3,
                              sp.per_s, sp.calls, sp.failures));
+    if (lb.calls == 0) Fail("no call set up through the lines; daemon log:\n" + t.daemon->LogTail());
     lb_rate.push_back(lb.per_s);
     sipp_rate.push_back(sp.per_s);
     lb_setup_p50.push_back(lb.setup_us.P50() / 1e3);
@@ -443,10 +454,11 @@ int Main(int argc, char** argv) {
     offer_n += r.offering_us.size();
   }
   t.daemon->Stop();
+  Progress("calls: linebridged stopped");
 
   std::vector<double> per_account, rss_one, register_s;
   for (int round = 0; round < o.rounds; ++round) {
-    const MemoryRound m = Memory(dir, o.accounts, round);
+    const MemoryRound m = Memory(dir, o.accounts, round, o.quick ? 0.3 : 1.0);
     Progress(absl::StrFormat("memory round %d: RSS %.1f MiB with 1 account, %.1f MiB with %d "
                              "(registered in %.1f s): %.1f KiB per account",
                              round + 1, m.rss_one / 1048576, m.rss_many / 1048576, o.accounts,
