@@ -3,7 +3,7 @@
 // its binary, gRPC on 127.0.0.1; sipp from Debian as the far ends; kamailio
 // as the registrar).
 //
-//   sip_bench [--quick] [--rounds N] [--json FILE] [--keep_tmp]
+//   sip_bench [--quick] [--rounds N] [--accounts N] [--json FILE] [--keep_tmp]
 //
 // 1. Call setups per second: `lines` user-agent lines, one client thread
 //    each, loop MakeCall -> CONNECTED (seen on an event subscription) ->
@@ -349,7 +349,13 @@ void RegisteredRss(const std::string& dir, int registrar, int accounts, const st
   t.telephony.reset();
   t.admin.reset();
   t.channel.reset();
-  t.daemon->Stop();
+  const std::string log_path = t.daemon->log_path();
+  // A clean exit: status 0, and sofia never destroyed an agent before its
+  // shutdown (unregistering) completed.
+  if (!t.daemon->Stop() || t.daemon->LogTail(1 << 20).find("FATAL") != std::string::npos) {
+    Fail(absl::StrCat("linebridged with ", accounts, " accounts did not exit cleanly on SIGTERM; "
+                      "log in ", log_path));
+  }
   Progress(absl::StrFormat("memory: %d accounts in service after %.1f s, stopped", accounts,
                            *seconds));
 }
@@ -382,15 +388,17 @@ int Main(int argc, char** argv) {
       o.lines = 8;
       o.seconds = 1;
       o.offers = 50;
-      o.accounts = 100;
+      o.accounts = 1000;
     } else if (arg == "--rounds" && i + 1 < argc) {
       if (!absl::SimpleAtoi(argv[++i], &o.rounds) || o.rounds < 1) return 1;
+    } else if (arg == "--accounts" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &o.accounts) || o.accounts < 2) return 1;
     } else if (arg == "--json" && i + 1 < argc) {
       o.json = argv[++i];
     } else if (arg == "--keep_tmp") {
       o.keep_tmp = true;
     } else {
-      std::fprintf(stderr, "usage: sip_bench [--quick] [--rounds N] [--json FILE] [--keep_tmp]\n");
+      std::fprintf(stderr, "usage: sip_bench [--quick] [--rounds N] [--accounts N] [--json FILE] [--keep_tmp]\n");
       return 1;
     }
   }
@@ -453,7 +461,10 @@ int Main(int argc, char** argv) {
     ping50.push_back(r.ping_us.P50());
     offer_n += r.offering_us.size();
   }
-  t.daemon->Stop();
+  t.telephony.reset();
+  t.admin.reset();
+  t.channel.reset();
+  if (!t.daemon->Stop()) Fail("linebridged did not exit cleanly on SIGTERM:\n" + t.daemon->LogTail());
   Progress("calls: linebridged stopped");
 
   std::vector<double> per_account, rss_one, register_s;
