@@ -88,6 +88,17 @@ void EventHub::Forget(const std::string& call) {
   seen_.erase(call);
 }
 
+std::string EventHub::Seen(const std::string& call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out;
+  auto it = seen_.find(call);
+  if (it == seen_.end()) return "none";
+  for (int s : it->second) {
+    absl::StrAppend(&out, out.empty() ? "" : " ", v1::CallState_Name(static_cast<v1::CallState>(s)));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // sipp
 

@@ -42,6 +42,8 @@ class EventHub {
   // True once `call` has been in `state`, false after `seconds`.
   bool Await(const std::string& call, v1::CallState state, double seconds);
   void Forget(const std::string& call);
+  // The states `call` has been in, by name (for error messages).
+  std::string Seen(const std::string& call);
 
  private:
   void Run();
