@@ -7,7 +7,8 @@
 //
 // 1. Call setups per second: `lines` user-agent lines, one client thread
 //    each, loop MakeCall -> CONNECTED (seen on an event subscription) ->
-//    Drop -> IDLE against a sipp far end that rings and answers at once.
+//    Drop -> IDLE against a sipp far end that rings and answers at once;
+//    the calls that ended inside the window, per second.
 //    Baseline: a sipp caller with the same number of calls in flight
 //    calling the same sipp far end (INVITE, 200, ACK, BYE).
 // 2. INVITE -> OFFERING: sipp calls one line once at a time; the time from
@@ -15,7 +16,8 @@
 //    client reads the OFFERING call on its subscription. Baselines: sipp
 //    calling sipp, INVITE -> 180; Admin.Ping round trips meanwhile.
 // 3. Memory per registered account: linebridged's RSS with `accounts`
-//    accounts registered at kamailio minus its RSS with one, per account.
+//    accounts registered at kamailio minus its RSS with one, per account;
+//    each daemon must exit cleanly (status 0, no sofia FATAL) on SIGTERM.
 //
 // Exit status: 0 when the benchmarks ran (FAIL rows are information), 2 when
 // one could not run, 1 for bad flags.
