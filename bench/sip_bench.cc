@@ -494,9 +494,9 @@ int Main(int argc, char** argv) {
                  absl::StrCat("make->connected->drop, ", o.lines, " lines in parallel; median of ",
                               Spread(lb_rate, "%.0f"), "; ", lb_calls, " calls, ", lb_failures,
                               " failed; sipp ", Spread(sipp_rate, "%.0f"), ", ", sipp_calls,
-                              " calls, ", sipp_failures, " failed")});
-  report.Add(Row{"SIP setup MakeCall->CONNECTED p50 (ms)", Median(lb_setup_p50), "info", "", 0, 0,
-                 "info", Spread(lb_setup_p50, "%.2f")});
+                              " calls, ", sipp_failures, " failed; MakeCall->CONNECTED p50 ",
+                              absl::StrFormat("%.2f", Median(lb_setup_p50)), " ms (",
+                              Spread(lb_setup_p50, "%.2f"), ")")});
   report.Add(Row{"INVITE -> OFFERING p50 (us)", Median(offer50), "info",
                  absl::StrFormat("sipp INVITE->180 %.0f", Median(sipp50)), Median(sipp50),
                  Median(offer50) / Median(sipp50), "info",
