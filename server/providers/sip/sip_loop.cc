@@ -8,6 +8,8 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+
 namespace linebridge::sip {
 
 SipLoop::~SipLoop() {
@@ -93,6 +95,15 @@ void SipLoop::Stop() {
   if (stopping_.exchange(true)) return;
   const uint64_t one = 1;
   if (event_fd_ >= 0) (void)!::write(event_fd_, &one, sizeof(one));
+}
+
+bool SipLoop::StepUntil(su_root_t* root, absl::Duration timeout, const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= deadline) return false;
+    su_root_step(root, 50);
+  }
+  return true;
 }
 
 void SipLoop::Join() {

@@ -14,6 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace linebridge::sip {
 
@@ -38,6 +39,12 @@ class SipLoop {
   void Join();
 
   bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  // Runs `root`'s events (on the loop thread, e.g. from `fini`) until
+  // `done()` or until `timeout` has passed; true if done. Bounded by time,
+  // not by steps: a step handles one event, and a thousand agents shutting
+  // down send thousands.
+  static bool StepUntil(su_root_t* root, absl::Duration timeout, const std::function<bool()>& done);
   su_root_t* root() const { return root_; }  // loop thread only
 
  private:

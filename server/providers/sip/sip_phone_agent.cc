@@ -184,16 +184,20 @@ void SipPhoneAgent::Impl::Fini() {
     p->retry = nullptr;
     if (p->nua != nullptr) nua_shutdown(p->nua);
   }
-  for (int i = 0; i < 100; ++i) {
-    bool all = true;
-    for (auto& p : phones) all = all && (p->nua == nullptr || p->shutdown_done);
-    if (all) break;
-    su_root_step(root, 50);
-  }
+  const bool done = SipLoop::StepUntil(root, absl::Seconds(4), [&] {
+    for (auto& p : phones) {
+      if (p->nua != nullptr && !p->shutdown_done) return false;
+    }
+    return true;
+  });
+  int left = 0;
   for (auto& p : phones) {
-    if (p->nua != nullptr) nua_destroy(p->nua);
+    // sofia aborts on destroying an agent whose shutdown has not completed.
+    if (p->nua != nullptr && p->shutdown_done) nua_destroy(p->nua);
+    if (p->nua != nullptr && !p->shutdown_done) ++left;
     p->nua = nullptr;
   }
+  if (!done) LB_WARN("sip: %d phone(s) did not finish unsubscribing in time", left);
   calls.clear();
 }
 
