@@ -71,6 +71,9 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
         NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_ENABLEMESSAGE(0),
         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE"),
         NUTAG_APPL_METHOD("REFER"), SIPTAG_USER_AGENT_STR("linebridged"),
+        // sofia's own list, plus Replaces (RFC 3891: this line can be a
+        // transfer target).
+        SIPTAG_SUPPORTED_STR("timer, 100rel, replaces"),
         NUTAG_SESSION_TIMER(session_expires),
         TAG_IF(session_expires > 0, NUTAG_MIN_SE(std::min(session_expires, 90u))),
         TAG_IF(session_expires > 0, NUTAG_SESSION_REFRESHER(nua_any_refresher)),
