@@ -185,8 +185,10 @@ TEST_F(SipFarTransferTest, InviteWithReplacesTakesOverTheCall) {
   EXPECT_EQ(call.info().redirecting().number(), "7001");
   EXPECT_EQ(call.info().redirecting().name(), "Tina Transferor");
   EXPECT_EQ(call.info().related_call_id(), original_number);
-  // The replaced dialog's far end got the line's BYE.
+  // The replaced dialog's far end got the line's BYE; the transferee hangs
+  // up the new call.
   EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  ASSERT_TRUE(reader.WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
   ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
   EXPECT_EQ(transferee.Wait(kWait), 0) << transferee.ReadLog();
   EXPECT_EQ(CounterOf(*t, "sip_replaces_total", "sip/alice"), 1u);
