@@ -4,7 +4,8 @@
 // its BYE and the target's answer comes first, or kept when the target is
 // busy) and as the transfer target of an INVITE with Replaces (RFC 3891:
 // the named call replaced by one answered at once; 481 when it names no
-// dialog). Driven over gRPC like an application.
+// dialog, 486 for early-only on a confirmed one). Driven over gRPC like an
+// application.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +39,18 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The Replaces value uas_replaced.xml writes for its dialog once it has the
+// ACK (the file appears then); "" if it never does.
+std::string ReplacesOf(const std::string& dialog_file) {
+  const absl::Time deadline = absl::Now() + kWait;
+  std::string replaces;
+  while (replaces.empty() && absl::Now() < deadline) {
+    replaces = std::string(absl::StripAsciiWhitespace(ReadFile(dialog_file)));
+    if (replaces.empty()) absl::SleepFor(absl::Milliseconds(10));  // sipp writes it
+  }
+  return replaces;
 }
 
 // The call a CallCreated event announces, or an empty call.
@@ -161,13 +174,7 @@ TEST_F(SipFarTransferTest, InviteWithReplacesTakesOverTheCall) {
   for (const v1::Call& c : itest::CallsOn(t->telephony(), "sip/alice")) {
     if (c.id() == original) original_number = c.info().call_id();
   }
-  // The far end wrote the dialog's ids once it had the ACK.
-  std::string replaces;
-  const absl::Time deadline = absl::Now() + kWait;
-  while (replaces.empty() && absl::Now() < deadline) {
-    replaces = std::string(absl::StripAsciiWhitespace(ReadFile(dialog_file)));
-    if (replaces.empty()) absl::SleepFor(absl::Milliseconds(10));  // sipp writes it
-  }
+  const std::string replaces = ReplacesOf(dialog_file);
   ASSERT_FALSE(replaces.empty());
   ChildProcess transferee;
   ASSERT_TRUE(CallAlice(transferee,
@@ -195,22 +202,35 @@ TEST_F(SipFarTransferTest, InviteWithReplacesTakesOverTheCall) {
   EXPECT_EQ(CounterOf(*t, "sip_replaces_refused_total", "sip/alice"), 0u);
 }
 
-TEST_F(SipFarTransferTest, InviteWithReplacesNamingNoDialogIsRefused481) {
+TEST_F(SipFarTransferTest, InviteWithReplacesNamingNoDialogOrEarlyOnlyIsRefused) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
   ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
   // A live call, so that the line has a dialog it could have matched.
   ChildProcess far;
+  const std::string dialog_file = dir_ + "/dialog.txt";
   const std::string original =
-      CallSipp(*t, far, {.scenario = "uas_replaced.xml",
-                         .keys = {{"dialog_file", dir_ + "/dialog.txt"}}});
+      CallSipp(*t, far, {.scenario = "uas_replaced.xml", .keys = {{"dialog_file", dialog_file}}});
   ASSERT_TRUE(reader.WaitFor(IsCallState(original, v1::CALL_STATE_CONNECTED), kWait));
-  ChildProcess caller;
-  ASSERT_TRUE(CallAlice(caller, {.scenario = "uac_replaces_refused.xml",
-                                 .keys = {{"replaces", "nosuchcall@127.0.0.1;to-tag=1;from-tag=2"}}}));
-  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  {
+    ChildProcess caller;
+    ASSERT_TRUE(CallAlice(caller, {.scenario = "uac_replaces_refused.xml",
+                                   .keys = {{"replaces", "nosuchcall@127.0.0.1;to-tag=1;from-tag=2"}}}));
+    EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  }
   EXPECT_EQ(CounterOf(*t, "sip_replaces_refused_total", "sip/alice"), 1u);
+  // The live dialog named with early-only: it is confirmed, so 486.
+  const std::string replaces = ReplacesOf(dialog_file);
+  ASSERT_FALSE(replaces.empty());
+  {
+    ChildProcess caller;
+    ASSERT_TRUE(CallAlice(caller, {.scenario = "uac_replaces_early_only.xml",
+                                   .keys = {{"replaces", replaces + ";early-only"}}}));
+    EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  }
+  EXPECT_EQ(CounterOf(*t, "sip_replaces_refused_total", "sip/alice"), 2u);
+  EXPECT_EQ(CounterOf(*t, "sip_replaces_total", "sip/alice"), 0u);
   // Nothing was offered, and the call is untouched.
   std::vector<v1::Call> calls = itest::CallsOn(t->telephony(), "sip/alice");
   ASSERT_EQ(calls.size(), 1u);
