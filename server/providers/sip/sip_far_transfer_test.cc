@@ -105,9 +105,13 @@ TEST_F(SipFarTransferTest, ReferIsCarriedOutAndTheTransferorHangsUpAfterwards) {
   EXPECT_EQ(calls[0].id(), placed);
   ASSERT_TRUE(itest::Drop(t->telephony(), placed).ok());
   EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
-  // The target's INVITE carried the REFER's Referred-By (RFC 3892).
-  EXPECT_THAT(ReadFile(dir_ + "/uas_referrer_messages.log"),
-              ::testing::ContainsRegex("Referred-By: *\"Far End\" *<sip:far@"));
+  // The target's INVITE carried the REFER's Referred-By (RFC 3892) and the
+  // Replaces from its Refer-To URI; its request URI has no headers.
+  const std::string messages = ReadFile(dir_ + "/uas_referrer_messages.log");
+  EXPECT_THAT(messages, ::testing::ContainsRegex("Referred-By: *\"Far End\" *<sip:far@"));
+  EXPECT_THAT(messages,
+              ::testing::HasSubstr("Replaces: held-call@127.0.0.1;to-tag=7;from-tag=8"));
+  EXPECT_THAT(messages, ::testing::HasSubstr("INVITE sip:5550188@127.0.0.1 SIP/2.0"));
   EXPECT_EQ(CounterOf(*t, "sip_refers_accepted_total", "sip/alice"), 1u);
   EXPECT_EQ(CounterOf(*t, "sip_referred_call_failures_total", "sip/alice"), 0u);
   EXPECT_EQ(CounterOf(*t, "sip_refers_declined_total", "sip/alice"), 0u);
