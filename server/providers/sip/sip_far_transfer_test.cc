@@ -3,7 +3,8 @@
 // message/sipfrag NOTIFYs, the transferor's call handed over whichever of
 // its BYE and the target's answer comes first, or kept when the target is
 // busy) and as the transfer target of an INVITE with Replaces (RFC 3891:
-// the named call replaced by one answered at once; 481 when it names no
+// the named call replaced by one answered at once, a ringing call of the
+// line's as a pickup; 481 when it names no
 // dialog, 486 for early-only on a confirmed one). Driven over gRPC like an
 // application.
 #include <gmock/gmock.h>
@@ -202,6 +203,35 @@ TEST_F(SipFarTransferTest, InviteWithReplacesTakesOverTheCall) {
   EXPECT_EQ(transferee.Wait(kWait), 0) << transferee.ReadLog();
   EXPECT_EQ(CounterOf(*t, "sip_replaces_total", "sip/alice"), 1u);
   EXPECT_EQ(CounterOf(*t, "sip_replaces_refused_total", "sip/alice"), 0u);
+}
+
+TEST_F(SipFarTransferTest, InviteWithReplacesPicksUpACallTheLineIsPlacing) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
+  ChildProcess far;
+  const std::string dialog_file = dir_ + "/dialog.txt";
+  const std::string original = CallSipp(
+      *t, far, {.scenario = "uas_ringing_replaced.xml", .keys = {{"dialog_file", dialog_file}}});
+  ASSERT_TRUE(reader.WaitFor(IsCallState(original, v1::CALL_STATE_RINGBACK), kWait));
+  const std::string replaces = ReplacesOf(dialog_file);
+  ASSERT_FALSE(replaces.empty());
+  // The early dialog is the line's own: the INVITE takes its place, the
+  // ringing call is cancelled (the far end checks the CANCEL).
+  ChildProcess picker;
+  ASSERT_TRUE(CallAlice(picker, {.scenario = "uac_replaces.xml", .keys = {{"replaces", replaces}}}));
+  ASSERT_TRUE(reader.WaitFor(IsDisconnected(original, v1::DISCONNECT_MODE_NORMAL), kWait));
+  ASSERT_TRUE(reader.WaitFor(IsCallState(original, v1::CALL_STATE_IDLE), kWait));
+  const v1::Call call = CreatedCall(reader.WaitFor(IsNewCallOn("sip/alice"), kWait));
+  ASSERT_FALSE(call.id().empty());
+  EXPECT_EQ(call.status().state(), v1::CALL_STATE_CONNECTED);
+  EXPECT_EQ(call.info().reason(), v1::CALL_REASON_PICKUP);
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  ASSERT_TRUE(reader.WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  EXPECT_EQ(picker.Wait(kWait), 0) << picker.ReadLog();
+  EXPECT_EQ(CounterOf(*t, "sip_replaces_total", "sip/alice"), 1u);
 }
 
 TEST_F(SipFarTransferTest, InviteWithReplacesNamingNoDialogOrEarlyOnlyIsRefused) {
