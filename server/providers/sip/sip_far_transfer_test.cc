@@ -4,9 +4,8 @@
 // its BYE and the target's answer comes first, or kept when the target is
 // busy) and as the transfer target of an INVITE with Replaces (RFC 3891:
 // the named call replaced by one answered at once, a ringing call of the
-// line's as a pickup; 481 when it names no
-// dialog, 486 for early-only on a confirmed one). Driven over gRPC like an
-// application.
+// line's as a pickup; 481 when it names no dialog, 486 for early-only on a
+// confirmed one). Driven over gRPC like an application.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
