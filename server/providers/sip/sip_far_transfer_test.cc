@@ -1,8 +1,8 @@
 // Transfers started by the far end, against sipp far ends on 127.0.0.1: the
 // line as the transferee of a REFER (RFC 3515: 202, the target called,
 // message/sipfrag NOTIFYs, the transferor's call handed over whichever of
-// its BYE and the target's answer comes first, or kept when the target is
-// busy) and as the transfer target of an INVITE with Replaces (RFC 3891:
+// its BYE and the target's answer comes first, the line hanging up on a
+// transferor that stays on, or the call kept when the target is busy) and as the transfer target of an INVITE with Replaces (RFC 3891:
 // the named call replaced by one answered at once, a ringing call of the
 // line's as a pickup; 481 when it names no dialog, 486 for early-only on a
 // confirmed one). Driven over gRPC like an application.
@@ -115,6 +115,24 @@ TEST_F(SipFarTransferTest, ReferIsCarriedOutAndTheTransferorHangsUpAfterwards) {
   EXPECT_EQ(CounterOf(*t, "sip_refers_accepted_total", "sip/alice"), 1u);
   EXPECT_EQ(CounterOf(*t, "sip_referred_call_failures_total", "sip/alice"), 0u);
   EXPECT_EQ(CounterOf(*t, "sip_refers_declined_total", "sip/alice"), 0u);
+}
+
+TEST_F(SipFarTransferTest, TransferorThatStaysOnIsHungUpByTheLine) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
+  ChildProcess sipp;
+  std::string original;
+  std::string placed;
+  ASSERT_NO_FATAL_FAILURE(
+      StartTransfer(*t, reader, sipp, "uas_referrer_stays.xml", &original, &placed));
+  ASSERT_TRUE(reader.WaitFor(IsCallState(placed, v1::CALL_STATE_CONNECTED), kWait));
+  ASSERT_TRUE(reader.WaitFor(IsCallState(original, v1::CALL_STATE_IDLE), kWait));
+  // The transferor never hangs up after the 2xx NOTIFY: the line's BYE
+  // reaches it (sipp waits for it) a few seconds later.
+  ASSERT_TRUE(itest::Drop(t->telephony(), placed).ok());
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
 }
 
 TEST_F(SipFarTransferTest, TransferorHangingUpBeforeTheTargetAnswers) {
