@@ -71,6 +71,9 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
         NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_ENABLEMESSAGE(0),
         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE"),
         NUTAG_APPL_METHOD("REFER"), SIPTAG_USER_AGENT_STR("linebridged"),
+        // sofia's own list, plus Replaces (RFC 3891: this line can be a
+        // transfer target).
+        SIPTAG_SUPPORTED_STR("timer, 100rel, replaces"),
         NUTAG_SESSION_TIMER(session_expires),
         TAG_IF(session_expires > 0, NUTAG_MIN_SE(std::min(session_expires, 90u))),
         TAG_IF(session_expires > 0, NUTAG_SESSION_REFRESHER(nua_any_refresher)),
@@ -300,8 +303,19 @@ void SipAgent::Impl::OnIncoming(AccountState& a, nua_handle_t* nh, const sip_t* 
       return;
     }
   }
+  // This line being the transfer target: the INVITE replaces a call of it.
+  if (sip->sip_replaces != nullptr) {
+    OnIncomingReplaces(a, nh, sip);
+    return;
+  }
   Leg* leg = NewLeg(agent->NewLegId(), a.index, nh, true);
   nua_handle_bind(nh, leg);
+  IncomingCall call = IncomingOf(sip);
+  nua_respond(nh, SIP_180_RINGING, TAG_END());
+  sink().OnIncoming(a.index, leg->id, std::move(call));
+}
+
+IncomingCall SipAgent::Impl::IncomingOf(const sip_t* sip) {
   v1::PartyId caller;
   if (const sip_p_asserted_identity_t* paid = sip_p_asserted_identity(sip); paid != nullptr) {
     caller = PartyFromIdentity(Str(paid->paid_display), Str(paid->paid_url->url_user),
@@ -315,10 +329,14 @@ void SipAgent::Impl::OnIncoming(AccountState& a, nua_handle_t* nh, const sip_t* 
     called = PartyFromIdentity(Str(sip->sip_to->a_display), Str(sip->sip_to->a_url->url_user),
                                Str(sip->sip_to->a_url->url_host));
   }
-  IncomingCall call{std::move(caller), std::move(called), false, {}};
+  IncomingCall call{std::move(caller), std::move(called), false, {}, false, {}, false};
   call.redirected = RedirectingOf(sip, &call.redirecting);
-  nua_respond(nh, SIP_180_RINGING, TAG_END());
-  sink().OnIncoming(a.index, leg->id, std::move(call));
+  if (const sip_referred_by_t* by = sip->sip_referred_by; by != nullptr) {
+    call.referred = true;
+    call.referred_by = PartyFromIdentity(Str(by->b_display), Str(by->b_url->url_user),
+                                         Str(by->b_url->url_host));
+  }
+  return call;
 }
 
 void SipAgent::Impl::OnState(Leg& leg, int status, tagi_t tags[]) {
@@ -351,6 +369,7 @@ void SipAgent::Impl::OnState(Leg& leg, int status, tagi_t tags[]) {
       if (!leg.connected) {
         leg.connected = true;
         sink().OnProgress(leg.id, LegProgress::kConnected);
+        if (leg.referred_by != 0) NotifyReferrer(leg, 200, "OK");
       }
       if (active_audio != SOA_ACTIVE_DISABLED) OnMediaDirection(leg, active_audio);
       break;
@@ -370,7 +389,15 @@ void SipAgent::Impl::OnState(Leg& leg, int status, tagi_t tags[]) {
         LB_WARN("sip: call leg %d ended by the stack (session refresh %d)", leg.id,
                 leg.failed_refresh);
       }
+      if (leg.referred_by != 0) {
+        // A call placed for a far end's REFER that never connected.
+        const int code = leg.final_status >= 300 ? leg.final_status : 487;
+        NotifyReferrer(leg, code, sip_status_phrase(code));
+      }
       End(leg, mode, leg.final_status);
+      // A transferor's dialog stays until its subscription had the final
+      // NOTIFY (the BYE ends the session, not the subscription; RFC 6665).
+      if (!leg.refer_event.empty() && !leg.referral_notified) break;
       Forget(leg);
       break;
     }
@@ -438,7 +465,12 @@ void SipAgent::Impl::Dispatch(AccountState& a, nua_event_t event, int status, co
       if (leg != nullptr) OnNotify(*leg, sip);
       return;
     case nua_i_refer:
-      OnIncomingRefer(a, nh, leg);
+      OnIncomingRefer(a, nh, leg, sip, tags);
+      return;
+    case nua_r_notify:
+      // The final NOTIFY of a far end's REFER was answered: a leg kept for
+      // it after its call ended can go.
+      if (leg != nullptr && status >= 200 && leg->ended && leg->referral_notified) Forget(*leg);
       return;
     case nua_i_info:
       OnInfo(a, leg, sip);

@@ -28,6 +28,19 @@ struct IncomingCall {
   v1::PartyId called;
   bool redirected = false;  // Diversion or History-Info named who redirected it
   Redirecting redirecting;
+  bool referred = false;    // a Referred-By (RFC 3892) named who transferred it
+  v1::PartyId referred_by;
+  // An INVITE with Replaces that took over a call the line was still
+  // placing: answered elsewhere by a pickup (RFC 3891).
+  bool picked_up = false;
+};
+
+// A call the line places because the far end asked for it by REFER.
+struct ReferredCall {
+  std::string target;       // the request URI (Refer-To without its headers)
+  v1::PartyId called;       // the target as a party
+  v1::PartyId referred_by;  // the transferor (Referred-By, else the REFER's From)
+  bool replaces = false;    // the INVITE carries a Replaces from the Refer-To
 };
 
 // Called on the loop thread.
@@ -36,6 +49,16 @@ class SipAgentSink {
   virtual ~SipAgentSink() = default;
   virtual void OnRegistration(size_t account, bool in_service, const std::string& why) = 0;
   virtual void OnIncoming(size_t account, uint64_t leg, IncomingCall call) = 0;
+  // The far end of `leg` asked for a transfer (REFER, RFC 3515) and the line
+  // is calling the target on `new_leg` (reported like a call of its own from
+  // now on). When the new call connects, `leg` is over for the provider (the
+  // agent reports nothing more about it); when it fails, `leg` stays.
+  virtual void OnReferred(uint64_t leg, uint64_t new_leg, ReferredCall call) = 0;
+  // An INVITE with Replaces (RFC 3891) took the place of `replaced`: the new
+  // leg is answered at once and `replaced` is ended on the wire (BYE, or
+  // CANCEL while it rang); nothing more is reported about `replaced`.
+  virtual void OnReplaced(size_t account, uint64_t new_leg, uint64_t replaced,
+                          IncomingCall call) = 0;
   virtual void OnProgress(uint64_t leg, LegProgress progress) = 0;
   virtual void OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) = 0;
   // After each offer/answer on a connected call: whether this side holds the
@@ -66,6 +89,10 @@ struct AccountCounters {
   std::atomic<uint64_t> transfer_failures{0};
   std::atomic<uint64_t> redirects{0};            // 302s sent
   std::atomic<uint64_t> refers_declined{0};      // REFERs from far ends, declined 603
+  std::atomic<uint64_t> refers_accepted{0};      // REFERs from far ends, answered 202
+  std::atomic<uint64_t> referred_calls_failed{0};  // their new calls that failed
+  std::atomic<uint64_t> replaces{0};             // calls replaced by an INVITE with Replaces
+  std::atomic<uint64_t> replaces_refused{0};     // INVITEs with Replaces refused (481/486/603)
   std::atomic<uint64_t> info_digits_received{0};
   std::atomic<uint64_t> session_refresh_failures{0};  // calls ended by a failed refresh
 };

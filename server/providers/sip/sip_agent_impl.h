@@ -19,6 +19,12 @@
 namespace linebridge::sip {
 
 struct Leg {
+  Leg() = default;
+  ~Leg() {
+    if (bye_timer != nullptr) su_timer_destroy(bye_timer);
+  }
+  Leg(const Leg&) = delete;
+  Leg& operator=(const Leg&) = delete;
   uint64_t id = 0;
   size_t account = 0;
   nua_handle_t* nh = nullptr;
@@ -41,6 +47,16 @@ struct Leg {
   bool reported_remote = false;
   // Transfer (REFER) in progress.
   bool refer_pending = false;
+  // A far end's REFER this leg carries out (sip_far_transfer.cc): the
+  // implicit subscription's Event, the call placed for it, whether the final
+  // NOTIFY went out, and the BYE sent if the transferor does not hang up.
+  std::string refer_event;
+  uint64_t referral = 0;
+  bool referral_notified = false;
+  su_timer_t* bye_timer = nullptr;
+  // A call placed for a far end's REFER: the leg whose subscription hears
+  // how it went (0 once told).
+  uint64_t referred_by = 0;
   std::string target;  // the request URI of an outbound leg
   // How the call ended, when it was connected.
   bool bye_received = false;
@@ -108,7 +124,19 @@ struct SipAgent::Impl {
   void OnReferResponse(Leg& leg, int status);
   void OnNotify(Leg& leg, const sip_t* sip);
   void Redirect(uint64_t id, const std::string& target);
-  void OnIncomingRefer(AccountState& a, nua_handle_t* nh, Leg* leg);
+
+  // sip_far_transfer.cc: transfers by the far end, this line being the
+  // transferee (REFER) or the transfer target (INVITE with Replaces).
+  void OnIncomingRefer(AccountState& a, nua_handle_t* nh, Leg* leg, const sip_t* sip,
+                       tagi_t tags[]);
+  void DeclineRefer(AccountState& a, nua_handle_t* nh, Leg* leg, const char* why);
+  // The final sipfrag for the REFER behind `leg` (a referred call), once.
+  void NotifyReferrer(Leg& leg, int status, const char* phrase);
+  static void OnByeTimer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
+  // An INVITE with Replaces: accepted (the replaced leg ended) or refused.
+  void OnIncomingReplaces(AccountState& a, nua_handle_t* nh, const sip_t* sip);
+  // Caller, called and redirecting ids of an inbound INVITE.
+  static IncomingCall IncomingOf(const sip_t* sip);
   // Redirecting ids from Diversion / History-Info of an inbound INVITE.
   static bool RedirectingOf(const sip_t* sip, Redirecting* out);
 

@@ -1,7 +1,8 @@
 // Mid-call control of a SIP leg: hold and resume by re-INVITE (RFC 3264
 // section 8.4), the far end's hold, blind transfer by REFER with its NOTIFY
-// progress (RFC 3515), redirect of an offering call by 302, incoming REFERs
-// (declined) and the redirecting ids of inbound INVITEs.
+// progress (RFC 3515), redirect of an offering call by 302 and the
+// redirecting ids of inbound INVITEs. A far end's REFER and INVITEs with
+// Replaces are in sip_far_transfer.cc.
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -149,17 +150,6 @@ void SipAgent::Impl::Redirect(uint64_t id, const std::string& target) {
   Counters(leg->account).redirects.fetch_add(1);
   const std::string contact = absl::StrCat("<", target, ">");
   nua_respond(leg->nh, SIP_302_MOVED_TEMPORARILY, SIPTAG_CONTACT_STR(contact.c_str()), TAG_END());
-}
-
-void SipAgent::Impl::OnIncomingRefer(AccountState& a, nua_handle_t* nh, Leg* leg) {
-  // A line carries one call and places calls only for an application, so a
-  // far end's request to call someone else is declined (RFC 3515 section
-  // 2.4.2 allows any final response).
-  LB_LOG("sip: account %s: declined a REFER%s", a.account->config.name(),
-         leg != nullptr ? " within a call" : "");
-  Counters(a.index).refers_declined.fetch_add(1);
-  nua_respond(nh, SIP_603_DECLINE, NUTAG_WITH_THIS(a.nua), TAG_END());
-  if (leg == nullptr) nua_handle_destroy(nh);
 }
 
 bool SipAgent::Impl::RedirectingOf(const sip_t* sip, Redirecting* out) {

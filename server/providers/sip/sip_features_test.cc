@@ -87,7 +87,8 @@ std::string ReadFile(const std::string& path) {
 class SipFeaturesTest : public sip::testing::SipUaFixture {};
 
 TEST_F(SipFeaturesTest, HoldResumeAndTheFarEndsHold) {
-  auto t = StartServer();
+  // decline_refer keeps far ends' REFERs declined (the far end checks 603).
+  auto t = StartServer("decline_refer: true");
   ASSERT_NE(t, nullptr);
   EventReader reader(t->telephony(), v1::SubscribeRequest());
   ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
@@ -104,7 +105,7 @@ TEST_F(SipFeaturesTest, HoldResumeAndTheFarEndsHold) {
   // The far end holds (sendonly), then resumes.
   ASSERT_TRUE(reader.WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_INACTIVE), kWait));
   ASSERT_TRUE(reader.WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_ACTIVE), kWait));
-  // Its REFER is declined before the line hangs up.
+  // Its REFER is declined (decline_refer) before the line hangs up.
   EXPECT_EQ(AwaitCounter(*t, "sip_refers_declined_total", "sip/alice", 1), 1u);
   ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
   EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();

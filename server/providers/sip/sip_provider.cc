@@ -214,6 +214,17 @@ std::vector<ProviderCounter> SipProvider::Counters() const {
     add("sip_redirects_total", "offering calls redirected by 302", c.redirects.load());
     add("sip_refers_declined_total", "REFER requests from far ends, declined 603",
         c.refers_declined.load());
+    add("sip_refers_accepted_total",
+        "REFER requests from far ends carried out (202, the Refer-To target called)",
+        c.refers_accepted.load());
+    add("sip_referred_call_failures_total",
+        "calls placed for a far end's REFER that failed (final sipfrag of 300 or more)",
+        c.referred_calls_failed.load());
+    add("sip_replaces_total", "calls replaced by an incoming INVITE with Replaces (RFC 3891)",
+        c.replaces.load());
+    add("sip_replaces_refused_total",
+        "incoming INVITEs with Replaces refused (481 no such dialog, 486 early-only, 603 ended)",
+        c.replaces_refused.load());
     add("sip_dtmf_digits_sent_total", "DTMF digits sent (RFC 4733 events or SIP INFO)",
         c.rtp.digits_sent.load());
     add("sip_dtmf_digits_received_total", "DTMF digits received (RFC 4733 events and SIP INFO)",
@@ -323,6 +334,9 @@ absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
     const uint64_t leg = it->second;
     const Call& call = calls_.at(leg);
     const uint64_t consult_for = call.consult_for;
+    if (auto from = calls_.find(call.referred_from); from != calls_.end()) {
+      from->second.referral = 0;
+    }
     // Dropping an offering call rejects it.
     agent_->Hangup(leg, call.inbound && call.state == v1::CALL_STATE_OFFERING ? 603 : 0);
     calls_.erase(leg);
@@ -415,9 +429,16 @@ void SipProvider::OnProgress(uint64_t leg, sip::LegProgress progress) {
           SetState(leg, MakeStatus(v1::CALL_STATE_RINGBACK));
         }
         break;
-      case sip::LegProgress::kConnected:
-        SetState(leg, Connected());
+      case sip::LegProgress::kConnected: {
+        // A call that replaced another (RFC 3891) was created connected.
+        if (it->second.state != v1::CALL_STATE_CONNECTED) SetState(leg, Connected());
+        // A call placed for the far end's REFER connected: the transferor's
+        // call is over.
+        const uint64_t from = it->second.referred_from;
+        it->second.referred_from = 0;
+        if (from != 0) EndHandedOver(from);
         break;
+      }
     }
   });
 }
@@ -428,6 +449,14 @@ void SipProvider::OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) {
     if (it == calls_.end()) return;
     LB_LOG("sip: call %s ended: %s%s", it->second.call_id, v1::DisconnectMode_Name(mode),
            status > 0 ? absl::StrCat(" (SIP ", status, ")") : std::string());
+    if (it->second.referral != 0) {
+      // The transferor hung up while the line calls the target it gave.
+      EndHandedOver(leg);
+      return;
+    }
+    if (auto from = calls_.find(it->second.referred_from); from != calls_.end()) {
+      from->second.referral = 0;  // the transfer failed: that call stays
+    }
     const uint64_t consult_for = it->second.consult_for;
     SetState(leg, Disconnected(mode));
     ReleaseConsultation(consult_for);

@@ -77,6 +77,8 @@ class SipProvider : public Provider, public sip::SipAgentSink {
     bool remote_hold = false;       // the far end holds the call
     uint64_t consult_for = 0;       // a consultation call: the held call's leg
     uint64_t replaces = 0;          // an attended transfer out: the consultation's leg
+    uint64_t referral = 0;          // the far end's REFER: the leg of the call placed for it
+    uint64_t referred_from = 0;     // a call placed for a far end's REFER: the transferor's leg
     std::shared_ptr<DeviceAudio> audio;  // the leg's RTP audio, once its socket is open
   };
   struct Line {
@@ -96,6 +98,10 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   // A consultation call ended or was dropped: its held call is on plain
   // hold again.
   void ReleaseConsultation(uint64_t held_leg);
+  // A call handed over by a transfer of the far end's (the new call
+  // connected, the transferor hung up, or an INVITE replaced it):
+  // DISCONNECTED/NORMAL, then IDLE (sip_provider_transfer.cc).
+  void EndHandedOver(uint64_t leg);
   // The caller party of calls this line places.
   v1::PartyId SelfParty(size_t account) const;
   // Loop thread -> engine lock; skipped once stopped.
@@ -104,6 +110,9 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   // SipAgentSink (loop thread).
   void OnRegistration(size_t account, bool in_service, const std::string& why) override;
   void OnIncoming(size_t account, uint64_t leg, sip::IncomingCall call) override;
+  void OnReferred(uint64_t leg, uint64_t new_leg, sip::ReferredCall call) override;
+  void OnReplaced(size_t account, uint64_t new_leg, uint64_t replaced,
+                  sip::IncomingCall call) override;
   void OnProgress(uint64_t leg, sip::LegProgress progress) override;
   void OnEnded(uint64_t leg, v1::DisconnectMode mode, int status) override;
   void OnHold(uint64_t leg, bool local_hold, bool remote_hold) override;
