@@ -16,6 +16,8 @@ namespace {
 
 using structs_test::Bytes;
 using structs_test::ExpectLayout;
+using structs_test::Field;
+using structs_test::Var;
 using structs_test::GetDword;
 using structs_test::kVarString;
 using structs_test::Layout;

@@ -65,7 +65,7 @@ LONG RemoteProvider::SetDevConfig(DWORD device_id, const void* device_config, DW
   client_->SetDevConfigAsync(
       std::move(request),
       [this, line_index, line_id, before, wanted](absl::StatusOr<v1::DeviceConfig> reply) {
-        DrainingLock lock(this);
+        DrainingLock draining(this);
         if (line_index >= lines_.size() || lines_[line_index].line_id != line_id) return;
         LineEntry& entry = lines_[line_index];
         if (!entry.info.has_value()) return;

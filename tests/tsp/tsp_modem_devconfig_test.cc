@@ -61,7 +61,9 @@ class TspModemDevConfigTest : public ::testing::Test {
     started_ = true;
   }
   void TearDown() override {
-    if (started_) EXPECT_EQ(harness_.Stop(), 0);
+    if (started_) {
+      EXPECT_EQ(harness_.Stop(), 0);
+    }
     EXPECT_EQ(harness_.violations(), std::vector<std::string>{});
     server_.Stop();
     emu_.reset();
