@@ -3,6 +3,8 @@
 // project's V.253 modem emulator on a pty: a UMDEVCFG set by an application
 // changes the AT commands the modem receives, reads back, and survives a
 // restart of the daemon (which sends the stored settings to the modem again).
+// The port's profile is declared (V.253), so the line keeps its device id
+// across the restart (an AUTO port's line is announced again once probed).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -43,6 +45,7 @@ class TspModemDevConfigTest : public ::testing::Test {
     const std::string config = dir_ + "/lb.textproto";
     std::ofstream(config) << "providers {\n  modem {\n    ports {\n      name: \"m0\"\n"
                           << "      device: \"" << dir_ << "/ttyModem\"\n"
+                          << "      profile: MODEM_PROFILE_V253\n"
                           << "      number: \"5550000\"\n      retry_interval_ms: 200\n"
                           << "    }\n  }\n}\n";
     std::string error;
@@ -160,6 +163,8 @@ TEST_F(TspModemDevConfigTest, SetChangesTheModemReadsBackAndSurvivesRestart) {
   ASSERT_EQ(block.size(), um::kUmDevCfgSize);
   EXPECT_EQ(Get32(block, um::kHdrDwVersion), um::kMdmCfgVersion);
   EXPECT_EQ(SetupTimer(block), 60u);
+  // The bring-up sent the defaults (the last of them: AT&K0).
+  EXPECT_TRUE(emu_->WaitCommand("AT&K0"));
   EXPECT_TRUE(emu_->SawCommand("ATL1"));
 
   // A bad block changes nothing.

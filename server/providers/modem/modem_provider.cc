@@ -422,6 +422,8 @@ void ModemProvider::OnReady(Port& port) {
   } else {
     host_->SetLineState(port.line_id, v1::LINE_STATE_IN_SERVICE);
   }
+  // Settings changed after this bring-up's init sequence was composed.
+  if (port.settings_pending) ApplySettings(port);
 }
 
 void ModemProvider::Reprobe(Port& port, const std::string& why) {
