@@ -13,7 +13,7 @@ import os
 import sys
 
 sys.path.append(sys.argv[1])
-from linebridge.v1 import admin_pb2, security_pb2, telephony_pb2  # noqa: E402
+from linebridge.v1 import admin_pb2, security_pb2, telephony_pb2, types_pb2  # noqa: E402
 
 out = sys.argv[2]
 methods = []
@@ -26,6 +26,7 @@ by_name = {m.name: i for i, m in enumerate(methods)}
 T = telephony_pb2
 S = security_pb2
 A = admin_pb2
+Y = types_pb2
 seeds = {
     "list_lines": ("ListLines", T.ListLinesRequest()),
     "get_line": ("GetLine", T.GetLineRequest(line_id="sim/100")),
@@ -55,6 +56,10 @@ seeds = {
     "monitor_media": ("MonitorMedia", T.MonitorMediaRequest(call_id="ed0001-1", modes=[5, 4])),
     "media_mode": ("SetMediaMode", T.SetMediaModeRequest(call_id="ed0001-1", media_modes=[1, 5])),
     "forwarding": ("SetLineForwarding", T.SetLineForwardingRequest(line_id="sim/100")),
+    "get_dev_config": ("GetDevConfig", T.GetDevConfigRequest(line_id="modem/m1")),
+    "set_dev_config": ("SetDevConfig", T.SetDevConfigRequest(
+        line_id="modem/m1", config=Y.DeviceConfig(modem=Y.ModemSettings(
+            call_setup_fail_timer_s=45, speaker_volume=3, blind_dial=True)))),
     "status": ("GetServerStatus", A.GetServerStatusRequest()),
     "sessions": ("ListSessions", A.ListSessionsRequest()),
     "records": ("ListCallRecords", A.ListCallRecordsRequest(limit=5)),

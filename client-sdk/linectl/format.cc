@@ -189,6 +189,11 @@ std::string EventDetails(const v1::Event& event) {
     case v1::Event::kMediaDetected:
       return absl::StrCat("call=", event.media_detected().call_id(), " ",
                           EnumName(event.media_detected().media_mode()));
+    case v1::Event::kDeviceConfig: {
+      const v1::DeviceConfig& config = event.device_config().config();
+      if (config.has_modem()) return absl::StrCat("modem ", config.modem().ShortDebugString());
+      return absl::StrCat("opaque ", config.opaque().size(), " bytes");
+    }
     case v1::Event::kSessionExpired:
       return event.session_expired().session_id();
     case v1::Event::kServerShutdown:

@@ -65,6 +65,8 @@ struct Policy {
   X(Telephony, OpenLine, OpenLineRequest, OpenLineResponse, kLine, kMonitor, kAudited, kLine, line_id)               \
   X(Telephony, CloseLine, CloseLineRequest, CloseLineResponse, kLine, kMonitor, kAudited, kLine, line_id)            \
   X(Telephony, SetLineForwarding, SetLineForwardingRequest, Line, kLine, kControl, kAudited, kLine, line_id)         \
+  X(Telephony, GetDevConfig, GetDevConfigRequest, DeviceConfig, kLine, kMonitor, kPlain, kLine, line_id)             \
+  X(Telephony, SetDevConfig, SetDevConfigRequest, DeviceConfig, kLine, kControl, kAudited, kLine, line_id)           \
   /* Telephony: calls */                                                                                              \
   X(Telephony, ListCalls, ListCallsRequest, ListCallsResponse, kList, kMonitor, kPlain, kFanOut, line_id)            \
   X(Telephony, GetCall, GetCallRequest, Call, kCall, kMonitor, kPlain, kCall, call_id)                               \

@@ -24,12 +24,17 @@
 #include <windows.h>
 #include <tapi.h>
 #include <tspi.h>
+#include <mcx.h>
 #endif
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
+
+#include "linebridge/unimodem_layout.h"
 
 #if defined(_WIN32)
 #include "linebridge/tapi_abi_constants.h"
@@ -153,6 +158,77 @@ LINEBRIDGE_TAPI_VERSIONS(LB_CHECK_ABSENT)
 #undef LB_CHECK_LINEERR
 #undef LB_CHECK_ABSENT
 
+// ---- Unimodem's device configuration (linebridge/unimodem_layout.h) --------------
+// COMMCONFIG and DCB (winbase.h), MODEMSETTINGS and its constants (mcx.h).
+// DEVCFGHDR and MDMCFG_VERSION are in no mingw-w64 header: the TAPI
+// reference's comm/datamodem page gives them (checked natively below).
+namespace um = linebridge::unimodem;
+static_assert(sizeof(DCB) == um::kDcbSize && sizeof(COMMCONFIG) == um::kCommConfigSize &&
+              sizeof(MODEMSETTINGS) == um::kModemSettingsSize);
+static_assert(offsetof(DCB, DCBlength) == um::kDcbDCBlength &&
+              offsetof(DCB, BaudRate) == um::kDcbBaudRate &&
+              offsetof(DCB, wReserved) == um::kDcbWReserved &&
+              offsetof(DCB, XonLim) == um::kDcbXonLim && offsetof(DCB, XoffLim) == um::kDcbXoffLim &&
+              offsetof(DCB, ByteSize) == um::kDcbByteSize && offsetof(DCB, Parity) == um::kDcbParity &&
+              offsetof(DCB, StopBits) == um::kDcbStopBits &&
+              offsetof(DCB, XonChar) == um::kDcbXonChar && offsetof(DCB, XoffChar) == um::kDcbXoffChar);
+// The bit-fields: each flag set alone lands on its bit of the DWORD at kDcbFlags.
+constexpr std::uint32_t DcbFlags(DCB d) {
+  const auto bytes = std::bit_cast<std::array<unsigned char, sizeof(DCB)>>(d);
+  return static_cast<std::uint32_t>(bytes[um::kDcbFlags]) |
+         static_cast<std::uint32_t>(bytes[um::kDcbFlags + 1]) << 8 |
+         static_cast<std::uint32_t>(bytes[um::kDcbFlags + 2]) << 16 |
+         static_cast<std::uint32_t>(bytes[um::kDcbFlags + 3]) << 24;
+}
+static_assert(DcbFlags([] { DCB d{}; d.fBinary = 1; return d; }()) == um::kDcbFBinary);
+static_assert(DcbFlags([] { DCB d{}; d.fParity = 1; return d; }()) == um::kDcbFParity);
+static_assert(DcbFlags([] { DCB d{}; d.fOutxCtsFlow = 1; return d; }()) == um::kDcbFOutxCtsFlow);
+static_assert(DcbFlags([] { DCB d{}; d.fOutxDsrFlow = 1; return d; }()) == um::kDcbFOutxDsrFlow);
+static_assert(DcbFlags([] { DCB d{}; d.fOutX = 1; return d; }()) == um::kDcbFOutX);
+static_assert(DcbFlags([] { DCB d{}; d.fInX = 1; return d; }()) == um::kDcbFInX);
+static_assert(DcbFlags([] { DCB d{}; d.fDtrControl = DTR_CONTROL_ENABLE; return d; }()) ==
+              um::kDtrControlEnable << um::kDcbFDtrControlShift);
+static_assert(DcbFlags([] { DCB d{}; d.fRtsControl = RTS_CONTROL_HANDSHAKE; return d; }()) ==
+              um::kRtsControlHandshake << um::kDcbFRtsControlShift);
+static_assert(DTR_CONTROL_ENABLE == um::kDtrControlEnable &&
+              RTS_CONTROL_ENABLE == um::kRtsControlEnable &&
+              RTS_CONTROL_HANDSHAKE == um::kRtsControlHandshake);
+static_assert(NOPARITY == um::kNoParity && ODDPARITY == um::kOddParity &&
+              EVENPARITY == um::kEvenParity && MARKPARITY == um::kMarkParity &&
+              SPACEPARITY == um::kSpaceParity && ONESTOPBIT == um::kOneStopBit &&
+              ONE5STOPBITS == um::kOne5StopBits && TWOSTOPBITS == um::kTwoStopBits);
+static_assert(offsetof(COMMCONFIG, dwSize) == um::kCcDwSize &&
+              offsetof(COMMCONFIG, wVersion) == um::kCcWVersion &&
+              offsetof(COMMCONFIG, wReserved) == um::kCcWReserved &&
+              offsetof(COMMCONFIG, dcb) == um::kCcDcb &&
+              offsetof(COMMCONFIG, dwProviderSubType) == um::kCcDwProviderSubType &&
+              offsetof(COMMCONFIG, dwProviderOffset) == um::kCcDwProviderOffset &&
+              offsetof(COMMCONFIG, dwProviderSize) == um::kCcDwProviderSize &&
+              offsetof(COMMCONFIG, wcProviderData) == um::kCcWcProviderData &&
+              PST_MODEM == um::kPstModem);
+static_assert(offsetof(MODEMSETTINGS, dwActualSize) == um::kMsDwActualSize &&
+              offsetof(MODEMSETTINGS, dwRequiredSize) == um::kMsDwRequiredSize &&
+              offsetof(MODEMSETTINGS, dwDevSpecificOffset) == um::kMsDwDevSpecificOffset &&
+              offsetof(MODEMSETTINGS, dwDevSpecificSize) == um::kMsDwDevSpecificSize &&
+              offsetof(MODEMSETTINGS, dwCallSetupFailTimer) == um::kMsDwCallSetupFailTimer &&
+              offsetof(MODEMSETTINGS, dwInactivityTimeout) == um::kMsDwInactivityTimeout &&
+              offsetof(MODEMSETTINGS, dwSpeakerVolume) == um::kMsDwSpeakerVolume &&
+              offsetof(MODEMSETTINGS, dwSpeakerMode) == um::kMsDwSpeakerMode &&
+              offsetof(MODEMSETTINGS, dwPreferredModemOptions) == um::kMsDwPreferredModemOptions &&
+              offsetof(MODEMSETTINGS, dwNegotiatedModemOptions) == um::kMsDwNegotiatedModemOptions &&
+              offsetof(MODEMSETTINGS, dwNegotiatedDCERate) == um::kMsDwNegotiatedDCERate &&
+              offsetof(MODEMSETTINGS, abVariablePortion) == um::kMsAbVariablePortion &&
+              um::kModemSettingsFixed == offsetof(MODEMSETTINGS, abVariablePortion));
+static_assert(MDMVOL_LOW == um::kMdmVolLow && MDMVOL_MEDIUM == um::kMdmVolMedium &&
+              MDMVOL_HIGH == um::kMdmVolHigh && MDMSPKR_OFF == um::kMdmSpkrOff &&
+              MDMSPKR_DIAL == um::kMdmSpkrDial && MDMSPKR_ON == um::kMdmSpkrOn &&
+              MDMSPKR_CALLSETUP == um::kMdmSpkrCallSetup);
+static_assert(MDM_COMPRESSION == um::kMdmCompression && MDM_ERROR_CONTROL == um::kMdmErrorControl &&
+              MDM_FORCED_EC == um::kMdmForcedEc &&
+              MDM_FLOWCONTROL_HARD == um::kMdmFlowControlHard &&
+              MDM_FLOWCONTROL_SOFT == um::kMdmFlowControlSoft &&
+              MDM_BLIND_DIAL == um::kMdmBlindDial);
+
 #else  // native: the project's header alone
 
 // The internal headers also work inside a namespace on this platform.
@@ -211,6 +287,14 @@ LINEBRIDGE_TAPI_VERSIONS(LB_CHECK_VERSION)
 #undef LB_CHECK_LONG_CONSTANT
 #undef LB_CHECK_LINEERR
 #undef LB_CHECK_VERSION
+
+// Unimodem's UMDEVCFG as the TSP writes it: DEVCFGHDR (the TAPI reference's
+// comm/datamodem: DWORD dwSize, DWORD dwVersion, WORD fwOptions, WORD
+// wWaitBong), then COMMCONFIG up to its provider data, then MODEMSETTINGS.
+static_assert(linebridge::unimodem::kHdrSize == 12 && linebridge::unimodem::kHdrWWaitBong == 10 &&
+              linebridge::unimodem::kMdmCfgVersion == 0x00010003 &&
+              linebridge::unimodem::kUmDevCfgModemSettings == 60 &&
+              linebridge::unimodem::kUmDevCfgSize == 108);
 
 // A constant is usable as a case label and combines like the SDK's macros.
 static_assert((LINECALLSTATE_CONNECTED | LINECALLSTATE_ONHOLD) == 0x500);

@@ -314,6 +314,21 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
         }
         break;
       }
+      case v1::Event::kDeviceConfig: {
+        // lineSetDevConfig (from any client): LINEDEVSTATE_CONFIGCHANGE
+        // unless this provider already showed the change.
+        for (LineEntry& line : lines_) {
+          if (!IsLineOf(line, server, event.line_id()) || !line.info.has_value()) continue;
+          const v1::DeviceConfig& config = event.device_config().config();
+          const bool changed =
+              line.info->device_config().SerializeAsString() != config.SerializeAsString();
+          *line.info->mutable_device_config() = config;
+          if (changed && line.hd_line != 0) {
+            LineDevStateLocked(line.hd_line, LINEDEVSTATE_CONFIGCHANGE);
+          }
+        }
+        break;
+      }
       case v1::Event::kCallCreated:
         ApplyCallLocked(server, event.call_created().call(), /*created=*/true);
         break;

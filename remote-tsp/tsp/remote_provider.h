@@ -122,6 +122,10 @@ class RemoteProvider {
                    HDRVCALL hd_call, DWORD select, DWORD terminal_modes, DWORD terminal_id,
                    DWORD enable);
   LONG SetCurrentLocation(DWORD location);
+  // --- device configuration (line_dev_config.cc; dev_config.h) ---
+  LONG GetDevConfig(DWORD device_id, LPVARSTRING device_config, LPCWSTR device_class);
+  LONG SetDevConfig(DWORD device_id, const void* device_config, DWORD size,
+                    LPCWSTR device_class);
   // --- the linebridge extension (extension.cc; linebridge/linebridge_ext.h) ---
   LONG NegotiateExtVersion(DWORD device_id, DWORD tspi_version, DWORD low_version,
                            DWORD high_version, LPDWORD ext_version);

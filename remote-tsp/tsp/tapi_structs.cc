@@ -219,9 +219,11 @@ LONG WriteLineDevCaps(const LineSnapshot& line, DWORD version, LPLINEDEVCAPS cap
   // lineClose drops the calls this provider's session is the only owner of
   // (the server's drop-no-owner rule; lineCloseCall drops owned calls too).
   LB_SET(w, LINEDEVCAPS, dwDevCapFlags, LINEDEVCAPFLAGS_CLOSEDROP);
+  // CONFIGCHANGE: lineSetDevConfig on a line that has a device configuration.
   LB_SET(w, LINEDEVCAPS, dwLineStates,
          LINEDEVSTATE_INSERVICE | LINEDEVSTATE_OUTOFSERVICE | LINEDEVSTATE_MAINTENANCE |
-             LINEDEVSTATE_CAPSCHANGE | LINEDEVSTATE_REMOVED);
+             LINEDEVSTATE_CAPSCHANGE | LINEDEVSTATE_REMOVED |
+             (info.has_device_config() ? LINEDEVSTATE_CONFIGCHANGE : 0));
   LB_SET(w, LINEDEVCAPS, dwLineFeatures, line.info.has_value() ? LINEFEATURE_MAKECALL : 0);
   AppendDeviceClasses(w, offsetof(LINEDEVCAPS, dwDeviceClassesSize),
                       offsetof(LINEDEVCAPS, dwDeviceClassesOffset));

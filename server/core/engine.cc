@@ -250,6 +250,9 @@ EngineOptions EngineOptions::FromConfig(const v1::config::ServerConfig& config) 
   if (config.journal_capacity() > 0) o.journal_capacity = config.journal_capacity();
   o.session_grace_period = absl::Milliseconds(config.session_grace_period_ms());
   o.disconnected_linger = absl::Milliseconds(config.disconnected_linger_ms());
+  if (!config.data_dir().empty()) {
+    o.device_config_file = absl::StrCat(config.data_dir(), "/device-config.textproto");
+  }
   return o;
 }
 
@@ -290,7 +293,8 @@ Engine::Engine(EngineOptions options, CallRecordSink* cdr_sink)
       cdr_sink_(cdr_sink),
       journal_(PickEpoch(options.epoch), options.journal_capacity),
       fence_gate_(std::make_shared<FenceGate>(&journal_)),
-      started_(Now()) {}
+      started_(Now()),
+      device_configs_(options.device_config_file) {}
 
 Engine::~Engine() {
   fence_gate_->Detach();
@@ -301,6 +305,11 @@ Engine::~Engine() {
 
 absl::Status Engine::AddProvider(std::unique_ptr<Provider> provider) {
   EngineLock lock(this);
+  if (!device_configs_loaded_) {
+    // Before any provider asks for its lines' stored configurations.
+    LB_RETURN_IF_ERROR(device_configs_.Load());
+    device_configs_loaded_ = true;
+  }
   for (const auto& p : providers_) {
     if (p->name() == provider->name()) {
       return absl::AlreadyExistsError(

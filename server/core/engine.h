@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/call_media.h"
+#include "core/device_config_store.h"
 #include "core/journal.h"
 #include "core/provider.h"
 #include "core/scheduler.h"
@@ -57,6 +59,9 @@ struct EngineOptions {
   // The wall clock the engine stamps states and call records with; empty:
   // absl::Now. Tests inject one to assert exact durations.
   std::function<absl::Time()> clock;
+  // Where the lines' device configurations (SetDevConfig) are kept across
+  // restarts (core/device_config_store.h); empty: not kept.
+  std::string device_config_file;
   static EngineOptions FromConfig(const v1::config::ServerConfig& config);
 };
 
@@ -230,6 +235,7 @@ class Engine : private ProviderHost {
   absl::Status AuthorizeOutside(const std::string& line_id) override;
   TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
   void CancelTimer(TimerId id) override;
+  std::optional<v1::DeviceConfig> StoredDeviceConfig(const std::string& line_id) const override;
 
   // Holds the engine lock; on release wakes the subscribers the events of the
   // critical section concern (so they are never woken under the lock).
@@ -328,6 +334,10 @@ class Engine : private ProviderHost {
   Scheduler scheduler_;
   std::function<uint32_t()> subscriber_count_;
   const absl::Time started_;
+  // SetDevConfig's store (engine_devconfig.cc); loaded by the first AddProvider.
+  DeviceConfigStore device_configs_;
+  bool device_configs_loaded_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t device_config_revision_ ABSL_GUARDED_BY(mu_) = 0;
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Provider>> providers_ ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
+
 namespace linebridge {
 
 v1::CallStatus MakeStatus(v1::CallState state) {
@@ -111,6 +113,11 @@ absl::Status Provider::GenerateDigits(const std::string&, const std::string&, v1
 }
 absl::Status Provider::SetForwarding(const std::string&, const std::vector<v1::ForwardRule>&) {
   return Unavailable("Forwarding");
+}
+absl::StatusOr<v1::DeviceConfig> Provider::SetDevConfig(const std::string& line_id,
+                                                        const v1::DeviceConfig&) {
+  return FailedPrecondition(LINEERR_INVALDEVICECLASS,
+                            absl::StrCat("line ", line_id, " has no device configuration"));
 }
 
 ProviderRegistry& ProviderRegistry::Get() {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,10 @@ class ProviderHost {
   // Runs `fn` with the engine lock held after `delay`.
   virtual TimerId Schedule(absl::Duration delay, std::function<void()> fn) = 0;
   virtual void CancelTimer(TimerId id) = 0;
+
+  // The device configuration SetDevConfig last stored for the line (kept
+  // across restarts), if any: a provider applies it when it adds the line.
+  virtual std::optional<v1::DeviceConfig> StoredDeviceConfig(const std::string& line_id) const = 0;
 
   // The one exception to "call with the lock held": a provider's own device
   // threads call this, without the lock, to run `fn` with it held (the engine
@@ -211,6 +216,13 @@ class Provider {
                                       v1::DigitMode mode, absl::Duration duration);
   virtual absl::Status SetForwarding(const std::string& line_id,
                                      const std::vector<v1::ForwardRule>& rules);
+  // lineSetDevConfig on a line whose Line.device_config is set: `config` is
+  // of the same kind (checked by the engine). Validate it (INVALID_ARGUMENT,
+  // LINEERR_INVALPARAM), apply it and return it as stored (defaults filled);
+  // the engine announces and keeps it. Default: FAILED_PRECONDITION,
+  // LINEERR_INVALDEVICECLASS (the provider's lines have none).
+  virtual absl::StatusOr<v1::DeviceConfig> SetDevConfig(const std::string& line_id,
+                                                        const v1::DeviceConfig& config);
 
   // Media (server/media). Whether the provider carries a call's audio at
   // all (false: a media stream on it fails with OPERATIONUNAVAIL), and the

@@ -75,6 +75,11 @@ struct ModemProvider::Port {
   at::ModemProfile profile = at::ModemProfile::kHayesData;
   at::ModemIdentity identity;
   ProviderHost::TimerId retry_timer = 0;
+  // The device configuration (modem_devconfig.cc): sent after the init
+  // strings at every bring-up, and when SetDevConfig changes it (at once
+  // when the modem is idle, else once its call is over: `settings_pending`).
+  v1::ModemSettings settings;
+  bool settings_pending = false;
 
   std::string call_id;  // the modem's call while it is not DISCONNECTED
   CallPhase call_phase = CallPhase::kNone;

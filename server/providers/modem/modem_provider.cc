@@ -16,6 +16,7 @@
 #include "providers/modem/at/sequence.h"
 #include "providers/modem/line_caps.h"
 #include "providers/modem/modem_port.h"
+#include "providers/modem/modem_settings.h"
 #include "providers/modem/service_class.h"
 
 namespace linebridge {
@@ -158,9 +159,11 @@ uint64_t ModemProvider::io_wakeups() const {
 
 v1::Line ModemProvider::BuildLine(const Port& port, ModemProfile profile,
                                   v1::LineState state) const {
-  return modem::BuildModemLine(port.config, port.line_id,
-                               port.phase == Port::Phase::kReady ? &port.identity : nullptr,
-                               profile, state);
+  v1::Line line = modem::BuildModemLine(
+      port.config, port.line_id, port.phase == Port::Phase::kReady ? &port.identity : nullptr,
+      profile, state);
+  *line.mutable_device_config()->mutable_modem() = port.settings;
+  return line;
 }
 
 ModemProvider::Port* ModemProvider::FindPortByLine(const std::string& line_id) {
@@ -214,6 +217,7 @@ absl::Status ModemProvider::Start(ProviderHost& host) {
     port->loop = std::make_unique<modem::PortLoop>(
         settings, absl::Milliseconds(pc.retry_interval_ms()), std::move(cb));
     port->port = std::make_unique<modem_internal::LoopPort>(port->loop.get());
+    LoadSettings(*port);
     host_->AddLine(BuildLine(*port, port->declared, v1::LINE_STATE_OUT_OF_SERVICE));
     ports_.push_back(std::move(port));
   }
@@ -349,6 +353,11 @@ void ModemProvider::Bringup(Port& port, bool escape_first) {
           init.push_back({s, t, nullptr, /*fatal=*/absl::StartsWith(s, "ATV")});
         }
       }
+      // The device configuration (a modem that lacks one of them still works).
+      for (const auto& s : modem::ModemSettingsCommands(p->settings, p->profile)) {
+        init.push_back({s, t, nullptr, /*fatal=*/false});
+      }
+      p->settings_pending = false;
       std::vector<std::string> texts;
       for (const auto& step : init) texts.push_back(step.text);
       at::RunSequence(*p->queue, std::move(init),
@@ -413,6 +422,8 @@ void ModemProvider::OnReady(Port& port) {
   } else {
     host_->SetLineState(port.line_id, v1::LINE_STATE_IN_SERVICE);
   }
+  // Settings changed after this bring-up's init sequence was composed.
+  if (port.settings_pending) ApplySettings(port);
 }
 
 void ModemProvider::Reprobe(Port& port, const std::string& why) {
@@ -496,6 +507,11 @@ void ModemProvider::OnCallIdle(const std::string& call_id) {
     ClearCall(*p);
     Hangup(*p);
   }
+  // Settings changed during a call go to the modem now (after the hang-up
+  // in the command queue).
+  for (auto& p : ports_) {
+    if (p->settings_pending && p->call_id.empty()) ApplySettings(*p);
+  }
 }
 
 void ModemProvider::Hangup(Port& port) {
@@ -532,7 +548,12 @@ void ModemProvider::SendHangup(Port& port, int attempt) {
   Port* p = &port;
   const uint64_t epoch = port.epoch;
   c.done = [this, p, epoch, attempt, text = c.text](const at::Result& r) {
-    if (p->epoch != epoch || r.outcome != at::Outcome::kTimeout) return;
+    if (p->epoch != epoch) return;
+    if (r.outcome != at::Outcome::kTimeout) {
+      // On hook: settings changed during the call can go now.
+      if (p->settings_pending && p->call_id.empty()) ApplySettings(*p);
+      return;
+    }
     if (attempt == 0) {
       // Still online in some state the call's own escape did not end: try
       // every escape, then hang up again, before calling the modem hung.

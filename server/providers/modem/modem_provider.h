@@ -64,6 +64,9 @@ class ModemProvider : public Provider {
   absl::Status Drop(const std::string& call_id, const std::string& uui) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
+  // lineSetDevConfig (modem_devconfig.cc): the modem's settings.
+  absl::StatusOr<v1::DeviceConfig> SetDevConfig(const std::string& line_id,
+                                                const v1::DeviceConfig& config) override;
 
   // Media: a connected V.253 voice call's far end is the modem's voice
   // data (modem_voice.cc); other modem calls hear silence.
@@ -113,6 +116,12 @@ class ModemProvider : public Provider {
   void ReportCallMedia(Port& port);
   // Queues a command; a timeout outside dial/answer triggers Reprobe.
   void Send(Port& port, at::Command command);
+  // Device configuration (modem_devconfig.cc). The settings at Start: the
+  // stored ones (SetDevConfig before a restart), else the defaults.
+  void LoadSettings(Port& port);
+  // Sends the settings' commands if the modem is ready and idle, else marks
+  // them pending (sent when the call is over or by the next bring-up).
+  void ApplySettings(Port& port);
 
   // V.253 voice data (modem_voice.cc), all under the engine lock.
   bool IsVoiceCall(const Port& port) const;

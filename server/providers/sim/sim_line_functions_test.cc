@@ -3,6 +3,11 @@
 #include "providers/sim/sim_provider.h"
 #include "providers/sim/sim_test_util.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 namespace linebridge::testing {
 namespace {
 
@@ -257,6 +262,79 @@ TEST_F(SimFixture, SetCallTreatmentOnUnansweredCalls) {
   EXPECT_THAT(Get(b).status().features(),
               ::testing::Not(::testing::Contains(v1::CALL_FEATURE_SETTREATMENT)));
   EXPECT_EQ(Get(b).info().treatment(), v1::CALL_TREATMENT_MUSIC);
+}
+
+// lineGetDevConfig / lineSetDevConfig: a sim line keeps an opaque block,
+// empty until set, and gets it back after a restart.
+TEST_F(SimFixture, DevConfigOpaqueBlockKeptAcrossRestart) {
+  char tmpl[] = "/tmp/lb-simcfg-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  EngineOptions options;
+  options.device_config_file = dir + "/device-config.textproto";
+  Start(TestPbx(), options);
+  v1::GetDevConfigRequest get;
+  get.set_line_id(L("100"));
+  auto empty = engine_->GetDevConfig(get);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->kind_case(), v1::DeviceConfig::kOpaque);
+  EXPECT_TRUE(empty->opaque().empty());
+
+  v1::SetDevConfigRequest set;
+  set.set_line_id(L("100"));
+  set.mutable_config()->set_opaque(std::string("\x00\x01bin\xff", 6));
+  auto stored = engine_->SetDevConfig(set);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->opaque(), set.config().opaque());
+  EXPECT_EQ(engine_->GetDevConfig(get)->opaque(), set.config().opaque());
+  // Only that line.
+  get.set_line_id(L("101"));
+  EXPECT_TRUE(engine_->GetDevConfig(get)->opaque().empty());
+
+  const absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
+  v1::SetDevConfigRequest modem = set;
+  modem.mutable_config()->mutable_modem()->set_blind_dial(true);
+  EXPECT_THAT(engine_->SetDevConfig(modem), IsTapiError(kInvalid, LINEERR_INVALPARAM));
+  v1::SetDevConfigRequest big = set;
+  big.mutable_config()->set_opaque(std::string(4097, 'x'));
+  EXPECT_THAT(engine_->SetDevConfig(big), IsTapiError(kInvalid, LINEERR_INVALPARAM));
+  big.mutable_config()->set_opaque(std::string(4096, 'x'));
+  big.set_line_id(L("102"));
+  EXPECT_TRUE(engine_->SetDevConfig(big).ok());
+  get.set_line_id("sim/999");
+  EXPECT_THAT(engine_->GetDevConfig(get),
+              IsTapiError(absl::StatusCode::kNotFound, LINEERR_BADDEVICEID));
+
+  // A restart reads the file back.
+  engine_.reset();
+  Start(TestPbx(), options);
+  get.set_line_id(L("100"));
+  EXPECT_EQ(engine_->GetDevConfig(get)->opaque(), set.config().opaque());
+  get.set_line_id(L("102"));
+  EXPECT_EQ(engine_->GetDevConfig(get)->opaque().size(), 4096u);
+  engine_.reset();
+  ::unlink(options.device_config_file.c_str());
+  ::rmdir(dir.c_str());
+}
+
+// A corrupt store stops the start rather than being overwritten.
+TEST_F(SimFixture, DevConfigCorruptFileRefused) {
+  char tmpl[] = "/tmp/lb-simcfg-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/device-config.textproto";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("lines { key: \"sim/100\" value { nonsense: 1 } }\n", f);
+    std::fclose(f);
+  }
+  EngineOptions options;
+  options.device_config_file = path;
+  Engine engine(options, &sink_);
+  EXPECT_EQ(engine.AddProvider(std::make_unique<SimProvider>(TestPbx())).code(),
+            absl::StatusCode::kDataLoss);
+  ::unlink(path.c_str());
+  ::rmdir(tmpl);
 }
 
 }  // namespace

@@ -60,6 +60,10 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
   caps->set_switch_info(config_.name());
   caps->set_line_name(line.name());
   caps->set_max_data_rate(64000);
+  // An opaque device configuration: the one SetDevConfig stored, else empty.
+  std::optional<v1::DeviceConfig> stored =
+      host_ != nullptr ? host_->StoredDeviceConfig(line.id()) : std::nullopt;
+  line.mutable_device_config()->set_opaque(stored && stored->has_opaque() ? stored->opaque() : "");
   AddAll(caps->mutable_media_modes(),
          {v1::MEDIA_MODE_INTERACTIVE_VOICE, v1::MEDIA_MODE_AUTOMATED_VOICE});
   AddAll(caps->mutable_bearer_modes(), {v1::BEARER_MODE_VOICE, v1::BEARER_MODE_SPEECH});
@@ -1219,6 +1223,11 @@ absl::Status SimProvider::SetForwarding(const std::string& line_id,
   it->second.forwarding = rules;
   host_->SetLineForwarding(line_id, rules);
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::DeviceConfig> SimProvider::SetDevConfig(const std::string&,
+                                                           const v1::DeviceConfig& config) {
+  return config;
 }
 
 }  // namespace linebridge

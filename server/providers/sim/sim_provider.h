@@ -68,6 +68,10 @@ class SimProvider : public Provider {
   absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
+  // lineSetDevConfig: the opaque block is kept as given (the engine bounds
+  // its size and keeps it across restarts).
+  absl::StatusOr<v1::DeviceConfig> SetDevConfig(const std::string& line_id,
+                                                const v1::DeviceConfig& config) override;
   absl::Status SetForwarding(const std::string& line_id,
                              const std::vector<v1::ForwardRule>& rules) override;
   // Audio (sim_media.cc): connected parties hear each other, a conference

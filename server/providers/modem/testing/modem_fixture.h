@@ -53,12 +53,18 @@ class ModemFixture : public ::testing::Test {
     p->set_connect_timeout_ms(5000);
     p->set_retry_interval_ms(100);
     if (configure_) configure_(p);
+    mc_ = mc;
+    StartEngine();
+  }
+  // A new engine and provider on the same emulator (a daemon restart).
+  void StartEngine() {
     RegisterBuiltinProviders();
     EngineOptions options;
     options.epoch = 7;
     options.disconnected_linger = absl::Seconds(60);
+    options.device_config_file = device_config_file_;
     engine_ = std::make_unique<Engine>(options, &sink_);
-    ASSERT_TRUE(engine_->AddProvider(std::make_unique<ModemProvider>(mc)).ok());
+    ASSERT_TRUE(engine_->AddProvider(std::make_unique<ModemProvider>(mc_)).ok());
   }
 
   v1::Line Line() {
@@ -134,6 +140,9 @@ class ModemFixture : public ::testing::Test {
   static constexpr char kLine[] = "modem/m0";
   // Changes the port's config before Start creates the provider.
   std::function<void(v1::config::ModemPort*)> configure_;
+  // EngineOptions::device_config_file of the engines Start makes ("": none).
+  std::string device_config_file_;
+  v1::config::ModemConfig mc_;
   std::string dir_;
   testing::RecordingSink sink_;
   std::unique_ptr<modem::ModemEmulator> emu_;
