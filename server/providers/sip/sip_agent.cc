@@ -8,6 +8,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/soa_tag.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <algorithm>
 #include <mutex>
@@ -18,15 +19,13 @@
 #include "providers/sip/sip_config.h"
 #include "providers/sip/sip_agent_impl.h"
 #include "providers/sip/sip_mapping.h"
+#include "providers/sip/sip_tls.h"
 
 namespace linebridge::sip {
 namespace {
 
 std::string Str(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
 
-const char* TransportName(v1::config::SipTransport t) {
-  return t == v1::config::SIP_TRANSPORT_TCP ? "tcp" : "udp";
-}
 
 }  // namespace
 
@@ -54,15 +53,29 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     a->index = i;
     a->account = &agent->accounts_[i];
     const v1::config::SipAccount& c = a->account->config;
-    const std::string url = absl::StrCat("sip:", agent->bind_address_, ":", c.local_port(),
-                                         ";transport=", TransportName(c.transport()));
+    const bool tls = UsesTls(c);
+    const std::string url =
+        ServerUri(c, absl::StrCat(agent->bind_address_, ":", c.local_port()));
+    // TLS: the certificates go to sofia through a directory that exists
+    // only while the agent is created (it reads them then).
+    std::string tls_dir;
+    if (tls) {
+      CaptureTlsLog();
+      absl::StatusOr<std::string> dir = MakeTlsDir(a->account->tls);
+      if (!dir.ok()) {
+        a->tls_error = std::string(dir.status().message());
+        accounts.push_back(std::move(a));
+        continue;
+      }
+      tls_dir = *dir;
+    }
+    const unsigned tls_policy =
+        VerifiesServer(a->account->tls) ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE;
     const std::string from =
         c.display_name().empty() ? absl::StrCat("<", c.uri(), ">")
                                  : absl::StrCat("\"", c.display_name(), "\" <", c.uri(), ">");
     const std::string proxy =
-        c.outbound_proxy().empty()
-            ? std::string()
-            : absl::StrCat("sip:", c.outbound_proxy(), ";transport=", TransportName(c.transport()));
+        c.outbound_proxy().empty() ? std::string() : ServerUri(c, c.outbound_proxy());
     // Session timers (RFC 4028) when the account asks for them: either side
     // may refresh, by re-INVITE (what every peer understands).
     const unsigned session_expires = c.session_expires_s();
@@ -75,7 +88,17 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
         TAG_IF(session_expires > 0, NUTAG_MIN_SE(std::min(session_expires, 90u))),
         TAG_IF(session_expires > 0, NUTAG_SESSION_REFRESHER(nua_any_refresher)),
         TAG_IF(session_expires > 0, NUTAG_UPDATE_REFRESH(0)),
-        TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())), TAG_END());
+        TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())),
+        // TLS: TLS_method (version 0; 1 would pin TLS 1.0), the server's
+        // certificate checked against the authorities and the host dialled.
+        TAG_IF(tls, TPTAG_CERTIFICATE(tls_dir.c_str())), TAG_IF(tls, TPTAG_TLS_VERSION(0)),
+        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls_policy)), TAG_END());
+    RemoveTlsDir(tls_dir);
+    if (a->nua == nullptr && tls) {
+      a->tls_error = absl::StrCat("cannot open the TLS transport ", url, ": ", TakeTlsFailure());
+      accounts.push_back(std::move(a));
+      continue;
+    }
     if (a->nua == nullptr) {
       return absl::UnavailableError(absl::StrCat("sip account ", c.name(), ": cannot bind ", url));
     }
@@ -84,7 +107,10 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     accounts.push_back(std::move(a));
   }
   for (auto& a : accounts) {
-    if (a->registrars.empty()) {
+    if (!a->tls_error.empty()) {
+      LB_WARN("sip: account %s: %s", a->account->config.name(), a->tls_error);
+      ReportRegistration(*a, false, a->tls_error);
+    } else if (a->registrars.empty()) {
       // In service from the start (the provider adds the line so).
       a->registered = true;
       a->reported = true;
@@ -118,8 +144,7 @@ void SipAgent::Impl::Fini() {
 
 void SipAgent::Impl::Register(AccountState& a) {
   const v1::config::SipAccount& c = a.account->config;
-  const std::string registrar = absl::StrCat("sip:", a.registrars[a.registrar_index],
-                                             ";transport=", TransportName(c.transport()));
+  const std::string registrar = ServerUri(c, a.registrars[a.registrar_index]);
   const std::string expires = absl::StrCat(c.register_expiry_s());
   a.auth_tries = 0;
   a.reg = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(c.uri().c_str()), TAG_END());
@@ -159,6 +184,13 @@ void SipAgent::Impl::OnRegisterResponse(AccountState& a, nua_handle_t* nh, int s
     why = absl::StrCat("registrar ", where, " refused the credentials of auth_user \"",
                        c.auth_user(), "\" (", status, " ", Str(phrase),
                        "): check auth_user and the password");
+  } else if (UsesTls(c)) {
+    // A TLS connection that failed gives sofia's own 503 (or 408); what
+    // went wrong is in its transport log.
+    if (std::string tls = TakeTlsFailure(); !tls.empty()) {
+      why = absl::StrCat("TLS connection to registrar ", where, " failed: ", tls, " (", status,
+                         " ", Str(phrase), ")");
+    }
   }
   LB_WARN("sip: account %s: %s", c.name(), why);
   ReportRegistration(a, false, why);
@@ -225,9 +257,17 @@ void SipAgent::Impl::ApplyRemoteAudio(Leg& leg) {
 
 void SipAgent::Impl::Call(size_t account, uint64_t id, const std::string& uri) {
   AccountState& a = *accounts[account];
-  nua_handle_t* nh = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(uri.c_str()), TAG_END());
+  if (a.nua == nullptr) {  // its TLS transport never opened (reported)
+    Leg* leg = NewLeg(id, account, nullptr, false);
+    End(*leg, v1::DISCONNECT_MODE_UNAVAIL, 0);
+    legs.erase(id);
+    return;
+  }
+  const std::string target =
+      UsesTls(a.account->config) ? TlsTarget(uri, IsSipsUri(a.account->config.uri())) : uri;
+  nua_handle_t* nh = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(target.c_str()), TAG_END());
   Leg* leg = NewLeg(id, account, nh, false);
-  leg->target = uri;
+  leg->target = target;
   nua_handle_bind(nh, leg);
   if (!OpenRtp(*leg)) {
     End(*leg, v1::DISCONNECT_MODE_UNAVAIL, 0);
@@ -235,7 +275,7 @@ void SipAgent::Impl::Call(size_t account, uint64_t id, const std::string& uri) {
     return;
   }
   const std::string sdp = LocalSdp(agent->bind_address_, leg->rtp->port());
-  nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
+  nua_invite(nh, NUTAG_URL(target.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
              SOATAG_RTP_SELECT(1), TAG_END());
 }
 

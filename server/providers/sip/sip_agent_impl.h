@@ -60,6 +60,7 @@ struct AccountState {
   int auth_tries = 0;
   su_timer_t* retry = nullptr;
   bool shutdown_done = false;
+  std::string tls_error;  // the TLS transport could not be set up: no nua
 };
 
 struct SipAgent::Impl {
