@@ -54,8 +54,10 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     a->account = &agent->accounts_[i];
     const v1::config::SipAccount& c = a->account->config;
     const bool tls = UsesTls(c);
-    const std::string url =
-        ServerUri(c, absl::StrCat(agent->bind_address_, ":", c.local_port()));
+    // sofia binds a TLS listener only for a sips: address (";transport=tls"
+    // gives EPROTONOSUPPORT); the Contact is then sips: too.
+    const std::string hostport = absl::StrCat(agent->bind_address_, ":", c.local_port());
+    const std::string url = tls ? absl::StrCat("sips:", hostport) : ServerUri(c, hostport);
     // TLS: the certificates go to sofia through a directory that exists
     // only while the agent is created (it reads them then).
     std::string tls_dir;
@@ -107,6 +109,11 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     accounts.push_back(std::move(a));
   }
   for (auto& a : accounts) {
+    if (UsesTls(a->account->config) && tls_listener == 0) {
+      tls_listener = AddTlsFailureListener([this] { agent->loop_.Post([this] { OnTlsFailure(); }); });
+    }
+  }
+  for (auto& a : accounts) {
     if (!a->tls_error.empty()) {
       LB_WARN("sip: account %s: %s", a->account->config.name(), a->tls_error);
       ReportRegistration(*a, false, a->tls_error);
@@ -122,6 +129,8 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
 }
 
 void SipAgent::Impl::Fini() {
+  if (tls_listener != 0) RemoveTlsFailureListener(tls_listener);
+  tls_listener = 0;
   for (auto& [id, leg] : legs) leg->rtp.reset();
   for (auto& a : accounts) {
     if (a->retry != nullptr) su_timer_destroy(a->retry);
@@ -147,6 +156,7 @@ void SipAgent::Impl::Register(AccountState& a) {
   const std::string registrar = ServerUri(c, a.registrars[a.registrar_index]);
   const std::string expires = absl::StrCat(c.register_expiry_s());
   a.auth_tries = 0;
+  a.register_pending = true;
   a.reg = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(c.uri().c_str()), TAG_END());
   nua_register(a.reg, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
                NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"), TAG_END());
@@ -162,9 +172,11 @@ void SipAgent::Impl::ReportRegistration(AccountState& a, bool in_service, const 
 void SipAgent::Impl::OnRegisterResponse(AccountState& a, nua_handle_t* nh, int status, const char* phrase,
                         const sip_t* sip) {
   if (nh != a.reg || status < 200) return;
+  a.register_pending = false;
   const v1::config::SipAccount& c = a.account->config;
   if ((status == 401 || status == 407) && !a.account->password.empty() && a.auth_tries == 0) {
     ++a.auth_tries;
+    a.register_pending = true;
     const std::string cred =
         absl::StrCat("Digest:", ChallengeRealm(sip), ":", c.auth_user(), ":", a.account->password);
     nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
@@ -207,6 +219,22 @@ void SipAgent::Impl::OnRegisterResponse(AccountState& a, nua_handle_t* nh, int s
   if (a.retry == nullptr) a.retry = su_timer_create(su_root_task(root), 1000);
   su_timer_set_interval(a.retry, &Impl::OnRetry, &a,
                         static_cast<su_duration_t>(c.register_retry_s() * 1000));
+}
+
+void SipAgent::Impl::OnTlsFailure() {
+  AccountState* only = nullptr;
+  int waiting = 0;
+  for (auto& a : accounts) {
+    if (a->nua != nullptr && a->reg != nullptr && a->register_pending &&
+        UsesTls(a->account->config)) {
+      only = a.get();
+      ++waiting;
+    }
+  }
+  // Several waiting: which one failed is not known; their transactions'
+  // own timeouts tell.
+  if (waiting != 1) return;
+  OnRegisterResponse(*only, only->reg, 503, "TLS Connection Failed", nullptr);
 }
 
 void SipAgent::Impl::OnRetry(void*, su_timer_t*, void* arg) {

@@ -143,9 +143,10 @@ absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
     p->index = i;
     p->phone = &agent->phones_[i];
     const v1::config::SipAccount& c = p->phone->control;
-    const std::string url = ServerUri(c, absl::StrCat(agent->bind_address_, ":0"));
     // A TLS control account: as on user-agent lines (sip_agent.cc).
     const bool tls = UsesTls(c);
+    const std::string url = tls ? absl::StrCat("sips:", agent->bind_address_, ":0")
+                                : ServerUri(c, absl::StrCat(agent->bind_address_, ":0"));
     std::string tls_dir;
     if (tls) {
       CaptureTlsLog();

@@ -14,8 +14,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -136,32 +138,45 @@ absl::Mutex tls_mu;
 std::string tls_failure ABSL_GUARDED_BY(tls_mu);     // the last one reported
 std::string tls_pending ABSL_GUARDED_BY(tls_mu);     // a certificate error being read
 
-// One line of sofia-sip's TLS messages (tport_tls.c) into the failure text.
-void NoteTlsLine(const std::string& line) {
+absl::Mutex listeners_mu;
+std::map<int, std::function<void()>> listeners ABSL_GUARDED_BY(listeners_mu);
+int next_listener ABSL_GUARDED_BY(listeners_mu) = 1;
+
+// One line of sofia-sip's TLS messages (tport_tls.c) into the failure text;
+// true when it completed a failure.
+bool NoteTlsLine(const std::string& line) {
   absl::MutexLock lock(&tls_mu);
-  std::string rest;
+  const std::string before = tls_failure;
+  const size_t subject = line.find("subject  = ");
+  const size_t mismatch = line.find("Peer Subject Mismatch (");
+  const size_t setup = line.find("TLS setup failed (");
   if (absl::StrContains(line, "Error with certificate at depth")) {
     tls_pending = "the server's certificate is not trusted";
-  } else if (const size_t at = line.find("subject  = "); at != std::string::npos &&
-                                                          !tls_pending.empty()) {
-    absl::StrAppend(&tls_pending, " (subject ", line.substr(at + 11), ")");
+  } else if (subject != std::string::npos && !tls_pending.empty()) {
+    absl::StrAppend(&tls_pending, " (subject ", line.substr(subject + 11), ")");
   } else if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "err ") &&
              !tls_pending.empty()) {
     const size_t colon = line.find(':');
     absl::StrAppend(&tls_pending, ": ", colon == std::string::npos ? line : line.substr(colon + 1));
     tls_failure = tls_pending;
     tls_pending.clear();
-  } else if (const size_t at = line.find("Peer Subject Mismatch ("); at != std::string::npos) {
-    std::string host = line.substr(at + 23);
+  } else if (mismatch != std::string::npos) {
+    std::string host = line.substr(mismatch + 23);
     if (!host.empty() && host.back() == ')') host.pop_back();
     tls_failure = absl::StrCat("the server's certificate does not name ", host);
-  } else if (const size_t at = line.find("TLS setup failed ("); at != std::string::npos) {
-    std::string what = line.substr(at + 18);
+  } else if (setup != std::string::npos) {
+    std::string what = line.substr(setup + 18);
     if (!what.empty() && what.back() == ')') what.pop_back();
-    tls_failure = absl::StrCat("the TLS handshake failed (", what, ")");
+    // sofia prints SSL_get_error()'s code as if it were a queue error
+    // ("error:00000001:lib(0)::reason(1)"): nothing to tell from it.
+    tls_failure = absl::StrContains(what, "lib(0)")
+                      ? std::string("the TLS handshake failed (no TLS version, cipher or "
+                                    "signature algorithm in common with the server?)")
+                      : absl::StrCat("the TLS handshake failed (", what, ")");
   } else if (absl::StrContains(line, "Peer did not provide X.509")) {
     tls_failure = "the server sent no certificate";
   }
+  return tls_failure != before && !tls_failure.empty();
 }
 
 void OnTportLog(void*, char const* fmt, va_list ap) {
@@ -169,8 +184,12 @@ void OnTportLog(void*, char const* fmt, va_list ap) {
   std::vsnprintf(buf, sizeof(buf), fmt, ap);
   std::string line(absl::StripTrailingAsciiWhitespace(buf));
   if (line.empty()) return;
-  NoteTlsLine(line);
+  const bool failed = NoteTlsLine(line);
   LB_LOG("sip: sofia tport: %s", line);
+  if (failed) {
+    absl::MutexLock lock(&listeners_mu);
+    for (auto& [id, fn] : listeners) fn();
+  }
 }
 
 }  // namespace
@@ -274,6 +293,18 @@ void CaptureTlsLog() {
     // Certificate and handshake errors are logged at level 3.
     if (std::getenv("TPORT_DEBUG") == nullptr) su_log_set_level(tport_log, 3);
   });
+}
+
+int AddTlsFailureListener(std::function<void()> fn) {
+  absl::MutexLock lock(&listeners_mu);
+  const int id = next_listener++;
+  listeners[id] = std::move(fn);
+  return id;
+}
+
+void RemoveTlsFailureListener(int id) {
+  absl::MutexLock lock(&listeners_mu);
+  listeners.erase(id);
 }
 
 std::string TakeTlsFailure() {

@@ -3,6 +3,7 @@
 // logs, kept so a line can say why it is out of service.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -45,5 +46,11 @@ void RemoveTlsDir(const std::string& dir);
 void CaptureTlsLog();
 // The TLS failure reported since the last call ("" if none), cleared.
 std::string TakeTlsFailure();
+// `fn` runs (on the thread where sofia-sip reported it, inside sofia-sip:
+// post the work elsewhere) after each TLS failure is noted. A connection that
+// fails its handshake fails none of sofia's transactions (they time out after
+// 32 s), so this is how an agent learns of it at once.
+int AddTlsFailureListener(std::function<void()> fn);
+void RemoveTlsFailureListener(int id);
 
 }  // namespace linebridge::sip
