@@ -110,7 +110,8 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
   }
   for (auto& a : accounts) {
     if (UsesTls(a->account->config) && tls_listener == 0) {
-      tls_listener = AddTlsFailureListener([this] { agent->loop_.Post([this] { OnTlsFailure(); }); });
+      tls_listener =
+          AddTlsFailureListener([this] { agent->loop_.Post([this] { OnTlsFailure(); }); });
     }
   }
   for (auto& a : accounts) {

@@ -202,7 +202,8 @@ TEST_F(SipTlsTest, MisnamedServerCertificateTakesTheLineOutOfService) {
 }
 
 TEST_F(SipTlsTest, ServerOfferingOnlyTls11IsRefused) {
-  ExpectRefused(certs_->server_cert, certs_->server_key, "the TLS handshake failed", "TLSv1.1");
+  ExpectRefused(certs_->server_cert, certs_->server_key, "the TLS handshake failed",
+                "TLSv1.1");
 }
 
 TEST_F(SipTlsTest, NoVerificationAcceptsAnUntrustedServer) {
