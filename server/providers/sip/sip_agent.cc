@@ -53,26 +53,18 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     a->index = i;
     a->account = &agent->accounts_[i];
     const v1::config::SipAccount& c = a->account->config;
-    const bool tls = UsesTls(c);
+    // TLS: the certificates go to sofia through a directory that exists
+    // only while the agent is created (it reads them then).
+    absl::StatusOr<TlsSetup> tls = PrepareTls(c, a->account->tls);
+    if (!tls.ok()) {
+      a->tls_error = std::string(tls.status().message());
+      accounts.push_back(std::move(a));
+      continue;
+    }
     // sofia binds a TLS listener only for a sips: address (";transport=tls"
     // gives EPROTONOSUPPORT); the Contact is then sips: too.
     const std::string hostport = absl::StrCat(agent->bind_address_, ":", c.local_port());
-    const std::string url = tls ? absl::StrCat("sips:", hostport) : ServerUri(c, hostport);
-    // TLS: the certificates go to sofia through a directory that exists
-    // only while the agent is created (it reads them then).
-    std::string tls_dir;
-    if (tls) {
-      CaptureTlsLog();
-      absl::StatusOr<std::string> dir = MakeTlsDir(a->account->tls);
-      if (!dir.ok()) {
-        a->tls_error = std::string(dir.status().message());
-        accounts.push_back(std::move(a));
-        continue;
-      }
-      tls_dir = *dir;
-    }
-    const unsigned tls_policy =
-        VerifiesServer(a->account->tls) ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE;
+    const std::string url = tls->on ? absl::StrCat("sips:", hostport) : ServerUri(c, hostport);
     const std::string from =
         c.display_name().empty() ? absl::StrCat("<", c.uri(), ">")
                                  : absl::StrCat("\"", c.display_name(), "\" <", c.uri(), ">");
@@ -93,11 +85,14 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
         TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())),
         // TLS: TLS_method (version 0; 1 would pin TLS 1.0), the server's
         // certificate checked against the authorities and the host dialled.
-        TAG_IF(tls, TPTAG_CERTIFICATE(tls_dir.c_str())), TAG_IF(tls, TPTAG_TLS_VERSION(0)),
-        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls_policy)), TAG_END());
-    RemoveTlsDir(tls_dir);
-    if (a->nua == nullptr && tls) {
-      a->tls_error = absl::StrCat("cannot open the TLS transport ", url, ": ", TakeTlsFailure());
+        TAG_IF(tls->on, TPTAG_CERTIFICATE(tls->dir.c_str())),
+        TAG_IF(tls->on, TPTAG_TLS_VERSION(0)),
+        TAG_IF(tls->on, TPTAG_TLS_VERIFY_POLICY(tls->policy)), TAG_END());
+    RemoveTlsDir(tls->dir);
+    if (a->nua == nullptr && tls->on) {
+      // Out of service rather than no provider: the port may be taken, or
+      // the certificates refused (sofia logged why).
+      a->tls_error = absl::StrCat("cannot open the TLS transport ", url);
       accounts.push_back(std::move(a));
       continue;
     }

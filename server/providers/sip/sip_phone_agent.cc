@@ -144,21 +144,13 @@ absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
     p->phone = &agent->phones_[i];
     const v1::config::SipAccount& c = p->phone->control;
     // A TLS control account: as on user-agent lines (sip_agent.cc).
-    const bool tls = UsesTls(c);
-    const std::string url = tls ? absl::StrCat("sips:", agent->bind_address_, ":0")
-                                : ServerUri(c, absl::StrCat(agent->bind_address_, ":0"));
-    std::string tls_dir;
-    if (tls) {
-      CaptureTlsLog();
-      absl::StatusOr<std::string> dir = MakeTlsDir(p->phone->tls);
-      if (!dir.ok()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("sip phone ", p->phone->config.name(), ": ", dir.status().message()));
-      }
-      tls_dir = *dir;
+    absl::StatusOr<TlsSetup> tls = PrepareTls(c, p->phone->tls);
+    if (!tls.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sip phone ", p->phone->config.name(), ": ", tls.status().message()));
     }
-    const unsigned tls_policy =
-        VerifiesServer(p->phone->tls) ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE;
+    const std::string url = tls->on ? absl::StrCat("sips:", agent->bind_address_, ":0")
+                                    : ServerUri(c, absl::StrCat(agent->bind_address_, ":0"));
     const std::string from =
         c.display_name().empty() ? absl::StrCat("<", c.uri(), ">")
                                  : absl::StrCat("\"", c.display_name(), "\" <", c.uri(), ">");
@@ -174,10 +166,10 @@ absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
                         SIPTAG_USER_AGENT_STR("linebridged"),
                         NTATAG_SIP_T1X64(kTransactionTimeoutMs),
                         TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())),
-                        TAG_IF(tls, TPTAG_CERTIFICATE(tls_dir.c_str())),
-                        TAG_IF(tls, TPTAG_TLS_VERSION(0)),
-                        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls_policy)), TAG_END());
-    RemoveTlsDir(tls_dir);
+                        TAG_IF(tls->on, TPTAG_CERTIFICATE(tls->dir.c_str())),
+                        TAG_IF(tls->on, TPTAG_TLS_VERSION(0)),
+                        TAG_IF(tls->on, TPTAG_TLS_VERIFY_POLICY(tls->policy)), TAG_END());
+    RemoveTlsDir(tls->dir);
     if (p->nua == nullptr) {
       return absl::UnavailableError(
           absl::StrCat("sip phone ", p->phone->config.name(), ": cannot bind ", url));

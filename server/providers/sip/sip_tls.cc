@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -284,6 +285,18 @@ void RemoveTlsDir(const std::string& dir) {
   if (dir.empty()) return;
   for (const char* f : {"/agent.pem", "/cafile.pem"}) ::unlink((dir + f).c_str());
   ::rmdir(dir.c_str());
+}
+
+absl::StatusOr<TlsSetup> PrepareTls(const SipAccount& account, const SipTls& tls) {
+  TlsSetup setup;
+  if (!UsesTls(account)) return setup;
+  CaptureTlsLog();
+  absl::StatusOr<std::string> dir = MakeTlsDir(tls);
+  if (!dir.ok()) return dir.status();
+  setup.on = true;
+  setup.dir = *dir;
+  setup.policy = VerifiesServer(tls) ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE;
+  return setup;
 }
 
 void CaptureTlsLog() {

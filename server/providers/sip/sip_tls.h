@@ -40,6 +40,17 @@ std::string TlsTarget(const std::string& uri, bool sips_account);
 absl::StatusOr<std::string> MakeTlsDir(const v1::config::SipTls& tls);
 void RemoveTlsDir(const std::string& dir);
 
+// What nua_create needs for `account`: for a TLS account, the certificate
+// directory (RemoveTlsDir() it once the agent exists) and the verify policy
+// (tport_tag.h's TPTLS_VERIFY_*); also starts CaptureTlsLog().
+struct TlsSetup {
+  bool on = false;
+  std::string dir;
+  unsigned policy = 0;
+};
+absl::StatusOr<TlsSetup> PrepareTls(const v1::config::SipAccount& account,
+                                    const v1::config::SipTls& tls);
+
 // Routes sofia-sip's transport log into linebridged's log and remembers the
 // last TLS failure it reported (untrusted or misnamed certificate, failed
 // handshake). Idempotent; any thread.
