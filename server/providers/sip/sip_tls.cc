@@ -149,12 +149,16 @@ bool NoteTlsLine(const std::string& line) {
   absl::MutexLock lock(&tls_mu);
   const std::string before = tls_failure;
   const size_t subject = line.find("subject  = ");
+  const size_t issuer = line.find("issuer   = ");
   const size_t mismatch = line.find("Peer Subject Mismatch (");
   const size_t setup = line.find("TLS setup failed (");
   if (absl::StrContains(line, "Error with certificate at depth")) {
     tls_pending = "the server's certificate is not trusted";
+  } else if (issuer != std::string::npos && !tls_pending.empty()) {
+    absl::StrAppend(&tls_pending, " (issuer ", line.substr(issuer + 11));
   } else if (subject != std::string::npos && !tls_pending.empty()) {
-    absl::StrAppend(&tls_pending, " (subject ", line.substr(subject + 11), ")");
+    absl::StrAppend(&tls_pending, absl::StrContains(tls_pending, "(issuer ") ? ", " : " (",
+                    "subject ", line.substr(subject + 11), ")");
   } else if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "err ") &&
              !tls_pending.empty()) {
     const size_t colon = line.find(':');
