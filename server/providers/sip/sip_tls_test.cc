@@ -95,26 +95,31 @@ class SipTlsTest : public ::testing::Test {
   }
 
   bool StartRegistrar(ChildProcess& kamailio, const std::string& cert, const std::string& key,
-                      const std::string& method = "TLSv1.2+") {
+                      const std::string& method = "TLSv1.2+", const std::string& client_ca = "") {
     registrar_ = FreePort();
     std::string error;
     const bool ok = StartKamailioTls(
         kamailio, {.port = registrar_, .password = "pw", .cert = cert, .key = key,
-                   .method = method},
+                   .method = method, .client_ca = client_ca},
         *dir_, &error);
     EXPECT_TRUE(ok) << error;
     return ok;
   }
 
-  // `accounts` for the sip block, with the tls block trusting the test CA.
+  // `accounts` for the sip block, with the tls block trusting the test CA
+  // (and linebridged's certificate unless `client_cert` is false).
   std::unique_ptr<TestServer> StartServer(const std::string& accounts,
-                                          const std::string& tls_extra = "") {
+                                          const std::string& tls_extra = "",
+                                          bool client_cert = true) {
     const std::string pw = *dir_ + "/pw";
     std::ofstream(pw) << "pw\n";
+    const std::string cert =
+        client_cert ? absl::StrFormat(R"(cert_file: "%s" key_file: "%s")", certs_->client_cert,
+                                      certs_->client_key)
+                    : "";
     return TestServer::Start(absl::StrFormat(
-        R"(providers { sip { name: "sip" %s
-            tls { ca_file: "%s" cert_file: "%s" key_file: "%s" %s } } })",
-        accounts, certs_->ca, certs_->client_cert, certs_->client_key, tls_extra));
+        R"(providers { sip { name: "sip" %s tls { ca_file: "%s" %s %s } } })", accounts,
+        certs_->ca, cert, tls_extra));
   }
 
   // One TLS account registering at the registrar.
@@ -206,6 +211,27 @@ TEST_F(SipTlsTest, MisnamedServerCertificateTakesTheLineOutOfService) {
 TEST_F(SipTlsTest, ServerOfferingOnlyTls11IsRefused) {
   ExpectRefused(certs_->server_cert, certs_->server_key, "the TLS handshake failed",
                 "TLSv1.1");
+}
+
+TEST_F(SipTlsTest, ClientCertificatePresentedWhenTheServerAsks) {
+  ChildProcess kamailio;
+  // TLS 1.2: a TLS 1.3 server refuses a missing certificate only after the
+  // client's handshake is done, which sofia does not report (the REGISTER
+  // would time out).
+  ASSERT_TRUE(StartRegistrar(kamailio, certs_->server_cert, certs_->server_key, "TLSv1.2",
+                             certs_->ca));
+  auto t = StartServer(Account("alice", "sip:alice@127.0.0.1", FreePort()));
+  ASSERT_NE(t, nullptr);
+  EXPECT_TRUE(AwaitLineState(*t, "sip/alice", v1::LINE_STATE_IN_SERVICE)) << ServerLog();
+  t.reset();
+  // Without one the server refuses the handshake.
+  t = StartServer(Account("alice", "sip:alice@127.0.0.1", FreePort()), "", false);
+  ASSERT_NE(t, nullptr);
+  EXPECT_TRUE(AwaitLog("line sip/alice out of service: TLS connection to registrar"))
+      << ServerLog();
+  EXPECT_THAT(ServerLog(), HasSubstr("the TLS handshake failed"));
+  t.reset();
+  kamailio.Kill();
 }
 
 TEST_F(SipTlsTest, NoVerificationAcceptsAnUntrustedServer) {

@@ -79,9 +79,14 @@ bool MakeTestCertificates(const std::string& dir, TestCertificates* out, std::st
 bool StartKamailioTls(ChildProcess& child, const KamailioTls& o, const std::string& dir,
                       std::string* error) {
   const std::string tls_cfg = absl::StrCat(dir, "/kamailio_tls_", o.port, ".cfg");
+  const std::string verify_clients =
+      o.client_ca.empty()
+          ? std::string("verify_certificate = no\nrequire_certificate = no\n")
+          : absl::StrCat("verify_certificate = yes\nrequire_certificate = yes\nca_list = ",
+                         o.client_ca, "\n");
   std::ofstream(tls_cfg) << "[server:default]\n"
                          << "method = " << o.method << "\n"
-                         << "verify_certificate = no\nrequire_certificate = no\n"
+                         << verify_clients
                          << "private_key = " << o.key << "\n"
                          << "certificate = " << o.cert << "\n\n"
                          << "[client:default]\n"

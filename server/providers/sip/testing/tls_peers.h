@@ -35,6 +35,8 @@ struct KamailioTls {
   std::string cert;
   std::string key;
   std::string method = "TLSv1.2+";
+  // Non-empty: clients must present a certificate signed by this authority.
+  std::string client_ca;
 };
 bool StartKamailioTls(ChildProcess& child, const KamailioTls& options, const std::string& dir,
                       std::string* error);
