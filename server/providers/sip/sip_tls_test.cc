@@ -189,8 +189,17 @@ TEST_F(SipTlsTest, RegisterAndCallBetweenTwoTlsLines) {
   EXPECT_EQ(in.info().caller().number(), "alice");
   EXPECT_EQ(in.info().called().number(), "bob");
   ASSERT_TRUE(itest::Answer(t->telephony(), in.id()).ok());
-  ASSERT_TRUE(reader.WaitFor(IsCallState(out.id(), v1::CALL_STATE_CONNECTED), kWait));
-  ASSERT_TRUE(reader.WaitFor(IsCallState(in.id(), v1::CALL_STATE_CONNECTED), kWait));
+  // Both sides connect at about the same time, in either order.
+  bool out_up = false;
+  bool in_up = false;
+  ASSERT_TRUE(reader.WaitFor(
+      [&](const v1::Event& ev) {
+        out_up = out_up || IsCallState(out.id(), v1::CALL_STATE_CONNECTED)(ev);
+        in_up = in_up || IsCallState(in.id(), v1::CALL_STATE_CONNECTED)(ev);
+        return out_up && in_up;
+      },
+      kWait))
+      << "outbound connected " << out_up << ", inbound connected " << in_up;
   ASSERT_TRUE(itest::Drop(t->telephony(), out.id()).ok());
   EXPECT_TRUE(reader.WaitFor(IsDisconnected(in.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
   t.reset();
