@@ -23,7 +23,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
   prometheus-cpp-dev libexpat1-dev python3 procps openssl
-  libsofia-sip-ua-dev libpq-dev libspandsp-dev libsndfile1-dev
+  libsofia-sip-ua-dev libssl-dev libpq-dev libspandsp-dev libsndfile1-dev
   mold ccache
 )
 TEST_PACKAGES=(
@@ -32,7 +32,7 @@ TEST_PACKAGES=(
   g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix
   wine wine64 xvfb imagemagick
   iaxmodem socat
-  sip-tester kamailio kamailio-presence-modules baresip-core
+  sip-tester kamailio kamailio-presence-modules kamailio-tls-modules baresip-core
   python3-grpcio python3-protobuf python3-venv
   podman runc debootstrap dpkg-dev prometheus
   podman-compose golang-github-containernetworking-plugin-dnsname

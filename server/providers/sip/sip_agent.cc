@@ -8,6 +8,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/soa_tag.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <algorithm>
 #include <mutex>
@@ -18,15 +19,13 @@
 #include "providers/sip/sip_config.h"
 #include "providers/sip/sip_agent_impl.h"
 #include "providers/sip/sip_mapping.h"
+#include "providers/sip/sip_tls.h"
 
 namespace linebridge::sip {
 namespace {
 
 std::string Str(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
 
-const char* TransportName(v1::config::SipTransport t) {
-  return t == v1::config::SIP_TRANSPORT_TCP ? "tcp" : "udp";
-}
 
 }  // namespace
 
@@ -54,15 +53,23 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     a->index = i;
     a->account = &agent->accounts_[i];
     const v1::config::SipAccount& c = a->account->config;
-    const std::string url = absl::StrCat("sip:", agent->bind_address_, ":", c.local_port(),
-                                         ";transport=", TransportName(c.transport()));
+    // TLS: the certificates go to sofia through a directory that exists
+    // only while the agent is created (it reads them then).
+    absl::StatusOr<TlsSetup> tls = PrepareTls(c, a->account->tls);
+    if (!tls.ok()) {
+      a->tls_error = std::string(tls.status().message());
+      accounts.push_back(std::move(a));
+      continue;
+    }
+    // sofia binds a TLS listener only for a sips: address (";transport=tls"
+    // gives EPROTONOSUPPORT); the Contact is then sips: too.
+    const std::string hostport = absl::StrCat(agent->bind_address_, ":", c.local_port());
+    const std::string url = tls->on ? absl::StrCat("sips:", hostport) : ServerUri(c, hostport);
     const std::string from =
         c.display_name().empty() ? absl::StrCat("<", c.uri(), ">")
                                  : absl::StrCat("\"", c.display_name(), "\" <", c.uri(), ">");
     const std::string proxy =
-        c.outbound_proxy().empty()
-            ? std::string()
-            : absl::StrCat("sip:", c.outbound_proxy(), ";transport=", TransportName(c.transport()));
+        c.outbound_proxy().empty() ? std::string() : ServerUri(c, c.outbound_proxy());
     // Session timers (RFC 4028) when the account asks for them: either side
     // may refresh, by re-INVITE (what every peer understands).
     const unsigned session_expires = c.session_expires_s();
@@ -78,7 +85,20 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
         TAG_IF(session_expires > 0, NUTAG_MIN_SE(std::min(session_expires, 90u))),
         TAG_IF(session_expires > 0, NUTAG_SESSION_REFRESHER(nua_any_refresher)),
         TAG_IF(session_expires > 0, NUTAG_UPDATE_REFRESH(0)),
-        TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())), TAG_END());
+        TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())),
+        // TLS: TLS_method (version 0; 1 would pin TLS 1.0), the server's
+        // certificate checked against the authorities and the host dialled.
+        TAG_IF(tls->on, TPTAG_CERTIFICATE(tls->dir.c_str())),
+        TAG_IF(tls->on, TPTAG_TLS_VERSION(0)),
+        TAG_IF(tls->on, TPTAG_TLS_VERIFY_POLICY(tls->policy)), TAG_END());
+    RemoveTlsDir(tls->dir);
+    if (a->nua == nullptr && tls->on) {
+      // Out of service rather than no provider: the port may be taken, or
+      // the certificates refused (sofia logged why).
+      a->tls_error = absl::StrCat("cannot open the TLS transport ", url);
+      accounts.push_back(std::move(a));
+      continue;
+    }
     if (a->nua == nullptr) {
       return absl::UnavailableError(absl::StrCat("sip account ", c.name(), ": cannot bind ", url));
     }
@@ -87,7 +107,16 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
     accounts.push_back(std::move(a));
   }
   for (auto& a : accounts) {
-    if (a->registrars.empty()) {
+    if (UsesTls(a->account->config) && tls_listener == 0) {
+      tls_listener =
+          AddTlsFailureListener([this] { agent->loop_.Post([this] { OnTlsFailure(); }); });
+    }
+  }
+  for (auto& a : accounts) {
+    if (!a->tls_error.empty()) {
+      LB_WARN("sip: account %s: %s", a->account->config.name(), a->tls_error);
+      ReportRegistration(*a, false, a->tls_error);
+    } else if (a->registrars.empty()) {
       // In service from the start (the provider adds the line so).
       a->registered = true;
       a->reported = true;
@@ -99,6 +128,8 @@ absl::Status SipAgent::Impl::Init(su_root_t* r) {
 }
 
 void SipAgent::Impl::Fini() {
+  if (tls_listener != 0) RemoveTlsFailureListener(tls_listener);
+  tls_listener = 0;
   for (auto& [id, leg] : legs) leg->rtp.reset();
   for (auto& a : accounts) {
     if (a->retry != nullptr) su_timer_destroy(a->retry);
@@ -126,10 +157,10 @@ void SipAgent::Impl::Fini() {
 
 void SipAgent::Impl::Register(AccountState& a) {
   const v1::config::SipAccount& c = a.account->config;
-  const std::string registrar = absl::StrCat("sip:", a.registrars[a.registrar_index],
-                                             ";transport=", TransportName(c.transport()));
+  const std::string registrar = ServerUri(c, a.registrars[a.registrar_index]);
   const std::string expires = absl::StrCat(c.register_expiry_s());
   a.auth_tries = 0;
+  a.register_pending = true;
   a.reg = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(c.uri().c_str()), TAG_END());
   nua_register(a.reg, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
                NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"), TAG_END());
@@ -145,9 +176,11 @@ void SipAgent::Impl::ReportRegistration(AccountState& a, bool in_service, const 
 void SipAgent::Impl::OnRegisterResponse(AccountState& a, nua_handle_t* nh, int status, const char* phrase,
                         const sip_t* sip) {
   if (nh != a.reg || status < 200) return;
+  a.register_pending = false;
   const v1::config::SipAccount& c = a.account->config;
   if ((status == 401 || status == 407) && !a.account->password.empty() && a.auth_tries == 0) {
     ++a.auth_tries;
+    a.register_pending = true;
     const std::string cred =
         absl::StrCat("Digest:", ChallengeRealm(sip), ":", c.auth_user(), ":", a.account->password);
     nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
@@ -167,6 +200,13 @@ void SipAgent::Impl::OnRegisterResponse(AccountState& a, nua_handle_t* nh, int s
     why = absl::StrCat("registrar ", where, " refused the credentials of auth_user \"",
                        c.auth_user(), "\" (", status, " ", Str(phrase),
                        "): check auth_user and the password");
+  } else if (UsesTls(c)) {
+    // A TLS connection that failed gives sofia's own 503 (or 408); what
+    // went wrong is in its transport log.
+    if (std::string tls = TakeTlsFailure(); !tls.empty()) {
+      why = absl::StrCat("TLS connection to registrar ", where, " failed: ", tls, " (", status,
+                         " ", Str(phrase), ")");
+    }
   }
   LB_WARN("sip: account %s: %s", c.name(), why);
   ReportRegistration(a, false, why);
@@ -183,6 +223,22 @@ void SipAgent::Impl::OnRegisterResponse(AccountState& a, nua_handle_t* nh, int s
   if (a.retry == nullptr) a.retry = su_timer_create(su_root_task(root), 1000);
   su_timer_set_interval(a.retry, &Impl::OnRetry, &a,
                         static_cast<su_duration_t>(c.register_retry_s() * 1000));
+}
+
+void SipAgent::Impl::OnTlsFailure() {
+  AccountState* only = nullptr;
+  int waiting = 0;
+  for (auto& a : accounts) {
+    if (a->nua != nullptr && a->reg != nullptr && a->register_pending &&
+        UsesTls(a->account->config)) {
+      only = a.get();
+      ++waiting;
+    }
+  }
+  // Several waiting: which one failed is not known; their transactions'
+  // own timeouts tell.
+  if (waiting != 1) return;
+  OnRegisterResponse(*only, only->reg, 503, "TLS Connection Failed", nullptr);
 }
 
 void SipAgent::Impl::OnRetry(void*, su_timer_t*, void* arg) {
@@ -233,9 +289,17 @@ void SipAgent::Impl::ApplyRemoteAudio(Leg& leg) {
 
 void SipAgent::Impl::Call(size_t account, uint64_t id, const std::string& uri) {
   AccountState& a = *accounts[account];
-  nua_handle_t* nh = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(uri.c_str()), TAG_END());
+  if (a.nua == nullptr) {  // its TLS transport never opened (reported)
+    Leg* leg = NewLeg(id, account, nullptr, false);
+    End(*leg, v1::DISCONNECT_MODE_UNAVAIL, 0);
+    legs.erase(id);
+    return;
+  }
+  const std::string target =
+      UsesTls(a.account->config) ? TlsTarget(uri, IsSipsUri(a.account->config.uri())) : uri;
+  nua_handle_t* nh = nua_handle(a.nua, nullptr, SIPTAG_TO_STR(target.c_str()), TAG_END());
   Leg* leg = NewLeg(id, account, nh, false);
-  leg->target = uri;
+  leg->target = target;
   nua_handle_bind(nh, leg);
   if (!OpenRtp(*leg)) {
     End(*leg, v1::DISCONNECT_MODE_UNAVAIL, 0);
@@ -243,7 +307,7 @@ void SipAgent::Impl::Call(size_t account, uint64_t id, const std::string& uri) {
     return;
   }
   const std::string sdp = LocalSdp(agent->bind_address_, leg->rtp->port());
-  nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
+  nua_invite(nh, NUTAG_URL(target.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
              SOATAG_RTP_SELECT(1), TAG_END());
 }
 

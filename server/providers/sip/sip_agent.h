@@ -102,6 +102,7 @@ class SipAgent {
   struct Account {
     v1::config::SipAccount config;
     std::string password;  // never logged
+    v1::config::SipTls tls;  // the provider's tls block (TLS accounts)
   };
   SipAgent(std::string bind_address, std::vector<Account> accounts, SipAgentSink* sink);
   ~SipAgent();

@@ -76,6 +76,8 @@ struct AccountState {
   int auth_tries = 0;
   su_timer_t* retry = nullptr;
   bool shutdown_done = false;
+  std::string tls_error;  // the TLS transport could not be set up: no nua
+  bool register_pending = false;  // a REGISTER (not a refresh) awaits its answer
 };
 
 struct SipAgent::Impl {
@@ -83,6 +85,7 @@ struct SipAgent::Impl {
   su_root_t* root = nullptr;
   std::vector<std::unique_ptr<AccountState>> accounts;
   std::map<uint64_t, std::unique_ptr<Leg>> legs;
+  int tls_listener = 0;  // AddTlsFailureListener's id, 0 = none
 
   AccountCounters& Counters(size_t i) { return *agent->counters_[i]; }
   SipAgentSink& sink() { return *agent->sink_; }
@@ -95,6 +98,9 @@ struct SipAgent::Impl {
   void OnRegisterResponse(AccountState& a, nua_handle_t* nh, int status, const char* phrase,
                           const sip_t* sip);
   static void OnRetry(void*, su_timer_t*, void* arg);
+  // sofia-sip logged a TLS failure: the one TLS account waiting for its
+  // REGISTER's answer (if only one is) failed to connect.
+  void OnTlsFailure();
   Leg* NewLeg(uint64_t id, size_t account, nua_handle_t* nh, bool inbound);
   Leg* FindLeg(uint64_t id);
   bool OpenRtp(Leg& leg);

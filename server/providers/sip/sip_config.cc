@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "providers/sip/sip_phone_config.h"
+#include "providers/sip/sip_tls.h"
 
 namespace linebridge::sip {
 namespace {
@@ -31,10 +32,11 @@ bool IsToken(const std::string& s) {
   return true;
 }
 
-// "sip:user@host[:port]" with a non-empty user and host, no spaces.
+// "sip:user@host[:port]" (or sips:) with a non-empty user and host, no spaces.
 bool IsAccountUri(const std::string& uri) {
-  if (!absl::StartsWith(uri, "sip:") || uri.size() > 256) return false;
-  const std::string rest = uri.substr(4);
+  const size_t scheme = absl::StartsWith(uri, "sips:") ? 5 : 4;
+  if ((scheme == 4 && !absl::StartsWith(uri, "sip:")) || uri.size() > 256) return false;
+  const std::string rest = uri.substr(scheme);
   const size_t at = rest.find('@');
   if (at == std::string::npos || at == 0 || at + 1 >= rest.size()) return false;
   for (char c : rest) {
@@ -93,7 +95,8 @@ void ApplySipDefaults(SipConfig* sip) {
   if (sip->bind_address().empty()) sip->set_bind_address(kDefaultSipBindAddress);
   for (SipAccount& a : *sip->mutable_accounts()) {
     if (a.transport() == v1::config::SIP_TRANSPORT_UNSPECIFIED) {
-      a.set_transport(v1::config::SIP_TRANSPORT_UDP);
+      a.set_transport(IsSipsUri(a.uri()) ? v1::config::SIP_TRANSPORT_TLS
+                                         : v1::config::SIP_TRANSPORT_UDP);
     }
     if (a.register_expiry_s() == 0) a.set_register_expiry_s(kDefaultRegisterExpiryS);
     if (a.register_retry_s() == 0) a.set_register_retry_s(kDefaultRegisterRetryS);
@@ -127,7 +130,7 @@ std::string ValidateSipConfig(const SipConfig& sip, const std::string& path,
       error(ap + ".name", absl::StrFormat("duplicate account name \"%s\"", a.name()));
     }
     if (!IsAccountUri(a.uri())) {
-      error(ap + ".uri", absl::StrFormat("\"%s\" is not a sip:user@host[:port] address",
+      error(ap + ".uri", absl::StrFormat("\"%s\" is not a sip[s]:user@host[:port] address",
                                          absl::CEscape(a.uri())));
     } else if (!uris.insert(a.uri()).second) {
       error(ap + ".uri", absl::StrFormat("duplicate account uri \"%s\"", a.uri()));
@@ -198,6 +201,7 @@ std::string ValidateSipConfig(const SipConfig& sip, const std::string& path,
             absl::StrFormat("%u out of range [2, 86400] (0 = off)", a.session_expires_s()));
     }
   }
+  ValidateSipTls(sip, path, error);
   ValidateSipPhones(sip, path, error);
   return sip.name();
 }

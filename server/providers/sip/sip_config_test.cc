@@ -88,6 +88,59 @@ TEST(SipConfigTest, PasswordFileFirstLine) {
   EXPECT_EQ(*pw, "s3cret");
 }
 
+TEST(SipConfigTest, TlsAccountsAndSipsUris) {
+  // The system's bundle stands for the authorities (the loader checks the
+  // file holds PEM certificates).
+  auto c = Parse(R"(providers { sip {
+      accounts { name: "a" uri: "sips:alice@127.0.0.1" }
+      accounts { name: "b" uri: "sip:bob@127.0.0.1" transport: SIP_TRANSPORT_TLS }
+      tls { ca_file: "/etc/ssl/certs/ca-certificates.crt" } } })");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& sip = c->providers(0).sip();
+  EXPECT_EQ(sip.accounts(0).transport(), v1::config::SIP_TRANSPORT_TLS);  // from sips:
+  EXPECT_EQ(sip.accounts(1).transport(), v1::config::SIP_TRANSPORT_TLS);
+}
+
+TEST(SipConfigTest, TlsErrorsNameFileLineAndField) {
+  auto c = Parse(
+      "providers { sip {\n"
+      "  accounts { name: \"a\" uri: \"sips:alice@127.0.0.1\"\n"
+      "    transport: SIP_TRANSPORT_UDP }\n"
+      "  tls {\n"
+      "    ca_file: \"/nonexistent/ca.pem\"\n"
+      "    cert_file: \"/nonexistent/cert.pem\"\n"
+      "    key_file: \"key.pem\"\n"
+      "  }\n"
+      "} }\n");
+  ASSERT_FALSE(c.ok());
+  const std::string m(c.status().message());
+  EXPECT_THAT(m, HasSubstr("lb.conf:3: providers[0].sip.accounts[0].transport: a sips: account "
+                           "uri needs transport SIP_TRANSPORT_TLS"));
+  EXPECT_THAT(m, HasSubstr("lb.conf:5: providers[0].sip.tls.ca_file: cannot read "
+                           "\"/nonexistent/ca.pem\": No such file or directory"));
+  EXPECT_THAT(m, HasSubstr("lb.conf:6: providers[0].sip.tls.cert_file: cannot read "
+                           "\"/nonexistent/cert.pem\""));
+  EXPECT_THAT(m, HasSubstr("lb.conf:7: providers[0].sip.tls.key_file: \"key.pem\" is not an "
+                           "absolute path"));
+}
+
+TEST(SipConfigTest, TlsNeedsAuthoritiesUnlessVerificationIsOff) {
+  auto c = Parse(R"(providers { sip { accounts { name: "a" uri: "sips:alice@127.0.0.1" } } })");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("providers[0].sip.tls.ca_file: an account uses TLS"));
+  c = Parse(R"(providers { sip { accounts { name: "a" uri: "sips:alice@127.0.0.1" }
+      tls { verify_server: false } } })");
+  EXPECT_TRUE(c.ok()) << c.status();
+  // A file that is not PEM, and a certificate without its key.
+  c = Parse(R"(providers { sip { accounts { name: "a" uri: "sips:alice@127.0.0.1" }
+      tls { ca_file: "/etc/hostname" cert_file: "/etc/hostname" } } })");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("sip.tls.ca_file: \"/etc/hostname\" holds no PEM certificate"));
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("sip.tls.key_file: set cert_file and key_file together"));
+}
+
 TEST(SipMappingTest, FailureResponsesToDisconnectModes) {
   EXPECT_EQ(sip::DisconnectModeForStatus(486), v1::DISCONNECT_MODE_BUSY);
   EXPECT_EQ(sip::DisconnectModeForStatus(404), v1::DISCONNECT_MODE_BADADDRESS);

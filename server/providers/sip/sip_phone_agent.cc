@@ -7,6 +7,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <algorithm>
 #include <deque>
@@ -19,6 +20,7 @@
 #include "providers/sip/sip_agent_impl.h"
 #include "providers/sip/sip_mapping.h"
 #include "providers/sip/sip_phone_config.h"
+#include "providers/sip/sip_tls.h"
 
 namespace linebridge::sip {
 namespace {
@@ -39,10 +41,6 @@ constexpr char kRefusedAnswer[] =
     "m=audio 0 RTP/AVP 0\r\n";
 
 std::string Str(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
-
-const char* TransportName(v1::config::SipTransport t) {
-  return t == v1::config::SIP_TRANSPORT_TCP ? "tcp" : "udp";
-}
 
 std::string Body(const sip_t* sip) {
   if (sip == nullptr || sip->sip_payload == nullptr) return "";
@@ -145,15 +143,19 @@ absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
     p->index = i;
     p->phone = &agent->phones_[i];
     const v1::config::SipAccount& c = p->phone->control;
-    const std::string url = absl::StrCat("sip:", agent->bind_address_, ":0;transport=",
-                                         TransportName(c.transport()));
+    // A TLS control account: as on user-agent lines (sip_agent.cc).
+    absl::StatusOr<TlsSetup> tls = PrepareTls(c, p->phone->tls);
+    if (!tls.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sip phone ", p->phone->config.name(), ": ", tls.status().message()));
+    }
+    const std::string url = tls->on ? absl::StrCat("sips:", agent->bind_address_, ":0")
+                                    : ServerUri(c, absl::StrCat(agent->bind_address_, ":0"));
     const std::string from =
         c.display_name().empty() ? absl::StrCat("<", c.uri(), ">")
                                  : absl::StrCat("\"", c.display_name(), "\" <", c.uri(), ">");
     const std::string proxy =
-        c.outbound_proxy().empty()
-            ? std::string()
-            : absl::StrCat("sip:", c.outbound_proxy(), ";transport=", TransportName(c.transport()));
+        c.outbound_proxy().empty() ? std::string() : ServerUri(c, c.outbound_proxy());
     // No offer/answer engine: the SDP passes between the phone and the
     // destination as it is; ACKs are sent by hand (flow I puts the answer in
     // the phone's ACK).
@@ -163,7 +165,11 @@ absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
                         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY"),
                         SIPTAG_USER_AGENT_STR("linebridged"),
                         NTATAG_SIP_T1X64(kTransactionTimeoutMs),
-                        TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())), TAG_END());
+                        TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())),
+                        TAG_IF(tls->on, TPTAG_CERTIFICATE(tls->dir.c_str())),
+                        TAG_IF(tls->on, TPTAG_TLS_VERSION(0)),
+                        TAG_IF(tls->on, TPTAG_TLS_VERIFY_POLICY(tls->policy)), TAG_END());
+    RemoveTlsDir(tls->dir);
     if (p->nua == nullptr) {
       return absl::UnavailableError(
           absl::StrCat("sip phone ", p->phone->config.name(), ": cannot bind ", url));
@@ -210,9 +216,7 @@ std::string SipPhoneAgent::Impl::Credentials(const PhoneState& p, const sip_t* s
 
 void SipPhoneAgent::Impl::Subscribe(PhoneState& p) {
   const v1::config::SipPhone& c = p.phone->config;
-  const std::string server =
-      absl::StrCat("sip:", PresenceServerOf(c, p.phone->control), ";transport=",
-                   TransportName(p.phone->control.transport()));
+  const std::string server = ServerUri(p.phone->control, PresenceServerOf(c, p.phone->control));
   const std::string expires = absl::StrCat(c.subscribe_expiry_s());
   p.sub_auth_tries = 0;
   p.sub_tag.kind = HandleTag::kSubscription;

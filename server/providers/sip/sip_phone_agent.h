@@ -59,6 +59,7 @@ class SipPhoneAgent {
     v1::config::SipPhone config;
     v1::config::SipAccount control;
     std::string password;  // the control account's; never logged
+    v1::config::SipTls tls;  // the provider's tls block (a TLS control account)
   };
   SipPhoneAgent(std::string bind_address, std::vector<Phone> phones, SipPhoneSink* sink);
   ~SipPhoneAgent();

@@ -155,7 +155,7 @@ absl::Status SipPhoneLines::Start(ProviderHost& host) {
       if (a.name() != p.control_account()) continue;
       absl::StatusOr<std::string> password = sip::ReadAccountPassword(a);
       if (!password.ok()) return password.status();
-      phones.push_back({p, a, *std::move(password)});
+      phones.push_back({p, a, *std::move(password), config_.tls()});
     }
   }
   if (phones.size() != static_cast<size_t>(config_.phones_size())) {

@@ -111,7 +111,7 @@ absl::Status SipProvider::Start(ProviderHost& host) {
   for (const auto& a : config_.accounts()) {
     absl::StatusOr<std::string> password = sip::ReadAccountPassword(a);
     if (!password.ok()) return password.status();
-    accounts.push_back({a, *std::move(password)});
+    accounts.push_back({a, *std::move(password), config_.tls()});
   }
   for (int i = 0; i < config_.accounts_size(); ++i) {
     const bool in_service = config_.accounts(i).registrar().empty();
