@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -72,16 +73,51 @@ bool AnswersOptions(int port) {
   return ok;
 }
 
+namespace {
+
+// The first port the kernel hands out for bind(0) and outgoing connections.
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+// True if `port` binds on 127.0.0.1 for both UDP and TCP.
+bool FreeForBoth(int port) {
+  const int u = BindLoopback(SOCK_DGRAM, port);
+  if (u < 0) return false;
+  const int t = BindLoopback(SOCK_STREAM, port);
+  ::close(u);
+  if (t < 0) return false;
+  ::close(t);
+  return true;
+}
+
+}  // namespace
+
 int FreePort() {
+  // A port below the ephemeral range: between this check and the peer's
+  // bind, no outgoing connection or bind(0) elsewhere on the machine can be
+  // given it (ephemeral ports were taken so under load, and sipp then could
+  // not bind its port).
+  static thread_local std::minstd_rand random(static_cast<unsigned>(::getpid()) * 7919u +
+                                              static_cast<unsigned>(absl::ToUnixNanos(absl::Now())));
+  const int high = EphemeralLow() - 1;
+  const int low = 20000;
+  if (high - low > 1000) {
+    std::uniform_int_distribution<int> pick(low, high);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      const int port = pick(random);
+      if (FreeForBoth(port)) return port;
+    }
+  }
   for (int attempt = 0; attempt < 50; ++attempt) {
     const int u = BindLoopback(SOCK_DGRAM, 0);
     if (u < 0) continue;
     const int port = BoundPort(u);
-    const int t = BindLoopback(SOCK_STREAM, port);
     ::close(u);
-    if (t < 0) continue;
-    ::close(t);
-    return port;
+    if (FreeForBoth(port)) return port;
   }
   return -1;
 }

@@ -13,7 +13,9 @@
 
 namespace linebridge::sip::testing {
 
-// A free port on 127.0.0.1 for both UDP and TCP (bound and released).
+// A free port on 127.0.0.1 for both UDP and TCP (bound and released), below
+// the kernel's ephemeral range so that nothing else is handed it before the
+// peer that is to use it binds it.
 int FreePort();
 
 // Sends OPTIONS over UDP to 127.0.0.1:`port`; true on any response.
