@@ -80,13 +80,13 @@ fi
 
 stage "ASan + UBSan build (clang; thread-safety findings are build errors)"
 scripts/build.sh asan
-# The ABI conformance check cross-compiles with mingw-w64 and runs no code of
-# this build, and the package, container, flood, chaos and benchmark labels belong to
+# The ABI conformance check and the Windows units cross-compile with
+# mingw-w64 and run no code of this build, and the package, container, flood, chaos and benchmark labels belong to
 # the release build: they ran above already. (A label only they carry selects
 # nothing here; the release run above has already failed a mistyped one.)
 stage "tests: ${asan_filter[*]} (ASan + UBSan build)"
 NO_TESTS=ignore run_ctest build-asan -j "$jobs" "${asan_filter[@]}" \
-  -E '^tsp_abi_conformance$' -LE '^(package|container|flood|bench|chaos)$'
+  -E '^(tsp_abi_conformance|tsp_windows_units_.*)$' -LE '^(package|container|flood|bench|chaos)$'
 if [ $# -eq 0 ]; then
   stage "chaos under ASan + UBSan: 20 SIGKILLs (the release run above did 100)"
   LINEBRIDGE_CHAOS_KILLS=20 run_ctest build-asan -R '^chaos_test$'

@@ -61,6 +61,69 @@ expand() {  # expand <X definition> <list invocation>
     "$1" "$2" | "$native" -E -P "${inc[@]}" -x c++ - | tr ' ' '\n' | sed '/^$/d'
 }
 
+# ---- 7. the Windows build's translation units ----------------------------------------
+# (A function: with LINEBRIDGE_ABI_UNITS_ONLY=<arch> the script runs only this
+# step, for that architecture; ctest runs each architecture as a test of its
+# own, tsp_windows_units_<arch>, beside the others.)
+windows_units() {
+  if [[ -n $gen ]]; then
+    if [[ ! -d $gen/linebridge ]]; then
+      fail "generated proto headers not found in $gen"
+    elif ! command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 ||
+         ! command -v i686-w64-mingw32-g++-posix >/dev/null 2>&1; then
+      echo "SKIPPED 7: *-w64-mingw32-g++-posix not found (std::thread needs the posix thread model)"
+      skipped=1
+    elif [[ ! -d /usr/include/absl || ! -d /usr/include/grpcpp || ! -d /usr/include/google/protobuf ]]; then
+      echo "SKIPPED 7: Abseil/gRPC/protobuf headers not in /usr/include"
+      skipped=1
+    else
+      # Only these headers from the host (not glibc's).
+      wininc=$work/wininc
+      mkdir -p "$wininc"
+      for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
+      root=$src/..
+      # Every source of the provider (tsp/*.cc but the tests).
+      units=()
+      for u in "$src"/tsp/*.cc; do
+        [[ $u == *_test.cc ]] || units+=("$u")
+      done
+      units+=("$src/tapi_mapping.cc"
+             "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
+             "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
+      # Each unit parses the gRPC and protobuf headers (some 10 s of CPU):
+      # as many compilers at once as there are CPUs.
+      parallel=$(nproc 2>/dev/null || echo 2)
+      for a in "${archs[@]}"; do
+        for u in "${units[@]}"; do
+          while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+          log="$work/win-$a-$(basename "$u")"
+          { "$a-w64-mingw32-g++-posix" "${std[@]}" -DLINEBRIDGE_USE_SDK_TAPI -isystem "$wininc" \
+              -isystem "$gen" -I"$src" "${inc[@]}" -I"$root/client-sdk/cpp/include" -fsyntax-only \
+              "$u" 2> "$log.log" && touch "$log.ok"; } &
+        done
+      done
+      wait
+      for a in "${archs[@]}"; do
+        for u in "${units[@]}"; do
+          log="$work/win-$a-$(basename "$u")"
+          [ -f "$log.ok" ] || { cat "$log.log" >&2; fail "$a: $u does not compile for Windows"; }
+        done
+      done
+      echo "ok   ${#units[@]} translation units of the Windows build compile (x86_64, i686; SDK" \
+           "tapi.h/tspi.h), every part of the provider included"
+    fi
+  fi
+}
+
+if [[ -n ${LINEBRIDGE_ABI_UNITS_ONLY:-} ]]; then
+  archs=("$LINEBRIDGE_ABI_UNITS_ONLY")
+  [[ -n $gen ]] || fail "LINEBRIDGE_ABI_UNITS_ONLY needs the generated proto headers"
+  windows_units
+  if ((skipped)); then exit 77; fi
+  echo "PASS: the Windows build's translation units compile for $LINEBRIDGE_ABI_UNITS_ONLY"
+  exit 0
+fi
+
 # ---- 1. compile-time checks -----------------------------------------------
 "$native" "${std[@]}" -pedantic "${inc[@]}" -fsyntax-only "$src/abi/abi_conformance.cc" ||
   fail "native compile of abi_conformance.cc against tapi_abi.h"
@@ -194,54 +257,7 @@ if [[ -f $doc && -f $src/tsp/exports.cc ]]; then
        "$(wc -l < "$work/tspi.unavail") not supported, as in exports.cc"
 fi
 
-# ---- 7. the Windows build's translation units ----------------------------------------
-if [[ -n $gen ]]; then
-  if [[ ! -d $gen/linebridge ]]; then
-    fail "generated proto headers not found in $gen"
-  elif ! command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 ||
-       ! command -v i686-w64-mingw32-g++-posix >/dev/null 2>&1; then
-    echo "SKIPPED 7: *-w64-mingw32-g++-posix not found (std::thread needs the posix thread model)"
-    skipped=1
-  elif [[ ! -d /usr/include/absl || ! -d /usr/include/grpcpp || ! -d /usr/include/google/protobuf ]]; then
-    echo "SKIPPED 7: Abseil/gRPC/protobuf headers not in /usr/include"
-    skipped=1
-  else
-    # Only these headers from the host (not glibc's).
-    wininc=$work/wininc
-    mkdir -p "$wininc"
-    for d in absl google grpc grpcpp grpc++; do ln -sfn "/usr/include/$d" "$wininc/$d"; done
-    root=$src/..
-    # Every source of the provider (tsp/*.cc but the tests).
-    units=()
-    for u in "$src"/tsp/*.cc; do
-      [[ $u == *_test.cc ]] || units+=("$u")
-    done
-    units+=("$src/tapi_mapping.cc"
-           "$root/client-sdk/cpp/connection.cc" "$root/client-sdk/cpp/client.cc"
-           "$root/client-sdk/cpp/backoff.cc" "$root/client-sdk/cpp/routing_table.cc")
-    # Each unit parses the gRPC and protobuf headers (some 10 s of CPU):
-    # as many compilers at once as there are CPUs.
-    parallel=$(nproc 2>/dev/null || echo 2)
-    for a in "${archs[@]}"; do
-      for u in "${units[@]}"; do
-        while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
-        log="$work/win-$a-$(basename "$u")"
-        { "$a-w64-mingw32-g++-posix" "${std[@]}" -DLINEBRIDGE_USE_SDK_TAPI -isystem "$wininc" \
-            -isystem "$gen" -I"$src" "${inc[@]}" -I"$root/client-sdk/cpp/include" -fsyntax-only \
-            "$u" 2> "$log.log" && touch "$log.ok"; } &
-      done
-    done
-    wait
-    for a in "${archs[@]}"; do
-      for u in "${units[@]}"; do
-        log="$work/win-$a-$(basename "$u")"
-        [ -f "$log.ok" ] || { cat "$log.log" >&2; fail "$a: $u does not compile for Windows"; }
-      done
-    done
-    echo "ok   ${#units[@]} translation units of the Windows build compile (x86_64, i686; SDK" \
-         "tapi.h/tspi.h), every part of the provider included"
-  fi
-fi
+windows_units
 
 count() { expand "$1" "$2" | wc -l; }
 structs=$(count '#define N(S) S' 'LINEBRIDGE_TAPI_STRUCTS(N)')
