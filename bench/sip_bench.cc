@@ -68,7 +68,7 @@ void Progress(const std::string& s) {
   std::fprintf(stderr, "sip_bench [%5.1f s]: %s\n", MicrosSince(kStart) / 1e6, s.c_str());
 }
 
-std::string Spread(const std::vector<double>& v, const char* fmt) {
+std::string Spread(const std::vector<double>& v, const absl::FormatSpec<double>& fmt) {
   return absl::StrCat(v.size(), " runs, spread ", absl::StrFormat(fmt, Min(v)), "..",
                       absl::StrFormat(fmt, Max(v)));
 }

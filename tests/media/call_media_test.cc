@@ -129,7 +129,9 @@ void Key(MediaClient& c, const std::string& digits) {
 }
 
 TEST_F(CallMediaTest, GatherDigitsEndsForEachOfTapisReasons) {
-  auto [a, b] = Connect("102", "103");
+  const auto calls = Connect("102", "103");
+  const std::string& a = calls.first;  // the lambdas below capture it: no structured binding
+  const std::string& b = calls.second;
   auto events = Events("sim/102");
   MediaClient cb(*media_);
   ASSERT_TRUE(cb.Start(b));

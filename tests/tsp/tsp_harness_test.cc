@@ -1296,7 +1296,9 @@ TEST_F(TspHarnessTest, BadInputStaleHandlesStructsDialStringsNulls) {
       {u"5550100$", ::LINEERR_DIALBILLING}, {u"555?", ::LINEERR_DIALPROMPT},
       {u"555:1", ::LINEERR_DIALVOICEDETECT}, {u"12;ATZ", ::LINEERR_INVALADDRESS},
       {u"call me", ::LINEERR_INVALADDRESS}};
-  for (const auto& [dest, err] : refused) {
+  for (const auto& entry : refused) {
+    const char16_t* dest = entry.first;  // a lambda cannot capture a structured binding (clang 14)
+    const LONG err = entry.second;
     EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineMakeCall(id, hd_line, nullptr, &out_call, dest, 0, nullptr); }), err);
     EXPECT_EQ(async([&](DRV_REQUESTID id) { return T().TSPI_lineDial(id, hd_call, dest, 0); }), err);
   }
