@@ -40,7 +40,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     if (!recorded_ && methods->QueryInterceptionHookPoint(
                           grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       recorded_ = true;
-      metrics_->Record(info_->method(), methods->GetSendStatus().error_code(), Elapsed());
+      metrics_->Record(info_->method(), static_cast<int>(methods->GetSendStatus().error_code()),
+                       Elapsed());
     }
     methods->Proceed();
   }
@@ -125,9 +126,9 @@ GrpcMetrics::Method* GrpcMetrics::Find(absl::string_view path) {
   return it == methods_.end() ? &other_ : it->second.get();
 }
 
-void GrpcMetrics::Record(absl::string_view path, grpc::StatusCode code, double seconds) {
+void GrpcMetrics::Record(absl::string_view path, int code, double seconds) {
   Method* m = Find(path);
-  int c = static_cast<int>(code);
+  int c = code;
   if (c < 0 || c > 16) c = static_cast<int>(grpc::StatusCode::UNKNOWN);
   prometheus::Counter* counter = m->by_code[c].load(std::memory_order_acquire);
   if (counter == nullptr) {

@@ -41,8 +41,10 @@ class GrpcMetrics {
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
-  // One finished RPC. `path` is "/service/method" as gRPC reports it.
-  void Record(absl::string_view path, grpc::StatusCode code, double seconds);
+  // One finished RPC. `path` is "/service/method" as gRPC reports it; `code`
+  // a status code's number (grpc::StatusCode converts), one outside 0..16
+  // counted as UNKNOWN.
+  void Record(absl::string_view path, int code, double seconds);
 
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewInterceptorFactory();
 
