@@ -14,7 +14,9 @@ const proto = path.join(here, 'proto');
 const files = ['linebridge/v1/types.proto', 'linebridge/v1/telephony.proto',
   'linebridge/v1/admin.proto', 'linebridge/v1/security.proto', 'google/rpc/status.proto',
   // imported by telephony.proto and types.proto (tones, gathering)
-  'linebridge/v1/media.proto'];
+  'linebridge/v1/media.proto',
+  // imported by telephony.proto (phone devices)
+  'linebridge/v1/phone.proto'];
 
 if (fs.existsSync(repoProto)) {
   for (const f of files) {
