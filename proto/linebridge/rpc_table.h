@@ -23,7 +23,10 @@
 //           (kNone where Access names no line).
 //   Flags   kPlain; kAudited (written to the audit log, allowed or refused);
 //           kOriginating (audited, and the leg it creates passes the
-//           toll-fraud limits: origination rate and concurrent calls).
+//           toll-fraud limits: origination rate and concurrent calls);
+//           kAuditedDisk (audited, and its work writes the data directory:
+//           the server runs it on its blocking executor, never on a gRPC
+//           thread, and answers once the write is done).
 //   Route   how the SDK's Client picks a server: kDirect (the server the
 //           caller names: sessions, admin, security), kFanOut (every server,
 //           answers merged), kLine / kCall (the server of the line / call
@@ -40,7 +43,7 @@ namespace linebridge::rpc {
 
 enum class Access { kAny, kAdmin, kSession, kList, kLine, kLineTakes, kCall };
 enum class Perm { kNone, kMonitor, kControl, kOriginate };
-enum class Flags { kPlain, kAudited, kOriginating };
+enum class Flags { kPlain, kAudited, kOriginating, kAuditedDisk };
 enum class Route { kDirect, kFanOut, kLine, kCall };
 
 // The authorization columns of one row.
@@ -50,6 +53,7 @@ struct Policy {
   Flags flags;
   constexpr bool audited() const { return flags != Flags::kPlain; }
   constexpr bool originating() const { return flags == Flags::kOriginating; }
+  constexpr bool blocking() const { return flags == Flags::kAuditedDisk; }
 };
 
 }  // namespace linebridge::rpc
@@ -66,7 +70,7 @@ struct Policy {
   X(Telephony, CloseLine, CloseLineRequest, CloseLineResponse, kLine, kMonitor, kAudited, kLine, line_id)            \
   X(Telephony, SetLineForwarding, SetLineForwardingRequest, Line, kLine, kControl, kAudited, kLine, line_id)         \
   X(Telephony, GetDevConfig, GetDevConfigRequest, DeviceConfig, kLine, kMonitor, kPlain, kLine, line_id)             \
-  X(Telephony, SetDevConfig, SetDevConfigRequest, DeviceConfig, kLine, kControl, kAudited, kLine, line_id)           \
+  X(Telephony, SetDevConfig, SetDevConfigRequest, DeviceConfig, kLine, kControl, kAuditedDisk, kLine, line_id)       \
   /* Telephony: calls */                                                                                              \
   X(Telephony, ListCalls, ListCallsRequest, ListCallsResponse, kList, kMonitor, kPlain, kFanOut, line_id)            \
   X(Telephony, GetCall, GetCallRequest, Call, kCall, kMonitor, kPlain, kCall, call_id)                               \

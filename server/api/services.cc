@@ -217,21 +217,31 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   };
   absl::Status allowed = check();
   if (allowed.ok() && policy.originating()) allowed = guard_->AdmitOrigination(*caller, call);
-  absl::StatusOr<Resp> result = absl::UnknownError("not run");
-  if (!allowed.ok()) {
-    result = allowed;
-  } else {
-    // The engine asks the request's authority before it touches a line the
-    // request does not name (pickup, unpark, outside destinations).
-    CallAuthority authority(guard_, *caller);
-    Authority::Scope scope(&authority);
-    result = (engine_->*op)(req);
+  // The request runs, is audited and answered here, or, for a row whose
+  // work writes the disk, on the blocking executor (gRPC keeps `req` alive
+  // until the reactor finishes).
+  auto run = [this, method, policy, &req, op, line, call, who = *std::move(caller),
+              allowed]() -> absl::StatusOr<Resp> {
+    absl::StatusOr<Resp> result = absl::UnknownError("not run");
+    if (!allowed.ok()) {
+      result = allowed;
+    } else {
+      // The engine asks the request's authority before it touches a line the
+      // request does not name (pickup, unpark, outside destinations).
+      CallAuthority authority(guard_, who);
+      Authority::Scope scope(&authority);
+      result = (engine_->*op)(req);
+    }
+    if (result.ok()) After(*guard_, who, req, &*result);
+    if (policy.audited()) {
+      guard_->Audit(&who, method, line, call, Get_destination(req), result.status());
+    }
+    return result;
+  };
+  if (policy.blocking() && allowed.ok()) {
+    return Offload<Resp>(ctx, resp, executor_, std::move(run));
   }
-  if (result.ok()) After(*guard_, *caller, req, &*result);
-  if (policy.audited()) {
-    guard_->Audit(&*caller, method, line, call, Get_destination(req), result.status());
-  }
-  return Reply(ctx, resp, std::move(result));
+  return Reply(ctx, resp, run());
 }
 
 #define LB_DEFINE_UNARY(Service, Method, Req, Resp, Access, Perm, Flags, ...) \
