@@ -19,6 +19,9 @@
 //               lines share a pickup group, control otherwise
 //     kCall     Perm on the line of every call the request names (`call_id`,
 //               `conference_call_id`, `consultation_call_id`, `held_call_id`)
+//     kPhone    Perm on the line of the phone named by `phone_id` (its
+//               Phone.line_id; a phone without a line: a grant naming the
+//               phone id itself); failures carry PHONEERR_*
 //   Perm    the per-line right Access needs: kMonitor, kControl, kOriginate
 //           (kNone where Access names no line).
 //   Flags   kPlain; kAudited (written to the audit log, allowed or refused);
@@ -41,10 +44,10 @@
 
 namespace linebridge::rpc {
 
-enum class Access { kAny, kAdmin, kSession, kList, kLine, kLineTakes, kCall };
+enum class Access { kAny, kAdmin, kSession, kList, kLine, kLineTakes, kCall, kPhone };
 enum class Perm { kNone, kMonitor, kControl, kOriginate };
 enum class Flags { kPlain, kAudited, kOriginating, kAuditedDisk };
-enum class Route { kDirect, kFanOut, kLine, kCall };
+enum class Route { kDirect, kFanOut, kLine, kCall, kPhone };
 
 // The authorization columns of one row.
 struct Policy {
@@ -107,6 +110,21 @@ struct Policy {
   X(Telephony, MonitorTones, MonitorTonesRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, MonitorMedia, MonitorMediaRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, SetMediaMode, SetMediaModeRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
+  /* Telephony: phones (OpenPhone as PRIVILEGE_OWNER needs control; services.cc) */                                  \
+  X(Telephony, ListPhones, ListPhonesRequest, ListPhonesResponse, kList, kMonitor, kPlain, kFanOut, line_id)         \
+  X(Telephony, GetPhone, GetPhoneRequest, Phone, kPhone, kMonitor, kPlain, kPhone, phone_id)                         \
+  X(Telephony, OpenPhone, OpenPhoneRequest, Phone, kPhone, kMonitor, kAudited, kPhone, phone_id)                     \
+  X(Telephony, ClosePhone, ClosePhoneRequest, ClosePhoneResponse, kPhone, kMonitor, kAudited, kPhone, phone_id)      \
+  X(Telephony, SetPhoneHookSwitch, SetPhoneHookSwitchRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)   \
+  X(Telephony, SetPhoneDisplay, SetPhoneDisplayRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)         \
+  X(Telephony, SetPhoneLamp, SetPhoneLampRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
+  X(Telephony, SetPhoneRing, SetPhoneRingRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
+  X(Telephony, SetPhoneVolume, SetPhoneLevelRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)            \
+  X(Telephony, SetPhoneGain, SetPhoneLevelRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)              \
+  X(Telephony, SetPhoneButtonInfo, SetPhoneButtonInfoRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)   \
+  X(Telephony, SetPhoneData, SetPhoneDataRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
+  X(Telephony, GetPhoneData, GetPhoneDataRequest, PhoneData, kPhone, kMonitor, kPlain, kPhone, phone_id)             \
+  X(Telephony, OperatePhone, OperatePhoneRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
   /* Admin */                                                                                                         \
   X(Admin, GetServerStatus, GetServerStatusRequest, ServerStatus, kAdmin, kNone, kPlain, kDirect, none)              \
   X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse, kAdmin, kNone, kPlain, kDirect, none)            \

@@ -358,6 +358,11 @@ absl::StatusOr<v1::ReloadConfigResponse> Engine::Reconfigure(
       if (line.provider == it->get()) ids.push_back(id);
     }
     for (const auto& id : ids) RemoveLine(id);
+    std::vector<std::string> phone_ids;
+    for (const auto& [id, phone] : phones_) {
+      if (phone.provider == it->get()) phone_ids.push_back(id);
+    }
+    for (const auto& id : phone_ids) RemovePhone(id);
     (*it)->Stop();
     LB_LOG("config reload: provider %s:%s removed", (*it)->type(), (*it)->name());
     retired_providers_.push_back(std::move(*it));
@@ -533,6 +538,7 @@ std::string Engine::CreateCall(v1::CallInfo info, v1::CallStatus status) {
   if (line_it != lines_.end()) {
     line_it->second.calls.insert(id);
     RecountLine(line_it->second);
+    if (line_it->second.provider != nullptr) line_it->second.provider->OnLineCallsChanged(line_id);
   }
   return id;
 }
@@ -583,7 +589,12 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
   Emit(std::move(ev));
   auto line_it = lines_.find(entry.call.info().line_id());
   if (state != v1::CALL_STATE_IDLE) {
-    if (line_it != lines_.end()) RecountLine(line_it->second);
+    if (line_it != lines_.end()) {
+      RecountLine(line_it->second);
+      if (line_it->second.provider != nullptr) {
+        line_it->second.provider->OnLineCallsChanged(line_it->first);
+      }
+    }
     return;
   }
   FinishCall(entry, fence);
@@ -591,7 +602,10 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
   if (line_it != lines_.end()) {
     line_it->second.calls.erase(call_id);
     RecountLine(line_it->second);
-    if (line_it->second.provider != nullptr) line_it->second.provider->OnCallIdle(call_id);
+    if (line_it->second.provider != nullptr) {
+      line_it->second.provider->OnCallIdle(call_id);
+      line_it->second.provider->OnLineCallsChanged(line_it->first);
+    }
   }
 }
 
@@ -820,6 +834,7 @@ void Engine::EndSession(const std::string& session_id, bool expired) {
     auto l = lines_.find(line_id);
     if (l != lines_.end()) CloseLineLocked(it->second, l->second);
   }
+  ClosePhonesOf(session_id);
   sessions_.erase(session_id);
   if (expired) {
     v1::Event ev;
@@ -1622,6 +1637,7 @@ std::unique_ptr<v1::EventBatch> Engine::BuildSnapshot(const std::set<std::string
     return a->info().call_id() < b->info().call_id();
   });
   for (const auto* c : calls) *snap->add_calls() = *c;
+  SnapshotPhones(lines, snap);
   return batch;
 }
 

@@ -120,6 +120,12 @@ absl::StatusOr<v1::DeviceConfig> Provider::SetDevConfig(const std::string& line_
                             absl::StrCat("line ", line_id, " has no device configuration"));
 }
 
+absl::Status Provider::OperatePhone(const std::string& phone_id, const v1::OperatePhoneRequest&) {
+  return PhoneErrStatus(absl::StatusCode::kUnimplemented, PHONEERR_OPERATIONUNAVAIL,
+                        absl::StrCat("the provider of phone ", phone_id,
+                                     " cannot operate its phones"));
+}
+
 ProviderRegistry& ProviderRegistry::Get() {
   static ProviderRegistry* registry = new ProviderRegistry();
   return *registry;

@@ -80,6 +80,27 @@ class SimProvider : public Provider {
   bool CarriesMedia() const override { return true; }
   MediaRoute MediaRouteOf(const std::string& call_id) const override;
 
+  // Phones (sim_phone.cc): each extension's desk set, "<name>/phone/<ext>"
+  // (docs/api.md#phones). It rings and lights its lamps as the line's calls
+  // go; lifting the handset answers or gets dial tone, replacing it drops
+  // the call; keypad presses dial or send DTMF; HOLD, TRANSFER and DROP act
+  // on the line's call.
+  absl::Status OperatePhone(const std::string& phone_id,
+                            const v1::OperatePhoneRequest& request) override;
+  void PhoneStatusSet(const std::string& phone_id,
+                      const std::vector<std::string>& changed) override;
+  void OnLineCallsChanged(const std::string& line_id) override;
+
+  // The sim phone's buttons: keypad 0-9 are ids 0-9, then these.
+  static constexpr uint32_t kStarButton = 10;
+  static constexpr uint32_t kHashButton = 11;
+  static constexpr uint32_t kCallButton = 12;
+  static constexpr uint32_t kHoldButton = 13;
+  static constexpr uint32_t kTransferButton = 14;
+  static constexpr uint32_t kDropButton = 15;
+  static constexpr uint32_t kNumPhoneButtons = 16;
+  static constexpr uint32_t kPhoneDataAreaSize = 256;
+
   // Parties a conference holds at most (besides the controlling extension).
   static constexpr int kMaxConferenceParties = 3;
 
@@ -158,6 +179,30 @@ class SimProvider : public Provider {
   std::string FindFreeOrbit() const;
   bool SamePickupGroup(const std::string& a, const std::string& b) const;
   bool IsOrbit(const std::string& digits) const;
+  // DTMF from `leg` to everyone who hears it (GenerateDigits, keypad).
+  void SendDtmf(const Leg& leg, const std::string& digits);
+
+  // Phones (sim_phone.cc).
+  struct Phone {
+    bool offhook = false;    // any hookswitch device off hook
+    bool ringing = false;    // as last set from the calls
+    v1::LampMode call_lamp = v1::LAMP_MODE_OFF;
+    v1::LampMode hold_lamp = v1::LAMP_MODE_OFF;
+    std::string dialled;     // keypad digits collected on a dial-tone call
+  };
+  bool phones_enabled() const { return !config_.has_phones() || config_.phones(); }
+  std::string PhoneId(const std::string& ext) const { return config_.name() + "/phone/" + ext; }
+  v1::Phone BuildPhone(const Extension& ext) const;
+  void AddPhoneOf(const Extension& ext);
+  // The extension of a phone id, or "" if it is none of this provider's.
+  std::string ExtOfPhone(const std::string& phone_id) const;
+  // The line's call in one of `states` (the first by call id), or "".
+  std::string CallIn(const std::string& ext, std::initializer_list<v1::CallState> states) const;
+  void PressButton(const std::string& ext, uint32_t button);
+  void PressKeypad(const std::string& ext, char digit);
+  // The hookswitch as the phone's status has it now: going off hook answers
+  // a ringing call or gets dial tone, going on hook drops the call.
+  void HookSwitchChanged(const std::string& ext);
 
   v1::config::SimConfig config_;
   ProviderHost* host_ = nullptr;
@@ -169,6 +214,7 @@ class SimProvider : public Provider {
     std::string from_ext;
   };
   std::map<std::string, Orbit> orbits_;  // by orbit
+  std::map<std::string, Phone> phones_;  // by extension
 };
 
 }  // namespace linebridge
