@@ -104,6 +104,8 @@ struct Policy {
   X(Telephony, ReleaseUserUserInfo, ReleaseUserUserInfoRequest, Call, kCall, kControl, kAudited, kCall, call_id)     \
   X(Telephony, SetCallParams, SetCallParamsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                 \
   X(Telephony, SetCallTreatment, SetCallTreatmentRequest, Call, kCall, kControl, kAudited, kCall, call_id)           \
+  X(Telephony, CompleteCall, CompleteCallRequest, CompleteCallResponse, kCall, kControl, kAudited, kCall, call_id)   \
+  X(Telephony, UncompleteCall, UncompleteCallRequest, UncompleteCallResponse, kLine, kControl, kAudited, kLine, line_id) \
   /* Telephony: call media on the server (the call's audio, as StreamMedia: control) */                             \
   X(Telephony, GenerateTone, GenerateToneRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, GatherDigits, GatherDigitsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \

@@ -53,9 +53,12 @@ std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
     case v1::CALL_STATE_DIALING:
       return {v1::CALL_FEATURE_DIAL, v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_SETCALLDATA};
     case v1::CALL_STATE_PROCEEDING:
-    case v1::CALL_STATE_RINGBACK:
       return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_ADDTOCONF,
               v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_SETCALLDATA};
+    case v1::CALL_STATE_RINGBACK:
+      return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_ADDTOCONF,
+              v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_SETCALLDATA,
+              v1::CALL_FEATURE_COMPLETECALL};
     case v1::CALL_STATE_CONNECTED:
       if (conference_hub) {
         return {v1::CALL_FEATURE_DROP,           v1::CALL_FEATURE_PREPAREADDCONF,
@@ -86,8 +89,16 @@ std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
               v1::CALL_FEATURE_GENERATETONE,   v1::CALL_FEATURE_GATHERDIGITS,
               v1::CALL_FEATURE_MONITORTONES,   v1::CALL_FEATURE_MONITORMEDIA};
     case v1::CALL_STATE_BUSY:
-    case v1::CALL_STATE_SPECIALINFO:
+      return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_COMPLETECALL};
     case v1::CALL_STATE_DISCONNECTED:
+      // The switch can still complete a call its party was busy for or did
+      // not answer.
+      if (call.status().disconnect_mode() == v1::DISCONNECT_MODE_BUSY ||
+          call.status().disconnect_mode() == v1::DISCONNECT_MODE_NOANSWER) {
+        return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_COMPLETECALL};
+      }
+      return {v1::CALL_FEATURE_DROP};
+    case v1::CALL_STATE_SPECIALINFO:
     case v1::CALL_STATE_UNKNOWN:
       return {v1::CALL_FEATURE_DROP};
     default:

@@ -66,6 +66,13 @@ absl::Status Provider::SetCallParams(const std::string&, v1::BearerMode, uint32_
 absl::Status Provider::SetCallTreatment(const std::string&, v1::CallTreatment) {
   return Unavailable("SetCallTreatment");
 }
+absl::StatusOr<uint32_t> Provider::CompleteCall(const std::string&, v1::CompletionMode,
+                                                uint32_t) {
+  return Unavailable("CompleteCall");
+}
+absl::Status Provider::UncompleteCall(const std::string&, uint32_t) {
+  return Unavailable("UncompleteCall");
+}
 absl::Status Provider::SendUserUserInfo(const std::string&, const std::string&) {
   return Unavailable("SendUserUserInfo");
 }

@@ -231,6 +231,14 @@ class Provider {
                                      uint32_t rate, const v1::DialParams& dial_params);
   // lineSetCallTreatment on an unanswered call (one of the address's treatments).
   virtual absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment);
+  // lineCompleteCall on a call whose party is busy or does not answer (the
+  // engine checked the state and that the address offers `mode`): the new
+  // completion's id, unique on the provider and never 0.
+  virtual absl::StatusOr<uint32_t> CompleteCall(const std::string& call_id,
+                                                v1::CompletionMode mode, uint32_t message_id);
+  // lineUncompleteCall: cancels a pending completion of the line
+  // (NOT_FOUND, LINEERR_INVALCOMPLETIONID if it has none of that id).
+  virtual absl::Status UncompleteCall(const std::string& line_id, uint32_t completion_id);
   // lineSendUserUserInfo: `uui` (checked for size) to the call's far end.
   virtual absl::Status SendUserUserInfo(const std::string& call_id, const std::string& uui);
   virtual absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,

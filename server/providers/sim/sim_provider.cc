@@ -109,7 +109,7 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
          {v1::ADDRESS_FEATURE_FORWARD, v1::ADDRESS_FEATURE_MAKECALL, v1::ADDRESS_FEATURE_PICKUP,
           v1::ADDRESS_FEATURE_SETUPCONF, v1::ADDRESS_FEATURE_UNPARK,
           v1::ADDRESS_FEATURE_PICKUPGROUP, v1::ADDRESS_FEATURE_PICKUPDIRECT,
-          v1::ADDRESS_FEATURE_FORWARDFWD});
+          v1::ADDRESS_FEATURE_FORWARDFWD, v1::ADDRESS_FEATURE_UNCOMPLETECALL});
   AddAll(ac->mutable_call_features(),
          {v1::CALL_FEATURE_ACCEPT, v1::CALL_FEATURE_ADDTOCONF, v1::CALL_FEATURE_ANSWER,
           v1::CALL_FEATURE_BLINDTRANSFER, v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_DIAL,
@@ -119,7 +119,9 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
           v1::CALL_FEATURE_SETUPCONF, v1::CALL_FEATURE_SETUPTRANSFER, v1::CALL_FEATURE_UNHOLD,
           v1::CALL_FEATURE_SETCALLDATA, v1::CALL_FEATURE_SWAPHOLD, v1::CALL_FEATURE_SENDUSERUSER,
           v1::CALL_FEATURE_RELEASEUSERUSERINFO, v1::CALL_FEATURE_SETCALLPARAMS,
-          v1::CALL_FEATURE_SETTREATMENT});
+          v1::CALL_FEATURE_SETTREATMENT, v1::CALL_FEATURE_COMPLETECALL});
+  AddAll(ac->mutable_completion_modes(), {v1::COMPLETION_MODE_CALLBACK});
+  ac->set_max_call_completions(kMaxCompletions);
   AddAll(ac->mutable_call_treatments(),
          {v1::CALL_TREATMENT_SILENCE, v1::CALL_TREATMENT_RINGBACK, v1::CALL_TREATMENT_BUSY,
           v1::CALL_TREATMENT_MUSIC});
@@ -322,6 +324,7 @@ SimProvider::Leg& SimProvider::NewLeg(const std::string& ext, v1::CallInfo info,
   Leg& leg = legs_[id];
   leg.id = id;
   leg.ext = ext;
+  ArmCompletions(ext);
   return leg;
 }
 
@@ -408,6 +411,7 @@ void SimProvider::OnCallIdle(const std::string& call_id) {
       CollapseConference(hub);
     }
   }
+  OfferCallbacks();
 }
 
 // ---------------------------------------------------------------------------
@@ -727,6 +731,10 @@ absl::Status SimProvider::Accept(const std::string& call_id, const std::string& 
 
 absl::Status SimProvider::Answer(const std::string& call_id, const std::string& uui) {
   LB_ASSIGN_OR_RETURN(Leg * leg, GetLeg(call_id));
+  if (!leg->callback_to.empty() && leg->remote.empty()) {
+    PlaceCallback(*leg);
+    return absl::OkStatus();
+  }
   CancelTimers(*leg);
   const Remote remote = leg->remote;
   SetConnectedParty(call_id, PartyOf(remote));

@@ -66,6 +66,12 @@ class SimProvider : public Provider {
   absl::Status SetCallParams(const std::string& call_id, v1::BearerMode bearer_mode,
                              uint32_t rate, const v1::DialParams& dial_params) override;
   absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment) override;
+  // Call completion (sim_completion.cc): CALLBACK only. The switch offers
+  // the caller a CALLCOMPLETION call once the party is free again; answering
+  // it rings the party.
+  absl::StatusOr<uint32_t> CompleteCall(const std::string& call_id, v1::CompletionMode mode,
+                                        uint32_t message_id) override;
+  absl::Status UncompleteCall(const std::string& line_id, uint32_t completion_id) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
   // lineSetDevConfig: the opaque block is kept as given (the engine bounds
@@ -103,6 +109,9 @@ class SimProvider : public Provider {
 
   // Parties a conference holds at most (besides the controlling extension).
   static constexpr int kMaxConferenceParties = 3;
+  // Completions pending on one extension at most; how long one waits.
+  static constexpr int kMaxCompletions = 4;
+  static constexpr absl::Duration kCompletionLifetime = absl::Minutes(30);
 
  private:
   // The far end of a leg.
@@ -122,6 +131,16 @@ class SimProvider : public Provider {
     std::string parked_at;            // orbit this leg's far end parked it on
     ProviderHost::TimerId timer = 0;  // pending ring/answer/external behaviour
     ProviderHost::TimerId hangup_timer = 0;
+    std::string callback_to;          // a completion's callback: the party it calls
+  };
+  // A pending lineCompleteCall (CALLBACK): `ext` is called back once `party`
+  // is free. A party that did not answer must first use its phone (armed
+  // when it next has a call).
+  struct Completion {
+    std::string ext;
+    std::string party;
+    bool armed = false;
+    ProviderHost::TimerId expiry = 0;
   };
   struct Extension {
     v1::config::SimExtension config;
@@ -203,6 +222,14 @@ class SimProvider : public Provider {
   // The hookswitch as the phone's status has it now: going off hook answers
   // a ringing call or gets dial tone, going on hook drops the call.
   void HookSwitchChanged(const std::string& ext);
+  // Completions (sim_completion.cc): a new leg of `ext` arms the
+  // completions waiting for it to use its phone; after a call ends, callbacks
+  // whose party and caller are both free are offered.
+  void ArmCompletions(const std::string& ext);
+  void OfferCallbacks();
+  void OfferCallback(uint32_t id);
+  // Answering a callback leg calls its party.
+  void PlaceCallback(Leg& leg);
 
   v1::config::SimConfig config_;
   ProviderHost* host_ = nullptr;
@@ -215,6 +242,9 @@ class SimProvider : public Provider {
   };
   std::map<std::string, Orbit> orbits_;  // by orbit
   std::map<std::string, Phone> phones_;  // by extension
+  std::map<uint32_t, Completion> completions_;  // by completion id
+  uint32_t next_completion_id_ = 1;
+  bool callbacks_scheduled_ = false;
 };
 
 }  // namespace linebridge
