@@ -131,9 +131,13 @@ void RemoteProvider::DrainLocked() {
   draining_ = true;
   Delivery d;
   while (TakeLocked(&d)) {
+    // phoneClose waits for a PHONEEVENT of its phone being delivered now.
+    delivering_phone_ = d.item.kind == Outgoing::Kind::kPhoneEvent ? d.item.hd_phone : 0;
+    delivering_thread_ = std::this_thread::get_id();
     mu_.Unlock();
     Deliver(d);
     mu_.Lock();
+    delivering_phone_ = 0;
   }
   draining_ = false;
 }

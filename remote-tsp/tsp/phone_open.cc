@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -193,7 +194,12 @@ void RemoteProvider::OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) {
               const LONG err = PhoneErrOf(reply.status());
               std::vector<PhoneWaiter> waiters = std::move(o->waiters);
               o->waiters.clear();
+              o->wait_until = absl::InfiniteFuture();
               for (PhoneWaiter& w : waiters) w.fail(err);
+              // Still a monitor of the phone (its events), as phoneOpen asked.
+              if (o->applied_privilege == 0) {
+                OpenPhoneOnServerLocked(hd_phone, v1::PRIVILEGE_MONITOR);
+              }
             } else {
               LogWarning(absl::StrCat("opening phone ", phones_[index].phone_id, ": ",
                                       reply.status().ToString()));
@@ -252,6 +258,15 @@ LONG RemoteProvider::PhoneClose(HDRVPHONE hd_phone) {
   const bool on_server = open->applied_privilege != 0 || open->open_in_flight;
   open_phones_.Remove(IdOf(hd_phone));
   phones_[index].hd_phone = 0;
+  // An event of this phone on its way to TAPI right now arrives before
+  // phoneClose returns (later ones find no open phone and are dropped).
+  if (delivering_thread_ != std::this_thread::get_id()) {
+    const uint32_t id = IdOf(hd_phone);
+    auto delivered = [this, id]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return delivering_phone_ != id;
+    };
+    mu_.Await(absl::Condition(&delivered));
+  }
   for (PhoneWaiter& w : waiters) w.fail(PHONEERR_OPERATIONFAILED);
   if (on_server) {
     phones_[index].close_held = true;

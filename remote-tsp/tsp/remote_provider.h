@@ -665,6 +665,11 @@ class RemoteProvider {
   // providerShutdown waits for them before it releases the client.
   int phone_rpcs_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<PhoneSend> phone_sends_ ABSL_GUARDED_BY(mu_);  // for the dispatcher
+  // The open phone whose PHONEEVENT is being delivered (0: none), and by
+  // which thread: phoneClose returns only once it is delivered, so TAPI
+  // hears nothing of a phone after its phoneClose.
+  uint32_t delivering_phone_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread::id delivering_thread_ ABSL_GUARDED_BY(mu_);
 
   std::unique_ptr<Client> client_ ABSL_GUARDED_BY(mu_);
   // Made by providerEnumDevices (to ask the servers for their lines), taken
