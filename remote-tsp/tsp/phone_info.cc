@@ -159,7 +159,9 @@ LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data
       deadline);
   done.WaitForNotification();
   {
-    DrainingLock lock(this);
+    // A TSPI function's thread never calls into TAPISRV: what this queues
+    // (a held ClosePhone only) goes out on the dispatcher.
+    absl::MutexLock lock(&mu_);
     PhoneRpcDoneLocked(index);
   }
   if (!reply.ok()) return PhoneErrOf(reply.status());

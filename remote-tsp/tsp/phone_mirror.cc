@@ -76,6 +76,12 @@ void RemoteProvider::RegisterPhoneLocked(size_t server, const v1::Phone& phone) 
   } else if (!had_info && entry.hd_phone != 0) {
     PhoneEventLocked(entry.hd_phone, PHONE_STATE, PHONESTATE_CAPSCHANGE, 0, 0);
   }
+  // An open phone of the device map that waited for its server: open it now.
+  if (OpenPhone* open = open_phones_.Find(entry.hd_phone);
+      open != nullptr && open->applied_privilege == 0 && !open->open_in_flight) {
+    OpenPhoneOnServerLocked(entry.hd_phone, open->waiters.empty() ? v1::PRIVILEGE_MONITOR
+                                                                  : v1::PRIVILEGE_OWNER);
+  }
   absl::Status saved = phone_map_->Save();
   if (!saved.ok()) LogError(saved.ToString());
 }
