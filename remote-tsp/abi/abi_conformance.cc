@@ -13,7 +13,8 @@
 //    the list's signature (with the calling convention, which is part of the
 //    type on i686);
 //  * every constant: the SDK's macro has the list's value (and, except for
-//    LINEERR_*, the same signedness); constants mingw lacks must stay absent.
+//    LINEERR_* and PHONEERR_*, the same signedness); constants mingw lacks
+//    must stay absent.
 //
 // With the native compiler (Linux) only tapi_abi.h is included: it must be
 // self-contained, its structures must have the Windows sizes (they hold no
@@ -68,6 +69,10 @@ namespace linebridge_abi {
   X(LINEMEDIACONTROLTONE, 24) \
   X(LINEMEDIACONTROLCALLSTATE, 8) \
   X(LINECALLHUBTRACKINGINFO, 20) \
+  X(PHONEBUTTONINFO, 40) \
+  X(PHONECAPS, 196) \
+  X(PHONEEXTENSIONID, 16) \
+  X(PHONESTATUS, 104) \
   X(GUID, 16) \
   X(SYSTEMTIME, 16)
 
@@ -146,16 +151,20 @@ LINEBRIDGE_TSPI_FUNCTIONS(LB_CHECK_TSPI)
 #define LB_CHECK_LINEERR(NAME, VALUE)                                               \
   static_assert(static_cast<std::uint32_t>(LINEERR_##NAME) == (VALUE),              \
                 "LINEERR_" #NAME " differs from the SDK's value");
+#define LB_CHECK_PHONEERR(NAME, VALUE)                                              \
+  static_assert(static_cast<std::uint32_t>(NAME) == (VALUE), #NAME " differs from the SDK's value");
 #define LB_CHECK_ABSENT(NAME, VALUE)                                                \
   static_assert(std::string_view(#NAME) == std::string_view(LB_STR(NAME)),          \
                 #NAME " is now defined by the headers: move it to a checked list");
 LINEBRIDGE_TAPI_CONSTANTS(LB_CHECK_CONSTANT)
 LINEBRIDGE_TAPI_LONG_CONSTANTS(LB_CHECK_LONG_CONSTANT)
 LINEBRIDGE_LINEERR_LIST(LB_CHECK_LINEERR)
+LINEBRIDGE_TAPI_PHONEERR(LB_CHECK_PHONEERR)
 LINEBRIDGE_TAPI_VERSIONS(LB_CHECK_ABSENT)
 #undef LB_CHECK_CONSTANT
 #undef LB_CHECK_LONG_CONSTANT
 #undef LB_CHECK_LINEERR
+#undef LB_CHECK_PHONEERR
 #undef LB_CHECK_ABSENT
 
 // ---- Unimodem's device configuration (linebridge/unimodem_layout.h) --------------
@@ -278,14 +287,19 @@ LINEBRIDGE_TSPI_FUNCTIONS(LB_CHECK_TSPI)
 #define LB_CHECK_LINEERR(NAME, VALUE)                                               \
   static_assert(static_cast<std::uint32_t>(LINEERR_##NAME) == (VALUE) &&            \
                 std::is_same_v<decltype(LINEERR_##NAME), const LONG>, "LINEERR_" #NAME);
+#define LB_CHECK_PHONEERR(NAME, VALUE)                                              \
+  static_assert(static_cast<std::uint32_t>(NAME) == (VALUE) &&                      \
+                std::is_same_v<decltype(NAME), const LONG>, #NAME);
 #define LB_CHECK_VERSION(NAME, VALUE) static_assert(NAME == (VALUE), #NAME);
 LINEBRIDGE_TAPI_CONSTANTS(LB_CHECK_CONSTANT)
 LINEBRIDGE_TAPI_LONG_CONSTANTS(LB_CHECK_LONG_CONSTANT)
 LINEBRIDGE_LINEERR_LIST(LB_CHECK_LINEERR)
+LINEBRIDGE_TAPI_PHONEERR(LB_CHECK_PHONEERR)
 LINEBRIDGE_TAPI_VERSIONS(LB_CHECK_VERSION)
 #undef LB_CHECK_CONSTANT
 #undef LB_CHECK_LONG_CONSTANT
 #undef LB_CHECK_LINEERR
+#undef LB_CHECK_PHONEERR
 #undef LB_CHECK_VERSION
 
 // Unimodem's UMDEVCFG as the TSP writes it: DEVCFGHDR (the TAPI reference's

@@ -12,7 +12,7 @@
 # 2. Every constant family in tapi_abi_constants.h is complete: each macro of
 #    the real headers with a listed family prefix is in the lists.
 # 3. linebridge.def, the TSPI list in tapi_abi_decls.h and the TSPI_provider*/
-#    TSPI_line* functions declared by tspi.h are the same set.
+#    TSPI_line*/TSPI_phone* functions declared by tspi.h are the same set.
 # 4. A DLL linked from tspi_stubs.cc with linebridge.def exports exactly those
 #    names, undecorated (no @N, no leading underscore), on both architectures.
 #    The UI DLL: ui/linebridge_ui.def lists exactly the TUISPI_* functions of
@@ -151,6 +151,7 @@ mine=$work/constants.mine
 expand '#define N(NAME, VALUE) NAME' \
   'LINEBRIDGE_TAPI_CONSTANTS(N) LINEBRIDGE_TAPI_LONG_CONSTANTS(N)' > "$mine.tmp"
 expand '#define N(NAME, VALUE) LINEERR_##NAME' 'LINEBRIDGE_LINEERR_LIST(N)' >> "$mine.tmp"
+expand '#define N(NAME, VALUE) NAME' 'LINEBRIDGE_TAPI_PHONEERR(N)' >> "$mine.tmp"
 sort -u "$mine.tmp" > "$mine"
 printf '#include <windows.h>\n#include <tapi.h>\n#include <tspi.h>\n' |
   x86_64-w64-mingw32-g++ -x c++ -dM -E - | awk '$1 == "#define" && $2 !~ /\(/ { print $2 }' |
@@ -168,7 +169,7 @@ expand '#define N(NAME, PARAMS) NAME' 'LINEBRIDGE_TSPI_FUNCTIONS(N)' | sort > "$
 sed -n '/^EXPORTS/,$p' "$src/linebridge.def" | sed '1d; s/;.*//; s/[[:space:]]//g; /^$/d' |
   sort > "$work/tspi.def"
 printf '#include <windows.h>\n#include <tspi.h>\n' | x86_64-w64-mingw32-g++ -x c++ -E - |
-  grep -oE '\bTSPI_(line|provider)[A-Za-z]+\b' | sort -u > "$work/tspi.sdk"
+  grep -oE '\bTSPI_(line|phone|provider)[A-Za-z]+\b' | sort -u > "$work/tspi.sdk"
 diff -u "$work/tspi.sdk" "$work/tspi.mine" || fail "TSPI list (tapi_abi_decls.h) differs from tspi.h"
 diff -u "$work/tspi.mine" "$work/tspi.def" || fail "linebridge.def differs from the TSPI list"
 echo "ok   $(wc -l < "$work/tspi.def") TSPI functions: linebridge.def = tapi_abi_decls.h = tspi.h"

@@ -1,5 +1,5 @@
-// RemoteProvider: the one queue of callbacks into TAPISRV (LINEEVENT and
-// ASYNC_COMPLETION), delivered in order by one drainer at a time.
+// RemoteProvider: the one queue of callbacks into TAPISRV (LINEEVENT,
+// PHONEEVENT and ASYNC_COMPLETION), delivered in order by one drainer at a time.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -38,6 +38,15 @@ bool RemoteProvider::TakeLocked(Delivery* d) {
       case Outgoing::Kind::kCompletion: return true;
       case Outgoing::Kind::kCreate:
       case Outgoing::Kind::kRemove: d->proc = line_create_proc_; return true;
+      case Outgoing::Kind::kPhoneCreate:
+      case Outgoing::Kind::kPhoneRemove: d->phone_proc = phone_create_proc_; return true;
+      case Outgoing::Kind::kPhoneEvent: {
+        OpenPhone* open = open_phones_.Find(d->item.hd_phone);
+        if (open == nullptr) continue;  // closed meanwhile: nothing after phoneClose
+        d->phone_proc = open->event_proc;
+        d->ht_phone = open->ht_phone;
+        return true;
+      }
       case Outgoing::Kind::kLineEvent: {
         OpenLine* open = open_lines_.Find(d->item.hd_line);
         if (open == nullptr) continue;
@@ -77,6 +86,17 @@ void RemoteProvider::Deliver(const Delivery& d) {
     case Outgoing::Kind::kRemove:
       if (proc != nullptr) proc(nullptr, nullptr, LINE_REMOVE, item.p1, 0, 0);
       break;
+    case Outgoing::Kind::kPhoneCreate:
+      if (d.phone_proc != nullptr) {
+        d.phone_proc(nullptr, PHONE_CREATE, reinterpret_cast<DWORD_PTR>(d.hprovider), item.p2, 0);
+      }
+      break;
+    case Outgoing::Kind::kPhoneRemove:
+      if (d.phone_proc != nullptr) d.phone_proc(nullptr, PHONE_REMOVE, item.p1, 0, 0);
+      break;
+    case Outgoing::Kind::kPhoneEvent:
+      if (d.phone_proc != nullptr) d.phone_proc(d.ht_phone, item.msg, item.p1, item.p2, item.p3);
+      break;
     case Outgoing::Kind::kLineEvent:
     case Outgoing::Kind::kCallEvent:
       if (proc != nullptr) proc(d.ht_line, d.ht_call, item.msg, item.p1, item.p2, item.p3);
@@ -101,14 +121,23 @@ void RemoteProvider::Deliver(const Delivery& d) {
   }
 }
 
+void RemoteProvider::QueuePhoneSendLocked(PhoneSend send) {
+  if (dispatcher_stop_ || !initialized_) return;
+  phone_sends_.push_back(std::move(send));
+}
+
 void RemoteProvider::DrainLocked() {
   if (draining_ || queue_.empty()) return;
   draining_ = true;
   Delivery d;
   while (TakeLocked(&d)) {
+    // phoneClose waits for a PHONEEVENT of its phone being delivered now.
+    delivering_phone_ = d.item.kind == Outgoing::Kind::kPhoneEvent ? d.item.hd_phone : 0;
+    delivering_thread_ = std::this_thread::get_id();
     mu_.Unlock();
     Deliver(d);
     mu_.Lock();
+    delivering_phone_ = 0;
   }
   draining_ = false;
 }
@@ -119,9 +148,22 @@ void RemoteProvider::Dispatch() {
     // Whatever the threads that queued did not deliver themselves (a TSPI
     // function's thread never delivers; another drainer may be busy).
     auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return !draining_ && (!queue_.empty() || dispatcher_stop_);
+      return (!phone_sends_.empty() && !dispatcher_stop_) ||
+             (!draining_ && (!queue_.empty() || dispatcher_stop_));
     };
     mu_.Await(absl::Condition(&ready));
+    if (!phone_sends_.empty() && !dispatcher_stop_ && client_ != nullptr) {
+      // Phone RPCs, in the order they were queued. Counted now: providerShutdown
+      // waits for their answers before it releases the client.
+      std::vector<PhoneSend> sends = std::move(phone_sends_);
+      phone_sends_.clear();
+      phone_rpcs_ += static_cast<int>(sends.size());
+      Client* client = client_.get();
+      mu_.Unlock();
+      for (PhoneSend& send : sends) send(*client);
+      mu_.Lock();
+      continue;
+    }
     if (queue_.empty()) return;  // stopping, everything delivered
     DrainLocked();
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "tsp/phone_rpc.h"
 #include "tsp/tsp_channel.h"
 #include "tsp/tsp_log.h"
 
@@ -17,6 +18,7 @@ struct Answers {
   absl::Mutex mu;
   size_t outstanding ABSL_GUARDED_BY(mu) = 0;
   std::vector<std::optional<v1::ListLinesResponse>> responses ABSL_GUARDED_BY(mu);
+  std::vector<std::optional<v1::ListPhonesResponse>> phones ABSL_GUARDED_BY(mu);
   std::vector<std::string> errors ABSL_GUARDED_BY(mu);
 };
 
@@ -39,8 +41,9 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
   auto answers = std::make_shared<Answers>();
   {
     absl::MutexLock lock(&answers->mu);
-    answers->outstanding = n;
+    answers->outstanding = 2 * n;
     answers->responses.resize(n);
+    answers->phones.resize(n);
     answers->errors.resize(n);
   }
   const absl::Time start = absl::Now();
@@ -59,6 +62,15 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
           --answers->outstanding;
         },
         call);
+    PhoneRpcAsync<v1::ListPhonesRequest, v1::ListPhonesResponse>(
+        out.client->connection(server), &v1::Telephony::Stub::async::ListPhones,
+        v1::ListPhonesRequest(),
+        [answers, server](absl::StatusOr<v1::ListPhonesResponse> response) {
+          absl::MutexLock lock(&answers->mu);
+          if (response.ok()) answers->phones[server] = *std::move(response);
+          --answers->outstanding;
+        },
+        bound);
   }
   absl::MutexLock lock(&answers->mu);
   auto all = [&answers]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(answers->mu) {
@@ -71,6 +83,11 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
       for (const v1::Line& line : answers->responses[server]->lines()) {
         out.lines.emplace_back(server, line);
       }
+      if (answers->phones[server].has_value()) {
+        for (const v1::Phone& phone : answers->phones[server]->phones()) {
+          out.phones.emplace_back(server, phone);
+        }
+      }
     } else {
       LogWarning(absl::StrCat(
           "enumeration: ", config.servers[server], " did not list its lines within ",
@@ -79,7 +96,8 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
           "); its lines arrive by LINE_CREATE once it answers"));
     }
   }
-  LogInfo(absl::StrCat("enumeration: ", out.lines.size(), " lines from ", out.answered, " of ", n,
+  LogInfo(absl::StrCat("enumeration: ", out.lines.size(), " lines and ", out.phones.size(),
+                       " phones from ", out.answered, " of ", n,
                        " servers in ", absl::FormatDuration(absl::Now() - start)));
   return out;
 }

@@ -1,4 +1,4 @@
-// Static devices at TSPI_providerEnumDevices: the lines of the configured
+// Static devices at TSPI_providerEnumDevices: the lines and phones of the configured
 // servers, asked in parallel, each server given at most kEnumerationBound
 // (the whole enumeration takes no longer). A server that does not answer in
 // time (down, unreachable, refusing the credentials) contributes nothing
@@ -24,6 +24,9 @@ struct ServerLines {
   std::unique_ptr<Client> client;
   // (server index, line) for every server that answered, in server order.
   std::vector<std::pair<size_t, v1::Line>> lines;
+  // (server index, phone) likewise (ListPhones, asked beside ListLines; a
+  // server without phones, or without the phone API, lists none).
+  std::vector<std::pair<size_t, v1::Phone>> phones;
   size_t answered = 0;  // servers that answered in time
 };
 

@@ -1,7 +1,8 @@
 // The TSPI entry points of linebridge.tsp (C linkage, exported by name as
 // TAPISRV looks them up). Each implemented one is a call into RemoteProvider;
 // every other TSPI 3.0 provider/line function returns LINEERR_OPERATIONUNAVAIL
-// (and the caps the provider reports do not advertise them).
+// (and the caps the provider reports do not advertise them). The phone
+// functions and TSPI_providerCreatePhoneDevice are in phone_exports.cc.
 #include "linebridge/tapi_abi.h"
 #include "tsp/remote_provider.h"
 #include "tsp/ui_identify.h"
@@ -22,16 +23,17 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerEnumDevices(DWORD dwPermanentProviderID
                                                      LPDWORD lpdwNumLines, LPDWORD lpdwNumPhones,
                                                      HPROVIDER hProvider,
                                                      LINEEVENT lpfnLineCreateProc,
-                                                     PHONEEVENT) {
+                                                     PHONEEVENT lpfnPhoneCreateProc) {
   return P().EnumDevices(dwPermanentProviderID, lpdwNumLines, lpdwNumPhones, hProvider,
-                         lpfnLineCreateProc);
+                         lpfnLineCreateProc, lpfnPhoneCreateProc);
 }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerInit(DWORD dwTSPIVersion, DWORD dwPermanentProviderID,
-                                              DWORD dwLineDeviceIDBase, DWORD, DWORD_PTR,
-                                              DWORD_PTR, ASYNC_COMPLETION lpfnCompletionProc,
+                                              DWORD dwLineDeviceIDBase,
+                                              DWORD dwPhoneDeviceIDBase, DWORD_PTR, DWORD_PTR,
+                                              ASYNC_COMPLETION lpfnCompletionProc,
                                               LPDWORD lpdwTSPIOptions) {
   return P().Init(dwTSPIVersion, dwPermanentProviderID, dwLineDeviceIDBase, lpfnCompletionProc,
-                  lpdwTSPIOptions);
+                  lpdwTSPIOptions, dwPhoneDeviceIDBase);
 }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerShutdown(DWORD dwTSPIVersion,
                                                   DWORD dwPermanentProviderID) {
@@ -353,7 +355,6 @@ LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerUIIdentify(LPWSTR lpszUIDLLName) {
 // ---- not in this slice: LINEERR_OPERATIONUNAVAIL ------------------------------
 
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerConfig(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
-LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerCreatePhoneDevice(DWORD_PTR, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerFreeDialogInstance(HDRVDIALOGINSTANCE) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerGenericDialogData(DWORD_PTR, DWORD, LPVOID, DWORD) { return LINEERR_OPERATIONUNAVAIL; }
 LB_TSPI_EXPORT LONG TSPIAPI TSPI_providerInstall(HWND, DWORD) { return LINEERR_OPERATIONUNAVAIL; }

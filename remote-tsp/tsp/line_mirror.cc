@@ -191,6 +191,7 @@ void RemoteProvider::OnEvents(size_t server, const v1::EventBatch& batch) {
       listed.insert(line.id());
       RegisterLineLocked(server, line);
     }
+    ApplyPhoneSnapshotLocked(server, batch.snapshot());
     // Lines of this server that it no longer has were removed meanwhile.
     for (LineEntry& line : lines_) {
       if (line.present && line.server == server && !listed.contains(line.line_id)) {
@@ -371,6 +372,12 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
       case v1::Event::kToneDetected:
       case v1::Event::kMediaDetected:
         CallMediaEventLocked(server, event);
+        break;
+      case v1::Event::kPhoneCreated:
+      case v1::Event::kPhoneRemoved:
+      case v1::Event::kPhoneState:
+      case v1::Event::kPhoneButton:
+        ApplyPhoneEventLocked(server, event);
         break;
       default: break;
     }

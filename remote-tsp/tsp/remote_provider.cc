@@ -47,13 +47,21 @@ void RemoteProvider::ResetLocked() {
   queue_.clear();
   server_connected_.clear();
   server_ever_connected_.clear();
+  phones_.clear();
+  created_phones_.clear();
+  removed_phones_.clear();
+  open_phones_ = HandleTable<OpenPhone>();
+  phones_enumerated_ = 0;
+  phone_sends_.clear();
+  phone_rpcs_ = 0;
   initialized_ = false;
   stopping_ = false;
   dispatcher_stop_ = false;
 }
 
 LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
-                                 HPROVIDER provider, LINEEVENT line_create_proc) {
+                                 HPROVIDER provider, LINEEVENT line_create_proc,
+                                 PHONEEVENT phone_create_proc) {
   if (num_lines == nullptr || num_phones == nullptr) return LINEERR_INVALPOINTER;
   absl::StatusOr<TspConfig> config = LoadTspConfig();
   if (!config.ok()) {
@@ -64,6 +72,13 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
   absl::StatusOr<DeviceMap> map = DeviceMap::Load(config->device_map);
   if (!map.ok()) {
     LogError(map.status().ToString());
+    return LINEERR_OPERATIONFAILED;
+  }
+  // Phones have device ids of their own (dwPhoneDeviceIDBase): a map of their own.
+  absl::StatusOr<DeviceMap> phone_map =
+      DeviceMap::Load(config->device_map.empty() ? "" : config->device_map + ".phones");
+  if (!phone_map.ok()) {
+    LogError(phone_map.status().ToString());
     return LINEERR_OPERATIONFAILED;
   }
   {
@@ -85,6 +100,9 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
   std::erase_if(listed.lines, [&identities](const auto& entry) {
     return !identities.Accept(entry.first, entry.second.server_id());
   });
+  std::erase_if(listed.phones, [&identities](const auto& entry) {
+    return !identities.Accept(entry.first, entry.second.server_id());
+  });
   for (const auto& [server, line] : listed.lines) device_map_->IndexOf(line.server_id(), line.id());
   enumerated_ = device_map_->size();
   hprovider_ = provider;
@@ -101,14 +119,33 @@ LONG RemoteProvider::EnumDevices(DWORD, LPDWORD num_lines, LPDWORD num_phones,
     entry.present = true;
   }
   if (absl::Status saved = device_map_->Save(); !saved.ok()) LogError(saved.ToString());
+  phone_map_ = *std::move(phone_map);
+  for (const auto& [server, phone] : listed.phones) {
+    phone_map_->IndexOf(phone.server_id(), phone.id());
+  }
+  phones_enumerated_ = phone_map_->size();
+  phone_create_proc_ = phone_create_proc;
+  phones_.resize(phones_enumerated_);
+  for (uint32_t i = 0; i < phones_enumerated_; ++i) {
+    phones_[i].phone_id = phone_map_->LineAt(i);
+    phones_[i].server_id = phone_map_->KeyAt(i).server_id;
+  }
+  for (const auto& [server, phone] : listed.phones) {
+    PhoneEntry& entry = phones_[phone_map_->IndexOf(phone.server_id(), phone.id())];
+    entry.info = phone;
+    entry.server = server;
+    entry.present = true;
+  }
+  if (absl::Status saved = phone_map_->Save(); !saved.ok()) LogError(saved.ToString());
   enum_client_ = std::move(listed.client);
   *num_lines = enumerated_;
-  *num_phones = 0;
+  *num_phones = phones_enumerated_;
   return 0;
 }
 
 LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
-                          ASYNC_COMPLETION completion_proc, LPDWORD tspi_options) {
+                          ASYNC_COMPLETION completion_proc, LPDWORD tspi_options,
+                          DWORD phone_device_id_base) {
   if (tspi_version < kTspiVersionLow || tspi_version > kTspiVersionHigh) {
     return LINEERR_INCOMPATIBLEAPIVERSION;
   }
@@ -142,6 +179,11 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
   for (uint32_t i = 0; i < enumerated_; ++i) {
     lines_[i].has_device = true;
     lines_[i].device_id = line_base_ + i;
+  }
+  phone_base_ = phone_device_id_base;
+  for (uint32_t i = 0; i < phones_enumerated_; ++i) {
+    phones_[i].has_device = true;
+    phones_[i].device_id = phone_base_ + i;
   }
   server_connected_.assign(client_->num_servers(), false);
   server_ever_connected_.assign(client_->num_servers(), false);
@@ -178,13 +220,21 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
     std::vector<DRV_REQUESTID> ids;
     for (const auto& [id, p] : pending_) ids.push_back(id);
     std::sort(ids.begin(), ids.end());
-    for (DRV_REQUESTID id : ids) CompleteLocked(id, LINEERR_OPERATIONFAILED);
+    for (DRV_REQUESTID id : ids) {
+      CompleteLocked(id, pending_[id].phone ? PHONEERR_OPERATIONFAILED : LINEERR_OPERATIONFAILED);
+    }
+    // Requests still waiting for a phone's owner open never went out.
+    open_phones_.ForEach([](uint32_t, OpenPhone& open) { open.waiters.clear(); });
     dispatcher_stop_ = true;
   }
   if (dispatcher_.joinable()) dispatcher_.join();  // delivers everything queued
   std::unique_ptr<Client> client;
   {
     absl::MutexLock lock(&mu_);
+    // The phone RPCs (cancelled above) have answered: none still uses a
+    // connection of the client released below.
+    auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return phone_rpcs_ == 0; };
+    mu_.Await(absl::Condition(&idle));
     client = std::move(client_);
   }
   // Its RPCs were cancelled above: this waits only for their callbacks, which
@@ -195,8 +245,13 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
     absl::Status saved = device_map_->Save();
     if (!saved.ok()) LogError(saved.ToString());
   }
+  if (phone_map_.has_value()) {
+    absl::Status saved = phone_map_->Save();
+    if (!saved.ok()) LogError(saved.ToString());
+  }
   ResetLocked();
   device_map_.reset();
+  phone_map_.reset();
   return 0;
 }
 
@@ -267,6 +322,7 @@ void RemoteProvider::ConnectLoop() {
   while (!stopping_) {
     mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(50));
     if (!stopping_) MaintainLocked();
+    ExpirePhoneWaitsLocked();
     RunUnlocked(ExpireSessionWaitsLocked());
   }
 }
@@ -326,6 +382,7 @@ void RemoteProvider::OnStreamState(const StreamState& state) {
     server_ever_connected_[state.server] = true;
     std::vector<uint32_t> handles;
     open_lines_.ForEach([&](uint32_t id, OpenLine&) { handles.push_back(id); });
+    ReopenPhonesLocked(state.server, reopen);
     for (uint32_t id : handles) {
       OpenLine* open = open_lines_.Find(id);
       const LineEntry& line = lines_[open->index];

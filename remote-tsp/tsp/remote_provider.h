@@ -36,6 +36,8 @@
 #include "tsp/device_map.h"
 #include "tsp/server_identity.h"
 #include "tsp/handle_table.h"
+#include "tsp/phone_state.h"
+#include "tsp/phone_structs.h"
 #include "tsp/tsp_config.h"
 
 namespace linebridge::tsp {
@@ -55,11 +57,62 @@ class RemoteProvider {
 
   // --- provider ---
   LONG EnumDevices(DWORD permanent_provider_id, LPDWORD num_lines, LPDWORD num_phones,
-                   HPROVIDER provider, LINEEVENT line_create_proc);
+                   HPROVIDER provider, LINEEVENT line_create_proc,
+                   PHONEEVENT phone_create_proc = nullptr);
   LONG Init(DWORD tspi_version, DWORD permanent_provider_id, DWORD line_device_id_base,
-            ASYNC_COMPLETION completion_proc, LPDWORD tspi_options);
+            ASYNC_COMPLETION completion_proc, LPDWORD tspi_options,
+            DWORD phone_device_id_base = 0);
   LONG Shutdown(DWORD tspi_version, DWORD permanent_provider_id);
   LONG CreateLineDevice(DWORD_PTR temp_id, DWORD device_id);
+  LONG CreatePhoneDevice(DWORD_PTR temp_id, DWORD device_id);
+
+  // --- phone devices (phone_open.cc, phone_info.cc, phone_set.cc) ---
+  // Versions, extension, open/close and what is answered locally.
+  LONG PhoneNegotiateTSPIVersion(DWORD device_id, DWORD low_version, DWORD high_version,
+                                 LPDWORD tspi_version);
+  LONG PhoneNegotiateExtVersion(DWORD device_id, DWORD tspi_version, DWORD low_version,
+                                DWORD high_version, LPDWORD ext_version);
+  LONG PhoneGetExtensionID(DWORD device_id, DWORD tspi_version, LPPHONEEXTENSIONID extension_id);
+  LONG PhoneSelectExtVersion(HDRVPHONE hd_phone, DWORD ext_version);
+  LONG PhoneDevSpecific(DRV_REQUESTID request_id, HDRVPHONE hd_phone, LPVOID params, DWORD size);
+  // phoneOpen opens the phone on the server as MONITOR in the background; the
+  // first phoneSet* request upgrades it to OWNER (PHONEERR_INUSE while
+  // another workstation owns it).
+  LONG PhoneOpen(DWORD device_id, HTAPIPHONE ht_phone, LPHDRVPHONE hd_phone, DWORD tspi_version,
+                 PHONEEVENT event_proc);
+  LONG PhoneClose(HDRVPHONE hd_phone);
+  LONG PhoneSetStatusMessages(HDRVPHONE hd_phone, DWORD phone_states, DWORD button_modes,
+                              DWORD button_states);
+  LONG PhoneGetID(HDRVPHONE hd_phone, LPVARSTRING device_id, LPCWSTR device_class);
+  LONG PhoneGetIcon(DWORD device_id, LPCWSTR device_class, LPHICON icon);
+  // What TAPI reads (from the mirror; phoneGetData asks the server).
+  LONG PhoneGetDevCaps(DWORD device_id, DWORD tspi_version, DWORD ext_version, LPPHONECAPS caps);
+  LONG PhoneGetStatus(HDRVPHONE hd_phone, LPPHONESTATUS status);
+  LONG PhoneGetButtonInfo(HDRVPHONE hd_phone, DWORD button_lamp_id, LPPHONEBUTTONINFO info);
+  LONG PhoneGetDisplay(HDRVPHONE hd_phone, LPVARSTRING display);
+  LONG PhoneGetLamp(HDRVPHONE hd_phone, DWORD button_lamp_id, LPDWORD lamp_mode);
+  LONG PhoneGetRing(HDRVPHONE hd_phone, LPDWORD ring_mode, LPDWORD volume);
+  LONG PhoneGetHookSwitch(HDRVPHONE hd_phone, LPDWORD hookswitch_devs);
+  LONG PhoneGetVolume(HDRVPHONE hd_phone, DWORD hookswitch_dev, LPDWORD volume);
+  LONG PhoneGetGain(HDRVPHONE hd_phone, DWORD hookswitch_dev, LPDWORD gain);
+  LONG PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data, DWORD size);
+  // Asynchronous requests: checked at once, completed exactly once with the
+  // server's PHONEERR_*.
+  LONG PhoneSetButtonInfo(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD button_lamp_id,
+                          const PHONEBUTTONINFO* info);
+  LONG PhoneSetData(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD data_id,
+                    const void* data, DWORD size);
+  LONG PhoneSetDisplay(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD row, DWORD column,
+                       LPCWSTR display, DWORD size);
+  LONG PhoneSetGain(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD hookswitch_dev,
+                    DWORD gain);
+  LONG PhoneSetHookSwitch(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD hookswitch_devs,
+                          DWORD hookswitch_mode);
+  LONG PhoneSetLamp(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD button_lamp_id,
+                    DWORD lamp_mode);
+  LONG PhoneSetRing(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD ring_mode, DWORD volume);
+  LONG PhoneSetVolume(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD hookswitch_dev,
+                      DWORD volume);
 
   // --- line devices ---
   LONG NegotiateTSPIVersion(DWORD device_id, DWORD low_version, DWORD high_version,
@@ -258,12 +311,16 @@ class RemoteProvider {
   };
   // A queued callback into TAPISRV.
   struct Outgoing {
-    enum class Kind { kCompletion, kLineEvent, kCallEvent, kNewCall, kCreate, kRemove };
+    enum class Kind {
+      kCompletion, kLineEvent, kCallEvent, kNewCall, kCreate, kRemove,
+      kPhoneEvent, kPhoneCreate, kPhoneRemove
+    };
     Kind kind = Kind::kCompletion;
     DRV_REQUESTID request_id = 0;
     LONG result = 0;
     uint32_t hd_line = 0;
     uint32_t hd_call = 0;
+    uint32_t hd_phone = 0;
     DWORD msg = 0;
     DWORD_PTR p1 = 0, p2 = 0, p3 = 0;
   };
@@ -322,6 +379,7 @@ class RemoteProvider {
       absl::AnyInvocable<void(std::string tag, absl::AnyInvocable<void(CreatedCalls)> done)>;
   struct Pending {
     uint32_t hd_call = 0;
+    bool phone = false;  // a phone request: providerShutdown fails it with PHONEERR_*
   };
 
   // Helpers; *Locked ones need mu_.
@@ -488,6 +546,8 @@ class RemoteProvider {
     HTAPICALL ht_call = nullptr;
     ASYNC_COMPLETION completion = nullptr;
     HPROVIDER hprovider = nullptr;
+    PHONEEVENT phone_proc = nullptr;
+    HTAPIPHONE ht_phone = nullptr;
   };
   bool TakeLocked(Delivery* d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Deliver(const Delivery& d);  // without mu_
@@ -511,6 +571,47 @@ class RemoteProvider {
    private:
     RemoteProvider* p_;
   };
+  // --- phones (phone_mirror.cc, phone_open.cc, phone_set.cc) ---
+  std::optional<uint32_t> IndexOfPhoneDeviceLocked(DWORD device_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  OpenPhone* FindOpenPhoneLocked(HDRVPHONE hd_phone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  PhoneSnapshot SnapshotOfPhoneLocked(const PhoneEntry& phone) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The open phone's snapshot (takes mu_): 0 or PHONEERR_INVALPHONEHANDLE.
+  LONG SnapshotOfOpenPhone(HDRVPHONE hd_phone, PhoneSnapshot* snapshot);
+  void RegisterPhoneLocked(size_t server, const v1::Phone& phone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemovePhoneLocked(PhoneEntry& phone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A snapshot's phones (the server's whole list) and the phone events.
+  void ApplyPhoneSnapshotLocked(size_t server, const v1::Snapshot& snapshot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyPhoneEventLocked(size_t server, const v1::Event& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PhoneEventLocked(uint32_t hd_phone, DWORD msg, DWORD_PTR p1, DWORD_PTR p2, DWORD_PTR p3)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Opens the phone on its server with `privilege` (MONITOR at phoneOpen,
+  // OWNER for the first request); waits if the server has no session yet.
+  void OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The server's phone opens after a (re)connect of `server`.
+  void ReopenPhonesLocked(size_t server, bool session_replaced) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives up the requests of phones whose server had no session in time.
+  void ExpirePhoneWaitsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ClosePhone once the phone's RPCs in flight are answered.
+  void MaybeSendClosePhoneLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One RPC of phones_[index] answered (rpcs_in_flight), under the DrainingLock.
+  void PhoneRpcDoneLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An asynchronous phone request: registers `request_id`, then sends
+  // `send` (which must complete it through CompletePhoneRequest) once the
+  // phone is open as OWNER on its server; returns request_id.
+  LONG PhoneRequestLocked(DRV_REQUESTID request_id, uint32_t hd_phone, PhoneSend send)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues one phone RPC: the dispatcher thread sends it without mu_ (a
+  // refused call completes at once, on the sending thread).
+  void QueuePhoneSendLocked(PhoneSend send) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The callback that completes a phone request with the reply's PHONEERR
+  // (the reply's Phone updates the mirror).
+  absl::AnyInvocable<void(absl::StatusOr<v1::Phone>)> CompletePhoneRequest(
+      DRV_REQUESTID request_id, uint32_t index);
+
   void Dispatch();
   void ConnectLoop();
   // After the connection is up: retries failed opens until providerShutdown.
@@ -554,6 +655,26 @@ class RemoteProvider {
   // never runs at the same time (nor with anything else of the provider).
   std::thread dispatcher_;
   std::thread connector_;
+
+  // Phones: their own device map (`<device_map>.phones`), device ids from
+  // providerInit's dwPhoneDeviceIDBase.
+  std::optional<DeviceMap> phone_map_ ABSL_GUARDED_BY(mu_);
+  uint32_t phones_enumerated_ ABSL_GUARDED_BY(mu_) = 0;
+  PHONEEVENT phone_create_proc_ ABSL_GUARDED_BY(mu_) = nullptr;
+  DWORD phone_base_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<PhoneEntry> phones_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<DWORD, uint32_t> created_phones_ ABSL_GUARDED_BY(mu_);  // device id -> index
+  absl::flat_hash_set<DWORD> removed_phones_ ABSL_GUARDED_BY(mu_);
+  HandleTable<OpenPhone> open_phones_ ABSL_GUARDED_BY(mu_);
+  // Phone RPCs not answered yet (they run on the connections directly):
+  // providerShutdown waits for them before it releases the client.
+  int phone_rpcs_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<PhoneSend> phone_sends_ ABSL_GUARDED_BY(mu_);  // for the dispatcher
+  // The open phone whose PHONEEVENT is being delivered (0: none), and by
+  // which thread: phoneClose returns only once it is delivered, so TAPI
+  // hears nothing of a phone after its phoneClose.
+  uint32_t delivering_phone_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread::id delivering_thread_ ABSL_GUARDED_BY(mu_);
 
   std::unique_ptr<Client> client_ ABSL_GUARDED_BY(mu_);
   // Made by providerEnumDevices (to ask the servers for their lines), taken

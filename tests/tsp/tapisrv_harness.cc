@@ -25,7 +25,7 @@ namespace {
 
 TapiSrvHarness* g_harness = nullptr;
 
-HPROVIDER ProviderHandle() { return reinterpret_cast<HPROVIDER>(uintptr_t{0xBEEF}); }
+HPROVIDER ProviderHandle() { return TapiSrvHarness::provider_handle(); }
 
 bool PreConnect(DWORD s) {
   return s == LINECALLSTATE_OFFERING || s == LINECALLSTATE_ACCEPTED ||
@@ -63,17 +63,24 @@ bool TapiSrvHarness::Load(const std::string& path, std::string* error) {
 
 LONG TapiSrvHarness::Start(DWORD* num_lines) {
   DWORD phones = 0;
-  LONG r = tspi_.TSPI_providerEnumDevices(kProviderId, num_lines, &phones, ProviderHandle(),
-                                          &TapiSrvHarness::LineEvent, nullptr);
+  return Start(num_lines, &phones);
+}
+
+LONG TapiSrvHarness::Start(DWORD* num_lines, DWORD* num_phones) {
+  LONG r = tspi_.TSPI_providerEnumDevices(kProviderId, num_lines, num_phones, ProviderHandle(),
+                                          &TapiSrvHarness::LineEvent,
+                                          &TapiSrvHarness::PhoneEvent);
   if (r != 0) return r;
   {
     absl::MutexLock lock(&mu_);
     next_device_ = kLineBase + *num_lines;
+    next_phone_device_ = kPhoneBase + *num_phones;
     created_.clear();
+    created_phones_.clear();
   }
   DWORD options = 0xFFFF;
-  r = tspi_.TSPI_providerInit(0x00030000, kProviderId, kLineBase, 0, *num_lines, 0,
-                              &TapiSrvHarness::Completion, &options);
+  r = tspi_.TSPI_providerInit(0x00030000, kProviderId, kLineBase, kPhoneBase, *num_lines,
+                              *num_phones, &TapiSrvHarness::Completion, &options);
   started_ = r == 0;
   return r;
 }
@@ -122,6 +129,11 @@ void TapiSrvHarness::Violation(const std::string& what) { violations_.push_back(
 void TapiSrvHarness::LineEvent(HTAPILINE ht_line, HTAPICALL ht_call, DWORD msg, DWORD_PTR p1,
                                DWORD_PTR p2, DWORD_PTR p3) {
   if (g_harness != nullptr) g_harness->OnLineEvent({ht_line, ht_call, msg, p1, p2, p3});
+}
+
+void TapiSrvHarness::PhoneEvent(HTAPIPHONE ht_phone, DWORD msg, DWORD_PTR p1, DWORD_PTR p2,
+                                DWORD_PTR p3) {
+  if (g_harness != nullptr) g_harness->OnPhoneEvent({ht_phone, msg, p1, p2, p3});
 }
 
 void TapiSrvHarness::Completion(DRV_REQUESTID id, LONG result) {
@@ -594,9 +606,13 @@ void TcpProxy::Run() {
 }
 
 int RunLinectl(const std::vector<std::string>& args, std::string* output) {
+  return RunTool("linectl", args, output);
+}
+
+int RunTool(const std::string& name, const std::vector<std::string>& args, std::string* output) {
   const char* bin_dir = std::getenv("LINEBRIDGE_BIN_DIR");
   if (bin_dir == nullptr) return -1;
-  const std::string binary = absl::StrCat(bin_dir, "/linectl");
+  const std::string binary = absl::StrCat(bin_dir, "/", name);
   char path[] = "/tmp/lb-linectl.XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) return -1;

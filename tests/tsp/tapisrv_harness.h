@@ -11,7 +11,9 @@
 //    sequence is legal (no OFFERING/dialing states once connected, only IDLE
 //    after DISCONNECTED);
 //  - LINE_CREATE carries the provider's hProvider; the harness answers it with
-//    TSPI_providerCreateLineDevice as TAPISRV does.
+//    TSPI_providerCreateLineDevice as TAPISRV does (PHONE_CREATE likewise with
+//    TSPI_providerCreatePhoneDevice; phone events are recorded apart, and
+//    none may arrive for a phone after its phoneClose returned).
 // Plus: a real linebridged process for the provider to talk to.
 #pragma once
 
@@ -38,6 +40,12 @@ struct TspiTable {
 #undef LB_TSPI_POINTER
 };
 
+struct RecordedPhoneEvent {
+  HTAPIPHONE ht_phone = nullptr;
+  DWORD msg = 0;
+  DWORD_PTR p1 = 0, p2 = 0, p3 = 0;
+};
+
 struct RecordedEvent {
   HTAPILINE ht_line = nullptr;
   HTAPICALL ht_call = nullptr;
@@ -49,6 +57,9 @@ class TapiSrvHarness {
  public:
   static constexpr DWORD kProviderId = 7;
   static constexpr DWORD kLineBase = 10;
+  static constexpr DWORD kPhoneBase = 40;
+  // The hProvider the harness hands to providerEnumDevices.
+  static HPROVIDER provider_handle() { return reinterpret_cast<HPROVIDER>(uintptr_t{0xBEEF}); }
 
   TapiSrvHarness();
   ~TapiSrvHarness();
@@ -59,6 +70,8 @@ class TapiSrvHarness {
 
   // providerEnumDevices + providerInit (TSPI 3.0, device ids from kLineBase).
   LONG Start(DWORD* num_lines);
+  // The same, also reporting providerEnumDevices' phones (ids from kPhoneBase).
+  LONG Start(DWORD* num_lines, DWORD* num_phones);
   LONG Stop();
 
   // A fresh request id (registered as outstanding when the function returns it).
@@ -80,6 +93,20 @@ class TapiSrvHarness {
   // The htCall TAPI gave the n-th LINE_NEWCALL on `ht_line` and its hdCall.
   bool WaitNewCall(HTAPILINE ht_line, HTAPICALL* ht_call, HDRVCALL* hd_call,
                    absl::Duration timeout = absl::Seconds(5));
+
+  // --- phones (tapisrv_harness_phones.cc) ---
+  // An htPhone for phoneOpen; Closed() when phoneClose returned (events for
+  // it after that are violations).
+  HTAPIPHONE NewHtPhone();
+  void Closed(HTAPIPHONE ht_phone);
+  bool WaitPhoneEvent(const std::function<bool(const RecordedPhoneEvent&)>& match,
+                      absl::Duration timeout = absl::Seconds(5),
+                      RecordedPhoneEvent* found = nullptr);
+  std::vector<RecordedPhoneEvent> phone_events();
+  void ClearPhoneEvents();
+  std::vector<DWORD> created_phones();  // device ids of PHONE_CREATE, in order
+  static void PhoneEvent(HTAPIPHONE ht_phone, DWORD msg, DWORD_PTR p1, DWORD_PTR p2,
+                         DWORD_PTR p3);
 
   // Device ids created through LINE_CREATE so far (in order).
   std::vector<DWORD> created_devices();
@@ -103,6 +130,7 @@ class TapiSrvHarness {
   };
   void OnLineEvent(const RecordedEvent& event);
   void OnCompletion(DRV_REQUESTID id, LONG result);
+  void OnPhoneEvent(const RecordedPhoneEvent& event);
   void Violation(const std::string& what);
 
   void* library_ = nullptr;
@@ -127,6 +155,10 @@ class TapiSrvHarness {
   std::vector<DWORD> created_;
   DWORD next_device_ = 0;
   std::vector<std::string> violations_;
+  std::vector<RecordedPhoneEvent> phone_events_;
+  std::set<HTAPIPHONE> closed_phones_;
+  std::vector<DWORD> created_phones_;
+  DWORD next_phone_device_ = 0;
 };
 
 // linebridged on 127.0.0.1 with an ephemeral port (binary from
@@ -198,5 +230,7 @@ class TcpProxy {
 // must not be registered twice in one process). Bounded by 5 s; returns the
 // exit status (-1 on timeout) and the output in `output`.
 int RunLinectl(const std::vector<std::string>& args, std::string* output);
+// The same for another program of $LINEBRIDGE_BIN_DIR (e.g. tsp_operate_phone).
+int RunTool(const std::string& name, const std::vector<std::string>& args, std::string* output);
 
 }  // namespace linebridge::tsp_test

@@ -25,8 +25,9 @@
 /* The only extension version so far (1.0). */
 #define LINEBRIDGE_EXT_VERSION 0x00010000u
 
-/* lineDevSpecific commands: the first DWORD of lpParams. */
-#define LINEBRIDGE_DEVSPECIFIC_IDENTITY 1u
+/* lineDevSpecific / phoneDevSpecific commands: the first DWORD of lpParams. */
+#define LINEBRIDGE_DEVSPECIFIC_IDENTITY 1u        /* lineDevSpecific */
+#define LINEBRIDGE_DEVSPECIFIC_PHONE_IDENTITY 2u  /* phoneDevSpecific */
 
 /* LINEBRIDGE_DEVSPECIFIC_IDENTITY: who the line and call are on the server,
  * to find them in linectl, call records and server logs. dwSize must be at
@@ -38,5 +39,15 @@ typedef struct LINEBRIDGE_IDENTITY {
   char szLineId[LINEBRIDGE_ID_CHARS];       /* the permanent line id, e.g. "sim/100" */
   char szCallId[LINEBRIDGE_ID_CHARS];       /* the server's call id; "" without hdCall */
 } LINEBRIDGE_IDENTITY;
+
+/* LINEBRIDGE_DEVSPECIFIC_PHONE_IDENTITY (phoneDevSpecific, after
+ * phoneNegotiateExtVersion and phoneOpen with the extension version): who
+ * the phone is on the server. dwSize at least sizeof(LINEBRIDGE_PHONE_IDENTITY). */
+typedef struct LINEBRIDGE_PHONE_IDENTITY {
+  uint32_t dwCommand;                       /* LINEBRIDGE_DEVSPECIFIC_PHONE_IDENTITY */
+  char szServerId[LINEBRIDGE_ID_CHARS];     /* the server's identity ("" if unknown) */
+  char szPhoneId[LINEBRIDGE_ID_CHARS];      /* the permanent phone id, e.g. "sim/phone/100" */
+  char szLineId[LINEBRIDGE_ID_CHARS];       /* the phone's line ("" if none) */
+} LINEBRIDGE_PHONE_IDENTITY;
 
 #endif /* LINEBRIDGE_LINEBRIDGE_EXT_H_ */

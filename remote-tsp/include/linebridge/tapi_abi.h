@@ -11,8 +11,9 @@
 //
 // Differences a TSP author should know about in our own declarations:
 //  * Constants are `inline constexpr` variables, not macros (same values and,
-//    for all but LINEERR_*, the same types as the SDK's literals; LINEERR_* and
-//    LINE_* message ids are LONG as in the SDK). Don't test them with #ifdef.
+//    for all but LINEERR_*/PHONEERR_*, the same types as the SDK's literals;
+//    LINEERR_*, PHONEERR_* and LINE_*/PHONE_* message ids are LONG as in the
+//    SDK). Don't test them with #ifdef.
 //  * WCHAR is char16_t everywhere; write UTF-16 literals as u"..." and convert
 //    at the boundary when building with the SDK (where WCHAR is wchar_t).
 //  * DWORD is uint32_t and LONG int32_t (the SDK's are unsigned long / long).
@@ -52,14 +53,17 @@ LINEBRIDGE_TAPI_VERSIONS(LINEBRIDGE_DETAIL_CONSTANT)
 #define LINEBRIDGE_DETAIL_LONG_CONSTANT(NAME, VALUE) inline constexpr LONG NAME = VALUE;
 #define LINEBRIDGE_DETAIL_LINEERR(NAME, VALUE) \
   inline constexpr LONG LINEERR_##NAME = static_cast<LONG>(VALUE);
+#define LINEBRIDGE_DETAIL_PHONEERR(NAME, VALUE) inline constexpr LONG NAME = static_cast<LONG>(VALUE);
 #define LINEBRIDGE_DETAIL_DWORD_CONSTANT(NAME, VALUE) inline constexpr DWORD NAME = VALUE;
 LINEBRIDGE_TAPI_CONSTANTS(LINEBRIDGE_DETAIL_CONSTANT)
 LINEBRIDGE_TAPI_LONG_CONSTANTS(LINEBRIDGE_DETAIL_LONG_CONSTANT)
 LINEBRIDGE_LINEERR_LIST(LINEBRIDGE_DETAIL_LINEERR)
+LINEBRIDGE_TAPI_PHONEERR(LINEBRIDGE_DETAIL_PHONEERR)
 LINEBRIDGE_TAPI_VERSIONS(LINEBRIDGE_DETAIL_DWORD_CONSTANT)
 #undef LINEBRIDGE_DETAIL_CONSTANT
 #undef LINEBRIDGE_DETAIL_LONG_CONSTANT
 #undef LINEBRIDGE_DETAIL_LINEERR
+#undef LINEBRIDGE_DETAIL_PHONEERR
 #undef LINEBRIDGE_DETAIL_DWORD_CONSTANT
 
 #ifndef TSPIAPI

@@ -434,6 +434,100 @@
   X(LINECALLHUBTRACKINGINFO, DWORD, dwAvailableTracking) \
   X(LINECALLHUBTRACKINGINFO, DWORD, dwCurrentTracking)
 
+#define LINEBRIDGE_TAPI_STRUCT_FIELDS_PHONEBUTTONINFO(X) \
+  X(PHONEBUTTONINFO, DWORD, dwTotalSize) \
+  X(PHONEBUTTONINFO, DWORD, dwNeededSize) \
+  X(PHONEBUTTONINFO, DWORD, dwUsedSize) \
+  X(PHONEBUTTONINFO, DWORD, dwButtonMode) \
+  X(PHONEBUTTONINFO, DWORD, dwButtonFunction) \
+  X(PHONEBUTTONINFO, DWORD, dwButtonTextSize) \
+  X(PHONEBUTTONINFO, DWORD, dwButtonTextOffset) \
+  X(PHONEBUTTONINFO, DWORD, dwDevSpecificSize) \
+  X(PHONEBUTTONINFO, DWORD, dwDevSpecificOffset) \
+  X(PHONEBUTTONINFO, DWORD, dwButtonState)
+
+#define LINEBRIDGE_TAPI_STRUCT_FIELDS_PHONECAPS(X) \
+  X(PHONECAPS, DWORD, dwTotalSize) \
+  X(PHONECAPS, DWORD, dwNeededSize) \
+  X(PHONECAPS, DWORD, dwUsedSize) \
+  X(PHONECAPS, DWORD, dwProviderInfoSize) \
+  X(PHONECAPS, DWORD, dwProviderInfoOffset) \
+  X(PHONECAPS, DWORD, dwPhoneInfoSize) \
+  X(PHONECAPS, DWORD, dwPhoneInfoOffset) \
+  X(PHONECAPS, DWORD, dwPermanentPhoneID) \
+  X(PHONECAPS, DWORD, dwPhoneNameSize) \
+  X(PHONECAPS, DWORD, dwPhoneNameOffset) \
+  X(PHONECAPS, DWORD, dwStringFormat) \
+  X(PHONECAPS, DWORD, dwPhoneStates) \
+  X(PHONECAPS, DWORD, dwHookSwitchDevs) \
+  X(PHONECAPS, DWORD, dwHandsetHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwSpeakerHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwHeadsetHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwVolumeFlags) \
+  X(PHONECAPS, DWORD, dwGainFlags) \
+  X(PHONECAPS, DWORD, dwDisplayNumRows) \
+  X(PHONECAPS, DWORD, dwDisplayNumColumns) \
+  X(PHONECAPS, DWORD, dwNumRingModes) \
+  X(PHONECAPS, DWORD, dwNumButtonLamps) \
+  X(PHONECAPS, DWORD, dwButtonModesSize) \
+  X(PHONECAPS, DWORD, dwButtonModesOffset) \
+  X(PHONECAPS, DWORD, dwButtonFunctionsSize) \
+  X(PHONECAPS, DWORD, dwButtonFunctionsOffset) \
+  X(PHONECAPS, DWORD, dwLampModesSize) \
+  X(PHONECAPS, DWORD, dwLampModesOffset) \
+  X(PHONECAPS, DWORD, dwNumSetData) \
+  X(PHONECAPS, DWORD, dwSetDataSize) \
+  X(PHONECAPS, DWORD, dwSetDataOffset) \
+  X(PHONECAPS, DWORD, dwNumGetData) \
+  X(PHONECAPS, DWORD, dwGetDataSize) \
+  X(PHONECAPS, DWORD, dwGetDataOffset) \
+  X(PHONECAPS, DWORD, dwDevSpecificSize) \
+  X(PHONECAPS, DWORD, dwDevSpecificOffset) \
+  X(PHONECAPS, DWORD, dwDeviceClassesSize) \
+  X(PHONECAPS, DWORD, dwDeviceClassesOffset) \
+  X(PHONECAPS, DWORD, dwPhoneFeatures) \
+  X(PHONECAPS, DWORD, dwSettableHandsetHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwSettableSpeakerHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwSettableHeadsetHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwMonitoredHandsetHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwMonitoredSpeakerHookSwitchModes) \
+  X(PHONECAPS, DWORD, dwMonitoredHeadsetHookSwitchModes) \
+  X(PHONECAPS, GUID, PermanentPhoneGuid)
+
+#define LINEBRIDGE_TAPI_STRUCT_FIELDS_PHONEEXTENSIONID(X) \
+  X(PHONEEXTENSIONID, DWORD, dwExtensionID0) \
+  X(PHONEEXTENSIONID, DWORD, dwExtensionID1) \
+  X(PHONEEXTENSIONID, DWORD, dwExtensionID2) \
+  X(PHONEEXTENSIONID, DWORD, dwExtensionID3)
+
+#define LINEBRIDGE_TAPI_STRUCT_FIELDS_PHONESTATUS(X) \
+  X(PHONESTATUS, DWORD, dwTotalSize) \
+  X(PHONESTATUS, DWORD, dwNeededSize) \
+  X(PHONESTATUS, DWORD, dwUsedSize) \
+  X(PHONESTATUS, DWORD, dwStatusFlags) \
+  X(PHONESTATUS, DWORD, dwNumOwners) \
+  X(PHONESTATUS, DWORD, dwNumMonitors) \
+  X(PHONESTATUS, DWORD, dwRingMode) \
+  X(PHONESTATUS, DWORD, dwRingVolume) \
+  X(PHONESTATUS, DWORD, dwHandsetHookSwitchMode) \
+  X(PHONESTATUS, DWORD, dwHandsetVolume) \
+  X(PHONESTATUS, DWORD, dwHandsetGain) \
+  X(PHONESTATUS, DWORD, dwSpeakerHookSwitchMode) \
+  X(PHONESTATUS, DWORD, dwSpeakerVolume) \
+  X(PHONESTATUS, DWORD, dwSpeakerGain) \
+  X(PHONESTATUS, DWORD, dwHeadsetHookSwitchMode) \
+  X(PHONESTATUS, DWORD, dwHeadsetVolume) \
+  X(PHONESTATUS, DWORD, dwHeadsetGain) \
+  X(PHONESTATUS, DWORD, dwDisplaySize) \
+  X(PHONESTATUS, DWORD, dwDisplayOffset) \
+  X(PHONESTATUS, DWORD, dwLampModesSize) \
+  X(PHONESTATUS, DWORD, dwLampModesOffset) \
+  X(PHONESTATUS, DWORD, dwOwnerNameSize) \
+  X(PHONESTATUS, DWORD, dwOwnerNameOffset) \
+  X(PHONESTATUS, DWORD, dwDevSpecificSize) \
+  X(PHONESTATUS, DWORD, dwDevSpecificOffset) \
+  X(PHONESTATUS, DWORD, dwPhoneFeatures)
+
 // The packed TAPI structures, in declaration order (a structure follows the
 // ones it embeds). Each has a LP<NAME> pointer typedef, as in tapi.h.
 #define LINEBRIDGE_TAPI_STRUCTS(X) \
@@ -455,7 +549,11 @@
   X(LINEMEDIACONTROLMEDIA) \
   X(LINEMEDIACONTROLTONE) \
   X(LINEMEDIACONTROLCALLSTATE) \
-  X(LINECALLHUBTRACKINGINFO)
+  X(LINECALLHUBTRACKINGINFO) \
+  X(PHONEBUTTONINFO) \
+  X(PHONECAPS) \
+  X(PHONEEXTENSIONID) \
+  X(PHONESTATUS)
 
 // ---- callbacks TAPI hands to the provider: X(RESULT, NAME, (PARAMS)) -------
 #define LINEBRIDGE_TAPI_CALLBACKS(X) \
@@ -467,9 +565,9 @@
   X(LONG, TUISPIDLLCALLBACK, (DWORD_PTR dwObjectID, DWORD dwObjectType, \
                               LPVOID lpParams, DWORD dwSize))
 
-// ---- TSPI 3.0 provider and line entry points: X(NAME, (PARAMS)) --------------
+// ---- TSPI 3.0 provider, line and phone entry points: X(NAME, (PARAMS)) --------------
 // Every function returns LONG and uses TSPIAPI. This is the set tspi.h declares
-// (TSPI_provider* and TSPI_line*); remote-tsp/linebridge.def exports exactly
+// (TSPI_provider*, TSPI_line* and TSPI_phone*); remote-tsp/linebridge.def exports exactly
 // these names, undecorated.
 #define LINEBRIDGE_TSPI_PROVIDER_FUNCTIONS(X) \
   X(TSPI_providerConfig, (HWND hwndOwner, DWORD dwPermanentProviderID)) \
@@ -641,6 +739,58 @@
       DWORD dwAddressID, HTAPICALL htCall, LPHDRVCALL lphdCall, \
       LPCWSTR lpszDestAddress))
 
+#define LINEBRIDGE_TSPI_PHONE_FUNCTIONS(X) \
+  X(TSPI_phoneClose, (HDRVPHONE hdPhone)) \
+  X(TSPI_phoneDevSpecific, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      LPVOID lpParams, DWORD dwSize)) \
+  X(TSPI_phoneGetButtonInfo, (HDRVPHONE hdPhone, DWORD dwButtonLampID, \
+      LPPHONEBUTTONINFO lpButtonInfo)) \
+  X(TSPI_phoneGetData, (HDRVPHONE hdPhone, DWORD dwDataID, LPVOID lpData, \
+      DWORD dwSize)) \
+  X(TSPI_phoneGetDevCaps, (DWORD dwDeviceID, DWORD dwTSPIVersion, \
+      DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps)) \
+  X(TSPI_phoneGetDisplay, (HDRVPHONE hdPhone, LPVARSTRING lpDisplay)) \
+  X(TSPI_phoneGetExtensionID, (DWORD dwDeviceID, DWORD dwTSPIVersion, \
+      LPPHONEEXTENSIONID lpExtensionID)) \
+  X(TSPI_phoneGetGain, (HDRVPHONE hdPhone, DWORD dwHookSwitchDev, LPDWORD lpdwGain)) \
+  X(TSPI_phoneGetHookSwitch, (HDRVPHONE hdPhone, LPDWORD lpdwHookSwitchDevs)) \
+  X(TSPI_phoneGetIcon, (DWORD dwDeviceID, LPCWSTR lpszDeviceClass, LPHICON lphIcon)) \
+  X(TSPI_phoneGetID, (HDRVPHONE hdPhone, LPVARSTRING lpDeviceID, \
+      LPCWSTR lpszDeviceClass, HANDLE hTargetProcess)) \
+  X(TSPI_phoneGetLamp, (HDRVPHONE hdPhone, DWORD dwButtonLampID, \
+      LPDWORD lpdwLampMode)) \
+  X(TSPI_phoneGetRing, (HDRVPHONE hdPhone, LPDWORD lpdwRingMode, \
+      LPDWORD lpdwVolume)) \
+  X(TSPI_phoneGetStatus, (HDRVPHONE hdPhone, LPPHONESTATUS lpPhoneStatus)) \
+  X(TSPI_phoneGetVolume, (HDRVPHONE hdPhone, DWORD dwHookSwitchDev, \
+      LPDWORD lpdwVolume)) \
+  X(TSPI_phoneNegotiateExtVersion, (DWORD dwDeviceID, DWORD dwTSPIVersion, \
+      DWORD dwLowVersion, DWORD dwHighVersion, LPDWORD lpdwExtVersion)) \
+  X(TSPI_phoneNegotiateTSPIVersion, (DWORD dwDeviceID, DWORD dwLowVersion, \
+      DWORD dwHighVersion, LPDWORD lpdwTSPIVersion)) \
+  X(TSPI_phoneOpen, (DWORD dwDeviceID, HTAPIPHONE htPhone, LPHDRVPHONE lphdPhone, \
+      DWORD dwTSPIVersion, PHONEEVENT lpfnEventProc)) \
+  X(TSPI_phoneSelectExtVersion, (HDRVPHONE hdPhone, DWORD dwExtVersion)) \
+  X(TSPI_phoneSetButtonInfo, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwButtonLampID, LPPHONEBUTTONINFO const lpButtonInfo)) \
+  X(TSPI_phoneSetData, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwDataID, LPVOID const lpData, DWORD dwSize)) \
+  X(TSPI_phoneSetDisplay, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwRow, DWORD dwColumn, LPCWSTR lpsDisplay, DWORD dwSize)) \
+  X(TSPI_phoneSetGain, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwHookSwitchDev, DWORD dwGain)) \
+  X(TSPI_phoneSetHookSwitch, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwHookSwitchDevs, DWORD dwHookSwitchMode)) \
+  X(TSPI_phoneSetLamp, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwButtonLampID, DWORD dwLampMode)) \
+  X(TSPI_phoneSetRing, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwRingMode, DWORD dwVolume)) \
+  X(TSPI_phoneSetStatusMessages, (HDRVPHONE hdPhone, DWORD dwPhoneStates, \
+      DWORD dwButtonModes, DWORD dwButtonStates)) \
+  X(TSPI_phoneSetVolume, (DRV_REQUESTID dwRequestID, HDRVPHONE hdPhone, \
+      DWORD dwHookSwitchDev, DWORD dwVolume))
+
 #define LINEBRIDGE_TSPI_FUNCTIONS(X) \
   LINEBRIDGE_TSPI_PROVIDER_FUNCTIONS(X) \
-  LINEBRIDGE_TSPI_LINE_FUNCTIONS(X)
+  LINEBRIDGE_TSPI_LINE_FUNCTIONS(X) \
+  LINEBRIDGE_TSPI_PHONE_FUNCTIONS(X)
