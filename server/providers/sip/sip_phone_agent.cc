@@ -292,6 +292,14 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
       c.rang = true;
       sink().OnClickToDial(c.id, ClickToDialProgress::kDestinationRings);
     }
+    if (phone_leg && state == LegState::kAnswered) {
+      // sofia's NUA takes such a late provisional response as the INVITE's
+      // latest status and then refuses to send the ACK the 2xx waits for
+      // (nua_i_error 900, below).
+      LB_WARN("sip: click-to-dial %d: the phone's %d came after its 2xx (reordered on the "
+              "way); its ACK may not go out",
+              c.id, status);
+    }
     return;
   }
   if (status >= 300) {
@@ -466,6 +474,16 @@ void SipPhoneAgent::Impl::Dispatch(PhoneState& p, nua_event_t event, int status,
       return;
     case nua_i_ack:
       OnAck(c, phone_leg);
+      return;
+    case nua_i_error:
+      // The ACK to the phone could not be sent (see OnInviteResponse): the
+      // phone would hold a call without the destination's answer until it
+      // gives up; end the call now instead.
+      if (phone_leg && status == 900 && c.a_state == LegState::kUp && !c.ended) {
+        LB_WARN("sip: click-to-dial %d: cannot acknowledge the phone's answer (%s)", c.id,
+                Str(phrase));
+        Fail(c, v1::DISCONNECT_MODE_UNAVAIL, 0);
+      }
       return;
     case nua_i_state: {
       int state = nua_callstate_init;

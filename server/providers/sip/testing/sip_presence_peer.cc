@@ -27,7 +27,9 @@ bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int fa
   const std::string cfg = absl::StrCat(dir, "/kamailio_presence_", port, ".cfg");
   const std::string self = absl::StrCat("sip:127.0.0.1:", port);
   // As registrar: phones REGISTER with digest auth and calls for "alice" go
-  // to her registered contact.
+  // to her registered contact. Then with one UDP worker, so that responses
+  // are relayed in the order they come: with two, a phone's 180 can reach
+  // the line after its 200 (docs/sip.md, "Phone lines": Limits).
   std::string registrar_modules;
   std::string registrar;
   std::string alice = absl::StrCat("  if ($rU == \"alice\") { $du = \"sip:127.0.0.1:", phone_port,
@@ -48,7 +50,7 @@ bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int fa
   }
   std::ofstream(cfg)
       << "#!KAMAILIO\n"
-      << "debug=2\nlog_stderror=yes\nchildren=2\n"
+      << "debug=2\nlog_stderror=yes\nchildren=" << (password.empty() ? 2 : 1) << "\n"
       << "listen=udp:127.0.0.1:" << port << "\n"
       << "mpath=\"/usr/lib/x86_64-linux-gnu/kamailio/modules/\"\n"
       << "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\n"
