@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "providers/sip/sip_agent_impl.h"
-#include "providers/sip/sip_phone_agent_impl.h"
 #include "providers/sip/sip_mapping.h"
+#include "providers/sip/sip_phone_agent_impl.h"
 #include "providers/sip/sip_phone_config.h"
 #include "providers/sip/sip_tls.h"
 
