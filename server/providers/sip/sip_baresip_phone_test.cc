@@ -236,8 +236,10 @@ TEST_F(SipBaresipPhoneTest, ReinvitesOfAClickToDialCallAreRelayedBothWays) {
   ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
   ASSERT_TRUE(phone.Command("resume").has_value());
   ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_ACTIVE), kWait));
-  // Then the destination holds the phone and resumes: the phone answers
-  // each relayed offer.
+  // Then the destination refreshes the session without an offer (answered
+  // by the line with the phone's current session description, checked by
+  // the scenario), holds the phone and resumes: the phone answers each
+  // relayed offer.
   ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_INACTIVE), kWait));
   ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_ACTIVE), kWait));
   ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
