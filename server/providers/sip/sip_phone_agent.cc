@@ -10,8 +10,6 @@
 #include <sofia-sip/tport_tag.h>
 
 #include <algorithm>
-#include <deque>
-#include <map>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -19,13 +17,13 @@
 #include "core/log.h"
 #include "providers/sip/sip_agent_impl.h"
 #include "providers/sip/sip_mapping.h"
+#include "providers/sip/sip_phone_agent_impl.h"
 #include "providers/sip/sip_phone_config.h"
 #include "providers/sip/sip_tls.h"
 
 namespace linebridge::sip {
 namespace {
 
-constexpr su_duration_t kFirstRetryMs = 1000;
 constexpr su_duration_t kMaxRetryMs = 60000;
 // A phone's 2xx waits for its ACK while the destination rings; the phone
 // retransmits it for 64*T1 (32 s) at most, so the destination gets less.
@@ -42,98 +40,7 @@ constexpr char kRefusedAnswer[] =
 
 std::string Str(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
 
-std::string Body(const sip_t* sip) {
-  if (sip == nullptr || sip->sip_payload == nullptr) return "";
-  return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-}
-
 }  // namespace
-
-// What a nua handle belongs to (its magic).
-struct HandleTag {
-  enum Kind { kSubscription, kPhoneLeg, kDestinationLeg } kind = kSubscription;
-  uint64_t call = 0;
-};
-
-enum class LegState { kIdle, kCalling, kAnswered, kUp, kDone };
-
-struct PhoneState;
-
-struct ClickCall {
-  uint64_t id = 0;
-  PhoneState* phone = nullptr;
-  std::string destination;
-  std::string phone_call_id;  // Call-ID of the phone's leg
-  nua_handle_t* a = nullptr;  // to the phone
-  nua_handle_t* b = nullptr;  // to the destination
-  HandleTag a_tag;
-  HandleTag b_tag;
-  LegState a_state = LegState::kIdle;
-  LegState b_state = LegState::kIdle;
-  bool a_auth_tried = false;
-  bool b_auth_tried = false;
-  bool rang = false;
-  bool hung_up = false;  // the provider hung up: report nothing
-  bool ended = false;    // reported
-  su_timer_t* timer = nullptr;
-};
-
-struct PhoneState {
-  SipPhoneAgent::Impl* impl = nullptr;
-  size_t index = 0;
-  SipPhoneAgent::Phone* phone = nullptr;
-  nua_t* nua = nullptr;
-  nua_handle_t* sub = nullptr;
-  HandleTag sub_tag;
-  int sub_auth_tries = 0;
-  bool watching = false;
-  bool reported = false;
-  su_timer_t* retry = nullptr;
-  su_duration_t backoff_ms = kFirstRetryMs;
-  DialogInfoView view;
-  std::deque<std::string> own_call_ids;  // its click-to-dial legs, newest last
-  bool shutdown_done = false;
-};
-
-struct SipPhoneAgent::Impl {
-  SipPhoneAgent* agent = nullptr;
-  su_root_t* root = nullptr;
-  std::vector<std::unique_ptr<PhoneState>> phones;
-  std::map<uint64_t, std::unique_ptr<ClickCall>> calls;
-  absl::BitGen rng;
-
-  SipPhoneSink& sink() { return *agent->sink_; }
-  PhoneCounters& Counters(const PhoneState& p) { return *agent->counters_[p.index]; }
-
-  absl::Status Init(su_root_t* r);
-  void Fini();
-  // Subscriptions.
-  void Subscribe(PhoneState& p);
-  void Watching(PhoneState& p, bool watching, const std::string& why);
-  void Lost(PhoneState& p, const std::string& why);
-  static void OnRetry(void*, su_timer_t*, void* arg);
-  void OnSubscribeResponse(PhoneState& p, nua_handle_t* nh, int status, const char* phrase,
-                           const sip_t* sip);
-  void OnNotify(PhoneState& p, nua_handle_t* nh, const sip_t* sip, tagi_t tags[]);
-  // Click-to-dial.
-  void ClickToDial(size_t phone, uint64_t id, const std::string& destination);
-  void HangUp(uint64_t id);
-  void OnInviteResponse(PhoneState& p, ClickCall& c, bool phone_leg, int status,
-                        const sip_t* sip);
-  void OnTerminated(ClickCall& c, bool phone_leg);
-  void Fail(ClickCall& c, v1::DisconnectMode mode, int status);
-  void Report(ClickCall& c, v1::DisconnectMode mode, int status);
-  void EndLeg(ClickCall& c, bool phone_leg);
-  void MaybeForget(ClickCall& c);
-  void StartTimer(ClickCall& c, su_duration_t ms);
-  static void OnCallTimer(void*, su_timer_t*, void* arg);
-  std::string Credentials(const PhoneState& p, const sip_t* sip) const;
-
-  static void Callback(nua_event_t event, int status, const char* phrase, nua_t*, void* magic,
-                       nua_handle_t* nh, void* hmagic, const sip_t* sip, tagi_t tags[]);
-  void Dispatch(PhoneState& p, nua_event_t event, int status, const char* phrase,
-                nua_handle_t* nh, HandleTag* tag, const sip_t* sip, tagi_t tags[]);
-};
 
 absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
   root = r;
@@ -385,6 +292,14 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
       c.rang = true;
       sink().OnClickToDial(c.id, ClickToDialProgress::kDestinationRings);
     }
+    if (phone_leg && state == LegState::kAnswered) {
+      // sofia's NUA takes such a late provisional response as the INVITE's
+      // latest status and then refuses to send the ACK the 2xx waits for
+      // (nua_i_error 900, below).
+      LB_WARN("sip: click-to-dial %d: the phone's %d came after its 2xx (reordered on the "
+              "way); its ACK may not go out",
+              c.id, status);
+    }
     return;
   }
   if (status >= 300) {
@@ -417,6 +332,7 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
       Fail(c, v1::DISCONNECT_MODE_INCOMPATIBLE, 0);
       return;
     }
+    c.a_sdp = offer;
     sink().OnClickToDial(c.id, ClickToDialProgress::kPhoneAnswered);
     c.b = nua_handle(p.nua, &c.b_tag, SIPTAG_TO_STR(c.destination.c_str()), TAG_END());
     c.b_state = LegState::kCalling;
@@ -432,6 +348,7 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
   // the phone in the phone's ACK.
   state = LegState::kUp;
   const std::string answer = Body(sip);
+  c.b_sdp = answer;
   c.a_state = LegState::kUp;
   nua_ack(c.a, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
           SIPTAG_PAYLOAD_STR(answer.empty() ? kRefusedAnswer : answer.c_str()), TAG_END());
@@ -478,6 +395,7 @@ void SipPhoneAgent::Impl::Fail(ClickCall& c, v1::DisconnectMode mode, int status
            v1::DisconnectMode_Name(mode), status > 0 ? absl::StrCat(" (SIP ", status, ")") : "");
   }
   Report(c, mode, status);
+  AbortRelay(c);
   EndLeg(c, true);
   EndLeg(c, false);
   MaybeForget(c);
@@ -546,11 +464,26 @@ void SipPhoneAgent::Impl::Dispatch(PhoneState& p, nua_event_t event, int status,
   const bool phone_leg = tag->kind == HandleTag::kPhoneLeg;
   switch (event) {
     case nua_r_invite:
-      OnInviteResponse(p, c, phone_leg, status, sip);
+      if (!OnRelayResponse(c, phone_leg, status, phrase, sip)) {
+        OnInviteResponse(p, c, phone_leg, status, sip);
+      }
       return;
     case nua_i_invite:
-      // A re-INVITE (the phone's hold, for one) is not relayed yet.
-      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+      // A re-INVITE (hold, resume, a session refresh): relayed.
+      OnReinvite(c, phone_leg, nh, sip);
+      return;
+    case nua_i_ack:
+      OnAck(c, phone_leg);
+      return;
+    case nua_i_error:
+      // The ACK to the phone could not be sent (see OnInviteResponse): the
+      // phone would hold a call without the destination's answer until it
+      // gives up; end the call now instead.
+      if (phone_leg && status == 900 && c.a_state == LegState::kUp && !c.ended) {
+        LB_WARN("sip: click-to-dial %d: cannot acknowledge the phone's answer (%s)", c.id,
+                Str(phrase));
+        Fail(c, v1::DISCONNECT_MODE_UNAVAIL, 0);
+      }
       return;
     case nua_i_state: {
       int state = nua_callstate_init;

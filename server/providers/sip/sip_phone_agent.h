@@ -6,7 +6,8 @@
 //  - places click-to-dial calls by third-party call control (RFC 3725 flow
 //    I): an INVITE without SDP to the phone with auto-answer hints, then an
 //    INVITE to the destination carrying the phone's offer, whose answer goes
-//    to the phone in the ACK. linebridged never carries the media.
+//    to the phone in the ACK. linebridged never carries the media; later
+//    re-INVITEs from either leg are relayed to the other (sip_phone_relay.cc).
 // Everything runs on its own SipLoop; other threads use the posting methods.
 #pragma once
 
@@ -27,7 +28,9 @@ namespace linebridge::sip {
 enum class ClickToDialProgress {
   kPhoneAnswered,     // the phone took the call; the destination is being called
   kDestinationRings,  // 180/183 from the destination
-  kConnected,         // both legs up
+  kConnected,         // both legs up (again: after a hold by either party ended)
+  kHeld,              // the phone holds the call (its re-INVITE offered sendonly/inactive)
+  kHeldByDestination,  // the destination holds the phone
 };
 
 // Called on the loop thread.

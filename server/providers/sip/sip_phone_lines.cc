@@ -400,6 +400,14 @@ void SipPhoneLines::OnClickToDial(uint64_t call, sip::ClickToDialProgress progre
       case sip::ClickToDialProgress::kConnected:
         SetClickState(call, Connected());
         break;
+      case sip::ClickToDialProgress::kHeld:
+        // Held by this station (the phone): TAPI's ONHOLD.
+        SetClickState(call, MakeStatus(v1::CALL_STATE_ONHOLD));
+        break;
+      case sip::ClickToDialProgress::kHeldByDestination:
+        // Connected, the other party not active.
+        SetClickState(call, Connected(v1::CONNECTED_MODE_INACTIVE));
+        break;
     }
   });
 }

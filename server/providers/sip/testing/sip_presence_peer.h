@@ -2,7 +2,9 @@
 // with presence_dialoginfo, and pua_dialoginfo publishing the dialog state
 // of every INVITE it relays (RFC 4235). On 127.0.0.1:`port`, UDP; requests
 // for "alice" go to the phone on `phone_port`, every other user to
-// `far_port`. pua keeps its table in a db_text copy in `dir`.
+// `far_port`. pua keeps its table in a db_text copy in `dir`. With a
+// `password` it is the registrar too (digest, realm 127.0.0.1, any user)
+// and calls for "alice" go to her registered contact (480 when none).
 #pragma once
 
 #include <string>
@@ -12,6 +14,7 @@
 namespace linebridge::sip::testing {
 
 bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int far_port,
-                           const std::string& dir, std::string* error);
+                           const std::string& dir, std::string* error,
+                           const std::string& password = "");
 
 }  // namespace linebridge::sip::testing

@@ -1,0 +1,287 @@
+// SIP phone lines with baresip 1.0 as the desk phone: it registers at
+// kamailio (registrar with digest auth, proxy, dialog module, presence with
+// dialog-info published by pua_dialoginfo) and is driven over its ctrl_tcp
+// module like a user at the phone; sipp plays the far ends. The server is
+// driven like an application, over gRPC, on its events.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "providers/builtin.h"
+#include "providers/sip/testing/baresip_peer.h"
+#include "providers/sip/testing/sip_peers.h"
+#include "providers/sip/testing/sip_presence_peer.h"
+#include "providers/sip/testing/sip_ua_fixture.h"
+#include "test_server.h"
+
+namespace linebridge {
+namespace {
+
+using itest::EventReader;
+using itest::IsCallState;
+using itest::TestServer;
+using sip::testing::BaresipOptions;
+using sip::testing::BaresipPhone;
+using sip::testing::ChildProcess;
+using sip::testing::FreePort;
+using sip::testing::IsDisconnected;
+using sip::testing::IsLineState;
+using sip::testing::IsNewCallOn;
+using sip::testing::JsonField;
+using sip::testing::kWait;
+using sip::testing::ProcessGroupGone;
+using sip::testing::StartPresenceKamailio;
+using sip::testing::StartSipp;
+
+constexpr char kLine[] = "sip/desk";
+constexpr char kPassword[] = "alice-secret";
+
+std::function<bool(const v1::Event&)> IsConnectedMode(const std::string& call_id,
+                                                      v1::ConnectedMode mode) {
+  return [call_id, mode](const v1::Event& ev) {
+    return ev.has_call_state() && ev.call_state().call_id() == call_id &&
+           ev.call_state().status().state() == v1::CALL_STATE_CONNECTED &&
+           ev.call_state().status().connected_mode() == mode;
+  };
+}
+
+class SipBaresipPhoneTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterBuiltinProviders();
+    dir_ = itest::NewTempDir("sipbaresip");
+    pbx_port_ = FreePort();
+    far_port_ = FreePort();
+    ASSERT_GT(pbx_port_, 0);
+    ASSERT_GT(far_port_, 0);
+    std::string error;
+    // The phone port is unused: calls for alice go to her registered contact.
+    ASSERT_TRUE(StartPresenceKamailio(pbx_, pbx_port_, 0, far_port_, dir_, &error, kPassword))
+        << error;
+    pbx_group_ = pbx_.pid();
+  }
+
+  void TearDown() override {
+    pbx_.Kill();
+    EXPECT_TRUE(ProcessGroupGone(pbx_group_));
+  }
+
+  void StartPhone(BaresipPhone& phone, bool auto_answer) {
+    std::string error;
+    ASSERT_TRUE(phone.Start({.user = "alice",
+                             .password = kPassword,
+                             .registrar_port = pbx_port_,
+                             .auto_answer = auto_answer},
+                            dir_, &error))
+        << error;
+  }
+
+  // The server with the phone line watched, and a reader past that event.
+  std::unique_ptr<TestServer> StartWatched(std::unique_ptr<EventReader>* reader) {
+    auto t = TestServer::Start(absl::StrFormat(
+        R"(providers { sip { name: "sip"
+            accounts { name: "ctl" uri: "sip:ctl@127.0.0.1" outbound_proxy: "127.0.0.1:%d" }
+            phones { name: "desk" uri: "sip:alice@127.0.0.1" display_name: "Alice's desk"
+                     control_account: "ctl" subscribe_expiry_s: 30 } } })",
+        pbx_port_));
+    if (t == nullptr) return nullptr;
+    *reader = std::make_unique<EventReader>(t->telephony(), v1::SubscribeRequest());
+    auto snapshot = (*reader)->Next();
+    if (!snapshot.has_value()) return nullptr;
+    bool in_service = false;
+    for (const auto& l : snapshot->snapshot().lines()) {
+      if (l.id() == kLine) in_service = l.status().state() == v1::LINE_STATE_IN_SERVICE;
+    }
+    for (const auto& ev : snapshot->events()) {
+      if (ev.has_line_state() && ev.line_id() == kLine) {
+        in_service = ev.line_state().status().state() == v1::LINE_STATE_IN_SERVICE;
+      }
+    }
+    if (!in_service &&
+        !(*reader)->WaitFor(IsLineState(kLine, v1::LINE_STATE_IN_SERVICE), kWait).has_value()) {
+      return nullptr;
+    }
+    return t;
+  }
+
+  std::string dir_;
+  int pbx_port_ = 0;
+  int far_port_ = 0;
+  ChildProcess pbx_;
+  pid_t pbx_group_ = -1;
+};
+
+TEST_F(SipBaresipPhoneTest, ClickToDialFromBaresipToSippThenDropEndsBoth) {
+  BaresipPhone phone;
+  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
+  std::unique_ptr<EventReader> reader;
+  auto t = StartWatched(&reader);
+  ASSERT_NE(t, nullptr);
+  ChildProcess far;
+  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_answer.xml", .port = far_port_}, dir_));
+  v1::Call call;
+  grpc::Status s = itest::MakeCall(t->telephony(), kLine, "2000", &call);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // A click-to-dial call can be dropped from the line.
+  EXPECT_THAT(call.status().features(), ::testing::ElementsAre(v1::CALL_FEATURE_DROP));
+  std::vector<v1::Event> seen;
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_PROCEEDING), kWait, &seen));
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait, &seen));
+  // The phone took the call from the control account and is in it.
+  const auto established = phone.WaitEvent("CALL_ESTABLISHED", kWait);
+  ASSERT_TRUE(established.has_value()) << phone.ReadLog();
+  EXPECT_THAT(JsonField(established->json, "peeruri"), ::testing::HasSubstr("ctl@127.0.0.1"));
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait, &seen));
+  // Both legs got their BYE: the phone closed its call, sipp ended.
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  // The phone's leg, published by the PBX, was not offered as a call.
+  for (const auto& ev : seen) {
+    if (ev.has_call_created()) {
+      EXPECT_EQ(ev.call_created().call().id(), call.id());
+    }
+  }
+}
+
+TEST_F(SipBaresipPhoneTest, ThePhoneHangingUpEndsTheDestination) {
+  BaresipPhone phone;
+  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
+  std::unique_ptr<EventReader> reader;
+  auto t = StartWatched(&reader);
+  ASSERT_NE(t, nullptr);
+  ChildProcess far;
+  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_answer.xml", .port = far_port_}, dir_));
+  v1::Call call;
+  ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "sip:bob@127.0.0.1", &call).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
+  ASSERT_TRUE(phone.WaitEvent("CALL_ESTABLISHED", kWait).has_value()) << phone.ReadLog();
+  // The user hangs up at the phone.
+  ASSERT_TRUE(phone.Command("hangup").has_value());
+  ASSERT_TRUE(reader->WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();  // it got the BYE
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+}
+
+TEST_F(SipBaresipPhoneTest, IncomingCallOfferedWithCallerIdAnsweredAtThePhoneThenIdle) {
+  BaresipPhone phone;
+  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/false));
+  std::unique_ptr<EventReader> reader;
+  auto t = StartWatched(&reader);
+  ASSERT_NE(t, nullptr);
+  ChildProcess caller;
+  ASSERT_TRUE(StartSipp(caller,
+                        {.scenario = "uac_via_proxy.xml",
+                         .port = FreePort(),
+                         .remote = absl::StrCat("127.0.0.1:", pbx_port_),
+                         .service = "alice"},
+                        dir_));
+  const auto created = reader->WaitFor(IsNewCallOn(kLine), kWait);
+  const absl::Time offered = absl::Now();  // the application was waiting for it
+  ASSERT_TRUE(created.has_value());
+  const v1::Call call = created->call_created().call();
+  EXPECT_EQ(call.status().state(), v1::CALL_STATE_OFFERING);
+  EXPECT_EQ(call.info().origin(), v1::CALL_ORIGIN_INBOUND);
+  EXPECT_EQ(call.info().caller().number(), "5551234");
+  EXPECT_EQ(call.info().called().number(), "alice");
+  // The phone's own call cannot be dropped from the line: baresip takes no
+  // remote control.
+  EXPECT_FALSE(itest::Drop(t->telephony(), call.id()).ok());
+  // The phone rings (it took the INVITE): screen pop measured from the
+  // phone's CALL_INCOMING event, which it sends on taking the INVITE.
+  const auto incoming = phone.WaitEvent("CALL_INCOMING", kWait);
+  ASSERT_TRUE(incoming.has_value()) << phone.ReadLog();
+  EXPECT_THAT(JsonField(incoming->json, "peeruri"), ::testing::HasSubstr("5551234"));
+  const absl::Duration latency = offered - incoming->at;
+  std::printf("screen pop latency (baresip's CALL_INCOMING -> OFFERING): %.1f ms\n",
+              absl::ToDoubleMilliseconds(latency));
+  EXPECT_LT(latency, absl::Milliseconds(200));
+  // The user answers at the phone.
+  ASSERT_TRUE(phone.Command("accept").has_value());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
+  // The caller hangs up after 500 ms.
+  ASSERT_TRUE(reader->WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
+  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+}
+
+TEST_F(SipBaresipPhoneTest, ReinvitesOfAClickToDialCallAreRelayedBothWays) {
+  BaresipPhone phone;
+  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
+  std::unique_ptr<EventReader> reader;
+  auto t = StartWatched(&reader);
+  ASSERT_NE(t, nullptr);
+  // The destination checks each relayed offer and answer (see the scenario).
+  ChildProcess far;
+  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_relay_hold.xml", .port = far_port_}, dir_));
+  v1::Call call;
+  ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "2000", &call).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
+  // The destination's answer reached the phone (in the line's ACK).
+  ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
+  // The user holds the call at the phone: its re-INVITE (sendonly) goes to
+  // the destination, whose answer (recvonly) comes back to the phone.
+  ASSERT_TRUE(phone.Command("hold").has_value());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_ONHOLD), kWait));
+  ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
+  ASSERT_TRUE(phone.Command("resume").has_value());
+  ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_ACTIVE), kWait));
+  // Then the destination refreshes the session without an offer (answered
+  // by the line with the phone's current session description, checked by
+  // the scenario), holds the phone and resumes: the phone answers each
+  // relayed offer.
+  ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_INACTIVE), kWait));
+  ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_ACTIVE), kWait));
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+}
+
+TEST_F(SipBaresipPhoneTest, PhoneKilledInACallIsSurvived) {
+  std::unique_ptr<EventReader> reader;
+  auto t = StartWatched(&reader);
+  ASSERT_NE(t, nullptr);
+  {
+    BaresipPhone phone;
+    ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
+    ChildProcess far;
+    ASSERT_TRUE(StartSipp(far, {.scenario = "uas_answer.xml", .port = far_port_}, dir_));
+    v1::Call call;
+    ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "2000", &call).ok());
+    ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
+    const pid_t group = phone.pid();
+    phone.Kill();  // SIGKILL: no BYE
+    EXPECT_TRUE(ProcessGroupGone(group));
+    // Dropped at the application: the destination gets its BYE, the call
+    // goes idle although the phone never answers the line's BYE.
+    ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+    ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+    EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  }
+  // A phone that comes back (registering anew) is called again.
+  BaresipPhone phone;
+  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
+  ChildProcess far;
+  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_answer.xml", .port = far_port_}, dir_));
+  v1::Call call;
+  ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "2000", &call).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
+  ASSERT_TRUE(phone.WaitEvent("CALL_ESTABLISHED", kWait).has_value()) << phone.ReadLog();
+  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+}
+
+}  // namespace
+}  // namespace linebridge
