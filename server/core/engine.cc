@@ -754,9 +754,14 @@ void Engine::RefreshFeatures(CallEntry& entry) {
     const auto& addrs = line_it->second.line.addresses();
     caps = &addrs[static_cast<int>(std::min<uint32_t>(idx, addrs.size() - 1))].caps();
   }
+  std::vector<CallFeature> allowed;
   for (CallFeature f : FeaturesForState(entry.call)) {
-    if (caps == nullptr || Has(caps->call_features(), f)) features->Add(f);
+    if (caps == nullptr || Has(caps->call_features(), f)) allowed.push_back(f);
   }
+  if (line_it != lines_.end() && line_it->second.provider != nullptr) {
+    line_it->second.provider->LimitCallFeatures(entry.call, &allowed);
+  }
+  for (CallFeature f : allowed) features->Add(f);
 }
 
 void Engine::FinishCall(CallEntry& entry, uint64_t fence) {

@@ -231,6 +231,14 @@ class Provider {
                                      uint32_t rate, const v1::DialParams& dial_params);
   // lineSetCallTreatment on an unanswered call (one of the address's treatments).
   virtual absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment);
+  // CallStatus.features: the engine lists what the call's state and its
+  // address's caps allow; a provider removes what it cannot do for this
+  // call in particular (default: nothing). Engine lock held; no blocking.
+  virtual void LimitCallFeatures(const v1::Call& call,
+                                 std::vector<v1::CallFeature>* features) const {
+    (void)call;
+    (void)features;
+  }
   // lineCompleteCall on a call whose party is busy or does not answer (the
   // engine checked the state and that the address offers `mode`): the new
   // completion's id, unique on the provider and never 0.

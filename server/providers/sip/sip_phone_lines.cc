@@ -353,7 +353,9 @@ void SipPhoneLines::OnDialog(size_t phone, const sip::DialogInfoDialog& d) {
     *(outgoing ? info.mutable_called() : info.mutable_caller()) = PartyOf(d.remote);
     const v1::CallState state = status.state();
     const bool connected = state == v1::CALL_STATE_CONNECTED || state == v1::CALL_STATE_ONHOLD;
+    creating_own_call_ = true;
     const std::string call_id = host_->CreateCall(std::move(info), std::move(status));
+    creating_own_call_ = false;
     monitored_[key] = Monitored{call_id, state, connected};
     monitored_of_call_[call_id] = key;
     LB_LOG("sip: phone line %s: %s call %s (dialog %s)", lines_[phone].line_id,
@@ -419,6 +421,15 @@ void SipPhoneLines::OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, i
     LB_LOG("sip: click-to-dial call %s ended: %s%s", it->second.call_id,
            v1::DisconnectMode_Name(mode), status > 0 ? absl::StrCat(" (SIP ", status, ")") : "");
     SetClickState(call, Disconnected(mode));
+  });
+}
+
+void SipPhoneLines::LimitCallFeatures(const v1::Call& call,
+                                      std::vector<v1::CallFeature>* features) const {
+  if (!creating_own_call_ && monitored_of_call_.count(call.id()) == 0) return;
+  const bool ended = call.status().state() == v1::CALL_STATE_DISCONNECTED;
+  std::erase_if(*features, [ended](v1::CallFeature f) {
+    return !(ended && f == v1::CALL_FEATURE_DROP);
   });
 }
 

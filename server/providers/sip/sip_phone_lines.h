@@ -33,6 +33,9 @@ class SipPhoneLines : public sip::SipPhoneSink {
 
   bool IsPhoneLine(const std::string& line_id) const;
   bool OwnsCall(const std::string& call_id) const;
+  // The phone's own calls (not click-to-dial) offer nothing but DROP once
+  // they are DISCONNECTED: the phone takes no remote control (docs/sip.md).
+  void LimitCallFeatures(const v1::Call& call, std::vector<v1::CallFeature>* features) const;
 
   absl::StatusOr<std::string> MakeCall(const std::string& line_id, const std::string& destination,
                                        const v1::CallParams& params);
@@ -79,6 +82,7 @@ class SipPhoneLines : public sip::SipPhoneSink {
   std::map<std::string, std::pair<size_t, std::string>> monitored_of_call_;
   std::map<uint64_t, Click> clicks_;
   std::map<std::string, uint64_t> click_of_call_;
+  bool creating_own_call_ = false;  // a phone's own call is being created
 };
 
 }  // namespace linebridge

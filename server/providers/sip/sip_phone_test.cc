@@ -274,11 +274,18 @@ TEST_F(SipPhoneTest, IncomingCallOfferedWithCallerIdConnectedThenEnded) {
   EXPECT_EQ(call.info().origin(), v1::CALL_ORIGIN_INBOUND);
   EXPECT_EQ(call.info().caller().number(), "5551234");
   EXPECT_EQ(call.info().called().number(), "alice");
-  // The phone's own call cannot be dropped from the line.
+  // The phone's own call cannot be dropped from the line, and its features
+  // say so: nothing until it has ended, then DROP (to clear it).
+  EXPECT_THAT(call.status().features(), ::testing::IsEmpty());
   grpc::Status refused = itest::Drop(t->telephony(), call.id());
   EXPECT_FALSE(refused.ok());
-  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
-  ASSERT_TRUE(reader->WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
+  const auto connected = reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait);
+  ASSERT_TRUE(connected.has_value());
+  EXPECT_THAT(connected->call_state().status().features(), ::testing::IsEmpty());
+  const auto ended = reader->WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait);
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_THAT(ended->call_state().status().features(),
+              ::testing::ElementsAre(v1::CALL_FEATURE_DROP));
   EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
   EXPECT_EQ(phone.Wait(kWait), 0) << phone.ReadLog();
   // Screen pop, from the INVITE reaching the phone to the application

@@ -327,6 +327,11 @@ absl::Status SipProvider::Answer(const std::string& call_id, const std::string&)
   return absl::OkStatus();
 }
 
+void SipProvider::LimitCallFeatures(const v1::Call& call,
+                                    std::vector<v1::CallFeature>* features) const {
+  if (phones_) phones_->LimitCallFeatures(call, features);
+}
+
 absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
   if (phones_ && phones_->OwnsCall(call_id)) return phones_->Drop(call_id);
   auto it = leg_of_call_.find(call_id);

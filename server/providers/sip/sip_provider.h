@@ -54,6 +54,8 @@ class SipProvider : public Provider, public sip::SipAgentSink {
                                        const v1::CallParams& params) override;
   absl::Status Answer(const std::string& call_id, const std::string& uui) override;
   absl::Status Drop(const std::string& call_id, const std::string& uui) override;
+  void LimitCallFeatures(const v1::Call& call,
+                         std::vector<v1::CallFeature>* features) const override;
   absl::Status Hold(const std::string& call_id) override;
   absl::Status Unhold(const std::string& call_id) override;
   absl::Status Redirect(const std::string& call_id, const std::string& destination) override;
