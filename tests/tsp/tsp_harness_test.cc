@@ -284,7 +284,7 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
       LINECALLFEATURE_SENDUSERUSER | LINECALLFEATURE_RELEASEUSERUSERINFO |
       LINECALLFEATURE_SETCALLPARAMS | LINECALLFEATURE_SETTREATMENT |
       LINECALLFEATURE_GENERATETONE | LINECALLFEATURE_GATHERDIGITS |
-      LINECALLFEATURE_MONITORTONES | LINECALLFEATURE_MONITORMEDIA;
+      LINECALLFEATURE_MONITORTONES | LINECALLFEATURE_MONITORMEDIA | LINECALLFEATURE_COMPLETECALL;
   EXPECT_EQ(acaps.dwCallFeatures & ~implemented, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_SWAPHOLD, 0u);
   EXPECT_NE(acaps.dwCallFeatures & LINECALLFEATURE_DROP, 0u);
@@ -295,7 +295,7 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
             static_cast<DWORD>(LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP |
                                LINEADDRFEATURE_PICKUPDIRECT | LINEADDRFEATURE_PICKUPGROUP |
                                LINEADDRFEATURE_UNPARK | LINEADDRFEATURE_FORWARD |
-                               LINEADDRFEATURE_FORWARDFWD));
+                               LINEADDRFEATURE_FORWARDFWD | LINEADDRFEATURE_UNCOMPLETECALL));
   EXPECT_EQ(acaps.dwTransferModes & ~static_cast<DWORD>(LINETRANSFERMODE_TRANSFER |
                                                         LINETRANSFERMODE_CONFERENCE), 0u);
   EXPECT_EQ(T().TSPI_lineGetAddressCaps(device, 5, 0x00030000, 0,
@@ -305,8 +305,7 @@ TEST_F(TspHarnessTest, CapsRespectTotalSizeAndAreTruthful) {
   // Unimplemented functions say so.
   LONG r = 0;
   Async([&](DRV_REQUESTID id) {
-    return T().TSPI_lineCompleteCall(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}), nullptr,
-                                     LINECALLCOMPLMODE_CAMPON, 0);
+    return T().TSPI_lineSecureCall(id, reinterpret_cast<HDRVCALL>(uintptr_t{1}));
   }, &r);
   EXPECT_EQ(r, ::LINEERR_OPERATIONUNAVAIL);
   EXPECT_EQ(T().TSPI_lineForward(1, nullptr, 1, 0, nullptr, 0, nullptr, nullptr, nullptr),
