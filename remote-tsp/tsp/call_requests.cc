@@ -32,7 +32,8 @@ LONG RemoteProvider::MakeCall(DRV_REQUESTID request_id, HDRVLINE hd_line, HTAPIC
   request.set_line_id(line.line_id);
   if (dest_address != nullptr) {
     request.set_destination(Utf16ToUtf8(dest_address, 1024));
-    if (LONG err = ScanDialable(request.destination()); err != 0) return err;
+    const bool uris = line.info.has_value() && line.info->caps().dials_uris();
+    if (LONG err = ScanDestination(request.destination(), uris); err != 0) return err;
   }
   if (params != nullptr) {
     if (params->dwTotalSize < offsetof(LINECALLPARAMS, DialParams)) return LINEERR_STRUCTURETOOSMALL;
@@ -194,6 +195,13 @@ absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> RemoteProvider::CompleteWithC
   };
 }
 
+bool RemoteProvider::CallDialsUrisLocked(const CallEntry& entry) {
+  const OpenLine* open = open_lines_.Find(entry.hd_line);
+  if (open == nullptr) return false;
+  const LineEntry& line = lines_[open->index];
+  return line.info.has_value() && line.info->caps().dials_uris();
+}
+
 LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
@@ -203,7 +211,9 @@ LONG RemoteProvider::Dial(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR de
   v1::DialRequest request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
-  if (LONG err = ScanDialable(request.destination()); err != 0) return err;
+  if (LONG err = ScanDestination(request.destination(), CallDialsUrisLocked(*entry)); err != 0) {
+    return err;
+  }
   pending_[request_id] = Pending{IdOf(hd_call)};
   client_->DialAsync(std::move(request), CompleteWithCall(request_id), call_options());
   return static_cast<LONG>(request_id);
@@ -236,7 +246,8 @@ LONG RemoteProvider::SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCW
   Request request;
   request.set_call_id(entry->call_id);
   request.set_destination(Utf16ToUtf8(dest_address, 1024));
-  if (request.destination().empty() || ScanDialable(request.destination()) != 0) {
+  if (request.destination().empty() ||
+      ScanDestination(request.destination(), CallDialsUrisLocked(*entry)) != 0) {
     return LINEERR_INVALADDRESS;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};

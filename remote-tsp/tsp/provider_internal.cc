@@ -87,6 +87,33 @@ LONG ScanDialable(const std::string& address) {
   return 0;
 }
 
+namespace {
+bool HasUriScheme(const std::string& address) {
+  auto starts = [&](const char* scheme) {
+    const size_t n = std::strlen(scheme);
+    if (address.size() < n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = address[i];
+      if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != scheme[i]) return false;
+    }
+    return true;
+  };
+  return starts("sip:") || starts("sips:");
+}
+}  // namespace
+
+LONG ScanDestination(const std::string& address, bool dials_uris) {
+  if (!dials_uris || !HasUriScheme(address)) return ScanDialable(address);
+  // The server's own check (engine.cc CheckUriDestination), made here so that
+  // nothing it would refuse goes on the wire.
+  constexpr size_t kMaxUri = 128;
+  if (address.size() > kMaxUri) return LINEERR_INVALADDRESS;
+  for (char c : address) {
+    if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"') return LINEERR_INVALADDRESS;
+  }
+  if (address.find(':') + 1 == address.size()) return LINEERR_INVALADDRESS;
+  return 0;
+}
 
 // A failure that says nothing about the server's state (it may come back).
 bool IsTransient(const absl::Status& status) {

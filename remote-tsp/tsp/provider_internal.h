@@ -51,6 +51,13 @@ DWORD ForwardEntrySize(DWORD version);
 
 // TAPI's pre-scan of a dialable address: 0 or the LINEERR (see the .cc).
 LONG ScanDialable(const std::string& address);
+// A destination of lineMakeCall, lineDial, lineRedirect or lineBlindTransfer:
+// on a line whose server dials SIP URIs (LineCaps.dials_uris), a "sip:" or
+// "sips:" URI is taken in the server's form (at most 128 printable characters,
+// no spaces, quotes or angle brackets, someone after the scheme), else
+// INVALADDRESS; anything else (and every destination of other lines) goes
+// through ScanDialable.
+LONG ScanDestination(const std::string& address, bool dials_uris);
 // Every LINEMEDIAMODE_* bit TAPI defines (UNKNOWN .. VIDEO).
 inline constexpr DWORD kAllMediaModes = 0x0000FFFE;
 // The LINEDIGITMODE_* bits lineGenerateDigits / lineMonitorDigits accept.

@@ -448,6 +448,8 @@ class RemoteProvider {
   // Validates the call for an asynchronous request; 0 or a LINEERR.
   LONG CheckCallLocked(HDRVCALL hd_call, DRV_REQUESTID request_id, CallEntry** entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the call's line dials SIP URIs (LineCaps.dials_uris).
+  bool CallDialsUrisLocked(const CallEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Completes `request_id` once `done` (run under mu_) returns; the common tail
   // for RPCs that answer with a Call.
   absl::AnyInvocable<void(absl::StatusOr<v1::Call>)> CompleteWithCall(DRV_REQUESTID request_id);

@@ -439,6 +439,8 @@ void Engine::AddLine(v1::Line line) {
     if (absl::StartsWith(id, absl::StrCat(p->name(), "/"))) provider = p.get();
   }
   if (provider != nullptr && provider->LineCarriesMedia(id)) AddCallMediaCaps(&line);
+  // Told to clients (the remote TSP checks a destination's form by it).
+  line.mutable_caps()->set_dials_uris(provider != nullptr && provider->DialsUris());
   auto& entry = lines_[id];
   entry.line = std::move(line);
   entry.provider = provider;
