@@ -34,6 +34,14 @@ LONG RemoteProvider::GenerateDigits(HDRVCALL hd_call, DWORD end_to_end_id, DWORD
       (digit_mode & (digit_mode - 1)) != 0) {
     return LINEERR_INVALDIGITMODE;
   }
+  // A mode the line does not generate (LINEDEVCAPS dwGenerateDigitModes: a
+  // SIP line has no pulse) is refused here, not cancelled after the server's no.
+  if (const OpenLine* open = open_lines_.Find(entry->hd_line);
+      open != nullptr && lines_[open->index].info.has_value() &&
+      (digit_mode & ToTapiMask<v1::DigitMode>(
+                        lines_[open->index].info->caps().generate_digit_modes())) == 0) {
+    return LINEERR_INVALDIGITMODE;
+  }
   std::string text = Utf16ToUtf8(digits, 256);
   if (text.empty() || text.size() > 64) return LINEERR_INVALDIGITS;
   for (char c : text) {

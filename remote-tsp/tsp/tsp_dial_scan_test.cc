@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tsp/provider_internal.h"
 
@@ -34,8 +35,8 @@ TEST(ScanDestination, UrisOnlyWhereTheLineDialsThem) {
 }
 
 TEST(ScanDestination, MalformedUrisAreInvalAddress) {
-  for (const std::string bad :
-       {"sip:", "sips:", "sip:carol @pbx", "sip:<carol@pbx>", "sip:\"c\"@pbx", "sip:c\t@pbx",
+  for (const std::string& bad : std::vector<std::string>{
+           "sip:", "sips:", "sip:carol @pbx", "sip:<carol@pbx>", "sip:\"c\"@pbx", "sip:c\t@pbx",
         std::string("sip:caf\xc3\xa9@pbx"), "sip:" + std::string(125, 'a')}) {
     EXPECT_EQ(ScanDestination(bad, true), LINEERR_INVALADDRESS) << bad;
   }

@@ -1,6 +1,7 @@
 // The fixture of the remote TSP on a SIP user-agent line: kamailio as the
-// registrar (digest auth), a real linebridged whose line "sip/alice" is an
-// account registered there and whose outbound proxy is a sipp far end, and
+// registrar (digest auth) and proxy, a real linebridged whose line
+// "sip/alice" is an account registered there with kamailio as its outbound
+// proxy (calls for anyone but a registered user go on to a sipp far end), and
 // linebridge.tsp loaded and started under the TAPISRV harness, per test.
 #pragma once
 
@@ -36,7 +37,9 @@ class TspSipFixture : public ::testing::Test {
     ASSERT_GT(far_port_, 0);
   }
   void TearDown() override {
-    if (started_) EXPECT_EQ(harness_.Stop(), 0);
+    if (started_) {
+      EXPECT_EQ(harness_.Stop(), 0);
+    }
     EXPECT_EQ(harness_.TakeViolations(), std::vector<std::string>{});
     server_.Stop();
     kamailio_.Kill();
@@ -46,15 +49,14 @@ class TspSipFixture : public ::testing::Test {
   // kamailio, linebridged with sip/alice (`extra` account fields), the TSP.
   void StartAll(const std::string& extra = "") {
     std::string error;
-    ASSERT_TRUE(sip::testing::StartKamailio(kamailio_, registrar_port_, "pw", dir_, &error))
-        << error;
+    ASSERT_TRUE(StartKamailio(&error)) << error;
     std::ofstream(dir_ + "/alice.pw") << "pw\n";
     const std::string config = dir_ + "/lb.textproto";
     std::ofstream(config) << absl::StrFormat(
         R"(providers { sip { name: "sip" accounts { name: "alice" uri: "sip:alice@127.0.0.1"
             display_name: "Alice" local_port: %d registrar: "127.0.0.1:%d" auth_user: "alice"
             password_file: "%s/alice.pw" outbound_proxy: "127.0.0.1:%d" %s } } })",
-        alice_port_, registrar_port_, dir_, far_port_, extra);
+        alice_port_, registrar_port_, dir_, registrar_port_, extra);
     ASSERT_TRUE(server_.Start(dir_, &error, 0, config)) << error;
     std::ofstream conf(dir_ + "/tsp.conf");
     conf << "server = " << server_.address() << "\n"
@@ -72,6 +74,10 @@ class TspSipFixture : public ::testing::Test {
     ASSERT_NE(device_, kNoDevice) << "sip/alice never appeared";
   }
 
+  // kamailio on registrar_port_: registrar, and proxy to the far end.
+  bool StartKamailio(std::string* error) {
+    return sip::testing::StartKamailio(kamailio_, registrar_port_, "pw", dir_, error, far_port_);
+  }
   TspiTable& T() { return harness_.tspi(); }
 
   // lineOpen of sip/alice; waits until it is in service (registered).
@@ -146,7 +152,7 @@ class TspSipFixture : public ::testing::Test {
     }
     return false;
   }
-  // A sipp far end on the line's outbound proxy port.
+  // A sipp far end where kamailio sends the line's calls.
   bool StartFarEnd(ChildProcess& sipp, SippOptions options) {
     options.port = far_port_;
     return sip::testing::StartSipp(sipp, options, dir_);
@@ -166,7 +172,7 @@ class TspSipFixture : public ::testing::Test {
   std::string dir_;
   int registrar_port_ = 0;
   int alice_port_ = 0;
-  int far_port_ = 0;
+  int far_port_ = 0;  // the sipp far end
   ChildProcess kamailio_;
   ServerProcess server_;
   TapiSrvHarness harness_;  // the library stays loaded (it may hold our callbacks)
