@@ -221,6 +221,52 @@ TEST_P(TspSipTransferTest, BlindTransferByRefer) {
 INSTANTIATE_TEST_SUITE_P(NumberAndUri, TspSipTransferTest,
                          ::testing::Values(u"555 0199", u"sip:5550199@127.0.0.1"));
 
+// lineSetupTransfer (hold re-INVITE, a DIALTONE consultation), lineDial of
+// the consultation to a SIP URI, lineCompleteTransfer: a REFER with Replaces
+// naming the consultation dialog; the 200 sipfrag ends both calls.
+TEST_F(TspSipTest, ConsultationTransferWithASipUriDialled) {
+  StartAll();
+  HTAPILINE ht_line = nullptr;
+  const HDRVLINE hd_line = Open(&ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  ChildProcess sipp;  // both far ends; checks the consultation's INVITE and the REFER
+  ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_attended.xml", .calls = 2}));
+  const HTAPICALL ht_call = Ht(0x7A1);
+  HDRVCALL hd_call = nullptr;
+  ASSERT_EQ(MakeCall(hd_line, ht_call, u"+15550100", &hd_call), 0);
+  ASSERT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_CONNECTED, kSipWait));
+  const HTAPICALL ht_consult = Ht(0x7A2);
+  HDRVCALL hd_consult = nullptr;
+  const DRV_REQUESTID setup = harness_.NextRequestId();
+  harness_.OutboundCall(ht_consult, setup);
+  const LONG r = T().TSPI_lineSetupTransfer(setup, hd_call, ht_consult, &hd_consult, nullptr);
+  harness_.Issued(setup, r);
+  ASSERT_EQ(r, static_cast<LONG>(setup));
+  ASSERT_EQ(harness_.WaitCompletion(setup, kSipWait), 0);
+  ASSERT_TRUE(harness_.WaitCallState(ht_consult, LINECALLSTATE_DIALTONE, kSipWait));
+  ASSERT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_ONHOLDPENDTRANSFER, kSipWait));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineDial(id, hd_consult, u"sip:5550177 @127.0.0.1", 0);
+            }),
+            LINEERR_INVALADDRESS);
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineDial(id, hd_consult, u"sip:5550177@127.0.0.1", 0);
+            }),
+            0);
+  ASSERT_TRUE(harness_.WaitCallState(ht_consult, LINECALLSTATE_CONNECTED, kSipWait));
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineCompleteTransfer(id, hd_call, hd_consult, nullptr, nullptr,
+                                                   LINETRANSFERMODE_TRANSFER);
+            }),
+            0);
+  EXPECT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_IDLE, kSipWait));
+  EXPECT_TRUE(harness_.WaitCallState(ht_consult, LINECALLSTATE_IDLE, kSipWait));
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+  EXPECT_EQ(T().TSPI_lineCloseCall(hd_consult), 0);
+  EXPECT_EQ(sipp.Wait(kSipWait), 0) << sipp.ReadLog();
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
 TEST_F(TspSipTest, DigitsOutAsTelephoneEventsAndIn) {
   StartAll();
   HTAPILINE ht_line = nullptr;
