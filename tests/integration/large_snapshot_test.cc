@@ -44,7 +44,7 @@ TEST(LargeSnapshotTest, ADefaultClientReadsEveryPartAndThenTheEvents) {
   ASSERT_TRUE(MakeCall(t->telephony(), "sim/100000", "100001", &call).ok());
 
   v1::EventBatch batch;
-  std::set<std::string> lines;
+  std::set<std::string> lines, phones;
   int parts = 0;
   uint64_t sequence = 0;
   do {
@@ -61,9 +61,14 @@ TEST(LargeSnapshotTest, ADefaultClientReadsEveryPartAndThenTheEvents) {
     for (const v1::Line& line : batch.snapshot().lines()) {
       EXPECT_TRUE(lines.insert(line.id()).second) << "twice: " << line.id();
     }
+    // Every extension's phone, after the lines and calls.
+    for (const v1::Phone& phone : batch.snapshot().phones()) {
+      EXPECT_TRUE(phones.insert(phone.id()).second) << "twice: " << phone.id();
+    }
     ++parts;
   } while (batch.snapshot().more());
   EXPECT_EQ(lines.size(), static_cast<size_t>(kLines));
+  EXPECT_EQ(phones.size(), static_cast<size_t>(kLines));
   EXPECT_GE(parts, 5);  // ~5.5 MB in parts of about 1 MiB
 
   // The call's events follow the snapshot in order, unless it was taken after
@@ -113,12 +118,16 @@ TEST(LargeSnapshotTest, TheSdkDeliversOneWholeSnapshot) {
     ASSERT_EQ(snapshots.size(), 1u);
     EXPECT_EQ(batches, 1);
     EXPECT_EQ(snapshots[0].snapshot().lines_size(), kLines);
+    EXPECT_EQ(snapshots[0].snapshot().phones_size(), kLines);
     EXPECT_FALSE(snapshots[0].snapshot().more());
   }
   // The routing table learnt every line: a routed RPC on the last one works.
   v1::GetLineRequest get;
   get.set_line_id(absl::StrCat("sim/", 100000 + kLines - 1));
   EXPECT_TRUE((*client)->GetLine(get).ok());
+  v1::GetPhoneRequest phone;
+  phone.set_phone_id(absl::StrCat("sim/phone/", 100000 + kLines - 1));
+  EXPECT_TRUE((*client)->GetPhone(phone).ok());
   sub->Stop();
 }
 
