@@ -13,7 +13,7 @@ import os
 import sys
 
 sys.path.append(sys.argv[1])
-from linebridge.v1 import admin_pb2, security_pb2, telephony_pb2, types_pb2  # noqa: E402
+from linebridge.v1 import admin_pb2, phone_pb2, security_pb2, telephony_pb2, types_pb2  # noqa: E402
 
 out = sys.argv[2]
 methods = []
@@ -27,6 +27,7 @@ T = telephony_pb2
 S = security_pb2
 A = admin_pb2
 Y = types_pb2
+P = phone_pb2
 seeds = {
     "list_lines": ("ListLines", T.ListLinesRequest()),
     "get_line": ("GetLine", T.GetLineRequest(line_id="sim/100")),
@@ -60,6 +61,21 @@ seeds = {
     "set_dev_config": ("SetDevConfig", T.SetDevConfigRequest(
         line_id="modem/m1", config=Y.DeviceConfig(modem=Y.ModemSettings(
             call_setup_fail_timer_s=45, speaker_volume=3, blind_dial=True)))),
+    "list_phones": ("ListPhones", T.ListPhonesRequest(line_id="sim/100")),
+    "get_phone": ("GetPhone", T.GetPhoneRequest(phone_id="sim/phone/100")),
+    "open_phone": ("OpenPhone", T.OpenPhoneRequest(session_id="s-0", phone_id="sim/phone/100",
+                                                   privilege=Y.PRIVILEGE_OWNER)),
+    "phone_display": ("SetPhoneDisplay", T.SetPhoneDisplayRequest(
+        phone_id="sim/phone/100", row=1, column=3, text="Hello")),
+    "phone_lamp": ("SetPhoneLamp", T.SetPhoneLampRequest(
+        phone_id="sim/phone/100", button_lamp_id=12, mode=P.LAMP_MODE_FLASH)),
+    "phone_data": ("SetPhoneData", T.SetPhoneDataRequest(phone_id="sim/phone/100", data_id=1,
+                                                         data=b"\x00\x01speed")),
+    "phone_press": ("OperatePhone", T.OperatePhoneRequest(phone_id="sim/phone/100",
+                                                          press_button=5)),
+    "phone_hook": ("OperatePhone", T.OperatePhoneRequest(
+        phone_id="sim/phone/100", hookswitch=T.HookSwitchChange(
+            device=P.HOOK_SWITCH_DEVICE_HANDSET, mode=P.HOOK_SWITCH_MODE_MIC_SPEAKER))),
     "status": ("GetServerStatus", A.GetServerStatusRequest()),
     "sessions": ("ListSessions", A.ListSessionsRequest()),
     "records": ("ListCallRecords", A.ListCallRecordsRequest(limit=5)),

@@ -219,6 +219,7 @@ class Engine : private ProviderHost {
     v1::Session session;
     int attached = 0;
     TimerId expiry_timer = 0;
+    std::set<std::string> open_phones;  // ids of the phones it has open
   };
 
   // ProviderHost (engine lock held).

@@ -99,6 +99,9 @@ void Engine::ClosePhoneLocked(PhoneEntry& phone, const std::string& session_id) 
   auto it = phone.opens.find(session_id);
   if (it == phone.opens.end()) return;
   phone.opens.erase(it);
+  if (auto s = sessions_.find(session_id); s != sessions_.end()) {
+    s->second.open_phones.erase(phone.phone.id());
+  }
   v1::PhoneStatus* st = phone.phone.mutable_status();
   std::vector<std::string> changed;
   if (st->num_owners() != phone.owners()) changed.push_back("num_owners");
@@ -109,7 +112,13 @@ void Engine::ClosePhoneLocked(PhoneEntry& phone, const std::string& session_id) 
 }
 
 void Engine::ClosePhonesOf(const std::string& session_id) {
-  for (auto& [id, phone] : phones_) ClosePhoneLocked(phone, session_id);
+  auto s = sessions_.find(session_id);
+  if (s == sessions_.end()) return;
+  const std::set<std::string> open = std::move(s->second.open_phones);
+  s->second.open_phones.clear();
+  for (const std::string& id : open) {
+    if (auto p = phones_.find(id); p != phones_.end()) ClosePhoneLocked(p->second, session_id);
+  }
 }
 
 void Engine::SnapshotPhones(const std::set<std::string>& lines, v1::Snapshot* snap) {
@@ -161,6 +170,9 @@ void Engine::RemovePhone(const std::string& phone_id) {
   mu_.AssertHeld();
   auto it = phones_.find(phone_id);
   if (it == phones_.end()) return;
+  for (const auto& [sid, privilege] : it->second.opens) {
+    if (auto s = sessions_.find(sid); s != sessions_.end()) s->second.open_phones.erase(phone_id);
+  }
   v1::Event ev;
   ev.set_line_id(it->second.phone.line_id());
   ev.set_phone_id(phone_id);
@@ -250,7 +262,9 @@ absl::StatusOr<v1::Phone> Engine::OpenPhone(const v1::OpenPhoneRequest& req) {
     return PhoneError(PHONEERR_INVALPRIVILEGE, "a phone is opened as owner or monitor");
   }
   EngineLock lock(this);
-  LB_RETURN_IF_ERROR(AsPhoneStatus(FindSession(req.session_id()).status()));
+  absl::StatusOr<SessionEntry*> session = FindSession(req.session_id());
+  if (!session.ok()) return AsPhoneStatus(session.status());
+  SessionEntry* s = *session;
   LB_ASSIGN_OR_RETURN(PhoneEntry * phone, FindPhoneForOp(req.phone_id()));
   const bool reopen = phone->opens.count(req.session_id()) > 0;
   if (req.privilege() == v1::PRIVILEGE_OWNER) {
@@ -267,6 +281,7 @@ absl::StatusOr<v1::Phone> Engine::OpenPhone(const v1::OpenPhoneRequest& req) {
                                    " sessions already"));
   }
   phone->opens[req.session_id()] = req.privilege();
+  s->open_phones.insert(req.phone_id());
   v1::PhoneStatus* st = phone->phone.mutable_status();
   std::vector<std::string> changed;
   if (st->num_owners() != phone->owners()) changed.push_back("num_owners");

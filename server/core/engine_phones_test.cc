@@ -430,6 +430,25 @@ TEST_F(PhoneTest, OffHookGivesDialToneAndTheKeypadDials) {
   EXPECT_EQ(Phone("sim/phone/101").status().ring_mode(), 0u);
 }
 
+TEST_F(PhoneTest, AClientsHookSwitchAnswersButAListeningSpeakerDoesNot) {
+  const std::string s = Owner();
+  v1::SetPhoneHookSwitchRequest hs;
+  hs.set_session_id(s);
+  hs.set_phone_id(kPhone);
+  hs.add_devices(v1::HOOK_SWITCH_DEVICE_SPEAKER);
+  hs.set_mode(v1::HOOK_SWITCH_MODE_SPEAKER);  // plays only: no dial tone
+  ASSERT_TRUE(engine_->SetPhoneHookSwitch(hs).ok());
+  EXPECT_EQ(CallsOn("100"), 0);
+  Make("103", "100");
+  const std::string callee = CallOn("100");
+  hs.set_mode(v1::HOOK_SWITCH_MODE_MIC_SPEAKER);  // the speakerphone takes the call
+  ASSERT_TRUE(engine_->SetPhoneHookSwitch(hs).ok());
+  EXPECT_EQ(State(callee), v1::CALL_STATE_CONNECTED);
+  hs.set_mode(v1::HOOK_SWITCH_MODE_ONHOOK);
+  ASSERT_TRUE(engine_->SetPhoneHookSwitch(hs).ok());
+  EXPECT_NE(State(callee), v1::CALL_STATE_CONNECTED);
+}
+
 TEST_F(PhoneTest, OperateErrors) {
   EXPECT_THAT(Press(16), IsPhoneError(StatusCode::kInvalidArgument, PHONEERR_INVALBUTTONLAMPID));
   EXPECT_THAT(Hook(v1::HOOK_SWITCH_DEVICE_HEADSET, v1::HOOK_SWITCH_MODE_ONHOOK),

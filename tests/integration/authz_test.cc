@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -373,6 +374,67 @@ TEST_F(AuthzTest, RedirectAndBlindTransferOutsidePassTheOriginationLimits) {
   ASSERT_TRUE(Action(kim, offered.id(), &v1::Telephony::Stub::Answer).ok());
   ExpectRefused(BlindTransfer(kim, offered.id(), "5550100"),
                 grpc::StatusCode::RESOURCE_EXHAUSTED, LINEERR_RESOURCEUNAVAIL);
+}
+
+// Phones are granted by their line: a monitor right reads the phone and its
+// events and opens it as monitor; setting anything, or owning it, needs
+// control; another line's phone does not exist for the principal.
+TEST_F(AuthzTest, APhoneIsGrantedByItsLine) {
+  Start();
+  const std::string token = User("phone-watcher");
+  Assign("phone-watcher", "sim/100", Grant{.monitor = true});
+  v1::CreateSessionRequest create;
+  v1::Session session;
+  ASSERT_TRUE(tel().CreateSession(As(token).get(), create, &session).ok());
+
+  v1::ListPhonesResponse phones;
+  ASSERT_TRUE(tel().ListPhones(As(token).get(), v1::ListPhonesRequest(), &phones).ok());
+  ASSERT_EQ(phones.phones_size(), 1);
+  EXPECT_EQ(phones.phones(0).id(), "sim/phone/100");
+
+  v1::GetPhoneRequest get;
+  get.set_phone_id("sim/phone/101");
+  v1::Phone phone;
+  ExpectRefused(tel().GetPhone(As(token).get(), get, &phone), grpc::StatusCode::NOT_FOUND,
+                PHONEERR_BADDEVICEID);
+  get.set_phone_id("sim/phone/100");
+  EXPECT_TRUE(tel().GetPhone(As(token).get(), get, &phone).ok());
+
+  v1::OpenPhoneRequest open;
+  open.set_session_id(session.id());
+  open.set_phone_id("sim/phone/100");
+  open.set_privilege(v1::PRIVILEGE_OWNER);
+  ExpectRefused(tel().OpenPhone(As(token).get(), open, &phone),
+                grpc::StatusCode::PERMISSION_DENIED, PHONEERR_NOTOWNER);
+  open.set_privilege(v1::PRIVILEGE_MONITOR);
+  EXPECT_TRUE(tel().OpenPhone(As(token).get(), open, &phone).ok());
+
+  v1::SetPhoneDisplayRequest display;
+  display.set_session_id(session.id());
+  display.set_phone_id("sim/phone/100");
+  display.set_text("mine now");
+  ExpectRefused(tel().SetPhoneDisplay(As(token).get(), display, &phone),
+                grpc::StatusCode::PERMISSION_DENIED, PHONEERR_NOTOWNER);
+  v1::OperatePhoneRequest press;
+  press.set_phone_id("sim/phone/100");
+  press.set_press_button(1);
+  ExpectRefused(tel().OperatePhone(As(token).get(), press, &phone),
+                grpc::StatusCode::PERMISSION_DENIED, PHONEERR_NOTOWNER);
+
+  // The snapshot and the events hold only its own phone.
+  v1::SubscribeRequest sub;
+  sub.set_snapshot(true);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto reader = tel().Subscribe(&ctx, sub);
+  v1::EventBatch batch;
+  ASSERT_TRUE(reader->Read(&batch));
+  ASSERT_TRUE(batch.has_snapshot());
+  ASSERT_EQ(batch.snapshot().phones_size(), 1);
+  EXPECT_EQ(batch.snapshot().phones(0).id(), "sim/phone/100");
+  ctx.TryCancel();
+  (void)reader->Finish();
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ TEST(LargeSnapshotTest, ADefaultClientReadsEveryPartAndThenTheEvents) {
   ASSERT_TRUE(MakeCall(t->telephony(), "sim/100000", "100001", &call).ok());
 
   v1::EventBatch batch;
-  std::set<std::string> lines;
+  std::set<std::string> lines, phones, calls;
   int parts = 0;
   uint64_t sequence = 0;
   do {
@@ -61,16 +61,20 @@ TEST(LargeSnapshotTest, ADefaultClientReadsEveryPartAndThenTheEvents) {
     for (const v1::Line& line : batch.snapshot().lines()) {
       EXPECT_TRUE(lines.insert(line.id()).second) << "twice: " << line.id();
     }
+    for (const v1::Call& c : batch.snapshot().calls()) calls.insert(c.id());
+    // Every extension's phone, after the lines and calls.
+    for (const v1::Phone& phone : batch.snapshot().phones()) {
+      EXPECT_TRUE(phones.insert(phone.id()).second) << "twice: " << phone.id();
+    }
     ++parts;
   } while (batch.snapshot().more());
   EXPECT_EQ(lines.size(), static_cast<size_t>(kLines));
+  EXPECT_EQ(phones.size(), static_cast<size_t>(kLines));
   EXPECT_GE(parts, 5);  // ~5.5 MB in parts of about 1 MiB
 
   // The call's events follow the snapshot in order, unless it was taken after
-  // the call was made (then the call is in it).
-  bool in_snapshot = false;
-  for (const v1::Call& c : batch.snapshot().calls()) in_snapshot |= c.id() == call.id();
-  bool created = in_snapshot;
+  // the call was made (then the call is in it: in whichever part).
+  bool created = calls.count(call.id()) > 0;
   uint64_t last = sequence;
   while (!created) {
     for (const v1::Event& e : batch.events()) {
@@ -113,12 +117,16 @@ TEST(LargeSnapshotTest, TheSdkDeliversOneWholeSnapshot) {
     ASSERT_EQ(snapshots.size(), 1u);
     EXPECT_EQ(batches, 1);
     EXPECT_EQ(snapshots[0].snapshot().lines_size(), kLines);
+    EXPECT_EQ(snapshots[0].snapshot().phones_size(), kLines);
     EXPECT_FALSE(snapshots[0].snapshot().more());
   }
   // The routing table learnt every line: a routed RPC on the last one works.
   v1::GetLineRequest get;
   get.set_line_id(absl::StrCat("sim/", 100000 + kLines - 1));
   EXPECT_TRUE((*client)->GetLine(get).ok());
+  v1::GetPhoneRequest phone;
+  phone.set_phone_id(absl::StrCat("sim/phone/", 100000 + kLines - 1));
+  EXPECT_TRUE((*client)->GetPhone(phone).ok());
   sub->Stop();
 }
 

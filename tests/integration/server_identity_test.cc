@@ -15,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "linebridge/client.h"
+#include "linebridge/lineerr.h"
 #include "test_server.h"
 
 namespace linebridge::itest {
@@ -91,6 +92,41 @@ TEST(ServerIdentity, SdkRoutesByServerWhenTwoServersShareLineIds) {
   request.set_destination("5550100");
   EXPECT_EQ((*client)->MakeCall(request, nowhere).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Phones are routed by their id: the SDK finds the server of a phone it has
+// not seen yet (asking every server's phones) and fills in that server's
+// session.
+TEST(ServerIdentity, SdkRoutesPhoneRequestsToThePhonesServer) {
+  std::unique_ptr<TestServer> a = TestServer::Start();
+  std::unique_ptr<TestServer> b = TestServer::Start("providers { sim { name: \"pbx\" } }");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ClientOptions options;
+  options.servers = {a->address(), b->address()};
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->StartSession().ok());
+  v1::OpenPhoneRequest open;
+  open.set_phone_id("pbx/phone/101");
+  open.set_privilege(v1::PRIVILEGE_OWNER);
+  absl::StatusOr<v1::Phone> phone = (*client)->OpenPhone(open);
+  ASSERT_TRUE(phone.ok()) << phone.status();
+  EXPECT_EQ(phone->server_id(), b->Status().server_id());
+  EXPECT_EQ(phone->status().num_owners(), 1u);
+  v1::SetPhoneDisplayRequest display;
+  display.set_phone_id("pbx/phone/101");
+  display.set_text("routed");
+  absl::StatusOr<v1::Phone> shown = (*client)->SetPhoneDisplay(display);
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->status().display().substr(0, 6), "routed");
+  absl::StatusOr<v1::ListPhonesResponse> phones = (*client)->ListPhones();
+  ASSERT_TRUE(phones.ok()) << phones.status();
+  EXPECT_EQ(phones->phones_size(), 18);
+  v1::GetPhoneRequest missing;
+  missing.set_phone_id("nowhere/phone/1");
+  EXPECT_EQ((*client)->GetPhone(missing).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(PhoneErrOf((*client)->GetPhone(missing).status()), PHONEERR_BADDEVICEID);
 }
 
 // A server that accepts the connection and never answers (a listening socket

@@ -27,8 +27,10 @@ function types(): { status: protobuf.Type; tapiError: protobuf.Type } {
 export interface TapiErrorDetail {
   /** The LINEERR_* value, e.g. 0x8000001C. */
   lineerr: number;
-  /** "LINEERR_INVALCALLSTATE". */
+  /** "LINEERR_INVALCALLSTATE" (a phone RPC: "PHONEERR_INUSE"). */
   name: string;
+  /** The PHONEERR_* value of a phone RPC (lineerr is then 0), else 0. */
+  phoneerr: number;
 }
 
 /** The TapiError inside a serialized google.rpc.Status, or undefined. */
@@ -41,7 +43,7 @@ export function decodeDetails(details: Uint8Array): TapiErrorDetail | undefined 
     const url = any.type_url ?? any.typeUrl ?? '';
     if (url.split('/').pop() === 'linebridge.v1.TapiError') {
       const err = tapiError.toObject(tapiError.decode(any.value), { defaults: true });
-      return { lineerr: err.lineerr >>> 0, name: err.name };
+      return { lineerr: err.lineerr >>> 0, name: err.name, phoneerr: (err.phoneerr ?? 0) >>> 0 };
     }
   }
   return undefined;
@@ -58,7 +60,8 @@ export function tapiErrorOf(error: { metadata?: grpc.Metadata }): TapiErrorDetai
  * A failed linebridge RPC: `code` (grpc status number) and `codeName`
  * ("FAILED_PRECONDITION"), the server's `details`, and the TAPI error
  * (`lineerr`, `lineerrName`; 0 and "" when the server sent none, e.g. the
- * network failed).
+ * network failed; a phone RPC's `phoneerr`, with `lineerr` 0 and
+ * `lineerrName` "PHONEERR_…").
  */
 export class TapiError extends Error {
   constructor(
@@ -66,6 +69,7 @@ export class TapiError extends Error {
     readonly details: string,
     readonly lineerr = 0,
     readonly lineerrName = '',
+    readonly phoneerr = 0,
   ) {
     super(`${details} (${grpc.status[code]}${lineerrName ? ', ' + lineerrName : ''})`);
     this.name = 'TapiError';
@@ -80,6 +84,6 @@ export class TapiError extends Error {
     const e = error as grpc.ServiceError;
     const detail = tapiErrorOf(e);
     return new TapiError(e.code ?? grpc.status.UNKNOWN, e.details ?? String(error),
-      detail?.lineerr ?? 0, detail?.name ?? '');
+      detail?.lineerr ?? 0, detail?.name ?? '', detail?.phoneerr ?? 0);
   }
 }

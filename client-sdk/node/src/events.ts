@@ -97,6 +97,7 @@ export class EventStream implements AsyncIterable<EventBatch__Output> {
             if (parts && parts.sequence === snap.sequence) {
               parts.lines.push(...snap.lines);
               parts.calls.push(...snap.calls);
+              parts.phones.push(...snap.phones);
             } else {
               parts = snap;
             }

@@ -169,7 +169,18 @@ describe('errors', () => {
     const { client } = ctx;
     const e = await new Promise((resolve) => client.telephony.Hold({ callId: 'nope-2' },
       client.metadata(), (err) => resolve(err)));
-    assert.deepEqual(tapiErrorOf(e), { lineerr: 0x80000018, name: 'LINEERR_INVALCALLHANDLE' });
+    assert.deepEqual(tapiErrorOf(e),
+      { lineerr: 0x80000018, name: 'LINEERR_INVALCALLHANDLE', phoneerr: 0 });
+  });
+
+  test('phone errors carry the PHONEERR', async () => {
+    const { client } = ctx;
+    const e = await new Promise((resolve) => client.telephony.GetPhone(
+      { phoneId: 'sim/phone/404' }, client.metadata(), (err) => resolve(err)));
+    assert.deepEqual(tapiErrorOf(e), { lineerr: 0, name: 'PHONEERR_BADDEVICEID', phoneerr: 0x90000002 });
+    const typed = TapiError.from(e);
+    assert.equal(typed.codeName, 'NOT_FOUND');
+    assert.equal(typed.phoneerr, 0x90000002);
   });
 
   test('a body that does not parse is INVALID_ARGUMENT with LINEERR_INVALPARAM', async () => {

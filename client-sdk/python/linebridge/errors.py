@@ -73,15 +73,19 @@ class TapiError(grpc.RpcError):
 
     code: grpc.StatusCode (e.g. FAILED_PRECONDITION); message: the server's text;
     lineerr: the LINEERR_* value (0 when the server sent none, e.g. the
-    network failed); name: "LINEERR_INVALCALLSTATE" (or "").
+    network failed); name: "LINEERR_INVALCALLSTATE" (or ""); phoneerr: the
+    PHONEERR_* value of a phone RPC (lineerr is then 0 and name
+    "PHONEERR_...").
     """
 
-    def __init__(self, code: grpc.StatusCode, message: str, lineerr: int = 0, name: str = ""):
+    def __init__(self, code: grpc.StatusCode, message: str, lineerr: int = 0, name: str = "",
+                 phoneerr: int = 0):
         super().__init__(f"{message} ({code.name}{', ' + name if name else ''})")
         self._code = code
         self.message = message
         self.lineerr = lineerr
         self.name = name
+        self.phoneerr = phoneerr
 
     @property
     def status(self) -> grpc.StatusCode:
@@ -109,5 +113,5 @@ class TapiError(grpc.RpcError):
         detail = tapi_error_of(error)
         if detail is None:
             return cls(code, message or "")
-        return cls(code, message or "", detail.lineerr, detail.name)
+        return cls(code, message or "", detail.lineerr, detail.name, detail.phoneerr)
 

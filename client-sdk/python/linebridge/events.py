@@ -49,6 +49,7 @@ class SnapshotParts:
         if self._pending is not None and self._pending.sequence == part.sequence:
             self._pending.lines.extend(part.lines)
             self._pending.calls.extend(part.calls)
+            self._pending.phones.extend(part.phones)
         else:
             self._pending = telephony_pb2.Snapshot()
             self._pending.CopyFrom(part)

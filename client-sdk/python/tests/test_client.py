@@ -158,6 +158,16 @@ class ErrorsTest(DaemonTestCase):
         self.assert_tapi(ctx, grpc.StatusCode.FAILED_PRECONDITION, "LINEERR_INVALCALLSTATE",
                          0x8000001C)
 
+    def test_phone_errors_carry_the_phoneerr(self):
+        with self.assertRaises(grpc.RpcError) as ctx:
+            self.client.telephony.GetPhone(telephony_pb2.GetPhoneRequest(phone_id="sim/phone/404"),
+                                           timeout=5, metadata=self.client.metadata)
+        e = linebridge.TapiError.from_rpc_error(ctx.exception)
+        self.assertEqual(e.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(e.name, "PHONEERR_BADDEVICEID")
+        self.assertEqual(e.phoneerr, 0x90000002)
+        self.assertEqual(e.lineerr, 0)
+
     def test_raw_stub_errors_decode_without_grpcio_status(self):
         with self.assertRaises(grpc.RpcError) as ctx:
             self.client.telephony.Hold(telephony_pb2.CallActionRequest(call_id="nope-2"),

@@ -225,9 +225,13 @@ void SimProvider::PhoneStatusSet(const std::string& phone_id,
 void SimProvider::HookSwitchChanged(const std::string& ext) {
   const v1::Phone* p = host_->FindPhone(PhoneId(ext));
   if (p == nullptr) return;
-  const bool offhook = IsOffHook(p->status().handset_mode()) ||
-                       IsOffHook(p->status().speaker_mode()) ||
-                       IsOffHook(p->status().headset_mode());
+  // Off hook is a device whose microphone is on: a speaker that only plays
+  // (SPEAKER) is listening, not taking the line.
+  auto talks = [](v1::HookSwitchMode m) {
+    return m == v1::HOOK_SWITCH_MODE_MIC || m == v1::HOOK_SWITCH_MODE_MIC_SPEAKER;
+  };
+  const bool offhook = talks(p->status().handset_mode()) || talks(p->status().speaker_mode()) ||
+                       talks(p->status().headset_mode());
   Phone& phone = phones_[ext];
   if (offhook == phone.offhook) return;
   phone.offhook = offhook;
