@@ -241,6 +241,13 @@ constexpr Entry<v1::LineState> kLineState[] = {
     {v1::LINE_STATE_REMOVED, LINEDEVSTATE_REMOVED},
 };
 
+constexpr Entry<v1::CompletionMode> kCompletionMode[] = {
+    {v1::COMPLETION_MODE_CAMPON, LINECALLCOMPLMODE_CAMPON},
+    {v1::COMPLETION_MODE_CALLBACK, LINECALLCOMPLMODE_CALLBACK},
+    {v1::COMPLETION_MODE_INTRUDE, LINECALLCOMPLMODE_INTRUDE},
+    {v1::COMPLETION_MODE_MESSAGE, LINECALLCOMPLMODE_MESSAGE},
+};
+
 template <typename E>
 constexpr std::span<const Entry<E>> kTable = {};
 template <> constexpr std::span<const Entry<v1::CallState>> kTable<v1::CallState> = kCallState;
@@ -262,6 +269,7 @@ template <> constexpr std::span<const Entry<v1::Privilege>> kTable<v1::Privilege
 template <> constexpr std::span<const Entry<v1::ParkMode>> kTable<v1::ParkMode> = kParkMode;
 template <> constexpr std::span<const Entry<v1::TransferMode>> kTable<v1::TransferMode> = kTransferMode;
 template <> constexpr std::span<const Entry<v1::LineState>> kTable<v1::LineState> = kLineState;
+template <> constexpr std::span<const Entry<v1::CompletionMode>> kTable<v1::CompletionMode> = kCompletionMode;
 
 template <typename E>
 DWORD Lookup(E value) {
@@ -292,6 +300,7 @@ DWORD ToTapi(v1::Privilege value) { return Lookup(value); }
 DWORD ToTapi(v1::ParkMode value) { return Lookup(value); }
 DWORD ToTapi(v1::TransferMode value) { return Lookup(value); }
 DWORD ToTapi(v1::LineState value) { return Lookup(value); }
+DWORD ToTapi(v1::CompletionMode value) { return Lookup(value); }
 
 template <TapiMappedEnum E>
 std::optional<E> FromTapi(DWORD constant) {
@@ -362,6 +371,7 @@ LINEBRIDGE_INSTANTIATE(v1::Privilege)
 LINEBRIDGE_INSTANTIATE(v1::ParkMode)
 LINEBRIDGE_INSTANTIATE(v1::TransferMode)
 LINEBRIDGE_INSTANTIATE(v1::LineState)
+LINEBRIDGE_INSTANTIATE(v1::CompletionMode)
 #undef LINEBRIDGE_INSTANTIATE
 
 DWORD CallStateModeToTapi(const v1::CallStatus& status) {

@@ -34,7 +34,7 @@ concept TapiMappedEnum =
     std::is_same_v<E, v1::DigitMode> || std::is_same_v<E, v1::CallOrigin> ||
     std::is_same_v<E, v1::CallReason> || std::is_same_v<E, v1::Privilege> ||
     std::is_same_v<E, v1::ParkMode> || std::is_same_v<E, v1::TransferMode> ||
-    std::is_same_v<E, v1::LineState>;
+    std::is_same_v<E, v1::LineState> || std::is_same_v<E, v1::CompletionMode>;
 
 DWORD ToTapi(v1::CallState value);        // LINECALLSTATE_*
 DWORD ToTapi(v1::DialToneMode value);     // LINEDIALTONEMODE_*
@@ -55,6 +55,7 @@ DWORD ToTapi(v1::Privilege value);        // LINECALLPRIVILEGE_*
 DWORD ToTapi(v1::ParkMode value);         // LINEPARKMODE_*
 DWORD ToTapi(v1::TransferMode value);     // LINETRANSFERMODE_*
 DWORD ToTapi(v1::LineState value);        // LINEDEVSTATE_INSERVICE/OUTOFSERVICE/MAINTENANCE/REMOVED
+DWORD ToTapi(v1::CompletionMode value);   // LINECALLCOMPLMODE_*
 
 template <TapiMappedEnum E>
 std::optional<E> FromTapi(DWORD constant);

@@ -34,6 +34,12 @@ void Learn(RoutingTable& routes, size_t server, const v1::ListLinesResponse& res
 void Learn(RoutingTable& routes, size_t server, const v1::ListCallsResponse& response) {
   for (const v1::Call& call : response.calls()) Learn(routes, server, call);
 }
+void Learn(RoutingTable& routes, size_t server, const v1::Phone& phone) {
+  routes.SetPhone(phone.id(), server);
+}
+void Learn(RoutingTable& routes, size_t server, const v1::ListPhonesResponse& response) {
+  for (const v1::Phone& phone : response.phones()) Learn(routes, server, phone);
+}
 void Learn(RoutingTable& routes, size_t server, const v1::OpenLineResponse& response) {
   Learn(routes, server, response.line());
 }
@@ -240,6 +246,11 @@ void Client::ResolveAsync(Kind kind, std::string key, const CallOptions& options
                 [finish = std::move(finish)](Results<v1::ListLinesResponse> results) mutable {
                   finish(StatusesOf(results));
                 });
+  } else if (kind == Kind::kPhone) {
+    FanOutAsync(&Connection::ListPhonesAsync, v1::ListPhonesRequest(), options,
+                [finish = std::move(finish)](Results<v1::ListPhonesResponse> results) mutable {
+                  finish(StatusesOf(results));
+                });
   } else {
     FanOutAsync(&Connection::ListCallsAsync, v1::ListCallsRequest(), options,
                 [finish = std::move(finish)](Results<v1::ListCallsResponse> results) mutable {
@@ -375,6 +386,23 @@ void Client::ListCallsAsync(const v1::ListCallsRequest& request,
     MergedAsync(&Connection::ListCallsAsync, request, Track(std::move(done)), options);
   } else {
     RoutedAsync(Kind::kLine, request.line_id(), &Connection::ListCallsAsync, request,
+                Track(std::move(done)), options);
+  }
+}
+
+absl::StatusOr<v1::ListPhonesResponse> Client::ListPhones(const v1::ListPhonesRequest& request,
+                                                          const CallOptions& options) {
+  return Await<v1::ListPhonesResponse>([&](Callback<v1::ListPhonesResponse> done) {
+    ListPhonesAsync(request, std::move(done), options);
+  });
+}
+
+void Client::ListPhonesAsync(const v1::ListPhonesRequest& request,
+                             Callback<v1::ListPhonesResponse> done, const CallOptions& options) {
+  if (request.line_id().empty()) {
+    MergedAsync(&Connection::ListPhonesAsync, request, Track(std::move(done)), options);
+  } else {
+    RoutedAsync(Kind::kLine, request.line_id(), &Connection::ListPhonesAsync, request,
                 Track(std::move(done)), options);
   }
 }

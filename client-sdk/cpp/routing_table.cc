@@ -39,6 +39,7 @@ void RoutingTable::Learn(size_t server, const v1::EventBatch& batch) {
     absl::erase_if(calls_, [server](const auto& entry) { return entry.second == server; });
     for (const v1::Line& line : batch.snapshot().lines()) lines_[line.id()] = server;
     for (const v1::Call& call : batch.snapshot().calls()) calls_[call.id()] = server;
+    for (const v1::Phone& phone : batch.snapshot().phones()) phones_[phone.id()] = server;
   }
   for (const v1::Event& event : batch.events()) LearnEvent(server, event);
 }
@@ -54,6 +55,12 @@ void RoutingTable::LearnEvent(size_t server, const v1::Event& event) {
     case v1::Event::kLineRemoved:
       lines_.erase(event.line_removed().line_id().empty() ? event.line_id()
                                                           : event.line_removed().line_id());
+      break;
+    case v1::Event::kPhoneCreated:
+      set(phones_, event.phone_created().phone().id());
+      break;
+    case v1::Event::kPhoneRemoved:
+      phones_.erase(event.phone_removed().phone_id());
       break;
     case v1::Event::kCallCreated:
       set(calls_, event.call_created().call().id());

@@ -72,3 +72,28 @@ TEST(RoutingTableTest, SnapshotReplacesTheServersCalls) {
 
 }  // namespace
 }  // namespace linebridge
+
+namespace linebridge {
+namespace {
+
+TEST(RoutingTableTest, LearnsPhonesFromSnapshotsAndEvents) {
+  RoutingTable routes;
+  v1::EventBatch snapshot;
+  snapshot.mutable_snapshot()->add_phones()->set_id("sim/phone/100");
+  routes.Learn(2, snapshot);
+  EXPECT_EQ(routes.Find(RoutingTable::Kind::kPhone, "sim/phone/100"), 2u);
+  EXPECT_FALSE(routes.LineServer("sim/phone/100").has_value());  // its own namespace
+  v1::EventBatch events;
+  v1::Event* created = events.add_events();
+  created->set_phone_id("sim/phone/200");
+  created->mutable_phone_created()->mutable_phone()->set_id("sim/phone/200");
+  v1::Event* removed = events.add_events();
+  removed->set_phone_id("sim/phone/100");
+  removed->mutable_phone_removed()->set_phone_id("sim/phone/100");
+  routes.Learn(1, events);
+  EXPECT_EQ(routes.Find(RoutingTable::Kind::kPhone, "sim/phone/200"), 1u);
+  EXPECT_FALSE(routes.Find(RoutingTable::Kind::kPhone, "sim/phone/100").has_value());
+}
+
+}  // namespace
+}  // namespace linebridge

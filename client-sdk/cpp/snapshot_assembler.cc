@@ -10,6 +10,8 @@ void MoveEntries(v1::Snapshot* from, v1::Snapshot* to) {
   for (v1::Line& line : *from->mutable_lines()) *to->add_lines() = std::move(line);
   to->mutable_calls()->Reserve(to->calls_size() + from->calls_size());
   for (v1::Call& call : *from->mutable_calls()) *to->add_calls() = std::move(call);
+  to->mutable_phones()->Reserve(to->phones_size() + from->phones_size());
+  for (v1::Phone& phone : *from->mutable_phones()) *to->add_phones() = std::move(phone);
 }
 
 }  // namespace

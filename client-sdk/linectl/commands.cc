@@ -15,6 +15,7 @@
 #include "linectl/format.h"
 #include "linectl/health_command.h"
 #include "linectl/media_commands.h"
+#include "linectl/phone_commands.h"
 #include "linectl/security_commands.h"
 
 namespace linebridge::linectl {
@@ -608,6 +609,10 @@ const CommandSpec kCommands[] = {
     {"lines list", "", 0, 0, "", "same as lines", &CmdLines},
     {"lines caps", "<line>", 1, 1, "", "line and address capabilities", &CmdLineCaps},
     {"lines status", "<line>", 1, 1, "", "line status", &CmdLineStatus},
+    {"phones", "[list] [--line LINE]", 0, 0, "line=", "table of phones", &CmdPhones},
+    {"phones list", "[--line LINE]", 0, 0, "line=", "same as phones", &CmdPhones},
+    {"phones show", "<phone>", 1, 1, "", "a phone: caps, status, display and buttons",
+     &CmdPhoneShow},
     {"calls", "[<line>]", 0, 1, "", "table of calls", &CmdCalls},
     {"call make", "<line> <destination> [--media voice|data|fax] [--uui TEXT]", 2, 2,
      "media= uui=", "make a call (default media: the line's first)", &CmdMake},

@@ -194,6 +194,24 @@ std::string EventDetails(const v1::Event& event) {
       if (config.has_modem()) return absl::StrCat("modem ", config.modem().ShortDebugString());
       return absl::StrCat("opaque ", config.opaque().size(), " bytes");
     }
+    case v1::Event::kPhoneCreated:
+      return event.phone_created().phone().id();
+    case v1::Event::kPhoneRemoved:
+      return event.phone_removed().phone_id();
+    case v1::Event::kPhoneState: {
+      const v1::PhoneStateChanged& state = event.phone_state();
+      const bool lamp = std::find(state.changed().begin(), state.changed().end(),
+                                  "lamp_modes") != state.changed().end();
+      return absl::StrCat("phone=", event.phone_id(),
+                          " changed=", OrDash(absl::StrJoin(state.changed(), ",")),
+                          lamp ? absl::StrCat(" lamp=", state.button_lamp_id()) : "");
+    }
+    case v1::Event::kPhoneButton: {
+      const v1::PhoneButtonEvent& b = event.phone_button();
+      return absl::StrCat("phone=", event.phone_id(), " button=", b.button_lamp_id(), " ",
+                          EnumName(b.mode()), "/", EnumName(b.function()), " ",
+                          EnumName(b.state()));
+    }
     case v1::Event::kSessionExpired:
       return event.session_expired().session_id();
     case v1::Event::kServerShutdown:
@@ -284,6 +302,7 @@ std::vector<std::string> FormatSnapshot(const v1::EventBatch& batch) {
   std::vector<std::string> lines = {absl::StrFormat(
       "-- snapshot (%s) at sequence %d: %d lines, %d calls", EnumName(batch.snapshot_reason()),
       snapshot.sequence(), snapshot.lines_size(), snapshot.calls_size())};
+  if (snapshot.phones_size() > 0) absl::StrAppend(&lines[0], ", ", snapshot.phones_size(), " phones");
   for (const v1::Call& call : snapshot.calls()) {
     lines.push_back(
         absl::StrCat("  ", OrDash(call.info().line_id()), " ", FormatCallSummary(call)));
@@ -360,6 +379,26 @@ std::vector<std::string> LineRow(const v1::Line& line) {
           OrDash(absl::StrJoin(addresses, ",")),
           absl::StrCat(status.num_active_calls() + status.num_on_hold_calls() +
                        status.num_on_hold_pending_calls())};
+}
+
+std::vector<std::string> PhoneRow(const v1::Phone& phone) {
+  const v1::PhoneStatus& status = phone.status();
+  std::vector<std::string> hook;
+  if (status.handset_mode() != v1::HOOK_SWITCH_MODE_UNSPECIFIED) {
+    hook.push_back(absl::StrCat("handset=", EnumName(status.handset_mode())));
+  }
+  if (status.speaker_mode() != v1::HOOK_SWITCH_MODE_UNSPECIFIED) {
+    hook.push_back(absl::StrCat("speaker=", EnumName(status.speaker_mode())));
+  }
+  if (status.headset_mode() != v1::HOOK_SWITCH_MODE_UNSPECIFIED) {
+    hook.push_back(absl::StrCat("headset=", EnumName(status.headset_mode())));
+  }
+  return {phone.id(),
+          OrDash(phone.name()),
+          OrDash(phone.line_id()),
+          OrDash(absl::StrJoin(hook, " ")),
+          absl::StrCat(status.ring_mode()),
+          absl::StrCat(status.num_owners(), "/", status.num_monitors())};
 }
 
 std::vector<std::string> CallRow(const v1::Call& call) {

@@ -78,11 +78,17 @@ std::vector<std::string> FormatTable(const std::vector<std::string>& header,
 // Table rows.
 std::vector<std::string> LineRow(const v1::Line& line);
 std::vector<std::string> CallRow(const v1::Call& call);
+std::vector<std::string> PhoneRow(const v1::Phone& phone);
 std::vector<std::string> SessionRow(const v1::Session& session, absl::TimeZone zone);
 std::vector<std::string> CallRecordRow(const v1::CallRecord& record, absl::TimeZone zone);
 inline const std::vector<std::string>& LineHeader() {
   static const auto* header =
       new std::vector<std::string>{"ID", "NAME", "PROVIDER", "STATE", "ADDRESS", "CALLS"};
+  return *header;
+}
+inline const std::vector<std::string>& PhoneHeader() {
+  static const auto* header = new std::vector<std::string>{"ID",   "NAME",          "LINE",
+                                                           "HOOKSWITCH", "RING", "OWNERS/MONITORS"};
   return *header;
 }
 inline const std::vector<std::string>& CallHeader() {

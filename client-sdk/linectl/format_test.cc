@@ -257,3 +257,53 @@ TEST(FormatTest, JsonUsesProtoFieldNames) {
 
 }  // namespace
 }  // namespace linebridge::linectl
+
+namespace linebridge::linectl {
+namespace {
+
+TEST(FormatPhoneTest, RowAndEvents) {
+  v1::Phone phone;
+  phone.set_id("sim/phone/100");
+  phone.set_name("Alice (100)");
+  phone.set_line_id("sim/100");
+  phone.mutable_status()->set_handset_mode(v1::HOOK_SWITCH_MODE_MIC_SPEAKER);
+  phone.mutable_status()->set_speaker_mode(v1::HOOK_SWITCH_MODE_ONHOOK);
+  phone.mutable_status()->set_ring_mode(1);
+  phone.mutable_status()->set_num_owners(1);
+  phone.mutable_status()->set_num_monitors(2);
+  EXPECT_THAT(PhoneRow(phone),
+              ::testing::ElementsAre("sim/phone/100", "Alice (100)", "sim/100",
+                                     "handset=mic_speaker speaker=onhook", "1", "1/2"));
+  EXPECT_EQ(PhoneRow(v1::Phone())[2], "-");
+
+  v1::Event state;
+  state.set_sequence(7);
+  state.set_line_id("sim/100");
+  state.set_phone_id("sim/phone/100");
+  state.mutable_phone_state()->add_changed("lamp_modes");
+  state.mutable_phone_state()->set_button_lamp_id(12);
+  EXPECT_EQ(FormatEvent(state), "7 sim/100 phone_state phone=sim/phone/100 changed=lamp_modes lamp=12");
+  v1::Event button;
+  button.set_sequence(8);
+  button.set_line_id("sim/100");
+  button.set_phone_id("sim/phone/100");
+  button.mutable_phone_button()->set_button_lamp_id(5);
+  button.mutable_phone_button()->set_mode(v1::PHONE_BUTTON_MODE_KEYPAD);
+  button.mutable_phone_button()->set_function(v1::PHONE_BUTTON_FUNCTION_NONE);
+  button.mutable_phone_button()->set_state(v1::PHONE_BUTTON_STATE_DOWN);
+  EXPECT_EQ(FormatEvent(button), "8 sim/100 phone_button phone=sim/phone/100 button=5 keypad/none down");
+}
+
+TEST(FormatPhoneTest, SnapshotCountsPhones) {
+  v1::EventBatch batch;
+  batch.set_snapshot_reason(v1::EventBatch::SNAPSHOT_REASON_REQUESTED);
+  batch.mutable_snapshot()->set_sequence(3);
+  batch.mutable_snapshot()->add_lines()->set_id("sim/100");
+  batch.mutable_snapshot()->add_phones()->set_id("sim/phone/100");
+  EXPECT_THAT(FormatSnapshot(batch),
+              ::testing::ElementsAre(
+                  "-- snapshot (requested) at sequence 3: 1 lines, 0 calls, 1 phones"));
+}
+
+}  // namespace
+}  // namespace linebridge::linectl

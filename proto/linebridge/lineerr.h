@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "linebridge/lineerr_list.h"
+#include "linebridge/phoneerr_list.h"
 
 namespace linebridge {
 
@@ -17,6 +18,13 @@ enum LineErr : uint32_t {
   LINEERR_NONE = 0,
 #define LINEBRIDGE_X(name, value) LINEERR_##name = value,
   LINEBRIDGE_LINEERR_LIST(LINEBRIDGE_X)
+#undef LINEBRIDGE_X
+};
+
+enum PhoneErr : uint32_t {
+  PHONEERR_NONE = 0,
+#define LINEBRIDGE_X(name, value) PHONEERR_##name = value,
+  LINEBRIDGE_PHONEERR_LIST(LINEBRIDGE_X)
 #undef LINEBRIDGE_X
 };
 
@@ -52,5 +60,22 @@ inline absl::Status PermissionDenied(uint32_t lineerr, absl::string_view message
 // The TAPI error a status carries; for a status without one, the closest
 // LINEERR for its canonical code (OK -> 0).
 uint32_t LineErrOf(const absl::Status& status);
+
+// Phone RPCs (docs/api.md#phones) fail with a PHONEERR_* instead: the
+// TapiError payload then has lineerr 0 and phoneerr set.
+// "PHONEERR_INUSE" for 0x90000006; "" for an unknown value.
+absl::string_view PhoneErrName(uint32_t phoneerr);
+absl::Status PhoneErrStatus(absl::StatusCode code, uint32_t phoneerr, absl::string_view message);
+// The PHONEERR_* a status carries, 0 if none.
+uint32_t PhoneErrOf(const absl::Status& status);
+// The PHONEERR of the same name as `lineerr` (LINEERR_INVALAPPHANDLE ->
+// PHONEERR_INVALAPPHANDLE), else the closest one for the canonical code.
+uint32_t PhoneErrForLineErr(uint32_t lineerr, absl::StatusCode code);
+// `status` as a phone RPC's failure: unchanged if it carries a PHONEERR,
+// else with the PHONEERR PhoneErrForLineErr gives for it.
+absl::Status AsPhoneStatus(const absl::Status& status);
+// The name of the TAPI error a status carries ("PHONEERR_INUSE",
+// "LINEERR_INVALCALLSTATE"), for logs and the audit.
+absl::string_view TapiErrNameOf(const absl::Status& status);
 
 }  // namespace linebridge

@@ -29,6 +29,21 @@ TEST(RpcStatus, RoundTrip) {
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
 }
 
+TEST(RpcStatus, PhoneErrorTravelsAlone) {
+  grpc::Status g = ToGrpcStatus(
+      PhoneErrStatus(absl::StatusCode::kFailedPrecondition, PHONEERR_NOTOWNER, "not owner"));
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(g.error_details()));
+  v1::TapiError detail;
+  ASSERT_TRUE(rich.details(0).UnpackTo(&detail));
+  EXPECT_EQ(detail.lineerr(), 0u);
+  EXPECT_EQ(detail.phoneerr(), PHONEERR_NOTOWNER);
+  EXPECT_EQ(detail.name(), "PHONEERR_NOTOWNER");
+  absl::Status back = FromGrpcStatus(g);
+  EXPECT_EQ(back.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PhoneErrOf(back), PHONEERR_NOTOWNER);
+}
+
 TEST(RpcStatus, PlainGrpcErrorMapsByCode) {
   absl::Status s = FromGrpcStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);

@@ -19,11 +19,17 @@
 //               lines share a pickup group, control otherwise
 //     kCall     Perm on the line of every call the request names (`call_id`,
 //               `conference_call_id`, `consultation_call_id`, `held_call_id`)
+//     kPhone    Perm on the line of the phone named by `phone_id` (its
+//               Phone.line_id; a phone without a line: a grant naming the
+//               phone id itself); failures carry PHONEERR_*
 //   Perm    the per-line right Access needs: kMonitor, kControl, kOriginate
 //           (kNone where Access names no line).
 //   Flags   kPlain; kAudited (written to the audit log, allowed or refused);
 //           kOriginating (audited, and the leg it creates passes the
-//           toll-fraud limits: origination rate and concurrent calls).
+//           toll-fraud limits: origination rate and concurrent calls);
+//           kAuditedDisk (audited, and its work writes the data directory:
+//           the server runs it on its blocking executor, never on a gRPC
+//           thread, and answers once the write is done).
 //   Route   how the SDK's Client picks a server: kDirect (the server the
 //           caller names: sessions, admin, security), kFanOut (every server,
 //           answers merged), kLine / kCall (the server of the line / call
@@ -38,10 +44,10 @@
 
 namespace linebridge::rpc {
 
-enum class Access { kAny, kAdmin, kSession, kList, kLine, kLineTakes, kCall };
+enum class Access { kAny, kAdmin, kSession, kList, kLine, kLineTakes, kCall, kPhone };
 enum class Perm { kNone, kMonitor, kControl, kOriginate };
-enum class Flags { kPlain, kAudited, kOriginating };
-enum class Route { kDirect, kFanOut, kLine, kCall };
+enum class Flags { kPlain, kAudited, kOriginating, kAuditedDisk };
+enum class Route { kDirect, kFanOut, kLine, kCall, kPhone };
 
 // The authorization columns of one row.
 struct Policy {
@@ -50,6 +56,7 @@ struct Policy {
   Flags flags;
   constexpr bool audited() const { return flags != Flags::kPlain; }
   constexpr bool originating() const { return flags == Flags::kOriginating; }
+  constexpr bool blocking() const { return flags == Flags::kAuditedDisk; }
 };
 
 }  // namespace linebridge::rpc
@@ -66,7 +73,7 @@ struct Policy {
   X(Telephony, CloseLine, CloseLineRequest, CloseLineResponse, kLine, kMonitor, kAudited, kLine, line_id)            \
   X(Telephony, SetLineForwarding, SetLineForwardingRequest, Line, kLine, kControl, kAudited, kLine, line_id)         \
   X(Telephony, GetDevConfig, GetDevConfigRequest, DeviceConfig, kLine, kMonitor, kPlain, kLine, line_id)             \
-  X(Telephony, SetDevConfig, SetDevConfigRequest, DeviceConfig, kLine, kControl, kAudited, kLine, line_id)           \
+  X(Telephony, SetDevConfig, SetDevConfigRequest, DeviceConfig, kLine, kControl, kAuditedDisk, kLine, line_id)       \
   /* Telephony: calls */                                                                                              \
   X(Telephony, ListCalls, ListCallsRequest, ListCallsResponse, kList, kMonitor, kPlain, kFanOut, line_id)            \
   X(Telephony, GetCall, GetCallRequest, Call, kCall, kMonitor, kPlain, kCall, call_id)                               \
@@ -97,12 +104,29 @@ struct Policy {
   X(Telephony, ReleaseUserUserInfo, ReleaseUserUserInfoRequest, Call, kCall, kControl, kAudited, kCall, call_id)     \
   X(Telephony, SetCallParams, SetCallParamsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                 \
   X(Telephony, SetCallTreatment, SetCallTreatmentRequest, Call, kCall, kControl, kAudited, kCall, call_id)           \
+  X(Telephony, CompleteCall, CompleteCallRequest, CompleteCallResponse, kCall, kControl, kAudited, kCall, call_id)   \
+  X(Telephony, UncompleteCall, UncompleteCallRequest, UncompleteCallResponse, kLine, kControl, kAudited, kLine, line_id) \
   /* Telephony: call media on the server (the call's audio, as StreamMedia: control) */                             \
   X(Telephony, GenerateTone, GenerateToneRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, GatherDigits, GatherDigitsRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, MonitorTones, MonitorTonesRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, MonitorMedia, MonitorMediaRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
   X(Telephony, SetMediaMode, SetMediaModeRequest, Call, kCall, kControl, kAudited, kCall, call_id)                   \
+  /* Telephony: phones (OpenPhone as PRIVILEGE_OWNER needs control; services.cc) */                                  \
+  X(Telephony, ListPhones, ListPhonesRequest, ListPhonesResponse, kList, kMonitor, kPlain, kFanOut, line_id)         \
+  X(Telephony, GetPhone, GetPhoneRequest, Phone, kPhone, kMonitor, kPlain, kPhone, phone_id)                         \
+  X(Telephony, OpenPhone, OpenPhoneRequest, Phone, kPhone, kMonitor, kAudited, kPhone, phone_id)                     \
+  X(Telephony, ClosePhone, ClosePhoneRequest, ClosePhoneResponse, kPhone, kMonitor, kAudited, kPhone, phone_id)      \
+  X(Telephony, SetPhoneHookSwitch, SetPhoneHookSwitchRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)   \
+  X(Telephony, SetPhoneDisplay, SetPhoneDisplayRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)         \
+  X(Telephony, SetPhoneLamp, SetPhoneLampRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
+  X(Telephony, SetPhoneRing, SetPhoneRingRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
+  X(Telephony, SetPhoneVolume, SetPhoneLevelRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)            \
+  X(Telephony, SetPhoneGain, SetPhoneLevelRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)              \
+  X(Telephony, SetPhoneButtonInfo, SetPhoneButtonInfoRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)   \
+  X(Telephony, SetPhoneData, SetPhoneDataRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
+  X(Telephony, GetPhoneData, GetPhoneDataRequest, PhoneData, kPhone, kMonitor, kPlain, kPhone, phone_id)             \
+  X(Telephony, OperatePhone, OperatePhoneRequest, Phone, kPhone, kControl, kAudited, kPhone, phone_id)               \
   /* Admin */                                                                                                         \
   X(Admin, GetServerStatus, GetServerStatusRequest, ServerStatus, kAdmin, kNone, kPlain, kDirect, none)              \
   X(Admin, ListSessions, ListSessionsRequest, ListSessionsResponse, kAdmin, kNone, kPlain, kDirect, none)            \

@@ -28,6 +28,7 @@ DWORD CallInfoStateBits(const v1::CallInfoChanged& change) {
     else if (field == "rate") out |= LINECALLINFOSTATE_RATE;
     else if (field == "dial_params") out |= LINECALLINFOSTATE_DIALPARAMS;
     else if (field == "treatment") out |= LINECALLINFOSTATE_TREATMENT;
+    else if (field == "completion_id") out |= LINECALLINFOSTATE_COMPLETIONID;
     else out |= LINECALLINFOSTATE_OTHER;
   }
   return out == 0 ? static_cast<DWORD>(LINECALLINFOSTATE_OTHER) : out;

@@ -236,6 +236,11 @@ class RemoteProvider {
   LONG Forward(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD all_addresses, DWORD address_id,
                const LINEFORWARDLIST* forward_list, DWORD num_rings_no_answer,
                LPHDRVCALL hd_consult_call);
+  // lineCompleteCall writes the completion id into `completion_id` before
+  // it completes; lineUncompleteCall cancels one (call_completion.cc).
+  LONG CompleteCall(DRV_REQUESTID request_id, HDRVCALL hd_call, LPDWORD completion_id,
+                    DWORD completion_mode, DWORD message_id);
+  LONG UncompleteCall(DRV_REQUESTID request_id, HDRVLINE hd_line, DWORD completion_id);
   // Park writes the orbit into `non_dir_address` (NONDIRECTED) before it
   // completes; Unpark and Pickup create a call like lineMakeCall.
   LONG Park(DRV_REQUESTID request_id, HDRVCALL hd_call, DWORD park_mode, LPCWSTR dir_address,

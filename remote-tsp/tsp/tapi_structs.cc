@@ -36,7 +36,7 @@ constexpr DWORD kReportedCallInfoStates =
     LINECALLINFOSTATE_BEARERMODE | LINECALLINFOSTATE_APPSPECIFIC | LINECALLINFOSTATE_CALLDATA |
     LINECALLINFOSTATE_ORIGIN | LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
     LINECALLINFOSTATE_RATE | LINECALLINFOSTATE_DIALPARAMS | LINECALLINFOSTATE_TREATMENT |
-    LINECALLINFOSTATE_MONITORMODES;
+    LINECALLINFOSTATE_MONITORMODES | LINECALLINFOSTATE_COMPLETIONID;
 // The party id flags an address that reports a party can give.
 constexpr DWORD kPartyIdFlags = LINECALLPARTYID_BLOCKED | LINECALLPARTYID_NAME |
                                 LINECALLPARTYID_ADDRESS | LINECALLPARTYID_UNKNOWN |
@@ -148,12 +148,12 @@ DWORD ImplementedCallFeatures() {
          LINECALLFEATURE_RELEASEUSERUSERINFO | LINECALLFEATURE_SETCALLPARAMS |
          LINECALLFEATURE_SETTREATMENT | LINECALLFEATURE_GENERATETONE |
          LINECALLFEATURE_GATHERDIGITS | LINECALLFEATURE_MONITORTONES |
-         LINECALLFEATURE_MONITORMEDIA;
+         LINECALLFEATURE_MONITORMEDIA | LINECALLFEATURE_COMPLETECALL;
 }
 DWORD ImplementedAddressFeatures() {
   return LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
          LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK | LINEADDRFEATURE_FORWARD |
-         LINEADDRFEATURE_FORWARDFWD;
+         LINEADDRFEATURE_FORWARDFWD | LINEADDRFEATURE_UNCOMPLETECALL;
 }
 
 // ---- lines ----
@@ -296,6 +296,16 @@ LONG WriteLineAddressCaps(const LineSnapshot& line, DWORD address_id, LPLINEADDR
     LB_SET(w, LINEADDRESSCAPS, dwMaxFwdNumRings, kMaxFwdRings);
   }
   if (call_features & LINECALLFEATURE_SETTREATMENT) AppendCallTreatments(w, ac);
+  if (call_features & LINECALLFEATURE_COMPLETECALL) {
+    // Completion ids identify the callback calls (LINECALLINFO dwCompletionID);
+    // no canned messages (LINECALLCOMPLMODE_MESSAGE is never offered).
+    LB_SET(w, LINEADDRESSCAPS, dwAddrCapFlags, LINEADDRCAPFLAGS_COMPLETIONID);
+    LB_SET(w, LINEADDRESSCAPS, dwCallCompletionModes,
+           ToTapiMask<v1::CompletionMode>(ac.completion_modes()) &
+               (LINECALLCOMPLMODE_CAMPON | LINECALLCOMPLMODE_CALLBACK |
+                LINECALLCOMPLMODE_INTRUDE));
+    LB_SET(w, LINEADDRESSCAPS, dwMaxCallCompletions, ac.max_call_completions());
+  }
   if (call_features & LINECALLFEATURE_PARK) {
     LB_SET(w, LINEADDRESSCAPS, dwParkModes, ToTapiMask<v1::ParkMode>(info.caps().park_modes()));
   }
@@ -348,8 +358,15 @@ LONG WriteLineAddressStatus(const LineSnapshot& line, const OpenSnapshot& open,
   LB_SET(w, LINEADDRESSSTATUS, dwNumActiveCalls, s.num_active_calls());
   LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldCalls, s.num_on_hold_calls());
   LB_SET(w, LINEADDRESSSTATUS, dwNumOnHoldPendCalls, s.num_on_hold_pending_calls());
+  // What the address can do now: its features (all of them while in service).
+  const v1::Line& info = InfoOf(line);
+  const DWORD features =
+      info.addresses_size() > static_cast<int>(address_id)
+          ? ToTapiMask<v1::AddressFeature>(
+                info.addresses(static_cast<int>(address_id)).caps().address_features())
+          : ImplementedAddressFeatures();
   LB_SET(w, LINEADDRESSSTATUS, dwAddressFeatures,
-         InService(line) ? ImplementedAddressFeatures() : 0);
+         InService(line) ? (features & ImplementedAddressFeatures()) : 0);
   // Forwarding in effect: one LINEFORWARD list, its entries' destination
   // offsets counted from the start of LINEADDRESSSTATUS like every offset.
   LB_SET(w, LINEADDRESSSTATUS, dwForwardNumEntries, s.forwarding_size());
@@ -432,6 +449,7 @@ LONG WriteLineCallInfo(const LineSnapshot& line, DWORD version, const CallSnapsh
   LB_SET(w, LINECALLINFO, dwReason,
          ci.reason() != 0 ? ToTapi(ci.reason()) : LINECALLREASON_UNKNOWN);
   LB_SET(w, LINECALLINFO, dwTrunk, ci.trunk() != 0 ? ci.trunk() : 0xFFFFFFFF);
+  LB_SET(w, LINECALLINFO, dwCompletionID, ci.completion_id());
   struct Party {
     const v1::PartyId& id;
     size_t flags, size, offset, name_size, name_offset;

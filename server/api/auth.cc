@@ -238,6 +238,19 @@ absl::Status Guard::CheckCall(const Caller& caller, const std::string& call_id, 
   return st;
 }
 
+absl::Status Guard::CheckPhone(const Caller& caller, const std::string& phone_id,
+                               Perm perm) const {
+  if (caller.admin() || phone_id.empty()) return absl::OkStatus();
+  const std::optional<std::string> grant = engine_->GrantOfPhone(phone_id);
+  if (!grant.has_value()) return absl::OkStatus();  // the engine reports it
+  absl::Status st = CheckLine(caller, *grant, perm);
+  if (absl::IsNotFound(st)) {
+    return PhoneErrStatus(absl::StatusCode::kNotFound, PHONEERR_BADDEVICEID,
+                          absl::StrCat("no phone \"", phone_id, "\""));
+  }
+  return AsPhoneStatus(st);
+}
+
 absl::Status Guard::CheckAdmin(const Caller& caller) const {
   if (caller.admin()) return absl::OkStatus();
   return PermissionDenied(LINEERR_OPERATIONFAILED,
@@ -356,7 +369,7 @@ void Guard::Audit(const Caller* caller, std::string operation, std::string line_
   r.set_call_id(std::move(call_id));
   r.set_detail(std::move(detail));
   r.set_code(static_cast<int>(outcome.code()));
-  if (!outcome.ok()) r.set_lineerr(std::string(LineErrName(LineErrOf(outcome))));
+  if (!outcome.ok()) r.set_lineerr(std::string(TapiErrNameOf(outcome)));
   if (!audit_->Enqueue(std::move(r))) {
     LB_WARN("audit: queue full, a record was dropped (%d so far)", audit_->dropped());
   }
@@ -373,6 +386,12 @@ void FilterSnapshot(const Caller& caller, v1::EventBatch* batch) {
   calls->erase(std::remove_if(calls->begin(), calls->end(),
                               [&](const v1::Call& c) { return !caller.CanSee(c.info().line_id()); }),
                calls->end());
+  auto* phones = snap->mutable_phones();
+  phones->erase(std::remove_if(phones->begin(), phones->end(),
+                               [&](const v1::Phone& p) {
+                                 return !caller.CanSee(p.line_id().empty() ? p.id() : p.line_id());
+                               }),
+                phones->end());
 }
 
 bool EventVisible(const Caller& caller, const v1::Event& event, const std::string& session_id) {
@@ -380,6 +399,8 @@ bool EventVisible(const Caller& caller, const v1::Event& event, const std::strin
   const std::string* line = &event.line_id();  // no copy: runs for every event
   if (line->empty() && event.has_line_created()) line = &event.line_created().line().id();
   if (line->empty() && event.has_line_removed()) line = &event.line_removed().line_id();
+  // A phone without a line is granted by its own id.
+  if (line->empty()) line = &event.phone_id();
   if (!line->empty()) return caller.CanSee(*line);
   if (event.has_session_expired()) return event.session_expired().session_id() == session_id;
   return true;

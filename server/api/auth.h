@@ -85,6 +85,10 @@ class Guard {
   absl::Status CheckLine(const Caller& caller, const std::string& line_id, Perm perm) const;
   // The same for a call: unknown calls pass (the engine reports them).
   absl::Status CheckCall(const Caller& caller, const std::string& call_id, Perm perm) const;
+  // The same for a phone (its line's grant, or a grant naming the phone id
+  // for a phone without a line): NOT_FOUND + PHONEERR_BADDEVICEID when the
+  // caller may not see it; unknown phones pass (the engine reports them).
+  absl::Status CheckPhone(const Caller& caller, const std::string& phone_id, Perm perm) const;
   absl::Status CheckAdmin(const Caller& caller) const;
 
   // Sessions belong to the principal that created them: another principal

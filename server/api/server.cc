@@ -207,7 +207,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Options options) {
   EventStreamOptions so;
   so.max_batch = config.max_batch() > 0 ? config.max_batch() : 256;
   so.queue_limit = config.subscriber_queue_limit() > 0 ? config.subscriber_queue_limit() : 16384;
-  s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so, s->guard_.get());
+  s->telephony_ = std::make_unique<TelephonyService>(s->engine_.get(), so, s->guard_.get(),
+                                                    s->executor_.get());
   s->media_directory_ = std::make_unique<media::EngineDirectory>(s->engine_.get());
   Engine* engine = s->engine_.get();
   s->call_tasks_ = std::make_unique<media::CallTasks>(

@@ -92,6 +92,7 @@ LB_FIELD_GETTER(held_call_id)
 LB_FIELD_GETTER(session_id)
 LB_FIELD_GETTER(reclaim_session_id)
 LB_FIELD_GETTER(destination)
+LB_FIELD_GETTER(phone_id)
 #undef LB_FIELD_GETTER
 
 // The permission an RPC needs when its request changes it: opening a line as
@@ -103,6 +104,13 @@ Perm PermFor(const Req&, Perm perm) {
 Perm PermFor(const v1::OpenLineRequest& req, Perm perm) {
   return req.privilege() == v1::PRIVILEGE_OWNER ? Perm::kControl : perm;
 }
+Perm PermFor(const v1::OpenPhoneRequest& req, Perm perm) {
+  return req.privilege() == v1::PRIVILEGE_OWNER ? Perm::kControl : perm;
+}
+
+// The phone RPCs answer with PHONEERR_* (docs/api.md#phones).
+template <typename Req>
+constexpr bool kPhoneRpc = Has_phone_id<Req>::value || std::is_same_v<Req, v1::ListPhonesRequest>;
 
 // After a successful RPC: trim lists to what the caller may see, track
 // session ownership and originated calls.
@@ -123,6 +131,16 @@ void After(Guard&, const Caller& caller, const v1::ListCallsRequest&,
   calls->erase(std::remove_if(calls->begin(), calls->end(),
                               [&](const v1::Call& c) { return !caller.CanSee(c.info().line_id()); }),
                calls->end());
+}
+void After(Guard&, const Caller& caller, const v1::ListPhonesRequest&,
+           v1::ListPhonesResponse* resp) {
+  if (caller.admin()) return;
+  auto* phones = resp->mutable_phones();
+  phones->erase(std::remove_if(phones->begin(), phones->end(),
+                               [&](const v1::Phone& p) {
+                                 return !caller.CanSee(p.line_id().empty() ? p.id() : p.line_id());
+                               }),
+                phones->end());
 }
 // Admission beyond the policy table: the session cap on new sessions.
 template <typename Req>
@@ -180,10 +198,13 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
       guard_->Audit(nullptr, method, Get_line_id(req), Get_call_id(req),
                     std::string(caller.status().message()), caller.status(), ctx->peer());
     }
+    if constexpr (kPhoneRpc<Req>) return Reply<Resp>(ctx, resp, AsPhoneStatus(caller.status()));
     return Reply<Resp>(ctx, resp, caller.status());
   }
   std::string line = Get_line_id(req);
   const std::string call = Get_call_id(req);
+  // The audit names a phone where a line would be.
+  if (policy.access == rpc::Access::kPhone) line = Get_phone_id(req);
   // The audit names the line of a call too.
   if (policy.audited() && policy.access == rpc::Access::kCall && line.empty() && !call.empty()) {
     line = engine_->LineOfCall(call);
@@ -212,26 +233,41 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
           LB_RETURN_IF_ERROR(guard_->CheckCall(*caller, id, perm));
         }
         return absl::OkStatus();
+      case rpc::Access::kPhone:
+        return guard_->CheckPhone(*caller, Get_phone_id(req), PermFor(req, perm));
     }
     return absl::OkStatus();
   };
   absl::Status allowed = check();
   if (allowed.ok() && policy.originating()) allowed = guard_->AdmitOrigination(*caller, call);
-  absl::StatusOr<Resp> result = absl::UnknownError("not run");
-  if (!allowed.ok()) {
-    result = allowed;
-  } else {
-    // The engine asks the request's authority before it touches a line the
-    // request does not name (pickup, unpark, outside destinations).
-    CallAuthority authority(guard_, *caller);
-    Authority::Scope scope(&authority);
-    result = (engine_->*op)(req);
+  // The request runs, is audited and answered here, or, for a row whose
+  // work writes the disk, on the blocking executor (gRPC keeps `req` alive
+  // until the reactor finishes).
+  auto run = [this, method, policy, &req, op, line, call, who = *std::move(caller),
+              allowed]() -> absl::StatusOr<Resp> {
+    absl::StatusOr<Resp> result = absl::UnknownError("not run");
+    if (!allowed.ok()) {
+      result = allowed;
+    } else {
+      // The engine asks the request's authority before it touches a line the
+      // request does not name (pickup, unpark, outside destinations).
+      CallAuthority authority(guard_, who);
+      Authority::Scope scope(&authority);
+      result = (engine_->*op)(req);
+    }
+    if (result.ok()) After(*guard_, who, req, &*result);
+    if constexpr (kPhoneRpc<Req>) {
+      if (!result.ok()) result = AsPhoneStatus(result.status());
+    }
+    if (policy.audited()) {
+      guard_->Audit(&who, method, line, call, Get_destination(req), result.status());
+    }
+    return result;
+  };
+  if (policy.blocking() && allowed.ok()) {
+    return Offload<Resp>(ctx, resp, executor_, std::move(run));
   }
-  if (result.ok()) After(*guard_, *caller, req, &*result);
-  if (policy.audited()) {
-    guard_->Audit(&*caller, method, line, call, Get_destination(req), result.status());
-  }
-  return Reply(ctx, resp, std::move(result));
+  return Reply(ctx, resp, run());
 }
 
 #define LB_DEFINE_UNARY(Service, Method, Req, Resp, Access, Perm, Flags, ...) \

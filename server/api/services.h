@@ -29,8 +29,10 @@ class BlockingExecutor;
 class TelephonyService final
     : public v1::Telephony::WithRawCallbackMethod_Subscribe<v1::Telephony::CallbackService> {
  public:
-  TelephonyService(Engine* engine, EventStreamOptions stream_options, Guard* guard)
-      : engine_(engine), stream_options_(stream_options), guard_(guard) {}
+  // `executor` runs the rows whose work writes the disk (rpc::Flags::kAuditedDisk).
+  TelephonyService(Engine* engine, EventStreamOptions stream_options, Guard* guard,
+                   BlockingExecutor* executor)
+      : engine_(engine), stream_options_(stream_options), guard_(guard), executor_(executor) {}
 
   // The Telephony rows of the RPC table (linebridge/rpc_table.h).
 #define LB_DECLARE_Admin(Method, Req, Resp)
@@ -57,6 +59,7 @@ class TelephonyService final
   Engine* const engine_;
   const EventStreamOptions stream_options_;
   Guard* const guard_;
+  BlockingExecutor* const executor_;
 };
 
 // What the Admin service needs from the server around the engine.

@@ -26,7 +26,7 @@ std::deque<std::unique_ptr<v1::EventBatch>> SplitSnapshot(std::unique_ptr<v1::Ev
   // larger than a part still goes into a part of its own).
   auto room_for = [&](size_t entry) {
     const v1::Snapshot& current = parts.back()->snapshot();
-    if (size + entry + 6 > part_bytes && current.lines_size() + current.calls_size() > 0) {
+    if (size + entry + 6 > part_bytes && current.lines_size() + current.calls_size() + current.phones_size() > 0) {
       start_part();
     }
     size += entry + 6;
@@ -39,6 +39,10 @@ std::deque<std::unique_ptr<v1::EventBatch>> SplitSnapshot(std::unique_ptr<v1::Ev
   for (v1::Call& call : *snap->mutable_calls()) {
     room_for(call.ByteSizeLong());
     *parts.back()->mutable_snapshot()->add_calls() = std::move(call);
+  }
+  for (v1::Phone& phone : *snap->mutable_phones()) {
+    room_for(phone.ByteSizeLong());
+    *parts.back()->mutable_snapshot()->add_phones() = std::move(phone);
   }
   parts.back()->mutable_snapshot()->set_more(false);
   return parts;

@@ -15,11 +15,11 @@
 
 namespace linebridge {
 
-// The default target size of one part. Parts can exceed it only by one line
-// or call (a single entry is never split).
+// The default target size of one part. Parts can exceed it only by one line,
+// call or phone (a single entry is never split).
 inline constexpr size_t kSnapshotPartBytes = 1 << 20;
 
-// Moves `whole`'s snapshot (lines first, then calls, in order) into parts of
+// Moves `whole`'s snapshot (lines first, then calls, then phones, in order) into parts of
 // at most about `part_bytes` each. `whole` must have a snapshot.
 std::deque<std::unique_ptr<v1::EventBatch>> SplitSnapshot(std::unique_ptr<v1::EventBatch> whole,
                                                           size_t part_bytes);

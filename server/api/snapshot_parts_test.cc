@@ -70,3 +70,39 @@ TEST(SnapshotParts, AnEntryLargerThanAPartTravelsAlone) {
 
 }  // namespace
 }  // namespace linebridge
+
+namespace linebridge {
+namespace {
+
+TEST(SnapshotParts, PhonesComeLastAndEveryOneArrives) {
+  constexpr size_t kPart = 16 * 1024;
+  auto whole = std::make_unique<v1::EventBatch>();
+  v1::Snapshot* snap = whole->mutable_snapshot();
+  snap->set_sequence(9);
+  for (int i = 0; i < 300; ++i) {
+    snap->add_lines()->set_id("sim/" + std::to_string(1000 + i));
+    v1::Phone* phone = snap->add_phones();
+    phone->set_id("sim/phone/" + std::to_string(1000 + i));
+    phone->mutable_status()->set_display(std::string(80, ' '));
+  }
+  auto parts = SplitSnapshot(std::move(whole), kPart);
+  ASSERT_GT(parts.size(), 2u);
+  int phones = 0;
+  bool seen_phone = false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const v1::Snapshot& p = parts[i]->snapshot();
+    EXPECT_LE(parts[i]->ByteSizeLong(), kPart) << "part " << i;
+    EXPECT_EQ(p.more(), i + 1 < parts.size());
+    if (seen_phone) {
+      EXPECT_EQ(p.lines_size(), 0) << "a line after a phone";
+    }
+    for (const v1::Phone& ph : p.phones()) {
+      EXPECT_EQ(ph.id(), "sim/phone/" + std::to_string(1000 + phones++));
+      seen_phone = true;
+    }
+  }
+  EXPECT_EQ(phones, 300);
+}
+
+}  // namespace
+}  // namespace linebridge

@@ -53,9 +53,12 @@ std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
     case v1::CALL_STATE_DIALING:
       return {v1::CALL_FEATURE_DIAL, v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_SETCALLDATA};
     case v1::CALL_STATE_PROCEEDING:
-    case v1::CALL_STATE_RINGBACK:
       return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_ADDTOCONF,
               v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_SETCALLDATA};
+    case v1::CALL_STATE_RINGBACK:
+      return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_ADDTOCONF,
+              v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_SETCALLDATA,
+              v1::CALL_FEATURE_COMPLETECALL};
     case v1::CALL_STATE_CONNECTED:
       if (conference_hub) {
         return {v1::CALL_FEATURE_DROP,           v1::CALL_FEATURE_PREPAREADDCONF,
@@ -86,8 +89,16 @@ std::vector<CallFeature> FeaturesOfState(const v1::Call& call) {
               v1::CALL_FEATURE_GENERATETONE,   v1::CALL_FEATURE_GATHERDIGITS,
               v1::CALL_FEATURE_MONITORTONES,   v1::CALL_FEATURE_MONITORMEDIA};
     case v1::CALL_STATE_BUSY:
-    case v1::CALL_STATE_SPECIALINFO:
+      return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_COMPLETECALL};
     case v1::CALL_STATE_DISCONNECTED:
+      // The switch can still complete a call its party was busy for or did
+      // not answer.
+      if (call.status().disconnect_mode() == v1::DISCONNECT_MODE_BUSY ||
+          call.status().disconnect_mode() == v1::DISCONNECT_MODE_NOANSWER) {
+        return {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_COMPLETECALL};
+      }
+      return {v1::CALL_FEATURE_DROP};
+    case v1::CALL_STATE_SPECIALINFO:
     case v1::CALL_STATE_UNKNOWN:
       return {v1::CALL_FEATURE_DROP};
     default:
@@ -358,6 +369,11 @@ absl::StatusOr<v1::ReloadConfigResponse> Engine::Reconfigure(
       if (line.provider == it->get()) ids.push_back(id);
     }
     for (const auto& id : ids) RemoveLine(id);
+    std::vector<std::string> phone_ids;
+    for (const auto& [id, phone] : phones_) {
+      if (phone.provider == it->get()) phone_ids.push_back(id);
+    }
+    for (const auto& id : phone_ids) RemovePhone(id);
     (*it)->Stop();
     LB_LOG("config reload: provider %s:%s removed", (*it)->type(), (*it)->name());
     retired_providers_.push_back(std::move(*it));
@@ -533,6 +549,7 @@ std::string Engine::CreateCall(v1::CallInfo info, v1::CallStatus status) {
   if (line_it != lines_.end()) {
     line_it->second.calls.insert(id);
     RecountLine(line_it->second);
+    if (line_it->second.provider != nullptr) line_it->second.provider->OnLineCallsChanged(line_id);
   }
   return id;
 }
@@ -583,7 +600,12 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
   Emit(std::move(ev));
   auto line_it = lines_.find(entry.call.info().line_id());
   if (state != v1::CALL_STATE_IDLE) {
-    if (line_it != lines_.end()) RecountLine(line_it->second);
+    if (line_it != lines_.end()) {
+      RecountLine(line_it->second);
+      if (line_it->second.provider != nullptr) {
+        line_it->second.provider->OnLineCallsChanged(line_it->first);
+      }
+    }
     return;
   }
   FinishCall(entry, fence);
@@ -591,7 +613,10 @@ void Engine::SetCallState(const std::string& call_id_ref, v1::CallStatus status)
   if (line_it != lines_.end()) {
     line_it->second.calls.erase(call_id);
     RecountLine(line_it->second);
-    if (line_it->second.provider != nullptr) line_it->second.provider->OnCallIdle(call_id);
+    if (line_it->second.provider != nullptr) {
+      line_it->second.provider->OnCallIdle(call_id);
+      line_it->second.provider->OnLineCallsChanged(line_it->first);
+    }
   }
 }
 
@@ -820,6 +845,7 @@ void Engine::EndSession(const std::string& session_id, bool expired) {
     auto l = lines_.find(line_id);
     if (l != lines_.end()) CloseLineLocked(it->second, l->second);
   }
+  ClosePhonesOf(session_id);
   sessions_.erase(session_id);
   if (expired) {
     v1::Event ev;
@@ -1622,6 +1648,7 @@ std::unique_ptr<v1::EventBatch> Engine::BuildSnapshot(const std::set<std::string
     return a->info().call_id() < b->info().call_id();
   });
   for (const auto* c : calls) *snap->add_calls() = *c;
+  SnapshotPhones(lines, snap);
   return batch;
 }
 

@@ -28,6 +28,7 @@
 #include "core/call_media.h"
 #include "core/device_config_store.h"
 #include "core/journal.h"
+#include "core/phones.h"
 #include "core/provider.h"
 #include "core/scheduler.h"
 #include "linebridge/rpc_table.h"
@@ -136,6 +137,10 @@ class Engine : private ProviderHost {
   absl::StatusOr<v1::ListSessionsResponse> ListSessions();
   // The line of a live call, or "" if there is no such call (authorization).
   std::string LineOfCall(const std::string& call_id);
+  // What grants a phone (authorization, engine_phones.cc): its line, or the
+  // phone id itself for a phone without one; nullopt for no such phone.
+  std::optional<std::string> GrantOfPhone(const std::string& phone_id);
+  size_t num_phones();
   size_t num_lines();
   size_t num_calls();
   void set_subscriber_count_fn(std::function<uint32_t()> fn) { subscriber_count_ = std::move(fn); }
@@ -231,11 +236,21 @@ class Engine : private ProviderHost {
   void DigitsGenerated(const std::string& call_id, absl::string_view digits,
                        bool cancelled) override;
   const v1::Call* FindCall(const std::string& call_id) const override;
+  std::vector<const v1::Call*> CallsOnLine(const std::string& line_id) const override;
   absl::Status AuthorizeTake(const std::string& line_id, bool same_pickup_group) override;
   absl::Status AuthorizeOutside(const std::string& line_id) override;
   TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
   void CancelTimer(TimerId id) override;
   std::optional<v1::DeviceConfig> StoredDeviceConfig(const std::string& line_id) const override;
+  // Phones (engine_phones.cc).
+  void AddPhone(v1::Phone phone) override;
+  void RemovePhone(const std::string& phone_id) override;
+  void UpdatePhoneStatus(const std::string& phone_id,
+                         const std::function<void(v1::PhoneStatus*)>& edit,
+                         std::vector<std::string> changed, uint32_t button_lamp_id) override;
+  void PhoneButton(const std::string& phone_id, uint32_t button_id,
+                   v1::PhoneButtonState state) override;
+  const v1::Phone* FindPhone(const std::string& phone_id) const override;
 
   // Holds the engine lock; on release wakes the subscribers the events of the
   // critical section concern (so they are never woken under the lock).
@@ -317,6 +332,28 @@ class Engine : private ProviderHost {
   void CloseLineLocked(SessionEntry& session, LineEntry& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndSession(const std::string& session_id, bool expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmExpiry(SessionEntry& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Phones (engine_phones.cc). The phone a request names (BADDEVICEID);
+  // with `owner`, also the session that must have it open as owner.
+  absl::StatusOr<PhoneEntry*> FindPhoneForOp(const std::string& phone_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<PhoneEntry*> OwnedPhone(const std::string& session_id,
+                                         const std::string& phone_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Announces a change of the phone's status (or buttons).
+  void EmitPhoneState(const PhoneEntry& phone, std::vector<std::string> changed,
+                      uint32_t button_lamp_id = 0, bool buttons = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies a client's change (already checked) and announces it; the
+  // provider is told. Answers with the phone.
+  v1::Phone ClientChange(PhoneEntry& phone, std::vector<std::string> changed,
+                         uint32_t button_lamp_id = 0) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Closes the phones `session_id` has open (session end).
+  void ClosePhonesOf(const std::string& session_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ClosePhoneLocked(PhoneEntry& phone, const std::string& session_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The phones of a snapshot: all, or those of `lines` and those without a line.
+  void SnapshotPhones(const std::set<std::string>& lines, v1::Snapshot* snap)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<v1::EventBatch> BuildSnapshot(const std::set<std::string>& lines,
                                                 v1::EventBatch::SnapshotReason reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -345,6 +382,7 @@ class Engine : private ProviderHost {
   std::vector<std::unique_ptr<Provider>> retired_providers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, LineEntry> lines_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, CallEntry> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, PhoneEntry> phones_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, SessionEntry> sessions_ ABSL_GUARDED_BY(mu_);
   // Last view of calls that ended during the current request (for replies).
   absl::flat_hash_map<std::string, v1::Call> ended_ ABSL_GUARDED_BY(mu_);

@@ -66,6 +66,13 @@ absl::Status Provider::SetCallParams(const std::string&, v1::BearerMode, uint32_
 absl::Status Provider::SetCallTreatment(const std::string&, v1::CallTreatment) {
   return Unavailable("SetCallTreatment");
 }
+absl::StatusOr<uint32_t> Provider::CompleteCall(const std::string&, v1::CompletionMode,
+                                                uint32_t) {
+  return Unavailable("CompleteCall");
+}
+absl::Status Provider::UncompleteCall(const std::string&, uint32_t) {
+  return Unavailable("UncompleteCall");
+}
 absl::Status Provider::SendUserUserInfo(const std::string&, const std::string&) {
   return Unavailable("SendUserUserInfo");
 }
@@ -118,6 +125,12 @@ absl::StatusOr<v1::DeviceConfig> Provider::SetDevConfig(const std::string& line_
                                                         const v1::DeviceConfig&) {
   return FailedPrecondition(LINEERR_INVALDEVICECLASS,
                             absl::StrCat("line ", line_id, " has no device configuration"));
+}
+
+absl::Status Provider::OperatePhone(const std::string& phone_id, const v1::OperatePhoneRequest&) {
+  return PhoneErrStatus(absl::StatusCode::kUnimplemented, PHONEERR_OPERATIONUNAVAIL,
+                        absl::StrCat("the provider of phone ", phone_id,
+                                     " cannot operate its phones"));
 }
 
 ProviderRegistry& ProviderRegistry::Get() {

@@ -58,6 +58,23 @@ class ProviderHost {
   virtual void DigitsGenerated(const std::string& call_id, absl::string_view digits,
                                bool cancelled) = 0;
   virtual const v1::Call* FindCall(const std::string& call_id) const = 0;
+  // The live calls of a line, in no particular order.
+  virtual std::vector<const v1::Call*> CallsOnLine(const std::string& line_id) const = 0;
+
+  // Phones (core/phones.h). `phone.id` must be "<provider name>/<device>"
+  // (the sim: "sim/phone/100"); the engine completes the caps and status
+  // (NormalizePhone) and announces it. UpdatePhoneStatus edits the status
+  // and announces the named PhoneStatus fields as changed (a phone_state
+  // event; `button_lamp_id` for "lamp_modes"); PhoneButton records a button
+  // going down or up and announces it (a phone_button event).
+  virtual void AddPhone(v1::Phone phone) = 0;
+  virtual void RemovePhone(const std::string& phone_id) = 0;
+  virtual void UpdatePhoneStatus(const std::string& phone_id,
+                                 const std::function<void(v1::PhoneStatus*)>& edit,
+                                 std::vector<std::string> changed, uint32_t button_lamp_id = 0) = 0;
+  virtual void PhoneButton(const std::string& phone_id, uint32_t button_id,
+                           v1::PhoneButtonState state) = 0;
+  virtual const v1::Phone* FindPhone(const std::string& phone_id) const = 0;
 
   // The authorization of the request being served (core/authority.h): OK
   // when none applies. Ask before taking a call from another line (pickup,
@@ -165,6 +182,10 @@ class Provider {
   // The engine forgot a call (it went IDLE, by the provider's doing or the
   // engine's: a lingering DISCONNECTED call, a dropped orphan, a removed line).
   virtual void OnCallIdle(const std::string& call_id) { (void)call_id; }
+  // A call of the line was created or changed state (after OnCallIdle for
+  // one that went IDLE): for a provider whose devices follow the line's
+  // calls (the sim's phones ring and light lamps). Must not change calls.
+  virtual void OnLineCallsChanged(const std::string& line_id) { (void)line_id; }
 
   // Call control. The engine has checked handles, states and privileges; the
   // provider checks what only it can know. Defaults: operation unavailable.
@@ -210,6 +231,14 @@ class Provider {
                                      uint32_t rate, const v1::DialParams& dial_params);
   // lineSetCallTreatment on an unanswered call (one of the address's treatments).
   virtual absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment);
+  // lineCompleteCall on a call whose party is busy or does not answer (the
+  // engine checked the state and that the address offers `mode`): the new
+  // completion's id, unique on the provider and never 0.
+  virtual absl::StatusOr<uint32_t> CompleteCall(const std::string& call_id,
+                                                v1::CompletionMode mode, uint32_t message_id);
+  // lineUncompleteCall: cancels a pending completion of the line
+  // (NOT_FOUND, LINEERR_INVALCOMPLETIONID if it has none of that id).
+  virtual absl::Status UncompleteCall(const std::string& line_id, uint32_t completion_id);
   // lineSendUserUserInfo: `uui` (checked for size) to the call's far end.
   virtual absl::Status SendUserUserInfo(const std::string& call_id, const std::string& uui);
   virtual absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
@@ -223,6 +252,21 @@ class Provider {
   // LINEERR_INVALDEVICECLASS (the provider's lines have none).
   virtual absl::StatusOr<v1::DeviceConfig> SetDevConfig(const std::string& line_id,
                                                         const v1::DeviceConfig& config);
+
+  // Phones. OperatePhone: what the person at the phone does (press a
+  // button, lift the handset); the engine has checked the button or the
+  // hookswitch device and mode against the caps. The provider reports the
+  // effects (PhoneButton, UpdatePhoneStatus, calls). Default: UNIMPLEMENTED,
+  // PHONEERR_OPERATIONUNAVAIL.
+  virtual absl::Status OperatePhone(const std::string& phone_id,
+                                    const v1::OperatePhoneRequest& request);
+  // A client changed the phone (SetPhoneHookSwitch, SetPhoneRing, …): the
+  // engine has applied and announced it; `changed` names the fields.
+  virtual void PhoneStatusSet(const std::string& phone_id,
+                              const std::vector<std::string>& changed) {
+    (void)phone_id;
+    (void)changed;
+  }
 
   // Media (server/media). Whether the provider carries a call's audio at
   // all (false: a media stream on it fails with OPERATIONUNAVAIL), and the

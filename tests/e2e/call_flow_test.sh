@@ -15,6 +15,13 @@ ctl --json lines | python3 -c 'import json,sys; d=json.load(sys.stdin); assert l
   || fail "--json lines is not the 9 lines"
 pass "lines listed"
 
+phones=$(ctl phones)
+echo "$phones"
+[ "$(grep -c '^sim/phone/' <<<"$phones")" -eq 9 ] || fail "expected 9 sim phones"
+ctl phones show sim/phone/100 | has -E '^  12: call/callapp "100" lamp=off$' \
+  || fail "'linectl phones show' lists no call appearance button"
+pass "phones listed"
+
 start_watch watch.log
 out=$(ctl call make sim/100 101)
 A=$(awk '$1 == "call" {print $2; exit}' <<<"$out")
@@ -22,6 +29,7 @@ A=$(awk '$1 == "call" {print $2; exit}' <<<"$out")
 B=$(call_on sim/101)
 [ -n "$B" ] || fail "no call offered on sim/101"
 wait_for "$E2E_TMP/watch.log" "call_created call=$B offering"
+wait_for "$E2E_TMP/watch.log" "sim/101 phone_state phone=sim/phone/101 changed=ring_mode"
 ctl call answer "$B" >/dev/null
 wait_for "$E2E_TMP/watch.log" "sim/100 call_state call=$A connected"
 wait_for "$E2E_TMP/watch.log" "sim/101 call_state call=$B connected"

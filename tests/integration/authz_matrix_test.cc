@@ -48,6 +48,7 @@ using tsp_test::ServerProcess;
 constexpr char kLine[] = "sim/100";    // the line of the matrix
 constexpr char kNumber[] = "100";      // its extension
 constexpr char kOwnLine[] = "sim/102"; // the intruder's own line
+constexpr char kPhone[] = "sim/phone/100";  // kLine's phone
 
 struct Stubs {
   std::unique_ptr<v1::Telephony::Stub> telephony;
@@ -157,7 +158,10 @@ struct Outcome {
   bool operator==(const Outcome& o) const { return code == o.code && lineerr == o.lineerr; }
 };
 std::string Describe(const Outcome& o) {
-  return absl::StrCat("code ", o.code, " ", o.lineerr ? LineErrName(*o.lineerr) : "(no TapiError)",
+  return absl::StrCat("code ", o.code, " ",
+                      !o.lineerr                 ? absl::string_view("(no TapiError)")
+                      : *o.lineerr >= 0x90000000 ? PhoneErrName(*o.lineerr)
+                                                 : LineErrName(*o.lineerr),
                       " \"", o.message, "\"");
 }
 Outcome Expect(grpc::StatusCode code, uint32_t lineerr) { return Outcome{code, lineerr, ""}; }
@@ -193,7 +197,21 @@ Grant GrantOf(Who w) {
 
 // The refusal a row's policy implies for a user column, or nullopt when the
 // policy lets it through (the engine's verdict then applies).
+std::optional<Outcome> LineRefusal(const Row& row, Who who);
+
+// Phone rows answer with the PHONEERR of the same refusal.
+bool IsPhoneRow(const Row& row) {
+  return row.request->FindFieldByName("phone_id") != nullptr || row.method == "ListPhones";
+}
 std::optional<Outcome> Refusal(const Row& row, Who who) {
+  std::optional<Outcome> o = LineRefusal(row, who);
+  if (o && IsPhoneRow(row) && o->lineerr) {
+    o->lineerr = PhoneErrForLineErr(*o->lineerr, static_cast<absl::StatusCode>(o->code));
+  }
+  return o;
+}
+
+std::optional<Outcome> LineRefusal(const Row& row, Who who) {
   if (who == Who::kAnonymous) {
     return Expect(grpc::StatusCode::UNAUTHENTICATED, LINEERR_OPERATIONFAILED);
   }
@@ -237,6 +255,8 @@ std::optional<Outcome> Refusal(const Row& row, Who who) {
       return needs(row.policy.perm, LINEERR_BADDEVICEID);
     case rpc::Access::kCall:
       return needs(row.policy.perm, LINEERR_INVALCALLHANDLE);
+    case rpc::Access::kPhone:
+      return needs(row.policy.perm, LINEERR_BADDEVICEID);
   }
   return std::nullopt;
 }
@@ -461,6 +481,7 @@ class AuthzMatrixTest : public ::testing::Test {
     set("destination", kNumber);
     set("park_address", state.orbit);
     set("digits", "1");
+    set("phone_id", kPhone);
     // A bidirectional stream's first message names the call in `start`.
     if (const pb::FieldDescriptor* start = row.request->FindFieldByName("start");
         start != nullptr && start->type() == pb::FieldDescriptor::TYPE_MESSAGE) {

@@ -64,7 +64,10 @@ std::optional<uint32_t> TapiErrorOf(const grpc::Status& status) {
   if (!rpc.ParseFromString(status.error_details())) return std::nullopt;
   for (const auto& any : rpc.details()) {
     v1::TapiError err;
-    if (any.Is<v1::TapiError>() && any.UnpackTo(&err)) return err.lineerr();
+    // A phone RPC's PHONEERR (0x9…) or a LINEERR (0x8…): they never overlap.
+    if (any.Is<v1::TapiError>() && any.UnpackTo(&err)) {
+      return err.phoneerr() != 0 ? err.phoneerr() : err.lineerr();
+    }
   }
   return std::nullopt;
 }

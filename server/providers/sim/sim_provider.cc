@@ -109,7 +109,7 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
          {v1::ADDRESS_FEATURE_FORWARD, v1::ADDRESS_FEATURE_MAKECALL, v1::ADDRESS_FEATURE_PICKUP,
           v1::ADDRESS_FEATURE_SETUPCONF, v1::ADDRESS_FEATURE_UNPARK,
           v1::ADDRESS_FEATURE_PICKUPGROUP, v1::ADDRESS_FEATURE_PICKUPDIRECT,
-          v1::ADDRESS_FEATURE_FORWARDFWD});
+          v1::ADDRESS_FEATURE_FORWARDFWD, v1::ADDRESS_FEATURE_UNCOMPLETECALL});
   AddAll(ac->mutable_call_features(),
          {v1::CALL_FEATURE_ACCEPT, v1::CALL_FEATURE_ADDTOCONF, v1::CALL_FEATURE_ANSWER,
           v1::CALL_FEATURE_BLINDTRANSFER, v1::CALL_FEATURE_COMPLETETRANSF, v1::CALL_FEATURE_DIAL,
@@ -119,7 +119,9 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
           v1::CALL_FEATURE_SETUPCONF, v1::CALL_FEATURE_SETUPTRANSFER, v1::CALL_FEATURE_UNHOLD,
           v1::CALL_FEATURE_SETCALLDATA, v1::CALL_FEATURE_SWAPHOLD, v1::CALL_FEATURE_SENDUSERUSER,
           v1::CALL_FEATURE_RELEASEUSERUSERINFO, v1::CALL_FEATURE_SETCALLPARAMS,
-          v1::CALL_FEATURE_SETTREATMENT});
+          v1::CALL_FEATURE_SETTREATMENT, v1::CALL_FEATURE_COMPLETECALL});
+  AddAll(ac->mutable_completion_modes(), {v1::COMPLETION_MODE_CALLBACK});
+  ac->set_max_call_completions(kMaxCompletions);
   AddAll(ac->mutable_call_treatments(),
          {v1::CALL_TREATMENT_SILENCE, v1::CALL_TREATMENT_RINGBACK, v1::CALL_TREATMENT_BUSY,
           v1::CALL_TREATMENT_MUSIC});
@@ -144,7 +146,10 @@ v1::Line SimProvider::BuildLine(const Extension& ext) const {
 
 absl::Status SimProvider::Start(ProviderHost& host) {
   host_ = &host;
-  for (const auto& [number, ext] : extensions_) host_->AddLine(BuildLine(ext));
+  for (const auto& [number, ext] : extensions_) {
+    host_->AddLine(BuildLine(ext));
+    AddPhoneOf(ext);
+  }
   return absl::OkStatus();
 }
 
@@ -157,16 +162,37 @@ absl::Status SimProvider::Reconfigure(const v1::config::ProviderConfig& pc) {
     if (!fresh.extensions_.count(number)) removed.push_back(number);
   }
   for (const auto& number : removed) {
+    host_->RemovePhone(PhoneId(number));
+    phones_.erase(number);
     host_->RemoveLine(LineId(number));
     extensions_.erase(number);
   }
+  const bool had_phones = phones_enabled();
+  const bool want_phones = fresh.phones_enabled();
   for (auto& [number, ext] : fresh.extensions_) {
     auto it = extensions_.find(number);
     if (it == extensions_.end()) {
       extensions_[number] = ext;
       host_->AddLine(BuildLine(ext));
+      if (want_phones) {
+        host_->AddPhone(BuildPhone(ext));
+        phones_[number] = Phone();
+      }
     } else {
       it->second.config = ext.config;  // name, auto answer, group: take effect on new calls
+    }
+  }
+  // Phones switched on or off for the extensions that stay.
+  if (had_phones != want_phones) {
+    for (const auto& [number, ext] : extensions_) {
+      if (!fresh.extensions_.count(number)) continue;
+      if (want_phones && !phones_.count(number)) {
+        host_->AddPhone(BuildPhone(ext));
+        phones_[number] = Phone();
+      } else if (!want_phones) {
+        host_->RemovePhone(PhoneId(number));
+        phones_.erase(number);
+      }
     }
   }
   const std::string name = config_.name();
@@ -298,6 +324,7 @@ SimProvider::Leg& SimProvider::NewLeg(const std::string& ext, v1::CallInfo info,
   Leg& leg = legs_[id];
   leg.id = id;
   leg.ext = ext;
+  ArmCompletions(ext);
   return leg;
 }
 
@@ -384,6 +411,7 @@ void SimProvider::OnCallIdle(const std::string& call_id) {
       CollapseConference(hub);
     }
   }
+  OfferCallbacks();
 }
 
 // ---------------------------------------------------------------------------
@@ -703,6 +731,10 @@ absl::Status SimProvider::Accept(const std::string& call_id, const std::string& 
 
 absl::Status SimProvider::Answer(const std::string& call_id, const std::string& uui) {
   LB_ASSIGN_OR_RETURN(Leg * leg, GetLeg(call_id));
+  if (!leg->callback_to.empty() && leg->remote.empty()) {
+    PlaceCallback(*leg);
+    return absl::OkStatus();
+  }
   CancelTimers(*leg);
   const Remote remote = leg->remote;
   SetConnectedParty(call_id, PartyOf(remote));
@@ -1182,25 +1214,29 @@ absl::Status SimProvider::GenerateDigits(const std::string& call_id, const std::
   if (mode != v1::DIGIT_MODE_DTMF) {
     return InvalidArgument(LINEERR_INVALDIGITMODE, "the simulated PBX generates DTMF only");
   }
+  SendDtmf(*leg, digits);
+  host_->DigitsGenerated(call_id, digits, /*cancelled=*/false);
+  return absl::OkStatus();
+}
+
+void SimProvider::SendDtmf(const Leg& leg, const std::string& digits) {
   // Everyone who hears this leg: its far end, or every party of a conference.
   std::vector<std::string> listeners;
   auto add_far_end = [&](const Leg& l) {
     if (!l.remote.leg.empty()) listeners.push_back(l.remote.leg);
   };
-  const std::string hub_id = leg->is_hub ? leg->id : leg->hub;
+  const std::string hub_id = leg.is_hub ? leg.id : leg.hub;
   if (Leg* hub = hub_id.empty() ? nullptr : FindLeg(hub_id)) {
     for (const auto& p : hub->parties) {
       if (Leg* party = FindLeg(p)) add_far_end(*party);
     }
   } else {
-    add_far_end(*leg);
+    add_far_end(leg);
   }
   for (char d : digits) {
     if (d == ',') continue;
     for (const auto& l : listeners) host_->DigitReceived(l, std::string(1, d), v1::DIGIT_MODE_DTMF);
   }
-  host_->DigitsGenerated(call_id, digits, /*cancelled=*/false);
-  return absl::OkStatus();
 }
 
 absl::Status SimProvider::SetForwarding(const std::string& line_id,

@@ -66,6 +66,12 @@ class SimProvider : public Provider {
   absl::Status SetCallParams(const std::string& call_id, v1::BearerMode bearer_mode,
                              uint32_t rate, const v1::DialParams& dial_params) override;
   absl::Status SetCallTreatment(const std::string& call_id, v1::CallTreatment treatment) override;
+  // Call completion (sim_completion.cc): CALLBACK only. The switch offers
+  // the caller a CALLCOMPLETION call once the party is free again; answering
+  // it rings the party.
+  absl::StatusOr<uint32_t> CompleteCall(const std::string& call_id, v1::CompletionMode mode,
+                                        uint32_t message_id) override;
+  absl::Status UncompleteCall(const std::string& line_id, uint32_t completion_id) override;
   absl::Status GenerateDigits(const std::string& call_id, const std::string& digits,
                               v1::DigitMode mode, absl::Duration duration) override;
   // lineSetDevConfig: the opaque block is kept as given (the engine bounds
@@ -80,8 +86,32 @@ class SimProvider : public Provider {
   bool CarriesMedia() const override { return true; }
   MediaRoute MediaRouteOf(const std::string& call_id) const override;
 
+  // Phones (sim_phone.cc): each extension's desk set, "<name>/phone/<ext>"
+  // (docs/api.md#phones). It rings and lights its lamps as the line's calls
+  // go; lifting the handset answers or gets dial tone, replacing it drops
+  // the call; keypad presses dial or send DTMF; HOLD, TRANSFER and DROP act
+  // on the line's call.
+  absl::Status OperatePhone(const std::string& phone_id,
+                            const v1::OperatePhoneRequest& request) override;
+  void PhoneStatusSet(const std::string& phone_id,
+                      const std::vector<std::string>& changed) override;
+  void OnLineCallsChanged(const std::string& line_id) override;
+
+  // The sim phone's buttons: keypad 0-9 are ids 0-9, then these.
+  static constexpr uint32_t kStarButton = 10;
+  static constexpr uint32_t kHashButton = 11;
+  static constexpr uint32_t kCallButton = 12;
+  static constexpr uint32_t kHoldButton = 13;
+  static constexpr uint32_t kTransferButton = 14;
+  static constexpr uint32_t kDropButton = 15;
+  static constexpr uint32_t kNumPhoneButtons = 16;
+  static constexpr uint32_t kPhoneDataAreaSize = 256;
+
   // Parties a conference holds at most (besides the controlling extension).
   static constexpr int kMaxConferenceParties = 3;
+  // Completions pending on one extension at most; how long one waits.
+  static constexpr int kMaxCompletions = 4;
+  static constexpr absl::Duration kCompletionLifetime = absl::Minutes(30);
 
  private:
   // The far end of a leg.
@@ -101,6 +131,16 @@ class SimProvider : public Provider {
     std::string parked_at;            // orbit this leg's far end parked it on
     ProviderHost::TimerId timer = 0;  // pending ring/answer/external behaviour
     ProviderHost::TimerId hangup_timer = 0;
+    std::string callback_to;          // a completion's callback: the party it calls
+  };
+  // A pending lineCompleteCall (CALLBACK): `ext` is called back once `party`
+  // is free. A party that did not answer must first use its phone (armed
+  // when it next has a call).
+  struct Completion {
+    std::string ext;
+    std::string party;
+    bool armed = false;
+    ProviderHost::TimerId expiry = 0;
   };
   struct Extension {
     v1::config::SimExtension config;
@@ -158,6 +198,38 @@ class SimProvider : public Provider {
   std::string FindFreeOrbit() const;
   bool SamePickupGroup(const std::string& a, const std::string& b) const;
   bool IsOrbit(const std::string& digits) const;
+  // DTMF from `leg` to everyone who hears it (GenerateDigits, keypad).
+  void SendDtmf(const Leg& leg, const std::string& digits);
+
+  // Phones (sim_phone.cc).
+  struct Phone {
+    bool offhook = false;    // any hookswitch device off hook
+    bool ringing = false;    // as last set from the calls
+    v1::LampMode call_lamp = v1::LAMP_MODE_OFF;
+    v1::LampMode hold_lamp = v1::LAMP_MODE_OFF;
+    std::string dialled;     // keypad digits collected on a dial-tone call
+  };
+  bool phones_enabled() const { return !config_.has_phones() || config_.phones(); }
+  std::string PhoneId(const std::string& ext) const { return config_.name() + "/phone/" + ext; }
+  v1::Phone BuildPhone(const Extension& ext) const;
+  void AddPhoneOf(const Extension& ext);
+  // The extension of a phone id, or "" if it is none of this provider's.
+  std::string ExtOfPhone(const std::string& phone_id) const;
+  // The line's call in one of `states` (the first by call id), or "".
+  std::string CallIn(const std::string& ext, std::initializer_list<v1::CallState> states) const;
+  void PressButton(const std::string& ext, uint32_t button);
+  void PressKeypad(const std::string& ext, char digit);
+  // The hookswitch as the phone's status has it now: going off hook answers
+  // a ringing call or gets dial tone, going on hook drops the call.
+  void HookSwitchChanged(const std::string& ext);
+  // Completions (sim_completion.cc): a new leg of `ext` arms the
+  // completions waiting for it to use its phone; after a call ends, callbacks
+  // whose party and caller are both free are offered.
+  void ArmCompletions(const std::string& ext);
+  void OfferCallbacks();
+  void OfferCallback(uint32_t id);
+  // Answering a callback leg calls its party.
+  void PlaceCallback(Leg& leg);
 
   v1::config::SimConfig config_;
   ProviderHost* host_ = nullptr;
@@ -169,6 +241,10 @@ class SimProvider : public Provider {
     std::string from_ext;
   };
   std::map<std::string, Orbit> orbits_;  // by orbit
+  std::map<std::string, Phone> phones_;  // by extension
+  std::map<uint32_t, Completion> completions_;  // by completion id
+  uint32_t next_completion_id_ = 1;
+  bool callbacks_scheduled_ = false;
 };
 
 }  // namespace linebridge

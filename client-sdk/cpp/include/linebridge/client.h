@@ -139,6 +139,8 @@ class Subscription {
   LINEBRIDGE_ROUTED(Method, Request, Response, kLine, Field)
 #define LINEBRIDGE_ROUTED_kCall(Method, Request, Response, Field) \
   LINEBRIDGE_ROUTED(Method, Request, Response, kCall, Field)
+#define LINEBRIDGE_ROUTED_kPhone(Method, Request, Response, Field) \
+  LINEBRIDGE_ROUTED(Method, Request, Response, kPhone, Field)
 #define LINEBRIDGE_ROUTED_RPCS LINEBRIDGE_RPCS(LINEBRIDGE_ROUTED_ROW_)
 
 class Client {
@@ -191,6 +193,11 @@ class Client {
                                                   const CallOptions& options = {});
   void ListCallsAsync(const v1::ListCallsRequest& request, Callback<v1::ListCallsResponse> done,
                       const CallOptions& options = {});
+  // With line_id: routed to the line's server; otherwise every server's phones.
+  absl::StatusOr<v1::ListPhonesResponse> ListPhones(const v1::ListPhonesRequest& request = {},
+                                                    const CallOptions& options = {});
+  void ListPhonesAsync(const v1::ListPhonesRequest& request,
+                       Callback<v1::ListPhonesResponse> done, const CallOptions& options = {});
 
   // --- Routed RPCs ------------------------------------------------------------
 #define LINEBRIDGE_ROUTED(Method, Request, Response, kind, field)                            \
