@@ -144,7 +144,7 @@ LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data
     client = client_.get();
     deadline = absl::Milliseconds(config_.deadline_ms);
     ++phone_rpcs_;  // providerShutdown waits for it (it never runs beside a TSPI function)
-    ++phones_[index].rpcs_in_flight;
+    ++phones_[index].rpcs[IdOf(hd_phone)];
   }
   // Synchronous in TSPI: the one phone function that waits for its server
   // (at most deadline_ms).
@@ -162,7 +162,7 @@ LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data
     // A TSPI function's thread never calls into TAPISRV: what this queues
     // (a held ClosePhone only) goes out on the dispatcher.
     absl::MutexLock lock(&mu_);
-    PhoneRpcDoneLocked(index);
+    PhoneRpcDoneLocked(index, IdOf(hd_phone));
   }
   if (!reply.ok()) return PhoneErrOf(reply.status());
   const std::string& bytes = reply->data();

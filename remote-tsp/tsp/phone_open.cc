@@ -157,7 +157,7 @@ void RemoteProvider::OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) {
   PhoneEntry& phone = phones_[open->index];
   const bool reachable = phone.present && phone.server < server_connected_.size() &&
                          server_connected_[phone.server];
-  if (!reachable || phone.closes_in_flight > 0) {
+  if (!reachable || phone.closes_in_flight > 0 || !phone.closes_held.empty()) {
     // Sent when the server's stream is up (ReopenPhonesLocked) or the close
     // on its way is answered; requests wait at most deadline_ms meanwhile.
     if (!reachable && !open->waiters.empty() && open->wait_until == absl::InfiniteFuture()) {
@@ -166,7 +166,7 @@ void RemoteProvider::OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) {
     return;
   }
   open->open_in_flight = true;
-  ++phone.rpcs_in_flight;
+  ++phone.rpcs[hd_phone];
   v1::OpenPhoneRequest request;
   request.set_phone_id(phone.phone_id);
   request.set_privilege(static_cast<v1::Privilege>(privilege));
@@ -213,7 +213,7 @@ void RemoteProvider::OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) {
               OpenPhoneOnServerLocked(hd_phone, v1::PRIVILEGE_OWNER);
             }
           }
-          PhoneRpcDoneLocked(index);
+          PhoneRpcDoneLocked(index, hd_phone);
         },
         deadline);
   });
@@ -269,24 +269,31 @@ LONG RemoteProvider::PhoneClose(HDRVPHONE hd_phone) {
   }
   for (PhoneWaiter& w : waiters) w.fail(PHONEERR_OPERATIONFAILED);
   if (on_server) {
-    phones_[index].close_held = true;
-    MaybeSendClosePhoneLocked(index);
+    phones_[index].closes_held.insert(IdOf(hd_phone));
+    MaybeSendClosePhoneLocked(index, IdOf(hd_phone));
   }
   return 0;
 }
 
-void RemoteProvider::PhoneRpcDoneLocked(uint32_t index) {
+void RemoteProvider::PhoneRpcDoneLocked(uint32_t index, uint32_t hd_phone) {
   --phone_rpcs_;
-  if (index >= phones_.size()) return;
-  --phones_[index].rpcs_in_flight;
-  MaybeSendClosePhoneLocked(index);
+  PhoneRequestDroppedLocked(index, hd_phone);
 }
 
-void RemoteProvider::MaybeSendClosePhoneLocked(uint32_t index) {
+void RemoteProvider::PhoneRequestDroppedLocked(uint32_t index, uint32_t hd_phone) {
   if (index >= phones_.size()) return;
   PhoneEntry& phone = phones_[index];
-  if (!phone.close_held || phone.rpcs_in_flight > 0 || stopping_) return;
-  phone.close_held = false;
+  if (auto it = phone.rpcs.find(hd_phone); it != phone.rpcs.end() && --it->second <= 0) {
+    phone.rpcs.erase(it);
+  }
+  MaybeSendClosePhoneLocked(index, hd_phone);
+}
+
+void RemoteProvider::MaybeSendClosePhoneLocked(uint32_t index, uint32_t hd_phone) {
+  if (index >= phones_.size()) return;
+  PhoneEntry& phone = phones_[index];
+  if (!phone.closes_held.contains(hd_phone) || phone.rpcs.contains(hd_phone) || stopping_) return;
+  phone.closes_held.erase(hd_phone);
   ++phone.closes_in_flight;
   v1::ClosePhoneRequest request;
   request.set_phone_id(phone.phone_id);
@@ -304,8 +311,8 @@ void RemoteProvider::MaybeSendClosePhoneLocked(uint32_t index) {
               if (index >= phones_.size()) return;
               PhoneEntry& p = phones_[index];
               --p.closes_in_flight;
-              // Opened again meanwhile: that open waited for this close.
-              if (p.closes_in_flight == 0 && p.hd_phone != 0) {
+              // Opened again meanwhile: that open waited for the closes.
+              if (p.closes_in_flight == 0 && p.closes_held.empty() && p.hd_phone != 0) {
                 OpenPhone* o = open_phones_.Find(p.hd_phone);
                 if (o != nullptr && o->applied_privilege == 0) {
                   OpenPhoneOnServerLocked(p.hd_phone, o->waiters.empty() ? v1::PRIVILEGE_MONITOR

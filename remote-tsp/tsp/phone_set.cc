@@ -53,7 +53,7 @@ LONG RemoteProvider::PhoneRequestLocked(DRV_REQUESTID request_id, uint32_t hd_ph
   Pending pending;
   pending.phone = true;
   pending_[request_id] = pending;
-  ++phone.rpcs_in_flight;  // phoneClose's ClosePhone waits for it
+  ++phone.rpcs[hd_phone];  // phoneClose's ClosePhone waits for it
   if (open->applied_privilege == v1::PRIVILEGE_OWNER && !open->open_in_flight) {
     QueuePhoneSendLocked(std::move(send));
     return static_cast<LONG>(request_id);
@@ -61,11 +61,10 @@ LONG RemoteProvider::PhoneRequestLocked(DRV_REQUESTID request_id, uint32_t hd_ph
   const uint32_t index = open->index;
   PhoneWaiter waiter;
   waiter.send = std::move(send);
-  waiter.fail = [this, request_id, index](LONG err) {
+  waiter.fail = [this, request_id, index, hd_phone](LONG err) {
     mu_.AssertHeld();  // PhoneWaiter::fail runs under mu_
     CompleteLocked(request_id, err);
-    --phones_[index].rpcs_in_flight;
-    MaybeSendClosePhoneLocked(index);
+    PhoneRequestDroppedLocked(index, hd_phone);
   };
   open->waiters.push_back(std::move(waiter));
   OpenPhoneOnServerLocked(hd_phone, v1::PRIVILEGE_OWNER);  // unless one is on its way
@@ -73,8 +72,8 @@ LONG RemoteProvider::PhoneRequestLocked(DRV_REQUESTID request_id, uint32_t hd_ph
 }
 
 absl::AnyInvocable<void(absl::StatusOr<v1::Phone>)> RemoteProvider::CompletePhoneRequest(
-    DRV_REQUESTID request_id, uint32_t index) {
-  return [this, request_id, index](absl::StatusOr<v1::Phone> reply) {
+    DRV_REQUESTID request_id, uint32_t index, uint32_t hd_phone) {
+  return [this, request_id, index, hd_phone](absl::StatusOr<v1::Phone> reply) {
     DrainingLock lock(this);
     // The reply's phone is the state right after the request: what TAPI
     // reads next (phoneGetDisplay after the completion) already shows it.
@@ -82,7 +81,7 @@ absl::AnyInvocable<void(absl::StatusOr<v1::Phone>)> RemoteProvider::CompletePhon
       phones_[index].info = *reply;
     }
     CompleteLocked(request_id, reply.ok() ? 0 : PhoneErrOf(reply.status()));
-    PhoneRpcDoneLocked(index);
+    PhoneRpcDoneLocked(index, hd_phone);
   };
 }
 
@@ -118,7 +117,7 @@ PhoneSend SendPhoneRequest(PhoneRpcMethod<Request, v1::Phone> method, Request re
   PhoneRequestLocked(request_id, IdOf(hd_phone),                                           \
                      SendPhoneRequest(&v1::Telephony::Stub::async::Method, std::move(request), \
                                       phone.server, absl::Milliseconds(config_.deadline_ms), \
-                                      CompletePhoneRequest(request_id, open->index)))
+                                      CompletePhoneRequest(request_id, open->index, IdOf(hd_phone))))
 
 LONG RemoteProvider::PhoneSetDisplay(DRV_REQUESTID request_id, HDRVPHONE hd_phone, DWORD row,
                                      DWORD column, LPCWSTR display, DWORD size) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "linebridge/client.h"
@@ -28,12 +30,14 @@ struct PhoneEntry {
   bool removed = false;      // PHONE_REMOVE queued
   DWORD device_id = 0;
   uint32_t hd_phone = 0;  // open handle, 0 if closed
-  // RPCs of this phone on their way (opens and requests): phoneClose's
-  // ClosePhone goes once they are answered, so the server never sees a
-  // request after the close that TAPI made before it.
-  int rpcs_in_flight = 0;
-  bool close_held = false;     // ClosePhone waits for rpcs_in_flight == 0
-  int closes_in_flight = 0;    // ClosePhone sent, not answered
+  // RPCs of this phone on their way (opens and requests), by the open
+  // (HDRVPHONE) they belong to: phoneClose's ClosePhone goes once that
+  // open's are answered, so the server never sees a request after the close
+  // that TAPI made before it. A new open of the phone goes to the server only
+  // once every earlier close has been answered (it would be undone).
+  absl::flat_hash_map<uint32_t, int> rpcs;
+  absl::flat_hash_set<uint32_t> closes_held;  // ClosePhone waiting for rpcs[hd] == 0
+  int closes_in_flight = 0;                   // ClosePhone sent, not answered
 };
 
 // One phone RPC, sent by the dispatcher thread (without the provider's

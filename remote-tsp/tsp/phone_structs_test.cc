@@ -48,8 +48,12 @@ void ExpectPhoneLayout(const Layout& l, const Writer& write) {
     Bytes b = Buffer(total);
     ASSERT_EQ(write(b.data()), 0);
     EXPECT_EQ(GetDword(b, 4), needed);
-    if (total == l.fixed) EXPECT_EQ(GetDword(b, 8), l.fixed);
-    if (total >= needed) EXPECT_EQ(GetDword(b, 8), needed);
+    if (total == l.fixed) {
+      EXPECT_EQ(GetDword(b, 8), l.fixed);
+    }
+    if (total >= needed) {
+      EXPECT_EQ(GetDword(b, 8), needed);
+    }
     ExpectSameBytes(l, b, Expected(l, total));
     if (::testing::Test::HasFailure()) return;
   }

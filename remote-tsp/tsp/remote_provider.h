@@ -598,9 +598,13 @@ class RemoteProvider {
   // Gives up the requests of phones whose server had no session in time.
   void ExpirePhoneWaitsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // ClosePhone once the phone's RPCs in flight are answered.
-  void MaybeSendClosePhoneLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // One RPC of phones_[index] answered (rpcs_in_flight), under the DrainingLock.
-  void PhoneRpcDoneLocked(uint32_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeSendClosePhoneLocked(uint32_t index, uint32_t hd_phone)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One RPC of open `hd_phone` of phones_[index] answered (PhoneEntry::rpcs).
+  void PhoneRpcDoneLocked(uint32_t index, uint32_t hd_phone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A phone request that never went out is done (PhoneEntry::rpcs).
+  void PhoneRequestDroppedLocked(uint32_t index, uint32_t hd_phone)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An asynchronous phone request: registers `request_id`, then sends
   // `send` (which must complete it through CompletePhoneRequest) once the
   // phone is open as OWNER on its server; returns request_id.
@@ -612,7 +616,7 @@ class RemoteProvider {
   // The callback that completes a phone request with the reply's PHONEERR
   // (the reply's Phone updates the mirror).
   absl::AnyInvocable<void(absl::StatusOr<v1::Phone>)> CompletePhoneRequest(
-      DRV_REQUESTID request_id, uint32_t index);
+      DRV_REQUESTID request_id, uint32_t index, uint32_t hd_phone);
 
   void Dispatch();
   void ConnectLoop();

@@ -448,7 +448,9 @@ TEST_F(TspPhoneTest, CloseWithARequestInFlight) {
                                       static_cast<DWORD>(text.size() * 2));
     harness_.Issued(first, r);
     ASSERT_EQ(r, static_cast<LONG>(first));
-    if (round % 2 == 1) ASSERT_EQ(harness_.WaitCompletion(first), 0);  // owner, then a lamp
+    if (round % 2 == 1) {  // owner first, then the lamp goes at once
+      ASSERT_EQ(harness_.WaitCompletion(first), 0);
+    }
     const DRV_REQUESTID lamp = harness_.NextRequestId();
     r = T().TSPI_phoneSetLamp(lamp, hd, kCallButton, PHONELAMPMODE_STEADY);
     harness_.Issued(lamp, r);
@@ -458,7 +460,9 @@ TEST_F(TspPhoneTest, CloseWithARequestInFlight) {
     const LONG lamp_result = harness_.WaitCompletion(lamp);
     EXPECT_NE(first_result, 1) << "never completed";
     EXPECT_NE(lamp_result, 1) << "never completed";
-    if (round % 2 == 1) EXPECT_EQ(lamp_result, 0);
+    if (round % 2 == 1) {
+      EXPECT_EQ(lamp_result, 0);
+    }
   }
   // Opened again: owner at once (the server saw every close).
   HTAPIPHONE ht;
