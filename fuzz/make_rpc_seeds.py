@@ -61,6 +61,10 @@ seeds = {
     "set_dev_config": ("SetDevConfig", T.SetDevConfigRequest(
         line_id="modem/m1", config=Y.DeviceConfig(modem=Y.ModemSettings(
             call_setup_fail_timer_s=45, speaker_volume=3, blind_dial=True)))),
+    "complete_call": ("CompleteCall", T.CompleteCallRequest(
+        call_id="ed0001-1", mode=Y.COMPLETION_MODE_CALLBACK)),
+    "uncomplete_call": ("UncompleteCall", T.UncompleteCallRequest(line_id="sim/100",
+                                                                  completion_id=1)),
     "list_phones": ("ListPhones", T.ListPhonesRequest(line_id="sim/100")),
     "get_phone": ("GetPhone", T.GetPhoneRequest(phone_id="sim/phone/100")),
     "open_phone": ("OpenPhone", T.OpenPhoneRequest(session_id="s-0", phone_id="sim/phone/100",
