@@ -96,9 +96,9 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
           "); its lines arrive by LINE_CREATE once it answers"));
     }
   }
-  LogInfo(absl::StrCat("enumeration: ", out.lines.size(), " lines and ", out.phones.size(),
-                       " phones from ", out.answered, " of ", n,
-                       " servers in ", absl::FormatDuration(absl::Now() - start)));
+  LogInfo(absl::StrCat("enumeration: ", out.lines.size(), " lines from ", out.answered, " of ", n,
+                       " servers in ", absl::FormatDuration(absl::Now() - start), " (",
+                       out.phones.size(), " phones)"));
   return out;
 }
 
