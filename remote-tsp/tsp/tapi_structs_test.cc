@@ -118,7 +118,8 @@ std::vector<Field> AddressCapsCommon(DWORD device_id) {
                     LINECALLINFOSTATE_CALLDATA | LINECALLINFOSTATE_ORIGIN |
                     LINECALLINFOSTATE_REASON | LINECALLINFOSTATE_TRUNK |
                     LINECALLINFOSTATE_RATE | LINECALLINFOSTATE_DIALPARAMS |
-                    LINECALLINFOSTATE_TREATMENT | LINECALLINFOSTATE_MONITORMODES),
+                    LINECALLINFOSTATE_TREATMENT | LINECALLINFOSTATE_MONITORMODES |
+                    LINECALLINFOSTATE_COMPLETIONID),
           STRUCT_FIELD(LINEADDRESSCAPS, dwRedirectionIDFlags, LINECALLPARTYID_UNAVAIL),
           STRUCT_FIELD(LINEADDRESSCAPS, dwDialToneModes, LINEDIALTONEMODE_UNAVAIL),
           STRUCT_FIELD(LINEADDRESSCAPS, dwBusyModes, LINEBUSYMODE_UNAVAIL),
@@ -215,6 +216,34 @@ TEST(WriteLineAddressCaps, CallTreatmentList) {
   EXPECT_LE(partial.dwUsedSize, short_total);
   EXPECT_TRUE(std::all_of(small.begin() + short_total, small.end(),
                           [](unsigned char c) { return c == kCanary; }));
+}
+
+TEST(WriteLineAddressCaps, CallCompletion) {
+  LineSnapshot line = FullLine();
+  v1::AddressCaps& ac = *line.info->mutable_addresses(0)->mutable_caps();
+  Bytes b = Buffer(2048);
+  LINEADDRESSCAPS caps;
+  // Without COMPLETECALL nothing about completion is said.
+  ac.add_completion_modes(v1::COMPLETION_MODE_CALLBACK);
+  ac.set_max_call_completions(4);
+  ASSERT_EQ(WriteLineAddressCaps(line, 0, reinterpret_cast<LPLINEADDRESSCAPS>(b.data())), 0);
+  std::memcpy(&caps, b.data(), sizeof caps);
+  EXPECT_EQ(caps.dwCallCompletionModes, 0u);
+  EXPECT_EQ(caps.dwMaxCallCompletions, 0u);
+  EXPECT_EQ(caps.dwAddrCapFlags & LINEADDRCAPFLAGS_COMPLETIONID, 0u);
+  // With it: the modes (MESSAGE never: no canned messages), the limit, ids.
+  ac.add_call_features(v1::CALL_FEATURE_COMPLETECALL);
+  ac.add_address_features(v1::ADDRESS_FEATURE_UNCOMPLETECALL);
+  ac.add_completion_modes(v1::COMPLETION_MODE_MESSAGE);
+  b = Buffer(2048);
+  ASSERT_EQ(WriteLineAddressCaps(line, 0, reinterpret_cast<LPLINEADDRESSCAPS>(b.data())), 0);
+  std::memcpy(&caps, b.data(), sizeof caps);
+  EXPECT_EQ(caps.dwCallCompletionModes, static_cast<DWORD>(LINECALLCOMPLMODE_CALLBACK));
+  EXPECT_EQ(caps.dwMaxCallCompletions, 4u);
+  EXPECT_EQ(caps.dwNumCompletionMessages, 0u);
+  EXPECT_NE(caps.dwAddrCapFlags & LINEADDRCAPFLAGS_COMPLETIONID, 0u);
+  EXPECT_NE(caps.dwCallFeatures & LINECALLFEATURE_COMPLETECALL, 0u);
+  EXPECT_NE(caps.dwAddressFeatures & LINEADDRFEATURE_UNCOMPLETECALL, 0u);
 }
 
 TEST(WriteLineAddressCaps, AddressWithoutFeatures) {
@@ -378,10 +407,9 @@ std::vector<Field> AddressStatusFields(DWORD forward_entries) {
           STRUCT_FIELD(LINEADDRESSSTATUS, dwNumActiveCalls, 1),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwNumOnHoldCalls, 2),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwNumOnHoldPendCalls, 3),
+          // What the address can do (its caps), not every feature the provider has.
           STRUCT_FIELD(LINEADDRESSSTATUS, dwAddressFeatures,
-                LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_PICKUP | LINEADDRFEATURE_PICKUPDIRECT |
-                    LINEADDRFEATURE_PICKUPGROUP | LINEADDRFEATURE_UNPARK |
-                    LINEADDRFEATURE_FORWARD | LINEADDRFEATURE_FORWARDFWD),
+                LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_FORWARD),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwForwardNumEntries, forward_entries)};
 }
 
