@@ -32,13 +32,13 @@ class SimCompletionTest : public SimFixture {
     while (absl::Now() < deadline && CallsOn(ext) == 0) absl::SleepFor(absl::Milliseconds(2));
     return CallsOn(ext) == 1 ? CallOn(ext) : "";
   }
-  // `from` calls the single-appearance extension 150 while it talks to 101:
+  // `from` calls the single-appearance extension 150 while it talks to 104:
   // busy. Returns the caller's (disconnected) call and 150's connected pair.
   struct Busy {
     std::string call, party_a, party_b;
   };
   Busy CallBusy150(const std::string& from) {
-    auto [a, b] = Connect("150", "101");
+    auto [a, b] = Connect("150", "104");
     const std::string c = Make(from, "150").id();
     EXPECT_TRUE(WaitState(c, S::CALL_STATE_DISCONNECTED));
     EXPECT_EQ(Get(c).status().disconnect_mode(), v1::DISCONNECT_MODE_BUSY);
@@ -100,7 +100,12 @@ TEST_F(SimCompletionTest, UnansweredPartyCallsBackAfterItNextUsesItsPhone) {
   ASSERT_EQ(State(c), S::CALL_STATE_RINGBACK);
   auto done = Complete(c);
   ASSERT_TRUE(done.ok()) << done.status();
-  ASSERT_TRUE(Drop(c).ok());  // 101's ringing ends: it has not used its phone
+  // 100 hangs up; 101's ringing call ends and is cleared: it has not used its
+  // phone.
+  const std::string ring = CallOn("101");
+  ASSERT_TRUE(Drop(c).ok());
+  ASSERT_TRUE(WaitState(ring, S::CALL_STATE_DISCONNECTED));
+  ASSERT_TRUE(Drop(ring).ok());
   // 101 makes a call and hangs up: now it is back.
   const std::string d = Make("101", "5550100").id();
   ASSERT_TRUE(WaitState(d, S::CALL_STATE_CONNECTED));
