@@ -402,14 +402,15 @@ LineSnapshot ForwardedLine() {
   return line;
 }
 
-std::vector<Field> AddressStatusFields(DWORD forward_entries) {
+// `features`: the address's own (address 0 of FullLine: MAKECALL, FORWARD).
+std::vector<Field> AddressStatusFields(
+    DWORD forward_entries, DWORD features = LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_FORWARD) {
   return {STRUCT_FIELD(LINEADDRESSSTATUS, dwNumInUse, 1),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwNumActiveCalls, 1),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwNumOnHoldCalls, 2),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwNumOnHoldPendCalls, 3),
           // What the address can do (its caps), not every feature the provider has.
-          STRUCT_FIELD(LINEADDRESSSTATUS, dwAddressFeatures,
-                LINEADDRFEATURE_MAKECALL | LINEADDRFEATURE_FORWARD),
+          STRUCT_FIELD(LINEADDRESSSTATUS, dwAddressFeatures, features),
           STRUCT_FIELD(LINEADDRESSSTATUS, dwForwardNumEntries, forward_entries)};
 }
 
@@ -440,7 +441,9 @@ TEST(WriteLineAddressStatus, ForwardingAsTwoPointTwoEntries) {
   ExpectLayout(l, [&](void* p) {
     return WriteLineAddressStatus(line, open, 0, static_cast<LPLINEADDRESSSTATUS>(p));
   });
+  // Address 1 has no address features of its own.
   open.version = kV20;
+  l.fields = AddressStatusFields(2, 0);
   ExpectLayout(l, [&](void* p) {
     return WriteLineAddressStatus(line, open, 1, static_cast<LPLINEADDRESSSTATUS>(p));
   });
