@@ -17,8 +17,6 @@ namespace {
 using structs_test::Buffer;
 using structs_test::Bytes;
 using structs_test::Concat;
-using structs_test::Expected;
-using structs_test::ExpectSameBytes;
 using structs_test::Field;
 using structs_test::GetDword;
 using structs_test::Layout;
@@ -37,26 +35,7 @@ constexpr DWORD kVarString = 24;
 // Below the fixed size PHONEERR_STRUCTURETOOSMALL and nothing written; from
 // it to past dwNeededSize exactly the expected buffer.
 void ExpectPhoneLayout(const Layout& l, const Writer& write) {
-  {
-    Bytes b = Buffer(l.fixed - 1);
-    EXPECT_EQ(write(b.data()), PHONEERR_STRUCTURETOOSMALL);
-    EXPECT_EQ(b, Buffer(l.fixed - 1)) << "written although too small";
-  }
-  const DWORD needed = l.Needed();
-  for (DWORD total = l.fixed; total <= needed + 16; ++total) {
-    SCOPED_TRACE(::testing::Message() << "dwTotalSize " << total);
-    Bytes b = Buffer(total);
-    ASSERT_EQ(write(b.data()), 0);
-    EXPECT_EQ(GetDword(b, 4), needed);
-    if (total == l.fixed) {
-      EXPECT_EQ(GetDword(b, 8), l.fixed);
-    }
-    if (total >= needed) {
-      EXPECT_EQ(GetDword(b, 8), needed);
-    }
-    ExpectSameBytes(l, b, Expected(l, total));
-    if (::testing::Test::HasFailure()) return;
-  }
+  structs_test::ExpectLayout(l, write, PHONEERR_STRUCTURETOOSMALL);
 }
 
 Bytes Dwords(std::initializer_list<DWORD> values) {

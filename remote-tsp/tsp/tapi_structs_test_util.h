@@ -152,12 +152,14 @@ inline Bytes Buffer(DWORD total) {
 
 using Writer = std::function<LONG(void*)>;
 
-// Below the fixed size: STRUCTURETOOSMALL, not a byte written. From the fixed
-// size to well past dwNeededSize: exactly the expected buffer.
-inline void ExpectLayout(const Layout& l, const Writer& write) {
+// Below the fixed size: STRUCTURETOOSMALL (`too_small`: LINEERR_ or, for the
+// phone structures, PHONEERR_), not a byte written. From the fixed size to
+// well past dwNeededSize: exactly the expected buffer.
+inline void ExpectLayout(const Layout& l, const Writer& write,
+                         LONG too_small = LINEERR_STRUCTURETOOSMALL) {
   {
     Bytes b = Buffer(l.fixed - 1);
-    EXPECT_EQ(write(b.data()), LINEERR_STRUCTURETOOSMALL);
+    EXPECT_EQ(write(b.data()), too_small);
     EXPECT_EQ(b, Buffer(l.fixed - 1)) << "written although too small";
   }
   const DWORD needed = l.Needed();
