@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "linebridge/v1/config.pb.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::bench {
 
@@ -22,9 +23,8 @@ inline double MicrosSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
 }
 
-inline std::chrono::system_clock::time_point DeadlineIn(double seconds) {
-  return std::chrono::system_clock::now() +
-         std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+inline gpr_timespec DeadlineIn(double seconds) {
+  return DeadlineAfter(absl::Microseconds(static_cast<int64_t>(seconds * 1e6)));
 }
 
 // The program `name` in the directory of the running executable (bin/).

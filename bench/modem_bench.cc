@@ -38,6 +38,7 @@
 #include "providers/modem/modem_emulator.h"
 #include "providers/modem/modem_provider.h"
 #include "providers/modem/serial_port.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::bench {
 namespace {
@@ -115,9 +116,9 @@ class EnginePath {
     if (!engine_.AddProvider(std::make_unique<ModemProvider>(mc)).ok()) Die("AddProvider");
     v1::GetLineRequest lr;
     lr.set_line_id("modem/m0");
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
     while (engine_.GetLine(lr)->status().state() != v1::LINE_STATE_IN_SERVICE) {
-      if (absl::Now() > deadline) Die("engine: modem line never came into service");
+      if (MonotonicNow() > deadline) Die("engine: modem line never came into service");
       absl::SleepFor(absl::Milliseconds(5));
     }
     v1::MakeCallRequest mk;
@@ -129,7 +130,7 @@ class EnginePath {
     v1::GetCallRequest gc;
     gc.set_call_id(call_id_);
     while (engine_.GetCall(gc)->status().state() != v1::CALL_STATE_CONNECTED) {
-      if (absl::Now() > deadline) Die("engine: call never connected");
+      if (MonotonicNow() > deadline) Die("engine: call never connected");
       absl::SleepFor(absl::Milliseconds(5));
     }
   }
@@ -297,10 +298,10 @@ int Main(int argc, char** argv) {
 
   auto daemon = Daemon::Start(linebridged, dir.path(), "modem", modem_config, &error);
   if (!daemon) Die("starting linebridged (modem): " + error);
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(30);
   for (auto& e : emus) {
     while (!e->SawCommand("AT+VCID=1")) {
-      if (absl::Now() > deadline) Die("modem lines did not initialise: " + daemon->LogTail());
+      if (MonotonicNow() > deadline) Die("modem lines did not initialise: " + daemon->LogTail());
       absl::SleepFor(absl::Milliseconds(10));
     }
   }

@@ -34,6 +34,7 @@
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
+#include "linebridge/deadline.h"
 
 namespace {
 
@@ -98,8 +99,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   fixture->server = *std::move(server);
   fixture->channel =
       grpc::CreateChannel(fixture->server->address(), grpc::InsecureChannelCredentials());
-  if (!fixture->channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10))) {
+  if (!fixture->channel->WaitForConnected(linebridge::DeadlineAfter(absl::Seconds(10)))) {
     std::abort();
   }
   fixture->stub = std::make_unique<grpc::GenericStub>(fixture->channel);
@@ -122,7 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::ByteBuffer send(&slice, 1);
   grpc::ByteBuffer reply;
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(linebridge::DeadlineAfter(absl::Seconds(10)));
   absl::Notification done;
   grpc::Status status;
   fixture->stub->UnaryCall(&ctx, method.path, grpc::StubOptions(), &send, &reply,

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/rpc_status.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -234,7 +235,7 @@ Connection::Connection(std::string address, std::shared_ptr<grpc::Channel> chann
 Connection::~Connection() = default;
 
 bool Connection::WaitForConnected(absl::Duration timeout) {
-  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+  return channel_->WaitForConnected(DeadlineAfter(timeout));
 }
 
 void Connection::CancelAll() {
@@ -268,7 +269,7 @@ void Connection::PrepareContext(grpc::ClientContext& context, const CallOptions&
   absl::Duration deadline =
       options.deadline > absl::ZeroDuration() ? options.deadline : options_.deadline;
   if (deadline > absl::ZeroDuration() && deadline != absl::InfiniteDuration()) {
-    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    context.set_deadline(DeadlineAfter(deadline));
   }
   AddCredentials(context);
 }

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <utility>
 
-#include "absl/time/clock.h"
 #include "tapi_mapping.h"
 #include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
@@ -22,8 +21,6 @@ constexpr DWORD kMaxToneHz = 3800;
 constexpr DWORD kMinMonitorMs = 20;
 constexpr DWORD kMaxMonitorMs = 60000;
 constexpr DWORD kMaxGatherDigits = 64;
-
-DWORD Tick() { return static_cast<DWORD>(absl::ToUnixMillis(absl::Now())); }
 
 v1::ToneKind ToneKindOf(DWORD mode) {
   switch (mode) {
@@ -102,7 +99,7 @@ void RemoteProvider::RequestEndedLocked(CallEntry& entry, uint32_t hd_call, DWOR
   out.msg = msg;
   out.p1 = term;
   out.p2 = end_to_end_id;
-  out.p3 = Tick();
+  out.p3 = TickCount();
   CallEventLocked(entry, out);
 }
 
@@ -393,7 +390,7 @@ void RemoteProvider::CallMediaEventLocked(size_t server, const v1::Event& event)
   Outgoing out;
   out.kind = Outgoing::Kind::kCallEvent;
   out.hd_call = it->second;
-  out.p3 = Tick();
+  out.p3 = TickCount();
   switch (event.kind_case()) {
     case v1::Event::kToneGenerated: {
       const v1::ToneGenerated& g = event.tone_generated();
@@ -440,7 +437,7 @@ void RemoteProvider::CancelCallMediaLocked(uint32_t hd_call, CallEntry& entry) {
   Outgoing out;
   out.kind = Outgoing::Kind::kCallEvent;
   out.hd_call = hd_call;
-  out.p3 = Tick();
+  out.p3 = TickCount();
   for (DWORD id : entry.tones) {
     out.msg = LINE_GENERATE;
     out.p1 = LINEGENERATETERM_CANCEL;

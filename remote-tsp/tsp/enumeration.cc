@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "linebridge/deadline.h"
 #include "tsp/phone_rpc.h"
 #include "tsp/tsp_channel.h"
 #include "tsp/tsp_log.h"
@@ -46,7 +47,7 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
     answers->phones.resize(n);
     answers->errors.resize(n);
   }
-  const absl::Time start = absl::Now();
+  const absl::Time start = MonotonicNow();
   CallOptions call;
   call.deadline = bound;
   for (size_t server = 0; server < n; ++server) {
@@ -76,7 +77,7 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
   auto all = [&answers]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(answers->mu) {
     return answers->outstanding == 0;
   };
-  answers->mu.AwaitWithDeadline(absl::Condition(&all), start + bound);
+  answers->mu.AwaitWithTimeout(absl::Condition(&all), bound);
   for (size_t server = 0; server < n; ++server) {
     if (answers->responses[server].has_value()) {
       ++out.answered;
@@ -97,7 +98,7 @@ ServerLines EnumerateServerLines(const TspConfig& config, absl::Duration bound) 
     }
   }
   LogInfo(absl::StrCat("enumeration: ", out.lines.size(), " lines from ", out.answered, " of ", n,
-                       " servers in ", absl::FormatDuration(absl::Now() - start), " (",
+                       " servers in ", absl::FormatDuration(MonotonicNow() - start), " (",
                        out.phones.size(), " phones)"));
   return out;
 }

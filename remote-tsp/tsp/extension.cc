@@ -7,6 +7,7 @@
 #include <string>
 
 #include "linebridge/linebridge_ext.h"
+#include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
 
 namespace linebridge::tsp {
@@ -37,10 +38,7 @@ LONG RemoteProvider::GetExtensionID(DWORD device_id, DWORD, LPLINEEXTENSIONID ex
   absl::MutexLock lock(&mu_);
   if (!IndexOfDeviceLocked(device_id).has_value()) return LINEERR_BADDEVICEID;
   if (extension_id == nullptr) return LINEERR_INVALPOINTER;
-  extension_id->dwExtensionID0 = LINEBRIDGE_EXT_ID0;
-  extension_id->dwExtensionID1 = LINEBRIDGE_EXT_ID1;
-  extension_id->dwExtensionID2 = LINEBRIDGE_EXT_ID2;
-  extension_id->dwExtensionID3 = LINEBRIDGE_EXT_ID3;
+  FillExtensionId(extension_id);
   return 0;
 }
 
@@ -48,10 +46,7 @@ LONG RemoteProvider::SelectExtVersion(HDRVLINE hd_line, DWORD ext_version) {
   absl::MutexLock lock(&mu_);
   OpenLine* open = FindOpenLocked(hd_line);
   if (open == nullptr) return LINEERR_INVALLINEHANDLE;
-  // 0 deselects.
-  if (ext_version != 0 && ext_version != LINEBRIDGE_EXT_VERSION) {
-    return LINEERR_INCOMPATIBLEEXTVERSION;
-  }
+  if (!SelectableExtVersion(ext_version)) return LINEERR_INCOMPATIBLEEXTVERSION;
   open->ext_version = ext_version;
   return 0;
 }

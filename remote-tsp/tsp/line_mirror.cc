@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "tapi_mapping.h"
 #include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
@@ -422,7 +421,7 @@ void RemoteProvider::DigitsEventLocked(const v1::Event& event) {
   Outgoing out;
   out.kind = Outgoing::Kind::kCallEvent;
   out.hd_call = it->second;
-  out.p3 = static_cast<DWORD>(absl::ToUnixMillis(absl::Now()));  // tick count
+  out.p3 = TickCount();
   if (digit) {
     if (event.digit().digit().empty()) return;
     out.msg = LINE_MONITORDIGITS;

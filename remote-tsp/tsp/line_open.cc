@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 #include "tapi_mapping.h"
 #include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
@@ -100,7 +101,7 @@ void RemoteProvider::OpenOnServerLocked(uint32_t hd_line) {
             o->applied_privilege = 0;
             o->retry_backoff = std::clamp(o->retry_backoff * 2, absl::Milliseconds(200),
                                           absl::Seconds(5));
-            o->retry_at = absl::Now() + o->retry_backoff;
+            o->retry_at = MonotonicNow() + o->retry_backoff;
           } else {
             // The server refused (its state is unchanged): TAPI's media
             // detection falls back to what the server applied, so

@@ -12,8 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 #include "linebridge/linebridge_ext.h"
 #include "tsp/phone_rpc.h"
+#include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
 #include "tsp/tsp_log.h"
 #include "tsp/var_struct.h"
@@ -80,10 +82,7 @@ LONG RemoteProvider::PhoneGetExtensionID(DWORD device_id, DWORD,
   absl::MutexLock lock(&mu_);
   if (!IndexOfPhoneDeviceLocked(device_id).has_value()) return PHONEERR_BADDEVICEID;
   if (extension_id == nullptr) return PHONEERR_INVALPOINTER;
-  extension_id->dwExtensionID0 = LINEBRIDGE_EXT_ID0;
-  extension_id->dwExtensionID1 = LINEBRIDGE_EXT_ID1;
-  extension_id->dwExtensionID2 = LINEBRIDGE_EXT_ID2;
-  extension_id->dwExtensionID3 = LINEBRIDGE_EXT_ID3;
+  FillExtensionId(extension_id);
   return 0;
 }
 
@@ -91,9 +90,7 @@ LONG RemoteProvider::PhoneSelectExtVersion(HDRVPHONE hd_phone, DWORD ext_version
   absl::MutexLock lock(&mu_);
   OpenPhone* open = FindOpenPhoneLocked(hd_phone);
   if (open == nullptr) return PHONEERR_INVALPHONEHANDLE;
-  if (ext_version != 0 && ext_version != LINEBRIDGE_EXT_VERSION) {
-    return PHONEERR_INCOMPATIBLEEXTVERSION;
-  }
+  if (!SelectableExtVersion(ext_version)) return PHONEERR_INCOMPATIBLEEXTVERSION;
   open->ext_version = ext_version;
   return 0;
 }
@@ -161,7 +158,7 @@ void RemoteProvider::OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) {
     // Sent when the server's stream is up (ReopenPhonesLocked) or the close
     // on its way is answered; requests wait at most deadline_ms meanwhile.
     if (!reachable && !open->waiters.empty() && open->wait_until == absl::InfiniteFuture()) {
-      open->wait_until = absl::Now() + absl::Milliseconds(config_.deadline_ms);
+      open->wait_until = MonotonicNow() + absl::Milliseconds(config_.deadline_ms);
     }
     return;
   }
@@ -236,7 +233,7 @@ void RemoteProvider::ReopenPhonesLocked(size_t server, bool session_replaced) {
 }
 
 void RemoteProvider::ExpirePhoneWaitsLocked() {
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   open_phones_.ForEach([&](uint32_t, OpenPhone& open) {
     mu_.AssertHeld();  // run by ForEach under the caller's lock
     if (open.waiters.empty() || open.wait_until > now || open.open_in_flight) return;
@@ -258,6 +255,7 @@ LONG RemoteProvider::PhoneClose(HDRVPHONE hd_phone) {
   const bool on_server = open->applied_privilege != 0 || open->open_in_flight;
   open_phones_.Remove(IdOf(hd_phone));
   phones_[index].hd_phone = 0;
+  phones_[index].reported_disconnected = false;
   // An event of this phone on its way to TAPI right now arrives before
   // phoneClose returns (later ones find no open phone and are dropped).
   if (delivering_thread_ != std::this_thread::get_id()) {

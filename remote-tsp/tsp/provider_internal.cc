@@ -5,7 +5,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "linebridge/deadline.h"
+
 namespace linebridge::tsp {
+
+DWORD TickCount() {
+  return static_cast<DWORD>(absl::ToInt64Milliseconds(MonotonicNow() - absl::UnixEpoch()));
+}
 
 DWORD CallInfoStateBits(const v1::CallInfoChanged& change) {
   DWORD out = 0;

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "linebridge/client.h"
+#include "linebridge/linebridge_ext.h"
 #include "linebridge/tapi_abi.h"
 #include "tsp/var_struct.h"
 
@@ -17,6 +18,25 @@ uint32_t LineErrOf(const absl::Status& status);
 }  // namespace linebridge
 
 namespace linebridge::tsp {
+
+// An event's tick count (GetTickCount: milliseconds on a clock that never
+// steps, wrapping at 2^32).
+DWORD TickCount();
+
+// The linebridge extension (linebridge_ext.h) for lineGetExtensionID and
+// phoneGetExtensionID: LINEEXTENSIONID and PHONEEXTENSIONID are the same four
+// DWORDs.
+template <typename ExtensionId>
+void FillExtensionId(ExtensionId* id) {
+  id->dwExtensionID0 = LINEBRIDGE_EXT_ID0;
+  id->dwExtensionID1 = LINEBRIDGE_EXT_ID1;
+  id->dwExtensionID2 = LINEBRIDGE_EXT_ID2;
+  id->dwExtensionID3 = LINEBRIDGE_EXT_ID3;
+}
+// Whether line/phoneSelectExtVersion may select `ext_version` (0 deselects).
+inline bool SelectableExtVersion(DWORD ext_version) {
+  return ext_version == 0 || ext_version == LINEBRIDGE_EXT_VERSION;
+}
 
 // Sets a DWORD field of structure S being written by `w`.
 #define LB_SET(w, S, field, value) (w).SetDword(offsetof(S, field), static_cast<DWORD>(value))

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 #include "tapi_mapping.h"
 #include "tsp/provider_internal.h"
 #include "tsp/remote_provider.h"
@@ -328,7 +329,7 @@ void RemoteProvider::ConnectLoop() {
 }
 
 void RemoteProvider::MaintainLocked() {
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   std::vector<uint32_t> due;
   open_lines_.ForEach([&](uint32_t id, OpenLine& open) {
     mu_.AssertHeld();  // run by ForEach under the caller's lock

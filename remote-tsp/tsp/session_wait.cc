@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 #include "tsp/remote_provider.h"
 
 namespace linebridge::tsp {
@@ -42,7 +43,7 @@ void RemoteProvider::StartSessionWaitLocked(OpenLine& open) {
   if (ever || stopping_ || open.open_in_flight) return;  // an outage: fail fast
   open.awaiting_session = true;
   open.open_in_flight = true;  // requests queue in after_open
-  open.session_wait_until = absl::Now() + absl::Milliseconds(config_.deadline_ms);
+  open.session_wait_until = MonotonicNow() + absl::Milliseconds(config_.deadline_ms);
 }
 
 bool RemoteProvider::EndSessionWaitLocked(OpenLine& open) {
@@ -67,7 +68,7 @@ void RemoteProvider::QueueAfterOpenLocked(OpenLine& open, absl::AnyInvocable<voi
 
 std::vector<absl::AnyInvocable<void()>> RemoteProvider::ExpireSessionWaitsLocked() {
   std::vector<absl::AnyInvocable<void()>> expired;
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   open_lines_.ForEach([&](uint32_t, OpenLine& open) {
     if (!open.awaiting_session || open.session_wait_until > now) return;
     open.awaiting_session = false;

@@ -5,6 +5,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 
@@ -42,7 +43,7 @@ void HealthServer::SetServing(bool serving) {
 void HealthServer::Shutdown() {
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  server_->Shutdown(DeadlineAfter(absl::Seconds(1)));
   server_->Wait();
   server_.reset();
 }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "config/config.h"
+#include "linebridge/deadline.h"
 #include "core/log.h"
 
 namespace linebridge {
@@ -233,7 +234,7 @@ void Listener::Run() {
         if (fds[i].revents != 0) AcceptReady(fds[i].fd);
       }
     }
-    if (absl::Now() - last_sweep_ >= kSweepInterval) {
+    if (MonotonicNow() - last_sweep_ >= kSweepInterval) {
       absl::MutexLock lock(&mu_);
       Sweep();
     }
@@ -321,7 +322,7 @@ bool Listener::MakeRoom(const std::string& peer_addr) {
     return peer_full || conns_.size() >= max_connections_;
   };
   if (!full()) return true;
-  if (absl::Now() - last_sweep_ >= kSweepAtCapInterval) Sweep();
+  if (MonotonicNow() - last_sweep_ >= kSweepAtCapInterval) Sweep();
   auto it = per_addr_.find(peer_addr);
   if (it != per_addr_.end() && it->second.open >= max_per_peer_ &&
       !EvictOldestUnauthenticated(&peer_addr)) {
@@ -367,7 +368,7 @@ void Listener::Forget(std::map<int, Conn>::iterator it) {
 }
 
 void Listener::Sweep() {
-  last_sweep_ = absl::Now();
+  last_sweep_ = MonotonicNow();
   for (auto it = conns_.begin(); it != conns_.end();) {
     struct stat st {};
     const bool same = ::fstat(it->first, &st) == 0 && st.st_dev == it->second.dev &&

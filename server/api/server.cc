@@ -41,6 +41,7 @@
 #include "store/security_store.h"
 #include "store/spooler.h"
 #include "store/store_status.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 
@@ -392,7 +393,7 @@ void Server::Shutdown(absl::string_view reason) {
   if (media_files_ != nullptr) media_files_->Shutdown();  // recordings closed, waiters answered
   engine_->Shutdown(reason);  // subscribers get ServerShutdown, then their streams end
   if (grpc_server_ != nullptr) {
-    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc_server_->Shutdown(DeadlineAfter(absl::Seconds(2)));
     grpc_server_->Wait();
   }
   {

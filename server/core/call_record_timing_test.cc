@@ -7,6 +7,7 @@
 #include "core/testing/manual_clock.h"
 #include "core/time_util.h"
 #include "providers/sim/sim_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::testing {
 namespace {
@@ -29,8 +30,8 @@ class CallRecordTiming : public SimFixture {
   }
   // Waits (in real time) for the call's record: the linger ends by itself.
   std::optional<v1::CallRecord> WaitRecord(const std::string& call_id) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       if (auto r = RecordOf(call_id)) return r;
       absl::SleepFor(absl::Milliseconds(2));
     }

@@ -14,6 +14,7 @@
 #include "store/testing/store_test_util.h"
 #include "store/cdr_store.h"
 #include "store/security_store.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -225,8 +226,8 @@ TEST_F(RetentionTest, BackgroundPassesRunOnTheInterval) {
   std::vector<v1::CallRecord> records;
   for (int i = 0; i < 40; ++i) records.push_back(Ended(absl::Now(), i));
   ASSERT_TRUE(cdr_->AppendBatch(records).ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (Records() > 5 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(20);
+  while (Records() > 5 && MonotonicNow() < deadline) absl::SleepFor(absl::Milliseconds(5));
   EXPECT_EQ(Records(), 5u);
   EXPECT_GE(pruner.passes(), 1u);
 }

@@ -45,6 +45,7 @@
 #include "linebridge/client.h"
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::chaos {
 namespace {
@@ -223,7 +224,7 @@ absl::StatusOr<std::set<std::string>> RecordedCalls(v1::Admin::Stub& admin) {
     request.set_before_record_id(before);
     v1::ListCallRecordsResponse response;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(DeadlineAfter(absl::Seconds(10)));
     context.set_wait_for_ready(true);
     const grpc::Status status = admin.ListCallRecords(&context, request, &response);
     if (!status.ok()) return absl::UnavailableError(status.error_message());
@@ -335,13 +336,13 @@ TEST(Chaos, KilledUnderLoadAndRestartedOnTheSameDataDir) {
     auto status_stub = AdminStub(address);
     v1::ServerStatus status;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(DeadlineAfter(absl::Seconds(10)));
     ASSERT_TRUE(status_stub->GetServerStatus(&context, v1::GetServerStatusRequest(), &status).ok());
     final_epoch = status.epoch();
   }
   for (int i = 0; i < kSubscribers; ++i) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (subscribers[i]->checker().epoch() != final_epoch && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(30);
+    while (subscribers[i]->checker().epoch() != final_epoch && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(10));
     }
     EXPECT_EQ(subscribers[i]->checker().epoch(), final_epoch)
@@ -365,8 +366,8 @@ TEST(Chaos, KilledUnderLoadAndRestartedOnTheSameDataDir) {
     drop.set_call_id(call->id());
     ASSERT_TRUE((*client)->Drop(drop).ok());
     for (int i = 0; i < kSubscribers; ++i) {
-      const absl::Time deadline = absl::Now() + absl::Seconds(30);
-      while (!subscribers[i]->SawIdle(call->id()) && absl::Now() < deadline) {
+      const absl::Time deadline = MonotonicNow() + absl::Seconds(30);
+      while (!subscribers[i]->SawIdle(call->id()) && MonotonicNow() < deadline) {
         absl::SleepFor(absl::Milliseconds(10));
       }
       EXPECT_TRUE(subscribers[i]->SawIdle(call->id()))
@@ -391,7 +392,7 @@ TEST(Chaos, KilledUnderLoadAndRestartedOnTheSameDataDir) {
     EXPECT_GT(replaced, 0u);
     v1::ListSessionsResponse sessions;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(DeadlineAfter(absl::Seconds(10)));
     ASSERT_TRUE(admin->ListSessions(&context, v1::ListSessionsRequest(), &sessions).ok());
     int tsp_sessions = 0;
     for (const v1::Session& s : sessions.sessions()) {

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -32,8 +33,8 @@ class Worker {
     if (!harness_.Load(library, &error)) return error;
     if (harness_.Start(&num_lines_) != 0) return "providerInit failed";
     // Every enumerated device names its line once the server's list arrived.
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(20);
+    while (MonotonicNow() < deadline) {
       devices_.clear();
       for (DWORD id = TapiSrvHarness::kLineBase; id < TapiSrvHarness::kLineBase + num_lines_; ++id) {
         const std::string line = LineOf(id);
@@ -64,7 +65,7 @@ class Worker {
     const absl::Time deadline = start + absl::Seconds(30);
     // The open line's handle: in service again on the restarted server.
     while (!InService()) {
-      if (absl::Now() > deadline) return "the open line did not come back in service";
+      if (MonotonicNow() > deadline) return "the open line did not come back in service";
       absl::SleepFor(absl::Milliseconds(10));
     }
     for (const auto& [id, line] : devices_) {
@@ -77,7 +78,7 @@ class Worker {
     // A call on the handle opened before the first kill.
     std::string why;
     while (!CallOnce(&why)) {
-      if (absl::Now() > deadline) return absl::StrCat("no call on the open line: ", why);
+      if (MonotonicNow() > deadline) return absl::StrCat("no call on the open line: ", why);
       absl::SleepFor(absl::Milliseconds(50));
     }
     if (std::vector<std::string> v = harness_.TakeViolations(); !v.empty()) {

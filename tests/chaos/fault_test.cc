@@ -34,6 +34,7 @@
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "linebridge/v1/telephony.grpc.pb.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::chaos {
 namespace {
@@ -63,7 +64,7 @@ grpc::Status Ping(const std::string& address) {
   auto admin =
       v1::Admin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  context.set_deadline(DeadlineAfter(absl::Seconds(5)));
   v1::PingRequest request;
   request.set_payload("there?");
   v1::PingResponse response;
@@ -217,9 +218,9 @@ TEST(Faults, SubscriberThatNeverReadsIsCutOffWithMemoryBounded) {
   EXPECT_TRUE(Ping(address).ok());
 
   // The normal subscriber got everything, up to the last event.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(30);
   uint64_t last_before = 0;
-  while (absl::Now() < deadline) {
+  while (MonotonicNow() < deadline) {
     last_before = last_seen;
     absl::SleepFor(absl::Milliseconds(200));
     if (last_seen == last_before && last_before > 1500) break;

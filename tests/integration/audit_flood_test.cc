@@ -14,6 +14,7 @@
 #include "linebridge/v1/security.grpc.pb.h"
 #include "store/security_store.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -181,8 +182,8 @@ TEST(AuditRetentionTest, AuditedLoadKeepsTheStoreBounded) {
     const uint64_t written = audit_status().written();
     EXPECT_GE(written - written_before, 800u);
     written_before = written;
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline && rows() > 300) absl::SleepFor(absl::Milliseconds(20));
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (MonotonicNow() < deadline && rows() > 300) absl::SleepFor(absl::Milliseconds(20));
     EXPECT_LE(rows(), 300) << "round " << round;
     EXPECT_GT(audit_status().pruned(), 0u);
     if (round == 0) {

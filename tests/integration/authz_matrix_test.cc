@@ -38,6 +38,7 @@
 #include "tapisrv_harness.h"
 #include "test_server.h"
 #include "tls_certs.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -375,7 +376,7 @@ class AuthzMatrixTest : public ::testing::Test {
 
   // Drops every call and empties the park orbits, then builds the State.
   std::optional<State> Reset() {
-    const absl::Time deadline = absl::Now() + kTimeout;
+    const absl::Time deadline = MonotonicNow() + kTimeout;
     for (;;) {
       v1::ListCallsResponse calls;
       grpc::Status st = stubs_.telephony->ListCalls(Admin().get(), v1::ListCallsRequest(), &calls);
@@ -384,7 +385,7 @@ class AuthzMatrixTest : public ::testing::Test {
         return std::nullopt;
       }
       if (calls.calls().empty()) break;
-      if (absl::Now() > deadline) {
+      if (MonotonicNow() > deadline) {
         ADD_FAILURE() << "calls do not go away";
         return std::nullopt;
       }
@@ -441,7 +442,7 @@ class AuthzMatrixTest : public ::testing::Test {
   }
 
   bool WaitFor(const std::string& call_id, v1::CallState state) {
-    const absl::Time deadline = absl::Now() + kTimeout;
+    const absl::Time deadline = MonotonicNow() + kTimeout;
     do {
       v1::GetCallRequest get;
       get.set_call_id(call_id);
@@ -451,7 +452,7 @@ class AuthzMatrixTest : public ::testing::Test {
         return true;
       }
       absl::SleepFor(absl::Milliseconds(5));
-    } while (absl::Now() < deadline);
+    } while (MonotonicNow() < deadline);
     ADD_FAILURE() << call_id << " never reached " << v1::CallState_Name(state);
     return false;
   }

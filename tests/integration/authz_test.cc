@@ -17,6 +17,7 @@
 #include "linebridge/lineerr.h"
 #include "linebridge/v1/security.grpc.pb.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -72,13 +73,13 @@ class AuthzTest : public ::testing::Test {
 
   // The one call on `line` (as the admin sees it), waited for in `state`.
   std::optional<v1::Call> WaitForCall(const std::string& line, v1::CallState state) {
-    const absl::Time deadline = absl::Now() + kTimeout;
+    const absl::Time deadline = MonotonicNow() + kTimeout;
     do {
       for (const v1::Call& c : CallsOn(tel(), line)) {
         if (c.status().state() == state) return c;
       }
       absl::SleepFor(absl::Milliseconds(10));
-    } while (absl::Now() < deadline);
+    } while (MonotonicNow() < deadline);
     return std::nullopt;
   }
   // A call from `from` ringing on `to` (made by the admin): the leg on `to`.
@@ -298,8 +299,8 @@ TEST_F(AuthzTest, RepeatedSetupTransferAndDialStayWithinTheBurst) {
     }
     ASSERT_TRUE(Action(fred, setup.consultation().id(), &v1::Telephony::Stub::Drop).ok());
     // Dropping the consultation leaves the held call on hold: take it back.
-    const absl::Time deadline = absl::Now() + kTimeout;
-    while (!Action(fred, held.id(), &v1::Telephony::Stub::Unhold).ok() && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + kTimeout;
+    while (!Action(fred, held.id(), &v1::Telephony::Stub::Unhold).ok() && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }
   }
@@ -426,7 +427,7 @@ TEST_F(AuthzTest, APhoneIsGrantedByItsLine) {
   sub.set_snapshot(true);
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.set_deadline(DeadlineAfter(absl::Seconds(5)));
   auto reader = tel().Subscribe(&ctx, sub);
   v1::EventBatch batch;
   ASSERT_TRUE(reader->Read(&batch));

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -122,8 +123,8 @@ TEST(CdrTest, UnansweredCallLingersThenIsRecorded) {
   ASSERT_TRUE(MakeCall(t->telephony(), "sim/100", "5550103", &call).ok());  // rejects
   EXPECT_EQ(call.status().state(), v1::CALL_STATE_DISCONNECTED);
   std::vector<v1::CallRecord> records;
-  const absl::Time deadline = absl::Now() + kTimeout;
-  while (records.empty() && absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + kTimeout;
+  while (records.empty() && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
     records = ListRecords(*t);
   }
@@ -160,8 +161,8 @@ TEST(CdrTest, RecordsEndWhenTheCallIsDisconnectedNotAfterTheLinger) {
     ASSERT_EQ(lingering.status().state(), v1::CALL_STATE_DISCONNECTED);
 
     std::optional<v1::CallRecord> a, b;
-    const absl::Time deadline = absl::Now() + kTimeout;
-    while (!(a && b) && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + kTimeout;
+    while (!(a && b) && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(20));
       const auto records = ListRecords(*t);
       a = RecordOf(records, first);

@@ -20,6 +20,7 @@
 #include "api/listener.h"
 #include "flood_util.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -58,8 +59,8 @@ TEST(ConnectionFloodTest, ListenerSurvives1100IdleConnectionsAt1024Descriptors) 
     FloodRound(daemon, round, 1100, 0);
   }
   // Closed connections give their descriptors back (bounded poll).
-  const absl::Time until = absl::Now() + absl::Seconds(5);
-  while (daemon.OpenDescriptors() > 100 && absl::Now() < until) {
+  const absl::Time until = MonotonicNow() + absl::Seconds(5);
+  while (daemon.OpenDescriptors() > 100 && MonotonicNow() < until) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_LE(daemon.OpenDescriptors(), 100) << daemon.Log();
@@ -74,8 +75,8 @@ TEST(ConnectionFloodTest, PerPeerCapKeepsRoomForOtherAddresses) {
   ASSERT_EQ(daemon.Start(1024, "limits { max_connections_per_peer: 200 }"), "");
   IdleConnections flood;
   ASSERT_EQ(flood.Open(daemon.port(), 300, 1), 300);
-  const absl::Time until = absl::Now() + absl::Seconds(5);
-  while (daemon.OpenDescriptors() > 260 && absl::Now() < until) {
+  const absl::Time until = MonotonicNow() + absl::Seconds(5);
+  while (daemon.OpenDescriptors() > 260 && MonotonicNow() < until) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_LE(daemon.OpenDescriptors(), 260) << "the per-peer cap did not hold";
@@ -132,8 +133,8 @@ TEST(ConnectionFloodTest, HealthNotServingWhileOutOfDescriptorsThenRecovers) {
   IdleConnections knock;
   ASSERT_GE(knock.Open(port, 4), 1);
   int health = 0;
-  const absl::Time until = absl::Now() + kTimeout;
-  while ((health = HealthStatus(watcher, absl::Seconds(1))) != 2 && absl::Now() < until) {
+  const absl::Time until = MonotonicNow() + kTimeout;
+  while ((health = HealthStatus(watcher, absl::Seconds(1))) != 2 && MonotonicNow() < until) {
   }
   const ListenerStats exhausted = server->server().listener().stats();
   for (int fd : filler) ::close(fd);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -475,9 +476,9 @@ TEST(EventsTest, SlowSubscriberIsCutOffWhileOthersGetEverything) {
   // The slow subscriber should have been cut off by now, without reading a
   // thing: the server must not keep a stalled stream (and a session bound to
   // it) around. Allow it a moment.
-  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(2);
   uint32_t subscribers = t->Status().subscribers();
-  while (subscribers > 1 && absl::Now() < deadline) {
+  while (subscribers > 1 && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
     subscribers = t->Status().subscribers();
   }

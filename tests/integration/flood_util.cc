@@ -25,13 +25,12 @@
 #include "linebridge/v1/admin.grpc.pb.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
 
-std::chrono::system_clock::time_point Deadline(absl::Duration d) {
-  return std::chrono::system_clock::now() + absl::ToChronoMilliseconds(d);
-}
+gpr_timespec Deadline(absl::Duration d) { return DeadlineAfter(d); }
 
 }  // namespace
 
@@ -65,8 +64,8 @@ std::string DaemonProcess::Start(uint64_t nofile, const std::string& config_text
             "--data_dir", data.c_str(), "--port_file", port_file.c_str(), nullptr);
     ::_exit(127);
   }
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < until) {
+  const absl::Time until = MonotonicNow() + absl::Seconds(10);
+  while (MonotonicNow() < until) {
     std::ifstream in(port_file);
     int port = 0;
     if (in >> port && port > 0) {

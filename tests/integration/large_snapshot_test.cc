@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "linebridge/client.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -37,7 +38,7 @@ TEST(LargeSnapshotTest, ADefaultClientReadsEveryPartAndThenTheEvents) {
   std::shared_ptr<grpc::Channel> channel = t->NewChannel();
   auto stub = v1::Telephony::NewStub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ctx.set_deadline(DeadlineAfter(absl::Seconds(60)));
   auto reader = stub->Subscribe(&ctx, v1::SubscribeRequest());
   // A call right away, racing the snapshot's parts.
   v1::Call call;

@@ -14,6 +14,7 @@
 #include "linebridge/v1/security.grpc.pb.h"
 #include "store/security_store.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -191,9 +192,9 @@ TEST_F(SecurityErrorsTest, AuditQueryRefusalsAndRefusalsAreAudited) {
   // audit writer is asynchronous: wait for the row, bounded).
   ASSERT_TRUE(AddPrincipal("judy").ok());
   ExpectTapi(AddPrincipal("judy"), StatusCode::ALREADY_EXISTS, LINEERR_INVALPARAM, "twice");
-  const absl::Time deadline = absl::Now() + kTimeout;
+  const absl::Time deadline = MonotonicNow() + kTimeout;
   bool found = false;
-  while (!found && absl::Now() < deadline) {
+  while (!found && MonotonicNow() < deadline) {
     v1::ListAuditRequest all;
     ASSERT_TRUE(ListAudit(all, &resp).ok());
     for (const auto& r : resp.records()) {

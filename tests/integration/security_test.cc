@@ -18,6 +18,7 @@
 #include "store/security_store.h"
 #include "test_server.h"
 #include "tls_certs.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -248,8 +249,8 @@ TEST_F(SecurityTest, UnassignedLinesAreAbsentFromListsAndEvents) {
   v1::Call visible_call;
   ASSERT_TRUE(MakeCall(tel(), "sim/100", "101", &visible_call).ok());
   bool saw_101 = false;
-  const absl::Time deadline = absl::Now() + kTimeout;
-  while (!saw_101 && absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + kTimeout;
+  while (!saw_101 && MonotonicNow() < deadline) {
     v1::EventBatch batch;
     ASSERT_TRUE(reader->Read(&batch));
     for (const v1::Event& ev : batch.events()) {
@@ -277,7 +278,7 @@ TEST_F(SecurityTest, UnassignedLinesAreAbsentFromListsAndEvents) {
   other.add_line_ids("sim/100");
   grpc::ClientContext ctx2;
   ctx2.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  ctx2.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
+  ctx2.set_deadline(DeadlineAfter(kTimeout));
   auto r2 = tel().Subscribe(&ctx2, other);
   v1::EventBatch b;
   EXPECT_FALSE(r2->Read(&b));
@@ -426,13 +427,13 @@ TEST_F(SecurityTest, ConcurrentCallCap) {
   EXPECT_THAT(second.error_message(), HasSubstr("max_concurrent_calls"));
   ASSERT_TRUE(CallAction(token, first.id(), &v1::Telephony::Stub::Drop).ok());
   // Once the first call is gone, a new one is allowed.
-  const absl::Time deadline = absl::Now() + kTimeout;
+  const absl::Time deadline = MonotonicNow() + kTimeout;
   grpc::Status again;
   do {
     again = MakeCallAs(token, "sim/102", "103");
     if (again.ok()) break;
     absl::SleepFor(absl::Milliseconds(50));
-  } while (absl::Now() < deadline);
+  } while (MonotonicNow() < deadline);
   EXPECT_TRUE(again.ok()) << again.error_message();
 }
 
@@ -449,19 +450,19 @@ TEST_F(SecurityTest, StreamsPerPrincipalCap) {
   ASSERT_TRUE(r1->Read(&b));  // the first stream is up
   grpc::ClientContext ctx2;
   ctx2.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  ctx2.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
+  ctx2.set_deadline(DeadlineAfter(kTimeout));
   auto r2 = tel().Subscribe(&ctx2, sub);
   EXPECT_FALSE(r2->Read(&b));
   ExpectCode(r2->Finish(), grpc::StatusCode::RESOURCE_EXHAUSTED, LINEERR_RESOURCEUNAVAIL);
   ctx1.TryCancel();
   r1->Finish();
   // The slot is freed when the stream ends.
-  const absl::Time deadline = absl::Now() + kTimeout;
+  const absl::Time deadline = MonotonicNow() + kTimeout;
   bool reopened = false;
-  while (!reopened && absl::Now() < deadline) {
+  while (!reopened && MonotonicNow() < deadline) {
     grpc::ClientContext ctx3;
     ctx3.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    ctx3.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    ctx3.set_deadline(DeadlineAfter(absl::Seconds(1)));
     auto r3 = tel().Subscribe(&ctx3, sub);
     reopened = r3->Read(&b);
     ctx3.TryCancel();
@@ -549,8 +550,8 @@ TEST_F(SecurityTest, IdleConnectionsAreClosed) {
   ASSERT_TRUE(admin->Ping(Ctx().get(), v1::PingRequest(), &pong).ok());
   ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
   // The server sends GOAWAY after a second without calls; the channel goes idle.
-  const absl::Time deadline = absl::Now() + kTimeout;
-  while (channel->GetState(false) == GRPC_CHANNEL_READY && absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + kTimeout;
+  while (channel->GetState(false) == GRPC_CHANNEL_READY && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);

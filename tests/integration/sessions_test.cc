@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "linebridge/lineerr.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -53,8 +54,8 @@ std::optional<v1::Session> FindSession(TestServer& t, const std::string& id) {
 
 // Polls ListSessions until the session's `attached` flag is `attached`.
 bool WaitAttached(TestServer& t, const std::string& id, bool attached) {
-  const absl::Time deadline = absl::Now() + kTimeout;
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + kTimeout;
+  while (MonotonicNow() < deadline) {
     auto s = FindSession(t, id);
     if (s.has_value() && s->attached() == attached) return true;
     absl::SleepFor(absl::Milliseconds(10));

@@ -13,6 +13,7 @@
 #include "google/rpc/status.pb.h"
 #include "linebridge/lineerr.h"
 #include "linebridge/v1/types.pb.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 
@@ -20,10 +21,7 @@ namespace {
 // Streams live at most this long (a bound, not an expectation).
 constexpr absl::Duration kStreamDeadline = absl::Seconds(90);
 
-std::chrono::system_clock::time_point DeadlineIn(absl::Duration d) {
-  return std::chrono::system_clock::now() +
-         std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
-}
+gpr_timespec DeadlineIn(absl::Duration d) { return DeadlineAfter(d); }
 }  // namespace
 
 std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout) {
@@ -247,9 +245,9 @@ std::optional<v1::EventBatch> EventReader::Next(absl::Duration timeout) {
 std::optional<v1::Event> EventReader::WaitFor(const std::function<bool(const v1::Event&)>& pred,
                                               absl::Duration timeout,
                                               std::vector<v1::Event>* seen) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   while (true) {
-    std::optional<v1::EventBatch> batch = Next(deadline - absl::Now());
+    std::optional<v1::EventBatch> batch = Next(deadline - MonotonicNow());
     if (!batch) return std::nullopt;
     for (int i = 0; i < batch->events_size(); ++i) {
       const v1::Event& ev = batch->events(i);

@@ -20,6 +20,7 @@
 #include "store/security_store.h"
 #include "test_server.h"
 #include "tls_certs.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::itest {
 namespace {
@@ -253,9 +254,9 @@ TEST_F(TlsTest, CertificatesAreReloadedFromDisk) {
   // does not match and takes it on the next check).
   ASSERT_TRUE(ReplaceFileAtomically(pki().KeyPath("server-renewed"), key));
   ASSERT_TRUE(ReplaceFileAtomically(pki().CertPath("server-renewed"), cert));
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
   absl::Status renewed = absl::UnknownError("not tried");
-  while (absl::Now() < deadline) {
+  while (MonotonicNow() < deadline) {
     renewed = PingNew(address, Trusting("other-ca"));
     if (renewed.ok()) break;
     absl::SleepFor(absl::Milliseconds(100));

@@ -14,6 +14,7 @@
 #include "media/testing/signal.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -85,8 +86,8 @@ class LinectlMediaTest : public ::testing::Test {
     v1::Call a;
     ASSERT_TRUE(itest::MakeCall(*telephony_, "sim/100", "101", &a).ok());
     a_ = a.id();
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (b_.empty() && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (b_.empty() && MonotonicNow() < deadline) {
       for (const v1::Call& c : itest::CallsOn(*telephony_, "sim/101")) b_ = c.id();
     }
     ASSERT_FALSE(b_.empty());
@@ -104,8 +105,8 @@ class LinectlMediaTest : public ::testing::Test {
       return out;
     });
     // linectl creates the file once the server has started its stream.
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (!std::ifstream(wav).good() && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (!std::ifstream(wav).good() && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }
     int st = 0;
@@ -171,8 +172,8 @@ TEST_F(LinectlMediaTest, FilesOnTheServerArePlayedAndRecordedThere) {
   });
   // The server creates the file when the recording starts.
   const std::string wav = dir_ + "/data/recordings/call.wav";
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!std::ifstream(wav).good() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (!std::ifstream(wav).good() && MonotonicNow() < deadline) absl::SleepFor(absl::Milliseconds(5));
   int st = 0;
   std::string out = Shell(linectl_ + "media play-file " + a_ + " prompt.wav", &st);
   EXPECT_EQ(st, 0) << out;

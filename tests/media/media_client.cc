@@ -3,11 +3,12 @@
 #include <spandsp.h>
 
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 
 MediaClient::MediaClient(v1::Media::Stub& stub, absl::Duration timeout) {
-  ctx_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  ctx_.set_deadline(DeadlineAfter(timeout));
   stream_ = stub.StreamMedia(&ctx_);
 }
 

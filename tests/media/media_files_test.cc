@@ -23,6 +23,7 @@
 #include "tapisrv_harness.h"
 #include "test_server.h"
 #include "testing/media_server_test.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -97,8 +98,8 @@ class MediaFilesTest : public MediaServerTest {
     get.set_job_id(job.job_id());
     get.set_wait_ms(2000);
     v1::MediaJob now = job;
-    const absl::Time deadline = absl::Now() + absl::Seconds(40);
-    while (now.state() != v1::MEDIA_JOB_STATE_DONE && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(40);
+    while (now.state() != v1::MEDIA_JOB_STATE_DONE && MonotonicNow() < deadline) {
       grpc::Status st = media_->GetMediaJob(Ctx(absl::Seconds(5)).get(), get, &now);
       if (!st.ok()) {
         ADD_FAILURE() << st.error_message();
@@ -207,8 +208,8 @@ TEST_F(MediaFilesTest, ACallThatEndsLeavesACompleteValidFile) {
   get.set_job_id(job.job_id());
   get.set_wait_ms(100);
   v1::MediaJob now = job;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (now.duration_ms() < 500 && absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (now.duration_ms() < 500 && MonotonicNow() < deadline) {
     ASSERT_TRUE(media_->GetMediaJob(Ctx().get(), get, &now).ok());
   }
   EXPECT_EQ(now.state(), v1::MEDIA_JOB_STATE_RUNNING);

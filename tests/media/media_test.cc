@@ -17,6 +17,7 @@
 #include "tapisrv_harness.h"
 #include "test_server.h"
 #include "testing/media_server_test.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -370,8 +371,8 @@ TEST_F(MediaTest, ASlowReaderLosesFramesAndNobodyElseDoes) {
   uint64_t last = 0, gaps = 0;
   bool first = true;
   std::optional<v1::MediaStats> stats;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (absl::Now() < deadline && !(stats && stats->frames_dropped() > 0)) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+  while (MonotonicNow() < deadline && !(stats && stats->frames_dropped() > 0)) {
     v1::AudioFrame f;
     ASSERT_TRUE(slow.ReadFrame(&f));
     if (!first && f.sequence() != last + 1) gaps += f.sequence() - last - 1;

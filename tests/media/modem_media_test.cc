@@ -21,6 +21,7 @@
 #include "tapisrv_harness.h"
 #include "test_server.h"
 #include "testing/media_server_test.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -66,8 +67,8 @@ class ModemMediaTest : public MediaServerTest {
     return line.status().state();
   }
   bool WaitLine(v1::LineState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(15);
+    while (MonotonicNow() < deadline) {
       if (LineState() == state) return true;
       absl::SleepFor(absl::Milliseconds(10));
     }
@@ -79,8 +80,8 @@ class ModemMediaTest : public MediaServerTest {
     std::string id;
     if (inbound) {
       emu_->StartRinging("5551234", "ALICE");
-      const absl::Time deadline = absl::Now() + absl::Seconds(10);
-      while (id.empty() && absl::Now() < deadline) {
+      const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+      while (id.empty() && MonotonicNow() < deadline) {
         for (const v1::Call& c : itest::CallsOn(*telephony_, kLine)) {
           if (c.status().state() == v1::CALL_STATE_OFFERING) id = c.id();
         }
@@ -137,9 +138,9 @@ class ModemMediaTest : public MediaServerTest {
   }
   // Waits until the emulator recorded `n` samples sent by the DTE.
   static std::vector<int16_t> WaitReceived(size_t n) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
     std::vector<int16_t> r = emu_->VoiceReceived();
-    while (r.size() < n && absl::Now() < deadline) {
+    while (r.size() < n && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(10));
       r = emu_->VoiceReceived();
     }
@@ -162,8 +163,8 @@ class ModemMediaTest : public MediaServerTest {
     return std::nullopt;
   }
   static std::optional<size_t> WaitFind(const std::string& command, size_t from) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       if (auto i = Find(command, from)) return i;
       absl::SleepFor(absl::Milliseconds(5));
     }

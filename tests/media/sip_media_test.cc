@@ -22,6 +22,7 @@
 #include "providers/sip/testing/sip_peers.h"
 #include "providers/sip/testing/sip_ua_fixture.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 namespace {
@@ -69,9 +70,9 @@ uint64_t DiscardedFor(TestServer& t, const std::string& reason) {
 // DiscardedFor, polled until it reaches `at_least` (the far end's packets
 // are counted as they arrive; nothing else tells the test).
 uint64_t AwaitDiscarded(TestServer& t, const std::string& reason, uint64_t at_least) {
-  const absl::Time deadline = absl::Now() + kWait;
+  const absl::Time deadline = MonotonicNow() + kWait;
   uint64_t v = DiscardedFor(t, reason);
-  while (v < at_least && absl::Now() < deadline) {
+  while (v < at_least && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
     v = DiscardedFor(t, reason);
   }

@@ -19,6 +19,7 @@
 #include "linebridge/v1/security.grpc.pb.h"
 #include "pg_cluster.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -40,8 +41,8 @@ struct Member {
 // Waits (bounded) until `check` holds, as a client polling for a result.
 template <typename F>
 bool Within(absl::Duration d, F check) {
-  const absl::Time deadline = absl::Now() + d;
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + d;
+  while (MonotonicNow() < deadline) {
     if (check()) return true;
     absl::SleepFor(absl::Milliseconds(10));
   }

@@ -22,6 +22,7 @@
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_security_backend.h"
 #include "store/spool_file.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -180,8 +181,8 @@ TEST_F(PgSpoolTest, AFullSpoolRefusesCountsAndReleasesEachRecordsWait) {
     }
     (void)writer.Flush();
     // Every record's wait ends: spooled, or lost to the full spool.
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (settled.load() < kRecords && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(20);
+    while (settled.load() < kRecords && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }
     EXPECT_EQ(settled.load(), kRecords);

@@ -23,6 +23,7 @@
 #include "store/postgres/sqlite_to_pg.h"
 #include "store/cdr_store.h"
 #include "store/security_store.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -175,8 +176,8 @@ std::unique_ptr<SecurityStore> OpenSecurity(const PgOptions& o, const std::strin
 // in milliseconds, far inside the bound.
 template <typename F>
 bool Within(absl::Duration d, F check) {
-  const absl::Time deadline = absl::Now() + d;
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + d;
+  while (MonotonicNow() < deadline) {
     if (check()) return true;
     absl::SleepFor(absl::Milliseconds(5));
   }

@@ -20,6 +20,7 @@
 #include "pg_cluster.h"
 #include "tapisrv_harness.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -31,8 +32,8 @@ using tsp_test::ServerProcess;
 
 template <typename F>
 bool Within(absl::Duration d, F check) {
-  const absl::Time deadline = absl::Now() + d;
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + d;
+  while (MonotonicNow() < deadline) {
     if (check()) return true;
     absl::SleepFor(absl::Milliseconds(10));
   }

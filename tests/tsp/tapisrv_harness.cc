@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -365,8 +366,8 @@ bool ServerProcess::Start(const std::string& dir, std::string* error, int port,
     }
     _exit(127);
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (MonotonicNow() < deadline) {
     std::ifstream in(port_file);
     int bound = 0;
     if (in >> bound && bound > 0) {
@@ -390,8 +391,8 @@ void ServerProcess::Pause() {
   kill(pid_, SIGSTOP);
   // The signal stops every thread only when each is next scheduled; wait
   // (bounded) until the kernel reports the process stopped.
-  const absl::Time deadline = absl::Now() + absl::Seconds(2);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(2);
+  while (MonotonicNow() < deadline) {
     std::ifstream stat(absl::StrCat("/proc/", pid_, "/stat"));
     std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
     const size_t paren = text.rfind(')');
@@ -415,8 +416,8 @@ void ServerProcess::Resume() {
 }
 
 bool WaitOrKill(pid_t pid, absl::Duration timeout, int* status) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + timeout;
+  while (MonotonicNow() < deadline) {
     if (waitpid(pid, status, WNOHANG) == pid) return true;
     absl::SleepFor(absl::Milliseconds(10));
   }

@@ -33,6 +33,7 @@
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
 #include "tsp_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -73,9 +74,9 @@ Devices ReadDevices(TapiSrvHarness& harness, DWORD num_lines) {
 
 Devices WaitDevices(TapiSrvHarness& harness, DWORD num_lines, size_t want,
                     absl::Duration timeout = absl::Seconds(15)) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   Devices devices;
-  while (absl::Now() < deadline) {
+  while (MonotonicNow() < deadline) {
     devices = ReadDevices(harness, num_lines);
     if (devices.size() >= want) break;
     absl::SleepFor(absl::Milliseconds(20));
@@ -103,8 +104,8 @@ int ServerCalls(const std::string& address);
 
 // Waits (bounded) until `linectl status` of a server reports `want` calls.
 bool WaitServerCalls(const std::string& address, int want) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (MonotonicNow() < deadline) {
     if (ServerCalls(address) == want) return true;
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -334,8 +335,8 @@ TEST_F(TspEdgeTest, TwoServersWithTheSameIdAreAConfigurationErrorNotAMerge) {
   ASSERT_EQ(harness.Start(&num_lines), 0);
   // Either server may be heard first; the other one's lines are refused.
   std::string text;
-  const absl::Time deadline = absl::Now() + absl::Seconds(15);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(15);
+  while (MonotonicNow() < deadline) {
     fflush(stderr);
     std::ifstream in(log);
     std::stringstream s;
@@ -640,9 +641,9 @@ TEST_F(TspEdgeTest, LineClosedWhileItsOpenIsOnTheWayIsClosedOnTheServer) {
             0);
   ASSERT_EQ(t.TSPI_lineClose(hd_line), 0);
   // Nothing of the line is left open on the server.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
   std::string out;
-  while (absl::Now() < deadline) {
+  while (MonotonicNow() < deadline) {
     ASSERT_EQ(RunLinectl({"--server", server.address(), "--timeout", "3s", "sessions"}, &out), 0);
     if (out.find("sim/100") == std::string::npos) break;
     absl::SleepFor(absl::Milliseconds(50));

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -65,8 +66,8 @@ class TspHarnessTest : public ::testing::Test {
   // The device id whose LINEDEVCAPS names `line_id` (SwitchInfo) once the
   // provider knows the line from the server (LINEFEATURE_MAKECALL), <= 5 s.
   DWORD DeviceOf(const std::string& line_id) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       std::vector<DWORD> ids;
       for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
       for (DWORD id : harness_->created_devices()) ids.push_back(id);
@@ -148,8 +149,8 @@ class TspHarnessTest : public ::testing::Test {
   // server applied it, so calls offered from now on are ours to answer.
   bool Detect(HDRVLINE hd_line, DWORD media_modes) {
     if (T().TSPI_lineSetDefaultMediaDetection(hd_line, media_modes) != 0) return false;
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       if (OpenMediaModes(hd_line) == media_modes) return true;
       absl::SleepFor(absl::Milliseconds(5));
     }
@@ -910,8 +911,8 @@ TEST_F(TspHarnessTest, MediaDetectionReturnsAtOnceAndAppliesInTheBackground) {
   absl::SleepFor(absl::Milliseconds(1300));  // the OpenLine in flight hits its 1 s deadline
   EXPECT_EQ(OpenMediaModes(hd_line), 0u);
   server_->Resume();
-  const absl::Time deadline = absl::Now() + absl::Seconds(8);
-  while (absl::Now() < deadline && OpenMediaModes(hd_line) != LINEMEDIAMODE_INTERACTIVEVOICE) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(8);
+  while (MonotonicNow() < deadline && OpenMediaModes(hd_line) != LINEMEDIAMODE_INTERACTIVEVOICE) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   ASSERT_EQ(OpenMediaModes(hd_line), static_cast<DWORD>(LINEMEDIAMODE_INTERACTIVEVOICE));

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tsp_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 
@@ -117,8 +118,8 @@ class TspLineFunctionsTest : public TspHarnessFixture {
   // lineSetDefaultMediaDetection, waiting until the server applied it.
   bool Detect(HDRVLINE hd_line, DWORD media_modes) {
     if (T().TSPI_lineSetDefaultMediaDetection(hd_line, media_modes) != 0) return false;
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       auto status = Buffer(sizeof(LINEDEVSTATUS) + 64, 512);
       if (T().TSPI_lineGetLineDevStatus(hd_line,
                                         reinterpret_cast<LPLINEDEVSTATUS>(status.data())) == 0 &&

@@ -19,6 +19,7 @@
 #include "providers/modem/modem_emulator.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -78,8 +79,8 @@ class TspModemDevConfigTest : public ::testing::Test {
 
   // The device id of "modem/m0" once it is in service, <= 10 s.
   DWORD Device() {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (MonotonicNow() < deadline) {
       std::vector<DWORD> ids;
       for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
       for (DWORD id : harness_.created_devices()) ids.push_back(id);
@@ -202,8 +203,8 @@ TEST_F(TspModemDevConfigTest, SetChangesTheModemReadsBackAndSurvivesRestart) {
   // settings to the modem again and reports them.
   std::string error;
   ASSERT_TRUE(server_.Restart(&error)) << error;
-  const absl::Time deadline = absl::Now() + absl::Seconds(15);
-  while (absl::Now() < deadline && emu_->CountCommand("ATS7=45") < 2) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(15);
+  while (MonotonicNow() < deadline && emu_->CountCommand("ATS7=45") < 2) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(emu_->CountCommand("ATS7=45"), 2);

@@ -21,6 +21,7 @@
 #include "providers/modem/modem_emulator.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -65,8 +66,8 @@ class ModemServer {
             static_cast<char*>(nullptr));
       _exit(127);
     }
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (MonotonicNow() < deadline) {
       std::ifstream in(port_file);
       int port = 0;
       if (in >> port && port > 0) {
@@ -138,8 +139,8 @@ class TspModemTest : public ::testing::Test {
 
   // The device id of "modem/m0" once it is in service (MAKECALL feature), <= 10 s.
   DWORD Device() {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (MonotonicNow() < deadline) {
       std::vector<DWORD> ids;
       for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
       for (DWORD id : harness_->created_devices()) ids.push_back(id);
@@ -272,8 +273,8 @@ TEST_F(TspModemTest, InboundCallWithCallerIdAnswerAndRemoteHangup) {
   ASSERT_TRUE(harness_->WaitCallState(ht_call, LINECALLSTATE_OFFERING));
   // The caller-id block follows the first RING (LINE_CALLINFO).
   std::string caller;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+  while (MonotonicNow() < deadline) {
     auto info = Buffer(2048);
     ASSERT_EQ(T().TSPI_lineGetCallInfo(hd_call, reinterpret_cast<LPLINECALLINFO>(info.data())), 0);
     auto ci = Fixed<LINECALLINFO>(info);

@@ -37,6 +37,7 @@
 #include "absl/time/clock.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -78,9 +79,9 @@ DeviceTable ReadDevices(TapiSrvHarness& harness, DWORD num_lines) {
 
 DeviceTable WaitDevices(TapiSrvHarness& harness, DWORD num_lines, size_t want,
                         absl::Duration timeout = absl::Seconds(15)) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   DeviceTable table;
-  while (absl::Now() < deadline) {
+  while (MonotonicNow() < deadline) {
     table = ReadDevices(harness, num_lines);
     if (table.size() >= want) break;
     absl::SleepFor(absl::Milliseconds(20));

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -71,8 +72,8 @@ class TspNetworkTest : public ::testing::Test {
   TspiTable& T() { return harness_->tspi(); }
 
   DWORD DeviceOf(const std::string& line_id) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       std::vector<DWORD> ids;  // enumerated (static) devices, then created ones
       for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
       for (DWORD id : harness_->created_devices()) ids.push_back(id);
@@ -101,8 +102,8 @@ class TspNetworkTest : public ::testing::Test {
   }
   bool Detect(HDRVLINE hd_line, DWORD media) {
     if (T().TSPI_lineSetDefaultMediaDetection(hd_line, media) != 0) return false;
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       auto status = Buffer(sizeof(LINEDEVSTATUS), 512);
       if (T().TSPI_lineGetLineDevStatus(hd_line, reinterpret_cast<LPLINEDEVSTATUS>(status.data())) == 0 &&
           Fixed<LINEDEVSTATUS>(status).dwOpenMediaModes == media) {
@@ -257,8 +258,8 @@ TEST_F(TspNetworkTest, ServerStoppedBrieflyKeepsTheCall) {
   EXPECT_EQ(StatesOf(ht_call).back(), state);
   if (state == LINECALLSTATE_ONHOLD) {
     EXPECT_EQ(Run([&](DRV_REQUESTID id) { return T().TSPI_lineUnhold(id, hd_call); }), 0);
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline && StatesOf(ht_call).back() != LINECALLSTATE_CONNECTED) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline && StatesOf(ht_call).back() != LINECALLSTATE_CONNECTED) {
       absl::SleepFor(absl::Milliseconds(10));
     }
     EXPECT_EQ(StatesOf(ht_call).back(), static_cast<DWORD>(LINECALLSTATE_CONNECTED));

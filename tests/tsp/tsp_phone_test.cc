@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "linebridge/linebridge_ext.h"
 #include "tsp_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -36,7 +37,7 @@ LONG Caps(TapiSrvHarness& h, DWORD device, std::vector<unsigned char>* b) {
 // The phone device whose PHONECAPS.PhoneInfo is `phone_id` (enumerated or
 // created); kNoDevice if none within 5 s.
 DWORD PhoneDeviceOf(TapiSrvHarness& h, DWORD num_phones, const std::string& phone_id) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
   for (;;) {
     std::vector<DWORD> ids;
     for (DWORD i = 0; i < num_phones; ++i) ids.push_back(TapiSrvHarness::kPhoneBase + i);
@@ -47,7 +48,7 @@ DWORD PhoneDeviceOf(TapiSrvHarness& h, DWORD num_phones, const std::string& phon
       const auto caps = Fixed<PHONECAPS>(b);
       if (String16At(b, caps.dwPhoneInfoSize, caps.dwPhoneInfoOffset) == phone_id) return id;
     }
-    if (absl::Now() >= deadline) return kNoDevice;
+    if (MonotonicNow() >= deadline) return kNoDevice;
     absl::SleepFor(absl::Milliseconds(10));
   }
 }

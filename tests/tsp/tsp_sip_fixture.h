@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "providers/sip/testing/sip_peers.h"
 #include "tsp_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 
@@ -140,8 +141,8 @@ class TspSipFixture : public ::testing::Test {
     if (T().TSPI_lineSetDefaultMediaDetection(hd_line, LINEMEDIAMODE_INTERACTIVEVOICE) != 0) {
       return false;
     }
-    const absl::Time deadline = absl::Now() + kSipWait;
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + kSipWait;
+    while (MonotonicNow() < deadline) {
       auto status = Buffer(sizeof(LINEDEVSTATUS) + 64, 512);
       if (T().TSPI_lineGetLineDevStatus(hd_line,
                                         reinterpret_cast<LPLINEDEVSTATUS>(status.data())) == 0 &&

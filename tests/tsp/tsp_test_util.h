@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "tapi_buffers.h"
 #include "tapisrv_harness.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 
@@ -23,7 +24,7 @@ inline constexpr DWORD kNoDevice = 0xFFFFFFFF;
 // (LINEFEATURE_MAKECALL); kNoDevice if none within `timeout`.
 inline DWORD DeviceOf(TapiSrvHarness& harness, DWORD num_lines, const std::string& line_id,
                       absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   for (;;) {
     std::vector<DWORD> ids;
     for (DWORD i = 0; i < num_lines; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
@@ -40,7 +41,7 @@ inline DWORD DeviceOf(TapiSrvHarness& harness, DWORD num_lines, const std::strin
         return id;
       }
     }
-    if (absl::Now() >= deadline) return kNoDevice;
+    if (MonotonicNow() >= deadline) return kNoDevice;
     absl::SleepFor(absl::Milliseconds(10));
   }
 }
@@ -49,7 +50,7 @@ inline DWORD DeviceOf(TapiSrvHarness& harness, DWORD num_lines, const std::strin
 // server's session and event stream are up) within `timeout`.
 inline bool WaitInService(TapiSrvHarness& harness, HDRVLINE hd_line,
                           absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   for (;;) {
     auto status = Buffer(sizeof(LINEDEVSTATUS) + 64, 512);
     if (harness.tspi().TSPI_lineGetLineDevStatus(
@@ -57,7 +58,7 @@ inline bool WaitInService(TapiSrvHarness& harness, HDRVLINE hd_line,
         (Fixed<LINEDEVSTATUS>(status).dwDevStatusFlags & LINEDEVSTATUSFLAGS_INSERVICE) != 0) {
       return true;
     }
-    if (absl::Now() >= deadline) return false;
+    if (MonotonicNow() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(5));
   }
 }

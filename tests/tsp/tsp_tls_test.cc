@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "tapisrv_harness.h"
 #include "tls_certs.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::tsp_test {
 namespace {
@@ -233,7 +234,7 @@ class TspTlsTest : public ::testing::Test {
   // The device whose caps name `line_id` and offer MAKECALL (the provider
   // learned it from the server), within `timeout`; 0xFFFFFFFF if none.
   DWORD DeviceOf(const std::string& line_id, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
+    const absl::Time deadline = MonotonicNow() + timeout;
     do {
       std::vector<DWORD> ids;  // enumerated (static) devices, then created ones
       for (DWORD i = 0; i < num_lines_; ++i) ids.push_back(TapiSrvHarness::kLineBase + i);
@@ -256,7 +257,7 @@ class TspTlsTest : public ::testing::Test {
         if (name == line_id && (fixed.dwLineFeatures & LINEFEATURE_MAKECALL) != 0) return id;
       }
       absl::SleepFor(absl::Milliseconds(20));
-    } while (absl::Now() < deadline);
+    } while (MonotonicNow() < deadline);
     return 0xFFFFFFFF;
   }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "providers/modem/testing/modem_fixture.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -28,8 +29,8 @@ class ModemCalls : public ModemFixture {
   // Waits until `command` appears at or after `from`; its position.
   std::optional<size_t> WaitFind(const std::string& command, size_t from,
                                  absl::Duration timeout = absl::Seconds(5)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + timeout;
+    while (MonotonicNow() < deadline) {
       if (auto i = Find(command, from)) return i;
       absl::SleepFor(absl::Milliseconds(5));
     }
@@ -49,8 +50,8 @@ class ModemCalls : public ModemFixture {
     return v1::MEDIA_MODE_UNSPECIFIED;
   }
   std::optional<v1::CallRecord> WaitRecord(const std::string& id) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       for (const auto& r : sink_.records()) {
         if (r.call_id() == id) return r;
       }
@@ -71,9 +72,9 @@ TEST_F(ModemCalls, OutboundFaxDropEndsWithDleEtxThenHangsUpRepeatedly) {
     // Back to back: the line takes the next call as soon as the hang-up of
     // the previous one is through (CALLUNAVAIL until then).
     absl::StatusOr<v1::Call> call = Make("5551234", v1::MEDIA_MODE_G3FAX);
-    const absl::Time deadline = absl::Now() + absl::Seconds(3);
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(3);
     while (call.status().code() == absl::StatusCode::kResourceExhausted &&
-           absl::Now() < deadline) {
+           MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
       call = Make("5551234", v1::MEDIA_MODE_G3FAX);
     }
@@ -197,8 +198,8 @@ TEST_F(ModemCalls, FailedDialsAreHungUp) {
     auto call = Make("5551234");
     ASSERT_TRUE(call.ok()) << call.status();
     ASSERT_TRUE(WaitState(call->id(), v1::CALL_STATE_DISCONNECTED));
-    const absl::Time deadline = absl::Now() + absl::Seconds(3);
-    while (emu_->CountCommand("ATH") == hangups && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(3);
+    while (emu_->CountCommand("ATH") == hangups && MonotonicNow() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }
     EXPECT_EQ(emu_->CountCommand("ATH"), hangups + 1);

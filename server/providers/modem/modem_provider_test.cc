@@ -21,6 +21,7 @@
 #include "providers/modem/modem_emulator.h"
 #include "providers/sim/sim_test_util.h"
 #include "providers/modem/testing/modem_fixture.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -112,8 +113,8 @@ TEST_F(ModemFixture, V253InboundCallerIdAnswerDtmfAndRemoteHangup) {
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(Get(id).status().state(), v1::CALL_STATE_OFFERING);
   // The caller-id block follows the first RING.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (Get(id).info().caller().name() != "ALICE" && absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+  while (Get(id).info().caller().name() != "ALICE" && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_EQ(Get(id).info().caller().number(), "5551234");
@@ -331,8 +332,8 @@ TEST_F(ModemFixture, FailingInitKeepsTheLineOutOfServiceAndIsRetried) {
   RegisterBuiltinProviders();
   engine_ = std::make_unique<Engine>(EngineOptions{}, &sink_);
   ASSERT_TRUE(engine_->AddProvider(std::make_unique<ModemProvider>(mc)).ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (emu_->CountCommand("ATV1Q0") < 3 && absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (emu_->CountCommand("ATV1Q0") < 3 && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_GE(emu_->CountCommand("ATV1Q0"), 3);

@@ -18,6 +18,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::modem {
 namespace {
@@ -35,9 +36,9 @@ struct Pty {
   // Reads from the master until `n` bytes arrived or 5 s passed.
   std::string ReadMaster(size_t n) {
     std::string out;
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
     char buf[4096];
-    while (out.size() < n && absl::Now() < deadline) {
+    while (out.size() < n && MonotonicNow() < deadline) {
       pollfd p{master, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       const ssize_t r = ::read(master, buf, sizeof buf);
@@ -133,8 +134,8 @@ class Recorder {
     return cb;
   }
   bool WaitFor(const std::function<bool()>& pred) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (MonotonicNow() < deadline) {
       {
         absl::MutexLock lock(&mu_);
         if (pred()) return true;

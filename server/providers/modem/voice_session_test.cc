@@ -19,6 +19,7 @@
 #include "media/testing/signal.h"
 #include "providers/modem/voice/dle.h"
 #include "providers/modem/voice/voice_codec.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::modem {
 namespace {
@@ -46,8 +47,8 @@ class SessionTest : public ::testing::Test {
     loop_ = std::make_unique<PortLoop>(SerialSettings{link_, 115200, false},
                                        absl::Milliseconds(50), cb);
     loop_->Start();
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (!loop_->is_open() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(2));
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+    while (!loop_->is_open() && MonotonicNow() < deadline) absl::SleepFor(absl::Milliseconds(2));
     ASSERT_TRUE(loop_->is_open());
   }
   void TearDown() override {
@@ -60,9 +61,9 @@ class SessionTest : public ::testing::Test {
   // What the port wrote, until `n` bytes or 2 s.
   std::string ReadModem(size_t n) {
     std::string out;
-    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(2);
     char buf[4096];
-    while (out.size() < n && absl::Now() < deadline) {
+    while (out.size() < n && MonotonicNow() < deadline) {
       pollfd p{master_, POLLIN, 0};
       if (::poll(&p, 1, 20) <= 0) continue;
       const ssize_t r = ::read(master_, buf, sizeof buf);

@@ -3,6 +3,7 @@
 // for what the switch does by itself (the callback it offers).
 #include "providers/sim/sim_provider.h"
 #include "providers/sim/sim_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::testing {
 namespace {
@@ -28,8 +29,8 @@ class SimCompletionTest : public SimFixture {
   }
   // Waits for the one call on `ext` (the callback the switch offers).
   std::string WaitCallOn(const std::string& ext) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(3);
-    while (absl::Now() < deadline && CallsOn(ext) == 0) absl::SleepFor(absl::Milliseconds(2));
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(3);
+    while (MonotonicNow() < deadline && CallsOn(ext) == 0) absl::SleepFor(absl::Milliseconds(2));
     return CallsOn(ext) == 1 ? CallOn(ext) : "";
   }
   // `from` calls the single-appearance extension 150 while it talks to 104:

@@ -20,6 +20,7 @@
 #include "providers/sip/testing/sip_peers.h"
 #include "providers/sip/testing/sip_ua_fixture.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -44,9 +45,9 @@ std::string ReadFile(const std::string& path) {
 // The Replaces value uas_replaced.xml writes for its dialog once it has the
 // ACK (the file appears then); "" if it never does.
 std::string ReplacesOf(const std::string& dialog_file) {
-  const absl::Time deadline = absl::Now() + kWait;
+  const absl::Time deadline = MonotonicNow() + kWait;
   std::string replaces;
-  while (replaces.empty() && absl::Now() < deadline) {
+  while (replaces.empty() && MonotonicNow() < deadline) {
     replaces = std::string(absl::StripAsciiWhitespace(ReadFile(dialog_file)));
     if (replaces.empty()) absl::SleepFor(absl::Milliseconds(10));  // sipp writes it
   }

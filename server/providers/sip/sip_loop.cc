@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::sip {
 
@@ -98,9 +99,9 @@ void SipLoop::Stop() {
 }
 
 bool SipLoop::StepUntil(su_root_t* root, absl::Duration timeout, const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   while (!done()) {
-    if (absl::Now() >= deadline) return false;
+    if (MonotonicNow() >= deadline) return false;
     su_root_step(root, 50);
   }
   return true;

@@ -21,6 +21,7 @@
 #include "providers/sip/testing/sip_ua_fixture.h"
 #include "providers/sip/testing/tls_peers.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 // Under ASan: OpenSSL has no frame pointers, so only the slow unwinder sees
 // the sofia-sip frames that tests/lsan.supp names for sofia's TLS leaks.
@@ -93,8 +94,8 @@ class SipTlsTest : public ::testing::Test {
 
   // Waits until the server's log has `text`.
   bool AwaitLog(const std::string& text) {
-    const absl::Time deadline = absl::Now() + kWait;
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + kWait;
+    while (MonotonicNow() < deadline) {
       if (ServerLog().find(text) != std::string::npos) return true;
       absl::SleepFor(absl::Milliseconds(20));  // the log has no event to wait on
     }

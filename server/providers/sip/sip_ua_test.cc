@@ -22,6 +22,7 @@
 #include "providers/sip/testing/sip_peers.h"
 #include "providers/sip/testing/sip_ua_fixture.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 namespace {
@@ -71,9 +72,9 @@ TEST_F(SipUaTest, OutboundAnsweredThenCallerHangsUp) {
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_RINGBACK), kWait));
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
   // sipp echoes the RTP silence the line sends: wait for some to come back.
-  const absl::Time deadline = absl::Now() + kWait;
+  const absl::Time deadline = MonotonicNow() + kWait;
   while (CounterOf(*t, "sip_rtp_packets_received_total", "sip/alice") < 3 &&
-         absl::Now() < deadline) {
+         MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));  // the media flows by itself
   }
   EXPECT_GE(CounterOf(*t, "sip_rtp_packets_received_total", "sip/alice"), 3u);
@@ -229,9 +230,9 @@ TEST_F(SipUaTest, RegisterWithDigestAuthAndWrongPassword) {
   EXPECT_TRUE(AwaitLineState(*t, "sip/good", v1::LINE_STATE_IN_SERVICE));
   // The wrong password is refused once: a failure is counted and the line
   // stays out of service.
-  const absl::Time deadline = absl::Now() + kWait;
+  const absl::Time deadline = MonotonicNow() + kWait;
   while (CounterOf(*t, "sip_registration_failures_total", "sip/bad") == 0 &&
-         absl::Now() < deadline) {
+         MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));  // waiting for the registrar's answer
   }
   EXPECT_EQ(CounterOf(*t, "sip_registration_failures_total", "sip/bad"), 1u);

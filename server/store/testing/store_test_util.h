@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::store_testing {
 
@@ -23,9 +24,9 @@ inline std::string MakeTempDir(const std::string& name) {
 // Polls `pred` until it holds (true) or `timeout` passes (false).
 template <typename Pred>
 bool WaitFor(Pred pred, absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   while (!pred()) {
-    if (absl::Now() > deadline) return false;
+    if (MonotonicNow() > deadline) return false;
     absl::SleepFor(absl::Milliseconds(2));
   }
   return true;

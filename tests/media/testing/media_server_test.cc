@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::mtest {
 
@@ -59,8 +60,8 @@ v1::CallState MediaServerTest::StateOf(const std::string& call_id) {
 
 bool MediaServerTest::WaitState(const std::string& call_id, v1::CallState state,
                                 absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + timeout;
+  while (MonotonicNow() < deadline) {
     if (StateOf(call_id) == state) return true;
     absl::SleepFor(absl::Milliseconds(5));
   }
@@ -83,8 +84,8 @@ std::pair<std::string, std::string> MediaServerTest::Connect(const std::string& 
   made_.push_back(a.id());
   std::string b;
   if (!to_line.empty()) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (b.empty() && absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+    while (b.empty() && MonotonicNow() < deadline) {
       for (const v1::Call& c : itest::CallsOn(*telephony_, to_line)) {
         if (!before.contains(c.id())) b = c.id();
       }

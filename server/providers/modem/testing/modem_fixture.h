@@ -19,6 +19,7 @@
 #include "providers/modem/modem_emulator.h"
 #include "providers/modem/modem_provider.h"
 #include "providers/sim/sim_test_util.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge {
 
@@ -74,8 +75,8 @@ class ModemFixture : public ::testing::Test {
     return l.ok() ? *l : v1::Line();
   }
   bool WaitLineState(v1::LineState state, absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + timeout;
+    while (MonotonicNow() < deadline) {
       if (Line().status().state() == state) return true;
       absl::SleepFor(absl::Milliseconds(5));
     }
@@ -103,8 +104,8 @@ class ModemFixture : public ::testing::Test {
   }
   bool WaitState(const std::string& id, v1::CallState state,
                  absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + timeout;
+    while (MonotonicNow() < deadline) {
       if (Get(id).status().state() == state) return true;
       absl::SleepFor(absl::Milliseconds(5));
     }
@@ -112,8 +113,8 @@ class ModemFixture : public ::testing::Test {
   }
   // The one call on the line, waiting for it to appear.
   std::string WaitCall(absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
+    const absl::Time deadline = MonotonicNow() + timeout;
+    while (MonotonicNow() < deadline) {
       v1::ListCallsRequest req;
       req.set_line_id(kLine);
       auto calls = engine_->ListCalls(req);

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::sip::testing {
 namespace {
@@ -171,7 +172,7 @@ bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string
 
 int ChildProcess::Wait(absl::Duration timeout) {
   if (pid_ < 0) return -1;
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   int status = 0;
   for (;;) {
     const pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -179,7 +180,7 @@ int ChildProcess::Wait(absl::Duration timeout) {
       pid_ = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
-    if (r < 0 || absl::Now() > deadline) break;
+    if (r < 0 || MonotonicNow() > deadline) break;
     absl::SleepFor(absl::Milliseconds(10));  // polling a child's exit
   }
   Kill();
@@ -191,10 +192,10 @@ void ChildProcess::Kill() {
   const pid_t group = pid_;
   ::kill(-group, SIGTERM);
   ::kill(pid_, SIGTERM);
-  const absl::Time deadline = absl::Now() + absl::Seconds(3);
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(3);
   int status = 0;
   while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (absl::Now() > deadline) {
+    if (MonotonicNow() > deadline) {
       ::kill(-group, SIGKILL);
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);
@@ -241,8 +242,8 @@ bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir
   if (!o.remote.empty()) argv.push_back(o.remote);
   if (!child.Start(argv, absl::StrCat(dir, "/", name, "_", o.port, ".log"))) return false;
   // Ready when its SIP port is bound (sipp binds before running the scenario).
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+  while (MonotonicNow() < deadline) {
     const int probe = BindLoopback(o.tcp ? SOCK_STREAM : SOCK_DGRAM, o.port);
     if (probe < 0) return true;
     ::close(probe);
@@ -292,8 +293,8 @@ bool StartKamailio(ChildProcess& child, int port, const std::string& password,
     *error = "cannot start kamailio";
     return false;
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (MonotonicNow() < deadline) {
     if (AnswersOptions(port)) return true;
   }
   *error = absl::StrCat("kamailio on port ", port, " never answered OPTIONS; log:\n",

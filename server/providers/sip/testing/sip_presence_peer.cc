@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::sip::testing {
 
@@ -91,8 +92,8 @@ bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int fa
     *error = "cannot start kamailio";
     return false;
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (MonotonicNow() < deadline) {
     if (AnswersOptions(port)) return true;
   }
   *error = absl::StrCat("kamailio on port ", port, " never answered OPTIONS; log:\n",

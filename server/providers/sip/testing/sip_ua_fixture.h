@@ -13,6 +13,7 @@
 #include "providers/builtin.h"
 #include "providers/sip/testing/sip_peers.h"
 #include "test_server.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::sip::testing {
 
@@ -54,9 +55,9 @@ inline uint64_t CounterOf(itest::TestServer& t, const std::string& name, const s
 // answered) until it reaches `at_least`; its last value.
 inline uint64_t AwaitCounter(itest::TestServer& t, const std::string& name,
                              const std::string& line, uint64_t at_least) {
-  const absl::Time deadline = absl::Now() + kWait;
+  const absl::Time deadline = MonotonicNow() + kWait;
   uint64_t v = CounterOf(t, name, line);
-  while (v < at_least && absl::Now() < deadline) {
+  while (v < at_least && MonotonicNow() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
     v = CounterOf(t, name, line);
   }

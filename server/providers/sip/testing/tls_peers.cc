@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "linebridge/deadline.h"
 
 namespace linebridge::sip::testing {
 namespace {
@@ -128,8 +129,8 @@ bool StartKamailioTls(ChildProcess& child, const KamailioTls& o, const std::stri
     *error = "cannot start kamailio";
     return false;
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(10);
+  while (MonotonicNow() < deadline) {
     if (AnswersOptions(o.port)) return true;
   }
   *error = absl::StrCat("kamailio (tls) on port ", o.port, " never answered OPTIONS; log:\n",
