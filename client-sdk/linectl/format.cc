@@ -206,6 +206,9 @@ std::string EventDetails(const v1::Event& event) {
                           " changed=", OrDash(absl::StrJoin(state.changed(), ",")),
                           lamp ? absl::StrCat(" lamp=", state.button_lamp_id()) : "");
     }
+    case v1::Event::kPhoneData:
+      return absl::StrCat("phone=", event.phone_id(), " data=", event.phone_data().data_id(), " (",
+                          event.phone_data().data().size(), " bytes)");
     case v1::Event::kPhoneButton: {
       const v1::PhoneButtonEvent& b = event.phone_button();
       return absl::StrCat("phone=", event.phone_id(), " button=", b.button_lamp_id(), " ",

@@ -376,6 +376,7 @@ void RemoteProvider::ApplyEventLocked(size_t server, const v1::Event& event) {
       case v1::Event::kPhoneRemoved:
       case v1::Event::kPhoneState:
       case v1::Event::kPhoneButton:
+      case v1::Event::kPhoneData:
         ApplyPhoneEventLocked(server, event);
         break;
       default: break;

@@ -1,9 +1,10 @@
 // RemoteProvider: what TAPI reads about phones: PHONECAPS, PHONESTATUS,
-// PHONEBUTTONINFO, the display, lamps, ring, hookswitch, volume and gain
-// (from the mirror, under mu_), and phoneGetData (GetPhoneData: the data
-// areas are not part of the mirror).
+// PHONEBUTTONINFO, the display, lamps, ring, hookswitch, volume and gain and
+// the data areas: all from the mirror, under mu_. Only a server whose phones
+// carry no data areas (Phone.data_areas) is asked with GetPhoneData.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "absl/synchronization/notification.h"
 #include "linebridge/linebridge_ext.h"
@@ -122,6 +123,17 @@ LONG RemoteProvider::PhoneGetGain(HDRVPHONE hd_phone, DWORD hookswitch_dev, LPDW
   return 0;
 }
 
+namespace {
+
+// Copies `bytes` into the application's buffer: `size` bytes, zero-padded.
+void CopyData(const std::string& bytes, LPVOID data, DWORD size) {
+  if (size == 0) return;
+  std::memset(data, 0, size);
+  std::memcpy(data, bytes.data(), std::min<size_t>(size, bytes.size()));
+}
+
+}  // namespace
+
 LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data, DWORD size) {
   v1::GetPhoneDataRequest request;
   size_t server = 0;
@@ -136,6 +148,10 @@ LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data
     const int areas = phone.info.has_value() ? phone.info->caps().data_area_sizes_size() : 0;
     if (data_id >= static_cast<DWORD>(areas)) return PHONEERR_INVALDATAID;
     if (data == nullptr && size > 0) return PHONEERR_INVALPOINTER;
+    if (data_id < static_cast<DWORD>(phone.info->data_areas_size())) {
+      CopyData(phone.info->data_areas(static_cast<int>(data_id)), data, size);
+      return 0;
+    }
     if (client_ == nullptr || stopping_) return PHONEERR_OPERATIONFAILED;
     request.set_phone_id(phone.phone_id);
     request.set_data_id(data_id);
@@ -146,8 +162,8 @@ LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data
     ++phone_rpcs_;  // providerShutdown waits for it (it never runs beside a TSPI function)
     ++phones_[index].rpcs[IdOf(hd_phone)];
   }
-  // Synchronous in TSPI: the one phone function that waits for its server
-  // (at most deadline_ms).
+  // A server without data areas in its phones: synchronous, at most
+  // deadline_ms.
   absl::Notification done;
   absl::StatusOr<v1::PhoneData> reply;
   PhoneRpcAsync<v1::GetPhoneDataRequest, v1::PhoneData>(
@@ -165,11 +181,7 @@ LONG RemoteProvider::PhoneGetData(HDRVPHONE hd_phone, DWORD data_id, LPVOID data
     PhoneRpcDoneLocked(index, IdOf(hd_phone));
   }
   if (!reply.ok()) return PhoneErrOf(reply.status());
-  const std::string& bytes = reply->data();
-  if (size > 0) {
-    std::memset(data, 0, size);
-    std::memcpy(data, bytes.data(), std::min<size_t>(size, bytes.size()));
-  }
+  CopyData(reply->data(), data, size);
   return 0;
 }
 

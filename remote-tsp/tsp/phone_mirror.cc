@@ -136,6 +136,27 @@ void RemoteProvider::PhoneEventLocked(uint32_t hd_phone, DWORD msg, DWORD_PTR p1
   EnqueueLocked(out);
 }
 
+void RemoteProvider::PhonesServerLostLocked(size_t server) {
+  for (PhoneEntry& phone : phones_) {
+    if (phone.server != server || phone.hd_phone == 0 || phone.reported_disconnected) continue;
+    // A phone the server itself reported disconnected has had its PHONE_STATE.
+    if (phone.info.has_value() && !phone.info->status().connected()) continue;
+    phone.reported_disconnected = true;
+    PhoneEventLocked(phone.hd_phone, PHONE_STATE, PHONESTATE_DISCONNECTED, 0, 0);
+  }
+}
+
+void RemoteProvider::PhonesServerBackLocked(size_t server) {
+  for (PhoneEntry& phone : phones_) {
+    if (phone.server != server || !phone.reported_disconnected) continue;
+    phone.reported_disconnected = false;
+    if (phone.hd_phone == 0 || !phone.present) continue;
+    if (phone.info.has_value() && phone.info->status().connected()) {
+      PhoneEventLocked(phone.hd_phone, PHONE_STATE, PHONESTATE_CONNECTED, 0, 0);
+    }
+  }
+}
+
 void RemoteProvider::ApplyPhoneEventLocked(size_t server, const v1::Event& event) {
   if (event.kind_case() == v1::Event::kPhoneCreated) {
     RegisterPhoneLocked(server, event.phone_created().phone());
@@ -155,6 +176,15 @@ void RemoteProvider::ApplyPhoneEventLocked(size_t server, const v1::Event& event
   }
   if (!phone->info.has_value()) phone->info.emplace();
   v1::Phone& info = *phone->info;
+  if (event.kind_case() == v1::Event::kPhoneData) {
+    // No TAPI message: phoneGetData answers from here.
+    const v1::PhoneDataChanged& d = event.phone_data();
+    if (d.data_id() >= static_cast<uint32_t>(info.caps().data_area_sizes_size())) return;
+    auto* areas = info.mutable_data_areas();
+    while (areas->size() <= static_cast<int>(d.data_id())) areas->Add();
+    *areas->Mutable(static_cast<int>(d.data_id())) = d.data();
+    return;
+  }
   if (event.kind_case() == v1::Event::kPhoneButton) {
     const v1::PhoneButtonEvent& b = event.phone_button();
     auto* states = info.mutable_status()->mutable_button_states();

@@ -30,6 +30,7 @@ struct PhoneEntry {
   bool removed = false;      // PHONE_REMOVE queued
   DWORD device_id = 0;
   uint32_t hd_phone = 0;  // open handle, 0 if closed
+  bool reported_disconnected = false;  // PHONESTATE_DISCONNECTED sent (server lost)
   // RPCs of this phone on their way (opens and requests), by the open
   // (HDRVPHONE) they belong to: phoneClose's ClosePhone goes once that
   // open's are answered, so the server never sees a request after the close

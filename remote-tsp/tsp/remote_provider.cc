@@ -383,6 +383,7 @@ void RemoteProvider::OnStreamState(const StreamState& state) {
     server_ever_connected_[state.server] = true;
     std::vector<uint32_t> handles;
     open_lines_.ForEach([&](uint32_t id, OpenLine&) { handles.push_back(id); });
+    PhonesServerBackLocked(state.server);
     ReopenPhonesLocked(state.server, reopen);
     for (uint32_t id : handles) {
       OpenLine* open = open_lines_.Find(id);
@@ -412,6 +413,7 @@ void RemoteProvider::OnStreamState(const StreamState& state) {
       open_lines_.Find(id)->reported_out_of_service = true;
       LineDevStateLocked(id, LINEDEVSTATE_OUTOFSERVICE);
     }
+    PhonesServerLostLocked(state.server);
   }
 }
 

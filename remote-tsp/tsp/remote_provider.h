@@ -590,6 +590,10 @@ class RemoteProvider {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PhoneEventLocked(uint32_t hd_phone, DWORD msg, DWORD_PTR p1, DWORD_PTR p2, DWORD_PTR p3)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `server`'s stream went down / came back: PHONE_STATE DISCONNECTED /
+  // CONNECTED on its open phones (each once per outage).
+  void PhonesServerLostLocked(size_t server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PhonesServerBackLocked(size_t server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens the phone on its server with `privilege` (MONITOR at phoneOpen,
   // OWNER for the first request); waits if the server has no session yet.
   void OpenPhoneOnServerLocked(uint32_t hd_phone, int privilege) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -152,11 +152,10 @@ void Engine::AddPhone(v1::Phone phone) {
     if (absl::StartsWith(id, absl::StrCat(p->name(), "/"))) provider = p.get();
   }
   phone.set_server_id(options_.server_id);
-  std::vector<std::string> data = NormalizePhone(&phone);
+  NormalizePhone(&phone);
   PhoneEntry& entry = phones_[id];
   entry.phone = std::move(phone);
   entry.provider = provider;
-  entry.data = std::move(data);
   entry.phone.mutable_status()->set_num_owners(entry.owners());
   entry.phone.mutable_status()->set_num_monitors(entry.monitors());
   v1::Event ev;
@@ -390,13 +389,21 @@ absl::StatusOr<v1::Phone> Engine::SetPhoneData(const v1::SetPhoneDataRequest& re
   EngineLock lock(this);
   LB_ASSIGN_OR_RETURN(PhoneEntry * phone, OwnedPhone(req.session_id(), req.phone_id()));
   LB_RETURN_IF_ERROR(CheckDataId(phone->phone, req.data_id()));
-  std::string& area = phone->data[req.data_id()];
+  std::string& area = *phone->phone.mutable_data_areas(static_cast<int>(req.data_id()));
   if (req.data().size() > area.size()) {
     return PhoneError(PHONEERR_INVALPARAM,
                       absl::StrCat(req.data().size(), " bytes do not fit data area ", req.data_id(),
                                    " of phone ", req.phone_id(), " (", area.size(), " bytes)"));
   }
-  area.replace(0, req.data().size(), req.data());
+  if (area.compare(0, req.data().size(), req.data()) != 0) {
+    area.replace(0, req.data().size(), req.data());
+    v1::Event ev;
+    ev.set_line_id(phone->phone.line_id());
+    ev.set_phone_id(phone->phone.id());
+    ev.mutable_phone_data()->set_data_id(req.data_id());
+    ev.mutable_phone_data()->set_data(area);
+    Emit(std::move(ev));
+  }
   return phone->phone;
 }
 
@@ -405,7 +412,7 @@ absl::StatusOr<v1::PhoneData> Engine::GetPhoneData(const v1::GetPhoneDataRequest
   LB_ASSIGN_OR_RETURN(PhoneEntry * phone, FindPhoneForOp(req.phone_id()));
   LB_RETURN_IF_ERROR(CheckDataId(phone->phone, req.data_id()));
   v1::PhoneData resp;
-  resp.set_data(phone->data[req.data_id()]);
+  resp.set_data(phone->phone.data_areas(static_cast<int>(req.data_id())));
   return resp;
 }
 

@@ -343,7 +343,26 @@ TEST_F(PhoneTest, HookSwitchButtonInfoAndData) {
   set.set_phone_id(kPhone);
   set.set_data_id(1);
   set.set_data(std::string("\x01\x02\x00\x03", 4));
+  const uint64_t before_data = Seq();
+  auto written = engine_->SetPhoneData(set);
+  ASSERT_TRUE(written.ok());
+  // The Phone carries its areas, and a phone_data event the whole new area.
+  ASSERT_EQ(written->data_areas_size(), 2);
+  EXPECT_EQ(written->data_areas(0), std::string(SimProvider::kPhoneDataAreaSize, '\0'));
+  EXPECT_EQ(written->data_areas(1).substr(0, 5), std::string("\x01\x02\x00\x03\x00", 5));
+  std::vector<v1::Event> data_events;
+  for (const v1::Event& e : EventsSince(before_data)) {
+    if (e.has_phone_data()) data_events.push_back(e);
+  }
+  ASSERT_EQ(data_events.size(), 1u);
+  EXPECT_EQ(data_events[0].phone_id(), kPhone);
+  EXPECT_EQ(data_events[0].line_id(), "sim/100");
+  EXPECT_EQ(data_events[0].phone_data().data_id(), 1u);
+  EXPECT_EQ(data_events[0].phone_data().data(), written->data_areas(1));
+  // Writing what is there already tells no one.
+  const uint64_t again = Seq();
   ASSERT_TRUE(engine_->SetPhoneData(set).ok());
+  for (const v1::Event& e : EventsSince(again)) EXPECT_FALSE(e.has_phone_data());
   v1::GetPhoneDataRequest get;
   get.set_phone_id(kPhone);
   get.set_data_id(1);

@@ -110,7 +110,7 @@ absl::Status PhoneError(uint32_t phoneerr, absl::string_view message) {
   return PhoneErrStatus(code, phoneerr, message);
 }
 
-std::vector<std::string> NormalizePhone(v1::Phone* phone) {
+void NormalizePhone(v1::Phone* phone) {
   v1::PhoneCaps& caps = *phone->mutable_caps();
   if (caps.permanent_phone_id() == 0) caps.set_permanent_phone_id(PermanentPhoneId(phone->id()));
   if (caps.device_classes_size() == 0) caps.add_device_classes("tapi/phone");
@@ -126,10 +126,13 @@ std::vector<std::string> NormalizePhone(v1::Phone* phone) {
   while (caps.data_area_sizes_size() > static_cast<int>(kMaxPhoneDataAreas)) {
     caps.mutable_data_area_sizes()->RemoveLast();
   }
-  std::vector<std::string> data;
-  for (uint32_t& size : *caps.mutable_data_area_sizes()) {
+  auto* areas = phone->mutable_data_areas();
+  while (areas->size() > caps.data_area_sizes_size()) areas->RemoveLast();
+  while (areas->size() < caps.data_area_sizes_size()) areas->Add();
+  for (int i = 0; i < caps.data_area_sizes_size(); ++i) {
+    uint32_t& size = *caps.mutable_data_area_sizes()->Mutable(i);
     size = std::min(size, kMaxPhoneDataAreaSize);
-    data.emplace_back(size, '\0');
+    areas->Mutable(i)->resize(size, '\0');
   }
   v1::PhoneStatus& st = *phone->mutable_status();
   st.set_display(std::string(size_t{caps.display_rows()} * caps.display_columns(), ' '));
@@ -146,7 +149,6 @@ std::vector<std::string> NormalizePhone(v1::Phone* phone) {
     }
   }
   st.set_ring_mode(std::min(st.ring_mode(), caps.num_ring_modes()));
-  return data;
 }
 
 absl::Status CheckHookSwitch(const v1::Phone& phone, const std::vector<int>& devices, int mode,

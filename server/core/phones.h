@@ -32,7 +32,8 @@ inline constexpr size_t kMaxPhoneButtonText = 64;
 inline constexpr uint32_t kMaxPhoneDisplayCells = 4096;  // rows × columns
 inline constexpr uint32_t kMaxPhoneButtons = 256;
 inline constexpr uint32_t kMaxPhoneDataAreas = 16;
-inline constexpr uint32_t kMaxPhoneDataAreaSize = 65536;
+// Data areas travel in every Phone (snapshots, replies): at most 64 KiB a phone.
+inline constexpr uint32_t kMaxPhoneDataAreaSize = 4096;
 // Sessions one phone may be open in.
 inline constexpr size_t kMaxOpensPerPhone = 256;
 
@@ -40,7 +41,6 @@ struct PhoneEntry {
   v1::Phone phone;
   Provider* provider = nullptr;
   std::map<std::string, v1::Privilege> opens;  // session id -> OWNER or MONITOR
-  std::vector<std::string> data;               // the data areas, each its full size
   uint32_t owners() const;
   uint32_t monitors() const;
 };
@@ -49,8 +49,9 @@ struct PhoneEntry {
 // permanent id and device class filled in, the status's lamp and button
 // lists one per button (a button without a lamp: LAMP_MODE_DUMMY; state UP),
 // a blank display of rows × columns spaces, unset hookswitch modes ONHOOK
-// for the devices the phone has. Returns the data areas, zero-filled.
-std::vector<std::string> NormalizePhone(v1::Phone* phone);
+// for the devices the phone has, one data area of its size per
+// caps.data_area_sizes (the provider's initial content kept, zero-padded).
+void NormalizePhone(v1::Phone* phone);
 
 // 32-bit permanent phone id for PHONECAPS (FNV-1a of the phone id).
 uint32_t PermanentPhoneId(absl::string_view phone_id);

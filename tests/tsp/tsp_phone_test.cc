@@ -407,6 +407,61 @@ TEST_F(TspPhoneTest, ButtonPressIsReported) {
   Close(hd, ht);
 }
 
+// phoneGetData answers from the workstation's mirror: what another
+// application wrote arrives with the phone's events, and reading it needs no
+// server (it is frozen here: a request to it would fail after deadline_ms).
+// The server's loss and return are PHONE_STATE DISCONNECTED and CONNECTED on
+// the open phone, and the data areas then are the new server's.
+TEST_F(TspPhoneTest, DataComesFromTheMirrorAndTheServersLossIsReported) {
+  HTAPIPHONE ht;
+  const HDRVPHONE hd = Open("sim/phone/102", &ht);
+  std::string out;
+  ASSERT_EQ(RunTool("tsp_operate_phone", {server_.address(), "sim/phone/102", "data", "0", "hello"},
+                    &out),
+            0)
+      << out;
+  char back[16];
+  auto read = [&] {
+    std::memset(back, 0x55, sizeof back);
+    EXPECT_EQ(T().TSPI_phoneGetData(hd, 0, back, sizeof back), 0);
+    return std::string(back, sizeof back);
+  };
+  const std::string hello = std::string("hello") + std::string(sizeof back - 5, '\0');
+  const absl::Time deadline = MonotonicNow() + absl::Seconds(5);
+  while (read() != hello && MonotonicNow() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(read(), hello);
+
+  server_.Pause();
+  EXPECT_EQ(read(), hello);
+  // Zero bytes asked: nothing written, no error.
+  EXPECT_EQ(T().TSPI_phoneGetData(hd, 1, nullptr, 0), 0);
+  server_.Resume();
+
+  server_.Kill();
+  EXPECT_TRUE(harness_.WaitPhoneEvent(
+      [&](const RecordedPhoneEvent& e) { return IsPhoneState(e, ht, PHONESTATE_DISCONNECTED); },
+      absl::Seconds(10)))
+      << "no PHONE_STATE DISCONNECTED when the server went away";
+  auto status = Buffer(1024);
+  ASSERT_EQ(T().TSPI_phoneGetStatus(hd, reinterpret_cast<LPPHONESTATUS>(status.data())), 0);
+  EXPECT_EQ(Fixed<PHONESTATUS>(status).dwStatusFlags & PHONESTATUSFLAGS_CONNECTED, 0u);
+  std::string error;
+  ASSERT_TRUE(server_.Restart(&error)) << error;
+  EXPECT_TRUE(harness_.WaitPhoneEvent(
+      [&](const RecordedPhoneEvent& e) { return IsPhoneState(e, ht, PHONESTATE_CONNECTED); },
+      absl::Seconds(20)))
+      << "no PHONE_STATE CONNECTED when the server came back";
+  // The restarted server's areas are blank: the mirror follows it.
+  const std::string blank(sizeof back, '\0');
+  const absl::Time back_deadline = MonotonicNow() + absl::Seconds(10);
+  while (read() != blank && MonotonicNow() < back_deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(read(), blank);
+  status = Buffer(1024);
+  ASSERT_EQ(T().TSPI_phoneGetStatus(hd, reinterpret_cast<LPPHONESTATUS>(status.data())), 0);
+  EXPECT_NE(Fixed<PHONESTATUS>(status).dwStatusFlags & PHONESTATUSFLAGS_CONNECTED, 0u);
+  Close(hd, ht);
+}
+
 // A call offered to the phone's extension rings the phone.
 TEST_F(TspPhoneTest, OfferedCallRingsThePhone) {
   HTAPIPHONE ht;
