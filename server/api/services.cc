@@ -243,8 +243,10 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
   // The request runs, is audited and answered here, or, for a row whose
   // work writes the disk, on the blocking executor (gRPC keeps `req` alive
   // until the reactor finishes).
-  auto run = [this, method, policy, &req, op, line, call, who = *std::move(caller),
-              allowed]() -> absl::StatusOr<Resp> {
+  // `deferred`: the reply the provider held back (ProviderHost::DeferReply),
+  // audited when its outcome is in.
+  auto run = [this, method, policy, &req, op, line, call, who = *caller,
+              allowed](uint64_t* deferred) -> absl::StatusOr<Resp> {
     absl::StatusOr<Resp> result = absl::UnknownError("not run");
     if (!allowed.ok()) {
       result = allowed;
@@ -254,20 +256,61 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
       CallAuthority authority(guard_, who);
       Authority::Scope scope(&authority);
       result = (engine_->*op)(req);
+      *deferred = DeferredReplies::TakeCurrent();
+      if (*deferred != 0 && !result.ok()) {
+        engine_->deferred_replies().Forget(*deferred);
+        *deferred = 0;
+      }
     }
     if (result.ok()) After(*guard_, who, req, &*result);
     if constexpr (kPhoneRpc<Req>) {
       if (!result.ok()) result = AsPhoneStatus(result.status());
     }
-    if (policy.audited()) {
+    if (policy.audited() && *deferred == 0) {
       guard_->Audit(&who, method, line, call, Get_destination(req), result.status());
     }
     return result;
   };
   if (policy.blocking() && allowed.ok()) {
-    return Offload<Resp>(ctx, resp, executor_, std::move(run));
+    return Offload<Resp>(ctx, resp, executor_, [this, run = std::move(run)]() mutable {
+      uint64_t deferred = 0;
+      absl::StatusOr<Resp> result = run(&deferred);
+      // A disk-writing row's provider answers at once.
+      if (deferred != 0) engine_->deferred_replies().Forget(deferred);
+      return result;
+    });
   }
-  return Reply(ctx, resp, run());
+  uint64_t deferred = 0;
+  absl::StatusOr<Resp> result = run(&deferred);
+  if (deferred == 0) return Reply(ctx, resp, std::move(result));
+  // The answer waits for the device's outcome: an error is the reply; OK
+  // answers with the call as it is then (a transferred call: IDLE).
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  engine_->deferred_replies().Await(
+      deferred, [this, reactor, resp, method, policy, line, call, who = *std::move(caller),
+                 destination = std::string(Get_destination(req)),
+                 session = std::string(Get_session_id(req)),
+                 answer = *std::move(result)](absl::Status outcome) mutable {
+        if (policy.audited()) guard_->Audit(&who, method, line, call, destination, outcome);
+        if (!outcome.ok()) {
+          reactor->Finish(ToGrpcStatus(outcome));
+          return;
+        }
+        if constexpr (std::is_same_v<Resp, v1::Call>) {
+          v1::GetCallRequest now;
+          now.set_session_id(session);
+          now.set_call_id(answer.id());
+          absl::StatusOr<v1::Call> current = engine_->GetCall(now);
+          if (current.ok()) {
+            answer = *std::move(current);
+          } else {
+            answer.mutable_status()->set_state(v1::CALL_STATE_IDLE);
+          }
+        }
+        *resp = std::move(answer);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 #define LB_DEFINE_UNARY(Service, Method, Req, Resp, Access, Perm, Flags, ...) \

@@ -310,8 +310,12 @@ Engine::Engine(EngineOptions options, CallRecordSink* cdr_sink)
 Engine::~Engine() {
   fence_gate_->Detach();
   scheduler_.Stop();
-  EngineLock lock(this);
-  for (auto& p : providers_) p->Stop();
+  {
+    EngineLock lock(this);
+    for (auto& p : providers_) p->Stop();
+  }
+  replies_.CompleteAll(TapiStatus(absl::StatusCode::kUnavailable, LINEERR_OPERATIONFAILED,
+                                  "the server is shutting down"));
 }
 
 absl::Status Engine::AddProvider(std::unique_ptr<Provider> provider) {
@@ -413,11 +417,29 @@ void Engine::Shutdown(absl::string_view reason) {
     for (auto& p : providers_) p->Stop();
   }
   scheduler_.Stop();
+  replies_.CompleteAll(TapiStatus(absl::StatusCode::kUnavailable, LINEERR_OPERATIONFAILED,
+                                  "the server is shutting down"));
 }
 
 void Engine::RunLocked(const std::function<void()>& fn) {
   EngineLock lock(this);
   if (!shut_down_) fn();
+}
+
+uint64_t Engine::DeferReply() {
+  mu_.AssertHeld();
+  const uint64_t token = replies_.Defer();
+  // The provider's outcome ends it sooner; this timer then finds nothing.
+  scheduler_.Schedule(kMaxDeferredReply, [this, token] {
+    replies_.Complete(token, TapiStatus(absl::StatusCode::kDeadlineExceeded,
+                                        LINEERR_OPERATIONFAILED,
+                                        "the device did not report the request's outcome"));
+  });
+  return token;
+}
+
+void Engine::CompleteReply(uint64_t token, absl::Status outcome) {
+  replies_.Complete(token, std::move(outcome));
 }
 
 // ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@
 #include "core/journal.h"
 #include "core/phones.h"
 #include "core/provider.h"
+#include "core/deferred_replies.h"
 #include "core/scheduler.h"
 #include "linebridge/rpc_table.h"
 #include "linebridge/v1/admin.pb.h"
@@ -109,6 +110,11 @@ class Engine : private ProviderHost {
 
   // Runs `fn` with the engine lock held, for device threads of providers.
   void RunLocked(const std::function<void()>& fn) override;
+
+  // The replies providers hold back (ProviderHost::DeferReply): after each
+  // request the service takes DeferredReplies::TakeCurrent() and, if set,
+  // awaits the outcome here before it answers.
+  DeferredReplies& deferred_replies() { return replies_; }
 
   // --- Telephony API ------------------------------------------------------
   // One method per Telephony RPC of the RPC table (linebridge/rpc_table.h).
@@ -242,6 +248,8 @@ class Engine : private ProviderHost {
   absl::Status AuthorizeOutside(const std::string& line_id) override;
   TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
   void CancelTimer(TimerId id) override;
+  uint64_t DeferReply() override;
+  void CompleteReply(uint64_t token, absl::Status outcome) override;
   std::optional<v1::DeviceConfig> StoredDeviceConfig(const std::string& line_id) const override;
   // Phones (engine_phones.cc).
   void AddPhone(v1::Phone phone) override;
@@ -370,6 +378,11 @@ class Engine : private ProviderHost {
   // the lock's release, never under it.
   static thread_local int locks_held_;
   Scheduler scheduler_;
+  // Replies the providers hold back (DeferReply); completions are answered
+  // from the scheduler's thread, never under the engine lock.
+  DeferredReplies replies_{[this](std::function<void()> fn) {
+    scheduler_.Schedule(absl::ZeroDuration(), std::move(fn));
+  }};
   std::function<uint32_t()> subscriber_count_;
   const absl::Time started_;
   // SetDevConfig's store (engine_devconfig.cc); loaded by the first AddProvider.

@@ -87,6 +87,16 @@ class ProviderHost {
   virtual TimerId Schedule(absl::Duration delay, std::function<void()> fn) = 0;
   virtual void CancelTimer(TimerId id) = 0;
 
+  // A request whose outcome the device tells only later (a SIP transfer's
+  // final NOTIFY). Called from a Provider request method while it serves the
+  // request, it holds the client's reply until CompleteReply(token, outcome):
+  // OK answers with the call as it is then, an error with that error. The
+  // engine answers DEADLINE_EXCEEDED (LINEERR_OPERATIONFAILED) after
+  // kMaxDeferredReply without an outcome, and UNAVAILABLE at shutdown.
+  virtual uint64_t DeferReply() = 0;
+  virtual void CompleteReply(uint64_t token, absl::Status outcome) = 0;
+  static constexpr absl::Duration kMaxDeferredReply = absl::Seconds(60);
+
   // The device configuration SetDevConfig last stored for the line (kept
   // across restarts), if any: a provider applies it when it adds the line.
   virtual std::optional<v1::DeviceConfig> StoredDeviceConfig(const std::string& line_id) const = 0;

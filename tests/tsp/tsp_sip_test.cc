@@ -221,6 +221,37 @@ TEST_P(TspSipTransferTest, BlindTransferByRefer) {
 INSTANTIATE_TEST_SUITE_P(NumberAndUri, TspSipTransferTest,
                          ::testing::Values(u"555 0199", u"sip:5550199@127.0.0.1"));
 
+// The target is busy (a 486 sipfrag): lineBlindTransfer's LINE_REPLY is
+// LINEERR_OPERATIONFAILED, and the call stays connected for the application
+// to take back or drop.
+TEST_F(TspSipTest, BlindTransferToABusyTargetFailsTheRequest) {
+  StartAll();
+  HTAPILINE ht_line = nullptr;
+  const HDRVLINE hd_line = Open(&ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  ChildProcess sipp;
+  ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_transferee.xml",
+                                 .keys = {{"target", "sip:5550199@127.0.0.1"},
+                                          {"frag", "486 Busy Here"}}}));
+  const HTAPICALL ht_call = Ht(0xD5);
+  HDRVCALL hd_call = nullptr;
+  ASSERT_EQ(MakeCall(hd_line, ht_call, u"5550100", &hd_call), 0);
+  ASSERT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_CONNECTED, kSipWait));
+  harness_.ClearEvents();
+  EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+              return T().TSPI_lineBlindTransfer(id, hd_call, u"5550199", 0);
+            }),
+            LINEERR_OPERATIONFAILED);
+  auto status = Buffer(1024);
+  ASSERT_EQ(T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())),
+            0);
+  EXPECT_EQ(Fixed<LINECALLSTATUS>(status).dwCallState,
+            static_cast<DWORD>(LINECALLSTATE_CONNECTED));
+  DropToIdle(ht_call, hd_call);
+  EXPECT_EQ(sipp.Wait(kSipWait), 0) << sipp.ReadLog();
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
 // lineSetupTransfer (hold re-INVITE, a DIALTONE consultation), lineDial of
 // the consultation to a SIP URI, lineCompleteTransfer: a REFER with Replaces
 // naming the consultation dialog; the 200 sipfrag ends both calls.

@@ -134,8 +134,35 @@ TEST_F(SipFeaturesTest, BlindTransferCompletesAndTheCallEnds) {
   req.set_call_id(id);
   req.set_destination("sip:5550199@127.0.0.1");  // a SIP line takes a URI
   ASSERT_TRUE(Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp).ok());
-  // The 200 sipfrag ends this line's part: the call goes idle, the line
-  // hangs up (BYE).
+  // The reply came with the outcome: the 200 sipfrag ended this line's part,
+  // the call is idle and the line hangs up (BYE).
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
+  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+  EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 1u);
+}
+
+// A target that rings on: the reply does not wait for it (2 s at most), the
+// call goes idle once the transferee reports the answer.
+TEST_F(SipFeaturesTest, BlindTransferToARingingTargetIsAnsweredAsUnderWay) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
+  ChildProcess sipp;
+  const std::string id =
+      CallSipp(*t, sipp,
+               {.scenario = "uas_transferee_slow.xml",
+                .keys = {{"target", "sip:5550199@127.0.0.1"}, {"frag", "200 OK"}}});
+  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
+  v1::BlindTransferRequest req;
+  req.set_call_id(id);
+  req.set_destination("5550199");
+  v1::Call resp;
+  const grpc::Status s = Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Answered while the target still rang (its 200 comes 4 s after the 100).
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_CONNECTED);
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
   EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
   EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 1u);
@@ -156,8 +183,12 @@ TEST_F(SipFeaturesTest, BlindTransferThatFailsLeavesTheCall) {
   req.set_call_id(id);
   req.set_destination("5550199");
   v1::Call resp;
-  ASSERT_TRUE(Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp).ok());
-  EXPECT_EQ(AwaitCounter(*t, "sip_transfer_failures_total", "sip/alice", 1), 1u);
+  // The reply waits for the transferee's final sipfrag and reports it.
+  const grpc::Status failed = Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp);
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::ABORTED) << failed.error_message();
+  EXPECT_EQ(itest::TapiErrorOf(failed), LINEERR_OPERATIONFAILED);
+  EXPECT_THAT(failed.error_message(), ::testing::HasSubstr("486"));
+  EXPECT_EQ(CounterOf(*t, "sip_transfer_failures_total", "sip/alice"), 1u);
   // Still connected: the application hangs up itself.
   std::vector<v1::Call> calls = itest::CallsOn(t->telephony(), "sip/alice");
   ASSERT_EQ(calls.size(), 1u);

@@ -74,6 +74,7 @@ absl::Status SipProvider::BlindTransfer(const std::string& call_id,
   if (call.transfer_pending) return InProgress("transfer");
   LB_ASSIGN_OR_RETURN(std::string uri, OutsideTarget(call, destination));
   call.transfer_pending = true;
+  DeferTransferReply(found.first);
   agent_->Refer(found.first, uri);
   LB_LOG("sip: call %s: transfer to %s requested (REFER)", call_id, uri);
   return absl::OkStatus();
@@ -151,10 +152,29 @@ absl::StatusOr<std::string> SipProvider::CompleteTransfer(const std::string& cal
   if (call.transfer_pending) return InProgress("transfer");
   call.transfer_pending = true;
   call.replaces = consult->first;
+  DeferTransferReply(held.first);
   agent_->ReferReplaces(held.first, consult->first);
   LB_LOG("sip: call %s: transfer to the party of %s requested (REFER with Replaces)", call_id,
          consultation_id);
   return std::string();
+}
+
+void SipProvider::DeferTransferReply(uint64_t leg) {
+  Call& call = calls_.at(leg);
+  call.transfer_reply = host_->DeferReply();
+  call.transfer_timer = host_->Schedule(kTransferReplyWait, [this, leg] {
+    auto it = calls_.find(leg);
+    if (it == calls_.end()) return;
+    it->second.transfer_timer = 0;
+    AnswerTransfer(it->second, absl::OkStatus());  // under way
+  });
+}
+
+void SipProvider::AnswerTransfer(Call& call, absl::Status outcome) {
+  if (call.transfer_timer != 0) host_->CancelTimer(call.transfer_timer);
+  call.transfer_timer = 0;
+  if (call.transfer_reply == 0) return;
+  host_->CompleteReply(std::exchange(call.transfer_reply, 0), std::move(outcome));
 }
 
 void SipProvider::ReleaseConsultation(uint64_t held_leg) {
@@ -221,8 +241,15 @@ void SipProvider::OnTransferred(uint64_t leg, bool ok, int status) {
     const std::string call_id = it->second.call_id;
     if (!ok) {
       LB_WARN("sip: call %s: transfer failed (SIP %d); the call stays", call_id, status);
+      AnswerTransfer(it->second,
+                     status == 0 ? FailedPrecondition(LINEERR_OPERATIONFAILED,
+                                                      "the transfer could not be started")
+                                 : TapiStatus(absl::StatusCode::kAborted, LINEERR_OPERATIONFAILED,
+                                              absl::StrCat("the transfer failed (SIP ", status,
+                                                           ")")));
       return;
     }
+    AnswerTransfer(it->second, absl::OkStatus());
     // The transferee reached the target: this line's call is over, and so is
     // the consultation it replaced.
     LB_LOG("sip: call %s transferred (sipfrag %d)", call_id, status);
