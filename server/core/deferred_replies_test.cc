@@ -25,6 +25,13 @@ struct Posted {
   }
 };
 
+// A deferral as a served request leaves it: marked, then taken by the service.
+uint64_t Deferred(DeferredReplies& r) {
+  const uint64_t token = r.Defer();
+  DeferredReplies::TakeCurrent();
+  return token;
+}
+
 TEST(DeferredRepliesTest, TheMarkBelongsToTheRequestsThreadAndIsTakenOnce) {
   Posted posted;
   DeferredReplies r(posted.post());
@@ -44,8 +51,7 @@ TEST(DeferredRepliesTest, TheMarkBelongsToTheRequestsThreadAndIsTakenOnce) {
 TEST(DeferredRepliesTest, AnOutcomeAfterTheAwaitIsAnsweredThroughPost) {
   Posted posted;
   DeferredReplies r(posted.post());
-  const uint64_t token = r.Defer();
-  DeferredReplies::TakeCurrent();
+  const uint64_t token = Deferred(r);
   std::vector<absl::Status> answers;
   r.Await(token, [&](absl::Status s) { answers.push_back(s); });
   EXPECT_TRUE(answers.empty());
@@ -63,8 +69,7 @@ TEST(DeferredRepliesTest, AnOutcomeAfterTheAwaitIsAnsweredThroughPost) {
 TEST(DeferredRepliesTest, AnOutcomeBeforeTheAwaitIsAnsweredAtOnce) {
   Posted posted;
   DeferredReplies r(posted.post());
-  const uint64_t token = r.Defer();
-  DeferredReplies::TakeCurrent();
+  const uint64_t token = Deferred(r);
   r.Complete(token, absl::OkStatus());
   EXPECT_TRUE(posted.closures.empty());
   bool answered = false;
@@ -76,8 +81,7 @@ TEST(DeferredRepliesTest, AnOutcomeBeforeTheAwaitIsAnsweredAtOnce) {
 TEST(DeferredRepliesTest, ForgottenAndUnknownTokensAnswerNothing) {
   Posted posted;
   DeferredReplies r(posted.post());
-  const uint64_t token = r.Defer();
-  DeferredReplies::TakeCurrent();
+  const uint64_t token = Deferred(r);
   r.Forget(token);
   r.Complete(token, absl::OkStatus());
   bool answered = false;
@@ -91,12 +95,9 @@ TEST(DeferredRepliesTest, ForgottenAndUnknownTokensAnswerNothing) {
 TEST(DeferredRepliesTest, ShutdownAnswersEveryReplyEvenADroppedDelivery) {
   Posted posted;
   DeferredReplies r(posted.post());
-  const uint64_t waiting = r.Defer();
-  DeferredReplies::TakeCurrent();
-  const uint64_t delivered = r.Defer();
-  DeferredReplies::TakeCurrent();
-  const uint64_t not_awaited = r.Defer();
-  DeferredReplies::TakeCurrent();
+  const uint64_t waiting = Deferred(r);
+  const uint64_t delivered = Deferred(r);
+  const uint64_t not_awaited = Deferred(r);
   std::vector<absl::StatusCode> answers;
   r.Await(waiting, [&](absl::Status s) { answers.push_back(s.code()); });
   r.Await(delivered, [&](absl::Status s) { answers.push_back(s.code()); });
@@ -126,8 +127,7 @@ TEST(DeferredRepliesTest, RacingCompletionsAnswerEachReplyOnce) {
   constexpr int kReplies = 2000;
   std::vector<uint64_t> tokens;
   for (int i = 0; i < kReplies; ++i) {
-    tokens.push_back(r.Defer());
-    DeferredReplies::TakeCurrent();
+    tokens.push_back(Deferred(r));
   }
   std::vector<int> answered(kReplies, 0);
   std::thread completer([&] {

@@ -113,89 +113,83 @@ TEST_F(SipFeaturesTest, HoldResumeAndTheFarEndsHold) {
   EXPECT_EQ(CounterOf(*t, "sip_remote_holds_total", "sip/alice"), 1u);
 }
 
-TEST_F(SipFeaturesTest, BlindTransferCompletesAndTheCallEnds) {
-  auto t = StartServer();
-  ASSERT_NE(t, nullptr);
-  EventReader reader(t->telephony(), v1::SubscribeRequest());
-  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
-  ChildProcess sipp;
-  const std::string id =
-      CallSipp(*t, sipp,
-               {.scenario = "uas_transferee.xml",
-                .keys = {{"target", "sip:5550199@127.0.0.1"}, {"frag", "200 OK"}}});
-  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
-  // A destination the line cannot dial is refused up front.
-  v1::BlindTransferRequest bad;
-  bad.set_call_id(id);
-  bad.set_destination("sip:bad target");
+// Blind transfers of a call to a sipp transferee (uas_transferee*.xml: 202,
+// a 100 sipfrag, then the final `frag`).
+class SipBlindTransferTest : public SipFeaturesTest {
+ protected:
+  // The server, subscribed, with a connected call to the transferee; its id.
+  std::string ConnectedToTransferee(const char* scenario, const char* frag) {
+    t_ = StartServer();
+    if (t_ == nullptr) return "";
+    reader_ = std::make_unique<EventReader>(t_->telephony(), v1::SubscribeRequest());
+    if (!reader_->Next().has_value()) return "";  // the snapshot: subscribed
+    const std::string id =
+        CallSipp(*t_, sipp_,
+                 {.scenario = scenario,
+                  .keys = {{"target", "sip:5550199@127.0.0.1"}, {"frag", frag}}});
+    if (!reader_->WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait)) return "";
+    return id;
+  }
+  grpc::Status Transfer(const std::string& id, const std::string& destination, v1::Call* resp) {
+    v1::BlindTransferRequest req;
+    req.set_call_id(id);
+    req.set_destination(destination);
+    return Rpc(t_->telephony(), &Stub::BlindTransfer, req, resp);
+  }
+
+  std::unique_ptr<TestServer> t_;
+  std::unique_ptr<EventReader> reader_;
+  ChildProcess sipp_;
+};
+
+TEST_F(SipBlindTransferTest, BlindTransferCompletesAndTheCallEnds) {
+  const std::string id = ConnectedToTransferee("uas_transferee.xml", "200 OK");
+  ASSERT_FALSE(id.empty());
   v1::Call resp;
-  EXPECT_FALSE(Rpc(t->telephony(), &Stub::BlindTransfer, bad, &resp).ok());
-  v1::BlindTransferRequest req;
-  req.set_call_id(id);
-  req.set_destination("sip:5550199@127.0.0.1");  // a SIP line takes a URI
-  ASSERT_TRUE(Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp).ok());
+  // A destination the line cannot dial is refused up front.
+  EXPECT_FALSE(Transfer(id, "sip:bad target", &resp).ok());
+  // A SIP line takes a URI.
+  ASSERT_TRUE(Transfer(id, "sip:5550199@127.0.0.1", &resp).ok());
   // The reply came with the outcome: the 200 sipfrag ended this line's part,
   // the call is idle and the line hangs up (BYE).
   EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
-  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
-  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
-  EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 1u);
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();
+  EXPECT_EQ(CounterOf(*t_, "sip_transfers_total", "sip/alice"), 1u);
 }
 
 // A target that rings on: the reply does not wait for it (2 s at most), the
 // call goes idle once the transferee reports the answer.
-TEST_F(SipFeaturesTest, BlindTransferToARingingTargetIsAnsweredAsUnderWay) {
-  auto t = StartServer();
-  ASSERT_NE(t, nullptr);
-  EventReader reader(t->telephony(), v1::SubscribeRequest());
-  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
-  ChildProcess sipp;
-  const std::string id =
-      CallSipp(*t, sipp,
-               {.scenario = "uas_transferee_slow.xml",
-                .keys = {{"target", "sip:5550199@127.0.0.1"}, {"frag", "200 OK"}}});
-  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
-  v1::BlindTransferRequest req;
-  req.set_call_id(id);
-  req.set_destination("5550199");
+TEST_F(SipBlindTransferTest, BlindTransferToARingingTargetIsAnsweredAsUnderWay) {
+  const std::string id = ConnectedToTransferee("uas_transferee_slow.xml", "200 OK");
+  ASSERT_FALSE(id.empty());
   v1::Call resp;
-  const grpc::Status s = Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp);
+  const grpc::Status s = Transfer(id, "5550199", &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   // Answered while the target still rang (its 200 comes 4 s after the 100).
   EXPECT_EQ(resp.status().state(), v1::CALL_STATE_CONNECTED);
-  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
-  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
-  EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 1u);
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();
+  EXPECT_EQ(CounterOf(*t_, "sip_transfers_total", "sip/alice"), 1u);
 }
 
-TEST_F(SipFeaturesTest, BlindTransferThatFailsLeavesTheCall) {
-  auto t = StartServer();
-  ASSERT_NE(t, nullptr);
-  EventReader reader(t->telephony(), v1::SubscribeRequest());
-  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
-  ChildProcess sipp;
-  const std::string id =
-      CallSipp(*t, sipp,
-               {.scenario = "uas_transferee.xml",
-                .keys = {{"target", "sip:5550199@127.0.0.1"}, {"frag", "486 Busy Here"}}});
-  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
-  v1::BlindTransferRequest req;
-  req.set_call_id(id);
-  req.set_destination("5550199");
+TEST_F(SipBlindTransferTest, BlindTransferThatFailsLeavesTheCall) {
+  const std::string id = ConnectedToTransferee("uas_transferee.xml", "486 Busy Here");
+  ASSERT_FALSE(id.empty());
   v1::Call resp;
   // The reply waits for the transferee's final sipfrag and reports it.
-  const grpc::Status failed = Rpc(t->telephony(), &Stub::BlindTransfer, req, &resp);
+  const grpc::Status failed = Transfer(id, "5550199", &resp);
   EXPECT_EQ(failed.error_code(), grpc::StatusCode::ABORTED) << failed.error_message();
   EXPECT_EQ(itest::TapiErrorOf(failed), LINEERR_OPERATIONFAILED);
   EXPECT_THAT(failed.error_message(), ::testing::HasSubstr("486"));
-  EXPECT_EQ(CounterOf(*t, "sip_transfer_failures_total", "sip/alice"), 1u);
+  EXPECT_EQ(CounterOf(*t_, "sip_transfer_failures_total", "sip/alice"), 1u);
   // Still connected: the application hangs up itself.
-  std::vector<v1::Call> calls = itest::CallsOn(t->telephony(), "sip/alice");
+  std::vector<v1::Call> calls = itest::CallsOn(t_->telephony(), "sip/alice");
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].status().state(), v1::CALL_STATE_CONNECTED);
-  ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
-  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
-  EXPECT_EQ(CounterOf(*t, "sip_transfers_total", "sip/alice"), 0u);
+  ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
+  EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();
+  EXPECT_EQ(CounterOf(*t_, "sip_transfers_total", "sip/alice"), 0u);
 }
 
 TEST_F(SipFeaturesTest, ConsultationTransferByReferWithReplaces) {
