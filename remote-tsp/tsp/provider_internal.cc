@@ -104,7 +104,7 @@ bool HasUriScheme(const std::string& address) {
     }
     return true;
   };
-  return starts("sip:") || starts("sips:");
+  return starts("sip:") || starts("sips:") || starts("tel:");
 }
 }  // namespace
 

@@ -72,8 +72,8 @@ DWORD ForwardEntrySize(DWORD version);
 // TAPI's pre-scan of a dialable address: 0 or the LINEERR (see the .cc).
 LONG ScanDialable(const std::string& address);
 // A destination of lineMakeCall, lineDial, lineRedirect or lineBlindTransfer:
-// on a line whose server dials SIP URIs (LineCaps.dials_uris), a "sip:" or
-// "sips:" URI is taken in the server's form (at most 128 printable characters,
+// on a line whose server dials SIP URIs (LineCaps.dials_uris), a "sip:",
+// "sips:" or "tel:" URI is taken in the server's form (at most 128 printable characters,
 // no spaces, quotes or angle brackets, someone after the scheme), else
 // INVALADDRESS; anything else (and every destination of other lines) goes
 // through ScanDialable.

@@ -30,8 +30,10 @@ TEST(ScanDestination, UrisOnlyWhereTheLineDialsThem) {
   // Other lines: TAPI's grammar, unchanged ('s' is no dialable character).
   EXPECT_EQ(ScanDestination("sip:carol@pbx.example.com", false), LINEERR_INVALADDRESS);
   EXPECT_EQ(ScanDestination("sips:carol@pbx", false), LINEERR_INVALADDRESS);
-  // tel: URIs are not taken (the server dials numbers as given, not tel:).
-  EXPECT_EQ(ScanDestination("tel:+15550100", true), LINEERR_INVALADDRESS);
+  // tel: URIs too (RFC 3966), where the line dials URIs.
+  EXPECT_EQ(ScanDestination("tel:+1-555-0100", true), 0);
+  EXPECT_EQ(ScanDestination("TEL:7042;phone-context=example.com", true), 0);
+  EXPECT_EQ(ScanDestination("tel:+15550100", false), LINEERR_INVALADDRESS);
 }
 
 TEST(ScanDestination, MalformedUrisAreInvalAddress) {

@@ -204,7 +204,8 @@ absl::StatusOr<std::string> NormalizeDialString(absl::string_view dial) {
 }
 
 bool IsUriDestination(absl::string_view dest) {
-  return absl::StartsWithIgnoreCase(dest, "sip:") || absl::StartsWithIgnoreCase(dest, "sips:");
+  return absl::StartsWithIgnoreCase(dest, "sip:") || absl::StartsWithIgnoreCase(dest, "sips:") ||
+         absl::StartsWithIgnoreCase(dest, "tel:");
 }
 
 absl::Status CheckUriDestination(absl::string_view dest) {
@@ -223,7 +224,7 @@ absl::Status CheckUriDestination(absl::string_view dest) {
     }
   }
   if (dest.size() == dest.find(':') + 1) {
-    return InvalidArgument(LINEERR_INVALADDRESS, "the SIP URI names nobody");
+    return InvalidArgument(LINEERR_INVALADDRESS, "the URI names nobody");
   }
   return absl::OkStatus();
 }
@@ -240,7 +241,7 @@ absl::Status CheckDestination(absl::string_view dest) {
 absl::Status DestinationForLine(const Provider* provider, absl::string_view dest) {
   if (IsUriDestination(dest) && !provider->DialsUris()) {
     return InvalidArgument(LINEERR_INVALADDRESS,
-                           "this line dials numbers; a SIP URI needs a SIP line");
+                           "this line dials numbers; a sip:, sips: or tel: URI needs a SIP line");
   }
   return absl::OkStatus();
 }

@@ -159,6 +159,14 @@ TEST(SipMappingTest, DestinationUris) {
   EXPECT_EQ(sip::DestinationUri("bob@10.0.0.1", "pbx"), "sip:bob@10.0.0.1");
   EXPECT_EQ(sip::DestinationUri("+1 (555) 010-0#", "pbx"), "sip:+15550100%23@pbx");
   EXPECT_EQ(sip::DestinationUri("  ", "pbx"), "");
+  // tel: URIs (RFC 3966) as RFC 3261 section 19.1.6 maps them.
+  EXPECT_EQ(sip::DestinationUri("tel:+1-555-010-0100", "pbx"), "sip:+15550100100@pbx;user=phone");
+  EXPECT_EQ(sip::DestinationUri("TEL:7042;phone-context=example.com", "pbx"),
+            "sip:7042;phone-context=example.com@pbx;user=phone");
+  EXPECT_EQ(sip::DestinationUri("tel:*72#", "pbx"), "sip:*72%23@pbx;user=phone");
+  for (const char* bad : {"tel:", "tel:+", "tel:555x0100", "tel:5+55", "tel:555;a b", "tel:555;x@y"}) {
+    EXPECT_EQ(sip::DestinationUri(bad, "pbx"), "") << bad;
+  }
   EXPECT_EQ(sip::DestinationUri("sip:a b@c", "pbx"), "");
 }
 

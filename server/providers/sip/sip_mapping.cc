@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -64,11 +65,46 @@ v1::PartyId PartyFromIdentity(const std::string& display, const std::string& use
   return p;
 }
 
+namespace {
+
+// '#' escaped for a URI's user part.
+std::string EscapeHash(absl::string_view user) {
+  return absl::StrReplaceAll(user, {{"#", "%23"}});
+}
+
+// A tel: URI (RFC 3966) as the SIP URI RFC 3261 section 19.1.6 gives for it:
+// sip:<number>[;<params>]@<host>;user=phone. The number: digits, * and #,
+// a leading + (global), visual separators (- . ( )) dropped; "" if it is
+// anything else.
+std::string TelToSip(absl::string_view tel, const std::string& host) {
+  const size_t semi = tel.find(';');
+  const absl::string_view number = tel.substr(0, semi);
+  const absl::string_view params = semi == absl::string_view::npos ? "" : tel.substr(semi);
+  std::string digits;
+  for (size_t i = 0; i < number.size(); ++i) {
+    const char c = number[i];
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '#' ||
+        (c == '+' && i == 0)) {
+      digits.push_back(c);
+    } else if (c != '-' && c != '.' && c != '(' && c != ')') {
+      return "";
+    }
+  }
+  if (digits.empty() || digits == "+" || host.empty() ||
+      params.find_first_of(" \t<>\"@") != absl::string_view::npos) {
+    return "";
+  }
+  return absl::StrCat("sip:", EscapeHash(digits), EscapeHash(params), "@", host, ";user=phone");
+}
+
+}  // namespace
+
 std::string DestinationUri(const std::string& dial, const std::string& default_host) {
   std::string d(absl::StripAsciiWhitespace(dial));
   if (absl::StartsWithIgnoreCase(d, "sip:") || absl::StartsWithIgnoreCase(d, "sips:")) {
     return d.find_first_of(" \t<>\"") == std::string::npos && d.size() > 4 ? d : "";
   }
+  if (absl::StartsWithIgnoreCase(d, "tel:")) return TelToSip(absl::string_view(d).substr(4), default_host);
   if (absl::StrContains(d, "@")) {
     return d.find_first_of(" \t<>\"") == std::string::npos ? absl::StrCat("sip:", d) : "";
   }
@@ -80,16 +116,7 @@ std::string DestinationUri(const std::string& dial, const std::string& default_h
     // Separators people type in numbers (space, -, (, ), .) are dropped.
   }
   if (digits.empty() || default_host.empty()) return "";
-  // '#' must be escaped in a URI user part.
-  std::string user;
-  for (char c : digits) {
-    if (c == '#') {
-      user += "%23";
-    } else {
-      user.push_back(c);
-    }
-  }
-  return absl::StrCat("sip:", user, "@", default_host);
+  return absl::StrCat("sip:", EscapeHash(digits), "@", default_host);
 }
 
 std::string LocalSdp(const std::string& address, int port) {

@@ -20,8 +20,10 @@ v1::PartyId PartyFromIdentity(const std::string& display, const std::string& use
                               const std::string& host);
 
 // The request URI for a dial string: "sip:..."/"sips:..." as given,
-// "user@host" as sip:user@host, anything else as sip:<digits>@<default_host>.
-// "" if nothing dialable remains.
+// "tel:<number>[;params]" as sip:<number>[;params]@<default_host>;user=phone
+// (RFC 3261 section 19.1.6; visual separators dropped), "user@host" as
+// sip:user@host, anything else as sip:<digits>@<default_host>. "" if nothing
+// dialable remains.
 std::string DestinationUri(const std::string& dial, const std::string& default_host);
 
 // The SDP the user agent offers/answers with: G.711 mu-law and A-law on

@@ -197,7 +197,7 @@ absl::StatusOr<std::string> SipPhoneLines::MakeCall(const std::string& line_id,
   const std::string uri = sip::DestinationUri(destination, p.uri().substr(at + 1));
   if (uri.empty()) {
     return InvalidArgument(LINEERR_INVALADDRESS,
-                           "a sip phone line dials a number, user@host or a sip: URI");
+                           "a sip phone line dials a number, user@host, a sip: URI or a tel: URI");
   }
   const v1::MediaMode media = params.media_mode();
   if (media != v1::MEDIA_MODE_UNSPECIFIED && media != v1::MEDIA_MODE_INTERACTIVE_VOICE) {

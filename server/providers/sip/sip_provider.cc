@@ -261,7 +261,7 @@ absl::StatusOr<std::string> SipProvider::MakeCall(const std::string& line_id, ui
   const std::string uri = sip::DestinationUri(destination, UriHost(a.uri()));
   if (uri.empty()) {
     return InvalidArgument(LINEERR_INVALADDRESS,
-                           "a sip line dials a number, user@host or a sip: URI");
+                           "a sip line dials a number, user@host, a sip: URI or a tel: URI");
   }
   const v1::MediaMode media = params.media_mode();
   if (media != v1::MEDIA_MODE_UNSPECIFIED && media != v1::MEDIA_MODE_INTERACTIVE_VOICE) {
@@ -306,7 +306,7 @@ absl::StatusOr<std::string> SipProvider::OutsideTarget(const Call& call,
   const std::string uri = sip::DestinationUri(destination, UriHost(a.uri()));
   if (uri.empty()) {
     return InvalidArgument(LINEERR_INVALADDRESS,
-                           "a sip line reaches a number, user@host or a sip: URI");
+                           "a sip line reaches a number, user@host, a sip: URI or a tel: URI");
   }
   // linebridged is an endpoint here, not the switch: every destination is
   // outside it.

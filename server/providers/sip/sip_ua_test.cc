@@ -99,6 +99,26 @@ TEST_F(SipUaTest, OutboundAnsweredThenFarEndHangsUpOverTcp) {
   ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
 }
 
+// A tel: URI (RFC 3966) is dialled as RFC 3261 section 19.1.6 maps it
+// (sipp checks the request URI); a malformed one is refused up front.
+TEST_F(SipUaTest, TelUriIsDialledAsAUserPhoneSipUri) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
+  v1::Call refused;
+  const grpc::Status bad = itest::MakeCall(t->telephony(), "sip/alice", "tel:555x0100", &refused);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad.error_message();
+  EXPECT_EQ(itest::TapiErrorOf(bad), LINEERR_INVALADDRESS);
+  ChildProcess sipp;
+  const std::string id = SipUaFixture::CallSipp(*t, sipp, {.scenario = "uas_tel.xml"},
+                                                "sip/alice", "tel:+1-555-0100");
+  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
+  ASSERT_TRUE(reader.WaitFor(IsDisconnected(id, v1::DISCONNECT_MODE_NORMAL), kWait));
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+  ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
+}
+
 TEST_F(SipUaTest, FailureResponsesMapToDisconnectModes) {
   auto t = StartServer();
   ASSERT_NE(t, nullptr);

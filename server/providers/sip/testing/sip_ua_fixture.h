@@ -91,11 +91,12 @@ class SipUaFixture : public ::testing::Test {
   // An outbound call from sip/alice (UDP) or sip/bob (TCP) to a sipp
   // scenario, the lines' outbound proxy; returns the call id.
   std::string CallSipp(itest::TestServer& t, ChildProcess& sipp, SippOptions options,
-                       const std::string& line = "sip/alice") {
+                       const std::string& line = "sip/alice",
+                       const std::string& destination = "+1 (555) 0100") {
     options.port = far_port_;
     EXPECT_TRUE(StartSipp(sipp, options, dir_)) << options.scenario;
     v1::Call call;
-    grpc::Status s = itest::MakeCall(t.telephony(), line, "+1 (555) 0100", &call);
+    grpc::Status s = itest::MakeCall(t.telephony(), line, destination, &call);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return call.id();
   }
