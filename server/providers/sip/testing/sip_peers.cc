@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -217,13 +218,17 @@ std::string ChildProcess::ReadLog() const {
   return ss.str();
 }
 
-bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir) {
+namespace {
+
+// One attempt of StartSipp with RTP on `media_port`.
+bool StartSippOnce(ChildProcess& child, const SippOptions& o, const std::string& dir,
+                   int media_port) {
   const std::string file = o.scenario.substr(o.scenario.rfind('/') + 1);
   const std::string name = file.substr(0, file.find('.'));
   std::vector<std::string> argv = {
       "sipp", "-sf", o.scenario[0] == '/' ? o.scenario : ScenarioDir() + "/" + o.scenario, "-i", "127.0.0.1", "-p",
       absl::StrCat(o.port), "-m", absl::StrCat(o.calls), "-nostdin", "-nd", "-rtp_echo", "-mp",
-      absl::StrCat(FreeMediaPort(o.port)), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
+      absl::StrCat(media_port), "-timeout", absl::StrCat(absl::ToInt64Seconds(o.timeout), "s"),
       "-timeout_error", "-trace_err", "-error_file", absl::StrCat(dir, "/", name, "_errors.log"),
       "-trace_msg", "-message_file", absl::StrCat(dir, "/", name, "_messages.log")};
   if (o.tcp) {
@@ -248,6 +253,22 @@ bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir
     if (probe < 0) return true;
     ::close(probe);
     absl::SleepFor(absl::Milliseconds(10));  // waiting for the peer to bind
+  }
+  return false;
+}
+
+}  // namespace
+
+bool StartSipp(ChildProcess& child, const SippOptions& o, const std::string& dir) {
+  // sipp exits at once when a port of its RTP echo (the media port and the
+  // ones above it) was taken meanwhile: try again on another, twice.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) {
+      std::fprintf(stderr, "sipp did not start (%s), retrying: %s\n", o.scenario.c_str(),
+                   child.ReadLog().c_str());
+      child.Kill();
+    }
+    if (StartSippOnce(child, o, dir, FreeMediaPort(o.port))) return true;
   }
   return false;
 }

@@ -94,7 +94,7 @@ class SipUaFixture : public ::testing::Test {
                        const std::string& line = "sip/alice",
                        const std::string& destination = "+1 (555) 0100") {
     options.port = far_port_;
-    EXPECT_TRUE(StartSipp(sipp, options, dir_)) << options.scenario;
+    EXPECT_TRUE(StartSipp(sipp, options, dir_)) << options.scenario << ": " << sipp.ReadLog();
     v1::Call call;
     grpc::Status s = itest::MakeCall(t.telephony(), line, destination, &call);
     EXPECT_TRUE(s.ok()) << s.error_message();
