@@ -1,6 +1,8 @@
 // RemoteProvider: the provider's life: the instance, providerEnumDevices, providerInit
 // and providerShutdown, lineCreate devices, and the connection loop that keeps a
 // session and an event stream on every configured server.
+#include <grpc/grpc.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -164,11 +166,16 @@ LONG RemoteProvider::Init(DWORD tspi_version, DWORD, DWORD line_device_id_base,
   {
     absl::MutexLock lock(&mu_);
     enum_client = std::move(enum_client_);
+    if (!grpc_held_) {
+      grpc_init();
+      grpc_held_ = true;
+    }
   }
   absl::StatusOr<std::unique_ptr<Client>> client = std::move(enum_client);
   if (*client == nullptr) client = Client::Create(std::move(options));
   if (!client.ok()) {
     LogError(client.status().ToString());
+    ReleaseGrpc();
     return LINEERR_OPERATIONFAILED;
   }
   if (tspi_options != nullptr) *tspi_options = 0;  // re-entrant
@@ -241,6 +248,7 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
   // Its RPCs were cancelled above: this waits only for their callbacks, which
   // find nothing pending.
   client.reset();
+  ReleaseGrpc();
   absl::MutexLock lock(&mu_);
   if (device_map_.has_value()) {
     absl::Status saved = device_map_->Save();
@@ -254,6 +262,16 @@ LONG RemoteProvider::Shutdown(DWORD, DWORD) {
   device_map_.reset();
   phone_map_.reset();
   return 0;
+}
+
+void RemoteProvider::ReleaseGrpc() {
+  bool release = false;
+  {
+    absl::MutexLock lock(&mu_);
+    release = std::exchange(grpc_held_, false);
+  }
+  // The last reference: gRPC's own threads end here, not after the return.
+  if (release) grpc_shutdown_blocking();
 }
 
 LONG RemoteProvider::CreateLineDevice(DWORD_PTR temp_id, DWORD device_id) {

@@ -640,6 +640,12 @@ class RemoteProvider {
   ASYNC_COMPLETION completion_proc_ ABSL_GUARDED_BY(mu_) = nullptr;
   DWORD line_base_ ABSL_GUARDED_BY(mu_) = 0;
   bool initialized_ ABSL_GUARDED_BY(mu_) = false;
+  // providerInit's reference on the gRPC library, released at
+  // providerShutdown once the client is gone (grpc_shutdown_blocking): when
+  // providerShutdown returns, no gRPC thread of the provider's is left, and
+  // TAPISRV may unload the DLL.
+  bool grpc_held_ ABSL_GUARDED_BY(mu_) = false;
+  void ReleaseGrpc() ABSL_LOCKS_EXCLUDED(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::vector<LineEntry> lines_ ABSL_GUARDED_BY(mu_);
