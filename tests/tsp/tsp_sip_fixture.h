@@ -90,6 +90,12 @@ class TspSipFixture : public ::testing::Test {
     EXPECT_TRUE(WaitInService(harness_, hd, kSipWait)) << "sip/alice did not register";
     return hd;
   }
+  // StartAll, then Open; nullptr if either failed.
+  HDRVLINE StartAndOpen(HTAPILINE* ht_line) {
+    StartAll();
+    if (::testing::Test::HasFatalFailure()) return nullptr;
+    return Open(ht_line);
+  }
   // Runs an asynchronous request: its synchronous error, or its completion.
   template <typename F>
   LONG Run(F&& call) {

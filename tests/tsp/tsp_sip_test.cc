@@ -84,9 +84,8 @@ TEST_F(TspSipTest, CapsSayWhatTheSipLineDoes) {
 }
 
 TEST_F(TspSipTest, OutboundCallsProgressAndDropBackToBack) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ChildProcess sipp;
   ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_progress_answer.xml", .calls = 2}));
@@ -111,9 +110,8 @@ TEST_F(TspSipTest, OutboundCallsProgressAndDropBackToBack) {
 }
 
 TEST_F(TspSipTest, InboundCallWithCallerIdAnsweredThenFarEndHangsUp) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ASSERT_TRUE(DetectVoice(hd_line));
   ChildProcess sipp;
@@ -146,9 +144,8 @@ TEST_F(TspSipTest, InboundCallWithCallerIdAnsweredThenFarEndHangsUp) {
 }
 
 TEST_F(TspSipTest, BusyFarEndDisconnectsWithBusy) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   // sipp takes no response code from the command line: the scenario with it.
   std::string xml = ReadFile(sip::testing::ScenarioDir() + "/uas_reject.xml");
@@ -169,9 +166,8 @@ TEST_F(TspSipTest, BusyFarEndDisconnectsWithBusy) {
 }
 
 TEST_F(TspSipTest, HoldAndUnholdByReInvite) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ChildProcess sipp;  // checks a=sendonly in the hold, not in the resume
   ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_hold_resume.xml"}));
@@ -196,9 +192,8 @@ class TspSipTransferTest : public TspSipTest,
                            public ::testing::WithParamInterface<const char16_t*> {};
 
 TEST_P(TspSipTransferTest, BlindTransferByRefer) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ChildProcess sipp;  // checks Refer-To: sip:5550199@127.0.0.1
   ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_transferee.xml",
@@ -225,9 +220,8 @@ INSTANTIATE_TEST_SUITE_P(NumberAndUri, TspSipTransferTest,
 // LINEERR_OPERATIONFAILED, and the call stays connected for the application
 // to take back or drop.
 TEST_F(TspSipTest, BlindTransferToABusyTargetFailsTheRequest) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ChildProcess sipp;
   ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_transferee.xml",
@@ -256,9 +250,8 @@ TEST_F(TspSipTest, BlindTransferToABusyTargetFailsTheRequest) {
 // the consultation to a SIP URI, lineCompleteTransfer: a REFER with Replaces
 // naming the consultation dialog; the 200 sipfrag ends both calls.
 TEST_F(TspSipTest, ConsultationTransferWithASipUriDialled) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ChildProcess sipp;  // both far ends; checks the consultation's INVITE and the REFER
   ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_attended.xml", .calls = 2}));
@@ -299,9 +292,8 @@ TEST_F(TspSipTest, ConsultationTransferWithASipUriDialled) {
 }
 
 TEST_F(TspSipTest, DigitsOutAsTelephoneEventsAndIn) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ChildProcess sipp;  // telephone-events on 96, echoed; then INFOs with 5 and 9
   ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_dtmf.xml"}));
@@ -350,9 +342,8 @@ TEST_F(TspSipTest, DigitsOutAsTelephoneEventsAndIn) {
 }
 
 TEST_F(TspSipTest, SipUriDestinations) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   // Malformed URIs and letters outside a URI are refused before anything is
   // sent (TAPI's pre-scan), with INVALADDRESS.
@@ -385,9 +376,8 @@ TEST_F(TspSipTest, SipUriDestinations) {
 }
 
 TEST_F(TspSipTest, RedirectOfAnOfferedCallToASipUri) {
-  StartAll();
   HTAPILINE ht_line = nullptr;
-  const HDRVLINE hd_line = Open(&ht_line);
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
   ASSERT_NE(hd_line, nullptr);
   ASSERT_TRUE(DetectVoice(hd_line));
   ChildProcess sipp;  // expects 180, then 302 with Contact <sip:5550142@127.0.0.1>
