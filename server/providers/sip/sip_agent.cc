@@ -489,7 +489,7 @@ void SipAgent::Impl::OnInviteResponse(AccountState& a, Leg& leg, int status, con
     if (status < 300) {
       leg.local_hold = leg.want_hold;
       if (leg.local_hold) Counters(leg.account).holds.fetch_add(1);
-      ReportHold(leg);
+      ReportHold(leg, /*always=*/true);  // the Hold/Unhold request waits for it
     } else if (!leg.gone) {
       sink().OnHoldFailed(leg.id, status);
     }

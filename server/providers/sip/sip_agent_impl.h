@@ -122,7 +122,7 @@ struct SipAgent::Impl {
   void Hold(uint64_t id, bool hold);
   // After an offer/answer: the hold states from the negotiated direction.
   void OnMediaDirection(Leg& leg, int active_audio);
-  void ReportHold(Leg& leg);
+  void ReportHold(Leg& leg, bool always = false);  // `always`: the answer to our own hold
   void Refer(uint64_t id, const std::string& target);
   // Attended transfer: REFER on `id` to the far end of `consult`, with a
   // Replaces naming the consultation dialog (RFC 3891).

@@ -48,9 +48,11 @@ void SipAgent::Impl::OnMediaDirection(Leg& leg, int active_audio) {
   ReportHold(leg);
 }
 
-void SipAgent::Impl::ReportHold(Leg& leg) {
+void SipAgent::Impl::ReportHold(Leg& leg, bool always) {
   if (leg.gone || leg.ended) return;
-  if (leg.local_hold == leg.reported_local && leg.remote_hold == leg.reported_remote) return;
+  if (!always && leg.local_hold == leg.reported_local && leg.remote_hold == leg.reported_remote) {
+    return;
+  }
   leg.reported_local = leg.local_hold;
   leg.reported_remote = leg.remote_hold;
   sink().OnHold(leg.id, leg.local_hold, leg.remote_hold);
@@ -67,7 +69,11 @@ void SipAgent::Impl::Refer(uint64_t id, const std::string& target) {
   leg->refer_pending = true;
   const std::string& self = agent->accounts_[leg->account].config.uri();
   const std::string referred_by = absl::StrCat("<", self, ">");
-  nua_refer(leg->nh, SIPTAG_REFER_TO_STR(target.c_str()),
+  // In angle brackets: a URI's own parameters (a tel: number's user=phone)
+  // are not the header's.
+  const std::string refer_to =
+      absl::StartsWith(target, "<") ? target : absl::StrCat("<", target, ">");
+  nua_refer(leg->nh, SIPTAG_REFER_TO_STR(refer_to.c_str()),
             SIPTAG_REFERRED_BY_STR(referred_by.c_str()), TAG_END());
 }
 

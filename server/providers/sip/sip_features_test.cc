@@ -27,6 +27,7 @@ using itest::TestServer;
 using sip::testing::AwaitCounter;
 using sip::testing::ChildProcess;
 using sip::testing::CounterOf;
+using sip::testing::ExpectRefusedBySip;
 using sip::testing::IsDisconnected;
 using sip::testing::IsNewCallOn;
 using sip::testing::kWait;
@@ -53,11 +54,11 @@ std::function<bool(const v1::Event&)> IsDigit(const std::string& call_id, const 
 grpc::Status CallAction(Stub& stub,
                         grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                      const v1::CallActionRequest&, v1::Call*),
-                        const std::string& call_id) {
+                        const std::string& call_id, v1::Call* out = nullptr) {
   v1::CallActionRequest req;
   req.set_call_id(call_id);
   v1::Call resp;
-  return Rpc(stub, method, req, &resp);
+  return Rpc(stub, method, req, out != nullptr ? out : &resp);
 }
 
 grpc::Status Monitor(Stub& stub, const std::string& call_id) {
@@ -98,9 +99,13 @@ TEST_F(SipFeaturesTest, HoldResumeAndTheFarEndsHold) {
   // Unhold is refused until the call is held.
   EXPECT_EQ(CallAction(t->telephony(), &Stub::Unhold, id).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
-  ASSERT_TRUE(CallAction(t->telephony(), &Stub::Hold, id).ok());
+  // Each reply comes with the far end's answer to the re-INVITE.
+  v1::Call resp;
+  ASSERT_TRUE(CallAction(t->telephony(), &Stub::Hold, id, &resp).ok());
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_ONHOLD);
   ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_ONHOLD), kWait));
-  ASSERT_TRUE(CallAction(t->telephony(), &Stub::Unhold, id).ok());
+  ASSERT_TRUE(CallAction(t->telephony(), &Stub::Unhold, id, &resp).ok());
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_CONNECTED);
   ASSERT_TRUE(reader.WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_ACTIVE), kWait));
   // The far end holds (sendonly), then resumes.
   ASSERT_TRUE(reader.WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_INACTIVE), kWait));
@@ -111,6 +116,20 @@ TEST_F(SipFeaturesTest, HoldResumeAndTheFarEndsHold) {
   EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
   EXPECT_EQ(CounterOf(*t, "sip_holds_total", "sip/alice"), 1u);
   EXPECT_EQ(CounterOf(*t, "sip_remote_holds_total", "sip/alice"), 1u);
+}
+
+TEST_F(SipFeaturesTest, ARefusedHoldFailsTheRequestAndLeavesTheCall) {
+  auto t = StartServer();
+  ASSERT_NE(t, nullptr);
+  EventReader reader(t->telephony(), v1::SubscribeRequest());
+  ASSERT_TRUE(reader.Next().has_value());  // the snapshot: subscribed
+  ChildProcess sipp;
+  const std::string id = CallSipp(*t, sipp, {.scenario = "uas_hold_refused.xml"});
+  ASSERT_TRUE(reader.WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
+  ExpectRefusedBySip(*t, CallAction(t->telephony(), &Stub::Hold, id), "488", "sip/alice");
+  ASSERT_TRUE(itest::Drop(t->telephony(), id).ok());
+  EXPECT_EQ(sipp.Wait(kWait), 0) << sipp.ReadLog();
+  EXPECT_EQ(CounterOf(*t, "sip_holds_total", "sip/alice"), 0u);
 }
 
 // Blind transfers of a call to a sipp transferee (uas_transferee*.xml: 202,
@@ -178,15 +197,9 @@ TEST_F(SipBlindTransferTest, BlindTransferThatFailsLeavesTheCall) {
   ASSERT_FALSE(id.empty());
   v1::Call resp;
   // The reply waits for the transferee's final sipfrag and reports it.
-  const grpc::Status failed = Transfer(id, "5550199", &resp);
-  EXPECT_EQ(failed.error_code(), grpc::StatusCode::ABORTED) << failed.error_message();
-  EXPECT_EQ(itest::TapiErrorOf(failed), LINEERR_OPERATIONFAILED);
-  EXPECT_THAT(failed.error_message(), ::testing::HasSubstr("486"));
-  EXPECT_EQ(CounterOf(*t_, "sip_transfer_failures_total", "sip/alice"), 1u);
   // Still connected: the application hangs up itself.
-  std::vector<v1::Call> calls = itest::CallsOn(t_->telephony(), "sip/alice");
-  ASSERT_EQ(calls.size(), 1u);
-  EXPECT_EQ(calls[0].status().state(), v1::CALL_STATE_CONNECTED);
+  ExpectRefusedBySip(*t_, Transfer(id, "5550199", &resp), "486", "sip/alice");
+  EXPECT_EQ(CounterOf(*t_, "sip_transfer_failures_total", "sip/alice"), 1u);
   ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
   EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();
   EXPECT_EQ(CounterOf(*t_, "sip_transfers_total", "sip/alice"), 0u);

@@ -342,8 +342,8 @@ absl::Status SipProvider::Drop(const std::string& call_id, const std::string&) {
     if (auto from = calls_.find(call.referred_from); from != calls_.end()) {
       from->second.referral = 0;
     }
-    AnswerTransfer(calls_.at(leg), FailedPrecondition(LINEERR_OPERATIONFAILED,
-                                                      "the call was dropped during its transfer"));
+    AnswerRequest(calls_.at(leg), FailedPrecondition(LINEERR_OPERATIONFAILED,
+                                                      "the call was dropped before the request's outcome"));
     // Dropping an offering call rejects it.
     agent_->Hangup(leg, call.inbound && call.state == v1::CALL_STATE_OFFERING ? 603 : 0);
     calls_.erase(leg);
@@ -361,8 +361,8 @@ void SipProvider::OnCallIdle(const std::string& call_id) {
   auto it = leg_of_call_.find(call_id);
   if (it == leg_of_call_.end()) return;
   if (agent_) agent_->Hangup(it->second, 603);
-  AnswerTransfer(calls_.at(it->second), FailedPrecondition(LINEERR_OPERATIONFAILED,
-                                                           "the call ended during its transfer"));
+  AnswerRequest(calls_.at(it->second), FailedPrecondition(LINEERR_OPERATIONFAILED,
+                                                           "the call ended before the request's outcome"));
   calls_.erase(it->second);
   leg_of_call_.erase(it);
 }
@@ -375,7 +375,7 @@ void SipProvider::SetState(uint64_t leg, v1::CallStatus status) {
   if (status.state() == v1::CALL_STATE_DISCONNECTED) {
     // The far end hung up before telling the transfer's outcome: the call
     // is gone from this line all the same.
-    AnswerTransfer(it->second, absl::OkStatus());
+    AnswerRequest(it->second, absl::OkStatus());
     leg_of_call_.erase(call_id);
     calls_.erase(it);
   }

@@ -81,10 +81,11 @@ class SipProvider : public Provider, public sip::SipAgentSink {
     uint64_t replaces = 0;          // an attended transfer out: the consultation's leg
     uint64_t referral = 0;          // the far end's REFER: the leg of the call placed for it
     uint64_t referred_from = 0;     // a call placed for a far end's REFER: the transferor's leg
-    // A transfer out: the client's reply held for its outcome (DeferReply),
-    // and the timer that answers it if the target is still ringing.
-    uint64_t transfer_reply = 0;
-    ProviderHost::TimerId transfer_timer = 0;
+    // A hold, resume or transfer out: the client's reply held for its
+    // outcome (DeferReply), and the timer that answers it if the outcome
+    // takes long (a transfer target still ringing).
+    uint64_t request_reply = 0;
+    ProviderHost::TimerId request_timer = 0;
     std::shared_ptr<DeviceAudio> audio;  // the leg's RTP audio, once its socket is open
   };
   struct Line {
@@ -104,13 +105,14 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   // A consultation call ended or was dropped: its held call is on plain
   // hold again.
   void ReleaseConsultation(uint64_t held_leg);
-  // Holds the reply of the transfer request being served until its outcome
-  // (OnTransferred), at most kTransferReplyWait: a target still ringing then
-  // means the transfer is under way, answered OK.
-  void DeferTransferReply(uint64_t leg);
-  // Answers the held transfer reply of `call`, if any.
-  void AnswerTransfer(Call& call, absl::Status outcome);
-  static constexpr absl::Duration kTransferReplyWait = absl::Seconds(2);
+  // Holds the reply of the hold, resume or transfer request being served
+  // until its outcome (OnHold/OnHoldFailed, OnTransferred), at most
+  // kRequestReplyWait: a transfer target still ringing then means the
+  // transfer is under way, answered OK.
+  void DeferRequestReply(uint64_t leg);
+  // Answers the held reply of `call`, if any.
+  void AnswerRequest(Call& call, absl::Status outcome);
+  static constexpr absl::Duration kRequestReplyWait = absl::Seconds(2);
   // A call handed over by a transfer of the far end's (the new call
   // connected, the transferor hung up, or an INVITE replaced it):
   // DISCONNECTED/NORMAL, then IDLE (sip_provider_transfer.cc).

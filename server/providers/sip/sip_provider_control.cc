@@ -32,21 +32,25 @@ absl::Status InProgress(const char* what) {
 }  // namespace
 
 absl::Status SipProvider::Hold(const std::string& call_id) {
+  if (phones_ && phones_->OwnsCall(call_id)) return phones_->Hold(call_id, true);
   LB_ASSIGN_OR_RETURN(auto found, FindCall(call_id));
   Call& call = *found.second;
   if (call.hold_pending) return InProgress("hold or resume");
   if (call.transfer_pending) return InProgress("transfer");
   call.hold_pending = true;
+  DeferRequestReply(found.first);
   agent_->Hold(found.first, true);
   return absl::OkStatus();
 }
 
 absl::Status SipProvider::Unhold(const std::string& call_id) {
+  if (phones_ && phones_->OwnsCall(call_id)) return phones_->Hold(call_id, false);
   LB_ASSIGN_OR_RETURN(auto found, FindCall(call_id));
   Call& call = *found.second;
   if (call.hold_pending) return InProgress("hold or resume");
   if (call.transfer_pending) return InProgress("transfer");
   call.hold_pending = true;
+  DeferRequestReply(found.first);
   agent_->Hold(found.first, false);
   return absl::OkStatus();
 }
@@ -68,13 +72,14 @@ absl::Status SipProvider::Redirect(const std::string& call_id, const std::string
 
 absl::Status SipProvider::BlindTransfer(const std::string& call_id,
                                         const std::string& destination) {
+  if (phones_ && phones_->OwnsCall(call_id)) return phones_->BlindTransfer(call_id, destination);
   LB_ASSIGN_OR_RETURN(auto found, FindCall(call_id));
   Call& call = *found.second;
   if (call.hold_pending) return InProgress("hold or resume");
   if (call.transfer_pending) return InProgress("transfer");
   LB_ASSIGN_OR_RETURN(std::string uri, OutsideTarget(call, destination));
   call.transfer_pending = true;
-  DeferTransferReply(found.first);
+  DeferRequestReply(found.first);
   agent_->Refer(found.first, uri);
   LB_LOG("sip: call %s: transfer to %s requested (REFER)", call_id, uri);
   return absl::OkStatus();
@@ -152,29 +157,29 @@ absl::StatusOr<std::string> SipProvider::CompleteTransfer(const std::string& cal
   if (call.transfer_pending) return InProgress("transfer");
   call.transfer_pending = true;
   call.replaces = consult->first;
-  DeferTransferReply(held.first);
+  DeferRequestReply(held.first);
   agent_->ReferReplaces(held.first, consult->first);
   LB_LOG("sip: call %s: transfer to the party of %s requested (REFER with Replaces)", call_id,
          consultation_id);
   return std::string();
 }
 
-void SipProvider::DeferTransferReply(uint64_t leg) {
+void SipProvider::DeferRequestReply(uint64_t leg) {
   Call& call = calls_.at(leg);
-  call.transfer_reply = host_->DeferReply();
-  call.transfer_timer = host_->Schedule(kTransferReplyWait, [this, leg] {
+  call.request_reply = host_->DeferReply();
+  call.request_timer = host_->Schedule(kRequestReplyWait, [this, leg] {
     auto it = calls_.find(leg);
     if (it == calls_.end()) return;
-    it->second.transfer_timer = 0;
-    AnswerTransfer(it->second, absl::OkStatus());  // under way
+    it->second.request_timer = 0;
+    AnswerRequest(it->second, absl::OkStatus());  // under way
   });
 }
 
-void SipProvider::AnswerTransfer(Call& call, absl::Status outcome) {
-  if (call.transfer_timer != 0) host_->CancelTimer(call.transfer_timer);
-  call.transfer_timer = 0;
-  if (call.transfer_reply == 0) return;
-  host_->CompleteReply(std::exchange(call.transfer_reply, 0), std::move(outcome));
+void SipProvider::AnswerRequest(Call& call, absl::Status outcome) {
+  if (call.request_timer != 0) host_->CancelTimer(call.request_timer);
+  call.request_timer = 0;
+  if (call.request_reply == 0) return;
+  host_->CompleteReply(std::exchange(call.request_reply, 0), std::move(outcome));
 }
 
 void SipProvider::ReleaseConsultation(uint64_t held_leg) {
@@ -204,6 +209,7 @@ void SipProvider::OnHold(uint64_t leg, bool local_hold, bool remote_hold) {
     auto it = calls_.find(leg);
     if (it == calls_.end()) return;
     Call& call = it->second;
+    if (call.hold_pending) AnswerRequest(call, absl::OkStatus());
     call.hold_pending = false;
     call.remote_hold = remote_hold;
     if (call.state != v1::CALL_STATE_CONNECTED && call.state != v1::CALL_STATE_ONHOLD) return;
@@ -230,6 +236,12 @@ void SipProvider::OnHoldFailed(uint64_t leg, int status) {
     it->second.hold_pending = false;
     LB_WARN("sip: call %s: hold/resume refused (SIP %d); the call is unchanged",
             it->second.call_id, status);
+    AnswerRequest(it->second,
+                  status == 0 ? FailedPrecondition(LINEERR_OPERATIONFAILED,
+                                                   "the hold or resume could not be started")
+                              : TapiStatus(absl::StatusCode::kAborted, LINEERR_OPERATIONFAILED,
+                                           absl::StrCat("the hold or resume failed (SIP ",
+                                                        status, ")")));
   });
 }
 
@@ -241,7 +253,7 @@ void SipProvider::OnTransferred(uint64_t leg, bool ok, int status) {
     const std::string call_id = it->second.call_id;
     if (!ok) {
       LB_WARN("sip: call %s: transfer failed (SIP %d); the call stays", call_id, status);
-      AnswerTransfer(it->second,
+      AnswerRequest(it->second,
                      status == 0 ? FailedPrecondition(LINEERR_OPERATIONFAILED,
                                                       "the transfer could not be started")
                                  : TapiStatus(absl::StatusCode::kAborted, LINEERR_OPERATIONFAILED,
@@ -249,7 +261,7 @@ void SipProvider::OnTransferred(uint64_t leg, bool ok, int status) {
                                                            ")")));
       return;
     }
-    AnswerTransfer(it->second, absl::OkStatus());
+    AnswerRequest(it->second, absl::OkStatus());
     // The transferee reached the target: this line's call is over, and so is
     // the consultation it replaced.
     LB_LOG("sip: call %s transferred (sipfrag %d)", call_id, status);

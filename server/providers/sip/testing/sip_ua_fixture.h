@@ -3,6 +3,7 @@
 // proxy is a sipp far end, and helpers that wait on the server's events.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -14,6 +15,7 @@
 #include "providers/sip/testing/sip_peers.h"
 #include "test_server.h"
 #include "linebridge/deadline.h"
+#include "linebridge/lineerr.h"
 
 namespace linebridge::sip::testing {
 
@@ -40,6 +42,20 @@ inline std::function<bool(const v1::Event&)> IsNewCallOn(const std::string& line
 }
 
 // The sum of a provider counter for `line`.
+// A request the far end refused (a REFER, a failed sipfrag, a refused
+// re-INVITE): ABORTED with LINEERR_OPERATIONFAILED, the message naming the
+// SIP status; and the line's one call is still `state`.
+inline void ExpectRefusedBySip(itest::TestServer& t, const grpc::Status& s,
+                               const std::string& sip_status, const std::string& line,
+                               v1::CallState state = v1::CALL_STATE_CONNECTED) {
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  EXPECT_EQ(itest::TapiErrorOf(s), LINEERR_OPERATIONFAILED);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr(sip_status));
+  const std::vector<v1::Call> calls = itest::CallsOn(t.telephony(), line);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].status().state(), state);
+}
+
 inline uint64_t CounterOf(itest::TestServer& t, const std::string& name, const std::string& line) {
   uint64_t total = 0;
   for (const auto& c : t.server().engine().TakeFigures().provider_counters) {
