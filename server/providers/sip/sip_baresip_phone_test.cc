@@ -32,6 +32,8 @@ using itest::TestServer;
 using sip::testing::BaresipOptions;
 using sip::testing::BaresipPhone;
 using sip::testing::ChildProcess;
+using sip::testing::CounterOf;
+using sip::testing::ExpectRefusedBySip;
 using sip::testing::FreePort;
 using sip::testing::IsDisconnected;
 using sip::testing::IsLineState;
@@ -113,6 +115,52 @@ class SipBaresipPhoneTest : public ::testing::Test {
     return t;
   }
 
+  // The phone (auto-answering), the server watching it and a sipp
+  // destination running `scenario`; a click-to-dial call placed and
+  // connected at both ends. Its id, or "" (with a failure reported).
+  std::string ConnectedClickToDial(BaresipPhone& phone, ChildProcess& far,
+                                   const sip::testing::SippOptions& destination) {
+    StartPhone(phone, /*auto_answer=*/true);
+    if (::testing::Test::HasFatalFailure()) return "";
+    t_ = StartWatched(&reader_);
+    EXPECT_NE(t_, nullptr);
+    if (t_ == nullptr) return "";
+    sip::testing::SippOptions options = destination;
+    options.port = far_port_;
+    EXPECT_TRUE(StartSipp(far, options, dir_));
+    v1::Call call;
+    const grpc::Status s = itest::MakeCall(t_->telephony(), kLine, "2000", &call);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) return "";
+    if (!reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait)) {
+      ADD_FAILURE() << "not connected: " << far.ReadLog();
+      return "";
+    }
+    // The destination's answer reached the phone (in the line's ACK).
+    if (!phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) {
+      ADD_FAILURE() << "the phone is not in the call: " << phone.ReadLog();
+      return "";
+    }
+    return call.id();
+  }
+
+  grpc::Status Request(const std::string& call_id, bool hold, v1::Call* resp) {
+    v1::CallActionRequest req;
+    req.set_call_id(call_id);
+    return itest::Rpc(t_->telephony(),
+                      hold ? &v1::Telephony::Stub::Hold : &v1::Telephony::Stub::Unhold, req, resp);
+  }
+
+  grpc::Status Transfer(const std::string& call_id, const std::string& destination,
+                        v1::Call* resp) {
+    v1::BlindTransferRequest req;
+    req.set_call_id(call_id);
+    req.set_destination(destination);
+    return itest::Rpc(t_->telephony(), &v1::Telephony::Stub::BlindTransfer, req, resp);
+  }
+
+  std::unique_ptr<TestServer> t_;
+  std::unique_ptr<EventReader> reader_;
   std::string dir_;
   int pbx_port_ = 0;
   int far_port_ = 0;
@@ -135,7 +183,13 @@ TEST_F(SipBaresipPhoneTest, ClickToDialFromBaresipToSippThenDropEndsBoth) {
   EXPECT_THAT(call.status().features(), ::testing::ElementsAre(v1::CALL_FEATURE_DROP));
   std::vector<v1::Event> seen;
   ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_PROCEEDING), kWait, &seen));
-  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait, &seen));
+  const auto connected =
+      reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait, &seen);
+  ASSERT_TRUE(connected.has_value());
+  // Connected, it can be held and transferred too.
+  EXPECT_THAT(connected->call_state().status().features(),
+              ::testing::UnorderedElementsAre(v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_HOLD,
+                                              v1::CALL_FEATURE_BLINDTRANSFER));
   // The phone took the call from the control account and is in it.
   const auto established = phone.WaitEvent("CALL_ESTABLISHED", kWait);
   ASSERT_TRUE(established.has_value()) << phone.ReadLog();
@@ -155,21 +209,76 @@ TEST_F(SipBaresipPhoneTest, ClickToDialFromBaresipToSippThenDropEndsBoth) {
 
 TEST_F(SipBaresipPhoneTest, ThePhoneHangingUpEndsTheDestination) {
   BaresipPhone phone;
-  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
-  std::unique_ptr<EventReader> reader;
-  auto t = StartWatched(&reader);
-  ASSERT_NE(t, nullptr);
   ChildProcess far;
-  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_answer.xml", .port = far_port_}, dir_));
-  v1::Call call;
-  ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "sip:bob@127.0.0.1", &call).ok());
-  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
-  ASSERT_TRUE(phone.WaitEvent("CALL_ESTABLISHED", kWait).has_value()) << phone.ReadLog();
+  const std::string id = ConnectedClickToDial(phone, far, {.scenario = "uas_answer.xml"});
+  ASSERT_FALSE(id.empty());
   // The user hangs up at the phone.
   ASSERT_TRUE(phone.Command("hangup").has_value());
-  ASSERT_TRUE(reader->WaitFor(IsDisconnected(call.id(), v1::DISCONNECT_MODE_NORMAL), kWait));
+  ASSERT_TRUE(reader_->WaitFor(IsDisconnected(id, v1::DISCONNECT_MODE_NORMAL), kWait));
   EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();  // it got the BYE
-  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
+  ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
+}
+
+// The application holds and resumes a click-to-dial call: the line's own
+// re-INVITEs, to the destination (checked by uas_line_hold.xml: inactive,
+// then sendrecv) and then to the phone with the destination's answer.
+TEST_F(SipBaresipPhoneTest, TheApplicationHoldsAndResumesAClickToDialCall) {
+  BaresipPhone phone;
+  ChildProcess far;
+  const std::string id = ConnectedClickToDial(phone, far, {.scenario = "uas_line_hold.xml"});
+  ASSERT_FALSE(id.empty());
+  v1::Call resp;
+  grpc::Status s = Request(id, /*hold=*/true, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The reply came with the outcome: both legs renegotiated.
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_ONHOLD);
+  EXPECT_THAT(resp.status().features(),
+              ::testing::UnorderedElementsAre(v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_UNHOLD));
+  ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
+  // Held already: a second hold is refused by the call's state.
+  EXPECT_FALSE(Request(id, /*hold=*/true, &resp).ok());
+  s = Request(id, /*hold=*/false, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_CONNECTED);
+  EXPECT_EQ(resp.status().connected_mode(), v1::CONNECTED_MODE_ACTIVE);
+  ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
+  ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+}
+
+// Blind transfer of a click-to-dial call: a REFER to the destination
+// (uas_transferee.xml: 202, then sipfrag NOTIFYs); on the final 200 the
+// line's part is over and both legs get their BYE.
+TEST_F(SipBaresipPhoneTest, TheApplicationTransfersAClickToDialCall) {
+  BaresipPhone phone;
+  ChildProcess far;
+  const std::string id = ConnectedClickToDial(
+      phone, far, {.scenario = "uas_transferee.xml", .keys = {{"frag", "200 OK"}}});
+  ASSERT_FALSE(id.empty());
+  v1::Call resp;
+  EXPECT_FALSE(Transfer(id, "sip:bad target", &resp).ok());
+  const grpc::Status s = Transfer(id, "5550199", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  EXPECT_EQ(CounterOf(*t_, "sip_phone_click_to_dial_transfers_total", kLine), 1u);
+}
+
+TEST_F(SipBaresipPhoneTest, AFailedTransferOfAClickToDialCallLeavesTheCall) {
+  BaresipPhone phone;
+  ChildProcess far;
+  const std::string id = ConnectedClickToDial(
+      phone, far, {.scenario = "uas_transferee.xml", .keys = {{"frag", "486 Busy Here"}}});
+  ASSERT_FALSE(id.empty());
+  v1::Call resp;
+  ExpectRefusedBySip(*t_, Transfer(id, "5550199", &resp), "486", kLine);
+  EXPECT_EQ(CounterOf(*t_, "sip_phone_click_to_dial_transfer_failures_total", kLine), 1u);
+  ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
+  EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
 }
 
 TEST_F(SipBaresipPhoneTest, IncomingCallOfferedWithCallerIdAnsweredAtThePhoneThenIdle) {
@@ -217,33 +326,25 @@ TEST_F(SipBaresipPhoneTest, IncomingCallOfferedWithCallerIdAnsweredAtThePhoneThe
 
 TEST_F(SipBaresipPhoneTest, ReinvitesOfAClickToDialCallAreRelayedBothWays) {
   BaresipPhone phone;
-  ASSERT_NO_FATAL_FAILURE(StartPhone(phone, /*auto_answer=*/true));
-  std::unique_ptr<EventReader> reader;
-  auto t = StartWatched(&reader);
-  ASSERT_NE(t, nullptr);
-  // The destination checks each relayed offer and answer (see the scenario).
   ChildProcess far;
-  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_relay_hold.xml", .port = far_port_}, dir_));
-  v1::Call call;
-  ASSERT_TRUE(itest::MakeCall(t->telephony(), kLine, "2000", &call).ok());
-  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait));
-  // The destination's answer reached the phone (in the line's ACK).
-  ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
+  // The destination checks each relayed offer and answer (see the scenario).
+  const std::string id = ConnectedClickToDial(phone, far, {.scenario = "uas_relay_hold.xml"});
+  ASSERT_FALSE(id.empty());
   // The user holds the call at the phone: its re-INVITE (sendonly) goes to
   // the destination, whose answer (recvonly) comes back to the phone.
   ASSERT_TRUE(phone.Command("hold").has_value());
-  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_ONHOLD), kWait));
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_ONHOLD), kWait));
   ASSERT_TRUE(phone.WaitEvent("CALL_REMOTE_SDP", kWait).has_value()) << phone.ReadLog();
   ASSERT_TRUE(phone.Command("resume").has_value());
-  ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_ACTIVE), kWait));
+  ASSERT_TRUE(reader_->WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_ACTIVE), kWait));
   // Then the destination refreshes the session without an offer (answered
   // by the line with the phone's current session description, checked by
   // the scenario), holds the phone and resumes: the phone answers each
   // relayed offer.
-  ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_INACTIVE), kWait));
-  ASSERT_TRUE(reader->WaitFor(IsConnectedMode(call.id(), v1::CONNECTED_MODE_ACTIVE), kWait));
-  ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
-  ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+  ASSERT_TRUE(reader_->WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_INACTIVE), kWait));
+  ASSERT_TRUE(reader_->WaitFor(IsConnectedMode(id, v1::CONNECTED_MODE_ACTIVE), kWait));
+  ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
   EXPECT_EQ(far.Wait(kWait), 0) << far.ReadLog();
   ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
 }

@@ -338,8 +338,9 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
     c.b_state = LegState::kCalling;
     // The destination's 2xx is acknowledged by the stack at once (a late
     // 180 overtaken by it must not stand between the 2xx and its ACK).
+    const std::string sent = c.to_destination.Send(offer);
     nua_invite(c.b, NUTAG_URL(c.destination.c_str()), NUTAG_AUTOACK(1),
-               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sent.c_str()),
                TAG_END());
     StartTimer(c, kDestinationTimeoutMs);
     return;
@@ -350,8 +351,9 @@ void SipPhoneAgent::Impl::OnInviteResponse(PhoneState& p, ClickCall& c, bool pho
   const std::string answer = Body(sip);
   c.b_sdp = answer;
   c.a_state = LegState::kUp;
-  nua_ack(c.a, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-          SIPTAG_PAYLOAD_STR(answer.empty() ? kRefusedAnswer : answer.c_str()), TAG_END());
+  const std::string sent = answer.empty() ? std::string(kRefusedAnswer) : c.to_phone.Send(answer);
+  nua_ack(c.a, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sent.c_str()),
+          TAG_END());
   if (c.timer != nullptr) su_timer_reset(c.timer);
   Counters(p).click_to_dials.fetch_add(1);
   sink().OnClickToDial(c.id, ClickToDialProgress::kConnected);
@@ -464,9 +466,16 @@ void SipPhoneAgent::Impl::Dispatch(PhoneState& p, nua_event_t event, int status,
   const bool phone_leg = tag->kind == HandleTag::kPhoneLeg;
   switch (event) {
     case nua_r_invite:
-      if (!OnRelayResponse(c, phone_leg, status, phrase, sip)) {
+      if (!OnOwnOfferResponse(c, phone_leg, status, sip) &&
+          !OnRelayResponse(c, phone_leg, status, phrase, sip)) {
         OnInviteResponse(p, c, phone_leg, status, sip);
       }
+      return;
+    case nua_r_refer:
+      if (!phone_leg) OnReferResponse(c, status);
+      return;
+    case nua_i_notify:
+      if (!phone_leg) OnReferNotify(c, sip);
       return;
     case nua_i_invite:
       // A re-INVITE (hold, resume, a session refresh): relayed.
@@ -533,6 +542,16 @@ void SipPhoneAgent::ClickToDial(size_t phone, uint64_t call, const std::string& 
 void SipPhoneAgent::HangUp(uint64_t call) {
   Impl* impl = impl_.get();
   loop_.Post([impl, call] { impl->HangUp(call); });
+}
+
+void SipPhoneAgent::Hold(uint64_t call, bool hold) {
+  Impl* impl = impl_.get();
+  loop_.Post([impl, call, hold] { impl->Hold(call, hold); });
+}
+
+void SipPhoneAgent::Transfer(uint64_t call, const std::string& target_uri) {
+  Impl* impl = impl_.get();
+  loop_.Post([impl, call, target_uri] { impl->Transfer(call, target_uri); });
 }
 
 }  // namespace linebridge::sip

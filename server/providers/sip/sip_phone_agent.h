@@ -7,7 +7,10 @@
 //    I): an INVITE without SDP to the phone with auto-answer hints, then an
 //    INVITE to the destination carrying the phone's offer, whose answer goes
 //    to the phone in the ACK. linebridged never carries the media; later
-//    re-INVITEs from either leg are relayed to the other (sip_phone_relay.cc).
+//    re-INVITEs from either leg are relayed to the other, the application's
+//    hold and resume are the line's own re-INVITEs to both legs
+//    (sip_phone_relay.cc), and its blind transfer is a REFER to the
+//    destination.
 // Everything runs on its own SipLoop; other threads use the posting methods.
 #pragma once
 
@@ -33,6 +36,20 @@ enum class ClickToDialProgress {
   kHeldByDestination,  // the destination holds the phone
 };
 
+// What the application asked of a click-to-dial call.
+enum class ClickToDialRequest { kHold, kResume, kTransfer };
+inline const char* RequestName(ClickToDialRequest r) {
+  switch (r) {
+    case ClickToDialRequest::kHold:
+      return "hold";
+    case ClickToDialRequest::kResume:
+      return "resume";
+    case ClickToDialRequest::kTransfer:
+      return "transfer";
+  }
+  return "request";
+}
+
 // Called on the loop thread.
 class SipPhoneSink {
  public:
@@ -42,6 +59,12 @@ class SipPhoneSink {
   // The phone's dialogs that changed (its click-to-dial legs left out).
   virtual void OnPhoneDialogs(size_t phone, std::vector<DialogInfoDialog> changed) = 0;
   virtual void OnClickToDial(uint64_t call, ClickToDialProgress progress) = 0;
+  // The outcome of Hold or Transfer: `status` 200 when done (a transfer:
+  // the transferee reached the target, the call is over and not reported
+  // ended), else the SIP status that refused it, or 0 when it could not
+  // be started (the call not connected, another renegotiation under way).
+  virtual void OnClickToDialRequestDone(uint64_t call, ClickToDialRequest request,
+                                        int status) = 0;
   // The click-to-dial call is over (not reported after HangUp).
   virtual void OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, int status) = 0;
 };
@@ -54,6 +77,8 @@ struct PhoneCounters {
   std::atomic<uint64_t> bad_notifies{0};           // unreadable documents or version gaps
   std::atomic<uint64_t> click_to_dials{0};         // click-to-dial calls connected
   std::atomic<uint64_t> click_to_dial_failures{0};
+  std::atomic<uint64_t> click_to_dial_transfers{0};  // the transferee reached the target
+  std::atomic<uint64_t> click_to_dial_transfer_failures{0};
 };
 
 class SipPhoneAgent {
@@ -77,6 +102,12 @@ class SipPhoneAgent {
   // Requests; each runs on the loop later.
   void ClickToDial(size_t phone, uint64_t call, const std::string& destination_uri);
   void HangUp(uint64_t call);  // CANCEL or BYE on both legs
+  // The application's hold (true) or resume: both legs a=inactive, or both
+  // back to sending.
+  void Hold(uint64_t call, bool hold);
+  // Blind transfer: the destination is referred to `target_uri` (RFC 3515),
+  // the phone's leg ends when it reached it.
+  void Transfer(uint64_t call, const std::string& target_uri);
 
   struct Impl;
 

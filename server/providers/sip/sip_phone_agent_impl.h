@@ -17,6 +17,7 @@
 
 #include "absl/random/random.h"
 #include "providers/sip/sip_phone_agent.h"
+#include "providers/sip/sip_sdp_edit.h"
 
 namespace linebridge::sip {
 
@@ -64,6 +65,19 @@ struct ClickCall {
   bool b_awaits_ack = false;
   bool phone_holds = false;    // the phone's last offer was sendonly/inactive
   bool destination_holds = false;
+  // The application's hold or resume: the line's own offer goes to the
+  // destination, the answer to the phone as an offer in turn.
+  enum class Renegotiation { kNone, kToDestination, kToPhone };
+  Renegotiation own = Renegotiation::kNone;
+  bool own_hold = false;      // hold (else resume)
+  bool own_deferred = false;  // sent when the leg's ACK comes
+  std::string own_offer;      // the one for the phone
+  bool held_by_line = false;  // the application holds the call
+  bool referring = false;     // a REFER to the destination is under way
+  ClickToDialProgress reported = ClickToDialProgress::kConnected;
+  // Keep the versions each leg sees increasing (RFC 3264 section 8).
+  SdpVersionKeeper to_phone;
+  SdpVersionKeeper to_destination;
   bool hung_up = false;  // the provider hung up: report nothing
   bool ended = false;    // reported
   su_timer_t* timer = nullptr;
@@ -120,6 +134,19 @@ struct SipPhoneAgent::Impl {
   void AbortRelay(ClickCall& c);
   void SendRelay(ClickCall& c);
   void OnAck(ClickCall& c, bool phone_leg);
+  // The application's hold/resume and transfer (sip_phone_relay.cc).
+  void Hold(uint64_t id, bool hold);
+  void SendOwnOffer(ClickCall& c);
+  // True if the response was to the line's own re-INVITE (and is dealt with).
+  bool OnOwnOfferResponse(ClickCall& c, bool phone_leg, int status, const sip_t* sip);
+  void Transfer(uint64_t id, const std::string& target);
+  void OnReferResponse(ClickCall& c, int status);
+  void OnReferNotify(ClickCall& c, const sip_t* sip);
+  void ReportHoldState(ClickCall& c);
+  // Whether a re-INVITE or REFER of either kind is under way.
+  static bool Renegotiating(const ClickCall& c) {
+    return c.relaying || c.own != ClickCall::Renegotiation::kNone || c.referring;
+  }
   void Fail(ClickCall& c, v1::DisconnectMode mode, int status);
   void Report(ClickCall& c, v1::DisconnectMode mode, int status);
   void EndLeg(ClickCall& c, bool phone_leg);

@@ -132,8 +132,10 @@ v1::Line SipPhoneLines::BuildLine(size_t phone) const {
   ac->set_max_num_active_calls(1);
   ac->set_max_num_on_hold_calls(1);
   AddAll(ac->mutable_address_features(), {v1::ADDRESS_FEATURE_MAKECALL});
-  // Drop ends a click-to-dial call; the phone's own calls are only watched.
-  AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_DROP});
+  // Click-to-dial calls can be dropped, held and resumed, and transferred;
+  // the phone's own calls are only watched (LimitCallFeatures).
+  AddAll(ac->mutable_call_features(), {v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_HOLD,
+                                       v1::CALL_FEATURE_UNHOLD, v1::CALL_FEATURE_BLINDTRANSFER});
   AddAll(ac->mutable_call_states(),
          {v1::CALL_STATE_IDLE, v1::CALL_STATE_OFFERING, v1::CALL_STATE_DIALING,
           v1::CALL_STATE_PROCEEDING, v1::CALL_STATE_RINGBACK, v1::CALL_STATE_CONNECTED,
@@ -238,12 +240,8 @@ absl::StatusOr<std::string> SipPhoneLines::MakeCall(const std::string& line_id,
 absl::Status SipPhoneLines::Drop(const std::string& call_id) {
   if (auto it = click_of_call_.find(call_id); it != click_of_call_.end()) {
     const uint64_t click = it->second;
-    auto c = clicks_.find(click);
-    if (c != clicks_.end()) {
-      if (lines_[c->second.phone].click == click) lines_[c->second.phone].click = 0;
-      clicks_.erase(c);
-    }
-    click_of_call_.erase(it);
+    if (auto c = clicks_.find(click); c != clicks_.end()) EraseClick(c);
+    click_of_call_.erase(call_id);
     if (agent_) agent_->HangUp(click);  // BYE or CANCEL on both legs
     host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
     return absl::OkStatus();
@@ -265,11 +263,8 @@ absl::Status SipPhoneLines::Drop(const std::string& call_id) {
 void SipPhoneLines::OnCallIdle(const std::string& call_id) {
   if (auto it = click_of_call_.find(call_id); it != click_of_call_.end()) {
     const uint64_t click = it->second;
-    if (auto c = clicks_.find(click); c != clicks_.end()) {
-      if (lines_[c->second.phone].click == click) lines_[c->second.phone].click = 0;
-      clicks_.erase(c);
-    }
-    click_of_call_.erase(it);
+    if (auto c = clicks_.find(click); c != clicks_.end()) EraseClick(c);
+    click_of_call_.erase(call_id);
     if (agent_) agent_->HangUp(click);
     return;
   }
@@ -304,6 +299,11 @@ void SipPhoneLines::AppendCounters(std::vector<ProviderCounter>* out) const {
         c.click_to_dials.load());
     add("sip_phone_click_to_dial_failures_total", "click-to-dial calls that failed",
         c.click_to_dial_failures.load());
+    add("sip_phone_click_to_dial_transfers_total",
+        "click-to-dial calls transferred (the transferee reached the target)",
+        c.click_to_dial_transfers.load());
+    add("sip_phone_click_to_dial_transfer_failures_total",
+        "click-to-dial transfers refused or failed", c.click_to_dial_transfer_failures.load());
   }
 }
 
@@ -312,12 +312,18 @@ void SipPhoneLines::SetClickState(uint64_t click, v1::CallStatus status) {
   if (it == clicks_.end()) return;
   it->second.state = status.state();
   const std::string call_id = it->second.call_id;
-  if (status.state() == v1::CALL_STATE_DISCONNECTED) {
-    if (lines_[it->second.phone].click == click) lines_[it->second.phone].click = 0;
-    click_of_call_.erase(call_id);
-    clicks_.erase(it);
-  }
+  if (status.state() == v1::CALL_STATE_DISCONNECTED) EraseClick(it);
   host_->SetCallState(call_id, std::move(status));
+}
+
+void SipPhoneLines::EraseClick(ClickIt it) {
+  const uint64_t click = it->first;
+  Click& c = it->second;
+  AnswerRequest(c, FailedPrecondition(LINEERR_OPERATIONFAILED,
+                                      "the call ended before the request's outcome"));
+  if (lines_[c.phone].click == click) lines_[c.phone].click = 0;
+  click_of_call_.erase(c.call_id);
+  clicks_.erase(it);
 }
 
 void SipPhoneLines::OnDialog(size_t phone, const sip::DialogInfoDialog& d) {

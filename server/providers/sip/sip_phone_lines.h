@@ -2,8 +2,9 @@
 // line per configured phone, fed by SipPhoneAgent. The phone's own calls
 // come from its dialog events (monitored: they can be seen, not driven);
 // MakeCall is click-to-dial by third-party call control; Drop ends a
-// click-to-dial call on both legs. No media passes through linebridged for
-// these lines. State here lives under the engine lock, like SipProvider's.
+// click-to-dial call on both legs; Hold, Unhold and BlindTransfer act on it
+// (sip_phone_requests.cc) and answer with their outcome. No media passes
+// through linebridged for these lines. State here lives under the engine lock, like SipProvider's.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "core/provider.h"
 #include "linebridge/v1/config.pb.h"
 #include "providers/sip/sip_phone_agent.h"
@@ -40,6 +42,11 @@ class SipPhoneLines : public sip::SipPhoneSink {
   absl::StatusOr<std::string> MakeCall(const std::string& line_id, const std::string& destination,
                                        const v1::CallParams& params);
   absl::Status Drop(const std::string& call_id);
+  // Requests on click-to-dial calls (sip_phone_requests.cc): the reply
+  // waits for the outcome, at most kRequestReplyWait (then OK, under way).
+  absl::Status Hold(const std::string& call_id, bool hold);
+  absl::Status BlindTransfer(const std::string& call_id, const std::string& destination);
+  static constexpr absl::Duration kRequestReplyWait = absl::Seconds(2);
   void OnCallIdle(const std::string& call_id);
   void AppendCounters(std::vector<ProviderCounter>* out) const;
 
@@ -58,19 +65,34 @@ class SipPhoneLines : public sip::SipPhoneSink {
     std::string call_id;
     size_t phone = 0;
     v1::CallState state = v1::CALL_STATE_IDLE;
+    // The application's hold, resume or transfer under way, its reply held
+    // (ProviderHost::DeferReply) until the outcome.
+    bool request_pending = false;
+    sip::ClickToDialRequest request = sip::ClickToDialRequest::kHold;
+    uint64_t reply = 0;
+    uint64_t reply_timer = 0;
   };
+  using ClickIt = std::map<uint64_t, Click>::iterator;
 
   v1::Line BuildLine(size_t phone) const;
   int FindPhone(const std::string& line_id) const;
   void RunLocked(std::function<void()> fn);
   void OnDialog(size_t phone, const sip::DialogInfoDialog& d);
   void SetClickState(uint64_t click, v1::CallStatus status);
+  // Forgets a click-to-dial call; a request still waiting is answered that
+  // the call ended.
+  void EraseClick(ClickIt it);
+  absl::StatusOr<ClickIt> FindClick(const std::string& call_id, const char* what);
+  void DeferRequestReply(ClickIt it, sip::ClickToDialRequest request);
+  void AnswerRequest(Click& click, absl::Status outcome);
 
   // SipPhoneSink (loop thread).
   void OnPhoneWatch(size_t phone, bool watching, const std::string& why) override;
   void OnPhoneDialogs(size_t phone, std::vector<sip::DialogInfoDialog> changed) override;
   void OnClickToDial(uint64_t call, sip::ClickToDialProgress progress) override;
   void OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, int status) override;
+  void OnClickToDialRequestDone(uint64_t call, sip::ClickToDialRequest request,
+                                int status) override;
 
   v1::config::SipConfig config_;
   ProviderHost* host_ = nullptr;

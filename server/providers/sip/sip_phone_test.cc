@@ -140,9 +140,12 @@ TEST_F(SipPhoneTest, LineCapsSayWhatWorks) {
   EXPECT_THAT(desk->caps().provider_info(), ::testing::HasSubstr("no media"));
   ASSERT_EQ(desk->addresses_size(), 1);
   EXPECT_EQ(desk->addresses(0).address(), "sip:alice@127.0.0.1");
-  const auto& features = desk->addresses(0).caps().call_features();
-  ASSERT_EQ(features.size(), 1);
-  EXPECT_EQ(features[0], v1::CALL_FEATURE_DROP);
+  // What click-to-dial calls can do; the phone's own calls are limited
+  // further, per call.
+  EXPECT_THAT(desk->addresses(0).caps().call_features(),
+              ::testing::UnorderedElementsAre(v1::CALL_FEATURE_DROP, v1::CALL_FEATURE_HOLD,
+                                              v1::CALL_FEATURE_UNHOLD,
+                                              v1::CALL_FEATURE_BLINDTRANSFER));
   // Another line id than the control account's.
   for (const auto& l : lines.lines()) {
     if (l.id() == "sip/ctl") {
