@@ -63,11 +63,14 @@ class SipBaresipPhoneTest : public ::testing::Test {
     dir_ = itest::NewTempDir("sipbaresip");
     pbx_port_ = FreePort();
     far_port_ = FreePort();
+    rpc_port_ = FreePort();
     ASSERT_GT(pbx_port_, 0);
+    ASSERT_GT(rpc_port_, 0);
     ASSERT_GT(far_port_, 0);
     std::string error;
     // The phone port is unused: calls for alice go to her registered contact.
-    ASSERT_TRUE(StartPresenceKamailio(pbx_, pbx_port_, 0, far_port_, dir_, &error, kPassword))
+    ASSERT_TRUE(StartPresenceKamailio(pbx_, pbx_port_, 0, far_port_, dir_, &error, kPassword,
+                                      rpc_port_))
         << error;
     pbx_group_ = pbx_.pid();
   }
@@ -88,13 +91,20 @@ class SipBaresipPhoneTest : public ::testing::Test {
   }
 
   // The server with the phone line watched, and a reader past that event.
-  std::unique_ptr<TestServer> StartWatched(std::unique_ptr<EventReader>* reader) {
+  // `pbx_rpc_port`: the line ends the phone's own calls through kamailio's
+  // JSON-RPC on that port (0: no pbx_control).
+  std::unique_ptr<TestServer> StartWatched(std::unique_ptr<EventReader>* reader,
+                                           int pbx_rpc_port = 0) {
+    const std::string pbx_control =
+        pbx_rpc_port == 0
+            ? std::string()
+            : absl::StrFormat("pbx_control { kamailio_jsonrpc: \"127.0.0.1:%d\" }", pbx_rpc_port);
     auto t = TestServer::Start(absl::StrFormat(
         R"(providers { sip { name: "sip"
             accounts { name: "ctl" uri: "sip:ctl@127.0.0.1" outbound_proxy: "127.0.0.1:%d" }
             phones { name: "desk" uri: "sip:alice@127.0.0.1" display_name: "Alice's desk"
-                     control_account: "ctl" subscribe_expiry_s: 30 } } })",
-        pbx_port_));
+                     control_account: "ctl" subscribe_expiry_s: 30 } %s } })",
+        pbx_port_, pbx_control));
     if (t == nullptr) return nullptr;
     *reader = std::make_unique<EventReader>(t->telephony(), v1::SubscribeRequest());
     auto snapshot = (*reader)->Next();
@@ -144,6 +154,27 @@ class SipBaresipPhoneTest : public ::testing::Test {
     return call.id();
   }
 
+  // The phone (answering by hand), the server watching it with its
+  // pbx_control on `pbx_rpc_port`, and a sipp caller through kamailio
+  // (uac_via_proxy_ended.xml: it waits for a BYE); the call as offered on
+  // the phone line, or one without an id (with a failure reported).
+  v1::Call OfferedThroughThePbx(BaresipPhone& phone, ChildProcess& caller, int pbx_rpc_port) {
+    StartPhone(phone, /*auto_answer=*/false);
+    if (::testing::Test::HasFatalFailure()) return v1::Call();
+    t_ = StartWatched(&reader_, pbx_rpc_port);
+    EXPECT_NE(t_, nullptr);
+    if (t_ == nullptr) return v1::Call();
+    EXPECT_TRUE(StartSipp(caller,
+                          {.scenario = "uac_via_proxy_ended.xml",
+                           .port = FreePort(),
+                           .remote = absl::StrCat("127.0.0.1:", pbx_port_),
+                           .service = "alice"},
+                          dir_));
+    const auto created = reader_->WaitFor(IsNewCallOn(kLine), kWait);
+    EXPECT_TRUE(created.has_value()) << caller.ReadLog();
+    return created.has_value() ? created->call_created().call() : v1::Call();
+  }
+
   grpc::Status Request(const std::string& call_id, bool hold, v1::Call* resp) {
     v1::CallActionRequest req;
     req.set_call_id(call_id);
@@ -164,6 +195,7 @@ class SipBaresipPhoneTest : public ::testing::Test {
   std::string dir_;
   int pbx_port_ = 0;
   int far_port_ = 0;
+  int rpc_port_ = 0;
   ChildProcess pbx_;
   pid_t pbx_group_ = -1;
 };
@@ -322,6 +354,58 @@ TEST_F(SipBaresipPhoneTest, IncomingCallOfferedWithCallerIdAnsweredAtThePhoneThe
   EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
   ASSERT_TRUE(itest::Drop(t->telephony(), call.id()).ok());
   ASSERT_TRUE(reader->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+}
+
+// The phone's own call, answered at the phone, ended from the application
+// through the PBX: kamailio's dlg.terminate_dlg (JSON-RPC over UDP) sends
+// BYE to the phone and to the caller.
+TEST_F(SipBaresipPhoneTest, ThePhonesOwnCallIsDroppedThroughThePbx) {
+  BaresipPhone phone;
+  ChildProcess caller;
+  const v1::Call call = OfferedThroughThePbx(phone, caller, rpc_port_);
+  ASSERT_FALSE(call.id().empty());
+  // Ringing: the PBX ends only answered calls.
+  EXPECT_THAT(call.status().features(), ::testing::IsEmpty());
+  EXPECT_FALSE(itest::Drop(t_->telephony(), call.id()).ok());
+  ASSERT_TRUE(phone.WaitEvent("CALL_INCOMING", kWait).has_value()) << phone.ReadLog();
+  ASSERT_TRUE(phone.Command("accept").has_value());
+  const auto connected = reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait);
+  ASSERT_TRUE(connected.has_value());
+  EXPECT_THAT(connected->call_state().status().features(),
+              ::testing::ElementsAre(v1::CALL_FEATURE_DROP));
+  ASSERT_TRUE(phone.WaitEvent("CALL_ESTABLISHED", kWait).has_value()) << phone.ReadLog();
+  v1::Call resp;
+  const grpc::Status dropped = itest::Drop(t_->telephony(), call.id(), &resp);
+  ASSERT_TRUE(dropped.ok()) << dropped.error_message();
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
+  // Both parties got the PBX's BYE.
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  // The phone's dialog ending later is not a new call.
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+  EXPECT_FALSE(reader_->WaitFor(IsNewCallOn(kLine), absl::Milliseconds(500)).has_value());
+}
+
+// A PBX that does not answer (nothing on its JSON-RPC port): the Drop
+// fails, the call stays, the user hangs up at the phone.
+TEST_F(SipBaresipPhoneTest, ADropThePbxCannotDoLeavesTheCall) {
+  BaresipPhone phone;
+  ChildProcess caller;
+  const std::string id = OfferedThroughThePbx(phone, caller, FreePort()).id();
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(phone.WaitEvent("CALL_INCOMING", kWait).has_value()) << phone.ReadLog();
+  ASSERT_TRUE(phone.Command("accept").has_value());
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
+  const grpc::Status failed = itest::Drop(t_->telephony(), id);
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE) << failed.error_message();
+  EXPECT_EQ(itest::TapiErrorOf(failed), LINEERR_OPERATIONFAILED);
+  EXPECT_THAT(failed.error_message(), ::testing::HasSubstr("the PBX did not end the call"));
+  std::vector<v1::Call> calls = itest::CallsOn(t_->telephony(), kLine);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].status().state(), v1::CALL_STATE_CONNECTED);
+  ASSERT_TRUE(phone.Command("hangup").has_value());
+  ASSERT_TRUE(reader_->WaitFor(IsDisconnected(id, v1::DISCONNECT_MODE_NORMAL), kWait));
+  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
 }
 
 TEST_F(SipBaresipPhoneTest, ReinvitesOfAClickToDialCallAreRelayedBothWays) {

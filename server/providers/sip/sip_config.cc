@@ -203,6 +203,7 @@ std::string ValidateSipConfig(const SipConfig& sip, const std::string& path,
   }
   ValidateSipTls(sip, path, error);
   ValidateSipPhones(sip, path, error);
+  ValidateSipPbxControl(sip, path, error);
   return sip.name();
 }
 

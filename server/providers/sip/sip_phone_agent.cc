@@ -83,11 +83,21 @@ absl::Status SipPhoneAgent::Impl::Init(su_root_t* r) {
     }
     phones.push_back(std::move(p));
   }
+  if (const v1::config::SipPbxControl& c = agent->pbx_; !c.kamailio_jsonrpc().empty()) {
+    absl::StatusOr<std::unique_ptr<KamailioDialogControl>> opened = KamailioDialogControl::Open(
+        root, agent->bind_address_, c.kamailio_jsonrpc(), absl::Milliseconds(c.timeout_ms()));
+    if (!opened.ok()) {
+      return absl::Status(opened.status().code(),
+                          absl::StrCat("sip pbx_control: ", opened.status().message()));
+    }
+    pbx = *std::move(opened);
+  }
   for (auto& p : phones) Subscribe(*p);
   return absl::OkStatus();
 }
 
 void SipPhoneAgent::Impl::Fini() {
+  pbx.reset();  // requests still waiting are answered
   for (auto& [id, c] : calls) {
     if (c->timer != nullptr) su_timer_destroy(c->timer);
     c->timer = nullptr;
@@ -510,8 +520,11 @@ void SipPhoneAgent::Impl::Dispatch(PhoneState& p, nua_event_t event, int status,
 // --- SipPhoneAgent ---------------------------------------------------------------
 
 SipPhoneAgent::SipPhoneAgent(std::string bind_address, std::vector<Phone> phones,
-                             SipPhoneSink* sink)
-    : bind_address_(std::move(bind_address)), phones_(std::move(phones)), sink_(sink) {
+                             v1::config::SipPbxControl pbx, SipPhoneSink* sink)
+    : bind_address_(std::move(bind_address)),
+      phones_(std::move(phones)),
+      pbx_(std::move(pbx)),
+      sink_(sink) {
   for (size_t i = 0; i < phones_.size(); ++i) {
     counters_.push_back(std::make_unique<PhoneCounters>());
   }
@@ -547,6 +560,21 @@ void SipPhoneAgent::HangUp(uint64_t call) {
 void SipPhoneAgent::Hold(uint64_t call, bool hold) {
   Impl* impl = impl_.get();
   loop_.Post([impl, call, hold] { impl->Hold(call, hold); });
+}
+
+void SipPhoneAgent::EndOwnCall(uint64_t request, const std::string& call_id,
+                               const std::string& from_tag, const std::string& to_tag) {
+  Impl* impl = impl_.get();
+  loop_.Post([impl, request, call_id, from_tag, to_tag] {
+    SipPhoneSink* sink = impl->agent->sink_;
+    if (!impl->pbx) {
+      sink->OnOwnCallEnded(request, absl::FailedPreconditionError("no pbx_control configured"));
+      return;
+    }
+    impl->pbx->TerminateDialog(call_id, from_tag, to_tag, [sink, request](absl::Status s) {
+      sink->OnOwnCallEnded(request, std::move(s));
+    });
+  });
 }
 
 void SipPhoneAgent::Transfer(uint64_t call, const std::string& target_uri) {

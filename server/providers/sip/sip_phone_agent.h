@@ -65,6 +65,8 @@ class SipPhoneSink {
   // be started (the call not connected, another renegotiation under way).
   virtual void OnClickToDialRequestDone(uint64_t call, ClickToDialRequest request,
                                         int status) = 0;
+  // The outcome of EndOwnCall `request` (the PBX's answer).
+  virtual void OnOwnCallEnded(uint64_t request, absl::Status outcome) = 0;
   // The click-to-dial call is over (not reported after HangUp).
   virtual void OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, int status) = 0;
 };
@@ -89,7 +91,9 @@ class SipPhoneAgent {
     std::string password;  // the control account's; never logged
     v1::config::SipTls tls;  // the provider's tls block (a TLS control account)
   };
-  SipPhoneAgent(std::string bind_address, std::vector<Phone> phones, SipPhoneSink* sink);
+  // `pbx`: the PBX's call control (kamailio_jsonrpc empty: none).
+  SipPhoneAgent(std::string bind_address, std::vector<Phone> phones,
+                v1::config::SipPbxControl pbx, SipPhoneSink* sink);
   ~SipPhoneAgent();
 
   // Binds each phone's socket and starts subscribing.
@@ -105,6 +109,10 @@ class SipPhoneAgent {
   // The application's hold (true) or resume: both legs a=inactive, or both
   // back to sending.
   void Hold(uint64_t call, bool hold);
+  // Ends a phone's own confirmed call through the PBX's call control
+  // (the dialog as the PBX saw its INVITE); OnOwnCallEnded tells how it went.
+  void EndOwnCall(uint64_t request, const std::string& call_id, const std::string& from_tag,
+                  const std::string& to_tag);
   // Blind transfer: the destination is referred to `target_uri` (RFC 3515),
   // the phone's leg ends when it reached it.
   void Transfer(uint64_t call, const std::string& target_uri);
@@ -114,6 +122,7 @@ class SipPhoneAgent {
  private:
   std::string bind_address_;
   std::vector<Phone> phones_;
+  v1::config::SipPbxControl pbx_;
   SipPhoneSink* sink_;
   std::vector<std::unique_ptr<PhoneCounters>> counters_;
   std::atomic<uint64_t> next_call_{1};

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "providers/sip/sip_pbx_control.h"
 #include "providers/sip/sip_phone_agent.h"
 #include "providers/sip/sip_sdp_edit.h"
 
@@ -105,6 +106,7 @@ struct SipPhoneAgent::Impl {
   su_root_t* root = nullptr;
   std::vector<std::unique_ptr<PhoneState>> phones;
   std::map<uint64_t, std::unique_ptr<ClickCall>> calls;
+  std::unique_ptr<KamailioDialogControl> pbx;  // the PBX's call control, if configured
   absl::BitGen rng;
 
   SipPhoneSink& sink() { return *agent->sink_; }

@@ -1,9 +1,12 @@
 #include "providers/sip/sip_phone_config.h"
 
+#include <arpa/inet.h>
+
 #include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "providers/sip/sip_config.h"
@@ -46,6 +49,9 @@ void ApplySipPhoneDefaults(v1::config::SipConfig* sip) {
     }
     if (p.subscribe_expiry_s() == 0) p.set_subscribe_expiry_s(kDefaultSubscribeExpiryS);
     if (p.answer_timeout_s() == 0) p.set_answer_timeout_s(kDefaultAnswerTimeoutS);
+  }
+  if (sip->has_pbx_control() && sip->pbx_control().timeout_ms() == 0) {
+    sip->mutable_pbx_control()->set_timeout_ms(kDefaultPbxTimeoutMs);
   }
 }
 
@@ -108,6 +114,28 @@ void ValidateSipPhones(const v1::config::SipConfig& sip, const std::string& path
       error(pp + ".answer_timeout_s",
             absl::StrFormat("%u out of range [2, 300]", p.answer_timeout_s()));
     }
+  }
+}
+
+void ValidateSipPbxControl(const v1::config::SipConfig& sip, const std::string& path,
+                           const ConfigErrorFn& error) {
+  if (!sip.has_pbx_control()) return;
+  const v1::config::SipPbxControl& c = sip.pbx_control();
+  const std::string pp = absl::StrCat(path, ".pbx_control");
+  const std::string& address = c.kamailio_jsonrpc();
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  in_addr ip{};
+  if (address.empty()) {
+    error(pp + ".kamailio_jsonrpc", "required: kamailio's jsonrpcs datagram socket, ipv4:port");
+  } else if (colon == std::string::npos ||
+             ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &ip) != 1 ||
+             !absl::SimpleAtoi(address.substr(colon + 1), &port) || port == 0 || port > 65535) {
+    error(pp + ".kamailio_jsonrpc",
+          absl::StrFormat("\"%s\" is not ipv4:port", absl::CEscape(address)));
+  }
+  if (c.timeout_ms() < 100 || c.timeout_ms() > 10000) {
+    error(pp + ".timeout_ms", absl::StrFormat("%u out of range [100, 10000]", c.timeout_ms()));
   }
 }
 

@@ -12,6 +12,7 @@ namespace linebridge::sip {
 
 inline constexpr uint32_t kDefaultSubscribeExpiryS = 600;
 inline constexpr uint32_t kDefaultAnswerTimeoutS = 20;
+inline constexpr uint32_t kDefaultPbxTimeoutMs = 2000;
 
 void ApplySipPhoneDefaults(v1::config::SipConfig* sip);
 
@@ -22,6 +23,11 @@ void ValidateSipPhones(const v1::config::SipConfig& sip, const std::string& path
 // Where a phone's SUBSCRIBE goes ("host[:port]"): presence_server, else the
 // control account's outbound proxy, else its registrar, else the host of the
 // phone's URI.
+// The pbx_control block: kamailio_jsonrpc an ipv4:port, timeout_ms in
+// [100, 10000].
+void ValidateSipPbxControl(const v1::config::SipConfig& sip, const std::string& path,
+                           const ConfigErrorFn& error);
+
 std::string PresenceServerOf(const v1::config::SipPhone& phone,
                              const v1::config::SipAccount& control);
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "config/config.h"
 #include "providers/builtin.h"
 
@@ -75,6 +76,41 @@ TEST(SipPhoneConfigTest, ErrorsNameFileLineAndField) {
   EXPECT_THAT(m, HasSubstr("providers[0].sip.phones[2].control_account: required"));
   EXPECT_THAT(m, HasSubstr("providers[0].sip.phones[3].auto_answer: "
                            "SIP_AUTO_ANSWER_CALL_INFO listed twice"));
+}
+
+TEST(SipPhoneConfigTest, PbxControlDefaultsAndErrors) {
+  constexpr char kAccount[] = "accounts { name: \"ctl\" uri: \"sip:ctl@pbx\" }\n";
+  auto c = Parse(absl::StrCat("providers { sip { ", kAccount,
+                              "pbx_control { kamailio_jsonrpc: \"127.0.0.1:8090\" } } }"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->providers(0).sip().pbx_control().timeout_ms(), 2000u);
+  EXPECT_FALSE(Parse(absl::StrCat("providers { sip { ", kAccount, "} }"))
+                   ->providers(0)
+                   .sip()
+                   .has_pbx_control());
+  auto bad = Parse(
+      absl::StrCat("providers { sip {\n", kAccount,
+                   "  pbx_control {\n"
+                   "    kamailio_jsonrpc: \"pbx.example.com:8090\"\n"
+                   "    timeout_ms: 50\n"
+                   "  }\n"
+                   "} }\n"));
+  ASSERT_FALSE(bad.ok());
+  const std::string m(bad.status().message());
+  EXPECT_THAT(m, HasSubstr("lb.conf:4: providers[0].sip.pbx_control.kamailio_jsonrpc: "
+                           "\"pbx.example.com:8090\" is not ipv4:port"));
+  EXPECT_THAT(m, HasSubstr("lb.conf:5: providers[0].sip.pbx_control.timeout_ms: 50 out of "
+                           "range [100, 10000]"));
+  for (const char* address : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":8090"}) {
+    EXPECT_FALSE(Parse(absl::StrCat("providers { sip { ", kAccount,
+                                    "pbx_control { kamailio_jsonrpc: \"", address, "\" } } }"))
+                     .ok())
+        << address;
+  }
+  EXPECT_THAT(std::string(Parse(absl::StrCat("providers { sip { ", kAccount, "pbx_control { } } }"))
+                              .status()
+                              .message()),
+              HasSubstr("pbx_control.kamailio_jsonrpc: required"));
 }
 
 }  // namespace

@@ -167,7 +167,8 @@ absl::Status SipPhoneLines::Start(ProviderHost& host) {
     lines_.push_back({absl::StrCat(config_.name(), "/", config_.phones(i).name())});
     host_->AddLine(BuildLine(static_cast<size_t>(i)));
   }
-  agent_ = std::make_unique<sip::SipPhoneAgent>(config_.bind_address(), std::move(phones), this);
+  agent_ = std::make_unique<sip::SipPhoneAgent>(config_.bind_address(), std::move(phones),
+                                                config_.pbx_control(), this);
   absl::Status started = agent_->Start();
   if (!started.ok()) {
     stopped_.store(true);
@@ -249,11 +250,12 @@ absl::Status SipPhoneLines::Drop(const std::string& call_id) {
   if (auto it = monitored_of_call_.find(call_id); it != monitored_of_call_.end()) {
     auto m = monitored_.find(it->second);
     if (m != monitored_.end() && m->second.state != v1::CALL_STATE_DISCONNECTED) {
-      return FailedPrecondition(LINEERR_OPERATIONUNAVAIL,
-                                "the phone's own call is ended at the phone (only "
-                                "click-to-dial calls can be dropped from a phone line)");
+      return DropOwnCall(m->second);
     }
-    if (m != monitored_.end()) monitored_.erase(m);
+    if (m != monitored_.end()) {
+      AnswerDrop(m->second, absl::OkStatus());  // ended meanwhile
+      monitored_.erase(m);
+    }
     monitored_of_call_.erase(it);
   }
   host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
@@ -273,6 +275,7 @@ void SipPhoneLines::OnCallIdle(const std::string& call_id) {
     // dialog's entry (without a call) until it ends, so that it is not
     // offered again.
     if (auto m = monitored_.find(it->second); m != monitored_.end()) {
+      AnswerDrop(m->second, absl::OkStatus());  // idle anyway
       m->second.call_id.clear();
       m->second.state = v1::CALL_STATE_IDLE;
     }
@@ -340,6 +343,16 @@ void SipPhoneLines::OnDialog(size_t phone, const sip::DialogInfoDialog& d) {
     return;
   }
   v1::CallStatus status = StatusOf(d);
+  // The PBX saw the INVITE from the initiator: its From tag is the
+  // initiator's.
+  const bool initiator = d.direction == sip::DialogDirection::kInitiator;
+  auto remember_ids = [&](Monitored& m) {
+    if (!d.call_id.empty()) m.sip_call_id = d.call_id;
+    const std::string& from = initiator ? d.local_tag : d.remote_tag;
+    const std::string& to = initiator ? d.remote_tag : d.local_tag;
+    if (!from.empty()) m.from_tag = from;
+    if (!to.empty()) m.to_tag = to;
+  };
   if (it == monitored_.end()) {
     const bool outgoing = d.direction == sip::DialogDirection::kInitiator;
     v1::CallInfo info;
@@ -362,13 +375,16 @@ void SipPhoneLines::OnDialog(size_t phone, const sip::DialogInfoDialog& d) {
     creating_own_call_ = true;
     const std::string call_id = host_->CreateCall(std::move(info), std::move(status));
     creating_own_call_ = false;
-    monitored_[key] = Monitored{call_id, state, connected};
+    Monitored& m = monitored_[key];
+    m = Monitored{call_id, state, connected};
+    remember_ids(m);
     monitored_of_call_[call_id] = key;
     LB_LOG("sip: phone line %s: %s call %s (dialog %s)", lines_[phone].line_id,
            outgoing ? "outgoing" : "incoming", call_id, d.id);
     return;
   }
   Monitored& m = it->second;
+  remember_ids(m);
   if (m.state == v1::CALL_STATE_DISCONNECTED || m.state == status.state()) return;
   m.state = status.state();
   if (m.state == v1::CALL_STATE_CONNECTED || m.state == v1::CALL_STATE_ONHOLD) m.connected = true;
@@ -433,9 +449,15 @@ void SipPhoneLines::OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, i
 void SipPhoneLines::LimitCallFeatures(const v1::Call& call,
                                       std::vector<v1::CallFeature>* features) const {
   if (!creating_own_call_ && monitored_of_call_.count(call.id()) == 0) return;
-  const bool ended = call.status().state() == v1::CALL_STATE_DISCONNECTED;
-  std::erase_if(*features, [ended](v1::CallFeature f) {
-    return !(ended && f == v1::CALL_FEATURE_DROP);
+  // DROP when ended (to clear the call), or when answered if the PBX's call
+  // control can end it.
+  const v1::CallState state = call.status().state();
+  const bool droppable =
+      state == v1::CALL_STATE_DISCONNECTED ||
+      (!config_.pbx_control().kamailio_jsonrpc().empty() &&
+       (state == v1::CALL_STATE_CONNECTED || state == v1::CALL_STATE_ONHOLD));
+  std::erase_if(*features, [droppable](v1::CallFeature f) {
+    return !(droppable && f == v1::CALL_FEATURE_DROP);
   });
 }
 

@@ -60,6 +60,13 @@ class SipPhoneLines : public sip::SipPhoneSink {
     std::string call_id;
     v1::CallState state = v1::CALL_STATE_IDLE;
     bool connected = false;
+    // The dialog as the PBX saw the INVITE (from the dialog-info document):
+    // what its call control needs to end it.
+    std::string sip_call_id;
+    std::string from_tag;
+    std::string to_tag;
+    uint64_t drop_request = 0;  // an EndOwnCall under way
+    uint64_t drop_reply = 0;    // its held Drop reply
   };
   struct Click {
     std::string call_id;
@@ -85,6 +92,11 @@ class SipPhoneLines : public sip::SipPhoneSink {
   absl::StatusOr<ClickIt> FindClick(const std::string& call_id, const char* what);
   void DeferRequestReply(ClickIt it, sip::ClickToDialRequest request);
   void AnswerRequest(Click& click, absl::Status outcome);
+  // Drop of a phone's own connected call: through the PBX's call control
+  // (sip_phone_requests.cc), the reply held until it answers.
+  absl::Status DropOwnCall(Monitored& m);
+  // Answers a held Drop reply of `m`, if any.
+  void AnswerDrop(Monitored& m, absl::Status outcome);
 
   // SipPhoneSink (loop thread).
   void OnPhoneWatch(size_t phone, bool watching, const std::string& why) override;
@@ -93,6 +105,7 @@ class SipPhoneLines : public sip::SipPhoneSink {
   void OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, int status) override;
   void OnClickToDialRequestDone(uint64_t call, sip::ClickToDialRequest request,
                                 int status) override;
+  void OnOwnCallEnded(uint64_t request, absl::Status outcome) override;
 
   v1::config::SipConfig config_;
   ProviderHost* host_ = nullptr;
@@ -104,6 +117,8 @@ class SipPhoneLines : public sip::SipPhoneSink {
   std::map<std::string, std::pair<size_t, std::string>> monitored_of_call_;
   std::map<uint64_t, Click> clicks_;
   std::map<std::string, uint64_t> click_of_call_;
+  std::map<uint64_t, std::string> drops_;  // EndOwnCall request -> call id
+  uint64_t next_drop_ = 1;
   bool creating_own_call_ = false;  // a phone's own call is being created
 };
 

@@ -2,8 +2,9 @@
 // resume and blind transfer (docs/sip.md, "Phone lines"). Each is carried
 // out by the agent (sip_phone_relay.cc); the request's reply is held until
 // the outcome (ProviderHost::DeferReply), at most kRequestReplyWait. The
-// phone's own calls take no remote control: refused with
-// LINEERR_OPERATIONUNAVAIL.
+// phone's own calls take no remote control (refused with
+// LINEERR_OPERATIONUNAVAIL), except Drop of a connected one through the
+// PBX's call control when it is configured (pbx_control).
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -118,6 +119,70 @@ void SipPhoneLines::OnClickToDialRequestDone(uint64_t call, sip::ClickToDialRequ
                                                            "re-INVITE or REFER was under way)"))
                          : TapiStatus(absl::StatusCode::kAborted, LINEERR_OPERATIONFAILED,
                                       absl::StrCat("the ", name, " failed (SIP ", status, ")")));
+  });
+}
+
+absl::Status SipPhoneLines::DropOwnCall(Monitored& m) {
+  if (config_.pbx_control().kamailio_jsonrpc().empty()) {
+    return FailedPrecondition(LINEERR_OPERATIONUNAVAIL,
+                              "the phone's own call is ended at the phone (no pbx_control is "
+                              "configured to end it through the PBX)");
+  }
+  if (m.state != v1::CALL_STATE_CONNECTED && m.state != v1::CALL_STATE_ONHOLD) {
+    return FailedPrecondition(LINEERR_OPERATIONUNAVAIL,
+                              "the PBX ends only answered calls; a ringing call of the "
+                              "phone's is ended at the phone");
+  }
+  if (m.drop_request != 0) {
+    return FailedPrecondition(LINEERR_INVALCALLSTATE, "a drop of this call is in progress");
+  }
+  if (m.sip_call_id.empty() || m.from_tag.empty() || m.to_tag.empty()) {
+    return FailedPrecondition(LINEERR_OPERATIONFAILED,
+                              "the PBX's dialog events give no Call-ID and tags for this call "
+                              "(its presence server must include them)");
+  }
+  m.drop_request = next_drop_++;
+  drops_[m.drop_request] = m.call_id;
+  m.drop_reply = host_->DeferReply();
+  LB_LOG("sip: phone line call %s: ending it through the PBX (Call-ID %s)", m.call_id,
+         m.sip_call_id);
+  agent_->EndOwnCall(m.drop_request, m.sip_call_id, m.from_tag, m.to_tag);
+  return absl::OkStatus();
+}
+
+void SipPhoneLines::AnswerDrop(Monitored& m, absl::Status outcome) {
+  if (m.drop_request != 0) drops_.erase(std::exchange(m.drop_request, 0));
+  if (m.drop_reply != 0) host_->CompleteReply(std::exchange(m.drop_reply, 0), std::move(outcome));
+}
+
+void SipPhoneLines::OnOwnCallEnded(uint64_t request, absl::Status outcome) {
+  RunLocked([this, request, outcome = std::move(outcome)]() mutable {
+    auto d = drops_.find(request);
+    if (d == drops_.end()) return;
+    const std::string call_id = d->second;
+    auto key = monitored_of_call_.find(call_id);
+    if (key == monitored_of_call_.end()) {
+      drops_.erase(d);
+      return;
+    }
+    Monitored& m = monitored_.at(key->second);
+    if (!outcome.ok()) {
+      LB_WARN("sip: phone line call %s: the PBX did not end it: %s", call_id, outcome.message());
+      AnswerDrop(m, TapiStatus(outcome.code() == absl::StatusCode::kFailedPrecondition
+                                   ? absl::StatusCode::kAborted
+                                   : outcome.code(),
+                               LINEERR_OPERATIONFAILED,
+                               absl::StrCat("the PBX did not end the call: ", outcome.message())));
+      return;
+    }
+    // The PBX sent BYE both ways: the call is over for the line (its
+    // dialog's end, when the phone's NOTIFY tells it, changes nothing).
+    AnswerDrop(m, absl::OkStatus());
+    m.call_id.clear();
+    m.state = v1::CALL_STATE_IDLE;
+    monitored_of_call_.erase(key);
+    LB_LOG("sip: phone line call %s ended through the PBX", call_id);
+    host_->SetCallState(call_id, MakeStatus(v1::CALL_STATE_IDLE));
   });
 }
 

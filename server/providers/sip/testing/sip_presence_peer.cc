@@ -13,7 +13,7 @@ namespace linebridge::sip::testing {
 
 bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int far_port,
                            const std::string& dir, std::string* error,
-                           const std::string& password) {
+                           const std::string& password, int rpc_port) {
   const std::string db = absl::StrCat(dir, "/kamailio_db_", port);
   std::error_code ec;
   std::filesystem::create_directories(db, ec);
@@ -49,6 +49,12 @@ bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int fa
         "    if (!lookup(\"location\")) { sl_send_reply(\"480\", \"Not Registered\"); exit; }\n"
         "  } else";
   }
+  const std::string rpc =
+      rpc_port == 0 ? std::string()
+                    : absl::StrCat("loadmodule \"jsonrpcs.so\"\n",
+                                   "modparam(\"jsonrpcs\", \"transport\", 4)\n",
+                                   "modparam(\"jsonrpcs\", \"dgram_socket\", \"udp:127.0.0.1:",
+                                   rpc_port, "\")\n");
   std::ofstream(cfg)
       << "#!KAMAILIO\n"
       << "debug=2\nlog_stderror=yes\nchildren=" << (password.empty() ? 2 : 1) << "\n"
@@ -59,7 +65,7 @@ bool StartPresenceKamailio(ChildProcess& child, int port, int phone_port, int fa
       << "loadmodule \"textops.so\"\nloadmodule \"db_text.so\"\nloadmodule \"dialog.so\"\n"
       << "loadmodule \"presence.so\"\nloadmodule \"presence_dialoginfo.so\"\n"
       << "loadmodule \"pua.so\"\nloadmodule \"pua_dialoginfo.so\"\n"
-      << registrar_modules << "modparam(\"presence\", \"subs_db_mode\", 0)\n"
+      << registrar_modules << rpc << "modparam(\"presence\", \"subs_db_mode\", 0)\n"
       << "modparam(\"presence\", \"publ_cache\", 2)\n"
       << "modparam(\"presence\", \"min_expires\", 1)\n"
       << "modparam(\"presence\", \"server_address\", \"" << self << "\")\n"

@@ -1,0 +1,69 @@
+// The PBX's own call control, for phone lines (docs/sip.md, "Phone lines"):
+// kamailio's JSON-RPC 2.0 over UDP (its jsonrpcs module's datagram
+// transport), whose dialog module ends a confirmed call by sending BYE to
+// both parties (dlg.terminate_dlg). Runs on a SipLoop: requests are sent at
+// once, answers and timeouts come as the loop's events. Loop thread only.
+#pragma once
+
+#include <sofia-sip/su_wait.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace linebridge::sip {
+
+class KamailioDialogControl {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  // A UDP socket bound on `bind_address` and connected to `server`
+  // ("ipv4:port"), registered with `root`.
+  static absl::StatusOr<std::unique_ptr<KamailioDialogControl>> Open(
+      su_root_t* root, const std::string& bind_address, const std::string& server,
+      absl::Duration timeout);
+  ~KamailioDialogControl();  // requests still waiting get UNAVAILABLE
+  KamailioDialogControl(const KamailioDialogControl&) = delete;
+  KamailioDialogControl& operator=(const KamailioDialogControl&) = delete;
+
+  // Ends the confirmed dialog (Call-ID, From tag, To tag as the PBX saw the
+  // INVITE). `done` gets OK when kamailio did, FAILED_PRECONDITION with its
+  // message when it refused (no such confirmed dialog), UNAVAILABLE when it
+  // did not answer in time or nothing listens, RESOURCE_EXHAUSTED with too
+  // many requests waiting.
+  void TerminateDialog(const std::string& call_id, const std::string& from_tag,
+                       const std::string& to_tag, Done done);
+
+  static constexpr size_t kMaxWaiting = 64;
+
+ private:
+  struct Waiting {
+    Done done;
+    su_timer_t* timer = nullptr;
+    KamailioDialogControl* self = nullptr;
+    uint64_t id = 0;
+  };
+  KamailioDialogControl(su_root_t* root, int fd, std::string server, absl::Duration timeout);
+  static int OnReadable(void* magic, su_wait_t* wait, void* arg);
+  static void OnTimeout(void* magic, su_timer_t* timer, void* arg);
+  void OnAnswer(absl::string_view json);
+  void Finish(uint64_t id, absl::Status status);
+
+  su_root_t* root_;
+  int fd_;
+  std::string server_;
+  absl::Duration timeout_;
+  su_wait_t wait_[1];
+  int wait_index_ = -1;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<Waiting>> waiting_;
+};
+
+}  // namespace linebridge::sip
