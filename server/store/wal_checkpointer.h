@@ -44,6 +44,9 @@ class WalCheckpointer {
 
   uint64_t checkpoints() const;  // completed, ever
   uint64_t failures() const;     // failed attempts, ever
+  // Times the writer had to start the log over itself (the checkpoint
+  // thread fell behind by writer_limit_pages_).
+  uint64_t writer_checkpoints() const;
 
  private:
   WalCheckpointer(std::string path, int threshold_pages);
@@ -53,6 +56,9 @@ class WalCheckpointer {
   const std::string path_;
   const int threshold_pages_;
   const int hard_limit_pages_;  // past it: a RESTART checkpoint
+  // Past it the writer starts the log over itself: the checkpoint thread
+  // did not get to run (a starved CPU), and the log must stay bounded.
+  const int writer_limit_pages_;
   sqlite3* db_ = nullptr;  // the checkpoint connection: used by Run only
   absl::Mutex* writer_mu_ = nullptr;  // set by Attach
   mutable absl::Mutex mu_;
@@ -60,6 +66,7 @@ class WalCheckpointer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t writer_checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 
