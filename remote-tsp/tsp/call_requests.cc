@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -251,7 +252,10 @@ LONG RemoteProvider::SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCW
     return LINEERR_INVALADDRESS;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};
-  (client_.get()->*rpc)(std::move(request), CompleteWithCall(request_id), call_options());
+  // A transfer's reply waits for the target's answer.
+  CallOptions options =
+      std::is_same_v<Request, v1::BlindTransferRequest> ? outcome_options() : call_options();
+  (client_.get()->*rpc)(std::move(request), CompleteWithCall(request_id), options);
   return static_cast<LONG>(request_id);
 }
 

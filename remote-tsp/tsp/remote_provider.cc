@@ -34,6 +34,12 @@ CallOptions RemoteProvider::call_options() const {
   return o;
 }
 
+CallOptions RemoteProvider::outcome_options() const {
+  CallOptions o = call_options();
+  o.deadline = std::max(o.deadline, kOutcomeDeadline);
+  return o;
+}
+
 // ============================================================================
 // Provider lifecycle
 // ============================================================================

@@ -629,6 +629,11 @@ class RemoteProvider {
   void OnEvents(size_t server, const v1::EventBatch& batch);
   void OnStreamState(const StreamState& state);
   CallOptions call_options() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // For requests whose reply waits for the far end's outcome (a transfer:
+  // the target answers or refuses): deadline_ms, but at least
+  // kOutcomeDeadline. The server answers "under way" before it ends.
+  CallOptions outcome_options() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static constexpr absl::Duration kOutcomeDeadline = absl::Seconds(35);
 
   mutable absl::Mutex mu_;
   // Configuration and TAPI's parameters.

@@ -69,7 +69,7 @@ LONG RemoteProvider::CompleteTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call
           DrainingLock done_lock(this);
           CompleteLocked(request_id, response.ok() ? 0 : ErrOf(response.status()));
         },
-        call_options());
+        outcome_options());  // waits for the target's answer
     return static_cast<LONG>(request_id);
   }
   return CreateCallsLocked(

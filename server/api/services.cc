@@ -1,6 +1,7 @@
 #include "api/services.h"
 
 #include <algorithm>
+#include <chrono>
 #include <type_traits>
 #include <utility>
 
@@ -310,6 +311,12 @@ grpc::ServerUnaryReactor* TelephonyService::Guarded(grpc::CallbackServerContext*
         *resp = std::move(answer);
         reactor->Finish(grpc::Status::OK);
       });
+  // A client whose deadline comes first is answered before it with the
+  // provider's "under way" answer, not left to its DEADLINE_EXCEEDED.
+  const auto deadline = ctx->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    engine_->AnswerBefore(deferred, absl::FromChrono(deadline) - absl::Now());
+  }
   return reactor;
 }
 

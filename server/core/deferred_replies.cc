@@ -8,11 +8,11 @@ namespace {
 thread_local uint64_t current_token = 0;
 }  // namespace
 
-uint64_t DeferredReplies::Defer() {
+uint64_t DeferredReplies::Defer(absl::Status if_late) {
   if (current_token != 0) return current_token;
   absl::MutexLock lock(&mu_);
   const uint64_t token = next_++;
-  entries_[token];
+  entries_[token].if_late = std::move(if_late);
   current_token = token;
   return token;
 }
@@ -44,6 +44,17 @@ void DeferredReplies::Complete(uint64_t token, absl::Status outcome) {
     if (!it->second.done) return;  // Await answers at once
   }
   post_([this, token] { Deliver(token); });
+}
+
+void DeferredReplies::AnswerLate(uint64_t token) {
+  absl::Status if_late;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(token);
+    if (it == entries_.end() || it->second.outcome.has_value()) return;
+    if_late = it->second.if_late;
+  }
+  Complete(token, std::move(if_late));
 }
 
 void DeferredReplies::Deliver(uint64_t token) {

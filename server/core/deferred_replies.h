@@ -11,6 +11,11 @@
 // `post` (the engine's timer thread) run it, Await() runs it at once on its
 // own thread when the outcome is already in. A delivery `post` dropped (the
 // timer thread stopped) is made by CompleteAll, so every reply is answered.
+//
+// A client's deadline can come before the outcome: each deferral carries the
+// answer for that case (`if_late`, e.g. OK: the request is under way), given
+// by AnswerLate() when the service's timer for the client's deadline fires,
+// so the client gets an answer and never DEADLINE_EXCEEDED.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +41,8 @@ class DeferredReplies {
 
   // Defers the reply of the request being served on this thread; returns
   // its token (never 0). At most one per request: a second call returns the
-  // first token.
-  uint64_t Defer();
+  // first token (and keeps its `if_late`).
+  uint64_t Defer(absl::Status if_late);
   // The token this thread's request deferred (0: none), and clears it. The
   // service calls it after every engine request.
   static uint64_t TakeCurrent();
@@ -48,6 +53,8 @@ class DeferredReplies {
   void Await(uint64_t token, Done done);
   // The outcome. Later calls for the same token are ignored.
   void Complete(uint64_t token, absl::Status outcome);
+  // Completes `token` with its `if_late` answer, unless its outcome is in.
+  void AnswerLate(uint64_t token);
   // Drops a deferral whose request failed after all (no reply awaits it).
   void Forget(uint64_t token);
   // Answers every awaited reply now, on this thread: with its outcome if it
@@ -58,6 +65,7 @@ class DeferredReplies {
 
  private:
   struct Entry {
+    absl::Status if_late;
     std::optional<absl::Status> outcome;
     Done done;  // set once awaited
   };

@@ -26,8 +26,8 @@ struct Posted {
 };
 
 // A deferral as a served request leaves it: marked, then taken by the service.
-uint64_t Deferred(DeferredReplies& r) {
-  const uint64_t token = r.Defer();
+uint64_t Deferred(DeferredReplies& r, absl::Status if_late = absl::OkStatus()) {
+  const uint64_t token = r.Defer(std::move(if_late));
   DeferredReplies::TakeCurrent();
   return token;
 }
@@ -36,15 +36,15 @@ TEST(DeferredRepliesTest, TheMarkBelongsToTheRequestsThreadAndIsTakenOnce) {
   Posted posted;
   DeferredReplies r(posted.post());
   EXPECT_EQ(DeferredReplies::TakeCurrent(), 0u);
-  const uint64_t token = r.Defer();
+  const uint64_t token = r.Defer(absl::OkStatus());
   EXPECT_NE(token, 0u);
-  EXPECT_EQ(r.Defer(), token);  // one per request
+  EXPECT_EQ(r.Defer(absl::OkStatus()), token);  // one per request
   uint64_t other = 1;
   std::thread([&] { other = DeferredReplies::TakeCurrent(); }).join();
   EXPECT_EQ(other, 0u);
   EXPECT_EQ(DeferredReplies::TakeCurrent(), token);
   EXPECT_EQ(DeferredReplies::TakeCurrent(), 0u);
-  EXPECT_NE(r.Defer(), token);  // the next request's
+  EXPECT_NE(r.Defer(absl::OkStatus()), token);  // the next request's
   DeferredReplies::TakeCurrent();
 }
 
@@ -76,6 +76,36 @@ TEST(DeferredRepliesTest, AnOutcomeBeforeTheAwaitIsAnsweredAtOnce) {
   r.Await(token, [&](absl::Status s) { answered = s.ok(); });
   EXPECT_TRUE(answered);
   EXPECT_EQ(r.pending(), 0u);
+}
+
+TEST(DeferredRepliesTest, TheClientsDeadlineGetsTheLateAnswerAndTheOutcomeIsIgnored) {
+  Posted posted;
+  DeferredReplies r(posted.post());
+  const uint64_t token = Deferred(r, absl::UnavailableError("no answer yet"));
+  std::vector<absl::Status> answers;
+  r.Await(token, [&](absl::Status s) { answers.push_back(s); });
+  r.AnswerLate(token);
+  r.Complete(token, absl::OkStatus());  // the outcome, too late
+  posted.RunAll();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(answers[0].message(), "no answer yet");
+  EXPECT_EQ(r.pending(), 0u);
+}
+
+TEST(DeferredRepliesTest, AnOutcomeBeforeTheClientsDeadlineWins) {
+  Posted posted;
+  DeferredReplies r(posted.post());
+  const uint64_t token = Deferred(r);
+  std::vector<absl::Status> answers;
+  r.Await(token, [&](absl::Status s) { answers.push_back(s); });
+  r.Complete(token, absl::AbortedError("busy"));
+  r.AnswerLate(token);  // the deadline timer, after the outcome
+  posted.RunAll();
+  r.AnswerLate(token);  // and after the answer
+  posted.RunAll();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].code(), absl::StatusCode::kAborted);
 }
 
 TEST(DeferredRepliesTest, ForgottenAndUnknownTokensAnswerNothing) {

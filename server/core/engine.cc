@@ -427,9 +427,9 @@ void Engine::RunLocked(const std::function<void()>& fn) {
   if (!shut_down_) fn();
 }
 
-uint64_t Engine::DeferReply() {
+uint64_t Engine::DeferReply(absl::Status if_late) {
   mu_.AssertHeld();
-  const uint64_t token = replies_.Defer();
+  const uint64_t token = replies_.Defer(std::move(if_late));
   // The provider's outcome ends it sooner; this timer then finds nothing.
   scheduler_.Schedule(kMaxDeferredReply, [this, token] {
     replies_.Complete(token, TapiStatus(absl::StatusCode::kDeadlineExceeded,
@@ -437,6 +437,14 @@ uint64_t Engine::DeferReply() {
                                         "the device did not report the request's outcome"));
   });
   return token;
+}
+
+void Engine::AnswerBefore(uint64_t token, absl::Duration remaining) {
+  if (remaining >= kMaxDeferredReply) return;
+  const absl::Duration margin =
+      std::clamp(remaining / 5, absl::Milliseconds(100), absl::Seconds(1));
+  scheduler_.Schedule(std::max(remaining - margin, absl::ZeroDuration()),
+                      [this, token] { replies_.AnswerLate(token); });
 }
 
 void Engine::CompleteReply(uint64_t token, absl::Status outcome) {

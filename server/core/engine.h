@@ -115,6 +115,11 @@ class Engine : private ProviderHost {
   // request the service takes DeferredReplies::TakeCurrent() and, if set,
   // awaits the outcome here before it answers.
   DeferredReplies& deferred_replies() { return replies_; }
+  // Answers deferred reply `token` with its `if_late` answer before a client
+  // deadline `remaining` from now ends, unless its outcome comes first: a
+  // margin of a fifth of `remaining`, at least 100 ms and at most 1 s, is
+  // left for the answer to travel.
+  void AnswerBefore(uint64_t token, absl::Duration remaining);
 
   // --- Telephony API ------------------------------------------------------
   // One method per Telephony RPC of the RPC table (linebridge/rpc_table.h).
@@ -248,7 +253,7 @@ class Engine : private ProviderHost {
   absl::Status AuthorizeOutside(const std::string& line_id) override;
   TimerId Schedule(absl::Duration delay, std::function<void()> fn) override;
   void CancelTimer(TimerId id) override;
-  uint64_t DeferReply() override;
+  uint64_t DeferReply(absl::Status if_late) override;
   void CompleteReply(uint64_t token, absl::Status outcome) override;
   std::optional<v1::DeviceConfig> StoredDeviceConfig(const std::string& line_id) const override;
   // Phones (engine_phones.cc).

@@ -90,10 +90,12 @@ class ProviderHost {
   // A request whose outcome the device tells only later (a SIP transfer's
   // final NOTIFY). Called from a Provider request method while it serves the
   // request, it holds the client's reply until CompleteReply(token, outcome):
-  // OK answers with the call as it is then, an error with that error. The
-  // engine answers DEADLINE_EXCEEDED (LINEERR_OPERATIONFAILED) after
-  // kMaxDeferredReply without an outcome, and UNAVAILABLE at shutdown.
-  virtual uint64_t DeferReply() = 0;
+  // OK answers with the call as it is then, an error with that error. When
+  // the client's deadline comes first, the reply is `if_late` (OK: the
+  // request is under way) shortly before it. The engine answers
+  // DEADLINE_EXCEEDED (LINEERR_OPERATIONFAILED) after kMaxDeferredReply
+  // without an outcome, and UNAVAILABLE at shutdown.
+  virtual uint64_t DeferReply(absl::Status if_late) = 0;
   virtual void CompleteReply(uint64_t token, absl::Status outcome) = 0;
   static constexpr absl::Duration kMaxDeferredReply = absl::Seconds(60);
 

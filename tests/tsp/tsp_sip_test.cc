@@ -246,6 +246,52 @@ TEST_F(TspSipTest, BlindTransferToABusyTargetFailsTheRequest) {
   EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
 }
 
+// A target that rings 4 s, longer than the provider's deadline_ms (3 s),
+// then answers or not: lineBlindTransfer's LINE_REPLY is the outcome (the
+// transfer's request waits for it), not an "under way" guess.
+TEST_F(TspSipTest, BlindTransferToATargetThatRingsRepliesWithTheOutcome) {
+  HTAPILINE ht_line = nullptr;
+  const HDRVLINE hd_line = StartAndOpen(&ht_line);
+  ASSERT_NE(hd_line, nullptr);
+  struct Case {
+    const char* frag;
+    LONG reply;
+    DWORD state_after;
+  };
+  DWORD ht = 0xD7;
+  for (const Case& c : {Case{"480 Temporarily Unavailable", LINEERR_OPERATIONFAILED,
+                             static_cast<DWORD>(LINECALLSTATE_CONNECTED)},
+                        Case{"200 OK", 0, static_cast<DWORD>(LINECALLSTATE_IDLE)}}) {
+    SCOPED_TRACE(c.frag);
+    ChildProcess sipp;
+    ASSERT_TRUE(StartFarEnd(sipp, {.scenario = "uas_transferee_slow.xml",
+                                   .keys = {{"target", "sip:5550199@127.0.0.1"},
+                                            {"frag", c.frag}}}));
+    const HTAPICALL ht_call = Ht(ht++);
+    HDRVCALL hd_call = nullptr;
+    ASSERT_EQ(MakeCall(hd_line, ht_call, u"5550100", &hd_call), 0);
+    ASSERT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_CONNECTED, kSipWait));
+    const absl::Time sent = MonotonicNow();
+    EXPECT_EQ(Run([&](DRV_REQUESTID id) {
+                return T().TSPI_lineBlindTransfer(id, hd_call, u"5550199", 0);
+              }),
+              c.reply);
+    EXPECT_GE(MonotonicNow() - sent, absl::Seconds(3.5));
+    auto status = Buffer(1024);
+    ASSERT_EQ(
+        T().TSPI_lineGetCallStatus(hd_call, reinterpret_cast<LPLINECALLSTATUS>(status.data())), 0);
+    if (c.state_after == LINECALLSTATE_IDLE) {
+      ASSERT_TRUE(harness_.WaitCallState(ht_call, LINECALLSTATE_IDLE, kSipWait));
+      EXPECT_EQ(T().TSPI_lineCloseCall(hd_call), 0);
+    } else {
+      EXPECT_EQ(Fixed<LINECALLSTATUS>(status).dwCallState, c.state_after);
+      DropToIdle(ht_call, hd_call);
+    }
+    EXPECT_EQ(sipp.Wait(kSipWait), 0) << sipp.ReadLog();
+  }
+  EXPECT_EQ(T().TSPI_lineClose(hd_line), 0);
+}
+
 // lineSetupTransfer (hold re-INVITE, a DIALTONE consultation), lineDial of
 // the consultation to a SIP URI, lineCompleteTransfer: a REFER with Replaces
 // naming the consultation dialog; the 200 sipfrag ends both calls.

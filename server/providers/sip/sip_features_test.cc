@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "linebridge/deadline.h"
 #include "providers/sip/testing/sip_peers.h"
 #include "providers/sip/testing/sip_ua_fixture.h"
 #include "test_server.h"
@@ -149,11 +151,12 @@ class SipBlindTransferTest : public SipFeaturesTest {
     if (!reader_->WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait)) return "";
     return id;
   }
-  grpc::Status Transfer(const std::string& id, const std::string& destination, v1::Call* resp) {
+  grpc::Status Transfer(const std::string& id, const std::string& destination, v1::Call* resp,
+                        absl::Duration deadline = itest::kTimeout) {
     v1::BlindTransferRequest req;
     req.set_call_id(id);
     req.set_destination(destination);
-    return Rpc(t_->telephony(), &Stub::BlindTransfer, req, resp);
+    return Rpc(t_->telephony(), &Stub::BlindTransfer, req, resp, deadline);
   }
 
   std::unique_ptr<TestServer> t_;
@@ -177,15 +180,45 @@ TEST_F(SipBlindTransferTest, BlindTransferCompletesAndTheCallEnds) {
   EXPECT_EQ(CounterOf(*t_, "sip_transfers_total", "sip/alice"), 1u);
 }
 
-// A target that rings on: the reply does not wait for it (2 s at most), the
-// call goes idle once the transferee reports the answer.
-TEST_F(SipBlindTransferTest, BlindTransferToARingingTargetIsAnsweredAsUnderWay) {
+// A target that rings a while (its answer comes 4 s after the REFER): the
+// reply waits for it, and comes with the call idle.
+TEST_F(SipBlindTransferTest, BlindTransferWaitsForATargetThatRings) {
   const std::string id = ConnectedToTransferee("uas_transferee_slow.xml", "200 OK");
   ASSERT_FALSE(id.empty());
   v1::Call resp;
-  const grpc::Status s = Transfer(id, "5550199", &resp);
+  const absl::Time sent = MonotonicNow();
+  const grpc::Status s = Transfer(id, "5550199", &resp, absl::Seconds(15));
   ASSERT_TRUE(s.ok()) << s.error_message();
-  // Answered while the target still rang (its 200 comes 4 s after the 100).
+  EXPECT_GE(MonotonicNow() - sent, absl::Seconds(3.5));
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
+  EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();
+  EXPECT_EQ(CounterOf(*t_, "sip_transfers_total", "sip/alice"), 1u);
+}
+
+// The same target ringing, then not answering: the reply says so, and the
+// call stays.
+TEST_F(SipBlindTransferTest, BlindTransferToATargetThatRingsAndFailsReportsIt) {
+  const std::string id =
+      ConnectedToTransferee("uas_transferee_slow.xml", "480 Temporarily Unavailable");
+  ASSERT_FALSE(id.empty());
+  v1::Call resp;
+  ExpectRefusedBySip(*t_, Transfer(id, "5550199", &resp, absl::Seconds(15)), "480",
+                     "sip/alice");
+  EXPECT_EQ(CounterOf(*t_, "sip_transfer_failures_total", "sip/alice"), 1u);
+  ASSERT_TRUE(itest::Drop(t_->telephony(), id).ok());
+  EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();
+}
+
+// A client whose deadline comes before the target answers is answered OK
+// (under way) before its deadline, never DEADLINE_EXCEEDED; the call goes
+// idle once the transferee reports the answer.
+TEST_F(SipBlindTransferTest, AShortClientDeadlineIsAnsweredAsUnderWay) {
+  const std::string id = ConnectedToTransferee("uas_transferee_slow.xml", "200 OK");
+  ASSERT_FALSE(id.empty());
+  v1::Call resp;
+  const grpc::Status s = Transfer(id, "5550199", &resp, absl::Seconds(2));
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
   EXPECT_EQ(resp.status().state(), v1::CALL_STATE_CONNECTED);
   ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
   EXPECT_EQ(sipp_.Wait(kWait), 0) << sipp_.ReadLog();

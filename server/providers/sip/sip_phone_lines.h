@@ -43,10 +43,11 @@ class SipPhoneLines : public sip::SipPhoneSink {
                                        const v1::CallParams& params);
   absl::Status Drop(const std::string& call_id);
   // Requests on click-to-dial calls (sip_phone_requests.cc): the reply
-  // waits for the outcome, at most kRequestReplyWait (then OK, under way).
+  // waits for the outcome, at most kRequestReplyWait or until just before
+  // the client's deadline (then OK, under way).
   absl::Status Hold(const std::string& call_id, bool hold);
   absl::Status BlindTransfer(const std::string& call_id, const std::string& destination);
-  static constexpr absl::Duration kRequestReplyWait = absl::Seconds(2);
+  static constexpr absl::Duration kRequestReplyWait = absl::Seconds(30);
   void OnCallIdle(const std::string& call_id);
   void AppendCounters(std::vector<ProviderCounter>* out) const;
 

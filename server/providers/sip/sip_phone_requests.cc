@@ -1,7 +1,8 @@
 // SipPhoneLines's requests on click-to-dial calls: the application's hold,
 // resume and blind transfer (docs/sip.md, "Phone lines"). Each is carried
 // out by the agent (sip_phone_relay.cc); the request's reply is held until
-// the outcome (ProviderHost::DeferReply), at most kRequestReplyWait. The
+// the outcome (ProviderHost::DeferReply), at most kRequestReplyWait or until
+// just before the client's deadline (then OK: under way). The
 // phone's own calls take no remote control (refused with
 // LINEERR_OPERATIONUNAVAIL), except Drop of a connected one through the
 // PBX's call control when it is configured (pbx_control).
@@ -73,7 +74,7 @@ void SipPhoneLines::DeferRequestReply(ClickIt it, sip::ClickToDialRequest reques
   Click& c = it->second;
   c.request_pending = true;
   c.request = request;
-  c.reply = host_->DeferReply();
+  c.reply = host_->DeferReply(absl::OkStatus());  // under way
   const uint64_t click = it->first;
   c.reply_timer = host_->Schedule(kRequestReplyWait, [this, click] {
     auto found = clicks_.find(click);
@@ -143,7 +144,9 @@ absl::Status SipPhoneLines::DropOwnCall(Monitored& m) {
   }
   m.drop_request = next_drop_++;
   drops_[m.drop_request] = m.call_id;
-  m.drop_reply = host_->DeferReply();
+  m.drop_reply = host_->DeferReply(TapiStatus(absl::StatusCode::kUnavailable,
+                                              LINEERR_OPERATIONFAILED,
+                                              "the PBX has not confirmed the drop yet"));
   LB_LOG("sip: phone line call %s: ending it through the PBX (Call-ID %s)", m.call_id,
          m.sip_call_id);
   agent_->EndOwnCall(m.drop_request, m.sip_call_id, m.from_tag, m.to_tag);

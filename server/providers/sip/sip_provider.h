@@ -107,12 +107,13 @@ class SipProvider : public Provider, public sip::SipAgentSink {
   void ReleaseConsultation(uint64_t held_leg);
   // Holds the reply of the hold, resume or transfer request being served
   // until its outcome (OnHold/OnHoldFailed, OnTransferred), at most
-  // kRequestReplyWait: a transfer target still ringing then means the
-  // transfer is under way, answered OK.
+  // kRequestReplyWait, or until just before the client's deadline (the
+  // engine's): a transfer target still ringing then means the transfer is
+  // under way, answered OK.
   void DeferRequestReply(uint64_t leg);
   // Answers the held reply of `call`, if any.
   void AnswerRequest(Call& call, absl::Status outcome);
-  static constexpr absl::Duration kRequestReplyWait = absl::Seconds(2);
+  static constexpr absl::Duration kRequestReplyWait = absl::Seconds(30);
   // A call handed over by a transfer of the far end's (the new call
   // connected, the transferor hung up, or an INVITE replaced it):
   // DISCONNECTED/NORMAL, then IDLE (sip_provider_transfer.cc).

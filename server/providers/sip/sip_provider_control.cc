@@ -166,7 +166,7 @@ absl::StatusOr<std::string> SipProvider::CompleteTransfer(const std::string& cal
 
 void SipProvider::DeferRequestReply(uint64_t leg) {
   Call& call = calls_.at(leg);
-  call.request_reply = host_->DeferReply();
+  call.request_reply = host_->DeferReply(absl::OkStatus());  // under way
   call.request_timer = host_->Schedule(kRequestReplyWait, [this, leg] {
     auto it = calls_.find(leg);
     if (it == calls_.end()) return;
