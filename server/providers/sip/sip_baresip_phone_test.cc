@@ -158,14 +158,15 @@ class SipBaresipPhoneTest : public ::testing::Test {
   // pbx_control on `pbx_rpc_port`, and a sipp caller through kamailio
   // (uac_via_proxy_ended.xml: it waits for a BYE); the call as offered on
   // the phone line, or one without an id (with a failure reported).
-  v1::Call OfferedThroughThePbx(BaresipPhone& phone, ChildProcess& caller, int pbx_rpc_port) {
+  v1::Call OfferedThroughThePbx(BaresipPhone& phone, ChildProcess& caller, int pbx_rpc_port,
+                                const char* scenario = "uac_via_proxy_ended.xml") {
     StartPhone(phone, /*auto_answer=*/false);
     if (::testing::Test::HasFatalFailure()) return v1::Call();
     t_ = StartWatched(&reader_, pbx_rpc_port);
     EXPECT_NE(t_, nullptr);
     if (t_ == nullptr) return v1::Call();
     EXPECT_TRUE(StartSipp(caller,
-                          {.scenario = "uac_via_proxy_ended.xml",
+                          {.scenario = scenario,
                            .port = FreePort(),
                            .remote = absl::StrCat("127.0.0.1:", pbx_port_),
                            .service = "alice"},
@@ -364,9 +365,8 @@ TEST_F(SipBaresipPhoneTest, ThePhonesOwnCallIsDroppedThroughThePbx) {
   ChildProcess caller;
   const v1::Call call = OfferedThroughThePbx(phone, caller, rpc_port_);
   ASSERT_FALSE(call.id().empty());
-  // Ringing: the PBX ends only answered calls.
-  EXPECT_THAT(call.status().features(), ::testing::IsEmpty());
-  EXPECT_FALSE(itest::Drop(t_->telephony(), call.id()).ok());
+  // Ringing, and answered: the PBX can end it either way.
+  EXPECT_THAT(call.status().features(), ::testing::ElementsAre(v1::CALL_FEATURE_DROP));
   ASSERT_TRUE(phone.WaitEvent("CALL_INCOMING", kWait).has_value()) << phone.ReadLog();
   ASSERT_TRUE(phone.Command("accept").has_value());
   const auto connected = reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_CONNECTED), kWait);
@@ -384,6 +384,28 @@ TEST_F(SipBaresipPhoneTest, ThePhonesOwnCallIsDroppedThroughThePbx) {
   // The phone's dialog ending later is not a new call.
   ASSERT_TRUE(reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
   EXPECT_FALSE(reader_->WaitFor(IsNewCallOn(kLine), absl::Milliseconds(500)).has_value());
+}
+
+// A call ringing at the phone, dropped from its phone line: the PBX
+// cancels the INVITE towards the phone (which stops ringing) and the caller
+// gets 487.
+TEST_F(SipBaresipPhoneTest, APhonesRingingCallIsDroppedThroughThePbx) {
+  BaresipPhone phone;
+  ChildProcess caller;
+  const v1::Call call =
+      OfferedThroughThePbx(phone, caller, rpc_port_, "uac_via_proxy_cancelled.xml");
+  ASSERT_FALSE(call.id().empty());
+  ASSERT_TRUE(phone.WaitEvent("CALL_INCOMING", kWait).has_value()) << phone.ReadLog();
+  v1::Call resp;
+  const grpc::Status dropped = itest::Drop(t_->telephony(), call.id(), &resp);
+  ASSERT_TRUE(dropped.ok()) << dropped.error_message();
+  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
+  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  // The phone's dialog ending later is not a new call.
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
+  EXPECT_FALSE(reader_->WaitFor(IsNewCallOn(kLine), absl::Milliseconds(500)).has_value());
+  EXPECT_TRUE(itest::CallsOn(t_->telephony(), kLine).empty());
 }
 
 // A PBX that does not answer (nothing on its JSON-RPC port): the Drop

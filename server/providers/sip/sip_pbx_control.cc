@@ -48,6 +48,63 @@ std::string Request(uint64_t id, const std::string& method,
   return json;
 }
 
+// kamailio's dialog states (dlg.dlg_list "state").
+constexpr int kDialogUnconfirmed = 1;
+constexpr int kDialogEarly = 2;
+constexpr int kDialogConfirmedNoAck = 3;
+constexpr int kDialogConfirmed = 4;
+
+struct ListedDialog {
+  int state = 0;
+  std::string caller_tag;
+  std::string caller_cseq;
+  std::string callee_tag;
+};
+
+std::string StringField(const google::protobuf::Struct& s, const std::string& name) {
+  auto it = s.fields().find(name);
+  return it != s.fields().end() && it->second.has_string_value() ? it->second.string_value()
+                                                                 : std::string();
+}
+
+const google::protobuf::Struct* StructField(const google::protobuf::Struct& s,
+                                            const std::string& name) {
+  auto it = s.fields().find(name);
+  return it != s.fields().end() && it->second.has_struct_value() ? &it->second.struct_value()
+                                                                 : nullptr;
+}
+
+// dlg.dlg_list's answer: one dialog (an object), or several (an array: the
+// first is taken; forks of one INVITE share its CSeq).
+absl::StatusOr<ListedDialog> ReadListedDialog(const google::protobuf::Value& result) {
+  const google::protobuf::Struct* d = nullptr;
+  if (result.has_struct_value()) {
+    d = &result.struct_value();
+  } else if (result.has_list_value() && result.list_value().values_size() > 0 &&
+             result.list_value().values(0).has_struct_value()) {
+    d = &result.list_value().values(0).struct_value();
+  }
+  if (d == nullptr) return absl::FailedPreconditionError("kamailio: no such dialog");
+  ListedDialog out;
+  auto state = d->fields().find("state");
+  if (state != d->fields().end() && state->second.has_number_value()) {
+    out.state = static_cast<int>(state->second.number_value());
+  }
+  const google::protobuf::Struct* caller = StructField(*d, "caller");
+  const google::protobuf::Struct* callee = StructField(*d, "callee");
+  if (caller != nullptr) {
+    out.caller_tag = StringField(*caller, "tag");
+    out.caller_cseq = StringField(*caller, "cseq");
+  }
+  if (callee != nullptr) out.callee_tag = StringField(*callee, "tag");
+  uint32_t cseq = 0;
+  if (!absl::SimpleAtoi(out.caller_cseq, &cseq) || out.caller_tag.empty()) {
+    return absl::FailedPreconditionError(
+        "kamailio: the dialog's listing has no caller tag and CSeq");
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KamailioDialogControl>> KamailioDialogControl::Open(
@@ -92,20 +149,55 @@ KamailioDialogControl::~KamailioDialogControl() {
 void KamailioDialogControl::TerminateDialog(const std::string& call_id,
                                             const std::string& from_tag,
                                             const std::string& to_tag, Done done) {
+  Call("dlg.terminate_dlg", {&call_id, &from_tag, &to_tag},
+       [done = std::move(done)](absl::StatusOr<google::protobuf::Value> r) {
+         done(r.status());
+       });
+}
+
+void KamailioDialogControl::CancelDialog(const std::string& call_id, const std::string& from_tag,
+                                         Done done) {
+  Call("dlg.dlg_list", {&call_id, &from_tag},
+       [this, call_id, done = std::move(done)](absl::StatusOr<google::protobuf::Value> r) {
+         if (!r.ok()) return done(r.status());
+         absl::StatusOr<ListedDialog> dialog = ReadListedDialog(*r);
+         if (!dialog.ok()) return done(dialog.status());
+         auto status_only = [done](absl::StatusOr<google::protobuf::Value> a) {
+           done(a.status());
+         };
+         switch (dialog->state) {
+           case kDialogUnconfirmed:
+           case kDialogEarly:
+             Call("tm.cancel", {&call_id, &dialog->caller_cseq}, std::move(status_only));
+             return;
+           case kDialogConfirmedNoAck:
+           case kDialogConfirmed:
+             Call("dlg.terminate_dlg", {&call_id, &dialog->caller_tag, &dialog->callee_tag},
+                  std::move(status_only));
+             return;
+           default:
+             done(absl::FailedPreconditionError("kamailio: the call has ended"));
+         }
+       });
+}
+
+void KamailioDialogControl::Call(const std::string& method,
+                                 std::initializer_list<const std::string*> params,
+                                 Answer answer) {
   if (waiting_.size() >= kMaxWaiting) {
-    done(absl::ResourceExhaustedError(
+    answer(absl::ResourceExhaustedError(
         absl::StrCat(kMaxWaiting, " requests to the PBX are already waiting")));
     return;
   }
   const uint64_t id = next_id_++;
-  const std::string json = Request(id, "dlg.terminate_dlg", {&call_id, &from_tag, &to_tag});
+  const std::string json = Request(id, method, params);
   if (::send(fd_, json.data(), json.size(), 0) < 0) {
-    done(absl::UnavailableError(
+    answer(absl::UnavailableError(
         absl::StrCat("kamailio JSON-RPC at ", server_, ": ", std::strerror(errno))));
     return;
   }
   auto w = std::make_unique<Waiting>();
-  w->done = std::move(done);
+  w->done = std::move(answer);
   w->self = this;
   w->id = id;
   w->timer = su_timer_create(su_root_task(root_),
@@ -175,16 +267,17 @@ void KamailioDialogControl::OnAnswer(absl::string_view json) {
                         absl::StrCat("kamailio: ", message.substr(0, 200))));
     return;
   }
-  Finish(request, absl::OkStatus());
+  auto result = fields.find("result");
+  Finish(request, result == fields.end() ? google::protobuf::Value() : result->second);
 }
 
-void KamailioDialogControl::Finish(uint64_t id, absl::Status status) {
+void KamailioDialogControl::Finish(uint64_t id, absl::StatusOr<google::protobuf::Value> result) {
   auto it = waiting_.find(id);
   if (it == waiting_.end()) return;  // answered already, or timed out
   std::unique_ptr<Waiting> w = std::move(it->second);
   waiting_.erase(it);
   su_timer_destroy(w->timer);
-  w->done(std::move(status));
+  w->done(std::move(result));  // may send the next request
 }
 
 }  // namespace linebridge::sip

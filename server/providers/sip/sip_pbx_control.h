@@ -1,14 +1,20 @@
 // The PBX's own call control, for phone lines (docs/sip.md, "Phone lines"):
 // kamailio's JSON-RPC 2.0 over UDP (its jsonrpcs module's datagram
-// transport), whose dialog module ends a confirmed call by sending BYE to
-// both parties (dlg.terminate_dlg). Runs on a SipLoop: requests are sent at
-// once, answers and timeouts come as the loop's events. Loop thread only.
+// transport). Its dialog module ends a confirmed call by sending BYE to
+// both parties (dlg.terminate_dlg); a call still ringing is ended by
+// cancelling its INVITE transaction (tm.cancel: CANCEL to the called party,
+// whose 487 goes back to the caller), found through the dialog's listing
+// (dlg.dlg_list gives the INVITE's CSeq). Runs on a SipLoop: requests are
+// sent at once, answers and timeouts come as the loop's events. Loop thread
+// only.
 #pragma once
 
+#include <google/protobuf/struct.pb.h>
 #include <sofia-sip/su_wait.h>
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,12 +46,20 @@ class KamailioDialogControl {
   // many requests waiting.
   void TerminateDialog(const std::string& call_id, const std::string& from_tag,
                        const std::string& to_tag, Done done);
+  // Ends the call of `call_id` whose INVITE had From tag `from_tag`, not
+  // answered yet: cancels the INVITE. One answered meanwhile is terminated
+  // as above. `done` as for TerminateDialog; FAILED_PRECONDITION also when
+  // kamailio has no such dialog or it has ended.
+  void CancelDialog(const std::string& call_id, const std::string& from_tag, Done done);
 
   static constexpr size_t kMaxWaiting = 64;
 
  private:
+  // A JSON-RPC answer: its `result`, or the error (FAILED_PRECONDITION with
+  // kamailio's message, UNAVAILABLE).
+  using Answer = std::function<void(absl::StatusOr<google::protobuf::Value>)>;
   struct Waiting {
-    Done done;
+    Answer done;
     su_timer_t* timer = nullptr;
     KamailioDialogControl* self = nullptr;
     uint64_t id = 0;
@@ -53,8 +67,11 @@ class KamailioDialogControl {
   KamailioDialogControl(su_root_t* root, int fd, std::string server, absl::Duration timeout);
   static int OnReadable(void* magic, su_wait_t* wait, void* arg);
   static void OnTimeout(void* magic, su_timer_t* timer, void* arg);
+  // Sends `method` with string `params`; `answer` gets the outcome.
+  void Call(const std::string& method, std::initializer_list<const std::string*> params,
+            Answer answer);
   void OnAnswer(absl::string_view json);
-  void Finish(uint64_t id, absl::Status status);
+  void Finish(uint64_t id, absl::StatusOr<google::protobuf::Value> result);
 
   su_root_t* root_;
   int fd_;

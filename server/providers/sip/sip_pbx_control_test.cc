@@ -56,6 +56,14 @@ class Control {
       });
     });
   }
+  void Cancel(const std::string& call_id) {
+    loop_.Post([this, call_id] {
+      control_->CancelDialog(call_id, "ftag", [this](absl::Status s) {
+        absl::MutexLock lock(&mu_);
+        outcomes_.push_back(std::move(s));
+      });
+    });
+  }
   // The outcomes once there are `n` (or what came within 10 s).
   std::vector<absl::Status> Await(size_t n) {
     absl::MutexLock lock(&mu_);
@@ -163,6 +171,68 @@ TEST(KamailioDialogControlTest, AnswersGoToTheirRequests) {
   EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(outcomes[0].message(), "kamailio: Not found");
   EXPECT_TRUE(outcomes[1].ok()) << outcomes[1];
+}
+
+// A ringing call: its dialog's listing gives the INVITE's CSeq, and that
+// transaction is cancelled; one answered meanwhile is terminated with the
+// tags the listing gives; unusable listings and ended dialogs fail.
+TEST(KamailioDialogControlTest, ARingingCallIsCancelledThroughItsListedDialog) {
+  Peer peer;
+  Control control(peer.address, absl::Seconds(5));
+  ASSERT_TRUE(control.started().ok()) << control.started();
+  auto dialog = [](int state, const std::string& cseq) {
+    return absl::StrCat("{\"h_entry\":1,\"call-id\":\"c\",\"state\":", state,
+                        ",\"caller\":{\"tag\":\"ftag\",\"cseq\":\"", cseq,
+                        "\"},\"callee\":{\"tag\":\"ttag\",\"cseq\":\"\"}}");
+  };
+  auto answer = [](const std::string& result, int id) {
+    return absl::StrCat("{\"jsonrpc\":\"2.0\",\"result\":", result, ",\"id\":", id, "}");
+  };
+  sockaddr_in from{};
+  // Early (state 2): tm.cancel with the CSeq number.
+  control.Cancel("call-1");
+  std::string request = peer.Receive(&from);
+  EXPECT_THAT(request, HasSubstr("\"method\":\"dlg.dlg_list\""));
+  EXPECT_THAT(request, HasSubstr("\"params\":[\"call-1\",\"ftag\"]"));
+  peer.Send(from, answer(dialog(2, "7"), 1));
+  request = peer.Receive(&from);
+  EXPECT_THAT(request, HasSubstr("\"method\":\"tm.cancel\""));
+  EXPECT_THAT(request, HasSubstr("\"params\":[\"call-1\",\"7\"]"));
+  peer.Send(from, answer("[0,\"branches remaining (waiting for timeout)\"]", 2));
+  std::vector<absl::Status> outcomes = control.Await(1);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  // Answered meanwhile (state 4, listed in an array): terminated.
+  control.Cancel("call-2");
+  peer.Receive(&from);
+  peer.Send(from, answer(absl::StrCat("[", dialog(4, "7"), "]"), 3));
+  request = peer.Receive(&from);
+  EXPECT_THAT(request, HasSubstr("\"method\":\"dlg.terminate_dlg\""));
+  EXPECT_THAT(request, HasSubstr("\"params\":[\"call-2\",\"ftag\",\"ttag\"]"));
+  peer.Send(from, answer("{}", 4));
+  // Ended (state 5), a listing without a CSeq, an empty answer, a refusal.
+  control.Cancel("call-3");
+  peer.Receive(&from);
+  peer.Send(from, answer(dialog(5, "7"), 5));
+  control.Cancel("call-4");
+  peer.Receive(&from);
+  peer.Send(from, answer(dialog(2, "x"), 6));
+  control.Cancel("call-5");
+  peer.Receive(&from);
+  peer.Send(from, answer("[]", 7));
+  control.Cancel("call-6");
+  peer.Receive(&from);
+  peer.Send(from, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":404,\"message\":\"Not found\"},\"id\":8}");
+  outcomes = control.Await(6);
+  ASSERT_EQ(outcomes.size(), 6u);
+  EXPECT_TRUE(outcomes[1].ok()) << outcomes[1];
+  EXPECT_EQ(outcomes[2].message(), "kamailio: the call has ended");
+  EXPECT_THAT(outcomes[3].message(), HasSubstr("no caller tag and CSeq"));
+  EXPECT_EQ(outcomes[4].message(), "kamailio: no such dialog");
+  EXPECT_EQ(outcomes[5].message(), "kamailio: Not found");
+  for (size_t i = 2; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].code(), absl::StatusCode::kFailedPrecondition) << outcomes[i];
+  }
 }
 
 TEST(KamailioDialogControlTest, NothingListeningFailsAtOnce) {

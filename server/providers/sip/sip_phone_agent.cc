@@ -571,9 +571,12 @@ void SipPhoneAgent::EndOwnCall(uint64_t request, const std::string& call_id,
       sink->OnOwnCallEnded(request, absl::FailedPreconditionError("no pbx_control configured"));
       return;
     }
-    impl->pbx->TerminateDialog(call_id, from_tag, to_tag, [sink, request](absl::Status s) {
-      sink->OnOwnCallEnded(request, std::move(s));
-    });
+    auto done = [sink, request](absl::Status s) { sink->OnOwnCallEnded(request, std::move(s)); };
+    if (to_tag.empty()) {
+      impl->pbx->CancelDialog(call_id, from_tag, std::move(done));
+    } else {
+      impl->pbx->TerminateDialog(call_id, from_tag, to_tag, std::move(done));
+    }
   });
 }
 

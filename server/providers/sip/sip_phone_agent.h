@@ -109,8 +109,10 @@ class SipPhoneAgent {
   // The application's hold (true) or resume: both legs a=inactive, or both
   // back to sending.
   void Hold(uint64_t call, bool hold);
-  // Ends a phone's own confirmed call through the PBX's call control
-  // (the dialog as the PBX saw its INVITE); OnOwnCallEnded tells how it went.
+  // Ends a phone's own call through the PBX's call control (the dialog as
+  // the PBX saw its INVITE): an answered one (`to_tag` set) by ending the
+  // dialog, a ringing one (`to_tag` empty) by cancelling its INVITE;
+  // OnOwnCallEnded tells how it went.
   void EndOwnCall(uint64_t request, const std::string& call_id, const std::string& from_tag,
                   const std::string& to_tag);
   // Blind transfer: the destination is referred to `target_uri` (RFC 3515),

@@ -449,13 +449,12 @@ void SipPhoneLines::OnClickToDialEnded(uint64_t call, v1::DisconnectMode mode, i
 void SipPhoneLines::LimitCallFeatures(const v1::Call& call,
                                       std::vector<v1::CallFeature>* features) const {
   if (!creating_own_call_ && monitored_of_call_.count(call.id()) == 0) return;
-  // DROP when ended (to clear the call), or when answered if the PBX's call
-  // control can end it.
+  // DROP when ended (to clear the call), or, ringing or answered, if the
+  // PBX's call control can end it.
   const v1::CallState state = call.status().state();
-  const bool droppable =
-      state == v1::CALL_STATE_DISCONNECTED ||
-      (!config_.pbx_control().kamailio_jsonrpc().empty() &&
-       (state == v1::CALL_STATE_CONNECTED || state == v1::CALL_STATE_ONHOLD));
+  const bool droppable = state == v1::CALL_STATE_DISCONNECTED ||
+                         (!config_.pbx_control().kamailio_jsonrpc().empty() &&
+                          state != v1::CALL_STATE_IDLE);
   std::erase_if(*features, [droppable](v1::CallFeature f) {
     return !(droppable && f == v1::CALL_FEATURE_DROP);
   });

@@ -4,8 +4,8 @@
 // the outcome (ProviderHost::DeferReply), at most kRequestReplyWait or until
 // just before the client's deadline (then OK: under way). The
 // phone's own calls take no remote control (refused with
-// LINEERR_OPERATIONUNAVAIL), except Drop of a connected one through the
-// PBX's call control when it is configured (pbx_control).
+// LINEERR_OPERATIONUNAVAIL), except Drop through the PBX's call control when
+// it is configured (pbx_control): of an answered call, or of one ringing.
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -129,15 +129,13 @@ absl::Status SipPhoneLines::DropOwnCall(Monitored& m) {
                               "the phone's own call is ended at the phone (no pbx_control is "
                               "configured to end it through the PBX)");
   }
-  if (m.state != v1::CALL_STATE_CONNECTED && m.state != v1::CALL_STATE_ONHOLD) {
-    return FailedPrecondition(LINEERR_OPERATIONUNAVAIL,
-                              "the PBX ends only answered calls; a ringing call of the "
-                              "phone's is ended at the phone");
-  }
   if (m.drop_request != 0) {
     return FailedPrecondition(LINEERR_INVALCALLSTATE, "a drop of this call is in progress");
   }
-  if (m.sip_call_id.empty() || m.from_tag.empty() || m.to_tag.empty()) {
+  // Answered: the dialog is ended (BYE both ways); ringing: its INVITE is
+  // cancelled, which needs no To tag.
+  const bool answered = m.state == v1::CALL_STATE_CONNECTED || m.state == v1::CALL_STATE_ONHOLD;
+  if (m.sip_call_id.empty() || m.from_tag.empty() || (answered && m.to_tag.empty())) {
     return FailedPrecondition(LINEERR_OPERATIONFAILED,
                               "the PBX's dialog events give no Call-ID and tags for this call "
                               "(its presence server must include them)");
@@ -149,7 +147,7 @@ absl::Status SipPhoneLines::DropOwnCall(Monitored& m) {
                                               "the PBX has not confirmed the drop yet"));
   LB_LOG("sip: phone line call %s: ending it through the PBX (Call-ID %s)", m.call_id,
          m.sip_call_id);
-  agent_->EndOwnCall(m.drop_request, m.sip_call_id, m.from_tag, m.to_tag);
+  agent_->EndOwnCall(m.drop_request, m.sip_call_id, m.from_tag, answered ? m.to_tag : "");
   return absl::OkStatus();
 }
 
@@ -178,8 +176,9 @@ void SipPhoneLines::OnOwnCallEnded(uint64_t request, absl::Status outcome) {
                                absl::StrCat("the PBX did not end the call: ", outcome.message())));
       return;
     }
-    // The PBX sent BYE both ways: the call is over for the line (its
-    // dialog's end, when the phone's NOTIFY tells it, changes nothing).
+    // The PBX sent BYE both ways, or CANCEL to the called party: the call
+    // is over for the line (its dialog's end, when the phone's NOTIFY tells
+    // it, changes nothing).
     AnswerDrop(m, absl::OkStatus());
     m.call_id.clear();
     m.state = v1::CALL_STATE_IDLE;
