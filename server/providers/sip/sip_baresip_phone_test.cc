@@ -176,6 +176,21 @@ class SipBaresipPhoneTest : public ::testing::Test {
     return created.has_value() ? created->call_created().call() : v1::Call();
   }
 
+  // Drop of the phone's own call `id` through the PBX: answered IDLE, the
+  // phone's call closed, the caller's scenario done, and the dialog's later
+  // end no new call.
+  void DropThroughThePbx(BaresipPhone& phone, ChildProcess& caller, const std::string& id) {
+    v1::Call resp;
+    const grpc::Status dropped = itest::Drop(t_->telephony(), id, &resp);
+    ASSERT_TRUE(dropped.ok()) << dropped.error_message();
+    EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
+    ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
+    EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+    ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_IDLE), kWait));
+    EXPECT_FALSE(reader_->WaitFor(IsNewCallOn(kLine), absl::Milliseconds(500)).has_value());
+    EXPECT_TRUE(itest::CallsOn(t_->telephony(), kLine).empty());
+  }
+
   grpc::Status Request(const std::string& call_id, bool hold, v1::Call* resp) {
     v1::CallActionRequest req;
     req.set_call_id(call_id);
@@ -374,16 +389,8 @@ TEST_F(SipBaresipPhoneTest, ThePhonesOwnCallIsDroppedThroughThePbx) {
   EXPECT_THAT(connected->call_state().status().features(),
               ::testing::ElementsAre(v1::CALL_FEATURE_DROP));
   ASSERT_TRUE(phone.WaitEvent("CALL_ESTABLISHED", kWait).has_value()) << phone.ReadLog();
-  v1::Call resp;
-  const grpc::Status dropped = itest::Drop(t_->telephony(), call.id(), &resp);
-  ASSERT_TRUE(dropped.ok()) << dropped.error_message();
-  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
-  // Both parties got the PBX's BYE.
-  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
-  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
-  // The phone's dialog ending later is not a new call.
-  ASSERT_TRUE(reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
-  EXPECT_FALSE(reader_->WaitFor(IsNewCallOn(kLine), absl::Milliseconds(500)).has_value());
+  // Both parties get the PBX's BYE.
+  DropThroughThePbx(phone, caller, call.id());
 }
 
 // A call ringing at the phone, dropped from its phone line: the PBX
@@ -396,16 +403,7 @@ TEST_F(SipBaresipPhoneTest, APhonesRingingCallIsDroppedThroughThePbx) {
       OfferedThroughThePbx(phone, caller, rpc_port_, "uac_via_proxy_cancelled.xml");
   ASSERT_FALSE(call.id().empty());
   ASSERT_TRUE(phone.WaitEvent("CALL_INCOMING", kWait).has_value()) << phone.ReadLog();
-  v1::Call resp;
-  const grpc::Status dropped = itest::Drop(t_->telephony(), call.id(), &resp);
-  ASSERT_TRUE(dropped.ok()) << dropped.error_message();
-  EXPECT_EQ(resp.status().state(), v1::CALL_STATE_IDLE);
-  ASSERT_TRUE(phone.WaitEvent("CALL_CLOSED", kWait).has_value()) << phone.ReadLog();
-  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
-  // The phone's dialog ending later is not a new call.
-  ASSERT_TRUE(reader_->WaitFor(IsCallState(call.id(), v1::CALL_STATE_IDLE), kWait));
-  EXPECT_FALSE(reader_->WaitFor(IsNewCallOn(kLine), absl::Milliseconds(500)).has_value());
-  EXPECT_TRUE(itest::CallsOn(t_->telephony(), kLine).empty());
+  DropThroughThePbx(phone, caller, call.id());
 }
 
 // A PBX that does not answer (nothing on its JSON-RPC port): the Drop
