@@ -406,6 +406,26 @@ TEST_F(SipBaresipPhoneTest, APhonesRingingCallIsDroppedThroughThePbx) {
   DropThroughThePbx(phone, caller, call.id());
 }
 
+// The phone's own outgoing call, ringing at a sipp destination: Drop cancels
+// its INVITE at the PBX (kamailio's CANCEL to the destination, whose 487
+// reaches the phone).
+TEST_F(SipBaresipPhoneTest, ThePhonesRingingOutgoingCallIsDroppedThroughThePbx) {
+  BaresipPhone phone;
+  StartPhone(phone, /*auto_answer=*/false);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  t_ = StartWatched(&reader_, rpc_port_);
+  ASSERT_NE(t_, nullptr);
+  ChildProcess far;
+  ASSERT_TRUE(StartSipp(far, {.scenario = "uas_ring_cancel_proxied.xml", .port = far_port_}, dir_));
+  ASSERT_TRUE(phone.Command("dial", "sip:5550100@127.0.0.1").has_value()) << phone.ReadLog();
+  const auto created = reader_->WaitFor(IsNewCallOn(kLine), kWait);
+  ASSERT_TRUE(created.has_value()) << far.ReadLog();
+  const std::string id = created->call_created().call().id();
+  EXPECT_EQ(created->call_created().call().info().origin(), v1::CALL_ORIGIN_OUTBOUND);
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_RINGBACK), kWait));
+  DropThroughThePbx(phone, far, id);
+}
+
 // A PBX that does not answer (nothing on its JSON-RPC port): the Drop
 // fails, the call stays, the user hangs up at the phone.
 TEST_F(SipBaresipPhoneTest, ADropThePbxCannotDoLeavesTheCall) {

@@ -139,8 +139,15 @@ KamailioDialogControl::KamailioDialogControl(su_root_t* root, int fd, std::strin
 }
 
 KamailioDialogControl::~KamailioDialogControl() {
+  // Errors chain no further request.
   while (!waiting_.empty()) {
     Finish(waiting_.begin()->first, absl::UnavailableError("the SIP provider is stopping"));
+  }
+  while (!relists_.empty()) {
+    std::unique_ptr<Relist> r = std::move(relists_.begin()->second);
+    relists_.erase(relists_.begin());
+    su_timer_destroy(r->timer);
+    r->ending->done(absl::UnavailableError("the SIP provider is stopping"));
   }
   if (wait_index_ >= 0) su_root_deregister(root_, wait_index_);
   ::close(fd_);
@@ -155,36 +162,83 @@ void KamailioDialogControl::TerminateDialog(const std::string& call_id,
        });
 }
 
-void KamailioDialogControl::CancelDialog(const std::string& call_id, const std::string& from_tag,
-                                         Done done) {
-  Call("dlg.dlg_list", {&call_id, &from_tag},
-       [this, call_id, done = std::move(done)](absl::StatusOr<google::protobuf::Value> r) {
-         if (!r.ok()) return done(r.status());
-         absl::StatusOr<ListedDialog> dialog = ReadListedDialog(*r);
-         if (!dialog.ok()) return done(dialog.status());
-         auto status_only = [done](absl::StatusOr<google::protobuf::Value> a) {
-           done(a.status());
-         };
+void KamailioDialogControl::EndDialog(const std::string& call_id, const std::string& from_tag,
+                                      Done done) {
+  auto e = std::make_shared<Ending>();
+  e->call_id = call_id;
+  e->from_tag = from_tag;
+  e->done = std::move(done);
+  List(std::move(e));
+}
+
+void KamailioDialogControl::List(std::shared_ptr<Ending> e) {
+  if (++e->listings > kMaxListings) {
+    e->done(absl::UnavailableError(absl::StrCat(
+        "kamailio: the call is still there after ", kMaxListings, " looks at its dialog")));
+    return;
+  }
+  Call("dlg.dlg_list", {&e->call_id, &e->from_tag},
+       [this, e](absl::StatusOr<google::protobuf::Value> r) {
+         absl::StatusOr<ListedDialog> dialog =
+             r.ok() ? ReadListedDialog(*r) : absl::StatusOr<ListedDialog>(r.status());
+         if (!dialog.ok()) {
+           // Gone after the CANCEL: ended.
+           const bool gone = dialog.status().code() == absl::StatusCode::kFailedPrecondition;
+           e->done(e->acted && gone ? absl::OkStatus() : dialog.status());
+           return;
+         }
          switch (dialog->state) {
            case kDialogUnconfirmed:
            case kDialogEarly:
-             Call("tm.cancel", {&call_id, &dialog->caller_cseq}, std::move(status_only));
+             Call("tm.cancel", {&e->call_id, &dialog->caller_cseq},
+                  [this, e](absl::StatusOr<google::protobuf::Value> c) {
+                    if (!c.ok()) return e->done(c.status());
+                    e->acted = true;
+                    ListLater(e);  // until it ended, or was answered meanwhile
+                  });
              return;
-           case kDialogConfirmedNoAck:
+           case kDialogConfirmedNoAck:  // answered, the ACK on its way
            case kDialogConfirmed:
-             Call("dlg.terminate_dlg", {&call_id, &dialog->caller_tag, &dialog->callee_tag},
-                  std::move(status_only));
+             Call("dlg.terminate_dlg", {&e->call_id, &dialog->caller_tag, &dialog->callee_tag},
+                  [e](absl::StatusOr<google::protobuf::Value> t) { e->done(t.status()); });
              return;
-           default:
-             done(absl::FailedPreconditionError("kamailio: the call has ended"));
+           default:  // deleted
+             e->done(e->acted ? absl::OkStatus()
+                              : absl::FailedPreconditionError("kamailio: the call has ended"));
          }
        });
+}
+
+void KamailioDialogControl::ListLater(std::shared_ptr<Ending> e) {
+  if (waiting_.size() + relists_.size() >= kMaxWaiting) {
+    e->done(absl::ResourceExhaustedError(
+        absl::StrCat(kMaxWaiting, " requests to the PBX are already waiting")));
+    return;
+  }
+  auto r = std::make_unique<Relist>();
+  r->ending = std::move(e);
+  r->self = this;
+  r->id = next_id_++;
+  r->timer = su_timer_create(su_root_task(root_),
+                             static_cast<su_duration_t>(absl::ToInt64Milliseconds(kRelistDelay)));
+  su_timer_set(r->timer, &KamailioDialogControl::OnRelist, r.get());
+  relists_[r->id] = std::move(r);
+}
+
+void KamailioDialogControl::OnRelist(void*, su_timer_t*, void* arg) {
+  auto* r = static_cast<Relist*>(arg);
+  KamailioDialogControl* self = r->self;
+  auto it = self->relists_.find(r->id);
+  std::unique_ptr<Relist> relist = std::move(it->second);
+  self->relists_.erase(it);
+  su_timer_destroy(relist->timer);
+  self->List(std::move(relist->ending));
 }
 
 void KamailioDialogControl::Call(const std::string& method,
                                  std::initializer_list<const std::string*> params,
                                  Answer answer) {
-  if (waiting_.size() >= kMaxWaiting) {
+  if (waiting_.size() + relists_.size() >= kMaxWaiting) {
     answer(absl::ResourceExhaustedError(
         absl::StrCat(kMaxWaiting, " requests to the PBX are already waiting")));
     return;

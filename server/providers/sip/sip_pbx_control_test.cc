@@ -56,9 +56,9 @@ class Control {
       });
     });
   }
-  void Cancel(const std::string& call_id) {
+  void End(const std::string& call_id) {
     loop_.Post([this, call_id] {
-      control_->CancelDialog(call_id, "ftag", [this](absl::Status s) {
+      control_->EndDialog(call_id, "ftag", [this](absl::Status s) {
         absl::MutexLock lock(&mu_);
         outcomes_.push_back(std::move(s));
       });
@@ -125,10 +125,13 @@ TEST(KamailioDialogControlTest, KamailioRefusesADialogItDoesNotHave) {
   Control control(absl::StrCat("127.0.0.1:", rpc_port), absl::Seconds(2));
   ASSERT_TRUE(control.started().ok()) << control.started();
   control.Terminate("no-such-call@127.0.0.1");
-  const std::vector<absl::Status> outcomes = control.Await(1);
-  ASSERT_EQ(outcomes.size(), 1u);
-  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kFailedPrecondition) << outcomes[0];
-  EXPECT_THAT(outcomes[0].message(), HasSubstr("kamailio: "));
+  control.End("no-such-call@127.0.0.1");
+  const std::vector<absl::Status> outcomes = control.Await(2);
+  ASSERT_EQ(outcomes.size(), 2u);
+  for (const absl::Status& o : outcomes) {
+    EXPECT_EQ(o.code(), absl::StatusCode::kFailedPrecondition) << o;
+    EXPECT_THAT(o.message(), HasSubstr("kamailio: "));
+  }
 }
 
 TEST(KamailioDialogControlTest, ASilentPeerTimesOutAndGarbageIsIgnored) {
@@ -173,66 +176,118 @@ TEST(KamailioDialogControlTest, AnswersGoToTheirRequests) {
   EXPECT_TRUE(outcomes[1].ok()) << outcomes[1];
 }
 
-// A ringing call: its dialog's listing gives the INVITE's CSeq, and that
-// transaction is cancelled; one answered meanwhile is terminated with the
-// tags the listing gives; unusable listings and ended dialogs fail.
-TEST(KamailioDialogControlTest, ARingingCallIsCancelledThroughItsListedDialog) {
+// A scripted kamailio: answers each request it receives with `result` (a
+// JSON value) or, for an empty one, kamailio's "Not found" error; returns
+// the request.
+std::string Serve(Peer& peer, const std::string& result) {
+  sockaddr_in from{};
+  const std::string request = peer.Receive(&from);
+  const size_t at = request.find("\"id\":");
+  const std::string id =
+      at == std::string::npos ? "0" : request.substr(at + 5, request.find_first_of(",}", at) - at - 5);
+  peer.Send(from, result.empty()
+                      ? absl::StrCat("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":404,"
+                                     "\"message\":\"Not found\"},\"id\":", id, "}")
+                      : absl::StrCat("{\"jsonrpc\":\"2.0\",\"result\":", result, ",\"id\":", id, "}"));
+  return request;
+}
+
+// dlg.dlg_list's answer for a dialog in `state` whose INVITE had CSeq `cseq`.
+std::string Listed(int state, const std::string& cseq = "7") {
+  return absl::StrCat("{\"h_entry\":1,\"call-id\":\"c\",\"state\":", state,
+                      ",\"caller\":{\"tag\":\"ftag\",\"cseq\":\"", cseq,
+                      "\"},\"callee\":{\"tag\":\"ttag\",\"cseq\":\"\"}}");
+}
+
+constexpr char kCancelled[] = "[0,\"branches remaining (waiting for timeout)\"]";
+
+// A ringing call: its dialog's listing gives the INVITE's CSeq, that
+// transaction is cancelled, and the dialog looked at again until it is gone.
+TEST(KamailioDialogControlTest, ARingingCallIsCancelledUntilItsDialogIsGone) {
   Peer peer;
   Control control(peer.address, absl::Seconds(5));
   ASSERT_TRUE(control.started().ok()) << control.started();
-  auto dialog = [](int state, const std::string& cseq) {
-    return absl::StrCat("{\"h_entry\":1,\"call-id\":\"c\",\"state\":", state,
-                        ",\"caller\":{\"tag\":\"ftag\",\"cseq\":\"", cseq,
-                        "\"},\"callee\":{\"tag\":\"ttag\",\"cseq\":\"\"}}");
-  };
-  auto answer = [](const std::string& result, int id) {
-    return absl::StrCat("{\"jsonrpc\":\"2.0\",\"result\":", result, ",\"id\":", id, "}");
-  };
-  sockaddr_in from{};
-  // Early (state 2): tm.cancel with the CSeq number.
-  control.Cancel("call-1");
-  std::string request = peer.Receive(&from);
+  control.End("call-1");
+  std::string request = Serve(peer, Listed(2));
   EXPECT_THAT(request, HasSubstr("\"method\":\"dlg.dlg_list\""));
   EXPECT_THAT(request, HasSubstr("\"params\":[\"call-1\",\"ftag\"]"));
-  peer.Send(from, answer(dialog(2, "7"), 1));
-  request = peer.Receive(&from);
+  request = Serve(peer, kCancelled);
   EXPECT_THAT(request, HasSubstr("\"method\":\"tm.cancel\""));
   EXPECT_THAT(request, HasSubstr("\"params\":[\"call-1\",\"7\"]"));
-  peer.Send(from, answer("[0,\"branches remaining (waiting for timeout)\"]", 2));
-  std::vector<absl::Status> outcomes = control.Await(1);
-  ASSERT_EQ(outcomes.size(), 1u);
+  // Still early (the CANCEL crossing the 180): cancelled again; then ended.
+  EXPECT_THAT(Serve(peer, Listed(2)), HasSubstr("dlg.dlg_list"));
+  EXPECT_THAT(Serve(peer, kCancelled), HasSubstr("tm.cancel"));
+  EXPECT_THAT(Serve(peer, Listed(5)), HasSubstr("dlg.dlg_list"));
+  // Another, gone from kamailio's list after the CANCEL (its "Not found").
+  control.End("call-2");
+  Serve(peer, Listed(1));
+  Serve(peer, kCancelled);
+  Serve(peer, "");
+  const std::vector<absl::Status> outcomes = control.Await(2);
+  ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
-  // Answered meanwhile (state 4, listed in an array): terminated.
-  control.Cancel("call-2");
-  peer.Receive(&from);
-  peer.Send(from, answer(absl::StrCat("[", dialog(4, "7"), "]"), 3));
-  request = peer.Receive(&from);
+  EXPECT_TRUE(outcomes[1].ok()) << outcomes[1];
+}
+
+// Answered (acknowledged or not yet): terminated with the listed tags. A
+// call answered while its INVITE is cancelled is terminated the same way.
+TEST(KamailioDialogControlTest, AnAnsweredCallIsTerminated) {
+  Peer peer;
+  Control control(peer.address, absl::Seconds(5));
+  ASSERT_TRUE(control.started().ok()) << control.started();
+  control.End("call-1");
+  Serve(peer, absl::StrCat("[", Listed(4), "]"));
+  std::string request = Serve(peer, "{}");
   EXPECT_THAT(request, HasSubstr("\"method\":\"dlg.terminate_dlg\""));
-  EXPECT_THAT(request, HasSubstr("\"params\":[\"call-2\",\"ftag\",\"ttag\"]"));
-  peer.Send(from, answer("{}", 4));
-  // Ended (state 5), a listing without a CSeq, an empty answer, a refusal.
-  control.Cancel("call-3");
-  peer.Receive(&from);
-  peer.Send(from, answer(dialog(5, "7"), 5));
-  control.Cancel("call-4");
-  peer.Receive(&from);
-  peer.Send(from, answer(dialog(2, "x"), 6));
-  control.Cancel("call-5");
-  peer.Receive(&from);
-  peer.Send(from, answer("[]", 7));
-  control.Cancel("call-6");
-  peer.Receive(&from);
-  peer.Send(from, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":404,\"message\":\"Not found\"},\"id\":8}");
+  EXPECT_THAT(request, HasSubstr("\"params\":[\"call-1\",\"ftag\",\"ttag\"]"));
+  control.End("call-2");
+  Serve(peer, Listed(2));
+  Serve(peer, kCancelled);
+  Serve(peer, Listed(3));
+  EXPECT_THAT(Serve(peer, "{}"), HasSubstr("dlg.terminate_dlg"));
+  const std::vector<absl::Status> outcomes = control.Await(2);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_TRUE(outcomes[1].ok()) << outcomes[1];
+}
+
+// Ended already, unusable listings, refusals, and a call that never ends.
+TEST(KamailioDialogControlTest, DialogsThatCannotBeEndedFail) {
+  Peer peer;
+  Control control(peer.address, absl::Seconds(5));
+  ASSERT_TRUE(control.started().ok()) << control.started();
+  control.End("ended");
+  Serve(peer, Listed(5));
+  control.End("no-cseq");
+  Serve(peer, Listed(2, "x"));
+  control.End("empty");
+  Serve(peer, "[]");
+  control.End("unknown");
+  Serve(peer, "");
+  control.End("cancel-refused");
+  Serve(peer, Listed(2));
+  Serve(peer, "");
+  std::vector<absl::Status> outcomes = control.Await(5);
+  ASSERT_EQ(outcomes.size(), 5u);
+  EXPECT_EQ(outcomes[0].message(), "kamailio: the call has ended");
+  EXPECT_THAT(outcomes[1].message(), HasSubstr("no caller tag and CSeq"));
+  EXPECT_EQ(outcomes[2].message(), "kamailio: no such dialog");
+  EXPECT_EQ(outcomes[3].message(), "kamailio: Not found");
+  EXPECT_EQ(outcomes[4].message(), "kamailio: Not found");
+  for (const absl::Status& o : outcomes) {
+    EXPECT_EQ(o.code(), absl::StatusCode::kFailedPrecondition) << o;
+  }
+  // A called party that never answers the CANCEL: given up after
+  // kMaxListings looks.
+  control.End("stuck");
+  for (int i = 0; i < KamailioDialogControl::kMaxListings; ++i) {
+    EXPECT_THAT(Serve(peer, Listed(2)), HasSubstr("dlg.dlg_list"));
+    EXPECT_THAT(Serve(peer, kCancelled), HasSubstr("tm.cancel"));
+  }
   outcomes = control.Await(6);
   ASSERT_EQ(outcomes.size(), 6u);
-  EXPECT_TRUE(outcomes[1].ok()) << outcomes[1];
-  EXPECT_EQ(outcomes[2].message(), "kamailio: the call has ended");
-  EXPECT_THAT(outcomes[3].message(), HasSubstr("no caller tag and CSeq"));
-  EXPECT_EQ(outcomes[4].message(), "kamailio: no such dialog");
-  EXPECT_EQ(outcomes[5].message(), "kamailio: Not found");
-  for (size_t i = 2; i < outcomes.size(); ++i) {
-    EXPECT_EQ(outcomes[i].code(), absl::StatusCode::kFailedPrecondition) << outcomes[i];
-  }
+  EXPECT_EQ(outcomes[5].code(), absl::StatusCode::kUnavailable) << outcomes[5];
+  EXPECT_THAT(outcomes[5].message(), HasSubstr("still there"));
 }
 
 TEST(KamailioDialogControlTest, NothingListeningFailsAtOnce) {

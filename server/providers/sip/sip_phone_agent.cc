@@ -563,20 +563,17 @@ void SipPhoneAgent::Hold(uint64_t call, bool hold) {
 }
 
 void SipPhoneAgent::EndOwnCall(uint64_t request, const std::string& call_id,
-                               const std::string& from_tag, const std::string& to_tag) {
+                               const std::string& from_tag) {
   Impl* impl = impl_.get();
-  loop_.Post([impl, request, call_id, from_tag, to_tag] {
+  loop_.Post([impl, request, call_id, from_tag] {
     SipPhoneSink* sink = impl->agent->sink_;
     if (!impl->pbx) {
       sink->OnOwnCallEnded(request, absl::FailedPreconditionError("no pbx_control configured"));
       return;
     }
-    auto done = [sink, request](absl::Status s) { sink->OnOwnCallEnded(request, std::move(s)); };
-    if (to_tag.empty()) {
-      impl->pbx->CancelDialog(call_id, from_tag, std::move(done));
-    } else {
-      impl->pbx->TerminateDialog(call_id, from_tag, to_tag, std::move(done));
-    }
+    impl->pbx->EndDialog(call_id, from_tag, [sink, request](absl::Status s) {
+      sink->OnOwnCallEnded(request, std::move(s));
+    });
   });
 }
 

@@ -109,12 +109,10 @@ class SipPhoneAgent {
   // The application's hold (true) or resume: both legs a=inactive, or both
   // back to sending.
   void Hold(uint64_t call, bool hold);
-  // Ends a phone's own call through the PBX's call control (the dialog as
-  // the PBX saw its INVITE): an answered one (`to_tag` set) by ending the
-  // dialog, a ringing one (`to_tag` empty) by cancelling its INVITE;
+  // Ends a phone's own call, ringing or answered, through the PBX's call
+  // control (the dialog as the PBX saw its INVITE: Call-ID and From tag);
   // OnOwnCallEnded tells how it went.
-  void EndOwnCall(uint64_t request, const std::string& call_id, const std::string& from_tag,
-                  const std::string& to_tag);
+  void EndOwnCall(uint64_t request, const std::string& call_id, const std::string& from_tag);
   // Blind transfer: the destination is referred to `target_uri` (RFC 3515),
   // the phone's leg ends when it reached it.
   void Transfer(uint64_t call, const std::string& target_uri);

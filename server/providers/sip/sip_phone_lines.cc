@@ -349,9 +349,7 @@ void SipPhoneLines::OnDialog(size_t phone, const sip::DialogInfoDialog& d) {
   auto remember_ids = [&](Monitored& m) {
     if (!d.call_id.empty()) m.sip_call_id = d.call_id;
     const std::string& from = initiator ? d.local_tag : d.remote_tag;
-    const std::string& to = initiator ? d.remote_tag : d.local_tag;
     if (!from.empty()) m.from_tag = from;
-    if (!to.empty()) m.to_tag = to;
   };
   if (it == monitored_.end()) {
     const bool outgoing = d.direction == sip::DialogDirection::kInitiator;

@@ -65,7 +65,6 @@ class SipPhoneLines : public sip::SipPhoneSink {
     // what its call control needs to end it.
     std::string sip_call_id;
     std::string from_tag;
-    std::string to_tag;
     uint64_t drop_request = 0;  // an EndOwnCall under way
     uint64_t drop_reply = 0;    // its held Drop reply
   };

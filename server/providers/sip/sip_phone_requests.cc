@@ -132,12 +132,11 @@ absl::Status SipPhoneLines::DropOwnCall(Monitored& m) {
   if (m.drop_request != 0) {
     return FailedPrecondition(LINEERR_INVALCALLSTATE, "a drop of this call is in progress");
   }
-  // Answered: the dialog is ended (BYE both ways); ringing: its INVITE is
-  // cancelled, which needs no To tag.
-  const bool answered = m.state == v1::CALL_STATE_CONNECTED || m.state == v1::CALL_STATE_ONHOLD;
-  if (m.sip_call_id.empty() || m.from_tag.empty() || (answered && m.to_tag.empty())) {
+  // The PBX finds the dialog by its Call-ID and From tag, and ends it as
+  // its state asks (BYE both ways, or the INVITE cancelled).
+  if (m.sip_call_id.empty() || m.from_tag.empty()) {
     return FailedPrecondition(LINEERR_OPERATIONFAILED,
-                              "the PBX's dialog events give no Call-ID and tags for this call "
+                              "the PBX's dialog events give no Call-ID and From tag for this call "
                               "(its presence server must include them)");
   }
   m.drop_request = next_drop_++;
@@ -147,7 +146,7 @@ absl::Status SipPhoneLines::DropOwnCall(Monitored& m) {
                                               "the PBX has not confirmed the drop yet"));
   LB_LOG("sip: phone line call %s: ending it through the PBX (Call-ID %s)", m.call_id,
          m.sip_call_id);
-  agent_->EndOwnCall(m.drop_request, m.sip_call_id, m.from_tag, answered ? m.to_tag : "");
+  agent_->EndOwnCall(m.drop_request, m.sip_call_id, m.from_tag);
   return absl::OkStatus();
 }
 
