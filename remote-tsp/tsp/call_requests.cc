@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -227,19 +226,22 @@ LONG RemoteProvider::Accept(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCSTR u
 
 LONG RemoteProvider::Redirect(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address) {
   return SendCallTo<v1::RedirectRequest>(request_id, hd_call, dest_address,
-                                         &Client::RedirectAsync);
+                                         &Client::RedirectAsync, &RemoteProvider::call_options);
 }
 
 LONG RemoteProvider::BlindTransfer(DRV_REQUESTID request_id, HDRVCALL hd_call,
                                    LPCWSTR dest_address) {
+  // The reply waits for the target's answer.
   return SendCallTo<v1::BlindTransferRequest>(request_id, hd_call, dest_address,
-                                              &Client::BlindTransferAsync);
+                                              &Client::BlindTransferAsync,
+                                              &RemoteProvider::outcome_options);
 }
 
 template <typename Request>
 LONG RemoteProvider::SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address,
                                 void (Client::*rpc)(Request, Callback<v1::Call>,
-                                                    const CallOptions&)) {
+                                                    const CallOptions&),
+                                CallOptions (RemoteProvider::*options)() const) {
   absl::MutexLock lock(&mu_);
   CallEntry* entry = nullptr;
   if (LONG err = CheckCallLocked(hd_call, request_id, &entry); err != 0) return err;
@@ -252,10 +254,7 @@ LONG RemoteProvider::SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCW
     return LINEERR_INVALADDRESS;
   }
   pending_[request_id] = Pending{IdOf(hd_call)};
-  // A transfer's reply waits for the target's answer.
-  CallOptions options =
-      std::is_same_v<Request, v1::BlindTransferRequest> ? outcome_options() : call_options();
-  (client_.get()->*rpc)(std::move(request), CompleteWithCall(request_id), options);
+  (client_.get()->*rpc)(std::move(request), CompleteWithCall(request_id), (this->*options)());
   return static_cast<LONG>(request_id);
 }
 

@@ -439,10 +439,12 @@ class RemoteProvider {
   // only owner; 0 either way (LINEERR_INVALCALLHANDLE for a bad handle).
   LONG DropUnlessOwnedElsewhere(HDRVCALL hd_call);
   // lineRedirect / lineBlindTransfer: `rpc` sends the call to `dest_address`
-  // (validated first: missing, empty or not dialable is INVALADDRESS).
+  // (validated first: missing, empty or not dialable is INVALADDRESS) with
+  // the deadline of `options` (call_options or outcome_options).
   template <typename Request>
   LONG SendCallTo(DRV_REQUESTID request_id, HDRVCALL hd_call, LPCWSTR dest_address,
-                  void (Client::*rpc)(Request, Callback<v1::Call>, const CallOptions&));
+                  void (Client::*rpc)(Request, Callback<v1::Call>, const CallOptions&),
+                  CallOptions (RemoteProvider::*options)() const);
   void ApplyEventLocked(size_t server, const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // --- call-creating requests (call_creation.cc) ---
   // The one path for every request that creates calls (lineMakeCall,

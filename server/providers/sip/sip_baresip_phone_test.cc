@@ -3,8 +3,12 @@
 // dialog-info published by pua_dialoginfo) and is driven over its ctrl_tcp
 // module like a user at the phone; sipp plays the far ends. The server is
 // driven like an application, over gRPC, on its events.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <functional>
@@ -16,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "linebridge/deadline.h"
 #include "providers/builtin.h"
 #include "providers/sip/testing/baresip_peer.h"
 #include "providers/sip/testing/sip_peers.h"
@@ -446,6 +451,45 @@ TEST_F(SipBaresipPhoneTest, ADropThePbxCannotDoLeavesTheCall) {
   ASSERT_TRUE(phone.Command("hangup").has_value());
   ASSERT_TRUE(reader_->WaitFor(IsDisconnected(id, v1::DISCONNECT_MODE_NORMAL), kWait));
   EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+}
+
+// A PBX that takes the request and never answers, and a client whose
+// deadline (1 s) comes before the provider's timeout (2 s): the client is
+// answered before its deadline, UNAVAILABLE "not confirmed yet", not
+// DEADLINE_EXCEEDED; the call stays.
+TEST_F(SipBaresipPhoneTest, ADropThePbxDoesNotConfirmInTimeIsAnsweredBeforeTheDeadline) {
+  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sa);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  BaresipPhone phone;
+  ChildProcess caller;
+  const std::string id = OfferedThroughThePbx(phone, caller, ntohs(sa.sin_port)).id();
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(phone.WaitEvent("CALL_INCOMING", kWait).has_value()) << phone.ReadLog();
+  ASSERT_TRUE(phone.Command("accept").has_value());
+  ASSERT_TRUE(reader_->WaitFor(IsCallState(id, v1::CALL_STATE_CONNECTED), kWait));
+  v1::CallActionRequest req;
+  req.set_call_id(id);
+  v1::Call resp;
+  const absl::Time sent = MonotonicNow();
+  const grpc::Status late = itest::Rpc(t_->telephony(), &v1::Telephony::Stub::Drop, req, &resp,
+                                       absl::Seconds(1));
+  EXPECT_LT(MonotonicNow() - sent, absl::Seconds(1));
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::UNAVAILABLE) << late.error_message();
+  EXPECT_EQ(itest::TapiErrorOf(late), LINEERR_OPERATIONFAILED);
+  EXPECT_EQ(late.error_message(), "the PBX has not confirmed the drop yet");
+  std::vector<v1::Call> calls = itest::CallsOn(t_->telephony(), kLine);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].status().state(), v1::CALL_STATE_CONNECTED);
+  ASSERT_TRUE(phone.Command("hangup").has_value());
+  ASSERT_TRUE(reader_->WaitFor(IsDisconnected(id, v1::DISCONNECT_MODE_NORMAL), kWait));
+  EXPECT_EQ(caller.Wait(kWait), 0) << caller.ReadLog();
+  ::close(silent);
 }
 
 TEST_F(SipBaresipPhoneTest, ReinvitesOfAClickToDialCallAreRelayedBothWays) {

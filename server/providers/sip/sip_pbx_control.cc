@@ -199,8 +199,7 @@ void KamailioDialogControl::List(std::shared_ptr<Ending> e) {
              return;
            case kDialogConfirmedNoAck:  // answered, the ACK on its way
            case kDialogConfirmed:
-             Call("dlg.terminate_dlg", {&e->call_id, &dialog->caller_tag, &dialog->callee_tag},
-                  [e](absl::StatusOr<google::protobuf::Value> t) { e->done(t.status()); });
+             TerminateDialog(e->call_id, dialog->caller_tag, dialog->callee_tag, e->done);
              return;
            default:  // deleted
              e->done(e->acted ? absl::OkStatus()
